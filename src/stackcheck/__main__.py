@@ -1,0 +1,7 @@
+"""``python -m stackcheck``."""
+
+import sys
+
+from stackcheck.cli import main
+
+sys.exit(main())

@@ -1,0 +1,46 @@
+"""The registry of every check stackcheck knows, by suite. Adding a check: one spec, one line here."""
+
+from __future__ import annotations
+
+from stackcheck.catalog import health
+from stackcheck.catalog.spec import CheckSpec, Claim, Severity, System
+
+__all__ = ["REGISTRY", "SUITES", "CheckSpec", "Claim", "Severity", "System", "get_check", "render_checks_doc"]
+
+SUITES: dict[str, tuple[CheckSpec, ...]] = {
+    "health": health.CHECKS,
+}
+
+REGISTRY: dict[str, CheckSpec] = {spec.id: spec for checks in SUITES.values() for spec in checks}
+
+
+def get_check(check_id: str) -> CheckSpec:
+    """The spec of ``check_id``; ``KeyError`` with the known ids when there is none."""
+    try:
+        return REGISTRY[check_id]
+    except KeyError:
+        raise KeyError(f"unknown check id {check_id!r} (known: {', '.join(sorted(REGISTRY))})") from None
+
+
+def render_checks_doc() -> str:
+    """``docs/checks.md``: every check id with the claims it proves (generated; a test keeps it in sync)."""
+    out = [
+        "# Checks",
+        "",
+        "<!-- Generated from stackcheck.catalog by `stackcheck checks --markdown`. Do not edit. -->",
+        "",
+        "Every check has a stable id (scripts and waivers depend on it), a severity, the profile section it",
+        "needs (absent section → `skipped`), the architecture claims it proves (quoted from the seed ADRs)",
+        "and the control ids it supports.",
+    ]
+    for suite, checks in SUITES.items():
+        out += ["", f"## Suite `{suite}`", "", "| id | title | severity | profile section | controls |"]
+        out += ["|---|---|---|---|---|"]
+        for spec in checks:
+            controls = ", ".join(spec.controls)
+            out.append(f"| `{spec.id}` | {spec.title} | {spec.severity} | `{spec.section}` | {controls} |")
+        out.append("")
+        for spec in checks:
+            out.append(f"- **`{spec.id}`** proves:")
+            out += [f"  - {c.system}: “{c.quote}”" for c in spec.claims]
+    return "\n".join(out) + "\n"

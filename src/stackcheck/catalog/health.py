@@ -1,0 +1,61 @@
+"""Checks of the ``health`` suite: the probes orchestrators and load balancers rely on."""
+
+from __future__ import annotations
+
+from stackcheck.catalog.spec import CheckSpec, Claim, Severity, System
+
+_common = {"suite": "health", "section": "health"}
+
+LIVE = CheckSpec(
+    id="health.live",
+    title="Liveness endpoint answers 2xx",
+    severity=Severity.HIGH,
+    claims=(
+        Claim(system=System.CHIMERA, quote="/health/live: Application running (for liveness probe)"),
+        Claim(system=System.MONTE_CARLO, quote="Liveness Probe (`/health`) ... Returns 200 if alive"),
+        Claim(system=System.BLUEGREEN, quote="Health check: /health endpoint (30s interval, strict)"),
+    ),
+    controls=("SOC2:A1.2", "SOC2:CC7.1"),
+    **_common,
+)
+READY = CheckSpec(
+    id="health.ready",
+    title="Readiness endpoint answers 2xx",
+    severity=Severity.HIGH,
+    claims=(
+        Claim(system=System.CHIMERA, quote="/health/ready: Application + dependencies ready"),
+        Claim(system=System.MONTE_CARLO, quote="Readiness Probe (`/ready`) ... Returns 200 if ready"),
+        Claim(system=System.CHIMERA, quote="HEALTHCHECK ... CMD curl -f http://localhost:8080/health/ready"),
+    ),
+    controls=("SOC2:A1.2", "SOC2:CC7.1"),
+    **_common,
+)
+STARTUP = CheckSpec(
+    id="health.startup",
+    title="Startup endpoint answers 2xx (when the system has one)",
+    severity=Severity.MEDIUM,
+    claims=(Claim(system=System.MONTE_CARLO, quote="Startup Probe (`/startup`) ... Prevents premature traffic"),),
+    controls=("SOC2:A1.2",),
+    **_common,
+)
+EXTRA = CheckSpec(
+    id="health.extra",
+    title="Each further operational endpoint answers 2xx",
+    severity=Severity.MEDIUM,
+    claims=(Claim(system=System.CHIMERA, quote="/freshness: Data freshness summary"),),
+    controls=("SOC2:CC7.1",),
+    **_common,
+)
+LATENCY = CheckSpec(
+    id="health.latency",
+    title="Health endpoints answer within health.max_latency_ms at the configured percentile",
+    severity=Severity.MEDIUM,
+    claims=(
+        Claim(system=System.MONTE_CARLO, quote="Liveness Probe ... Responds in <100ms"),
+        Claim(system=System.CHIMERA, quote="HEALTHCHECK --interval=30s --timeout=3s"),
+    ),
+    controls=("SOC2:A1.2",),
+    **_common,
+)
+
+CHECKS: tuple[CheckSpec, ...] = (LIVE, READY, STARTUP, EXTRA, LATENCY)

@@ -1,0 +1,237 @@
+"""The ``stackcheck`` command line (SPEC §4). Exit codes: 0 ok, 1 failed, 2 usage, 3 could not check."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from stackcheck import __version__
+from stackcheck._exceptions import StackcheckError, UsageError
+from stackcheck.catalog import SUITES, render_checks_doc
+from stackcheck.plugin import COLLECTOR, INFRA_CHOICES
+from stackcheck.profile import PROFILE_SECTIONS, load_profile, render_profile_reference
+from stackcheck.profile.schema import schema_text
+from stackcheck.report import ExitCode, read_report, render_console, result_line, write_report
+from stackcheck.suites import resolve_suites, suites_dir
+
+__all__ = ["main"]
+
+DESCRIPTION = """\
+Verify that a running stack still matches its architecture decisions, and keep the evidence.
+
+A profile (YAML) states what the architecture promises: health endpoints, latency bounds,
+Postgres/Redis settings, TLS, rate limits... `stackcheck verify` checks a running target against it
+and writes a report folder (report.json, junit.xml, summary.md).
+"""
+
+EPILOG = """\
+examples:
+  stackcheck verify --profile policies/profiles/demo.yaml --target http://127.0.0.1:8080
+  stackcheck verify --profile chimera-staging.yaml --suite health --set health.max_latency_ms=50
+  stackcheck profile validate policies/profiles/chimera.yaml
+  stackcheck profile schema > profile.schema.json
+  stackcheck report reports/out/latest
+
+exit codes:
+  0  nothing failed and nothing errored
+  1  at least one check failed (the target is non-compliant), or a waiver expired
+  2  usage or configuration error: nothing was checked
+  3  no check failed, but at least one could not be run (unreachable, timeout, missing tool)
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    fmt = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(prog="stackcheck", description=DESCRIPTION, epilog=EPILOG, formatter_class=fmt)
+    parser.add_argument("--version", action="version", version=f"stackcheck {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    verify = sub.add_parser(
+        "verify",
+        help="run the verification suites against a target",
+        description="Run the suites against a target and write a report folder.",
+        epilog=EPILOG,
+        formatter_class=fmt,
+    )
+    verify.add_argument("--profile", required=True, metavar="FILE", help="profile YAML to verify against")
+    verify.add_argument("--target", metavar="URL", help="base URL of the service (overrides target.base_url)")
+    verify.add_argument(
+        "--infra", choices=INFRA_CHOICES, default="auto",
+        help="where Postgres/Redis come from (default: auto)",
+    )
+    verify.add_argument(
+        "--suite", action="append", default=[], metavar="NAME",
+        help=f"run only this suite (repeatable; default: all). Suites: {', '.join(SUITES)}",
+    )
+    verify.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+        help="override one profile key for this run, e.g. --set health.max_latency_ms=50 (repeatable)",
+    )
+    verify.add_argument(
+        "--report-dir", metavar="DIR",
+        help="where to write the report (default: reports/out/<profile>-<UTC time>)",
+    )
+    verify.add_argument(
+        "--allow-remote", action="store_true",
+        help="allow load and rate-limit probes against non-loopback targets",
+    )
+    verify.add_argument("-v", "--verbose", action="store_true", help="show pytest's own output too")
+
+    profile = sub.add_parser("profile", help="validate a profile or print its JSON Schema")
+    psub = profile.add_subparsers(dest="profile_command", metavar="SUBCOMMAND")
+    validate = psub.add_parser("validate", help="check a profile (extends and --set included); exit 2 if invalid")
+    validate.add_argument("file", metavar="FILE")
+    validate.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    schema = psub.add_parser("schema", help="print the profile JSON Schema (for editors)")
+    schema.add_argument("--markdown", action="store_true", help="print the Markdown profile reference instead")
+
+    report = sub.add_parser("report", help="re-render a finished run's report folder and print its verdict")
+    report.add_argument("dir", metavar="DIR")
+
+    checks = sub.add_parser("checks", help="list every check id with its title")
+    checks.add_argument("--markdown", action="store_true", help="print docs/checks.md")
+    return parser
+
+
+def _fail(message: str) -> int:
+    print(f"stackcheck: error: {message}", file=sys.stderr)
+    return int(ExitCode.USAGE)
+
+
+def _default_report_dir(name: str) -> Path:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", name)
+    return Path("reports") / "out" / f"{safe}-{stamp}"
+
+
+def _check_target(url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"target {url!r} is not an http(s) URL", "e.g. --target http://127.0.0.1:8080")
+
+
+def _verify(args: argparse.Namespace) -> int:
+    loaded = load_profile(args.profile, args.overrides)
+    suite_paths = resolve_suites(args.suite)
+    profile = loaded.profile
+    target = args.target or (profile.target.base_url if profile.target else None)
+    needs_target = [
+        spec.id
+        for path in suite_paths
+        for spec in SUITES[path.name]
+        if spec.needs_target and getattr(profile, spec.section, None) is not None
+    ]
+    if needs_target and not target:
+        raise UsageError(
+            f"no target URL, but {needs_target[0]} needs one",
+            f"pass --target URL or set target.base_url in {args.profile}",
+        )
+    if target:
+        _check_target(target)
+    report_dir = Path(args.report_dir) if args.report_dir else _default_report_dir(profile.name)
+    print(
+        f"stackcheck {__version__}: verifying {profile.name} ({args.profile})"
+        f" against {target or 'no target'}; suites: {', '.join(p.name for p in suite_paths)}",
+        flush=True,
+    )
+    root = suites_dir()
+    pytest_args = [
+        *(str(p) for p in suite_paths),
+        "-c", str(root / "pytest.ini"),
+        "--rootdir", str(root),
+        "-p", "no:cacheprovider",
+        "--profile", args.profile,
+        "--infra", args.infra,
+        "--report-dir", str(report_dir),
+        "--stackcheck-progress",
+    ]
+    for option in args.overrides:
+        pytest_args += ["--set", option]
+    if target:
+        pytest_args += ["--target", target]
+    pytest_args += ["-q", "--no-header", "-rN", "--tb=short"] if args.verbose else ["-p", "no:terminal"]
+
+    grabbed: dict[str, object] = {}
+
+    class _Grab:
+        def pytest_unconfigure(self, config: pytest.Config) -> None:
+            grabbed["collector"] = config.stash.get(COLLECTOR, None)
+
+    code = pytest.main(pytest_args, plugins=[_Grab()])
+    collector = grabbed.get("collector")
+    if collector is None or getattr(collector, "report", None) is None:
+        return _fail(f"the suites did not run (pytest exit code {int(code)}); rerun with --verbose to see why")
+    errors: list[str] = collector.collection_errors  # type: ignore[attr-defined]
+    if errors:
+        return _fail(errors[0])
+    return int(collector.report.summary.exit_code)  # type: ignore[attr-defined]
+
+
+def _profile(args: argparse.Namespace) -> int:
+    if args.profile_command == "validate":
+        loaded = load_profile(args.file, args.overrides)
+        sections = [s for s in PROFILE_SECTIONS if getattr(loaded.profile, s) is not None]
+        print(
+            f"ok: {args.file} is a valid profile '{loaded.profile.name}' "
+            f"(sections: {', '.join(sections) or 'none'}; {len(loaded.profile.waivers)} waiver(s); "
+            f"sha256 {loaded.sha256[:12]})"
+        )
+        return 0
+    if args.profile_command == "schema":
+        sys.stdout.write(render_profile_reference() if args.markdown else schema_text())
+        return 0
+    return _fail("profile needs a subcommand: validate FILE | schema")
+
+
+def _report(args: argparse.Namespace) -> int:
+    folder = Path(args.dir)
+    if not (folder / "report.json").is_file():
+        return _fail(f"{folder}/report.json not found (pass the folder a `stackcheck verify` run wrote)")
+    try:
+        report = read_report(folder)
+    except ValueError as exc:
+        first = str(exc).splitlines()[0]
+        return _fail(f"{folder}/report.json is not a stackcheck.report/v1 report ({first})")
+    write_report(report, folder)
+    for result in report.results:
+        print(result_line(result))
+    print(render_console(report, str(folder)))
+    return report.summary.exit_code
+
+
+def _checks(args: argparse.Namespace) -> int:
+    if args.markdown:
+        sys.stdout.write(render_checks_doc())
+        return 0
+    for suite, specs in SUITES.items():
+        for spec in specs:
+            print(f"{spec.id:<28} {spec.severity:<8} {spec.title}  [suite {suite}, needs `{spec.section}`]")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``stackcheck`` console script; returns the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    handlers = {"verify": _verify, "profile": _profile, "report": _report, "checks": _checks}
+    if args.command is None:
+        parser.print_help()
+        return int(ExitCode.USAGE)
+    try:
+        return handlers[args.command](args)
+    except StackcheckError as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        print("stackcheck: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

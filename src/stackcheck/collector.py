@@ -1,0 +1,204 @@
+"""Turn pytest's test reports into check results, and the finished run into a :class:`Report`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+import socket
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from stackcheck._exceptions import CouldNotCheck, UsageError
+from stackcheck.catalog import REGISTRY, CheckSpec
+from stackcheck.outcomes import CheckResult, Evidence, Status
+from stackcheck.profile import LoadedProfile
+from stackcheck.report.model import ProfileInfo, Report, RunInfo, summarize
+from stackcheck.waivers import apply_waivers
+
+__all__ = ["EvidenceRecorder", "RunCollector", "classify_exception", "tool_versions"]
+
+# Exceptions that mean "we could not check", never "the target is non-compliant".
+COULD_NOT_CHECK: tuple[type[BaseException], ...] = (
+    CouldNotCheck,
+    UsageError,
+    httpx.TransportError,
+    OSError,
+    TimeoutError,
+)
+
+
+@dataclass
+class EvidenceRecorder:
+    """What a check observed; a suite fills it through the ``evidence`` fixture."""
+
+    expected: Any = None
+    observed: Any = None
+    unit: str | None = None
+    op: str | None = None
+    message: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def record(
+        self,
+        *,
+        expected: Any = None,
+        observed: Any = None,
+        unit: str | None = None,
+        op: str | None = None,
+        **details: Any,
+    ) -> None:
+        """Set expected/observed (in the profile's unit), the comparison, and any further facts."""
+        if op is not None:
+            self.op = op
+        if expected is not None:
+            self.expected = expected
+        if observed is not None:
+            self.observed = observed
+        if unit is not None:
+            self.unit = unit
+        self.details.update(details)
+
+    def freeze(self) -> Evidence:
+        """The immutable evidence for the report."""
+        return Evidence(
+            expected=self.expected, observed=self.observed, op=self.op, unit=self.unit, details=dict(self.details)
+        )
+
+
+def classify_exception(exc: BaseException) -> tuple[Status, str]:
+    """``AssertionError`` → failed; "could not check" exceptions → error; anything else → error too.
+
+    An unexpected exception is the harness's or the suite's problem, not proof of non-compliance.
+    """
+    if isinstance(exc, AssertionError):
+        text = str(exc).split("\nassert ")[0].strip()
+        return Status.FAILED, text.splitlines()[0] if text else "assertion failed"
+    if isinstance(exc, COULD_NOT_CHECK):
+        return Status.ERROR, str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+    return Status.ERROR, f"could not check: {exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+
+
+def tool_versions(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """Versions of stackcheck and the libraries and tools that shaped the run."""
+    versions = {"python": platform.python_version(), "platform": sys.platform}
+    for dist in ("stackcheck", "pytest", "httpx", "pydantic"):
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            versions[dist] = "unknown"
+    versions.update(extra or {})
+    return versions
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr or "skipped")
+
+
+@dataclass
+class RunCollector:
+    """State of one verification run inside pytest: the profile, and results as they arrive."""
+
+    loaded: LoadedProfile
+    target: str | None
+    command: str
+    infra: str | None = None
+    report_dir: Path | None = None
+    on_result: Callable[[CheckResult], None] | None = None
+    results: list[CheckResult] = field(default_factory=list)
+    started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    collection_errors: list[str] = field(default_factory=list)
+    suites: set[str] = field(default_factory=set)
+    report: Report | None = None
+    _pending: dict[str, tuple[Status, str, float]] = field(default_factory=dict)
+
+    def observe(
+        self,
+        nodeid: str,
+        spec: CheckSpec,
+        subject: str | None,
+        call: pytest.CallInfo[None],
+        report: pytest.TestReport,
+        evidence: EvidenceRecorder | None,
+    ) -> None:
+        """Record the outcome of one phase of one test item."""
+        status: Status | None = None
+        message = ""
+        if report.when == "setup":
+            if report.skipped:
+                status, message = Status.SKIPPED, _skip_reason(report)
+            elif report.failed:
+                # A fixture that cannot reach the target is "could not check", whatever it raised.
+                exc = call.excinfo.value if call.excinfo else None
+                status = Status.ERROR
+                message = classify_exception(exc)[1] if exc is not None else "setup failed"
+        elif report.when == "call":
+            if report.passed:
+                status = Status.PASSED
+            elif report.skipped:
+                status, message = Status.SKIPPED, _skip_reason(report)
+            elif call.excinfo is not None:
+                status, message = classify_exception(call.excinfo.value)
+        if status is None:
+            return
+        if evidence is not None and status is Status.PASSED and evidence.message:
+            message = evidence.message
+        result = CheckResult(
+            id=spec.id,
+            subject=subject,
+            status=status,
+            severity=spec.severity,
+            title=spec.title,
+            suite=spec.suite,
+            claims=spec.claims,
+            controls=spec.controls,
+            message=message,
+            evidence=evidence.freeze() if evidence is not None else Evidence(),
+            duration_s=round(report.duration, 4),
+        )
+        self.results.append(result)
+        self.suites.add(spec.suite)
+        if self.on_result is not None:
+            self.on_result(result)
+
+    def finish(self, today: dt.date | None = None) -> Report:
+        """Apply waivers, summarise, and build the report."""
+        finished = dt.datetime.now(dt.UTC)
+        profile = self.loaded.profile
+        results, waivers = apply_waivers(
+            self.results, list(profile.waivers), set(REGISTRY), today or dt.date.today()
+        )
+        results_t, waivers_t = tuple(results), tuple(waivers)
+        self.report = Report(
+            run=RunInfo(
+                command=self.command,
+                started_at=self.started_at,
+                finished_at=finished,
+                duration_s=round((finished - self.started_at).total_seconds(), 3),
+                host=socket.gethostname(),
+                tool_versions=tool_versions(),
+                suites=tuple(sorted(self.suites)),
+                infra=self.infra,
+            ),
+            profile=ProfileInfo(
+                name=profile.name,
+                path=str(self.loaded.path),
+                files=tuple(str(f) for f in self.loaded.files),
+                sha256=self.loaded.sha256,
+                overrides=self.loaded.overrides,
+            ),
+            target=self.target,
+            summary=summarize(results_t, waivers_t),
+            results=results_t,
+            waivers=waivers_t,
+        )
+        return self.report

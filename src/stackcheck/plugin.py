@@ -1,0 +1,207 @@
+"""The stackcheck pytest plugin: options, hooks and fixtures only.
+
+Active when ``--profile`` is given. Suites mark each test with ``@pytest.mark.check("suite.id")``; the
+plugin turns every such test into a check result (assertion → ``failed``; could-not-check → ``error``;
+skip → ``skipped``), skips checks whose profile section is absent, and writes the report folder.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from stackcheck._exceptions import StackcheckError, UsageError
+from stackcheck.catalog import REGISTRY, CheckSpec
+from stackcheck.collector import EvidenceRecorder, RunCollector
+from stackcheck.outcomes import CheckResult
+from stackcheck.probes.http import HttpProbe
+from stackcheck.profile import Profile, load_profile
+from stackcheck.report import render_console, result_line, write_report
+
+__all__ = ["COLLECTOR", "Target"]
+
+COLLECTOR = pytest.StashKey[RunCollector]()
+EVIDENCE = pytest.StashKey[EvidenceRecorder]()
+INFRA_CHOICES = ("auto", "docker", "local", "external")
+
+
+@dataclass(frozen=True)
+class Target:
+    """The service under test, as resolved from ``--target`` and the profile."""
+
+    base_url: str
+    ca_bundle: str | None
+    timeout_s: float
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("stackcheck", "stackcheck verification")
+    group.addoption("--profile", metavar="FILE", help="stackcheck profile (YAML) to verify against.")
+    group.addoption("--target", metavar="URL", help="Base URL of the service; overrides target.base_url.")
+    group.addoption("--infra", choices=INFRA_CHOICES, default="auto", help="Where Postgres/Redis come from.")
+    group.addoption(
+        "--set", dest="stackcheck_set", action="append", default=[], metavar="KEY=VALUE",
+        help="Override a profile key for this run, e.g. --set slo.p95_ms=150 (repeatable).",
+    )
+    group.addoption("--report-dir", metavar="DIR", help="Write report.json, junit.xml, summary.md here.")
+    group.addoption(
+        "--stackcheck-progress", action="store_true", default=False,
+        help="Print one line per check as it finishes (used by the stackcheck CLI).",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "check(id): the stackcheck check id this test implements")
+    profile_path = config.getoption("profile", None)
+    if not profile_path:
+        return
+    try:
+        loaded = load_profile(profile_path, config.getoption("stackcheck_set"))
+    except StackcheckError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    target = config.getoption("target") or (loaded.profile.target.base_url if loaded.profile.target else None)
+    report_dir = config.getoption("report_dir")
+    progress = bool(config.getoption("stackcheck_progress"))
+    collector = RunCollector(
+        loaded=loaded,
+        target=target,
+        command=shlex.join(["stackcheck", *sys.argv[1:]]) if progress else shlex.join(sys.argv),
+        infra=config.getoption("infra"),
+        report_dir=Path(report_dir) if report_dir else None,
+        on_result=_print_result if progress else None,
+    )
+    config.stash[COLLECTOR] = collector
+    config.pluginmanager.register(_CollectionWatcher(collector), "stackcheck-collection-watcher")
+
+
+def _print_result(result: CheckResult) -> None:
+    print(result_line(result), flush=True)
+
+
+def check_spec(item: pytest.Item) -> CheckSpec | None:
+    """The spec of the check an item implements, from its ``check`` marker."""
+    marker = item.get_closest_marker("check")
+    if marker is None or not marker.args:
+        return None
+    return REGISTRY.get(str(marker.args[0]))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        marker = item.get_closest_marker("check")
+        if marker is not None and (not marker.args or str(marker.args[0]) not in REGISTRY):
+            name = marker.args[0] if marker.args else "(none)"
+            raise pytest.UsageError(
+                f"{item.nodeid}: unknown check id {name!r}; register it in stackcheck.catalog"
+            )
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    collector = item.config.stash.get(COLLECTOR, None)
+    spec = check_spec(item)
+    if collector is None or spec is None:
+        return
+    item.stash[EVIDENCE] = EvidenceRecorder()
+    if getattr(collector.loaded.profile, spec.section, None) is None:
+        pytest.skip(f"profile has no `{spec.section}` section")
+
+
+def _subject(item: pytest.Item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    return str(callspec.id) if callspec is not None else None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+    report: pytest.TestReport = yield
+    collector = item.config.stash.get(COLLECTOR, None)
+    spec = check_spec(item)
+    if collector is not None and spec is not None:
+        collector.observe(item.nodeid, spec, _subject(item), call, report, item.stash.get(EVIDENCE, None))
+    return report
+
+
+class _CollectionWatcher:
+    """Keeps suite import errors (registered only in an active run; the CLI exits 2 on them)."""
+
+    def __init__(self, collector: RunCollector) -> None:
+        self.collector = collector
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            lines = [ln for ln in str(report.longrepr).strip().splitlines() if ln.strip()]
+            detail = lines[-1].strip() if lines else "collection error"
+            self.collector.collection_errors.append(f"{report.nodeid or 'suite'}: cannot load: {detail}")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    collector = session.config.stash.get(COLLECTOR, None)
+    if collector is None:
+        return
+    report = collector.finish()
+    if collector.report_dir is not None:
+        write_report(report, collector.report_dir)
+    if session.config.getoption("stackcheck_progress"):
+        print(render_console(report, str(collector.report_dir) if collector.report_dir else None), flush=True)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    collector = terminalreporter.config.stash.get(COLLECTOR, None)
+    if collector is None or collector.report is None:
+        return
+    terminalreporter.section("stackcheck")
+    for result in collector.report.results:
+        terminalreporter.write_line(result_line(result))
+    terminalreporter.write_line(render_console(collector.report, str(collector.report_dir or "") or None))
+
+
+# ---- fixtures -------------------------------------------------------------------------------------------
+
+
+def _collector(request: pytest.FixtureRequest) -> RunCollector:
+    collector = request.config.stash.get(COLLECTOR, None)
+    if collector is None:
+        raise UsageError("no profile given", "run with --profile FILE")
+    return collector
+
+
+@pytest.fixture(scope="session")
+def profile(request: pytest.FixtureRequest) -> Profile:
+    """The validated profile of this run (after ``extends`` and ``--set``)."""
+    return _collector(request).loaded.profile
+
+
+@pytest.fixture(scope="session")
+def target(request: pytest.FixtureRequest) -> Target:
+    """The service under test; a missing URL is a configuration error (outcome ``error``)."""
+    collector = _collector(request)
+    if not collector.target:
+        raise UsageError("no target URL", "pass --target URL or set target.base_url in the profile")
+    section = collector.loaded.profile.target
+    return Target(
+        base_url=collector.target,
+        ca_bundle=section.ca_bundle if section else None,
+        timeout_s=section.timeout_s if section else 5.0,
+    )
+
+
+@pytest.fixture(scope="session")
+def http(target: Target) -> Iterator[HttpProbe]:
+    """An :class:`HttpProbe` on the target, shared by the session."""
+    with HttpProbe(target.base_url, timeout_s=target.timeout_s, verify=target.ca_bundle or True) as probe:
+        yield probe
+
+
+@pytest.fixture
+def evidence(request: pytest.FixtureRequest) -> EvidenceRecorder:
+    """Record ``expected``/``observed`` for the current check: ``evidence.record(expected=.., observed=..)``."""
+    recorder = request.node.stash.get(EVIDENCE, None)
+    if recorder is None:
+        recorder = EvidenceRecorder()
+        request.node.stash[EVIDENCE] = recorder
+    return recorder

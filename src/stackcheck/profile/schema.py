@@ -1,0 +1,97 @@
+"""The profile's JSON Schema (for editors) and the Markdown profile reference, both from the models."""
+
+from __future__ import annotations
+
+import json
+import types
+import typing
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
+
+from stackcheck.profile.models import Profile
+
+__all__ = ["profile_json_schema", "render_profile_reference", "schema_text"]
+
+SCHEMA_ID = "https://stackcheck.dev/schemas/profile.schema.json"
+
+
+def profile_json_schema() -> dict[str, Any]:
+    """The JSON Schema of a profile file (draft 2020-12), as committed in ``policies/``."""
+    schema = Profile.model_json_schema(mode="validation")
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID, **schema}
+
+
+def schema_text() -> str:
+    """The schema exactly as ``stackcheck profile schema`` prints it and ``policies/`` stores it."""
+    return json.dumps(profile_json_schema(), indent=2, sort_keys=True) + "\n"
+
+
+def _type_name(annotation: Any) -> str:
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _type_name(args[0])
+    if origin in (typing.Union, types.UnionType):
+        return " | ".join(_type_name(a) for a in args)
+    if origin is typing.Literal:
+        return " | ".join(json.dumps(a) for a in args)
+    if origin is list:
+        return f"list[{_type_name(args[0])}]"
+    if origin is dict:
+        return f"map[{_type_name(args[0])}, {_type_name(args[1])}]"
+    if annotation is type(None):
+        return "null"
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return f"`{annotation.__name__}`"
+    return getattr(annotation, "__name__", str(annotation))
+
+
+def _default(field: Any) -> str:
+    if field.default is PydanticUndefined and field.default_factory is None:
+        return "**required**"
+    value = field.default_factory() if field.default_factory is not None else field.default
+    return f"`{json.dumps(value)}`"
+
+
+def _section_table(model: type[BaseModel]) -> list[str]:
+    lines = ["| key | type | default | meaning |", "|---|---|---|---|"]
+    for name, field in model.model_fields.items():
+        type_text = _type_name(field.annotation).replace("|", "\\|")
+        lines.append(f"| `{name}` | {type_text} | {_default(field)} | {field.description or ''} |")
+    return lines
+
+
+def _nested(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        inner = _nested(arg)
+        if inner is not None:
+            return inner
+    return None
+
+
+def render_profile_reference() -> str:
+    """Markdown reference of every profile key, generated from the models (``docs/profile.md``)."""
+    out = [
+        "# Profile reference",
+        "",
+        "<!-- Generated from stackcheck.profile.models by `stackcheck profile schema --markdown`. Do not edit. -->",
+        "",
+        "A profile is a YAML file; every section is optional (an absent section skips its checks) and",
+        "unknown keys are errors. `extends:` overlays other profiles (deep merge; later wins) and",
+        "`--set key.path=value` overrides one key for one run. Editors can validate profiles against",
+        "`policies/profile.schema.json`.",
+        "",
+        "## Top level",
+        "",
+        *_section_table(Profile),
+    ]
+    for name, field in Profile.model_fields.items():
+        model = _nested(field.annotation)
+        if model is None:
+            continue
+        out += ["", f"## `{name}`", "", (model.__doc__ or "").strip(), "", *_section_table(model)]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,44 @@
+"""``junit.xml``: one ``testsuite`` per suite, one ``testcase`` per result, for CI test tabs."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from itertools import groupby
+
+from stackcheck.outcomes import Status
+from stackcheck.report.model import Report
+from stackcheck.report.summary import format_evidence
+
+__all__ = ["render_junit"]
+
+
+def render_junit(report: Report) -> str:
+    """JUnit XML of a run: failed → ``failure``, error → ``error``, skipped/waived → ``skipped``."""
+    root = ET.Element("testsuites", name=f"stackcheck {report.profile.name}")
+    results = sorted(report.results, key=lambda r: r.suite)
+    for suite, group in groupby(results, key=lambda r: r.suite):
+        items = list(group)
+        node = ET.SubElement(
+            root,
+            "testsuite",
+            name=suite,
+            tests=str(len(items)),
+            failures=str(sum(r.status is Status.FAILED for r in items)),
+            errors=str(sum(r.status is Status.ERROR for r in items)),
+            skipped=str(sum(r.status in (Status.SKIPPED, Status.WAIVED) for r in items)),
+            time=f"{sum(r.duration_s for r in items):.3f}",
+        )
+        for r in items:
+            case = ET.SubElement(node, "testcase", classname=r.suite, name=r.label, time=f"{r.duration_s:.3f}")
+            detail = "\n".join(x for x in (r.message, format_evidence(r)) if x)
+            if r.status is Status.FAILED:
+                ET.SubElement(case, "failure", message=r.message, type=str(r.severity)).text = detail
+            elif r.status is Status.ERROR:
+                ET.SubElement(case, "error", message=r.message, type="could-not-check").text = detail
+            elif r.status is Status.SKIPPED:
+                ET.SubElement(case, "skipped", message=r.message)
+            elif r.status is Status.WAIVED and r.waiver is not None:
+                text = f"waived until {r.waiver.expires} by {r.waiver.owner}: {r.waiver.reason}"
+                ET.SubElement(case, "skipped", message=text)
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"

@@ -1,0 +1,84 @@
+"""``summary.md``: the run as Markdown, short enough for ``$GITHUB_STEP_SUMMARY``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stackcheck.outcomes import CheckResult, Status
+from stackcheck.report.model import ExitCode, Report
+from stackcheck.waivers import WaiverState
+
+__all__ = ["STATUS_MARK", "format_evidence", "render_summary", "verdict"]
+
+STATUS_MARK: dict[Status, str] = {
+    Status.PASSED: "PASS",
+    Status.FAILED: "FAIL",
+    Status.ERROR: "ERROR",
+    Status.SKIPPED: "SKIP",
+    Status.WAIVED: "WAIVED",
+}
+
+_ORDER = [Status.FAILED, Status.ERROR, Status.WAIVED, Status.PASSED, Status.SKIPPED]
+
+
+def _fmt(value: Any, unit: str | None) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        value = int(value) if value.is_integer() else round(value, 1)
+    return f"{value} {unit}" if unit and isinstance(value, (int, float)) else str(value)
+
+
+def format_evidence(result: CheckResult) -> str:
+    """``expected ≤ 100 ms, observed 3.2 ms`` — the evidence in one clause."""
+    ev = result.evidence
+    if ev.expected is None and ev.observed is None:
+        return ""
+    op = f"{ev.op} " if ev.op and ev.op != "==" else ""
+    return f"expected {op}{_fmt(ev.expected, ev.unit)}, observed {_fmt(ev.observed, ev.unit)}"
+
+
+def verdict(report: Report) -> str:
+    """One sentence: what the exit code means for this run."""
+    s = report.summary
+    code = ExitCode(s.exit_code)
+    if code is ExitCode.FAILED:
+        extra = f"; {s.expired_waivers} waiver(s) expired" if s.expired_waivers else ""
+        return f"NON-COMPLIANT: {s.failed} check(s) failed{extra}"
+    if code is ExitCode.ERROR:
+        return f"INCOMPLETE: {s.error} check(s) could not be run; nothing failed"
+    return "COMPLIANT: every check that ran passed"
+
+
+def render_summary(report: Report) -> str:
+    """The Markdown summary of a run (pure function of the report)."""
+    s = report.summary
+    lines = [
+        f"# stackcheck: {report.profile.name}",
+        "",
+        f"**{verdict(report)}** (exit code {s.exit_code})",
+        "",
+        f"Target `{report.target or '-'}` · {s.total} results: {s.passed} passed, {s.failed} failed, "
+        f"{s.error} error, {s.skipped} skipped, {s.waived} waived · {report.run.duration_s:.1f} s",
+        "",
+        "| status | check | message | evidence |",
+        "|---|---|---|---|",
+    ]
+    ordered = sorted(report.results, key=lambda r: (_ORDER.index(r.status), r.id, r.subject or ""))
+    for r in ordered:
+        message = r.message.replace("|", "\\|").replace("\n", " ")
+        lines.append(f"| {STATUS_MARK[r.status]} | `{r.label}` | {message} | {format_evidence(r)} |")
+    notable = [w for w in report.waivers if w.state is not WaiverState.ACTIVE]
+    if report.waivers:
+        lines += ["", "## Waivers", "", "| check | state | owner | expires | reason |", "|---|---|---|---|---|"]
+        for w in report.waivers:
+            label = f"{w.check}[{w.subject}]" if w.subject else w.check
+            lines.append(f"| `{label}` | {w.state} | {w.owner} | {w.expires} | {w.reason} |")
+    if notable:
+        lines += ["", "Expired waivers fail the run; stale waivers cover nothing and should be removed."]
+    lines += [
+        "",
+        f"Profile `{report.profile.path}` (sha256 `{report.profile.sha256[:12]}`) · "
+        f"stackcheck {report.run.tool_versions.get('stackcheck', '?')}",
+    ]
+    return "\n".join(lines) + "\n"

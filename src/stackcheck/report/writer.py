@@ -1,0 +1,35 @@
+"""Write a report folder: every artifact is rendered from the one :class:`Report`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from stackcheck.report.junit import render_junit
+from stackcheck.report.model import Report
+from stackcheck.report.summary import render_summary
+
+__all__ = ["ARTIFACTS", "read_report", "write_report"]
+
+# file name → renderer. results.sarif and index.html join here with their stages.
+ARTIFACTS: dict[str, Callable[[Report], str]] = {
+    "report.json": Report.to_json,
+    "junit.xml": render_junit,
+    "summary.md": render_summary,
+}
+
+
+def write_report(report: Report, folder: Path) -> list[Path]:
+    """Render every artifact into ``folder`` (created if needed); return the written paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, render in ARTIFACTS.items():
+        path = folder / name
+        path.write_text(render(report), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def read_report(folder: Path) -> Report:
+    """Load ``folder/report.json``."""
+    return Report.from_json((folder / "report.json").read_text(encoding="utf-8"))
