@@ -49,7 +49,9 @@ exit codes:
 
 def _parser() -> argparse.ArgumentParser:
     fmt = argparse.RawDescriptionHelpFormatter
-    parser = argparse.ArgumentParser(prog="stackcheck", description=DESCRIPTION, epilog=EPILOG, formatter_class=fmt)
+    parser = argparse.ArgumentParser(
+        prog="stackcheck", description=DESCRIPTION, epilog=EPILOG, formatter_class=fmt
+    )
     parser.add_argument("--version", action="version", version=f"stackcheck {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -63,34 +65,49 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--profile", required=True, metavar="FILE", help="profile YAML to verify against")
     verify.add_argument("--target", metavar="URL", help="base URL of the service (overrides target.base_url)")
     verify.add_argument(
-        "--infra", choices=INFRA_CHOICES, default="auto",
+        "--infra",
+        choices=INFRA_CHOICES,
+        default="auto",
         help="where Postgres/Redis come from (default: auto)",
     )
     verify.add_argument(
-        "--suite", action="append", default=[], metavar="NAME",
+        "--suite",
+        action="append",
+        default=[],
+        metavar="NAME",
         help=f"run only this suite (repeatable; default: all). Suites: {', '.join(SUITES)}",
     )
     verify.add_argument(
-        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
         help="override one profile key for this run, e.g. --set health.max_latency_ms=50 (repeatable)",
     )
     verify.add_argument(
-        "--report-dir", metavar="DIR",
+        "--report-dir",
+        metavar="DIR",
         help="where to write the report (default: reports/out/<profile>-<UTC time>)",
     )
     verify.add_argument(
-        "--allow-remote", action="store_true",
+        "--allow-remote",
+        action="store_true",
         help="allow load and rate-limit probes against non-loopback targets",
     )
     verify.add_argument("-v", "--verbose", action="store_true", help="show pytest's own output too")
 
     profile = sub.add_parser("profile", help="validate a profile or print its JSON Schema")
     psub = profile.add_subparsers(dest="profile_command", metavar="SUBCOMMAND")
-    validate = psub.add_parser("validate", help="check a profile (extends and --set included); exit 2 if invalid")
+    validate = psub.add_parser(
+        "validate", help="check a profile (extends and --set included); exit 2 if invalid"
+    )
     validate.add_argument("file", metavar="FILE")
     validate.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     schema = psub.add_parser("schema", help="print the profile JSON Schema (for editors)")
-    schema.add_argument("--markdown", action="store_true", help="print the Markdown profile reference instead")
+    schema.add_argument(
+        "--markdown", action="store_true", help="print the Markdown profile reference instead"
+    )
 
     report = sub.add_parser("report", help="re-render a finished run's report folder and print its verdict")
     report.add_argument("dir", metavar="DIR")
@@ -109,6 +126,17 @@ def _default_report_dir(name: str) -> Path:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", name)
     return Path("reports") / "out" / f"{safe}-{stamp}"
+
+
+def _point_latest(report_dir: Path) -> None:
+    """Keep ``reports/out/latest`` pointing at the newest default report folder."""
+    latest = report_dir.parent / "latest"
+    try:
+        if latest.is_symlink() or latest.exists():
+            latest.unlink()
+        latest.symlink_to(report_dir.name, target_is_directory=True)
+    except OSError:
+        pass  # a convenience only; the report itself is written
 
 
 def _check_target(url: str) -> None:
@@ -144,12 +172,18 @@ def _verify(args: argparse.Namespace) -> int:
     root = suites_dir()
     pytest_args = [
         *(str(p) for p in suite_paths),
-        "-c", str(root / "pytest.ini"),
-        "--rootdir", str(root),
-        "-p", "no:cacheprovider",
-        "--profile", args.profile,
-        "--infra", args.infra,
-        "--report-dir", str(report_dir),
+        "-c",
+        str(root / "pytest.ini"),
+        "--rootdir",
+        str(root),
+        "-p",
+        "no:cacheprovider",
+        "--profile",
+        args.profile,
+        "--infra",
+        args.infra,
+        "--report-dir",
+        str(report_dir),
         "--stackcheck-progress",
     ]
     for option in args.overrides:
@@ -167,10 +201,14 @@ def _verify(args: argparse.Namespace) -> int:
     code = pytest.main(pytest_args, plugins=[_Grab()])
     collector = grabbed.get("collector")
     if collector is None or getattr(collector, "report", None) is None:
-        return _fail(f"the suites did not run (pytest exit code {int(code)}); rerun with --verbose to see why")
+        return _fail(
+            f"the suites did not run (pytest exit code {int(code)}); rerun with --verbose to see why"
+        )
     errors: list[str] = collector.collection_errors  # type: ignore[attr-defined]
     if errors:
         return _fail(errors[0])
+    if not args.report_dir:
+        _point_latest(report_dir)
     return int(collector.report.summary.exit_code)  # type: ignore[attr-defined]
 
 

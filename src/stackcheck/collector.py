@@ -68,7 +68,11 @@ class EvidenceRecorder:
     def freeze(self) -> Evidence:
         """The immutable evidence for the report."""
         return Evidence(
-            expected=self.expected, observed=self.observed, op=self.op, unit=self.unit, details=dict(self.details)
+            expected=self.expected,
+            observed=self.observed,
+            op=self.op,
+            unit=self.unit,
+            details=dict(self.details),
         )
 
 
@@ -82,7 +86,10 @@ def classify_exception(exc: BaseException) -> tuple[Status, str]:
         return Status.FAILED, text.splitlines()[0] if text else "assertion failed"
     if isinstance(exc, COULD_NOT_CHECK):
         return Status.ERROR, str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
-    return Status.ERROR, f"could not check: {exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    return (
+        Status.ERROR,
+        f"could not check: {exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+    )
 
 
 def tool_versions(extra: dict[str, str] | None = None) -> dict[str, str]:

@@ -35,8 +35,12 @@ class Evidence(BaseModel):
     expected: Any = None
     observed: Any = None
     op: str | None = Field(None, description="How observed is compared with expected: <=, >=, ==, in.")
-    unit: str | None = Field(None, description="Unit of expected/observed, as the profile uses it (ms, days).")
-    details: dict[str, Any] = Field(default_factory=dict, description="Further facts (samples, URLs, versions).")
+    unit: str | None = Field(
+        None, description="Unit of expected/observed, as the profile uses it (ms, days)."
+    )
+    details: dict[str, Any] = Field(
+        default_factory=dict, description="Further facts (samples, URLs, versions)."
+    )
 
 
 class WaiverRef(BaseModel):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shlex
 import sys
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,12 +45,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--target", metavar="URL", help="Base URL of the service; overrides target.base_url.")
     group.addoption("--infra", choices=INFRA_CHOICES, default="auto", help="Where Postgres/Redis come from.")
     group.addoption(
-        "--set", dest="stackcheck_set", action="append", default=[], metavar="KEY=VALUE",
+        "--set",
+        dest="stackcheck_set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
         help="Override a profile key for this run, e.g. --set slo.p95_ms=150 (repeatable).",
     )
     group.addoption("--report-dir", metavar="DIR", help="Write report.json, junit.xml, summary.md here.")
     group.addoption(
-        "--stackcheck-progress", action="store_true", default=False,
+        "--stackcheck-progress",
+        action="store_true",
+        default=False,
         help="Print one line per check as it finishes (used by the stackcheck CLI).",
     )
 
@@ -117,8 +123,10 @@ def _subject(item: pytest.Item) -> str | None:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
-    report: pytest.TestReport = yield
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
     collector = item.config.stash.get(COLLECTOR, None)
     spec = check_spec(item)
     if collector is not None and spec is not None:
@@ -199,9 +207,10 @@ def http(target: Target) -> Iterator[HttpProbe]:
 
 @pytest.fixture
 def evidence(request: pytest.FixtureRequest) -> EvidenceRecorder:
-    """Record ``expected``/``observed`` for the current check: ``evidence.record(expected=.., observed=..)``."""
-    recorder = request.node.stash.get(EVIDENCE, None)
+    """Record what the current check expected and observed: ``evidence.record(expected=.., observed=..)``."""
+    node: pytest.Item = request.node
+    recorder = node.stash.get(EVIDENCE, None)
     if recorder is None:
         recorder = EvidenceRecorder()
-        request.node.stash[EVIDENCE] = recorder
+        node.stash[EVIDENCE] = recorder
     return recorder

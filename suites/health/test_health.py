@@ -42,28 +42,40 @@ def assert_answers_2xx(http: HttpProbe, path: str, evidence: EvidenceRecorder) -
     """GET ``path`` once and require a 2xx status."""
     __tracebackhide__ = True
     exchange = http.get(path)
-    evidence.record(expected="2xx", observed=exchange.status, url=exchange.url, elapsed_ms=round(exchange.elapsed_ms, 1))
+    evidence.record(
+        expected="2xx", observed=exchange.status, url=exchange.url, elapsed_ms=round(exchange.elapsed_ms, 1)
+    )
     evidence.message = f"GET {path} -> {exchange.status}"
     assert 200 <= exchange.status < 300, f"GET {path} answered {exchange.status}, not 2xx"
 
 
 @pytest.mark.check("health.live")
-def test_liveness_endpoint_answers_2xx(health: HealthSection, http: HttpProbe, evidence: EvidenceRecorder) -> None:
+def test_liveness_endpoint_answers_2xx(
+    health: HealthSection, http: HttpProbe, evidence: EvidenceRecorder
+) -> None:
     assert_answers_2xx(http, require(health.live, "health.live is not set"), evidence)
 
 
 @pytest.mark.check("health.ready")
-def test_readiness_endpoint_answers_2xx(health: HealthSection, http: HttpProbe, evidence: EvidenceRecorder) -> None:
+def test_readiness_endpoint_answers_2xx(
+    health: HealthSection, http: HttpProbe, evidence: EvidenceRecorder
+) -> None:
     assert_answers_2xx(http, require(health.ready, "health.ready is not set"), evidence)
 
 
 @pytest.mark.check("health.startup")
-def test_startup_endpoint_answers_2xx(health: HealthSection, http: HttpProbe, evidence: EvidenceRecorder) -> None:
-    assert_answers_2xx(http, require(health.startup, "the profile names no health.startup endpoint"), evidence)
+def test_startup_endpoint_answers_2xx(
+    health: HealthSection, http: HttpProbe, evidence: EvidenceRecorder
+) -> None:
+    assert_answers_2xx(
+        http, require(health.startup, "the profile names no health.startup endpoint"), evidence
+    )
 
 
 @pytest.mark.check("health.extra")
-def test_each_extra_endpoint_answers_2xx(extra_path: str | None, http: HttpProbe, evidence: EvidenceRecorder) -> None:
+def test_each_extra_endpoint_answers_2xx(
+    extra_path: str | None, http: HttpProbe, evidence: EvidenceRecorder
+) -> None:
     assert_answers_2xx(http, require(extra_path, "the profile lists no health.extra endpoints"), evidence)
 
 

@@ -27,7 +27,7 @@ def render_checks_doc() -> str:
     out = [
         "# Checks",
         "",
-        "<!-- Generated from stackcheck.catalog by `stackcheck checks --markdown`. Do not edit. -->",
+        "<!-- Generated from stackcheck.catalog (`nox -s docs`). Do not edit. -->",
         "",
         "Every check has a stable id (scripts and waivers depend on it), a severity, the profile section it",
         "needs (absent section → `skipped`), the architecture claims it proves (quoted from the seed ADRs)",

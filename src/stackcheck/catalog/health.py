@@ -34,7 +34,9 @@ STARTUP = CheckSpec(
     id="health.startup",
     title="Startup endpoint answers 2xx (when the system has one)",
     severity=Severity.MEDIUM,
-    claims=(Claim(system=System.MONTE_CARLO, quote="Startup Probe (`/startup`) ... Prevents premature traffic"),),
+    claims=(
+        Claim(system=System.MONTE_CARLO, quote="Startup Probe (`/startup`) ... Prevents premature traffic"),
+    ),
     controls=("SOC2:A1.2",),
     **_common,
 )

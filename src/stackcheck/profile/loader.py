@@ -96,12 +96,14 @@ def _read_yaml(path: Path, display: str) -> tuple[dict[str, Any], dict[KeyPath, 
     except FileNotFoundError:
         raise ProfileError("file not found (check the path)", source=display) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ProfileError(f"cannot read the file ({exc.__class__.__name__}: {exc})", source=display) from None
+        raise ProfileError(
+            f"cannot read the file ({exc.__class__.__name__}: {exc})", source=display
+        ) from None
     if not text.strip():
         raise ProfileError("the file is empty; a profile needs at least `name:`", source=display, line=1)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - SafeLoader
+        data = yaml.load(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
@@ -114,7 +116,9 @@ def _read_yaml(path: Path, display: str) -> tuple[dict[str, Any], dict[KeyPath, 
     except yaml.YAMLError as exc:
         raise ProfileError(f"YAML error: {exc}", source=display) from None
     if node is None or data is None:
-        raise ProfileError("the file holds no YAML document; a profile needs at least `name:`", source=display)
+        raise ProfileError(
+            "the file holds no YAML document; a profile needs at least `name:`", source=display
+        )
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else f"a {type(data).__name__}"
         raise ProfileError(
@@ -178,7 +182,11 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[
         if parent in chain or parent == path.resolve():
             cycle = " -> ".join(_display(p) for p in (*chain, path.resolve(), parent))
             raise ProfileError(
-                f"`extends` cycle: {cycle}", source=display, key="extends", line=origin.line, column=origin.column
+                f"`extends` cycle: {cycle}",
+                source=display,
+                key="extends",
+                line=origin.line,
+                column=origin.column,
             )
         if not parent.is_file():
             raise ProfileError(
@@ -256,17 +264,16 @@ def _locate(loc: Sequence[str | int], data: Any) -> KeyPath:
     path: list[str | int] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and part in node:
+        if isinstance(node, dict) and part in node:  # noqa: SIM114 - separate branches keep mypy precise
             node = node[part]
             path.append(part)
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             node = node[part]
             path.append(part)
-        elif isinstance(node, dict) and isinstance(part, str) and not path[-1:] == [part]:
-            # A missing or unknown key: name it, even though it has no position of its own.
-            if part.isidentifier() and "[" not in part:
-                path.append(part)
-                break
+        elif isinstance(node, dict) and isinstance(part, str) and part.isidentifier():
+            # A missing key: name it, even though it has no position of its own.
+            path.append(part)
+            break
     return tuple(path)
 
 

@@ -78,7 +78,7 @@ def render_profile_reference() -> str:
     out = [
         "# Profile reference",
         "",
-        "<!-- Generated from stackcheck.profile.models by `stackcheck profile schema --markdown`. Do not edit. -->",
+        "<!-- Generated from stackcheck.profile.models (`nox -s docs`). Do not edit. -->",
         "",
         "A profile is a YAML file; every section is optional (an absent section skips its checks) and",
         "unknown keys are errors. `extends:` overlays other profiles (deep merge; later wins) and",

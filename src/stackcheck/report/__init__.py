@@ -2,7 +2,16 @@
 
 from stackcheck.report.console import render_console, result_line
 from stackcheck.report.junit import render_junit
-from stackcheck.report.model import SCHEMA, ExitCode, Finding, ProfileInfo, Report, RunInfo, Summary, exit_code
+from stackcheck.report.model import (
+    SCHEMA,
+    ExitCode,
+    Finding,
+    ProfileInfo,
+    Report,
+    RunInfo,
+    Summary,
+    exit_code,
+)
 from stackcheck.report.summary import render_summary
 from stackcheck.report.writer import ARTIFACTS, read_report, write_report
 

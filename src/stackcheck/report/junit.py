@@ -29,7 +29,9 @@ def render_junit(report: Report) -> str:
             time=f"{sum(r.duration_s for r in items):.3f}",
         )
         for r in items:
-            case = ET.SubElement(node, "testcase", classname=r.suite, name=r.label, time=f"{r.duration_s:.3f}")
+            case = ET.SubElement(
+                node, "testcase", classname=r.suite, name=r.label, time=f"{r.duration_s:.3f}"
+            )
             detail = "\n".join(x for x in (r.message, format_evidence(r)) if x)
             if r.status is Status.FAILED:
                 ET.SubElement(case, "failure", message=r.message, type=str(r.severity)).text = detail

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import IntEnum
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,7 +28,7 @@ __all__ = [
     "summarize",
 ]
 
-SCHEMA = "stackcheck.report/v1"
+SCHEMA: Final = "stackcheck.report/v1"
 
 
 class ExitCode(IntEnum):
@@ -52,7 +52,9 @@ class RunInfo(_Model):
     finished_at: dt.datetime
     duration_s: float
     host: str
-    tool_versions: dict[str, str] = Field(description="stackcheck, python, pytest and every external tool used.")
+    tool_versions: dict[str, str] = Field(
+        description="stackcheck, python, pytest and every external tool used."
+    )
     suites: tuple[str, ...] = ()
     infra: str | None = None
 
@@ -63,7 +65,9 @@ class ProfileInfo(_Model):
     name: str
     path: str
     files: tuple[str, ...] = Field(description="The file and every file it extends, base first.")
-    sha256: str = Field(description="SHA-256 of the effective profile (after extends and --set), canonical JSON.")
+    sha256: str = Field(
+        description="SHA-256 of the effective profile (after extends and --set), canonical JSON."
+    )
     overrides: tuple[str, ...] = Field(default=(), description="The --set options given.")
 
 
@@ -97,7 +101,7 @@ class Finding(_Model):
 class Report(_Model):
     """One run of stackcheck."""
 
-    schema_: Literal["stackcheck.report/v1"] = Field(SCHEMA, alias="schema")
+    schema_: Literal["stackcheck.report/v1"] = Field("stackcheck.report/v1", alias="schema")
     run: RunInfo
     profile: ProfileInfo
     target: str | None
@@ -119,7 +123,9 @@ class Report(_Model):
         return cls.model_validate_json(text)
 
 
-def exit_code(results: tuple[CheckResult, ...] | list[CheckResult], waivers: tuple[WaiverStatus, ...]) -> ExitCode:
+def exit_code(
+    results: tuple[CheckResult, ...] | list[CheckResult], waivers: tuple[WaiverStatus, ...]
+) -> ExitCode:
     """0 all good; 1 a failure or an expired waiver; 3 no failure but something could not be checked."""
     statuses = {r.status for r in results}
     if Status.FAILED in statuses or any(w.state is WaiverState.EXPIRED for w in waivers):

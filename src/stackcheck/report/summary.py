@@ -70,7 +70,13 @@ def render_summary(report: Report) -> str:
         lines.append(f"| {STATUS_MARK[r.status]} | `{r.label}` | {message} | {format_evidence(r)} |")
     notable = [w for w in report.waivers if w.state is not WaiverState.ACTIVE]
     if report.waivers:
-        lines += ["", "## Waivers", "", "| check | state | owner | expires | reason |", "|---|---|---|---|---|"]
+        lines += [
+            "",
+            "## Waivers",
+            "",
+            "| check | state | owner | expires | reason |",
+            "|---|---|---|---|---|",
+        ]
         for w in report.waivers:
             label = f"{w.check}[{w.subject}]" if w.subject else w.check
             lines.append(f"| `{label}` | {w.state} | {w.owner} | {w.expires} | {w.reason} |")

@@ -1,0 +1,72 @@
+"""stackcheck's sessions. ``nox -l`` lists them; ``nox -s NAME -- ARGS`` passes ARGS through.
+
+Each session installs what it needs into its own venv under ``.nox/`` (reused between runs).
+Scanners with conflicting pins (checkov) get venvs of their own, never the test venv.
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_venv = "yes"
+nox.options.sessions = ["lint", "typecheck", "tests"]
+
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+PYTHON = "3.11"
+
+
+def _install(session: nox.Session, *groups: str) -> None:
+    """Install stackcheck (editable) plus the named dependency groups."""
+    deps = [dep for group in groups for dep in nox.project.dependency_groups(PYPROJECT, group)]
+    session.install("-e", ".", *deps)
+
+
+@nox.session(python=PYTHON, tags=["ci"])
+def tests(session: nox.Session) -> None:
+    """Run the harness's whole test-suite (unit, plugin, integration). Extra args go to pytest."""
+    _install(session, "test")
+    args = session.posargs or ["tests", "-p", "no:cacheprovider"]
+    session.run("pytest", *args)
+
+
+@nox.session(python=PYTHON, tags=["ci"])
+def lint(session: nox.Session) -> None:
+    """ruff: lint and format check of the package, suites, fixtures and tests."""
+    session.install(*nox.project.dependency_groups(PYPROJECT, "lint"))
+    paths = ["src", "suites", "fixtures", "tests", "noxfile.py", "conftest.py"]
+    session.run("ruff", "check", *paths)
+    session.run("ruff", "format", "--check", *paths)
+
+
+@nox.session(python=PYTHON, tags=["ci"])
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on the stackcheck package."""
+    _install(session, "typecheck")
+    session.run("mypy", "--strict", "src/stackcheck")
+
+
+@nox.session(python=PYTHON)
+def verify(session: nox.Session) -> None:
+    """``stackcheck verify`` with your arguments: nox -s verify -- --profile P --target URL."""
+    _install(session)
+    if not session.posargs:
+        session.error("pass arguments: nox -s verify -- --profile FILE [--target URL] [--suite NAME]")
+    session.run("stackcheck", "verify", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def demo(session: nox.Session) -> None:
+    """The main job on the embedded default: start the reference service, verify it, write a report.
+
+    ``nox -s demo -- --defect slow=/health/live`` switches a defect on to see a failing run.
+    """
+    _install(session, "fixtures")
+    session.run("python", "-m", "fixtures.demo", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False, tags=["docs"])
+def docs(session: nox.Session) -> None:
+    """Regenerate docs/checks.md, docs/profile.md and policies/profile.schema.json from the code."""
+    _install(session)
+    session.run("python", "-m", "stackcheck.docgen")

@@ -1,0 +1,33 @@
+"""Regenerate the documents that are derived from code (``nox -s docs``); a test keeps them in sync."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from stackcheck.catalog import render_checks_doc
+from stackcheck.profile import render_profile_reference
+from stackcheck.profile.schema import schema_text
+
+__all__ = ["GENERATED", "main"]
+
+# repository-relative path → generator
+GENERATED: dict[str, Callable[[], str]] = {
+    "docs/checks.md": render_checks_doc,
+    "docs/profile.md": render_profile_reference,
+    "policies/profile.schema.json": schema_text,
+}
+
+
+def main(root: Path | None = None) -> None:
+    """Write every generated document under ``root`` (default: the current directory)."""
+    base = root or Path.cwd()
+    for rel, render in GENERATED.items():
+        path = base / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render(), encoding="utf-8")
+        print(f"wrote {rel}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+"""The health suite end to end: real reference service, `stackcheck verify` as a subprocess."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import DEMO_PROFILE, CliRun
+from fixtures.refservice.runner import free_port
+
+pytestmark = pytest.mark.integration
+
+COMPLIANT = {
+    "health.live": "passed",
+    "health.ready": "passed",
+    "health.startup": "passed",
+    "health.extra[/freshness]": "passed",
+    "health.latency[/health/live]": "passed",
+    "health.latency[/health/ready]": "passed",
+    "health.latency[/startup]": "passed",
+}
+
+
+def verify(run_cli: Callable[..., CliRun], url: str, *extra: str) -> CliRun:
+    return run_cli("verify", "--profile", str(DEMO_PROFILE), "--target", url, *extra)
+
+
+def test_demo_profile_passes_on_the_reference_service(
+    refservice: Callable[..., Any], run_cli: Callable[..., CliRun]
+) -> None:
+    service = refservice()
+    run = verify(run_cli, service.url)
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.statuses() == COMPLIANT
+    latency = next(r for r in run.report["results"] if r["id"] == "health.latency")
+    assert latency["evidence"]["unit"] == "ms" and latency["evidence"]["expected"] == 100
+    assert latency["evidence"]["details"]["samples"] == 20
+    assert "COMPLIANT" in run.stdout and "exit code 0" in run.stdout
+
+
+@pytest.mark.parametrize(
+    ("defect", "failing"),
+    [
+        ("missing=/freshness", "health.extra[/freshness]"),
+        ("missing=/startup", "health.startup"),
+        ("failing=/health/live", "health.live"),
+        ("ready-failing", "health.ready"),
+        ("slow=/health/live:250", "health.latency[/health/live]"),
+    ],
+)
+def test_each_defect_fails_exactly_the_matching_check(
+    refservice: Callable[..., Any], run_cli: Callable[..., CliRun], defect: str, failing: str
+) -> None:
+    service = refservice(defects=[defect])
+    run = verify(run_cli, service.url)
+    assert run.code == 1, run.stdout + run.stderr
+    expected = {**COMPLIANT, failing: "failed"}
+    assert run.statuses() == expected
+    result = next(r for r in run.report["results"] if failing.startswith(r["id"]) and r["status"] == "failed")
+    assert result["evidence"]["observed"] is not None and result["message"]
+
+
+def test_closed_port_is_error_and_exit_code_3_not_1(run_cli: Callable[..., CliRun]) -> None:
+    run = verify(run_cli, f"http://127.0.0.1:{free_port()}")
+    assert run.code == 3, run.stdout + run.stderr
+    assert set(run.statuses().values()) == {"error"}
+    assert all("connection refused" in r["message"] for r in run.report["results"])
+    assert "INCOMPLETE" in run.stdout
+
+
+def test_slow_answer_beyond_timeout_is_error_not_failed(
+    refservice: Callable[..., Any], run_cli: Callable[..., CliRun]
+) -> None:
+    service = refservice(defects=["slow=/freshness:1500"])
+    run = verify(run_cli, service.url, "--set", "target.timeout_s=0.5")
+    assert run.statuses()["health.extra[/freshness]"] == "error"
+    assert run.code == 3
+
+
+def test_set_override_turns_a_pass_into_a_fail(
+    refservice: Callable[..., Any], run_cli: Callable[..., CliRun]
+) -> None:
+    service = refservice(defects=["slow=/startup:60"])
+    assert verify(run_cli, service.url, "--suite", "health").code == 0
+    run = verify(run_cli, service.url, "--set", "health.max_latency_ms=30")
+    assert run.statuses()["health.latency[/startup]"] == "failed"
+    assert run.report["profile"]["overrides"] == ["health.max_latency_ms=30"]
+
+
+def test_profile_without_health_section_skips_with_reason(
+    tmp_path: Path, refservice: Callable[..., Any], run_cli: Callable[..., CliRun]
+) -> None:
+    profile = tmp_path / "bare.yaml"
+    profile.write_text("name: bare\n")
+    run = run_cli("verify", "--profile", str(profile))
+    assert run.code == 0, run.stderr
+    assert {r["status"] for r in run.report["results"]} == {"skipped"}
+    assert run.report["results"][0]["message"] == "profile has no `health` section"
+
+
+def test_expired_waiver_fails_the_run_and_is_named(
+    tmp_path: Path, refservice: Callable[..., Any], run_cli: Callable[..., CliRun]
+) -> None:
+    service = refservice()
+    profile = tmp_path / "p.yaml"
+    profile.write_text(
+        f"extends: {DEMO_PROFILE}\nname: waived\n"
+        "waivers:\n  - {check: health.live, reason: migration, owner: alice, expires: 2021-01-31}\n"
+    )
+    run = run_cli("verify", "--profile", str(profile), "--target", service.url)
+    assert run.code == 1
+    assert "waiver for health.live (alice, expires 2021-01-31) is expired" in run.stdout
+
+
+def test_report_folder_holds_json_junit_and_summary(
+    refservice: Callable[..., Any], run_cli: Callable[..., CliRun]
+) -> None:
+    service = refservice(defects=["ready-failing"])
+    run = verify(run_cli, service.url)
+    assert run.report_dir is not None
+    assert sorted(p.name for p in run.report_dir.iterdir()) == ["junit.xml", "report.json", "summary.md"]
+    report = run.report
+    assert report["schema"] == "stackcheck.report/v1"
+    assert report["target"] == service.url and report["profile"]["name"] == "demo"
+    assert len(report["profile"]["sha256"]) == 64 and report["run"]["tool_versions"]["stackcheck"]
+    assert report["summary"] == {
+        "total": 7,
+        "passed": 6,
+        "failed": 1,
+        "error": 0,
+        "skipped": 0,
+        "waived": 0,
+        "expired_waivers": 0,
+        "stale_waivers": 0,
+        "exit_code": 1,
+    }
+    assert "| FAIL | `health.ready` |" in (run.report_dir / "summary.md").read_text()

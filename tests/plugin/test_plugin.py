@@ -1,0 +1,146 @@
+"""The pytest plugin, driven with pytester: outcomes, section skips, waivers and the report folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+SUITE = """
+import pytest
+from stackcheck import CouldNotCheck
+
+@pytest.mark.check("health.live")
+def test_passes(evidence):
+    evidence.record(expected="2xx", observed=200)
+    evidence.message = "GET /health/live -> 200"
+
+@pytest.mark.check("health.ready")
+def test_assertion_means_failed(evidence):
+    evidence.record(expected="2xx", observed=503)
+    assert 503 < 300, "GET /health/ready answered 503, not 2xx"
+
+@pytest.mark.check("health.startup")
+def test_could_not_check_means_error():
+    raise CouldNotCheck("cannot connect to 127.0.0.1:9: connection refused")
+
+@pytest.mark.check("health.extra")
+def test_connection_error_means_error():
+    raise ConnectionRefusedError(111, "Connection refused")
+
+@pytest.mark.check("health.latency")
+def test_unexpected_exception_is_error_not_failed():
+    raise KeyError("bug in a suite")
+"""
+
+
+def run(
+    pytester: pytest.Pytester, profile: str, suite: str = SUITE, *args: str
+) -> tuple[int, dict[str, Any]]:
+    pytester.makefile(".yaml", profile=profile)
+    pytester.makepyfile(test_suite=suite)
+    result = pytester.runpytest(
+        "-p", "no:cacheprovider", "--profile", "profile.yaml", "--report-dir", "out", *args
+    )
+    report = json.loads((pytester.path / "out" / "report.json").read_text())
+    return int(result.ret), report
+
+
+def statuses(report: dict[str, Any]) -> dict[str, str]:
+    return {r["id"]: r["status"] for r in report["results"]}
+
+
+def test_each_outcome_is_classified(pytester: pytest.Pytester) -> None:
+    _, report = run(pytester, "name: p\nhealth: {}\n")
+    assert statuses(report) == {
+        "health.live": "passed",
+        "health.ready": "failed",
+        "health.startup": "error",
+        "health.extra": "error",
+        "health.latency": "error",
+    }
+    by_id = {r["id"]: r for r in report["results"]}
+    assert by_id["health.ready"]["message"] == "GET /health/ready answered 503, not 2xx"
+    assert by_id["health.ready"]["evidence"]["observed"] == 503
+    assert by_id["health.live"]["message"] == "GET /health/live -> 200"
+    assert by_id["health.latency"]["message"].startswith("could not check: KeyError")
+    assert report["summary"]["exit_code"] == 1
+    assert by_id["health.live"]["claims"] and by_id["health.live"]["controls"]
+
+
+def test_absent_section_skips_every_check_with_the_reason(pytester: pytest.Pytester) -> None:
+    _, report = run(pytester, "name: p\n")
+    assert set(statuses(report).values()) == {"skipped"}
+    assert {r["message"] for r in report["results"]} == {"profile has no `health` section"}
+    assert report["summary"]["exit_code"] == 0
+
+
+def test_errors_without_failures_give_exit_code_3(pytester: pytest.Pytester) -> None:
+    suite = SUITE.replace('assert 503 < 300, "GET /health/ready answered 503, not 2xx"', "pass")
+    _, report = run(pytester, "name: p\nhealth: {}\n", suite)
+    assert report["summary"]["exit_code"] == 3
+
+
+def test_waivers_are_applied_and_expired_ones_fail_the_run(pytester: pytest.Pytester) -> None:
+    profile = """
+name: p
+health: {}
+waivers:
+  - {check: health.ready, reason: known outage, owner: ops, expires: 2999-01-01}
+  - {check: health.live, reason: old, owner: ops, expires: 2020-01-01}
+"""
+    _, report = run(pytester, profile)
+    assert statuses(report)["health.ready"] == "waived"
+    assert [w["state"] for w in report["waivers"]] == ["active", "expired"]
+    assert report["summary"]["expired_waivers"] == 1 and report["summary"]["exit_code"] == 1
+
+
+def test_setup_failure_is_error(pytester: pytest.Pytester) -> None:
+    suite = """
+import pytest
+
+@pytest.fixture
+def broken():
+    raise OSError("database unreachable")
+
+@pytest.mark.check("health.live")
+def test_x(broken):
+    pass
+"""
+    _, report = run(pytester, "name: p\nhealth: {}\n", suite)
+    assert statuses(report) == {"health.live": "error"}
+    assert report["results"][0]["message"] == "database unreachable"
+
+
+def test_unknown_check_id_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".yaml", profile="name: p\n")
+    pytester.makepyfile(test_suite='import pytest\n@pytest.mark.check("no.such")\ndef test_x():\n    pass\n')
+    result = pytester.runpytest("-p", "no:cacheprovider", "--profile", "profile.yaml")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*unknown check id 'no.such'*"])
+
+
+def test_invalid_profile_is_a_usage_error_naming_the_key(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".yaml", profile="name: p\nhealth:\n  samples: 0\n")
+    pytester.makepyfile(test_suite="def test_x():\n    pass\n")
+    result = pytester.runpytest("-p", "no:cacheprovider", "--profile", "profile.yaml")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*profile.yaml:3:3 health.samples: must be at least 1*"])
+
+
+def test_plugin_is_inert_without_a_profile(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_suite='import pytest\n@pytest.mark.check("health.live")\ndef test_x():\n    pass\n'
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    assert not Path(pytester.path / "out").exists()
+
+
+def test_terminal_summary_lists_results(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".yaml", profile="name: p\nhealth: {}\n")
+    pytester.makepyfile(test_suite=SUITE)
+    result = pytester.runpytest("-p", "no:cacheprovider", "--profile", "profile.yaml")
+    result.stdout.fnmatch_lines(["*stackcheck*", "*FAIL*health.ready*503*", "*NON-COMPLIANT*exit code 1*"])

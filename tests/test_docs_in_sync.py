@@ -1,0 +1,34 @@
+"""Generated documents match the code; regenerate with `nox -s docs`."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import REPO_ROOT
+from stackcheck.catalog import REGISTRY, SUITES
+from stackcheck.docgen import GENERATED
+
+
+@pytest.mark.parametrize("rel", sorted(GENERATED))
+def test_generated_document_is_current(rel: str) -> None:
+    committed = (REPO_ROOT / rel).read_text(encoding="utf-8")
+    assert committed == GENERATED[rel](), f"{rel} is stale: run `nox -s docs` and commit the result"
+
+
+def test_every_suite_has_a_folder_and_a_docs_page() -> None:
+    for suite in SUITES:
+        assert (REPO_ROOT / "suites" / suite).is_dir(), suite
+        assert (REPO_ROOT / "docs" / "suites" / f"{suite}.md").is_file(), f"docs/suites/{suite}.md is missing"
+
+
+def test_every_check_is_implemented_by_a_suite_test() -> None:
+    marked = set()
+    for path in (REPO_ROOT / "suites").rglob("test_*.py"):
+        text = path.read_text(encoding="utf-8")
+        marked |= {check for check in REGISTRY if f'check("{check}")' in text}
+    assert marked == set(REGISTRY), f"checks without a suite test: {sorted(set(REGISTRY) - marked)}"
+
+
+def test_readme_names_the_two_commands() -> None:
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    assert "nox -s demo" in readme and "nox -s tests" in readme

@@ -1,0 +1,96 @@
+"""Report: exit codes, JUnit structure, Markdown summary, console lines — pure functions of the model."""
+
+from __future__ import annotations
+
+import datetime as dt
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from stackcheck.catalog import Severity
+from stackcheck.outcomes import CheckResult, Evidence, Status
+from stackcheck.report import (
+    ProfileInfo,
+    Report,
+    RunInfo,
+    read_report,
+    render_junit,
+    render_summary,
+    write_report,
+)
+from stackcheck.report.model import summarize
+
+NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
+
+
+def make_report(*statuses: Status) -> Report:
+    results = tuple(
+        CheckResult(
+            id="health.latency",
+            subject=f"/p{i}",
+            status=s,
+            severity=Severity.MEDIUM,
+            title="latency",
+            suite="health",
+            message=f"message {s}",
+            evidence=Evidence(expected=100, observed=120.5, op="<=", unit="ms"),
+        )
+        for i, s in enumerate(statuses)
+    )
+    return Report(
+        run=RunInfo(
+            command="stackcheck verify",
+            started_at=NOW,
+            finished_at=NOW,
+            duration_s=1.0,
+            host="h",
+            tool_versions={"stackcheck": "0.1.0"},
+        ),
+        profile=ProfileInfo(name="demo", path="demo.yaml", files=("demo.yaml",), sha256="0" * 64),
+        target="http://127.0.0.1:1",
+        summary=summarize(results, ()),
+        results=results,
+    )
+
+
+def test_exit_code_is_1_when_anything_failed_even_with_errors() -> None:
+    assert make_report(Status.PASSED, Status.ERROR, Status.FAILED).summary.exit_code == 1
+
+
+def test_exit_code_is_3_for_errors_without_failures() -> None:
+    assert make_report(Status.PASSED, Status.ERROR, Status.SKIPPED).summary.exit_code == 3
+
+
+def test_exit_code_is_0_for_passed_skipped_and_waived() -> None:
+    assert make_report(Status.PASSED, Status.SKIPPED, Status.WAIVED).summary.exit_code == 0
+
+
+def test_junit_maps_failed_to_failure_and_error_to_error() -> None:
+    root = ET.fromstring(
+        render_junit(make_report(Status.PASSED, Status.FAILED, Status.ERROR, Status.SKIPPED))
+    )
+    suite = root.find("testsuite")
+    assert suite is not None
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors"), suite.get("skipped")) == (
+        "4",
+        "1",
+        "1",
+        "1",
+    )
+    cases = suite.findall("testcase")
+    assert cases[1].find("failure") is not None and cases[2].find("error") is not None
+    assert "expected <= 100 ms, observed 120.5 ms" in (cases[1].find("failure").text or "")  # type: ignore[union-attr]
+
+
+def test_summary_lists_failures_first_with_evidence() -> None:
+    text = render_summary(make_report(Status.PASSED, Status.FAILED))
+    rows = [line for line in text.splitlines() if line.startswith("| ") and "`health" in line]
+    assert rows[0].startswith("| FAIL | `health.latency[/p1]`")
+    assert "NON-COMPLIANT" in text and "exit code 1" in text
+
+
+def test_report_folder_round_trips(tmp_path: Path) -> None:
+    report = make_report(Status.PASSED, Status.FAILED)
+    written = write_report(report, tmp_path / "r")
+    assert sorted(p.name for p in written) == ["junit.xml", "report.json", "summary.md"]
+    assert read_report(tmp_path / "r") == report
+    assert '"schema": "stackcheck.report/v1"' in (tmp_path / "r" / "report.json").read_text()
