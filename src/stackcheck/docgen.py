@@ -8,6 +8,7 @@ from pathlib import Path
 from stackcheck.catalog import render_checks_doc
 from stackcheck.profile import render_profile_reference
 from stackcheck.profile.schema import schema_text
+from stackcheck.report.reference import render_report_reference
 
 __all__ = ["GENERATED", "main"]
 
@@ -15,6 +16,7 @@ __all__ = ["GENERATED", "main"]
 GENERATED: dict[str, Callable[[], str]] = {
     "docs/checks.md": render_checks_doc,
     "docs/profile.md": render_profile_reference,
+    "docs/report.md": render_report_reference,
     "policies/profile.schema.json": schema_text,
 }
 

@@ -32,8 +32,10 @@ class Evidence(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    expected: Any = None
-    observed: Any = None
+    expected: Any = Field(
+        None, description="What the profile promises (a number in `unit`, or a text like 2xx)."
+    )
+    observed: Any = Field(None, description="What the target showed, in the same unit.")
     op: str | None = Field(None, description="How observed is compared with expected: <=, >=, ==, in.")
     unit: str | None = Field(
         None, description="Unit of expected/observed, as the profile uses it (ms, days)."
@@ -48,9 +50,9 @@ class WaiverRef(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    owner: str
-    reason: str
-    expires: dt.date
+    owner: str = Field(description="Who answers for the exception.")
+    reason: str = Field(description="Why it is accepted.")
+    expires: dt.date = Field(description="Last day it holds.")
 
 
 class CheckResult(BaseModel):
@@ -58,18 +60,18 @@ class CheckResult(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    id: str
-    subject: str | None = None
-    status: Status
-    severity: Severity
-    title: str
-    suite: str
-    claims: tuple[Claim, ...] = ()
-    controls: tuple[str, ...] = ()
-    message: str = ""
-    evidence: Evidence = Field(default_factory=Evidence)
-    duration_s: float = 0.0
-    waiver: WaiverRef | None = None
+    id: str = Field(description="Stable check id, e.g. health.latency (docs/checks.md).")
+    subject: str | None = Field(None, description="What the check was applied to, e.g. an endpoint path.")
+    status: Status = Field(description="passed | failed | error | skipped | waived.")
+    severity: Severity = Field(description="critical | high | medium | low | info.")
+    title: str = Field(description="What the check verifies, in words.")
+    suite: str = Field(description="Suite (folder under suites/) the check belongs to.")
+    claims: tuple[Claim, ...] = Field((), description="ADR sentences the check proves: {system, quote}.")
+    controls: tuple[str, ...] = Field((), description="Control ids supported, e.g. SOC2:A1.2.")
+    message: str = Field("", description="One line: why it passed, failed, errored or was skipped.")
+    evidence: Evidence = Field(default_factory=Evidence, description="Expected vs observed, and details.")
+    duration_s: float = Field(0.0, description="Time the check took (s).")
+    waiver: WaiverRef | None = Field(None, description="The waiver that made a failure `waived`.")
 
     @property
     def label(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from stackcheck.outcomes import CheckResult, Status, WaiverRef
 from stackcheck.profile.models import Waiver
@@ -27,13 +27,15 @@ class WaiverStatus(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    check: str
-    subject: str | None
-    owner: str
-    reason: str
-    expires: dt.date
-    state: WaiverState
-    covered: tuple[str, ...] = ()
+    check: str = Field(description="Check id the waiver names.")
+    subject: str | None = Field(description="Subject it is limited to, if any.")
+    owner: str = Field(description="Who answers for it.")
+    reason: str = Field(description="Why it is accepted.")
+    expires: dt.date = Field(description="Last day it holds.")
+    state: WaiverState = Field(
+        description="active | expired (fails the run) | stale (covers nothing) | unused."
+    )
+    covered: tuple[str, ...] = Field((), description="Result labels it covered (or would have, if expired).")
 
 
 def _matches(waiver: Waiver, result: CheckResult) -> bool:

@@ -34,8 +34,8 @@ class Claim(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    system: System
-    quote: str
+    system: System = Field(description="The seed system whose ADR makes the claim.")
+    quote: str = Field(description="The claim, quoted (abridged with ...).")
 
 
 class CheckSpec(BaseModel):

@@ -12,7 +12,7 @@ from pydantic_core import PydanticUndefined
 
 from stackcheck.profile.models import Profile
 
-__all__ = ["profile_json_schema", "render_profile_reference", "schema_text"]
+__all__ = ["field_table", "profile_json_schema", "render_profile_reference", "schema_text"]
 
 SCHEMA_ID = "https://stackcheck.dev/schemas/profile.schema.json"
 
@@ -37,8 +37,10 @@ def _type_name(annotation: Any) -> str:
         return " | ".join(_type_name(a) for a in args)
     if origin is typing.Literal:
         return " | ".join(json.dumps(a) for a in args)
-    if origin is list:
+    if origin in (list, tuple):
         return f"list[{_type_name(args[0])}]"
+    if annotation is typing.Any:
+        return "any"
     if origin is dict:
         return f"map[{_type_name(args[0])}, {_type_name(args[1])}]"
     if annotation is type(None):
@@ -52,12 +54,16 @@ def _default(field: Any) -> str:
     if field.default is PydanticUndefined and field.default_factory is None:
         return "**required**"
     value = field.default_factory() if field.default_factory is not None else field.default
-    return f"`{json.dumps(value)}`"
+    if isinstance(value, BaseModel):
+        return "(empty object)"
+    return f"`{json.dumps(value, default=str)}`"
 
 
-def _section_table(model: type[BaseModel]) -> list[str]:
+def field_table(model: type[BaseModel]) -> list[str]:
+    """A Markdown table of a model's fields: key, type, default, meaning."""
     lines = ["| key | type | default | meaning |", "|---|---|---|---|"]
     for name, field in model.model_fields.items():
+        name = field.alias or name
         type_text = _type_name(field.annotation).replace("|", "\\|")
         lines.append(f"| `{name}` | {type_text} | {_default(field)} | {field.description or ''} |")
     return lines
@@ -87,11 +93,11 @@ def render_profile_reference() -> str:
         "",
         "## Top level",
         "",
-        *_section_table(Profile),
+        *field_table(Profile),
     ]
     for name, field in Profile.model_fields.items():
         model = _nested(field.annotation)
         if model is None:
             continue
-        out += ["", f"## `{name}`", "", (model.__doc__ or "").strip(), "", *_section_table(model)]
+        out += ["", f"## `{name}`", "", (model.__doc__ or "").strip(), "", *field_table(model)]
     return "\n".join(out) + "\n"

@@ -48,22 +48,22 @@ class RunInfo(_Model):
     """When, where and with what the run happened."""
 
     command: str = Field(description="The command line (stackcheck verify ...).")
-    started_at: dt.datetime
-    finished_at: dt.datetime
-    duration_s: float
-    host: str
+    started_at: dt.datetime = Field(description="UTC start time (ISO 8601).")
+    finished_at: dt.datetime = Field(description="UTC end time (ISO 8601).")
+    duration_s: float = Field(description="Wall time of the run (s).")
+    host: str = Field(description="Host name of the machine that ran the checks.")
     tool_versions: dict[str, str] = Field(
         description="stackcheck, python, pytest and every external tool used."
     )
-    suites: tuple[str, ...] = ()
-    infra: str | None = None
+    suites: tuple[str, ...] = Field((), description="Suites that produced results.")
+    infra: str | None = Field(None, description="--infra provider: auto, docker, local or external.")
 
 
 class ProfileInfo(_Model):
     """Which profile the run verified."""
 
-    name: str
-    path: str
+    name: str = Field(description="The profile's `name`.")
+    path: str = Field(description="The profile file given on the command line.")
     files: tuple[str, ...] = Field(description="The file and every file it extends, base first.")
     sha256: str = Field(
         description="SHA-256 of the effective profile (after extends and --set), canonical JSON."
@@ -74,42 +74,50 @@ class ProfileInfo(_Model):
 class Summary(_Model):
     """Counts of results by status, and the run's verdict."""
 
-    total: int = 0
-    passed: int = 0
-    failed: int = 0
-    error: int = 0
-    skipped: int = 0
-    waived: int = 0
-    expired_waivers: int = 0
-    stale_waivers: int = 0
-    exit_code: int = 0
+    total: int = Field(0, description="Number of results.")
+    passed: int = Field(0, description="Results with status passed.")
+    failed: int = Field(0, description="Results with status failed.")
+    error: int = Field(0, description="Results with status error (could not check).")
+    skipped: int = Field(0, description="Results with status skipped.")
+    waived: int = Field(0, description="Results with status waived.")
+    expired_waivers: int = Field(0, description="Profile waivers past their date (each fails the run).")
+    stale_waivers: int = Field(0, description="Profile waivers that covered nothing.")
+    exit_code: int = Field(0, description="The CLI's exit code for this run: 0, 1 or 3.")
 
 
 class Finding(_Model):
     """A static scanner finding (checkov, trivy, bandit, secrets); filled by the scan stage."""
 
-    tool: str
-    rule_id: str
-    severity: Severity
-    file: str | None = None
-    line: int | None = None
-    message: str
-    fingerprint: str
-    status: Literal["open", "waived", "suppressed"] = "open"
+    tool: str = Field(description="Scanner: checkov, trivy, bandit, ...")
+    rule_id: str = Field(description="The scanner's rule id.")
+    severity: Severity = Field(description="Normalised severity.")
+    file: str | None = Field(None, description="File the finding is in.")
+    line: int | None = Field(None, description="Line in that file.")
+    message: str = Field(description="What is wrong (secrets redacted).")
+    fingerprint: str = Field(description="Stable hash identifying the finding across runs.")
+    status: Literal["open", "waived", "suppressed"] = Field(
+        "open", description="Waived or inline-suppressed."
+    )
 
 
 class Report(_Model):
     """One run of stackcheck."""
 
-    schema_: Literal["stackcheck.report/v1"] = Field("stackcheck.report/v1", alias="schema")
-    run: RunInfo
-    profile: ProfileInfo
-    target: str | None
-    summary: Summary
-    results: tuple[CheckResult, ...] = ()
-    waivers: tuple[WaiverStatus, ...] = ()
-    findings: tuple[Finding, ...] = ()
-    load: dict[str, Any] | None = None
+    schema_: Literal["stackcheck.report/v1"] = Field(
+        "stackcheck.report/v1",
+        alias="schema",
+        description="Schema id; changes only with a new major version.",
+    )
+    run: RunInfo = Field(description="When, where and with which tool versions.")
+    profile: ProfileInfo = Field(description="Which profile, with its hash.")
+    target: str | None = Field(description="Base URL verified (null when no suite needed one).")
+    summary: Summary = Field(description="Counts and the exit code.")
+    results: tuple[CheckResult, ...] = Field((), description="One entry per check and subject.")
+    waivers: tuple[WaiverStatus, ...] = Field(
+        (), description="Each profile waiver and its state in this run."
+    )
+    findings: tuple[Finding, ...] = Field((), description="Static scanner findings (scan stage).")
+    load: dict[str, Any] | None = Field(None, description="Load statistics (load stage).")
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 

@@ -1,0 +1,49 @@
+"""``docs/report.md``: the ``report.json`` schema documented field by field, generated from the models."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from stackcheck.catalog.spec import Claim
+from stackcheck.outcomes import CheckResult, Evidence, WaiverRef
+from stackcheck.profile.schema import field_table
+from stackcheck.report.model import Finding, ProfileInfo, Report, RunInfo, Summary
+from stackcheck.waivers import WaiverStatus
+
+__all__ = ["render_report_reference"]
+
+_PARTS: list[tuple[str, type[BaseModel]]] = [
+    ("report.json (top level)", Report),
+    ("run", RunInfo),
+    ("profile", ProfileInfo),
+    ("summary", Summary),
+    ("results[]", CheckResult),
+    ("results[].claims[]", Claim),
+    ("results[].evidence", Evidence),
+    ("results[].waiver", WaiverRef),
+    ("waivers[]", WaiverStatus),
+    ("findings[]", Finding),
+]
+
+
+def render_report_reference() -> str:
+    """Markdown reference of ``report.json`` (schema ``stackcheck.report/v1``)."""
+    out = [
+        "# report.json reference (`stackcheck.report/v1`)",
+        "",
+        "<!-- Generated from stackcheck.report.model (`nox -s docs`). Do not edit. -->",
+        "",
+        "Every `stackcheck verify` run writes `report.json`; `junit.xml` and `summary.md` are rendered from it",
+        "(`stackcheck report DIR` re-renders them). Fields are only ever added within `v1`; a removal or a change",
+        "of meaning bumps the schema id. Timestamps are ISO 8601 UTC; durations are seconds.",
+    ]
+    for title, model in _PARTS:
+        out += [
+            "",
+            f"## `{title}`",
+            "",
+            (model.__doc__ or "").strip().splitlines()[0],
+            "",
+            *field_table(model),
+        ]
+    return "\n".join(out) + "\n"
