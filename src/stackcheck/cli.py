@@ -188,6 +188,8 @@ def _verify(args: argparse.Namespace) -> int:
     ]
     for option in args.overrides:
         pytest_args += ["--set", option]
+    if args.allow_remote:
+        pytest_args.append("--allow-remote")
     if target:
         pytest_args += ["--target", target]
     pytest_args += ["-q", "--no-header", "-rN", "--tb=short"] if args.verbose else ["-p", "no:terminal"]

@@ -54,6 +54,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--report-dir", metavar="DIR", help="Write report.json, junit.xml, summary.md here.")
     group.addoption(
+        "--allow-remote",
+        action="store_true",
+        default=False,
+        help="Allow load and rate-limit probes against non-loopback targets (they are refused otherwise).",
+    )
+    group.addoption(
         "--stackcheck-progress",
         action="store_true",
         default=False,
