@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import datetime as dt
 import re
 import sys
@@ -114,7 +115,19 @@ def _parser() -> argparse.ArgumentParser:
 
     checks = sub.add_parser("checks", help="list every check id with its title")
     checks.add_argument("--markdown", action="store_true", help="print docs/checks.md")
+
+    for name, module in STAGE_COMMANDS.items():
+        stage = importlib.import_module(module)
+        stage_parser = sub.add_parser(
+            name, help=stage.HELP, description=stage.DESCRIPTION, epilog=EPILOG, formatter_class=fmt
+        )
+        stage.add_arguments(stage_parser)
     return parser
+
+
+# Further stages, one line each: subcommand → module with HELP, DESCRIPTION, add_arguments(parser) and
+# run(args) -> exit code. Imported only when the command line is parsed.
+STAGE_COMMANDS: dict[str, str] = {}
 
 
 def _fail(message: str) -> int:
@@ -265,6 +278,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return int(ExitCode.USAGE)
     try:
+        if args.command in STAGE_COMMANDS:
+            return int(importlib.import_module(STAGE_COMMANDS[args.command]).run(args))
         return handlers[args.command](args)
     except StackcheckError as exc:
         return _fail(str(exc))
