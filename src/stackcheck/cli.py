@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import datetime as dt
+import importlib
 import re
 import sys
 from collections.abc import Sequence
@@ -19,7 +19,7 @@ from stackcheck.catalog import SUITES, render_checks_doc
 from stackcheck.plugin import COLLECTOR, INFRA_CHOICES
 from stackcheck.profile import PROFILE_SECTIONS, load_profile, render_profile_reference
 from stackcheck.profile.schema import schema_text
-from stackcheck.report import ExitCode, read_report, render_console, result_line, write_report
+from stackcheck.report import ExitCode, read_report, render_console, result_line, shown_live, write_report
 from stackcheck.suites import resolve_suites, suites_dir
 
 __all__ = ["main"]
@@ -254,7 +254,8 @@ def _report(args: argparse.Namespace) -> int:
         return _fail(f"{folder}/report.json is not a stackcheck.report/v1 report ({first})")
     write_report(report, folder)
     for result in report.results:
-        print(result_line(result))
+        if shown_live(result):
+            print(result_line(result))
     print(render_console(report, str(folder)))
     return report.summary.exit_code
 

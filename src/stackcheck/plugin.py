@@ -21,7 +21,7 @@ from stackcheck.collector import EvidenceRecorder, RunCollector
 from stackcheck.outcomes import CheckResult
 from stackcheck.probes.http import HttpProbe
 from stackcheck.profile import Profile, load_profile
-from stackcheck.report import render_console, result_line, write_report
+from stackcheck.report import render_console, result_line, shown_live, write_report
 
 __all__ = ["COLLECTOR", "Target"]
 
@@ -92,7 +92,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _print_result(result: CheckResult) -> None:
-    print(result_line(result), flush=True)
+    if shown_live(result):
+        print(result_line(result), flush=True)
 
 
 def check_spec(item: pytest.Item) -> CheckSpec | None:
@@ -170,7 +171,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         return
     terminalreporter.section("stackcheck")
     for result in collector.report.results:
-        terminalreporter.write_line(result_line(result))
+        if shown_live(result):
+            terminalreporter.write_line(result_line(result))
     terminalreporter.write_line(render_console(collector.report, str(collector.report_dir or "") or None))
 
 

@@ -1,6 +1,6 @@
 """The run report: model and renderers."""
 
-from stackcheck.report.console import render_console, result_line
+from stackcheck.report.console import render_console, result_line, shown_live
 from stackcheck.report.junit import render_junit
 from stackcheck.report.model import (
     SCHEMA,
@@ -30,5 +30,6 @@ __all__ = [
     "render_junit",
     "render_summary",
     "result_line",
+    "shown_live",
     "write_report",
 ]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from stackcheck.outcomes import CheckResult
+from collections.abc import Iterable
+
+from stackcheck.outcomes import CheckResult, Status
 from stackcheck.report.model import Report
 from stackcheck.report.summary import STATUS_MARK, format_evidence, verdict
 
-__all__ = ["render_console", "result_line"]
+__all__ = ["render_console", "result_line", "shown_live", "skipped_lines"]
 
 
 def result_line(result: CheckResult) -> str:
@@ -18,10 +20,29 @@ def result_line(result: CheckResult) -> str:
     return f"  {STATUS_MARK[result.status]:<7} {result.label:<34} {text}"
 
 
+def shown_live(result: CheckResult) -> bool:
+    """Whether a result gets its own line as it arrives (skips are grouped at the end instead)."""
+    return result.status is not Status.SKIPPED
+
+
+def skipped_lines(results: Iterable[CheckResult]) -> list[str]:
+    """Skipped results grouped by reason: ``SKIP    pg.version, pg.ssl: profile has no `postgres` ...``."""
+    by_reason: dict[str, list[str]] = {}
+    for result in results:
+        if result.status is Status.SKIPPED:
+            by_reason.setdefault(result.message, []).append(result.label)
+    lines = []
+    for reason, labels in by_reason.items():
+        shown = ", ".join(labels[:4]) + (f", ... ({len(labels)} checks)" if len(labels) > 4 else "")
+        lines.append(f"  {STATUS_MARK[Status.SKIPPED]:<7} {shown}: {reason}")
+    return lines
+
+
 def render_console(report: Report, report_dir: str | None = None) -> str:
-    """The closing block printed after a run."""
+    """The closing block printed after a run: grouped skips, counts, waiver problems, verdict."""
     s = report.summary
     lines = [
+        *skipped_lines(report.results),
         "",
         f"{s.total} results: {s.passed} passed, {s.failed} failed, {s.error} error, "
         f"{s.skipped} skipped, {s.waived} waived in {report.run.duration_s:.1f} s",
