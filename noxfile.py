@@ -70,3 +70,10 @@ def docs(session: nox.Session) -> None:
     """Regenerate docs/checks.md, docs/profile.md and policies/profile.schema.json from the code."""
     _install(session)
     session.run("python", "-m", "stackcheck.docgen")
+
+
+@nox.session(python=PYTHON, default=False, tags=["bench"])
+def bench(session: nox.Session) -> None:
+    """Run benchmarks/bench_*.py and rewrite docs/benchmarks.md; ``-- NAME ...`` runs a subset."""
+    _install(session, "test")
+    session.run("python", "benchmarks/run_all.py", *session.posargs)
