@@ -127,7 +127,7 @@ def _parser() -> argparse.ArgumentParser:
 
 # Further stages, one line each: subcommand → module with HELP, DESCRIPTION, add_arguments(parser) and
 # run(args) -> exit code. Imported only when the command line is parsed.
-STAGE_COMMANDS: dict[str, str] = {}
+STAGE_COMMANDS: dict[str, str] = {"scan": "stackcheck.scan.command", "load": "stackcheck.load.command"}
 
 
 def _fail(message: str) -> int:

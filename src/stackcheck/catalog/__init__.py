@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from stackcheck.catalog import health
+from stackcheck.catalog import cors, exposure, headers, health, metrics, postgres, ratelimit, redis, tls
+from stackcheck.catalog import scan as scan_checks
+from stackcheck.catalog import secrets as secret_checks
 from stackcheck.catalog.spec import CheckSpec, Claim, Severity, System
 
 __all__ = ["REGISTRY", "SUITES", "CheckSpec", "Claim", "Severity", "System", "get_check", "render_checks_doc"]
 
 SUITES: dict[str, tuple[CheckSpec, ...]] = {
     "health": health.CHECKS,
+    "scan": scan_checks.CHECKS,
+    "secrets": secret_checks.CHECKS,
+    "postgres": postgres.CHECKS,
+    "redis": redis.CHECKS,
+    "ratelimit": ratelimit.CHECKS,
+    "headers": headers.CHECKS,
+    "cors": cors.CHECKS,
+    "exposure": exposure.CHECKS,
+    "metrics": metrics.CHECKS,
+    "tls": tls.CHECKS,
 }
 
 REGISTRY: dict[str, CheckSpec] = {spec.id: spec for checks in SUITES.values() for spec in checks}

@@ -8,6 +8,7 @@ from pathlib import Path
 from stackcheck.report.junit import render_junit
 from stackcheck.report.model import Report
 from stackcheck.report.summary import render_summary
+from stackcheck.scan.sarif import render_sarif
 
 __all__ = ["ARTIFACTS", "read_report", "write_report"]
 
@@ -16,6 +17,7 @@ ARTIFACTS: dict[str, Callable[[Report], str]] = {
     "report.json": Report.to_json,
     "junit.xml": render_junit,
     "summary.md": render_summary,
+    "results.sarif": render_sarif,
 }
 
 

@@ -1,0 +1,1 @@
+# checkov loads external Python checks only from folders that hold an __init__.py.

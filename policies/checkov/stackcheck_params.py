@@ -1,0 +1,76 @@
+"""Parameters the stackcheck policies take from the profile, read at scan time.
+
+``stackcheck scan`` copies this folder to a scratch directory and writes ``stackcheck-params.txt`` (JSON) next to
+this file (allowed regions, promised Postgres/Redis majors, whether Redis must persist). Run directly with
+checkov, without that file, every parameterised policy uses the defaults below: no region restriction, no
+promised major (the image must still name a numeric major), no persistence requirement.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+PARAMS_FILE = "stackcheck-params.txt"  # not .json: checkov would load it as a policy
+DEFAULTS: dict[str, Any] = {
+    "allowed_regions": [],  # empty: any region
+    "postgres_majors": [],  # empty: any numeric major
+    "redis_majors": [],
+    "redis_appendonly": None,  # None: not promised either way
+}
+
+# Names of settings that hold credentials; a literal value under such a name is a leaked secret.
+SECRET_NAME = re.compile(
+    r"(PASSWORD|PASSWD|PWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL|AUTH)", re.I
+)
+# A connection URL carrying a password: scheme://user:password@host
+URL_WITH_PASSWORD = re.compile(r"^[a-z][a-z0-9+.-]*://[^/@:\s]+:([^/@\s]+)@", re.I)
+# Values that reference a secret instead of holding it.
+REFERENCE = re.compile(r"^\s*(\$\{|\$\(|\$[A-Za-z_]|\{\{|var\.|local\.|data\.|module\.)")
+
+
+def params() -> dict[str, Any]:
+    """The parameters of this scan (defaults when stackcheck did not write the file)."""
+    path = Path(__file__).with_name(PARAMS_FILE)
+    merged = dict(DEFAULTS)
+    if path.is_file():
+        merged.update(json.loads(path.read_text(encoding="utf-8")))
+    return merged
+
+
+def is_secret_literal(name: str, value: Any) -> bool:
+    """Whether ``name: value`` writes a credential literally (not a ``${VAR}``/``secrets.X`` reference)."""
+    if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+        return False
+    text = str(value).strip()
+    if not text:
+        return False
+    match = URL_WITH_PASSWORD.match(text)
+    if match:
+        return not REFERENCE.match(match.group(1))
+    if not SECRET_NAME.search(name):
+        return False
+    # Terraform references arrive from checkov's HCL parser as "${var.x}" or "var.x"; bare resource
+    # attributes (neon_database.x.password) are references too.
+    if REFERENCE.match(text) or re.fullmatch(r"[a-z_][a-z0-9_]*(\.[A-Za-z0-9_\[\]\"*-]+)+", text):
+        return False
+    return True
+
+
+def image_major(image: str) -> int | None:
+    """``postgres:16-alpine`` → 16; ``redis:latest`` or an untagged image → None."""
+    ref = image.split("@", 1)[0]
+    name, _, tag = ref.rpartition(":")
+    if not name or "/" in tag:
+        return None
+    match = re.match(r"^(\d+)", tag)
+    return int(match.group(1)) if match else None
+
+
+def image_name(image: str) -> str:
+    """``library/postgres:16`` → ``postgres``."""
+    ref = image.split("@", 1)[0]
+    last = ref.rsplit("/", 1)[-1]
+    return last.split(":", 1)[0]

@@ -1,0 +1,35 @@
+"""Checks of the ``cors`` suite: a restrictive cross-origin policy."""
+
+from __future__ import annotations
+
+from stackcheck.catalog.spec import CheckSpec, Claim, Severity, System
+
+_common = {"suite": "cors", "section": "cors"}
+_RESTRICTIVE = Claim(system=System.CHIMERA, quote="CORS policy restrictive")
+
+FOREIGN_ORIGIN = CheckSpec(
+    id="cors.foreign_origin",
+    title="Foreign, null and look-alike origins get no Access-Control-Allow-Origin",
+    severity=Severity.HIGH,
+    claims=(_RESTRICTIVE,),
+    controls=("OWASP-ASVS:14.5.3", "SOC2:CC6.6"),
+    **_common,
+)
+CREDENTIALS_WILDCARD = CheckSpec(
+    id="cors.credentials_wildcard",
+    title="Never Access-Control-Allow-Origin: * together with Access-Control-Allow-Credentials: true",
+    severity=Severity.HIGH,
+    claims=(_RESTRICTIVE,),
+    controls=("OWASP-ASVS:14.5.3",),
+    **_common,
+)
+PREFLIGHT = CheckSpec(
+    id="cors.preflight",
+    title="Preflights from each allowed origin are granted for cors.methods, for that origin only",
+    severity=Severity.MEDIUM,
+    claims=(_RESTRICTIVE,),
+    controls=("OWASP-ASVS:14.5.3",),
+    **_common,
+)
+
+CHECKS: tuple[CheckSpec, ...] = (FOREIGN_ORIGIN, CREDENTIALS_WILDCARD, PREFLIGHT)

@@ -1,0 +1,32 @@
+"""Checks of the ``exposure`` suite: nothing sensitive is served, errors leak no internals."""
+
+from __future__ import annotations
+
+from stackcheck.catalog.spec import CheckSpec, Claim, Severity, System
+
+_common = {"suite": "exposure", "section": "exposure"}
+
+SENSITIVE_PATHS = CheckSpec(
+    id="exposure.sensitive_paths",
+    title="Well-known sensitive paths (/.env, /.git/config, ...) and exposure.forbidden_paths are not served",
+    severity=Severity.CRITICAL,
+    claims=(
+        Claim(system=System.CHIMERA, quote="No unnecessary endpoints exposed"),
+        Claim(system=System.DJINN, quote="No secrets in code or Docker images"),
+    ),
+    controls=("OWASP-ASVS:12.5.1", "OWASP-ASVS:14.3.2", "SOC2:CC6.1"),
+    **_common,
+)
+ERROR_LEAK = CheckSpec(
+    id="exposure.error_leak",
+    title="Error pages leak no stack trace, debug page or server version",
+    severity=Severity.MEDIUM,
+    claims=(
+        Claim(system=System.CHIMERA, quote="Log levels: ERROR (production), DEBUG (development)"),
+        Claim(system=System.CHIMERA, quote="No unnecessary endpoints exposed"),
+    ),
+    controls=("OWASP-ASVS:7.4.1", "OWASP-ASVS:14.3.2"),
+    **_common,
+)
+
+CHECKS: tuple[CheckSpec, ...] = (SENSITIVE_PATHS, ERROR_LEAK)

@@ -1,0 +1,71 @@
+"""Checks of the ``headers`` suite: HTTP security headers (after the Mozilla HTTP Observatory's tests)."""
+
+from __future__ import annotations
+
+from stackcheck.catalog.spec import CheckSpec, Claim, Severity, System
+
+_common = {"suite": "headers", "section": "headers"}
+_DJINN = Claim(system=System.DJINN, quote="Security headers (CSP, HSTS, etc.)")
+
+HSTS = CheckSpec(
+    id="headers.hsts",
+    title="HTTPS answers carry Strict-Transport-Security with max-age >= headers.hsts_min_age_s",
+    severity=Severity.HIGH,
+    claims=(
+        _DJINN,
+        Claim(system=System.MONTE_CARLO, quote="HSTS headers"),
+        Claim(system=System.DJINN, quote="HTTPS only"),
+    ),
+    controls=("OWASP-ASVS:14.4.5", "SOC2:CC6.7"),
+    **_common,
+)
+CSP = CheckSpec(
+    id="headers.csp",
+    title="Content-Security-Policy is sent and restricts scripts and objects (no unsafe-inline/eval, no *)",
+    severity=Severity.HIGH,
+    claims=(_DJINN,),
+    controls=("OWASP-ASVS:14.4.3", "SOC2:CC6.6"),
+    **_common,
+)
+NOSNIFF = CheckSpec(
+    id="headers.nosniff",
+    title="X-Content-Type-Options: nosniff is sent",
+    severity=Severity.MEDIUM,
+    claims=(_DJINN,),
+    controls=("OWASP-ASVS:14.4.4",),
+    **_common,
+)
+FRAMING = CheckSpec(
+    id="headers.framing",
+    title="Framing is restricted (X-Frame-Options DENY/SAMEORIGIN or a restrictive CSP frame-ancestors)",
+    severity=Severity.MEDIUM,
+    claims=(_DJINN,),
+    controls=("OWASP-ASVS:14.4.7",),
+    **_common,
+)
+REFERRER_POLICY = CheckSpec(
+    id="headers.referrer_policy",
+    title="Referrer-Policy keeps URLs private (no-referrer, same-origin, strict-origin[-when-cross-origin])",
+    severity=Severity.LOW,
+    claims=(_DJINN,),
+    controls=("OWASP-ASVS:14.4.6",),
+    **_common,
+)
+SERVER_BANNER = CheckSpec(
+    id="headers.server_banner",
+    title="Server, X-Powered-By and similar headers name no software versions",
+    severity=Severity.LOW,
+    claims=(Claim(system=System.CHIMERA, quote="No unnecessary endpoints exposed"),),
+    controls=("OWASP-ASVS:14.3.3",),
+    **_common,
+)
+REQUIRED = CheckSpec(
+    id="headers.required",
+    title="Every header named in headers.required is present",
+    severity=Severity.MEDIUM,
+    claims=(_DJINN,),
+    controls=("OWASP-ASVS:14.4.1",),
+    **_common,
+)
+
+CHECKS: tuple[CheckSpec, ...] = (HSTS, CSP, NOSNIFF, FRAMING, REFERRER_POLICY, SERVER_BANNER, REQUIRED)

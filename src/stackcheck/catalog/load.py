@@ -1,0 +1,68 @@
+"""Checks of the load stage (``stackcheck load``): latency, errors and throughput under a bounded load.
+
+These checks are not a pytest suite: Locust monkey-patches the process it runs in, so the load stage runs
+Locust in processes of its own and turns their statistics into results (``stackcheck.load.gate``).
+They are therefore listed in :data:`CHECKS` here and not in ``SUITES``.
+"""
+
+from __future__ import annotations
+
+from stackcheck.catalog.spec import CheckSpec, Claim, Severity, System
+
+_common = {"suite": "load", "section": "slo"}
+
+P95 = CheckSpec(
+    id="load.p95",
+    title="95th percentile latency under load stays within slo.p95_ms",
+    severity=Severity.HIGH,
+    claims=(
+        Claim(system=System.DJINN, quote="API response time p95 < 200ms"),
+        Claim(system=System.DJINN, quote="Fast global response times (< 200ms)"),
+        Claim(system=System.MONTE_CARLO, quote="Alerting: ... Response time p95 > 2000ms"),
+    ),
+    controls=("SOC2:A1.1", "SOC2:CC7.1"),
+    **_common,
+)
+P99 = CheckSpec(
+    id="load.p99",
+    title="99th percentile latency under load stays within slo.p99_ms",
+    severity=Severity.MEDIUM,
+    claims=(
+        Claim(system=System.MONTE_CARLO, quote="Application Metrics: ... Response time (p50, p95, p99)"),
+    ),
+    controls=("SOC2:A1.1",),
+    **_common,
+)
+ERROR_RATIO = CheckSpec(
+    id="load.error_ratio",
+    title="Share of failed requests under load stays within slo.error_ratio",
+    severity=Severity.HIGH,
+    claims=(
+        Claim(system=System.MONTE_CARLO, quote="Alerting: - Error rate > 1%"),
+        Claim(
+            system=System.AI_PLATFORM,
+            quote="Threshold-Based Alerts ... Alerts when metrics exceed thresholds (e.g. error rate > 5%, "
+            "CPU > 80%)",
+        ),
+    ),
+    controls=("SOC2:A1.1", "SOC2:CC7.2"),
+    **_common,
+)
+THROUGHPUT = CheckSpec(
+    id="load.throughput",
+    title="Completed requests per second while every user runs reach slo.rps",
+    severity=Severity.MEDIUM,
+    claims=(
+        Claim(system=System.MONTE_CARLO, quote="Application Metrics: - Request rate (requests/sec)"),
+        Claim(system=System.DJINN, quote="Testing Approach: ... Load testing on staging"),
+        Claim(
+            system=System.AI_PLATFORM,
+            quote="Integration Tests ... Run integration, E2E, API, and security tests against staging; "
+            "performance/load tests",
+        ),
+    ),
+    controls=("SOC2:A1.1",),
+    **_common,
+)
+
+CHECKS: tuple[CheckSpec, ...] = (P95, P99, ERROR_RATIO, THROUGHPUT)

@@ -1,0 +1,124 @@
+"""Checks of the ``postgres`` suite: the database the seeds build on, verified on a real server."""
+
+from __future__ import annotations
+
+from stackcheck.catalog.spec import CheckSpec, Claim, Severity, System
+
+_common = {"suite": "postgres", "section": "postgres", "needs_target": False}
+
+VERSION = CheckSpec(
+    id="pg.version",
+    title="PostgreSQL server version satisfies postgres.version",
+    severity=Severity.HIGH,
+    claims=(
+        Claim(system=System.CHIMERA, quote="Database: Managed PostgreSQL 16"),
+        Claim(system=System.DJINN, quote="postgres_version = 16"),
+        Claim(system=System.MONTE_CARLO, quote="**Base:** `postgres:16-alpine`"),
+    ),
+    controls=("SOC2:CC8.1", "SOC2:CC7.1"),
+    **_common,
+)
+EXTENSIONS = CheckSpec(
+    id="pg.extensions",
+    title="Each required extension is installed or installable (and usable)",
+    severity=Severity.HIGH,
+    claims=(
+        Claim(system=System.CHIMERA, quote="TimescaleDB for time-series data (prices, metrics)"),
+        Claim(system=System.CHIMERA, quote="pgvector for embeddings (RAG system)"),
+        Claim(system=System.CHIMERA, quote="pg_stat_statements for query performance"),
+        Claim(system=System.AI_PLATFORM, quote="Must enable pgvector extension."),
+    ),
+    controls=("SOC2:CC8.1",),
+    **_common,
+)
+SETTINGS = CheckSpec(
+    id="pg.settings",
+    title="Each tuned server setting has the profile's value (units normalised)",
+    severity=Severity.MEDIUM,
+    claims=(
+        Claim(system=System.DJINN, quote="ALTER SYSTEM SET shared_buffers = '256MB';"),
+        Claim(system=System.DJINN, quote="ALTER SYSTEM SET effective_cache_size = '1GB';"),
+        Claim(system=System.DJINN, quote="ALTER SYSTEM SET maintenance_work_mem = '64MB';"),
+        Claim(system=System.DJINN, quote="ALTER SYSTEM SET checkpoint_completion_target = 0.9;"),
+        Claim(system=System.DJINN, quote="ALTER SYSTEM SET wal_buffers = '16MB';"),
+        Claim(system=System.DJINN, quote="ALTER SYSTEM SET default_statistics_target = 100;"),
+        Claim(system=System.DJINN, quote="ALTER SYSTEM SET random_page_cost = 1.1;"),
+        Claim(system=System.DJINN, quote="ALTER SYSTEM SET max_connections = 100;"),
+    ),
+    controls=("SOC2:CC7.1", "SOC2:CC8.1"),
+    **_common,
+)
+SSL = CheckSpec(
+    id="pg.ssl",
+    title="SSL is on and a non-SSL login is refused (when postgres.require_ssl)",
+    severity=Severity.HIGH,
+    claims=(Claim(system=System.DJINN, quote="Database connection over SSL"),),
+    controls=("OWASP-ASVS:V9.2.2", "SOC2:CC6.7", "CIS-PostgreSQL:6.8", "GDPR:Art.32"),
+    **_common,
+)
+RLS = CheckSpec(
+    id="pg.rls",
+    title="Listed tables have row-level security enabled (and forced), with at least one policy",
+    severity=Severity.CRITICAL,
+    claims=(Claim(system=System.DJINN, quote="PostgreSQL with specific requirements (UUIDv7, RLS)"),),
+    controls=("OWASP-ASVS:V4.2.1", "OWASP-ASVS:V4.1.3", "SOC2:CC6.1", "GDPR:Art.25", "GDPR:Art.32"),
+    **_common,
+)
+UUIDV7 = CheckSpec(
+    id="pg.uuidv7",
+    title="The server generates RFC 9562 version-7 UUIDs with the current time",
+    severity=Severity.MEDIUM,
+    claims=(Claim(system=System.DJINN, quote="PostgreSQL with specific requirements (UUIDv7, RLS)"),),
+    controls=("SOC2:CC8.1",),
+    **_common,
+)
+VECTOR = CheckSpec(
+    id="pg.vector",
+    title="pgvector round trip: vector column, ANN index, nearest-neighbour query returns the right row",
+    severity=Severity.HIGH,
+    claims=(
+        Claim(system=System.CHIMERA, quote="Vector tables for embeddings"),
+        Claim(
+            system=System.AI_PLATFORM, quote="The database requires PostgreSQL with **pgvector** extension."
+        ),
+    ),
+    controls=("SOC2:CC8.1",),
+    **_common,
+)
+TIMESERIES = CheckSpec(
+    id="pg.timeseries",
+    title="Named hypertables exist, with the retention/compression policies the profile asks for",
+    severity=Severity.MEDIUM,
+    claims=(
+        Claim(system=System.CHIMERA, quote="Time-series tables for OHLC data"),
+        Claim(system=System.CHIMERA, quote="TimescaleDB for time-series data (prices, metrics)"),
+    ),
+    controls=("SOC2:A1.1", "GDPR:Art.5(1)(e)"),
+    **_common,
+)
+CONNECTIONS = CheckSpec(
+    id="pg.connections",
+    title="max_connections is high enough and every application pool fits (a full pool really connects)",
+    severity=Severity.HIGH,
+    claims=(
+        Claim(system=System.DJINN, quote="ALTER SYSTEM SET max_connections = 100;"),
+        Claim(system=System.DJINN, quote="-- Default pool size: 25"),
+        Claim(system=System.BLUEGREEN, quote="Connection Pool (max 20 connections)"),
+        Claim(system=System.BLUEGREEN, quote="Instances: 2 per environment (4 total)"),
+        Claim(system=System.MONTE_CARLO, quote="**DB_POOL_SIZE** | 5 | 10 | 20"),
+    ),
+    controls=("SOC2:A1.1",),
+    **_common,
+)
+
+CHECKS: tuple[CheckSpec, ...] = (
+    VERSION,
+    EXTENSIONS,
+    SETTINGS,
+    SSL,
+    RLS,
+    UUIDV7,
+    VECTOR,
+    TIMESERIES,
+    CONNECTIONS,
+)

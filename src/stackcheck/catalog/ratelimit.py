@@ -1,0 +1,54 @@
+"""Checks of the ``ratelimit`` suite: the request budget per client the architecture promises."""
+
+from __future__ import annotations
+
+from stackcheck.catalog.spec import CheckSpec, Claim, Severity, System
+
+_common = {"suite": "ratelimit", "section": "rate_limit"}
+_PER_IP = (
+    Claim(system=System.CHIMERA, quote="Rate limiting (100 req/min per IP)"),
+    Claim(system=System.MONTE_CARLO, quote="Production: 60 requests/minute per IP"),
+)
+
+ENFORCED = CheckSpec(
+    id="ratelimit.enforced",
+    title="The first `requests` calls in a window succeed and the next one is refused with 429",
+    severity=Severity.HIGH,
+    claims=(*_PER_IP, Claim(system=System.MONTE_CARLO, quote="Token bucket algorithm")),
+    controls=("OWASP-ASVS:11.1.4", "SOC2:CC6.6", "SOC2:A1.2"),
+    **_common,
+)
+RETRY_AFTER = CheckSpec(
+    id="ratelimit.retry_after",
+    title="A 429 answer carries a valid Retry-After (seconds or HTTP date, within the window)",
+    severity=Severity.MEDIUM,
+    claims=(Claim(system=System.MONTE_CARLO, quote="Rate limit API calls ... Token bucket algorithm"),),
+    controls=("OWASP-ASVS:11.1.4",),
+    **_common,
+)
+RECOVERY = CheckSpec(
+    id="ratelimit.recovery",
+    title="After waiting the Retry-After time, the client is served again",
+    severity=Severity.MEDIUM,
+    claims=(Claim(system=System.MONTE_CARLO, quote="Token bucket algorithm"),),
+    controls=("SOC2:A1.2",),
+    **_common,
+)
+PER_IP = CheckSpec(
+    id="ratelimit.per_ip",
+    title="One client exhausting its budget does not limit a client from another address",
+    severity=Severity.HIGH,
+    claims=(*_PER_IP, Claim(system=System.MONTE_CARLO, quote="Per-IP limits (unauthenticated)")),
+    controls=("OWASP-ASVS:11.1.4", "SOC2:A1.2"),
+    **_common,
+)
+SPOOFING = CheckSpec(
+    id="ratelimit.spoofing",
+    title="Rotating X-Forwarded-For (and similar headers) does not reset a client's budget",
+    severity=Severity.HIGH,
+    claims=_PER_IP,
+    controls=("OWASP-ASVS:11.1.4", "SOC2:CC6.6"),
+    **_common,
+)
+
+CHECKS: tuple[CheckSpec, ...] = (ENFORCED, RETRY_AFTER, PER_IP, SPOOFING, RECOVERY)

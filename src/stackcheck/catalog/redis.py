@@ -1,0 +1,64 @@
+"""Checks of the ``redis`` suite: the cache and queue the seeds rely on, verified on a real server."""
+
+from __future__ import annotations
+
+from stackcheck.catalog.spec import CheckSpec, Claim, Severity, System
+
+_common = {"suite": "redis", "section": "redis", "needs_target": False}
+
+VERSION = CheckSpec(
+    id="redis.version",
+    title="Redis server version satisfies redis.version",
+    severity=Severity.HIGH,
+    claims=(
+        Claim(system=System.CHIMERA, quote="Cache Layer: **Redis 7**"),
+        Claim(system=System.DJINN, quote="image: redis:7-alpine"),
+        Claim(system=System.MONTE_CARLO, quote="**Base:** `redis:7-alpine`"),
+    ),
+    controls=("SOC2:CC8.1", "SOC2:CC7.1"),
+    **_common,
+)
+EVICTION = CheckSpec(
+    id="redis.eviction",
+    title="maxmemory-policy is the profile's, and a memory limit makes it take effect",
+    severity=Severity.HIGH,
+    claims=(Claim(system=System.BLUEGREEN, quote="Eviction Policy: allkeys-lru"),),
+    controls=("SOC2:A1.1",),
+    **_common,
+)
+PERSISTENCE = CheckSpec(
+    id="redis.persistence",
+    title="AOF and RDB persistence are on or off as the profile says, and the last write succeeded",
+    severity=Severity.HIGH,
+    claims=(
+        Claim(system=System.BLUEGREEN, quote="Cache: Production Redis (2GB, AOF persistence)"),
+        Claim(system=System.BLUEGREEN, quote="Cache: Staging Redis (512MB, daily snapshots)"),
+        Claim(system=System.DJINN, quote="command: redis-server --appendonly yes"),
+    ),
+    controls=("SOC2:A1.2", "SOC2:A1.3"),
+    **_common,
+)
+MAXMEMORY = CheckSpec(
+    id="redis.maxmemory",
+    title="maxmemory equals the profile's limit (Redis units normalised)",
+    severity=Severity.MEDIUM,
+    claims=(
+        Claim(system=System.BLUEGREEN, quote="Cache: Production Redis (2GB, AOF persistence)"),
+        Claim(system=System.BLUEGREEN, quote="Cache: Dev Redis (128MB, no persistence)"),
+    ),
+    controls=("SOC2:A1.1",),
+    **_common,
+)
+AUTH = CheckSpec(
+    id="redis.auth",
+    title="An unauthenticated command is refused (when redis.require_auth)",
+    severity=Severity.CRITICAL,
+    claims=(
+        Claim(system=System.CHIMERA, quote="REDIS_URL=redis://user:pass@host:port"),
+        Claim(system=System.MONTE_CARLO, quote="Allow: Port 6379 (Redis) from app only"),
+    ),
+    controls=("OWASP-ASVS:V2.10.2", "SOC2:CC6.1", "GDPR:Art.32"),
+    **_common,
+)
+
+CHECKS: tuple[CheckSpec, ...] = (VERSION, EVICTION, PERSISTENCE, MAXMEMORY, AUTH)

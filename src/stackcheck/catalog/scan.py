@@ -1,0 +1,66 @@
+"""Checks of the ``scan`` suite: static scans of IaC, code and images (``stackcheck scan``).
+
+Each check summarises one scanner's findings for one subject: ``failed`` when an open finding at or above
+``scan.fail_on`` remains (after inline suppressions and waivers), ``error`` when the scanner is missing or
+crashed. The findings themselves are listed in ``report.json`` ``findings[]`` and ``results.sarif``.
+"""
+
+from __future__ import annotations
+
+from stackcheck.catalog.spec import CheckSpec, Claim, Severity, System
+
+_common = {"suite": "scan", "section": "scan", "needs_target": False}
+
+IAC = CheckSpec(
+    id="scan.iac",
+    title="IaC (Dockerfiles, Terraform, compose, Kubernetes, CI workflows) passes checkov and the custom policies",
+    severity=Severity.HIGH,
+    claims=(
+        Claim(system=System.DJINN, quote="Security scanning in CI/CD"),
+        Claim(system=System.DJINN, quote="Security: Run as non-root ... USER appuser"),
+        Claim(system=System.CHIMERA, quote="Data Residency: Primary: ap-south-1 (Mumbai) preferred"),
+        Claim(system=System.CHIMERA, quote="No secrets in code or configuration files"),
+        Claim(system=System.AI_PLATFORM, quote="S3: Enable versioning on user-upload buckets"),
+        Claim(system=System.MONTE_CARLO, quote="User: `appuser` (UID 1000, non-root)"),
+    ),
+    controls=("SOC2:CC7.1", "SOC2:CC8.1", "CIS-Docker:4.1", "CIS-Docker:4.6", "GDPR:Art.44"),
+    **_common,
+)
+CODE = CheckSpec(
+    id="scan.code",
+    title="Application code passes bandit (Python SAST)",
+    severity=Severity.HIGH,
+    claims=(
+        Claim(
+            system=System.AI_PLATFORM,
+            quote="Static Code Analysis – Identify bugs and security vulnerabilities (SAST)",
+        ),
+        Claim(system=System.MONTE_CARLO, quote="Security scan (bandit)"),
+    ),
+    controls=("SOC2:CC7.1", "SOC2:CC8.1", "OWASP-ASVS:14.2.1"),
+    **_common,
+)
+IMAGE = CheckSpec(
+    id="image.trivy",
+    title="Container image configuration passes trivy's misconfiguration checks (non-root, HEALTHCHECK)",
+    severity=Severity.HIGH,
+    claims=(
+        Claim(system=System.MONTE_CARLO, quote="Non-root user ... USER appuser"),
+        Claim(system=System.CHIMERA, quote="HEALTHCHECK --interval=30s --timeout=3s --start-period=60s"),
+    ),
+    controls=("CIS-Docker:4.1", "CIS-Docker:4.6", "SOC2:CC7.1"),
+    **_common,
+)
+VULNERABILITIES = CheckSpec(
+    id="image.vulnerabilities",
+    title="Container image has no known vulnerabilities at or above scan.fail_on (needs a trivy DB)",
+    severity=Severity.HIGH,
+    claims=(
+        Claim(system=System.AI_PLATFORM, quote="Image Scanning – Scan Docker images for known CVEs"),
+        Claim(system=System.MONTE_CARLO, quote="Build & Push Images ... Scan for vulns"),
+    ),
+    controls=("SOC2:CC7.1", "OWASP-ASVS:14.2.1", "CIS-Docker:4.4"),
+    **_common,
+)
+
+CHECKS: tuple[CheckSpec, ...] = (IAC, CODE, IMAGE, VULNERABILITIES)

@@ -1,0 +1,48 @@
+"""Checks of the ``tls`` suite: protocols, cipher suites and certificate, scanned with sslyze."""
+
+from __future__ import annotations
+
+from stackcheck.catalog.spec import CheckSpec, Claim, Severity, System
+
+_common = {"suite": "tls", "section": "tls"}
+
+PROTOCOLS = CheckSpec(
+    id="tls.protocols",
+    title="No protocol below tls.min_version is accepted (SSL 2/3 and TLS 1.0-1.3 probed)",
+    severity=Severity.HIGH,
+    claims=(
+        Claim(system=System.CHIMERA, quote="TLS 1.3 for all external connections"),
+        Claim(system=System.MONTE_CARLO, quote="TLS 1.3 only"),
+    ),
+    controls=("OWASP-ASVS:9.1.3", "SOC2:CC6.7"),
+    **_common,
+)
+CIPHERS = CheckSpec(
+    id="tls.ciphers",
+    title="Every accepted cipher suite is strong: forward secrecy, 128-bit or more, no NULL/EXPORT/RC4/3DES",
+    severity=Severity.HIGH,
+    claims=(Claim(system=System.MONTE_CARLO, quote="Strong cipher suites"),),
+    controls=("OWASP-ASVS:9.1.2", "SOC2:CC6.7"),
+    **_common,
+)
+CERTIFICATE = CheckSpec(
+    id="tls.certificate",
+    title="Certificate is trusted, matches the host, stays valid cert_min_days_left more days, strong key",
+    severity=Severity.HIGH,
+    claims=(
+        Claim(system=System.MONTE_CARLO, quote="Certificate auto-renewal (Let's Encrypt)"),
+        Claim(system=System.DJINN, quote="SSL/TLS everywhere (Let's Encrypt)"),
+    ),
+    controls=("OWASP-ASVS:9.2.1", "SOC2:CC6.7"),
+    **_common,
+)
+REDIRECT = CheckSpec(
+    id="tls.redirect",
+    title="Plain HTTP (tls.http_port) redirects to HTTPS",
+    severity=Severity.MEDIUM,
+    claims=(Claim(system=System.DJINN, quote="HTTPS only"),),
+    controls=("OWASP-ASVS:9.1.1", "SOC2:CC6.7"),
+    **_common,
+)
+
+CHECKS: tuple[CheckSpec, ...] = (PROTOCOLS, CIPHERS, CERTIFICATE, REDIRECT)

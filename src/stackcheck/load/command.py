@@ -1,0 +1,291 @@
+"""``stackcheck load``: a bounded Locust run against the target, gated on the profile's ``slo:``.
+
+Exit codes as for ``verify``: 0 every gated check passed, 1 one failed, 2 usage error (nothing was sent),
+3 none failed but one could not be decided (unreachable target, Locust missing, generator saturated).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import re
+import shlex
+import socket
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+
+from stackcheck import __version__
+from stackcheck._exceptions import UsageError
+from stackcheck.catalog import REGISTRY
+from stackcheck.collector import tool_versions
+from stackcheck.load.gate import LOAD_CHECK_IDS, evaluate, not_run
+from stackcheck.load.plan import LoadPlan, build_plan
+from stackcheck.load.runner import LocustRun, free_port, locust_version, raise_on_sigterm
+from stackcheck.load.safety import require_loopback
+from stackcheck.load.stats import LoadStats
+from stackcheck.outcomes import CheckResult
+from stackcheck.profile import LoadedProfile, load_profile
+from stackcheck.report import Report, render_console, result_line, write_report
+from stackcheck.report.model import ProfileInfo, RunInfo, summarize
+from stackcheck.waivers import apply_waivers
+
+__all__ = ["DESCRIPTION", "HELP", "add_arguments", "run"]
+
+HELP = "run a bounded load test (Locust) and gate on the profile's slo: (p95, p99, error ratio, throughput)"
+DESCRIPTION = """\
+Send a bounded load to the target with Locust and check the profile's slo: against what was measured:
+load.p95, load.p99, load.error_ratio, load.throughput. The load's shape comes from the profile's load:
+section (users, spawn_rate, duration_s, endpoints, model, target_rps); --set changes it for one run.
+
+The default "paced" model sends requests on a schedule whether or not the target keeps up, and counts
+latency from the scheduled time, so a stalling target cannot hide its stalls (docs/load.md).
+Locust runs in processes of its own: a master and one worker per CPU core (--processes N to change;
+0 = one process). Load goes only to loopback addresses unless --allow-remote is given.
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``stackcheck load``."""
+    parser.add_argument("--profile", required=True, metavar="FILE", help="profile YAML with slo: and load:")
+    parser.add_argument("--target", metavar="URL", help="base URL of the service (overrides target.base_url)")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one profile key for this run, e.g. --set load.users=20 --set slo.p95_ms=150",
+    )
+    parser.add_argument(
+        "--report-dir", metavar="DIR", help="where to write the report (default: reports/out/...)"
+    )
+    parser.add_argument(
+        "--allow-remote", action="store_true", help="allow load against a non-loopback target (you own it)"
+    )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        metavar="N",
+        help="Locust worker processes on this machine (default: load.processes, else one per CPU core; "
+        "0 = a single process without a master)",
+    )
+    parser.add_argument(
+        "--expect-workers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also wait for N workers started on other machines with --worker-of (distributed mode)",
+    )
+    parser.add_argument(
+        "--master-bind",
+        metavar="HOST:PORT",
+        help="address the Locust master listens on for workers (default 127.0.0.1 and a free port)",
+    )
+    parser.add_argument(
+        "--worker-of",
+        metavar="HOST:PORT",
+        help="run only Locust worker processes for a master started elsewhere with --expect-workers",
+    )
+
+
+def _host_port(text: str, option: str) -> tuple[str, int]:
+    match = re.fullmatch(r"\[?([^\]]+?)\]?:(\d{1,5})", text)
+    if not match or not 0 < int(match[2]) < 65536:
+        raise UsageError(f"{option} {text!r} is not HOST:PORT", f"e.g. {option} 127.0.0.1:5557")
+    return match[1], int(match[2])
+
+
+def _target(args: argparse.Namespace, loaded: LoadedProfile) -> str:
+    profile = loaded.profile
+    target = args.target or (profile.target.base_url if profile.target else None)
+    if not target:
+        raise UsageError(
+            "no target URL to load", f"pass --target URL or set target.base_url in {args.profile}"
+        )
+    parts = urlsplit(target)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"target {target!r} is not an http(s) URL", "e.g. --target http://127.0.0.1:8080")
+    require_loopback(target, args.allow_remote)
+    return str(target)
+
+
+def _workers(args: argparse.Namespace, loaded: LoadedProfile) -> int:
+    if args.processes is not None:
+        if not 0 <= args.processes <= 256:
+            raise UsageError(f"--processes {args.processes} is out of range", "use 0 to 256")
+        return int(args.processes)
+    load = loaded.profile.load
+    if load is not None and load.processes is not None:
+        return load.processes
+    return os.cpu_count() or 1
+
+
+def _default_report_dir(name: str) -> Path:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    return Path("reports") / "out" / f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', name)}-load-{stamp}"
+
+
+def _point_latest(report_dir: Path) -> None:
+    latest = report_dir.parent / "latest"
+    try:
+        if latest.is_symlink() or latest.exists():
+            latest.unlink()
+        latest.symlink_to(report_dir.name, target_is_directory=True)
+    except OSError:
+        pass  # a convenience only
+
+
+def _command_line(args: argparse.Namespace) -> str:
+    argv = ["stackcheck", "load", "--profile", args.profile]
+    if args.target:
+        argv += ["--target", args.target]
+    for option in args.overrides:
+        argv += ["--set", option]
+    for flag, value in (("--processes", args.processes), ("--expect-workers", args.expect_workers or None)):
+        if value is not None:
+            argv += [flag, str(value)]
+    if args.allow_remote:
+        argv.append("--allow-remote")
+    return shlex.join(argv)
+
+
+def _preflight(plan: LoadPlan) -> str | None:
+    """One request before the load: an unreachable target is 'could not check', not a failure."""
+    first = plan.endpoints[0]
+    verify: str | bool = plan.ca_bundle or True
+    try:
+        httpx.request(first.method, plan.target + first.path, timeout=plan.timeout_s, verify=verify)
+    except httpx.HTTPError as exc:
+        return (
+            f"target unreachable: {first.method} {plan.target}{first.path}: {exc.__class__.__name__}: {exc}"
+        )
+    return None
+
+
+def _load_line(stats: LoadStats) -> str:
+    pcts = ", ".join(f"{k} {v:g} ms" for k, v in stats.latency_ms.percentiles.items() if v is not None)
+    basis = "from the scheduled send" if stats.latency_basis == "scheduled" else "from the send"
+    procs = ", ".join(f"{g.role} {g.cpu_percent:.0f}%" for g in stats.generator)
+    return (
+        f"load: {stats.requests} requests in {stats.wall_s:.1f} s ({stats.steady_rps:g} req/s while every "
+        f"user ran), {stats.failures} failed; latency {basis}: {pcts}; generator CPU: {procs}"
+    )
+
+
+def _run_workers(args: argparse.Namespace, loaded: LoadedProfile, target: str) -> int:
+    """``--worker-of``: Locust workers for a master elsewhere; they stop when the master ends the run."""
+    host, port = _host_port(args.worker_of, "--worker-of")
+    require_loopback(f"tcp://{host}:{port}", args.allow_remote, what="master")
+    count = max(_workers(args, loaded), 1)
+    scratch = Path(args.report_dir or Path("reports") / "out" / "worker") / f"worker-{socket.gethostname()}"
+    plan = build_plan(loaded.profile, target, workers=count, stats_path=str(scratch / "unused.json"))
+    scratch.mkdir(parents=True, exist_ok=True)
+    plan_path = scratch / "plan.json"
+    plan_path.write_text(plan.model_dump_json(by_alias=True, indent=1), encoding="utf-8")
+    print(f"stackcheck {__version__}: {count} Locust worker(s) for the master at {host}:{port}", flush=True)
+    run = LocustRun(plan, plan_path, scratch)
+    try:
+        with raise_on_sigterm():
+            run.start_workers((host, port), count)
+            codes = [p.popen.wait(timeout=plan.deadline_s + 10) for p in run.procs]
+    finally:
+        run.stop()
+    print(f"workers finished (exit codes {codes}); logs in {scratch}")
+    return 0
+
+
+def _execute(
+    plan: LoadPlan, plan_path: Path, work: Path, master_bind: tuple[str, int] | None
+) -> tuple[list[CheckResult], LoadStats | None, dict[str, str]]:
+    version = locust_version()
+    if version is None:
+        message = "locust is not installed in this environment: pip install 'stackcheck[load]'"
+        return not_run(plan.slo, message), None, {}
+    problem = _preflight(plan)
+    if problem:
+        return not_run(plan.slo, problem), None, {"locust": version}
+    outcome = LocustRun(plan, plan_path, work, master_bind=master_bind).run()
+    if outcome.stats is None:
+        return not_run(plan.slo, outcome.error or "no statistics"), None, {"locust": version}
+    return evaluate(outcome.stats, plan.slo), outcome.stats, {"locust": version}
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the load stage; return the exit code (0, 1, 2 or 3)."""
+    loaded = load_profile(args.profile, args.overrides)
+    profile = loaded.profile
+    target = _target(args, loaded)
+    if args.expect_workers < 0:
+        raise UsageError(f"--expect-workers {args.expect_workers} is negative", "pass 0 or more")
+    if args.worker_of:
+        return _run_workers(args, loaded, target)
+    master_bind = _host_port(args.master_bind, "--master-bind") if args.master_bind else None
+    if master_bind is not None:
+        require_loopback(f"tcp://{master_bind[0]}:{master_bind[1]}", args.allow_remote, what="--master-bind")
+    if args.expect_workers and master_bind is None:
+        master_bind = ("127.0.0.1", 0)  # external workers need to be told where the master listens
+    if master_bind is not None and master_bind[1] == 0:
+        master_bind = (master_bind[0], free_port(master_bind[0]))
+    report_dir = Path(args.report_dir) if args.report_dir else _default_report_dir(profile.name)
+    work = report_dir / "load"
+    work.mkdir(parents=True, exist_ok=True)
+    workers = _workers(args, loaded)
+    plan = build_plan(
+        profile,
+        target,
+        workers=workers,
+        external_workers=args.expect_workers,
+        stats_path=str((work / "stats.json").resolve()),
+    )
+    plan_path = work / "plan.json"
+    plan_path.write_text(plan.model_dump_json(by_alias=True, indent=1), encoding="utf-8")
+    shape = f"paced at {plan.target_rps:g} req/s" if plan.model == "paced" else "closed loop"
+    procs = f"master + {workers} worker(s)" if workers or args.expect_workers else "one process"
+    if args.expect_workers and master_bind is not None:
+        procs += f" + {args.expect_workers} external worker(s) for {master_bind[0]}:{master_bind[1]}"
+    print(
+        f"stackcheck {__version__}: load test of {profile.name} ({args.profile}) against {target}: {shape}, "
+        f"{plan.users} users, {plan.duration_s:g} s, {procs}",
+        flush=True,
+    )
+    started = dt.datetime.now(dt.UTC)
+    results, stats, versions = _execute(plan, plan_path, work, master_bind)
+    finished = dt.datetime.now(dt.UTC)
+    results, waivers = apply_waivers(
+        results, list(profile.waivers), set(REGISTRY) | LOAD_CHECK_IDS, dt.date.today()
+    )
+    report = Report(
+        run=RunInfo(
+            command=_command_line(args),
+            started_at=started,
+            finished_at=finished,
+            duration_s=round((finished - started).total_seconds(), 3),
+            host=socket.gethostname(),
+            tool_versions=tool_versions(versions),
+            suites=("load",),
+        ),
+        profile=ProfileInfo(
+            name=profile.name,
+            path=str(loaded.path),
+            files=tuple(str(f) for f in loaded.files),
+            sha256=loaded.sha256,
+            overrides=loaded.overrides,
+        ),
+        target=target,
+        summary=summarize(tuple(results), tuple(waivers)),
+        results=tuple(results),
+        waivers=tuple(waivers),
+        load=stats.model_dump(mode="json", by_alias=True) if stats else None,
+    )
+    write_report(report, report_dir)
+    if not args.report_dir:
+        _point_latest(report_dir)
+    if stats is not None:
+        print(_load_line(stats))
+    for result in report.results:
+        print(result_line(result))
+    print(render_console(report, str(report_dir)))
+    return report.summary.exit_code

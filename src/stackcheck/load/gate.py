@@ -1,0 +1,203 @@
+"""The SLO gate: load statistics + the profile's ``slo:`` → ``load.*`` check results.
+
+The same function decides the Locust process's exit code (its ``quitting`` listener) and the results of
+``stackcheck load``, so the two never disagree.
+
+"Could not check" is kept apart from "non-compliant": when the load generator itself was the bottleneck
+(CPU-saturated, or its in-flight limit reached) and only the generator-inflated number breaks the SLO,
+the result is ``error`` with the fix, never ``failed``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stackcheck.catalog.load import CHECKS, ERROR_RATIO, P95, P99, THROUGHPUT
+from stackcheck.catalog.spec import CheckSpec
+from stackcheck.load.stats import LoadStats
+from stackcheck.outcomes import CheckResult, Evidence, Status
+from stackcheck.profile.models import SloSection
+from stackcheck.report.model import exit_code
+
+__all__ = ["LOAD_CHECK_IDS", "TRANSPORT", "evaluate", "gate_exit_code", "not_run"]
+
+# Prefix of the failure text of a request that got no HTTP response at all (refused, reset, timeout).
+TRANSPORT = "transport: "
+
+LOAD_CHECK_IDS: frozenset[str] = frozenset(spec.id for spec in CHECKS)
+
+_SLO_KEY = {P95.id: "p95_ms", P99.id: "p99_ms", ERROR_RATIO.id: "error_ratio", THROUGHPUT.id: "rps"}
+
+
+def _result(
+    spec: CheckSpec, status: Status, message: str, duration_s: float, evidence: Evidence | None = None
+) -> CheckResult:
+    return CheckResult(
+        id=spec.id,
+        status=status,
+        severity=spec.severity,
+        title=spec.title,
+        suite=spec.suite,
+        claims=spec.claims,
+        controls=spec.controls,
+        message=message,
+        evidence=evidence or Evidence(),
+        duration_s=round(duration_s, 3),
+    )
+
+
+def _unset(spec: CheckSpec, slo: SloSection | None) -> str | None:
+    """The skip reason when the profile sets no bound for ``spec``."""
+    if slo is None:
+        return "the profile has no slo: section"
+    if getattr(slo, _SLO_KEY[spec.id]) is None:
+        return f"slo.{_SLO_KEY[spec.id]} is not set in the profile"
+    return None
+
+
+def not_run(slo: SloSection | None, message: str, duration_s: float = 0.0) -> list[CheckResult]:
+    """Results when the load could not be run at all: ``error`` for every configured check."""
+    out = []
+    for spec in CHECKS:
+        reason = _unset(spec, slo)
+        if reason:
+            out.append(_result(spec, Status.SKIPPED, reason, duration_s))
+        else:
+            out.append(_result(spec, Status.ERROR, message, duration_s))
+    return out
+
+
+def _shape(stats: LoadStats) -> str:
+    if stats.model == "paced":
+        return f"paced at {stats.target_rps:g} req/s offered, latency from the scheduled send"
+    return f"closed loop, {stats.users} users"
+
+
+def _offered(stats: LoadStats) -> str:
+    if stats.model == "paced":
+        return f"{stats.target_rps:g} req/s offered by {stats.users} users"
+    return f"closed loop, {stats.users} users"
+
+
+def _generator_problem(stats: LoadStats) -> str | None:
+    """Why the generator may have inflated the numbers, or None."""
+    if stats.generator_saturated:
+        busiest = max((g for g in stats.generator if g.role != "master"), key=lambda g: g.cpu_percent)
+        return (
+            f"the load generator was CPU-saturated ({busiest.id} at {busiest.cpu_percent:.0f}% of a core): "
+            "add worker processes (load.processes) or machines (--expect-workers)"
+        )
+    if stats.model == "paced" and stats.capped_requests > 0.01 * max(stats.requests, 1):
+        return (
+            f"{stats.capped_requests} requests waited for one of the generator's {stats.in_flight_cap} "
+            "in-flight slots: raise load.users"
+        )
+    return None
+
+
+def _details(stats: LoadStats, **extra: Any) -> dict[str, Any]:
+    return {
+        "requests": stats.requests,
+        "model": stats.model,
+        "latency_basis": stats.latency_basis,
+        "target_rps": stats.target_rps,
+        "users": stats.users,
+        "steady_rps": stats.steady_rps,
+        **extra,
+    }
+
+
+def _latency(spec: CheckSpec, pct: float, bound: float, stats: LoadStats) -> CheckResult:
+    observed = stats.percentile(pct)
+    service = stats.service_percentile(pct)
+    name = f"p{pct:g}"
+    evidence = Evidence(
+        expected=bound,
+        observed=observed,
+        op="<=",
+        unit="ms",
+        details=_details(
+            stats,
+            percentiles_ms=stats.latency_ms.percentiles,
+            service_percentiles_ms=stats.service_ms.percentiles,
+        ),
+    )
+    if observed is None:
+        return _result(
+            spec, Status.ERROR, "no request completed: no latency to measure", stats.wall_s, evidence
+        )
+    where = f"{stats.requests} requests, {_shape(stats)}"
+    if observed <= bound:
+        message = f"{name} over {where}: {observed:g} ms"
+        return _result(spec, Status.PASSED, message, stats.wall_s, evidence)
+    problem = _generator_problem(stats)
+    if problem and service is not None and service <= bound:
+        message = (
+            f"inconclusive: {name} {observed:g} ms is above {bound:g} ms, but {problem} "
+            f"(service time alone: {service:g} ms)"
+        )
+        return _result(spec, Status.ERROR, message, stats.wall_s, evidence)
+    message = f"{name} is {observed:g} ms, above {bound:g} ms ({where})"
+    return _result(spec, Status.FAILED, message, stats.wall_s, evidence)
+
+
+def _error_ratio(bound: float, stats: LoadStats) -> CheckResult:
+    observed = stats.error_ratio
+    top = stats.errors[0] if stats.errors else None
+    evidence = Evidence(
+        expected=bound,
+        observed=observed,
+        op="<=",
+        details=_details(stats, failures=stats.failures, errors=[e.model_dump() for e in stats.errors[:5]]),
+    )
+    if observed is None:
+        return _result(ERROR_RATIO, Status.ERROR, "no request completed", stats.wall_s, evidence)
+    share = f"{stats.failures} of {stats.requests} requests failed ({observed:.2%})"
+    if stats.failures == stats.requests and all(e.error.startswith(TRANSPORT) for e in stats.errors):
+        # Not one HTTP answer: the target is unreachable, which is "could not check", not non-compliance.
+        message = f"no request got an HTTP response: {top.error if top else 'unreachable'}"
+        return _result(ERROR_RATIO, Status.ERROR, message, stats.wall_s, evidence)
+    if observed <= bound:
+        return _result(ERROR_RATIO, Status.PASSED, share, stats.wall_s, evidence)
+    first = f"; most common: {top.name}: {top.error} ({top.occurrences}x)" if top else ""
+    return _result(ERROR_RATIO, Status.FAILED, f"{share}, above {bound:.2%}{first}", stats.wall_s, evidence)
+
+
+def _throughput(bound: float, stats: LoadStats) -> CheckResult:
+    observed = stats.steady_rps
+    evidence = Evidence(expected=bound, observed=observed, op=">=", unit="req/s", details=_details(stats))
+    window = f"over the {stats.steady_s:g} s every user ran" if stats.steady_s else "over the whole run"
+    if observed >= bound:
+        message = f"{observed:g} req/s completed {window} ({_offered(stats)})"
+        return _result(THROUGHPUT, Status.PASSED, message, stats.wall_s, evidence)
+    problem = _generator_problem(stats)
+    if problem:
+        message = f"inconclusive: {observed:g} req/s is below {bound:g} req/s, but {problem}"
+        return _result(THROUGHPUT, Status.ERROR, message, stats.wall_s, evidence)
+    message = f"{observed:g} req/s completed {window}, below {bound:g} req/s ({_offered(stats)})"
+    return _result(THROUGHPUT, Status.FAILED, message, stats.wall_s, evidence)
+
+
+def evaluate(stats: LoadStats, slo: SloSection | None) -> list[CheckResult]:
+    """One result per load check: passed, failed, error (could not tell) or skipped (no bound set)."""
+    if not stats.complete:
+        return not_run(slo, "the load run was cut short before its end; no verdict", stats.wall_s)
+    out = []
+    for spec in CHECKS:
+        reason = _unset(spec, slo)
+        if reason or slo is None:
+            out.append(_result(spec, Status.SKIPPED, reason or "", stats.wall_s))
+        elif spec is P95 and slo.p95_ms is not None:
+            out.append(_latency(P95, 95, slo.p95_ms, stats))
+        elif spec is P99 and slo.p99_ms is not None:
+            out.append(_latency(P99, 99, slo.p99_ms, stats))
+        elif spec is ERROR_RATIO and slo.error_ratio is not None:
+            out.append(_error_ratio(slo.error_ratio, stats))
+        elif spec is THROUGHPUT and slo.rps is not None:
+            out.append(_throughput(slo.rps, stats))
+    return out
+
+
+def gate_exit_code(results: list[CheckResult]) -> int:
+    """0 every gated check passed, 1 one failed, 3 none failed but one could not be decided."""
+    return int(exit_code(results, ()))

@@ -1,0 +1,261 @@
+"""The load statistics of one run (``report.load``, schema ``stackcheck.load/v1``).
+
+Built by the Locust master (or the single Locust process) from the merged :class:`Recorder` and written
+as JSON; ``stackcheck load`` reads it back, gates on it and puts it into ``report.json`` for the HTML
+report to draw (time series, latency histogram).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from stackcheck.load.histogram import Histogram
+from stackcheck.load.plan import LoadPlan
+from stackcheck.load.recorder import Recorder
+
+__all__ = [
+    "SATURATED_CPU_PERCENT",
+    "EndpointStats",
+    "ErrorCount",
+    "GeneratorProcess",
+    "LatencyStats",
+    "LoadStats",
+    "SecondPoint",
+    "build_stats",
+    "pct_key",
+]
+
+# A Locust process busier than this (percent of one core) delays its own sends and reads: its numbers
+# measure the generator as much as the target.
+SATURATED_CPU_PERCENT = 90.0
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def pct_key(pct: float) -> str:
+    """``95.0`` → ``"p95"``, ``99.9`` → ``"p99.9"``."""
+    return f"p{pct:g}"
+
+
+class LatencyStats(_Model):
+    """Percentiles, mean and maximum of a latency distribution (ms)."""
+
+    count: int
+    percentiles: dict[str, float | None] = Field(description='e.g. {"p50": 20.3, "p95": 151.0}.')
+    mean: float | None
+    max: float | None
+
+    @classmethod
+    def of(cls, hist: Histogram, percentiles: tuple[float, ...]) -> LatencyStats:
+        """Summarise ``hist`` at ``percentiles``."""
+        return cls(
+            count=hist.count,
+            percentiles={pct_key(p): hist.percentile(p) for p in percentiles},
+            mean=round(hist.mean, 3) if hist.mean is not None else None,
+            max=round(hist.max, 3) if hist.count else None,
+        )
+
+
+class EndpointStats(_Model):
+    """One request name (endpoint group)."""
+
+    name: str
+    method: str
+    requests: int
+    failures: int
+    rps: float
+    latency_ms: LatencyStats
+
+
+class ErrorCount(_Model):
+    """One kind of failure and how often it happened."""
+
+    name: str
+    error: str
+    occurrences: int
+
+
+class SecondPoint(_Model):
+    """One second of the run (latency percentiles of the requests that finished in it)."""
+
+    t: int = Field(description="Seconds since the start of the run.")
+    users: int
+    requests: int
+    failures: int
+    p50_ms: float | None
+    p95_ms: float | None
+    p99_ms: float | None
+    max_ms: float | None
+
+
+class GeneratorProcess(_Model):
+    """One Locust process and how busy it was."""
+
+    id: str
+    role: Literal["local", "master", "worker"]
+    requests: int
+    cpu_s: float
+    wall_s: float
+    cpu_percent: float = Field(description="CPU time / wall time, in percent of one core.")
+
+
+class LoadStats(_Model):
+    """Everything measured in one load run."""
+
+    schema_: Literal["stackcheck.load/v1"] = Field("stackcheck.load/v1", alias="schema")
+    complete: bool = Field(description="False when the run was interrupted before its end.")
+    target: str
+    model: Literal["paced", "closed"]
+    latency_basis: Literal["scheduled", "sent"] = Field(
+        description="scheduled: latency counts from the time the request was due (paced model); "
+        "sent: from the time it was sent (closed model)."
+    )
+    users: int
+    spawn_rate: float
+    duration_s: float = Field(description="Planned duration (s).")
+    target_rps: float | None
+    started_at: dt.datetime
+    ended_at: dt.datetime
+    wall_s: float
+    steady_s: float = Field(description="Length of the window in which every user ran (s).")
+    requests: int
+    failures: int
+    error_ratio: float | None
+    rps: float = Field(description="Completed requests per second over the whole run.")
+    steady_rps: float = Field(description="Completed requests per second while every user ran.")
+    latency_ms: LatencyStats = Field(description="What the gate uses (see latency_basis).")
+    service_ms: LatencyStats = Field(description="From the actual send to the end of the response.")
+    late_requests: int = Field(description="Requests sent at least 1 ms after their scheduled time.")
+    capped_requests: int = Field(description="Paced requests that waited for a free in-flight slot.")
+    max_lag_ms: float | None
+    in_flight_cap: int
+    generator_saturated: bool = Field(description=f"A Locust process used >= {SATURATED_CPU_PERCENT:g}% CPU.")
+    workers: int
+    generator: tuple[GeneratorProcess, ...]
+    endpoints: tuple[EndpointStats, ...]
+    errors: tuple[ErrorCount, ...]
+    timeseries: tuple[SecondPoint, ...]
+    histogram: tuple[dict[str, float], ...] = Field(description='[{"le": ms, "count": n}], log bins.')
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    def to_json(self) -> str:
+        """The JSON the Locust master writes."""
+        return self.model_dump_json(by_alias=True, indent=1)
+
+    def percentile(self, pct: float) -> float | None:
+        """The gated latency at ``pct`` (None if not measured)."""
+        return self.latency_ms.percentiles.get(pct_key(pct))
+
+    def service_percentile(self, pct: float) -> float | None:
+        """The service time at ``pct``."""
+        return self.service_ms.percentiles.get(pct_key(pct))
+
+
+def _utc(epoch: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(epoch, dt.UTC)
+
+
+def _series(rec: Recorder, started: float, ended: float, users: dict[int, int]) -> list[SecondPoint]:
+    points = []
+    current_users = 0
+    for sec in range(int(started), math.ceil(ended)):
+        current_users = users.get(sec, current_users)
+        s = rec.seconds.get(sec)
+        hist = s.h if s else Histogram()
+        points.append(
+            SecondPoint(
+                t=sec - int(started),
+                users=current_users,
+                requests=s.n if s else 0,
+                failures=s.f if s else 0,
+                p50_ms=hist.percentile(50),
+                p95_ms=hist.percentile(95),
+                p99_ms=hist.percentile(99),
+                max_ms=round(hist.max, 3) if hist.count else None,
+            )
+        )
+    return points
+
+
+def _steady(rec: Recorder, steady_at: float | None, ended: float, wall: float) -> tuple[float, float]:
+    """(completed requests per second while every user ran, length of that window in whole seconds)."""
+    if steady_at is not None:
+        whole = range(math.ceil(steady_at), math.floor(ended))
+        if len(whole) >= 1:
+            done = sum(rec.seconds[s].n for s in whole if s in rec.seconds)
+            return done / len(whole), float(len(whole))
+    return (rec.requests / wall if wall > 0 else 0.0), 0.0
+
+
+def build_stats(
+    plan: LoadPlan,
+    rec: Recorder,
+    *,
+    started: float,
+    ended: float,
+    steady_at: float | None,
+    users: dict[int, int],
+    generator: list[GeneratorProcess],
+    complete: bool,
+) -> LoadStats:
+    """Summarise a finished (or interrupted) run; times are epoch seconds."""
+    wall = max(ended - started, 1e-9)
+    total = rec.total()
+    steady_rps, steady_s = _steady(rec, steady_at, ended, wall)
+    failures = rec.failures
+    endpoints = tuple(
+        EndpointStats(
+            name=name,
+            method=e.method,
+            requests=e.n,
+            failures=e.f,
+            rps=round(e.n / wall, 3),
+            latency_ms=LatencyStats.of(e.h, plan.percentiles),
+        )
+        for name, e in sorted(rec.names.items())
+    )
+    errors = sorted(
+        (ErrorCount(name=n, error=err, occurrences=c) for (n, err), c in rec.errors.items()),
+        key=lambda e: -e.occurrences,
+    )
+    return LoadStats(
+        complete=complete,
+        target=plan.target,
+        model=plan.model,
+        latency_basis="scheduled" if plan.model == "paced" else "sent",
+        users=plan.users,
+        spawn_rate=plan.spawn_rate,
+        duration_s=plan.duration_s,
+        target_rps=plan.target_rps,
+        started_at=_utc(started),
+        ended_at=_utc(ended),
+        wall_s=round(wall, 3),
+        steady_s=steady_s,
+        requests=rec.requests,
+        failures=failures,
+        error_ratio=round(failures / rec.requests, 6) if rec.requests else None,
+        rps=round(rec.requests / wall, 3),
+        steady_rps=round(steady_rps, 3),
+        latency_ms=LatencyStats.of(total, plan.percentiles),
+        service_ms=LatencyStats.of(rec.service, plan.percentiles),
+        late_requests=rec.lag.count,
+        capped_requests=rec.capped,
+        max_lag_ms=round(rec.lag.max, 3) if rec.lag.count else None,
+        in_flight_cap=plan.in_flight_cap,
+        generator_saturated=any(
+            g.cpu_percent >= SATURATED_CPU_PERCENT and g.role != "master" for g in generator
+        ),
+        workers=sum(1 for g in generator if g.role == "worker"),
+        generator=tuple(generator),
+        endpoints=endpoints,
+        errors=tuple(errors[:20]),
+        timeseries=tuple(_series(rec, started, ended, users)),
+        histogram=tuple(total.log_bins()),
+    )

@@ -1,0 +1,212 @@
+"""Probes the ``postgres`` suite runs on a live server, kept out of the suite so they are typed and tested.
+
+Every probe distinguishes "the server said no" (an :class:`AssertionError`: the check fails) from "we lost
+the server" (:class:`CouldNotCheck`: the check errors).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.abc import Query
+from psycopg.rows import TupleRow
+
+from stackcheck._exceptions import CouldNotCheck
+
+__all__ = [
+    "Attempt",
+    "UuidFields",
+    "VectorResult",
+    "connect_or_none",
+    "connect_postgres",
+    "run_or_fail",
+    "server_version",
+    "uuid_fields",
+    "vector_round_trip",
+]
+
+Conn = psycopg.Connection[TupleRow]
+_VECTOR_ROWS = 200
+_TARGET_ID = 137
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def run_or_fail(conn: Conn, query: Query, what: str) -> psycopg.Cursor[TupleRow]:
+    """Execute ``query``; a server-side refusal fails the check with ``what`` and the server's reason."""
+    try:
+        return conn.execute(query)
+    except psycopg.Error as exc:
+        # The server's own refusal carries a SQLSTATE — even a FATAL one that ends the session, as TimescaleDB
+        # does when it is not preloaded. No SQLSTATE, a connection class (08) or a shutdown (57P) means the
+        # server went away: that is "could not check", not non-compliance.
+        state = exc.sqlstate or ""
+        if not state or state.startswith(("08", "57P")):
+            raise CouldNotCheck(f"lost the connection to Postgres: {_first_line(exc)}") from None
+        raise AssertionError(f"{what}: {_first_line(exc)}") from None
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A connection attempt: the connection, or why it was refused."""
+
+    conn: Conn | None
+    error: str | None
+    sqlstate: str | None
+
+
+def connect_or_none(dsn: str, **params: Any) -> Attempt:
+    """Try to log in with ``dsn`` (plus libpq ``params``); never raises for a refused login."""
+    try:
+        conn = psycopg.connect(dsn, autocommit=True, connect_timeout=10, **params)
+    except psycopg.Error as exc:
+        return Attempt(None, _first_line(exc), exc.sqlstate)
+    return Attempt(conn, None, None)
+
+
+def connect_postgres(dsn: str, display: str, timeout_s: int = 10) -> Conn:
+    """A new autocommit connection; an unreachable server or a refused login is :class:`CouldNotCheck`."""
+    try:
+        return psycopg.connect(dsn, autocommit=True, connect_timeout=timeout_s)
+    except psycopg.OperationalError as exc:
+        raise CouldNotCheck(f"cannot connect to Postgres at {display}: {_first_line(exc)}") from None
+
+
+def server_version(conn: Conn) -> tuple[str, str]:
+    """``("17.12", "17.12 (Debian 17.12-0+deb13u1)")`` — from server_version_num, so betas parse too."""
+    row = conn.execute(
+        "SELECT current_setting('server_version_num')::int, current_setting('server_version')"
+    ).fetchone()
+    assert row is not None
+    num, full = int(row[0]), str(row[1])
+    # Since PostgreSQL 10: MMmmmm (major, minor); before: MMmmpp (major.minor, patch).
+    short = (
+        f"{num // 10000}.{num % 10000}" if num >= 100000 else f"{num // 10000}.{num // 100 % 100}.{num % 100}"
+    )
+    return short, full
+
+
+@dataclass(frozen=True)
+class UuidFields:
+    """The parts of a UUID that tell a version-7 UUID apart (RFC 9562)."""
+
+    version: int
+    rfc_variant: bool
+    unix_ms: int
+
+
+def uuid_fields(text: str) -> UuidFields:
+    """Version, variant and (for v7) the 48-bit Unix millisecond timestamp of a UUID string."""
+    digits = text.replace("-", "").lower()
+    if len(digits) != 32 or any(c not in "0123456789abcdef" for c in digits):
+        raise AssertionError(f"{text!r} is not a UUID")
+    return UuidFields(
+        version=int(digits[12], 16), rfc_variant=digits[16] in "89ab", unix_ms=int(digits[:12], 16)
+    )
+
+
+@dataclass(frozen=True)
+class VectorResult:
+    """What the pgvector round trip saw."""
+
+    expected_id: int
+    nearest_id: int | None
+    index_used: bool
+    plan_nodes: list[str]
+    version: str
+    rows: int
+    distance: float | None
+
+
+def _embedding(i: int) -> list[float]:
+    # Points on a helix: distinct, deterministic, and the nearest neighbour of a nudged point is unambiguous.
+    return [round(math.cos(i / 3), 6), round(math.sin(i / 3), 6), round(i / _VECTOR_ROWS, 6)]
+
+
+def _literal(vec: list[float]) -> str:
+    return "[" + ",".join(f"{x:.6f}" for x in vec) + "]"
+
+
+def _plan_nodes(plan: Any) -> list[str]:
+    nodes: list[str] = []
+    stack = [plan[0]["Plan"]] if isinstance(plan, list) else [plan["Plan"]]
+    while stack:
+        node = stack.pop()
+        label = str(node.get("Node Type"))
+        if node.get("Index Name"):
+            label += f" using {node['Index Name']}"
+        nodes.append(label)
+        stack.extend(node.get("Plans", []))
+    return nodes
+
+
+def vector_round_trip(conn: Conn, index: str) -> VectorResult:
+    """Create a vector table and an ANN index, and ask for a nearest neighbour — all rolled back."""
+    with conn.transaction(force_rollback=True):
+        ext = conn.execute(
+            "SELECT e.extversion, n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace"
+            " WHERE e.extname = 'vector'"
+        ).fetchone()
+        if ext is None:
+            run_or_fail(conn, "CREATE EXTENSION vector", "pgvector is not installed and cannot be created")
+            ext = conn.execute(
+                "SELECT e.extversion, n.nspname FROM pg_extension e"
+                " JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'vector'"
+            ).fetchone()
+            assert ext is not None
+        version, schema = str(ext[0]), str(ext[1])
+        # The type and the <-> operator live in the extension's schema, which may not be on the search_path.
+        conn.execute(
+            "SELECT set_config('search_path',"
+            " current_setting('search_path') || ', ' || quote_ident(%s), true)",
+            (schema,),
+        )
+        run_or_fail(
+            conn,
+            "CREATE TEMP TABLE stackcheck_vectors"
+            " (id int PRIMARY KEY, embedding vector(3) NOT NULL) ON COMMIT DROP",
+            "cannot create a table with a vector(3) column",
+        )
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO stackcheck_vectors VALUES (%s, %s::vector)",
+                [(i, _literal(_embedding(i))) for i in range(1, _VECTOR_ROWS + 1)],
+            )
+        options = sql.SQL("WITH (lists = 10)" if index == "ivfflat" else "")
+        run_or_fail(
+            conn,
+            sql.SQL(
+                "CREATE INDEX stackcheck_vectors_ann ON stackcheck_vectors"
+                " USING {} (embedding vector_l2_ops) {}"
+            ).format(sql.Identifier(index), options),
+            f"cannot create a {index} index on the vector column",
+        )
+        conn.execute("ANALYZE stackcheck_vectors")
+        conn.execute("SET LOCAL enable_seqscan = off")
+        if index == "ivfflat":
+            conn.execute("SET LOCAL ivfflat.probes = 10")  # all lists: the answer must be exact
+        target = _embedding(_TARGET_ID)
+        probe = _literal([target[0] + 0.0001, target[1] - 0.0001, target[2] + 0.0001])
+        query = (
+            "SELECT id, embedding <-> %s::vector FROM stackcheck_vectors"
+            " ORDER BY embedding <-> %s::vector LIMIT 1"
+        )
+        plan_row = conn.execute(f"EXPLAIN (FORMAT JSON) {query}", (probe, probe)).fetchone()
+        nodes = _plan_nodes(plan_row[0]) if plan_row else []
+        row = conn.execute(query, (probe, probe)).fetchone()
+    return VectorResult(
+        expected_id=_TARGET_ID,
+        nearest_id=int(row[0]) if row else None,
+        index_used=any("stackcheck_vectors_ann" in n for n in nodes),
+        plan_nodes=nodes,
+        version=version,
+        rows=_VECTOR_ROWS,
+        distance=float(row[1]) if row else None,
+    )

@@ -1,0 +1,161 @@
+"""Reading security headers the way the Mozilla HTTP Observatory grades them (pure functions).
+
+The rules follow the Observatory's header tests: HSTS set twice or without a numeric ``max-age`` is invalid;
+a CSP fails when scripts or objects may come from anywhere (``*``, ``https:``, ``data:``) or inline/eval is
+allowed (``'unsafe-inline'`` is neutralised by a nonce or hash, as browsers do); repeated directives are
+invalid; the last valid Referrer-Policy token wins. Unlike the Observatory, a missing Referrer-Policy
+fails (the profile promises the header) and ``frame-ancestors *`` is not framing protection.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+__all__ = [
+    "PRIVATE_REFERRER_POLICIES",
+    "Hsts",
+    "csp_problems",
+    "framing_protection",
+    "parse_csp",
+    "parse_hsts",
+    "referrer_policy",
+    "version_banners",
+]
+
+BROAD_SOURCES = frozenset(
+    {"*", "http:", "https:", "ftp:", "http://*", "https://*", "http://*.*", "https://*.*"}
+)
+NONCE_OR_HASH = ("'nonce-", "'sha256-", "'sha384-", "'sha512-")
+PRIVATE_REFERRER_POLICIES = ("no-referrer", "same-origin", "strict-origin", "strict-origin-when-cross-origin")
+KNOWN_REFERRER_POLICIES = (
+    *PRIVATE_REFERRER_POLICIES,
+    "no-referrer-when-downgrade",
+    "origin",
+    "origin-when-cross-origin",
+    "unsafe-url",
+)
+# Headers that commonly name the software behind a site.
+BANNER_HEADERS = ("server", "x-powered-by", "x-aspnet-version", "x-aspnetmvc-version", "x-generator")
+_VERSION = re.compile(r"\d+\.\d+|/\d")
+
+
+@dataclass(frozen=True)
+class Hsts:
+    """A parsed Strict-Transport-Security header."""
+
+    max_age: int
+    include_subdomains: bool
+    preload: bool
+
+
+def parse_hsts(value: str) -> Hsts:
+    """Parse ``max-age=N; includeSubDomains; preload``; ``ValueError`` when invalid (e.g. sent twice)."""
+    if "," in value:
+        raise ValueError("the header is sent more than once (values joined by ',')")
+    max_age: int | None = None
+    include = preload = False
+    for part in (p.strip() for p in value.split(";")):
+        name, _, arg = part.partition("=")
+        name = name.strip().lower()
+        if name == "max-age":
+            digits = arg.strip().strip('"')
+            if not digits.isdigit():
+                raise ValueError(f"max-age {arg.strip()!r} is not a number of seconds")
+            max_age = int(digits)
+        elif name == "includesubdomains":
+            include = True
+        elif name == "preload":
+            preload = True
+    if max_age is None:
+        raise ValueError("no max-age directive")
+    return Hsts(max_age, include, preload)
+
+
+def parse_csp(value: str) -> dict[str, set[str]]:
+    """``"default-src 'self'; img-src *"`` → ``{"default-src": {"'self'"}, "img-src": {"*"}}``.
+
+    ``ValueError`` when a directive repeats or nothing is left (the Observatory treats both as invalid).
+    """
+    policy: dict[str, set[str]] = {}
+    for directive in value.replace("\r", " ").replace("\n", " ").split(";"):
+        tokens = directive.split()
+        if not tokens:
+            continue
+        name = tokens[0].lower()
+        if name in policy:
+            raise ValueError(f"directive {name} appears twice")
+        policy[name] = {t.lower() for t in tokens[1:]} or {"'none'"}
+    if not policy:
+        raise ValueError("the policy is empty")
+    return policy
+
+
+def _effective(policy: Mapping[str, set[str]], directive: str) -> set[str]:
+    """Sources for ``directive``, falling back to ``default-src``; no directive at all means anything."""
+    return set(policy.get(directive) or policy.get("default-src") or {"*"})
+
+
+def csp_problems(policy: Mapping[str, set[str]], https: bool = True) -> list[str]:
+    """Why the policy does not restrict scripts and objects (empty when it does)."""
+    problems: list[str] = []
+    script = _effective(policy, "script-src")
+    objects = _effective(policy, "object-src")
+    has_nonce = any(s.startswith(NONCE_OR_HASH) for s in script)
+    if has_nonce:
+        script.discard("'unsafe-inline'")  # browsers ignore it when a nonce or hash is present
+        if "'strict-dynamic'" in script:
+            script = {s for s in script if s not in BROAD_SOURCES and s not in ("'self'",)}
+    broad = sorted(script & BROAD_SOURCES)
+    if broad:
+        problems.append(f"scripts may load from anywhere ({' '.join(broad)})")
+    if "'unsafe-inline'" in script:
+        problems.append("inline scripts are allowed ('unsafe-inline')")
+    if "data:" in script:
+        problems.append("scripts may come from data: URLs")
+    if "'unsafe-eval'" in script:
+        problems.append("eval() is allowed ('unsafe-eval')")
+    if objects & BROAD_SOURCES:
+        problems.append(
+            f"plugins/objects may load from anywhere ({' '.join(sorted(objects & BROAD_SOURCES))})"
+        )
+    if https and any(s.startswith(("http:", "http://")) for s in script):
+        problems.append("scripts may load over plain http:")
+    return problems
+
+
+def framing_protection(headers: Mapping[str, str]) -> tuple[bool, str]:
+    """Whether the page may be framed only by itself (or not at all), and what says so."""
+    csp = headers.get("content-security-policy")
+    if csp:
+        try:
+            ancestors = parse_csp(csp).get("frame-ancestors")
+        except ValueError:
+            ancestors = None
+        if ancestors is not None:
+            broad = ancestors & BROAD_SOURCES
+            if broad:
+                return False, f"CSP frame-ancestors allows {' '.join(sorted(broad))}"
+            return True, f"CSP frame-ancestors {' '.join(sorted(ancestors))}"
+    xfo = headers.get("x-frame-options")
+    if xfo is None:
+        return False, "no X-Frame-Options and no CSP frame-ancestors"
+    if xfo.strip().lower() in ("deny", "sameorigin"):
+        return True, f"X-Frame-Options: {xfo.strip()}"
+    return False, f"X-Frame-Options: {xfo.strip()!r} is not DENY or SAMEORIGIN"
+
+
+def referrer_policy(value: str | None) -> str | None:
+    """The policy a browser applies: the last recognised token of the (comma-separated) header."""
+    if not value:
+        return None
+    known = [t.strip().lower() for t in value.split(",") if t.strip().lower() in KNOWN_REFERRER_POLICIES]
+    return known[-1] if known else None
+
+
+def version_banners(headers: Mapping[str, str]) -> dict[str, str]:
+    """Banner headers whose value names a version (``nginx/1.22.1``, ``PHP/8.2``, ``4.0.30319``)."""
+    return {
+        name: headers[name] for name in BANNER_HEADERS if name in headers and _VERSION.search(headers[name])
+    }

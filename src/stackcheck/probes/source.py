@@ -1,0 +1,48 @@
+"""Clients with a chosen source address: a second client IP on loopback, for the per-IP rate-limit check.
+
+On Linux all of 127.0.0.0/8 is local, so a client bound to 127.0.0.2 reaches a server on 127.0.0.1 and the
+server sees a different peer address. Elsewhere (or for remote and IPv6 targets) the source cannot vary and
+:func:`alternate_source` says why.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from urllib.parse import urlsplit
+
+import httpx
+
+from stackcheck.probes.http import HttpProbe
+
+__all__ = ["alternate_source", "bound_probe"]
+
+
+def alternate_source(base_url: str) -> tuple[str | None, str]:
+    """``(address, "")`` of a second loopback source address for ``base_url``, or ``(None, reason)``."""
+    host = (urlsplit(base_url).hostname or "").strip("[]")
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None, f"target host {host!r} is a name: use the IPv4 loopback address (https://127.0.0.1:PORT)"
+    if address.version != 4 or not address.is_loopback:
+        return (
+            None,
+            f"target {host} is not an IPv4 loopback address: a second client address is not available",
+        )
+    for candidate in ("127.0.0.2", "127.0.0.3"):
+        if candidate == host:
+            continue
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                sock.bind((candidate, 0))
+        except OSError as exc:
+            return None, f"cannot bind a client to {candidate} on this machine ({exc.strerror})"
+        return candidate, ""
+    return None, "no second loopback address available"
+
+
+def bound_probe(base_url: str, source: str, *, timeout_s: float, verify: str | bool) -> HttpProbe:
+    """An :class:`HttpProbe` whose connections leave from ``source``."""
+    transport = httpx.HTTPTransport(local_address=source, verify=verify)
+    return HttpProbe(base_url, timeout_s=timeout_s, verify=verify, transport=transport)

@@ -1,0 +1,121 @@
+"""bandit (Python SAST) over the profile's code paths.
+
+bandit normally drops lines marked ``# nosec`` without saying which; stackcheck runs it with
+``--ignore-nosec`` and marks those findings ``suppressed`` itself, so an auditor sees every suppression.
+The hard-coded-password rules quote the password in their message: it is masked, and remembered so the
+whole report redacts it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from stackcheck.scan.context import Planned, ScanContext, Scanner, display_path
+from stackcheck.scan.findings import ToolOutcome, make_finding, severity_of
+from stackcheck.scan.runner import Job, JobResult
+from stackcheck.scan.tools import TOOLS, locate
+
+__all__ = ["SCANNER", "nosec_ids", "parse_bandit"]
+
+CHECK = "scan.code"
+_RULE = re.compile(r"^B\d{3}$")
+_NOSEC = re.compile(r"#\s*nosec\b:?\s*([A-Za-z0-9_, ]*)")
+_QUOTED = re.compile(r"'([^']*)'")
+PASSWORD_RULES = {"B105", "B106", "B107"}  # hard-coded password string / argument / default
+
+
+def nosec_ids(line: str) -> set[str] | None:
+    """``# nosec`` → set() (all rules); ``# nosec B105, B106`` → those ids; no marker → None."""
+    match = _NOSEC.search(line)
+    if match is None:
+        return None
+    return {part for part in re.split(r"[\s,]+", match.group(1)) if _RULE.match(part)}
+
+
+def _plan(ctx: ScanContext) -> list[Planned]:
+    if not ctx.code_paths:
+        outcome = ToolOutcome("bandit", CHECK, None, skipped="scan.code_paths is empty")
+        return [Planned(CHECK, None, outcome=outcome)]
+    missing = [p for p in ctx.code_paths if not p.exists()]
+    if missing:
+        error = f"scan.code_paths: {display_path(missing[0])} does not exist"
+        return [Planned(CHECK, None, outcome=ToolOutcome("bandit", CHECK, None, error=error))]
+    exe = locate(TOOLS["bandit"], ctx.environ)
+    out = ctx.work / "bandit.json"
+    argv = [str(exe), "-r", *(str(p) for p in ctx.code_paths), "-f", "json", "-o", str(out), "-q"]
+    argv += ["--ignore-nosec", "-x", ".git,.nox,.venv,venv,node_modules,__pycache__"]
+    skips = [s for s in ctx.section.skip if _RULE.match(s)]
+    if skips:
+        argv += ["--skip", ",".join(skips)]
+    job = Job("bandit", "bandit", tuple(argv), frozenset({0, 1}), timeout_s=ctx.section.timeout_s, output=out)
+    return [Planned(CHECK, None, job=job)]
+
+
+def _line_of(path: str, number: int) -> str:
+    try:
+        lines = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return ""
+    return lines[number - 1] if 0 < number <= len(lines) else ""
+
+
+def parse_bandit(text: str) -> tuple[list[Any], set[str], list[str]]:
+    """bandit JSON → (findings, literal secrets quoted in messages, files bandit could not read)."""
+    data = json.loads(text)
+    findings = []
+    secrets: set[str] = set()
+    for item in data.get("results", []):
+        rule = str(item["test_id"])
+        message = str(item.get("issue_text", ""))
+        if rule in PASSWORD_RULES:
+            secrets |= {m for m in _QUOTED.findall(message) if m}
+            message = _QUOTED.sub("'***'", message)
+        filename = str(item.get("filename", ""))
+        number = int(item.get("line_number") or 0)
+        source_line = _line_of(filename, number)
+        marked = nosec_ids(source_line)
+        status = "open"
+        if marked is not None and (not marked or rule in marked):
+            status = "suppressed"
+            message += " [suppressed inline: # nosec]"
+        confidence = str(item.get("issue_confidence", "")).lower()
+        findings.append(
+            make_finding(
+                tool="bandit",
+                rule_id=rule,
+                severity=severity_of(item.get("issue_severity")),
+                message=f"{message} ({item.get('test_name')}, confidence {confidence})",
+                anchor=source_line.strip() or str(number),
+                file=display_path(filename),
+                line=number,
+                status=status,
+            )
+        )
+    errors = [f"{display_path(e.get('filename', '?'))}: {e.get('reason', '')}" for e in data.get("errors", [])]
+    return findings, secrets, errors
+
+
+def _parse(ctx: ScanContext, planned: Planned, result: JobResult) -> list[ToolOutcome]:
+    if result.failure:
+        return [ToolOutcome("bandit", CHECK, None, error=result.failure, duration_s=result.duration_s)]
+    try:
+        findings, secrets, errors = parse_bandit(result.output or "{}")
+    except (ValueError, KeyError) as exc:
+        return [ToolOutcome("bandit", CHECK, None, error=f"bandit wrote unreadable JSON: {exc}")]
+    return [
+        ToolOutcome(
+            "bandit",
+            CHECK,
+            None,
+            findings=tuple(findings),
+            duration_s=result.duration_s,
+            details={"unreadable_files": errors},
+            secret_values=frozenset(secrets),
+        )
+    ]
+
+
+SCANNER = Scanner(tool="bandit", plan=_plan, parse=_parse)

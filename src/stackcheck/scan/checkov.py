@@ -1,0 +1,238 @@
+"""checkov over the profile's IaC paths, with stackcheck's custom policies (``policies/checkov/``).
+
+Offline by construction: ``BC_SKIP_MAPPING=TRUE``, ``CHECKOV_RUN_SCA_PACKAGE_SCAN_V2=false``,
+``--skip-download`` and an explicit ``--framework`` list. The custom policies are copied to the scan's
+scratch folder with the profile's parameters (``stackcheck-params.txt``); checkov only warns about and
+skips a policy it cannot load, so stackcheck validates every policy file first and reads checkov's log
+for load failures: a broken policy makes ``scan.iac`` an ``error`` naming the file, never a silent pass.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from stackcheck.catalog.spec import Severity
+from stackcheck.profile.models import Profile, version_specifier
+from stackcheck.scan.context import Planned, ScanContext, Scanner, display_path
+from stackcheck.scan.findings import ToolOutcome, make_finding, severity_of
+from stackcheck.scan.runner import Job, JobResult
+from stackcheck.scan.tools import TOOLS, locate
+
+__all__ = ["CUSTOM_SEVERITY", "SCANNER", "OFFLINE_ENV", "checkov_reports", "render_policies", "validate_policies"]
+
+CHECK = "scan.iac"
+OFFLINE_ENV = {"BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false", "LOG_LEVEL": "WARNING"}
+PARAMS_FILE = "stackcheck-params.txt"
+POLICY_SUFFIXES = (".py", ".yaml", ".yml", ".json")
+
+# checkov reports no severity offline; stackcheck's own policies carry theirs here.
+CUSTOM_SEVERITY: dict[str, Severity] = {
+    "CKV_SC_1": Severity.HIGH,
+    "CKV_SC_2": Severity.MEDIUM,
+    "CKV_SC_3": Severity.HIGH,
+    "CKV_SC_4": Severity.MEDIUM,
+    "CKV_SC_5": Severity.HIGH,
+    "CKV2_SC_6": Severity.MEDIUM,
+    "CKV_SC_7": Severity.CRITICAL,
+    "CKV_SC_8": Severity.CRITICAL,
+}
+
+# What checkov logs (and then carries on) when a policy file does not load.
+_LOAD_FAILURE = re.compile(
+    r"(Custom policy .*? is missing required fields.*|Cannot load external check.*|"
+    r"Failed to (?:load|parse|import).*polic.*|Unable to load.*check.*)",
+    re.I,
+)
+
+
+def _majors(spec_text: str | None) -> list[int]:
+    """The major versions (0..99) a requirement like ``>=16`` or ``16`` admits; [] when unset."""
+    if not spec_text:
+        return []
+    spec = version_specifier(spec_text)
+    return [m for m in range(100) if spec.contains(f"{m}.0", prereleases=True)][:40]
+
+
+def policy_params(profile: Profile) -> dict[str, Any]:
+    """The parameters the custom policies read: regions, promised majors, Redis persistence."""
+    section = profile.scan
+    return {
+        "allowed_regions": list(section.allowed_regions) if section else [],
+        "postgres_majors": _majors(profile.postgres.version) if profile.postgres else [],
+        "redis_majors": _majors(profile.redis.version) if profile.redis else [],
+        "redis_appendonly": profile.redis.appendonly if profile.redis else None,
+    }
+
+
+def validate_policies(folder: Path) -> list[str]:
+    """Problems with the policy files in ``folder`` (empty: all load). Checks what checkov would skip."""
+    problems = []
+    for path in sorted(folder.iterdir()):
+        if path.suffix not in POLICY_SUFFIXES or path.name.startswith("."):
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if path.suffix == ".py":
+            try:
+                compile(text, str(path), "exec")
+            except SyntaxError as exc:
+                problems.append(f"{path.name}:{exc.lineno}: {exc.msg}")
+            continue
+        try:
+            doc = yaml.safe_load(text) if path.suffix != ".json" else json.loads(text)
+        except (yaml.YAMLError, ValueError) as exc:
+            problems.append(f"{path.name}: not valid {path.suffix[1:].upper()}: {str(exc).splitlines()[0]}")
+            continue
+        meta = doc.get("metadata") if isinstance(doc, dict) else None
+        missing = [k for k in ("id", "name", "category") if not isinstance(meta, dict) or not meta.get(k)]
+        if missing or not isinstance(doc, dict) or not isinstance(doc.get("definition"), (dict, list)):
+            fields = [f"metadata.{k}" for k in missing]
+            if not isinstance(doc, dict) or "definition" not in doc:
+                fields.append("definition")
+            problems.append(f"{path.name}: policy is missing {', '.join(fields) or 'a valid definition'}")
+    return problems
+
+
+def render_policies(source: Path, target: Path, params: dict[str, Any]) -> Path:
+    """Copy the policy files (not sub-folders) to ``target`` with the run's parameters next to them."""
+    target.mkdir(parents=True, exist_ok=True)
+    for path in source.iterdir():
+        if path.is_file() and (path.suffix in POLICY_SUFFIXES or path.name == "__init__.py"):
+            shutil.copy2(path, target / path.name)
+    (target / "__init__.py").touch()
+    (target / PARAMS_FILE).write_text(json.dumps(params, indent=2) + "\n", encoding="utf-8")
+    return target
+
+
+def checkov_command(
+    executable: Path, paths: tuple[Path, ...], frameworks: list[str], policies: Path | None,
+    skip: list[str], out_dir: Path,
+) -> list[str]:
+    """The checkov command line stackcheck runs (tests run the same one directly to compare)."""
+    argv = [str(executable)]
+    for path in paths:
+        # Absolute paths: with relative ones checkov misreports file_abs_path for some frameworks.
+        argv += ["--file" if path.is_file() else "--directory", str(path.resolve())]
+    argv += ["--framework", ",".join(frameworks), "--skip-download", "--compact"]
+    if policies is not None:
+        argv += ["--external-checks-dir", str(policies)]
+    if skip:
+        argv += ["--skip-check", ",".join(skip)]
+    return [*argv, "-o", "json", "--output-file-path", str(out_dir)]
+
+
+def _plan(ctx: ScanContext) -> list[Planned]:
+    if not ctx.iac_paths:
+        return [Planned(CHECK, None, outcome=ToolOutcome("checkov", CHECK, None, skipped="scan.iac_paths is empty"))]
+    missing = [p for p in ctx.iac_paths if not p.exists()]
+    if missing:
+        error = f"scan.iac_paths: {display_path(missing[0])} does not exist"
+        return [Planned(CHECK, None, outcome=ToolOutcome("checkov", CHECK, None, error=error))]
+    policies = None
+    if ctx.policies is not None:
+        if not ctx.policies.is_dir():
+            error = f"scan.policies: {display_path(ctx.policies)} is not a folder"
+            return [Planned(CHECK, None, outcome=ToolOutcome("checkov", CHECK, None, error=error))]
+        problems = validate_policies(ctx.policies)
+        if problems:
+            error = f"custom checkov policy cannot be loaded: {problems[0]} (in {display_path(ctx.policies)})"
+            return [Planned(CHECK, None, outcome=ToolOutcome("checkov", CHECK, None, error=error))]
+        policies = render_policies(ctx.policies, ctx.work / "checkov-policies", policy_params(ctx.profile))
+    exe = locate(TOOLS["checkov"], ctx.environ)
+    out_dir = ctx.work / "checkov-out"
+    argv = checkov_command(exe, ctx.iac_paths, ctx.section.frameworks, policies, ctx.section.skip, out_dir)
+    job = Job(
+        name="checkov",
+        tool="checkov",
+        argv=tuple(argv),
+        ok_codes=frozenset({0, 1}),
+        env=OFFLINE_ENV,
+        timeout_s=ctx.section.timeout_s,
+        output=out_dir / "results_json.json",
+    )
+    return [Planned(CHECK, None, job=job)]
+
+
+def checkov_reports(text: str) -> list[dict[str, Any]]:
+    """checkov's JSON: a list with one report per framework, or a single dict when one framework ran."""
+    data = json.loads(text)
+    if isinstance(data, dict):
+        data = [data]
+    return [r for r in data if isinstance(r, dict) and isinstance(r.get("results"), dict)]
+
+
+def _file_of(item: dict[str, Any], roots: tuple[Path, ...]) -> str | None:
+    """The scanned file: ``file_abs_path`` when it exists (checkov doubles it for some frameworks)."""
+    absolute = item.get("file_abs_path")
+    if absolute and Path(absolute).is_file():
+        return display_path(absolute)
+    relative = str(item.get("file_path") or "").lstrip("/")
+    for root in roots:
+        candidate = root / relative if root.is_dir() else root
+        if relative and candidate.is_file() and (root.is_dir() or candidate.name == Path(relative).name):
+            return display_path(candidate)
+    return relative or None
+
+
+def _finding(item: dict[str, Any], status: str, roots: tuple[Path, ...]) -> Any:
+    rule = str(item["check_id"])
+    severity = CUSTOM_SEVERITY.get(rule) or severity_of(item.get("severity"))
+    lines = item.get("file_line_range") or [None]
+    message = str(item.get("check_name") or rule)
+    if status == "suppressed":
+        comment = (
+            item.get("suppress_comment") or (item.get("check_result") or {}).get("suppress_comment") or "no reason given"
+        )
+        message += f" [suppressed inline: {comment}]"
+    message += f" (resource {item.get('resource')})"
+    file = _file_of(item, roots)
+    return make_finding(
+        tool="checkov",
+        rule_id=rule,
+        severity=severity,
+        message=message,
+        anchor=str(item.get("resource")),
+        file=file,
+        line=lines[0],
+        status=status,
+    )
+
+
+def _parse(ctx: ScanContext, planned: Planned, result: JobResult) -> list[ToolOutcome]:
+    def outcome(**kw: Any) -> list[ToolOutcome]:
+        return [ToolOutcome("checkov", CHECK, None, duration_s=result.duration_s, **kw)]
+
+    if result.failure:
+        return outcome(error=result.failure)
+    load_failures = _LOAD_FAILURE.findall(result.stderr + result.stdout)
+    if load_failures:
+        return outcome(error=f"checkov skipped a custom policy: {load_failures[0].strip()}")
+    try:
+        reports = checkov_reports(result.output or "[]")
+    except ValueError as exc:
+        return outcome(error=f"checkov wrote unreadable JSON: {exc}")
+    findings = []
+    passed = 0
+    parsing_errors = 0
+    for report in reports:
+        results = report["results"]
+        roots = tuple(p.resolve() for p in ctx.iac_paths)
+        findings += [_finding(i, "open", roots) for i in results.get("failed_checks", [])]
+        findings += [_finding(i, "suppressed", roots) for i in results.get("skipped_checks", [])]
+        passed += len(results.get("passed_checks", []))
+        count = report.get("summary", {}).get("parsing_errors", 0)
+        parsing_errors += count if isinstance(count, int) else len(count)
+    details = {
+        "frameworks": [r.get("check_type") for r in reports],
+        "passed_checks": passed,
+        "parsing_errors": parsing_errors,
+    }
+    return outcome(findings=tuple(findings), details=details)
+
+
+SCANNER = Scanner(tool="checkov", plan=_plan, parse=_parse)

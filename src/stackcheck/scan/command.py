@@ -1,0 +1,131 @@
+"""``stackcheck scan --profile FILE [PATH ...] [--report-dir DIR]``: the static-scan stage.
+
+Runs checkov (IaC + custom policies), bandit (code), detect-secrets (repository secrets) and trivy (image
+misconfiguration, layer secrets, CVEs when a DB is configured) concurrently, applies inline suppressions
+and profile waivers, and writes one report folder (report.json with ``findings[]``, junit.xml, summary.md,
+results.sarif) in which every secret is redacted. Exit codes as for ``verify``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import re
+import shlex
+import socket
+import sys
+from pathlib import Path
+
+from stackcheck import __version__
+from stackcheck._exceptions import UsageError
+from stackcheck.catalog import REGISTRY
+from stackcheck.collector import tool_versions
+from stackcheck.profile import LoadedProfile, load_profile
+from stackcheck.report import render_console, result_line, shown_live, write_report
+from stackcheck.report.model import ProfileInfo, Report, RunInfo, summarize
+from stackcheck.scan.engine import ScanRun, run_scan
+from stackcheck.scan.redact import redact_report
+from stackcheck.scan.runner import JobResult
+from stackcheck.scan.tools import TOOLS, install
+
+__all__ = ["DESCRIPTION", "HELP", "add_arguments", "build_report", "run"]
+
+HELP = "run the static scans (checkov, trivy, bandit, detect-secrets) and write a report folder"
+DESCRIPTION = """\
+Scan IaC, code, images and the repository for what the profile's `scan:` section asks: checkov with
+stackcheck's custom policies, bandit, detect-secrets and trivy run concurrently, offline. Findings go to
+report.json findings[] and results.sarif; every secret is redacted; profile waivers cover findings
+(check: tool:RULE, subject: file glob) and checks alike. PATH arguments replace the profile's paths.
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``stackcheck scan``."""
+    parser.add_argument("--profile", required=True, metavar="FILE", help="profile YAML with a `scan:` section")
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="files/folders to scan instead of the profile's")
+    parser.add_argument("--report-dir", metavar="DIR", help="default: reports/out/<profile>-scan-<UTC time>")
+    parser.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+        help="override one profile key, e.g. --set scan.fail_on=high (repeatable)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--install-tools", action="store_true",
+        help="install missing scanners into the tool cache first (needs the package registries)",
+    )  # fmt: skip
+
+
+def build_report(loaded: LoadedProfile, scan: ScanRun, command: str, started: dt.datetime) -> Report:
+    """The run's report, redacted: every artifact is rendered from it."""
+    finished = dt.datetime.now(dt.UTC)
+    results, waivers = tuple(scan.results), tuple(scan.waivers)
+    report = Report(
+        run=RunInfo(
+            command=command,
+            started_at=started,
+            finished_at=finished,
+            duration_s=round((finished - started).total_seconds(), 3),
+            host=socket.gethostname(),
+            tool_versions=tool_versions(scan.tool_versions),
+            suites=tuple(sorted({REGISTRY[r.id].suite for r in results})),
+        ),
+        profile=ProfileInfo(
+            name=loaded.profile.name,
+            path=str(loaded.path),
+            files=tuple(str(f) for f in loaded.files),
+            sha256=loaded.sha256,
+            overrides=loaded.overrides,
+        ),
+        target=None,
+        summary=summarize(results, waivers),
+        results=results,
+        waivers=waivers,
+        findings=tuple(scan.findings),
+    )
+    return redact_report(report, scan.redactor)
+
+
+def _default_dir(name: str) -> Path:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    return Path("reports") / "out" / f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', name)}-scan-{stamp}"
+
+
+def _job_line(result: JobResult) -> None:
+    state = "ran" if result.failure is None else "FAILED TO RUN"
+    print(f"  {result.job.name:<40} {state} in {result.duration_s:.1f} s", flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the stage; return the exit code (0 ok, 1 failed, 3 could not check; 2 via UsageError)."""
+    started = dt.datetime.now(dt.UTC)
+    loaded = load_profile(args.profile, args.overrides)
+    profile = loaded.profile
+    paths = [Path(p) for p in args.paths]
+    if profile.scan is None and not paths:
+        raise UsageError(
+            f"{args.profile} has no `scan:` section and no PATH was given",
+            "add e.g. `scan: {iac_paths: [infra/], code_paths: [src/]}` or pass paths to scan",
+        )
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        raise UsageError(f"{missing[0]} does not exist", "pass existing files or folders to scan")
+    if args.install_tools:
+        for spec in TOOLS.values():
+            print(f"  installing {spec.name} {spec.version} (cached after the first time)", flush=True)
+            install(spec, os.environ)
+    report_dir = Path(args.report_dir) if args.report_dir else _default_dir(profile.name)
+    print(f"stackcheck {__version__}: scanning {profile.name} ({args.profile})", flush=True)
+    scan = run_scan(profile, loaded.path.parent, os.environ, paths, on_job=_job_line)
+    command = shlex.join(["stackcheck", *sys.argv[1:]]) if sys.argv[1:2] == ["scan"] else "stackcheck scan"
+    report = build_report(loaded, scan, command, started)
+    write_report(report, report_dir)
+    for result in report.results:
+        if shown_live(result):
+            print(result_line(result))
+    counts = {s: sum(1 for f in report.findings if f.status == s) for s in ("open", "waived", "suppressed")}
+    print(
+        f"{len(report.findings)} findings: {counts['open']} open, {counts['waived']} waived, "
+        f"{counts['suppressed']} suppressed inline (listed in report.json and results.sarif)"
+    )
+    print(render_console(report, str(report_dir)))
+    return report.summary.exit_code

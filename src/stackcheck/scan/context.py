@@ -1,0 +1,102 @@
+"""What one scan works on: the profile's scan section with paths resolved, tools located, a scratch folder."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from stackcheck.profile.models import Profile, ScanSection
+from stackcheck.scan.findings import ToolOutcome
+from stackcheck.scan.runner import Job, JobResult
+
+__all__ = ["Planned", "ScanContext", "Scanner", "display_path"]
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+BUNDLED_POLICIES = REPO_ROOT / "policies" / "checkov"
+
+
+def display_path(path: str | Path) -> str:
+    """``path`` relative to the current directory when it lies below it (as reports show files)."""
+    p = Path(path)
+    try:
+        return str(p.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(p)
+
+
+@dataclass(frozen=True)
+class ScanContext:
+    """Inputs of one scan; ``base`` is the folder the profile's relative paths start from."""
+
+    profile: Profile
+    section: ScanSection
+    base: Path
+    work: Path
+    environ: Mapping[str, str]
+    iac_paths: tuple[Path, ...] = ()
+    code_paths: tuple[Path, ...] = ()
+    secret_paths: tuple[Path, ...] = ()
+    images: tuple[str, ...] = ()
+    policies: Path | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def build(
+        cls,
+        profile: Profile,
+        base: Path,
+        work: Path,
+        environ: Mapping[str, str],
+        paths: Sequence[Path] = (),
+    ) -> ScanContext:
+        """Resolve the section's paths (``paths`` from the command line replace every path list)."""
+        section = profile.scan or ScanSection()
+
+        def resolve(items: Sequence[str]) -> tuple[Path, ...]:
+            return tuple((base / item) if not Path(item).is_absolute() else Path(item) for item in items)
+
+        if paths:
+            iac = code = secrets = tuple(paths)
+        else:
+            iac, code = resolve(section.iac_paths), resolve(section.code_paths)
+            secrets = resolve(section.secret_paths) if section.secret_paths is not None else iac + code
+        images = tuple(
+            str(base / i) if i.endswith((".tar", ".tar.gz")) and not Path(i).is_absolute() else i
+            for i in section.images
+        )
+        if section.policies is not None:
+            policies: Path | None = resolve([section.policies])[0]
+        else:
+            policies = BUNDLED_POLICIES if BUNDLED_POLICIES.is_dir() else None
+        return cls(
+            profile=profile,
+            section=section,
+            base=base,
+            work=work,
+            environ=environ,
+            iac_paths=iac,
+            code_paths=code,
+            secret_paths=tuple(dict.fromkeys(secrets)),
+            images=images,
+            policies=policies,
+        )
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A job to run for a check and subject — or, without a job, an outcome known before running."""
+
+    check: str
+    subject: str | None
+    job: Job | None = None
+    outcome: ToolOutcome | None = None
+
+
+@dataclass(frozen=True)
+class Scanner:
+    """A scanner module's two hooks: what to run, and how to read what it wrote."""
+
+    tool: str
+    plan: Callable[[ScanContext], list[Planned]]
+    parse: Callable[[ScanContext, Planned, JobResult], list[ToolOutcome]]

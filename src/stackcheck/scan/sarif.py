@@ -1,0 +1,124 @@
+"""``results.sarif``: the run's findings as SARIF 2.1.0, one run per tool (GitHub code scanning loads it).
+
+A pure function of the report. Waived and inline-suppressed findings stay in the file with a SARIF
+``suppressions`` entry (``external`` for a profile waiver, ``inSource`` for ``# nosec`` and friends), so
+code scanning shows them as dismissed and an auditor still sees them. Failed or errored checks without
+findings (e.g. a missing scanner) appear in a ``stackcheck`` run, so the file never claims a clean scan
+that did not happen.
+"""
+
+from __future__ import annotations
+
+import json
+from itertools import groupby
+from typing import TYPE_CHECKING, Any
+
+from stackcheck.catalog.spec import Severity
+from stackcheck.outcomes import Status
+
+if TYPE_CHECKING:  # not at run time: report.writer imports this module (results.sarif artifact)
+    from stackcheck.report.model import Finding, Report
+
+__all__ = ["render_sarif"]
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+LEVEL = {
+    Severity.CRITICAL: "error",
+    Severity.HIGH: "error",
+    Severity.MEDIUM: "warning",
+    Severity.LOW: "note",
+    Severity.INFO: "note",
+}
+# GitHub ranks code-scanning alerts by this number (0.0-10.0).
+SECURITY_SEVERITY = {
+    Severity.CRITICAL: "9.5",
+    Severity.HIGH: "8.0",
+    Severity.MEDIUM: "5.5",
+    Severity.LOW: "3.0",
+    Severity.INFO: "0.0",
+}
+
+
+def _location(file: str | None, line: int | None) -> list[dict[str, Any]]:
+    if not file:
+        return []
+    physical: dict[str, Any] = {"artifactLocation": {"uri": file.replace("\\", "/")}}
+    if line:
+        physical["region"] = {"startLine": line}
+    return [{"physicalLocation": physical}]
+
+
+def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "ruleId": finding.rule_id,
+        "ruleIndex": rule_index,
+        "level": LEVEL[finding.severity],
+        "message": {"text": finding.message},
+        "locations": _location(finding.file, finding.line),
+        "partialFingerprints": {"stackcheckFingerprint/v1": finding.fingerprint},
+        "properties": {"severity": str(finding.severity), "status": finding.status},
+    }
+    if finding.status == "waived":
+        result["suppressions"] = [{"kind": "external", "justification": "profile waiver (see report.json)"}]
+    elif finding.status == "suppressed":
+        result["suppressions"] = [{"kind": "inSource", "justification": "inline suppression in the source"}]
+    return result
+
+
+def _tool_run(tool: str, findings: list[Finding]) -> dict[str, Any]:
+    rules: dict[str, dict[str, Any]] = {}
+    results = []
+    for finding in findings:
+        if finding.rule_id not in rules:
+            rules[finding.rule_id] = {
+                "id": finding.rule_id,
+                "shortDescription": {"text": finding.message.split(" (")[0][:200] or finding.rule_id},
+                "defaultConfiguration": {"level": LEVEL[finding.severity]},
+                "properties": {"security-severity": SECURITY_SEVERITY[finding.severity], "tags": ["security"]},
+            }
+        results.append(_result(finding, list(rules).index(finding.rule_id)))
+    return {
+        "tool": {"driver": {"name": tool, "rules": list(rules.values())}},
+        "automationDetails": {"id": f"stackcheck/{tool}/"},
+        "results": results,
+    }
+
+
+def _stackcheck_run(report: Report) -> dict[str, Any] | None:
+    """Checks that failed or errored with no finding behind them (a missing tool, a broken policy)."""
+    tools_with_findings = {f.tool for f in report.findings}
+    results = []
+    rules: dict[str, dict[str, Any]] = {}
+    for r in report.results:
+        if r.status not in (Status.FAILED, Status.ERROR) or r.evidence.details.get("tool") in tools_with_findings:
+            continue
+        rules.setdefault(r.id, {"id": r.id, "shortDescription": {"text": r.title}})
+        results.append(
+            {
+                "ruleId": r.id,
+                "ruleIndex": list(rules).index(r.id),
+                "level": "error" if r.status is Status.FAILED else "warning",
+                "message": {"text": f"{r.label}: {r.status}: {r.message}"},
+                "properties": {"status": str(r.status)},
+            }
+        )
+    if not results and report.findings:
+        return None
+    version = report.run.tool_versions.get("stackcheck", "unknown")
+    return {
+        "tool": {"driver": {"name": "stackcheck", "version": version, "rules": list(rules.values())}},
+        "automationDetails": {"id": "stackcheck/checks/"},
+        "results": results,
+    }
+
+
+def render_sarif(report: Report) -> str:
+    """SARIF 2.1.0 JSON of the report's findings: one run per tool, tools in name order."""
+    runs = []
+    ordered = sorted(report.findings, key=lambda f: (f.tool, f.file or "", f.line or 0, f.rule_id))
+    for tool, group in groupby(ordered, key=lambda f: f.tool):
+        runs.append(_tool_run(tool, list(group)))
+    extra = _stackcheck_run(report)
+    if extra is not None:
+        runs.append(extra)
+    return json.dumps({"$schema": SCHEMA, "version": "2.1.0", "runs": runs}, indent=2) + "\n"

@@ -1,0 +1,103 @@
+"""Secrets in the repository: Yelp's detect-secrets over the profile's secret paths (``secrets.repo``).
+
+Why detect-secrets: it is the established pre-commit/CI detector from PyPI (pure Python, offline, a venv of
+its own), it combines ~25 provider patterns (AWS, GitHub, GitLab, Slack, Stripe, private keys, JWTs ...)
+with a *keyword* detector (``password = "..."``, ``api_key: ...``) and entropy detectors for random tokens
+no pattern knows — the shape of secrets teams actually commit — and it reports a secret's SHA-1 hash,
+never its value, so its output cannot leak what it found. Secrets baked into image layers are trivy's job
+(:mod:`stackcheck.scan.trivy`, ``secrets.image``): detect-secrets cannot read images.
+
+Inline ``# pragma: allowlist secret`` comments are honoured but listed: stackcheck switches detect-secrets'
+allowlist filter off and marks those findings ``suppressed`` itself.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from stackcheck.catalog.spec import Severity
+from stackcheck.scan.context import Planned, ScanContext, Scanner, display_path
+from stackcheck.scan.findings import ToolOutcome, make_finding
+from stackcheck.scan.runner import Job, JobResult
+from stackcheck.scan.tools import TOOLS, locate
+
+__all__ = ["SCANNER", "parse_detect_secrets"]
+
+CHECK = "secrets.repo"
+TOOL = "detect-secrets"
+ALLOWLIST_FILTER = "detect_secrets.filters.allowlist.is_line_allowlisted"
+EXCLUDE = r"(^|/)(\.git|\.nox|\.venv|venv|node_modules|__pycache__|\.mypy_cache|\.ruff_cache)(/|$)"
+_ALLOWLISTED = re.compile(r"pragma:\s*allowlist[ -]secret", re.I)
+# Entropy hits say "something random"; a named detector on the same line says what it is.
+_GENERIC = {"Base64 High Entropy String", "Hex High Entropy String"}
+
+
+def _plan(ctx: ScanContext) -> list[Planned]:
+    if not ctx.secret_paths:
+        outcome = ToolOutcome(TOOL, CHECK, None, skipped="no scan paths (scan.secret_paths, iac_paths, code_paths)")
+        return [Planned(CHECK, None, outcome=outcome)]
+    missing = [p for p in ctx.secret_paths if not p.exists()]
+    if missing:
+        error = f"scan paths: {display_path(missing[0])} does not exist"
+        return [Planned(CHECK, None, outcome=ToolOutcome(TOOL, CHECK, None, error=error))]
+    exe = locate(TOOLS[TOOL], ctx.environ)
+    argv = [str(exe), "scan", "--all-files", "--disable-filter", ALLOWLIST_FILTER, "--exclude-files", EXCLUDE]
+    argv += [str(p) for p in ctx.secret_paths]
+    return [Planned(CHECK, None, job=Job(TOOL, TOOL, tuple(argv), timeout_s=ctx.section.timeout_s))]
+
+
+def _line(path: str, number: int) -> str:
+    try:
+        lines = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return ""
+    return lines[number - 1] if 0 < number <= len(lines) else ""
+
+
+def parse_detect_secrets(text: str, skip: list[str] | None = None) -> list[Any]:
+    """detect-secrets' baseline JSON → findings, one per secret per line (types merged)."""
+    data = json.loads(text)
+    grouped: dict[tuple[str, int, str], list[str]] = {}
+    for filename, items in data.get("results", {}).items():
+        for item in items:
+            key = (str(item.get("filename", filename)), int(item.get("line_number") or 0), str(item["hashed_secret"]))
+            grouped.setdefault(key, []).append(str(item["type"]))
+    findings = []
+    for (filename, number, hashed), types in sorted(grouped.items()):
+        named = [t for t in types if t not in _GENERIC] or types
+        rule = named[0].replace(" ", "")
+        if skip and rule in skip:
+            continue
+        status = "suppressed" if _ALLOWLISTED.search(_line(filename, number)) else "open"
+        message = f"{' / '.join(dict.fromkeys(named))} in committed file (secret sha1 {hashed[:12]})"
+        if status == "suppressed":
+            message += " [suppressed inline: pragma: allowlist secret]"
+        findings.append(
+            make_finding(
+                tool=TOOL,
+                rule_id=rule,
+                severity=Severity.HIGH,
+                message=message,
+                anchor=hashed,
+                file=display_path(filename),
+                line=number,
+                status=status,
+            )
+        )
+    return findings
+
+
+def _parse(ctx: ScanContext, planned: Planned, result: JobResult) -> list[ToolOutcome]:
+    if result.failure:
+        return [ToolOutcome(TOOL, CHECK, None, error=result.failure, duration_s=result.duration_s)]
+    try:
+        findings = parse_detect_secrets(result.stdout, ctx.section.skip)
+    except (ValueError, KeyError) as exc:
+        return [ToolOutcome(TOOL, CHECK, None, error=f"detect-secrets printed unreadable JSON: {exc}")]
+    return [ToolOutcome(TOOL, CHECK, None, findings=tuple(findings), duration_s=result.duration_s)]
+
+
+SCANNER = Scanner(tool=TOOL, plan=_plan, parse=_parse)

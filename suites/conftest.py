@@ -1,0 +1,112 @@
+"""Session fixtures shared by the suites: the run's Postgres and Redis, and connections to them.
+
+Servers come from ``--infra`` (see :mod:`stackcheck.infra`). They start lazily — on the first check that needs
+one — and then *all* services the collected checks need start together, in parallel; they are reused by
+every check and removed at the end of the session (also on failure and Ctrl-C). A service that cannot be
+started or reached raises :class:`stackcheck.CouldNotCheck`, so its checks end as ``error``, never ``failed``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+import redis
+from psycopg.rows import TupleRow
+
+from stackcheck import CouldNotCheck
+from stackcheck.infra import PostgresServer, RedisServer, ServiceName, ServiceSession, choose_provider
+from stackcheck.pgprobes import connect_postgres
+from stackcheck.plugin import COLLECTOR
+from stackcheck.profile import Profile
+
+_FIXTURE_OF: dict[ServiceName, str] = {"postgres": "postgres_server", "redis": "redis_server"}
+CONNECT_TIMEOUT_S = 10
+
+
+def _needed(session: pytest.Session, profile: Profile) -> list[ServiceName]:
+    """Services some collected check will use (its fixture closure names the server fixture)."""
+    wanted: list[ServiceName] = []
+    for service, fixture in _FIXTURE_OF.items():
+        if getattr(profile, service) is None:
+            continue  # those checks are skipped by the plugin
+        if any(fixture in getattr(item, "fixturenames", ()) for item in session.items):
+            wanted.append(service)
+    return wanted
+
+
+@pytest.fixture(scope="session")
+def services(request: pytest.FixtureRequest, profile: Profile) -> Iterator[ServiceSession]:
+    """The run's service session (provider chosen by ``--infra``); closed at the end of the session."""
+    infra = str(request.config.getoption("infra"))
+    needed = _needed(request.session, profile)
+    kind = choose_provider(infra, profile, needed, os.environ)
+    base_dir = request.config.stash[COLLECTOR].loaded.path.resolve().parent
+    with ServiceSession(kind, profile, needed, environ=os.environ, base_dir=base_dir) as session:
+        yield session
+
+
+@pytest.fixture(scope="session")
+def postgres_server(services: ServiceSession) -> PostgresServer:
+    """The Postgres under test (started with every other needed service on first use)."""
+    return services.postgres()
+
+
+@pytest.fixture(scope="session")
+def redis_server(services: ServiceSession) -> RedisServer:
+    """The Redis under test (started with every other needed service on first use)."""
+    return services.redis()
+
+
+class PostgresLink:
+    """The session's connection, re-opened when a check's probe ended it (a FATAL error, a restart)."""
+
+    def __init__(self, server: PostgresServer) -> None:
+        self.server = server
+        self.conn: psycopg.Connection[TupleRow] | None = None
+
+    def get(self) -> psycopg.Connection[TupleRow]:
+        """A live autocommit connection."""
+        if self.conn is None or self.conn.closed or self.conn.broken:
+            self.conn = connect_postgres(self.server.dsn, self.server.display, CONNECT_TIMEOUT_S)
+        return self.conn
+
+    def close(self) -> None:
+        """Close the connection, if open."""
+        if self.conn is not None:
+            self.conn.close()
+
+
+@pytest.fixture(scope="session")
+def pg_link(postgres_server: PostgresServer) -> Iterator[PostgresLink]:
+    """Holds the session's Postgres connection."""
+    link = PostgresLink(postgres_server)
+    try:
+        yield link
+    finally:
+        link.close()
+
+
+@pytest.fixture
+def pg(pg_link: PostgresLink) -> psycopg.Connection[TupleRow]:
+    """An autocommit connection for read-only checks (shared by the session); writing checks roll back."""
+    return pg_link.get()
+
+
+@pytest.fixture(scope="session")
+def redis_client(redis_server: RedisServer) -> Iterator[redis.Redis]:
+    """A client authenticated as ``redis.url`` says; an unreachable server is :class:`CouldNotCheck`."""
+    client = redis.Redis.from_url(
+        redis_server.url, socket_connect_timeout=CONNECT_TIMEOUT_S, socket_timeout=CONNECT_TIMEOUT_S
+    )
+    try:
+        client.ping()
+    except (redis.RedisError, OSError) as exc:
+        client.close()
+        raise CouldNotCheck(f"cannot reach Redis at {redis_server.display}: {exc}") from None
+    try:
+        yield client
+    finally:
+        client.close()

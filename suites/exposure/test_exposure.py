@@ -1,0 +1,78 @@
+"""Suite ``exposure``: nothing sensitive is served, and error pages leak no internals."""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+
+from stackcheck.probes.exposure import SENSITIVE_PATHS, Answer, exposed, leaks
+from stackcheck.profile.models import ExposureSection
+from stackcheck.testing import EvidenceRecorder, HttpProbe, Profile, require
+
+MAX_BODY = 65536  # only the start of a body is matched
+
+
+@pytest.fixture
+def section(profile: Profile) -> ExposureSection:
+    """The profile's ``exposure`` section (the plugin already skipped the check when it is absent)."""
+    return require(profile.exposure, "profile has no `exposure` section")
+
+
+def answer(http: HttpProbe, method: str, path: str, **kwargs: object) -> Answer:
+    """One request; the status and the start of the body."""
+    exchange = http.request(method, path, **kwargs)
+    return Answer(exchange.status, exchange.response.text[:MAX_BODY])
+
+
+@pytest.mark.check("exposure.sensitive_paths")
+def test_sensitive_paths_are_not_served(
+    http: HttpProbe, section: ExposureSection, evidence: EvidenceRecorder
+) -> None:
+    paths = dict(SENSITIVE_PATHS) if section.builtin else {}
+    paths.update({p: SENSITIVE_PATHS.get(p) for p in section.forbidden_paths})
+    baseline = answer(http, "GET", f"/stackcheck-no-such-path-{secrets.token_hex(4)}")
+    statuses: dict[str, int] = {}
+    served = []
+    for path, signature in paths.items():
+        got = answer(http, "GET", path)
+        statuses[path] = got.status
+        if exposed(path, got, baseline, signature):
+            served.append(path)
+    evidence.record(
+        expected=0,
+        observed=len(served),
+        unit="paths served",
+        served=served,
+        statuses=statuses,
+        catch_all_status=baseline.status,
+    )
+    assert not served, f"sensitive path(s) served: {', '.join(served)}"
+    evidence.message = f"{len(paths)} sensitive paths probed, none served"
+
+
+@pytest.mark.check("exposure.error_leak")
+def test_error_pages_show_no_stack_trace_or_version(
+    http: HttpProbe, section: ExposureSection, evidence: EvidenceRecorder
+) -> None:
+    probes: list[tuple[str, str, dict[str, object]]] = [
+        ("GET", f"/stackcheck-no-such-path-{secrets.token_hex(4)}", {}),
+        ("GET", "/%ff%fe", {}),
+        ("GET", "/?id=%00%27%22", {}),
+        ("POST", "/", {"content": b'{"stackcheck": ', "headers": {"Content-Type": "application/json"}}),
+        *(("GET", p, {}) for p in section.error_paths),
+    ]
+    found: dict[str, list[str]] = {}
+    statuses: dict[str, int] = {}
+    for method, path, kwargs in probes:
+        got = answer(http, method, path, **kwargs)
+        label = f"{method} {path}"
+        statuses[label] = got.status
+        hits = leaks(got.body)
+        if hits:
+            found[label] = hits
+    evidence.record(expected=0, observed=len(found), unit="leaking pages", leaks=found, statuses=statuses)
+    assert not found, "error pages leak internals: " + "; ".join(
+        f"{label} -> {statuses[label]} shows {', '.join(hits)}" for label, hits in found.items()
+    )
+    evidence.message = f"{len(probes)} error-provoking requests, no stack trace or version shown"

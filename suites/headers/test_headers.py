@@ -1,0 +1,143 @@
+"""Suite ``headers``: HTTP security headers on one page (``headers.path``), graded like the Observatory."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+
+from stackcheck.probes.headers import (
+    PRIVATE_REFERRER_POLICIES,
+    csp_problems,
+    framing_protection,
+    parse_csp,
+    parse_hsts,
+    referrer_policy,
+    version_banners,
+)
+from stackcheck.profile.models import HeadersSection
+from stackcheck.testing import EvidenceRecorder, Exchange, HttpProbe, Profile, Target, require
+
+
+@pytest.fixture
+def section(profile: Profile) -> HeadersSection:
+    """The profile's ``headers`` section (the plugin already skipped the check when it is absent)."""
+    return require(profile.headers, "profile has no `headers` section")
+
+
+@pytest.fixture(scope="module")
+def page(http: HttpProbe, profile: Profile) -> Exchange:
+    """One ``GET headers.path``, shared by the suite (headers do not change between requests)."""
+    section = require(profile.headers, "profile has no `headers` section")
+    return http.get(section.path)
+
+
+def headers_of(page: Exchange) -> dict[str, str]:
+    """Response headers by lower-case name (repeated headers joined with ', ', as HTTP defines)."""
+    return {name: ", ".join(page.response.headers.get_list(name)) for name in page.response.headers}
+
+
+@pytest.mark.check("headers.hsts")
+def test_https_answers_carry_hsts_with_a_long_enough_max_age(
+    page: Exchange, target: Target, section: HeadersSection, evidence: EvidenceRecorder
+) -> None:
+    if urlsplit(target.base_url).scheme != "https":
+        pytest.skip("the target is plain HTTP: browsers honour HSTS only over HTTPS (use the https:// URL)")
+    raw = page.response.headers.get("strict-transport-security")
+    evidence.record(expected=section.hsts_min_age_s, op=">=", unit="s", header=raw, url=page.url)
+    assert raw is not None, f"GET {section.path} carries no Strict-Transport-Security header"
+    try:
+        hsts = parse_hsts(", ".join(page.response.headers.get_list("strict-transport-security")))
+    except ValueError as exc:
+        raise AssertionError(f"Strict-Transport-Security {raw!r} is invalid: {exc}") from None
+    evidence.record(observed=hsts.max_age, include_subdomains=hsts.include_subdomains, preload=hsts.preload)
+    assert hsts.max_age >= section.hsts_min_age_s, (
+        f"HSTS max-age is {hsts.max_age} s, below {section.hsts_min_age_s} s"
+    )
+    assert hsts.include_subdomains or not section.hsts_include_subdomains, "HSTS lacks includeSubDomains"
+    assert hsts.preload or not section.hsts_preload, "HSTS lacks preload"
+    evidence.message = f"Strict-Transport-Security: {raw}"
+
+
+@pytest.mark.check("headers.csp")
+def test_content_security_policy_restricts_scripts_and_objects(
+    page: Exchange, target: Target, evidence: EvidenceRecorder
+) -> None:
+    raw = page.response.headers.get("content-security-policy")
+    report_only = page.response.headers.get("content-security-policy-report-only")
+    evidence.record(expected=0, unit="unsafe sources", header=raw, report_only=report_only)
+    assert raw is not None, "no Content-Security-Policy header" + (
+        " (only Content-Security-Policy-Report-Only, which enforces nothing)" if report_only else ""
+    )
+    try:
+        policy = parse_csp(raw)
+    except ValueError as exc:
+        raise AssertionError(f"Content-Security-Policy is invalid: {exc}") from None
+    problems = csp_problems(policy, https=urlsplit(target.base_url).scheme == "https")
+    evidence.record(observed=len(problems), problems=problems)
+    assert not problems, f"Content-Security-Policy is too permissive: {'; '.join(problems)}"
+    evidence.message = f"CSP restricts scripts and objects ({len(policy)} directives)"
+
+
+@pytest.mark.check("headers.nosniff")
+def test_content_type_sniffing_is_disabled(page: Exchange, evidence: EvidenceRecorder) -> None:
+    raw = page.response.headers.get("x-content-type-options")
+    evidence.record(expected="nosniff", observed=raw)
+    assert raw is not None, "no X-Content-Type-Options header"
+    assert raw.strip().lower() == "nosniff", f"X-Content-Type-Options is {raw!r}, not nosniff"
+    evidence.message = "X-Content-Type-Options: nosniff"
+
+
+@pytest.mark.check("headers.framing")
+def test_framing_by_other_sites_is_refused(page: Exchange, evidence: EvidenceRecorder) -> None:
+    protected, how = framing_protection(headers_of(page))
+    evidence.record(
+        expected="DENY/SAMEORIGIN or frame-ancestors",
+        observed="protected" if protected else "frameable",
+        x_frame_options=page.response.headers.get("x-frame-options"),
+    )
+    assert protected, f"pages may be framed by other sites: {how}"
+    evidence.message = how
+
+
+@pytest.mark.check("headers.referrer_policy")
+def test_referrer_policy_keeps_urls_private(page: Exchange, evidence: EvidenceRecorder) -> None:
+    raw = page.response.headers.get("referrer-policy")
+    effective = referrer_policy(raw)
+    evidence.record(expected=list(PRIVATE_REFERRER_POLICIES), op="in", observed=effective, header=raw)
+    assert raw is not None, "no Referrer-Policy header"
+    assert effective is not None, f"Referrer-Policy {raw!r} names no known policy"
+    assert effective in PRIVATE_REFERRER_POLICIES, (
+        f"Referrer-Policy {effective} sends full URLs to other origins"
+    )
+    evidence.message = f"Referrer-Policy: {effective}"
+
+
+@pytest.mark.check("headers.server_banner")
+def test_no_header_names_a_software_version(page: Exchange, evidence: EvidenceRecorder) -> None:
+    banners = version_banners(headers_of(page))
+    evidence.record(
+        expected=0, observed=len(banners), unit="banners", banners=banners, server=page.response.headers.get("server")
+    )
+    assert not banners, "software versions are announced: " + ", ".join(f"{k}: {v}" for k, v in banners.items())
+    evidence.message = f"Server: {page.response.headers.get('server', '(none)')}, no versions"
+
+
+@pytest.mark.check("headers.required")
+def test_every_required_header_is_present(
+    page: Exchange, section: HeadersSection, evidence: EvidenceRecorder
+) -> None:
+    if not section.required:
+        pytest.skip("headers.required lists no headers")
+    present = {name.lower() for name in page.response.headers}
+    missing = [name for name in section.required if name.lower() not in present]
+    evidence.record(
+        expected=len(section.required),
+        op=">=",
+        observed=len(section.required) - len(missing),
+        unit="headers",
+        required=section.required,
+        missing=missing,
+    )
+    assert not missing, f"missing header(s): {', '.join(missing)}"
+    evidence.message = f"all {len(section.required)} required headers present"

@@ -1,0 +1,91 @@
+"""Suite ``metrics``: the Prometheus exposition parses and carries what monitoring and the SLO need."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from prometheus_client.metrics_core import Metric
+
+from stackcheck.probes.metrics import find_family, latency_histogram, parse_exposition, unit_scale_ms
+from stackcheck.profile.models import MetricsSection
+from stackcheck.testing import EvidenceRecorder, Exchange, HttpProbe, Profile, require
+
+
+@pytest.fixture
+def section(profile: Profile) -> MetricsSection:
+    """The profile's ``metrics`` section (the plugin already skipped the check when it is absent)."""
+    return require(profile.metrics, "profile has no `metrics` section")
+
+
+@pytest.fixture(scope="module")
+def scrape(http: HttpProbe, profile: Profile) -> Exchange:
+    """One scrape of the metrics path, shared by the suite."""
+    return http.get(require(profile.metrics, "profile has no `metrics` section").path)
+
+
+def families_of(scrape: Exchange) -> list[Metric]:
+    """The parsed families; a failed scrape or an unparsable text fails the calling check."""
+    __tracebackhide__ = True
+    assert scrape.status == 200, f"GET {scrape.url} answered {scrape.status}, not 200"
+    try:
+        return parse_exposition(scrape.response.text, scrape.response.headers.get("content-type", ""))
+    except ValueError as exc:
+        raise AssertionError(f"the exposition at {scrape.url} does not parse: {exc}") from None
+
+
+@pytest.mark.check("metrics.exposition")
+def test_metrics_path_serves_a_parsable_exposition(scrape: Exchange, evidence: EvidenceRecorder) -> None:
+    evidence.record(
+        expected="200, parsable",
+        observed=scrape.status,
+        content_type=scrape.response.headers.get("content-type"),
+    )
+    families = families_of(scrape)
+    evidence.record(observed=f"{len(families)} families", families=len(families))
+    evidence.message = f"GET {scrape.url} -> {len(families)} metric families"
+
+
+@pytest.mark.check("metrics.required")
+def test_required_metrics_are_exposed_with_their_types(
+    scrape: Exchange, section: MetricsSection, evidence: EvidenceRecorder
+) -> None:
+    if not section.required:
+        pytest.skip("metrics.required lists no metrics")
+    evidence.record(expected=len(section.required), op=">=", unit="metrics", required=section.required)
+    families = families_of(scrape)
+    problems, found = [], {}
+    for name in section.required:
+        family = find_family(families, name)
+        want = section.types.get(name) or ("counter" if name.endswith("_total") else None)
+        if family is None:
+            problems.append(f"{name} is missing")
+        elif want is not None and family.type != want:
+            problems.append(f"{name} is a {family.type}, not a {want}")
+        else:
+            found[name] = family.type
+    evidence.record(observed=len(found), found=found, problems=problems)
+    assert not problems, "; ".join(problems)
+    evidence.message = f"{len(found)} required metrics exposed with the expected types"
+
+
+@pytest.mark.check("metrics.latency_histogram")
+def test_latency_histogram_has_a_bucket_at_the_slo_threshold(
+    scrape: Exchange, section: MetricsSection, profile: Profile, evidence: EvidenceRecorder
+) -> None:
+    threshold_ms = section.latency_threshold_ms or (profile.slo.p95_ms if profile.slo else None)
+    threshold_ms = require(
+        threshold_ms, "no latency threshold: set metrics.latency_threshold_ms or slo.p95_ms"
+    )
+    evidence.record(expected=threshold_ms, unit="ms", op="in")
+    histogram = latency_histogram(families_of(scrape), section.latency_histogram)
+    which = section.latency_histogram or "a histogram named *duration* or *latency*"
+    assert histogram is not None, f"no latency histogram ({which}) in the exposition"
+    scale = unit_scale_ms(histogram.name)
+    bounds_ms = [round(b * scale, 6) for b in histogram.boundaries]
+    evidence.record(observed=bounds_ms, histogram=histogram.name)
+    assert any(math.isclose(b, threshold_ms, rel_tol=1e-6) for b in bounds_ms), (
+        f"{histogram.name} has no bucket boundary at {threshold_ms:g} ms (boundaries: "
+        f"{', '.join(f'{b:g}' for b in bounds_ms)} ms): the share of requests under the SLO cannot be computed"
+    )
+    evidence.message = f"{histogram.name} has a bucket at {threshold_ms:g} ms"

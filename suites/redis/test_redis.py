@@ -1,0 +1,151 @@
+"""Suite ``redis``: the cache and queue the architecture promises, verified on a real server.
+
+Values are read with ``INFO`` where possible (managed services block ``CONFIG``); nothing is written.
+"""
+
+from __future__ import annotations
+
+import pytest
+import redis
+from packaging.version import Version
+
+from stackcheck import UsageError
+from stackcheck.infra import RedisServer
+from stackcheck.profile import version_specifier
+from stackcheck.profile.models import RedisSection
+from stackcheck.redisprobes import config_get, format_size, parse_redis_size, unauthenticated_client
+from stackcheck.testing import EvidenceRecorder, Profile, require
+
+
+@pytest.fixture
+def redis_section(profile: Profile) -> RedisSection:
+    """The profile's ``redis`` section (the plugin already skipped the check when it is absent)."""
+    return require(profile.redis, "profile has no `redis` section")
+
+
+def _size(value: str | int, key: str) -> int:
+    try:
+        return parse_redis_size(value)
+    except ValueError as exc:
+        raise UsageError(f"{key}: {exc}") from None
+
+
+@pytest.mark.check("redis.version")
+def test_server_version_satisfies_requirement(
+    redis_section: RedisSection,
+    redis_client: redis.Redis,
+    redis_server: RedisServer,
+    evidence: EvidenceRecorder,
+) -> None:
+    wanted = require(redis_section.version, "redis.version is not set")
+    info = redis_client.info("server")
+    version = str(info["redis_version"])
+    evidence.record(
+        expected=wanted,
+        observed=version,
+        op="in",
+        mode=info.get("redis_mode"),
+        provider=redis_server.provider,
+        server=redis_server.where,
+    )
+    evidence.message = f"Redis {version} satisfies {wanted}"
+    assert Version(version) in version_specifier(wanted), f"Redis {version} does not satisfy {wanted}"
+
+
+@pytest.mark.check("redis.eviction")
+def test_eviction_policy(
+    redis_section: RedisSection, redis_client: redis.Redis, evidence: EvidenceRecorder
+) -> None:
+    wanted = require(redis_section.maxmemory_policy, "redis.maxmemory_policy is not set")
+    info = redis_client.info("memory")
+    policy, limit = str(info["maxmemory_policy"]), int(info["maxmemory"])
+    evidence.record(expected=wanted, observed=policy, op="==", maxmemory=limit)
+    evidence.message = f"maxmemory-policy {policy} with maxmemory {limit} bytes"
+    assert policy == wanted, f"maxmemory-policy is {policy}, the profile says {wanted}"
+    assert wanted == "noeviction" or limit > 0, (
+        f"maxmemory-policy is {policy} but maxmemory is 0 (no limit), so nothing is ever evicted"
+    )
+
+
+@pytest.mark.check("redis.persistence")
+def test_persistence_as_profile_says(
+    redis_section: RedisSection, redis_client: redis.Redis, evidence: EvidenceRecorder
+) -> None:
+    wants = {
+        "appendonly": redis_section.appendonly,
+        "appendfsync": redis_section.appendfsync,
+        "rdb_snapshots": redis_section.rdb_snapshots,
+    }
+    expected = {k: v for k, v in wants.items() if v is not None}
+    if not expected:
+        pytest.skip("none of redis.appendonly, redis.appendfsync, redis.rdb_snapshots is set")
+    info = redis_client.info("persistence")
+    observed: dict[str, object] = {"appendonly": bool(int(info.get("aof_enabled", 0)))}
+    if "appendfsync" in expected:
+        observed["appendfsync"] = config_get(redis_client, "appendfsync")
+    if "rdb_snapshots" in expected:
+        observed["rdb_snapshots"] = bool(config_get(redis_client, "save").strip())
+    evidence.record(
+        expected=expected,
+        observed={k: observed[k] for k in expected},
+        op="==",
+        aof_last_write_status=info.get("aof_last_write_status"),
+        rdb_last_bgsave_status=info.get("rdb_last_bgsave_status"),
+    )
+    evidence.message = ", ".join(f"{k} {observed[k]}" for k in expected)
+    for key, value in expected.items():
+        assert observed[key] == value, f"{key} is {observed[key]}, the profile says {value}"
+    if observed["appendonly"]:
+        status = info.get("aof_last_write_status", "ok")
+        assert status == "ok", f"AOF is on but its last write failed (aof_last_write_status {status})"
+    if observed.get("rdb_snapshots"):
+        status = info.get("rdb_last_bgsave_status", "ok")
+        assert status == "ok", (
+            f"RDB snapshots are on but the last one failed (rdb_last_bgsave_status {status})"
+        )
+
+
+@pytest.mark.check("redis.maxmemory")
+def test_maxmemory_equals_profile(
+    redis_section: RedisSection, redis_client: redis.Redis, evidence: EvidenceRecorder
+) -> None:
+    wanted = require(redis_section.maxmemory, "redis.maxmemory is not set")
+    wanted_bytes = _size(wanted, "redis.maxmemory")
+    limit = int(redis_client.info("memory")["maxmemory"])
+    evidence.record(
+        expected=str(wanted),
+        observed=format_size(limit, wanted),
+        op="==",
+        expected_bytes=wanted_bytes,
+        observed_bytes=limit,
+    )
+    evidence.message = f"maxmemory {format_size(limit, wanted)} ({limit} bytes)"
+    assert limit == wanted_bytes, f"maxmemory is {format_size(limit, wanted)}, the profile says {wanted}"
+
+
+@pytest.mark.check("redis.auth")
+def test_unauthenticated_command_refused(
+    redis_section: RedisSection,
+    redis_server: RedisServer,
+    redis_client: redis.Redis,
+    evidence: EvidenceRecorder,
+) -> None:
+    if not redis_section.require_auth:
+        pytest.skip("redis.require_auth is false")
+    anonymous = unauthenticated_client(redis_server.url)
+    try:
+        anonymous.ping()
+        outcome, reason = "accepted", "PING answered PONG without credentials"
+    except redis.AuthenticationError as exc:
+        outcome, reason = "refused", str(exc)
+    except redis.ResponseError as exc:
+        if "NOAUTH" not in str(exc) and "NOPERM" not in str(exc):
+            raise
+        outcome, reason = "refused", str(exc)
+    finally:
+        anonymous.close()
+    evidence.record(expected="refused", observed=outcome, op="==", reply=reason)
+    evidence.message = f"an unauthenticated PING was refused ({reason})"
+    assert outcome == "refused", (
+        "Redis answers commands without authentication (set requirepass or ACL users)"
+    )

@@ -1,0 +1,185 @@
+"""The ``postgres`` suite proven both ways on real servers, through the real CLI and its report.json."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import cli_env, containers_of, verify
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.mark.docker
+def test_compliant_postgres_passes_every_check(tmp_path: Path) -> None:
+    run = verify("pg-compliant.yaml", "--suite", "postgres", "--infra", "docker", report_dir=tmp_path)
+    statuses = run.statuses()
+    assert run.code == 0, (statuses, run.stderr)
+    expected_passed = [
+        "pg.version",
+        "pg.extensions[vector]",
+        "pg.extensions[timescaledb]",
+        "pg.extensions[pg_stat_statements]",
+        "pg.settings[shared_buffers]",
+        "pg.settings[max_connections]",
+        "pg.settings[random_page_cost]",
+        "pg.rls[accounts]",
+        "pg.uuidv7",
+        "pg.vector",
+        "pg.timeseries[public.prices]",
+        "pg.connections",
+    ]
+    assert {k: statuses.get(k) for k in expected_passed} == dict.fromkeys(expected_passed, "passed")
+    assert statuses["pg.ssl"] == "skipped"
+    shared = run.results("pg.settings")[1]["evidence"]
+    assert shared["expected"] == "256MB" and shared["observed"] == "256MB"
+    assert shared["details"]["server_setting"] == "32768" and shared["details"]["server_unit"] == "8kB"
+    version = run.results("pg.version")[0]["evidence"]
+    assert version["details"]["provider"] == "docker"
+    assert containers_of(run.pid) == [], "a container outlived the run"
+
+
+@pytest.mark.docker
+def test_wrong_postgres_fails_each_check(tmp_path: Path) -> None:
+    run = verify("pg-wrong.yaml", "--suite", "postgres", "--infra", "docker", report_dir=tmp_path)
+    statuses = run.statuses()
+    assert run.code == 1, (statuses, run.stderr)
+    must_fail = [
+        "pg.version",  # 17 is not >= 18
+        "pg.extensions[timescaledb]",  # not preloaded
+        "pg.extensions[pg_stat_statements]",  # installs, but unusable without preloading
+        "pg.settings[shared_buffers]",
+        "pg.settings[max_connections]",
+        "pg.settings[random_page_cost]",
+        "pg.ssl",  # ssl off, plain logins accepted
+        "pg.rls[accounts]",  # a policy, but RLS never enabled
+        "pg.uuidv7",  # returns version 4
+        "pg.timeseries[public.prices]",  # a plain table
+        "pg.connections",  # 4 pools of 20 > 50 - 3 reserved
+    ]
+    assert {k: statuses.get(k) for k in must_fail} == dict.fromkeys(must_fail, "failed")
+    assert statuses["pg.extensions[vector]"] == "passed"
+    assert statuses["pg.vector"] == "passed"  # ivfflat this time: both index types work
+    shared = run.results("pg.settings")[1]["evidence"]
+    assert (shared["expected"], shared["observed"]) == ("256MB", "128MB")
+    rls = run.results("pg.rls")[0]
+    assert rls["evidence"]["observed"] == {"enabled": False, "forced": False, "policies": 1}
+    assert "not enabled" in rls["message"]
+    assert containers_of(run.pid) == [], "a container outlived a failing run"
+
+
+@pytest.mark.docker
+def test_retention_policy_missing_fails(tmp_path: Path) -> None:
+    # Debian's TimescaleDB is the Apache edition: retention policies cannot exist, so the check must fail.
+    run = verify(
+        "pg-compliant.yaml",
+        "--suite",
+        "postgres",
+        "--infra",
+        "docker",
+        "--set",
+        "postgres.hypertables=[{name: prices, retention: 30 days}]",
+        report_dir=tmp_path,
+    )
+    result = run.results("pg.timeseries")[0]
+    assert result["status"] == "failed" and "no retention policy" in result["message"]
+    assert result["evidence"]["expected"] == {"hypertable": True, "retention": "30 days"}
+
+
+@pytest.mark.local_binaries
+def test_local_postgres_without_pgvector_fails_vector_checks(tmp_path: Path) -> None:
+    run = verify("pg-local.yaml", "--suite", "postgres", "--infra", "local", report_dir=tmp_path)
+    statuses = run.statuses()
+    assert run.code == 1, (statuses, run.stderr)
+    assert statuses["pg.version"] == "passed"
+    assert statuses["pg.extensions[pg_stat_statements]"] == "passed"
+    assert statuses["pg.extensions[vector]"] == "failed"
+    assert statuses["pg.vector"] == "failed"
+    assert statuses["pg.settings[shared_buffers]"] == "passed"
+    assert statuses["pg.settings[work_mem]"] == "passed"
+    assert statuses["pg.settings[fsync]"] == "passed"
+    assert statuses["pg.connections"] == "passed"
+    assert run.results("pg.version")[0]["evidence"]["details"]["provider"] == "local"
+
+
+@pytest.fixture
+def tls_dir() -> Iterator[Path]:
+    """A server certificate, key and an SSL-only pg_hba.conf, readable by the postgres user."""
+    folder = Path(tempfile.mkdtemp(prefix="stackcheck-tls-"))
+    folder.chmod(0o755)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+            str(folder / "server.key"),
+            "-out",
+            str(folder / "server.crt"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    (folder / "pg_hba.conf").write_text(
+        "local all all trust\nhostssl all all 127.0.0.1/32 scram-sha-256\nhostnossl all all all reject\n"
+    )
+    (folder / "server.key").chmod(0o600)
+    if os.geteuid() == 0:
+        entry = pwd.getpwnam("postgres")
+        for path in folder.iterdir():
+            os.chown(path, entry.pw_uid, entry.pw_gid)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.local_binaries
+def test_ssl_only_server_passes_ssl_check(tmp_path: Path, tls_dir: Path) -> None:
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    run = verify(
+        "pg-ssl.yaml",
+        "--suite",
+        "postgres",
+        "--infra",
+        "local",
+        report_dir=tmp_path,
+        env=cli_env(SC_TLS_DIR=str(tls_dir)),
+    )
+    result = run.results("pg.ssl")[0]
+    assert result["status"] == "passed", (result, run.stderr)
+    assert result["evidence"]["observed"] == {"ssl": "on", "non_ssl_login": "refused"}
+    assert result["evidence"]["details"]["session_ssl"] is True
+
+
+def test_unreachable_postgres_is_error_not_failed(tmp_path: Path) -> None:
+    from stackcheck.infra.base import free_port
+
+    dsn = f"postgresql://app:${{SC_PG_PASSWORD}}@127.0.0.1:{free_port()}/app"
+    run = verify(
+        "pg-external.yaml",
+        "--suite",
+        "postgres",
+        "--infra",
+        "external",
+        report_dir=tmp_path,
+        env=cli_env(SC_PG_DSN=dsn, SC_PG_PASSWORD="nope"),
+    )
+    statuses = run.statuses()
+    assert run.code == 3, (statuses, run.stderr)
+    assert set(statuses.values()) <= {"error", "skipped"} and "error" in statuses.values()
+    message = run.results("pg.version")[0]["message"]
+    assert "cannot connect to Postgres" in message and "***" in message and "nope" not in message

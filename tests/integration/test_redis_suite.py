@@ -1,0 +1,119 @@
+"""The ``redis`` suite proven both ways on real servers, through the real CLI and its report.json."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import cli_env, containers_of, verify
+
+pytestmark = pytest.mark.integration
+PASSWORD = {"SC_REDIS_PASSWORD": "s3cret-for-tests"}
+CHECKS = ["redis.version", "redis.eviction", "redis.persistence", "redis.maxmemory", "redis.auth"]
+
+
+@pytest.mark.docker
+def test_compliant_redis_passes_every_check(tmp_path: Path) -> None:
+    run = verify(
+        "redis-compliant.yaml",
+        "--suite",
+        "redis",
+        "--infra",
+        "docker",
+        report_dir=tmp_path,
+        env=cli_env(**PASSWORD),
+    )
+    assert run.code == 0, (run.statuses(), run.stderr)
+    assert run.statuses() == dict.fromkeys(CHECKS, "passed")
+    maxmemory = run.results("redis.maxmemory")[0]["evidence"]
+    assert (maxmemory["expected"], maxmemory["observed"]) == ("64mb", "64mb")
+    auth = run.results("redis.auth")[0]["evidence"]
+    assert auth["observed"] == "refused" and "uthentication" in auth["details"]["reply"]
+    assert "s3cret-for-tests" not in (tmp_path / "report.json").read_text()
+    assert containers_of(run.pid) == []
+
+
+@pytest.mark.docker
+def test_wrong_redis_fails_each_check(tmp_path: Path) -> None:
+    run = verify(
+        "redis-wrong.yaml",
+        "--suite",
+        "redis",
+        "--infra",
+        "docker",
+        report_dir=tmp_path,
+        env=cli_env(**PASSWORD),
+    )
+    assert run.code == 1, (run.statuses(), run.stderr)
+    assert run.statuses() == dict.fromkeys(CHECKS, "failed")
+    eviction = run.results("redis.eviction")[0]
+    assert eviction["evidence"]["observed"] == "noeviction"
+    persistence = run.results("redis.persistence")[0]["evidence"]
+    assert persistence["observed"] == {"appendonly": False, "appendfsync": "always", "rdb_snapshots": False}
+    assert run.results("redis.auth")[0]["evidence"]["observed"] == "accepted"
+    assert containers_of(run.pid) == [], "a container outlived a failing run"
+
+
+@pytest.mark.docker
+def test_eviction_policy_without_memory_limit_fails(tmp_path: Path) -> None:
+    run = verify(
+        "redis-compliant.yaml",
+        "--suite",
+        "redis",
+        "--infra",
+        "docker",
+        "--set",
+        "redis.server_config.maxmemory=0",
+        report_dir=tmp_path,
+        env=cli_env(**PASSWORD),
+    )
+    result = run.results("redis.eviction")[0]
+    assert result["status"] == "failed" and "nothing is ever evicted" in result["message"]
+
+
+@pytest.mark.local_binaries
+def test_local_redis_passes_and_fails_like_docker(tmp_path: Path) -> None:
+    good = verify(
+        "redis-compliant.yaml",
+        "--suite",
+        "redis",
+        "--infra",
+        "local",
+        report_dir=tmp_path / "good",
+        env=cli_env(**PASSWORD),
+    )
+    assert good.statuses() == dict.fromkeys(CHECKS, "passed"), good.stderr
+    assert good.results("redis.version")[0]["evidence"]["details"]["provider"] == "local"
+    bad = verify(
+        "redis-wrong.yaml",
+        "--suite",
+        "redis",
+        "--infra",
+        "local",
+        report_dir=tmp_path / "bad",
+        env=cli_env(**PASSWORD),
+    )
+    assert bad.statuses() == dict.fromkeys(CHECKS, "failed"), bad.stderr
+
+
+def test_unreachable_redis_is_error_exit_3(tmp_path: Path) -> None:
+    from stackcheck.infra.base import free_port
+
+    run = verify(
+        "external-both.yaml",
+        "--suite",
+        "redis",
+        "--infra",
+        "external",
+        report_dir=tmp_path,
+        env=cli_env(
+            SC_REDIS_URL=f"redis://:${{SC_REDIS_PASSWORD}}@127.0.0.1:{free_port()}/0",
+            SC_PG_DSN="unused",
+            **PASSWORD,
+        ),
+    )
+    assert run.code == 3, (run.statuses(), run.stderr)
+    assert set(run.statuses().values()) == {"error"}
+    message = run.results("redis.version")[0]["message"]
+    assert "cannot reach Redis" in message and "s3cret" not in message
