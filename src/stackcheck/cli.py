@@ -16,6 +16,7 @@ import pytest
 from stackcheck import __version__
 from stackcheck._exceptions import StackcheckError, UsageError
 from stackcheck.catalog import SUITES, render_checks_doc
+from stackcheck.infra import preflight
 from stackcheck.plugin import COLLECTOR, INFRA_CHOICES
 from stackcheck.profile import PROFILE_SECTIONS, load_profile, render_profile_reference
 from stackcheck.profile.schema import schema_text
@@ -162,6 +163,7 @@ def _verify(args: argparse.Namespace) -> int:
     loaded = load_profile(args.profile, args.overrides)
     suite_paths = resolve_suites(args.suite)
     profile = loaded.profile
+    preflight(args.infra, profile, [p.name for p in suite_paths])
     target = args.target or (profile.target.base_url if profile.target else None)
     needs_target = [
         spec.id
@@ -214,6 +216,9 @@ def _verify(args: argparse.Namespace) -> int:
             grabbed["collector"] = config.stash.get(COLLECTOR, None)
 
     code = pytest.main(pytest_args, plugins=[_Grab()])
+    if code == pytest.ExitCode.INTERRUPTED:
+        print("stackcheck: interrupted; the partial report was written", file=sys.stderr)
+        return 130
     collector = grabbed.get("collector")
     if collector is None or getattr(collector, "report", None) is None:
         return _fail(
