@@ -171,17 +171,18 @@ def _verify(args: argparse.Namespace) -> int:
         for spec in SUITES[path.name]
         if spec.needs_target and getattr(profile, spec.section, None) is not None
     ]
-    if needs_target and not target:
+    if needs_target and not target and profile.service is None:
         raise UsageError(
             f"no target URL, but {needs_target[0]} needs one",
-            f"pass --target URL or set target.base_url in {args.profile}",
+            f"pass --target URL, or set target.base_url or service.command in {args.profile}",
         )
     if target:
         _check_target(target)
     report_dir = Path(args.report_dir) if args.report_dir else _default_report_dir(profile.name)
+    against = target or ("the service it starts (service.command)" if profile.service else "no target")
     print(
-        f"stackcheck {__version__}: verifying {profile.name} ({args.profile})"
-        f" against {target or 'no target'}; suites: {', '.join(p.name for p in suite_paths)}",
+        f"stackcheck {__version__}: verifying {profile.name} ({args.profile}) against {against};"
+        f" suites: {', '.join(p.name for p in suite_paths)}",
         flush=True,
     )
     root = suites_dir()

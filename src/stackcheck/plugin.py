@@ -194,8 +194,11 @@ def profile(request: pytest.FixtureRequest) -> Profile:
 
 @pytest.fixture(scope="session")
 def target(request: pytest.FixtureRequest) -> Target:
-    """The service under test; a missing URL is a configuration error (outcome ``error``)."""
+    """The service under test: ``--target``, else ``target.base_url``, else the service stackcheck starts
+    itself from ``service.command`` (fixture ``launched_service`` of the suites). Missing → ``error``."""
     collector = _collector(request)
+    if not collector.target and collector.loaded.profile.service is not None:
+        collector.target = str(request.getfixturevalue("launched_service").url)
     if not collector.target:
         raise UsageError("no target URL", "pass --target URL or set target.base_url in the profile")
     section = collector.loaded.profile.target

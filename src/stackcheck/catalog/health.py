@@ -60,4 +60,19 @@ LATENCY = CheckSpec(
     **_common,
 )
 
-CHECKS: tuple[CheckSpec, ...] = (LIVE, READY, STARTUP, EXTRA, LATENCY)
+READY_DEPENDENCIES = CheckSpec(
+    id="health.ready_reflects_dependencies",
+    title="Readiness turns non-2xx while a dependency is down (liveness stays 200) and recovers after it",
+    severity=Severity.HIGH,
+    suite="health",
+    section="service",  # the drill starts the service itself, wired to dependencies it may interrupt
+    needs_target=False,
+    claims=(
+        Claim(system=System.CHIMERA, quote="/health/ready: Application + dependencies ready"),
+        Claim(system=System.MONTE_CARLO, quote="Readiness Probe ... Checks: Cache available, DB connected"),
+        Claim(system=System.BLUEGREEN, quote="Run health checks ... If healthy: Switch traffic BLUE → GREEN"),
+    ),
+    controls=("SOC2:A1.2", "SOC2:CC7.1", "SOC2:CC7.5"),
+)
+
+CHECKS: tuple[CheckSpec, ...] = (LIVE, READY, STARTUP, EXTRA, LATENCY, READY_DEPENDENCIES)

@@ -11,7 +11,7 @@ import re
 from typing import Annotated, Literal
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 __all__ = [
     "PROFILE_SECTIONS",
@@ -27,6 +27,7 @@ __all__ = [
     "RateLimitSection",
     "RedisSection",
     "ScanSection",
+    "ServiceSection",
     "SloSection",
     "TargetSection",
     "TlsSection",
@@ -102,8 +103,33 @@ class HealthSection(Section):
     samples: Annotated[int, Field(ge=1, le=1000)] = Field(
         20, description="Requests sent per endpoint to measure latency (bounded: at most 1000)."
     )
-    ready_recovery_s: PositiveFloat = Field(
-        30, description="Bound for /ready to change state when a dependency stops or returns (fault drill)."
+    ready_recovery_s: Annotated[float, Field(gt=0, le=600)] = Field(
+        30, description="Bound for /ready to change state when a dependency stops or returns (fault drill, s)."
+    )
+    ready_dependencies: list[Literal["postgres", "redis"]] = Field(
+        default_factory=list,
+        description="Dependencies the readiness endpoint must reflect; the fault drill interrupts each in turn.",
+    )
+    drill: Literal["stop", "pause"] = Field(
+        "stop",
+        description="How the drill interrupts a dependency: stop it (connections refused) or pause it (they hang).",
+    )
+
+
+class ServiceSection(Section):
+    """How stackcheck starts the service under test itself, wired to throwaway dependencies (fault drill).
+
+    ``command`` and ``env`` values may use ``{port}`` (a free loopback port), ``{postgres_dsn}``,
+    ``{redis_url}``, ``{profile}`` (this profile's file), ``{profile_dir}`` and ``{python}``.
+    """
+
+    command: Annotated[list[str], Field(min_length=1)] = Field(
+        description="Program and arguments, e.g. [./app, --port, \"{port}\"]."
+    )
+    env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables.")
+    cwd: str | None = Field(None, description="Working directory, relative to the profile file.")
+    start_timeout_s: Annotated[float, Field(gt=0, le=600)] = Field(
+        30, description="How long the service may take to answer its liveness endpoint."
     )
 
 
@@ -184,10 +210,17 @@ class ExposureSection(Section):
     )
 
 
+def _tls_version_text(value: object) -> object:
+    # `min_version: 1.3` in YAML (or `--set tls.min_version=1.3`) arrives as a float.
+    return f"{value:.1f}" if isinstance(value, float | int) and not isinstance(value, bool) else value
+
+
 class TlsSection(Section):
     """Transport security."""
 
-    min_version: Literal["1.0", "1.1", "1.2", "1.3"] = Field("1.2", description="Lowest protocol offered.")
+    min_version: Annotated[Literal["1.0", "1.1", "1.2", "1.3"], BeforeValidator(_tls_version_text)] = Field(
+        "1.2", description="Lowest protocol offered."
+    )
     cert_min_days_left: NonNegInt = Field(14, description="Certificate must stay valid this many more days.")
     min_rsa_bits: PositiveInt = Field(
         2048, description="Smallest RSA key accepted (EC keys need 256 bits, i.e. P-256 or stronger)."
@@ -498,6 +531,7 @@ class Profile(Section):
     )
     description: str | None = Field(None, description="Free text: the system and where its claims come from.")
     target: TargetSection | None = None
+    service: ServiceSection | None = None
     health: HealthSection | None = None
     metrics: MetricsSection | None = None
     rate_limit: RateLimitSection | None = None

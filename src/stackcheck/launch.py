@@ -1,0 +1,135 @@
+"""Start the service under test as a real subprocess (profile ``service:``), wired to given dependencies."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Self
+
+import httpx
+
+from stackcheck._exceptions import CouldNotCheck, UsageError
+from stackcheck.profile.models import ServiceSection
+from stackcheck.wait import wait_until
+
+__all__ = ["LaunchedService", "render_template"]
+
+
+def render_template(text: str, values: Mapping[str, str]) -> str:
+    """Fill ``{name}`` placeholders; an unknown one is a UsageError naming it and the known ones."""
+    try:
+        return text.format_map(dict(values))
+    except KeyError as exc:
+        known = ", ".join(f"{{{k}}}" for k in sorted(values))
+        raise UsageError(
+            f"service: unknown placeholder {{{exc.args[0]}}} in {text!r}", f"known: {known}"
+        ) from None
+    except (ValueError, IndexError) as exc:
+        raise UsageError(
+            f"service: cannot fill {text!r}: {exc}", "write literal braces as {{ and }}"
+        ) from None
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class LaunchedService:
+    """``with LaunchedService(section, values, profile_path, live_path) as svc: svc.url``.
+
+    The process gets its own process group, so stopping it also stops anything it spawned.
+    """
+
+    def __init__(
+        self, section: ServiceSection, values: Mapping[str, str], profile_path: Path, live_path: str
+    ) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        base = profile_path.resolve().parent
+        filled = {
+            "port": str(self.port),
+            "profile": str(profile_path.resolve()),
+            "profile_dir": str(base),
+            "python": sys.executable,
+            **values,
+        }
+        self.argv = [render_template(part, filled) for part in section.command]
+        self.env = {**os.environ, **{k: render_template(v, filled) for k, v in section.env.items()}}
+        self.cwd = (base / section.cwd) if section.cwd else base
+        self.timeout_s = section.start_timeout_s
+        self.live_path = live_path
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
+
+    def start(self) -> Self:
+        """Launch and wait until the liveness endpoint answers; CouldNotCheck with the log tail if not."""
+        try:
+            self._proc = subprocess.Popen(
+                self.argv,
+                cwd=self.cwd,
+                env=self.env,
+                stdout=self._log,
+                stderr=self._log,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise UsageError(
+                f"service.command {self.argv[0]!r} cannot be started: {exc}", "check the path"
+            ) from None
+
+        def answers() -> bool:
+            if self._proc is not None and self._proc.poll() is not None:
+                return True
+            try:
+                httpx.get(self.url + self.live_path, timeout=1)
+            except httpx.HTTPError:
+                return False
+            return True
+
+        wait_until(answers, self.timeout_s, 0.1)
+        if self._proc.poll() is not None or not answers():
+            tail = self.log_tail()
+            self.stop()
+            raise CouldNotCheck(
+                f"the service (service.command) did not answer on {self.url} "
+                f"within {self.timeout_s:g} s: {tail}",
+                "service",
+            )
+        return self
+
+    def log_tail(self, limit: int = 400) -> str:
+        """The end of what the service printed."""
+        self._log.seek(0)
+        text = self._log.read().decode(errors="replace").strip()
+        return text[-limit:] if text else "(no output)"
+
+    def stop(self) -> None:
+        """Stop the process group: SIGTERM, then SIGKILL after 5 s."""
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=5)
+            except ProcessLookupError:
+                pass
+        self._log.close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

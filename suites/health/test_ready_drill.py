@@ -1,0 +1,112 @@
+"""Suite ``health``, the readiness fault drill: /ready must reflect each dependency; /live must not.
+
+stackcheck starts the service itself (profile ``service.command``, fixture ``launched_service``) wired to the
+run's throwaway Postgres and Redis, then interrupts each dependency in ``health.ready_dependencies`` in turn.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from stackcheck import CouldNotCheck
+from stackcheck.infra import PostgresServer, RedisServer, ServiceSession
+from stackcheck.launch import LaunchedService
+from stackcheck.probes.http import HttpProbe
+from stackcheck.profile.models import HealthSection
+from stackcheck.testing import EvidenceRecorder, Profile, profile_of, require
+from stackcheck.wait import wait_until
+
+POLL_S = 0.2
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    profile = profile_of(metafunc.config)
+    if "dependency" not in metafunc.fixturenames or profile is None or profile.health is None:
+        return
+    deps = profile.health.ready_dependencies
+    if deps:
+        params = [pytest.param(d, id=d, marks=pytest.mark.services(d)) for d in deps]
+        metafunc.parametrize("dependency", params)
+
+
+@pytest.fixture
+def dependency() -> str | None:
+    """Replaced by one parameter per ``health.ready_dependencies`` entry."""
+    return None
+
+
+def _server(services: ServiceSession, name: str) -> PostgresServer | RedisServer:
+    return services.postgres() if name == "postgres" else services.redis()
+
+
+def _is_2xx(status: int) -> bool:
+    return 200 <= status < 300
+
+
+@pytest.mark.check("health.ready_reflects_dependencies")
+def test_ready_turns_non_2xx_while_a_dependency_is_down_and_back_after(
+    dependency: str | None,
+    request: pytest.FixtureRequest,
+    profile: Profile,
+    evidence: EvidenceRecorder,
+) -> None:
+    name = require(dependency, "health.ready_dependencies lists no dependency to interrupt")
+    health: HealthSection = require(profile.health, "profile has no `health` section")
+    ready = require(health.ready, "health.ready is not set")
+    live = require(health.live, "health.live is not set")
+    services: ServiceSession = request.getfixturevalue("services")
+    server = _server(services, name)
+    if not server.managed:
+        pytest.skip(f"{name} was not started by stackcheck (--infra external): it is never interrupted")
+    if profile.service is None:
+        pytest.skip("profile has no `service` section")
+    service: LaunchedService = request.getfixturevalue("launched_service")
+    bound = health.ready_recovery_s
+    mode = health.drill
+    with HttpProbe(service.url, timeout_s=5) as http:
+        before = http.get(ready).status
+        if not _is_2xx(before):
+            raise CouldNotCheck(
+                f"GET {ready} answered {before} before the drill; readiness cannot be drilled"
+            )
+        live_statuses: list[int] = []
+
+        def ready_down() -> bool:
+            live_statuses.append(http.get(live).status)
+            return not _is_2xx(http.get(ready).status)
+
+        interrupted_at = time.monotonic()
+        (server.stop if mode == "stop" else server.pause)()
+        try:
+            went_down = wait_until(ready_down, bound, POLL_S)
+            down_s = time.monotonic() - interrupted_at
+        finally:
+            (server.start if mode == "stop" else server.resume)()
+        restored_at = time.monotonic()
+        came_back = wait_until(lambda: _is_2xx(http.get(ready).status), bound, POLL_S)
+        up_s = time.monotonic() - restored_at
+
+    verb = "stopped" if mode == "stop" else "paused"
+    evidence.record(
+        expected=bound,
+        observed=round(down_s, 2) if went_down else None,
+        unit="s",
+        op="<=",
+        dependency=name,
+        drill=mode,
+        recovery_s=round(up_s, 2) if came_back else None,
+        live_statuses=sorted(set(live_statuses)),
+        service_url=service.url,
+    )
+    bad_live = sorted({s for s in live_statuses if s != 200})
+    assert not bad_live, (
+        f"GET {live} answered {bad_live} while {name} was {verb}: liveness must not follow it"
+    )
+    assert went_down, f"GET {ready} kept answering 2xx for {bound:g} s after {name} was {verb}"
+    assert came_back, f"GET {ready} did not return to 2xx within {bound:g} s after {name} came back"
+    evidence.message = (
+        f"{ready} went non-2xx {down_s:.1f} s after {name} was {verb}, back to 2xx {up_s:.1f} s after it "
+        f"returned; {live} stayed 200"
+    )

@@ -1,0 +1,78 @@
+"""The readiness fault drill on the whole reference stack: real service, real Postgres and Redis containers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import REPO, containers_of, verify
+
+pytestmark = [pytest.mark.integration, pytest.mark.docker]
+
+STACK = REPO / "policies" / "profiles" / "reference-stack.yaml"
+DRILL = ["health.ready_reflects_dependencies[postgres]", "health.ready_reflects_dependencies[redis]"]
+COMMAND = (
+    '["{python}", -m, fixtures.refservice, --profile, "{profile}", --port, "{port}",'
+    ' --postgres-dsn, "{postgres_dsn}", --redis-url, "{redis_url}"'
+)
+
+
+def stack_with(tmp_path: Path, *extra_args: str, health: str = "") -> Path:
+    """The reference stack with extra reference-service arguments (e.g. a defect)."""
+    args = "".join(f", {a}" for a in extra_args)
+    profile = tmp_path / "stack.yaml"
+    profile.write_text(
+        f"name: stack-variant\nextends: {STACK}\n"
+        f"service:\n  command: {COMMAND}{args}]\n  cwd: {REPO}\n"
+        + (f"health:\n{health}" if health else "")
+    )
+    return profile
+
+
+def test_ready_reflects_each_dependency_on_the_reference_stack(tmp_path: Path) -> None:
+    run = verify(STACK, "--infra", "docker", "--suite", "health", report_dir=tmp_path / "r")
+    assert run.code == 0, run.stdout + run.stderr
+    statuses = run.statuses()
+    assert [statuses[d] for d in DRILL] == ["passed", "passed"]
+    for result in run.results("health.ready_reflects_dependencies"):
+        evidence = result["evidence"]
+        assert evidence["unit"] == "s" and evidence["expected"] == 15
+        assert 0 <= evidence["observed"] <= 15
+        assert evidence["details"]["live_statuses"] == [200]
+    assert containers_of(run.pid) == []
+
+
+def test_ready_that_ignores_its_dependencies_fails_the_drill_only(tmp_path: Path) -> None:
+    profile = stack_with(tmp_path, "--defect", "ready-ignores-deps", health="  ready_recovery_s: 3\n")
+    run = verify(profile, "--infra", "docker", "--suite", "health", report_dir=tmp_path / "r")
+    assert run.code == 1, run.stdout + run.stderr
+    statuses = run.statuses()
+    assert [statuses[d] for d in DRILL] == ["failed", "failed"]
+    assert {k: v for k, v in statuses.items() if k not in DRILL and v != "skipped"} == {
+        k: "passed" for k, v in statuses.items() if k not in DRILL and v != "skipped"
+    }
+    failed = run.results("health.ready_reflects_dependencies")[0]
+    assert failed["message"] == "GET /health/ready kept answering 2xx for 3 s after postgres was stopped"
+    assert failed["evidence"]["observed"] is None
+
+
+def test_pausing_a_dependency_is_drilled_too(tmp_path: Path) -> None:
+    run = verify(
+        STACK, "--infra", "docker", "--suite", "health", "--set", "health.drill=pause", report_dir=tmp_path / "r"
+    )
+    assert run.code == 0, run.stdout + run.stderr
+    assert [run.statuses()[d] for d in DRILL] == ["passed", "passed"]
+    assert {r["evidence"]["details"]["drill"] for r in run.results("health.ready_reflects_dependencies")} == {
+        "pause"
+    }
+
+
+def test_a_service_that_cannot_start_is_error_not_failed(tmp_path: Path) -> None:
+    profile = stack_with(tmp_path, "--defect", "no-such-defect")
+    run = verify(profile, "--infra", "docker", "--suite", "health", report_dir=tmp_path / "r")
+    assert run.code == 3, run.stdout + run.stderr
+    statuses = run.statuses()
+    assert {statuses[d] for d in DRILL} == {"error"}
+    assert statuses["health.live"] == "error"
+    assert "did not answer" in run.results("health.live")[0]["message"]
