@@ -26,6 +26,8 @@ def _install(session: nox.Session, *groups: str) -> None:
 def tests(session: nox.Session) -> None:
     """Run the harness's whole test-suite (unit, plugin, integration). Extra args go to pytest."""
     _install(session, "test")
+    # The scanners live in their own venvs (checkov pins packaging<24); idempotent, instant when present.
+    session.run("python", "-m", "stackcheck.scan.tools", "install")
     args = session.posargs or ["tests", "-p", "no:cacheprovider"]
     session.run("pytest", *args)
 
@@ -34,7 +36,16 @@ def tests(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff: lint and format check of the package, suites, fixtures and tests."""
     session.install(*nox.project.dependency_groups(PYPROJECT, "lint"))
-    paths = ["src", "suites", "fixtures", "tests", "noxfile.py", "conftest.py"]
+    paths = [
+        "src",
+        "suites",
+        "fixtures",
+        "tests",
+        "benchmarks",
+        "policies/checkov",
+        "noxfile.py",
+        "conftest.py",
+    ]
     session.run("ruff", "check", *paths)
     session.run("ruff", "format", "--check", *paths)
 
@@ -53,6 +64,17 @@ def verify(session: nox.Session) -> None:
     if not session.posargs:
         session.error("pass arguments: nox -s verify -- --profile FILE [--target URL] [--suite NAME]")
     session.run("stackcheck", "verify", *session.posargs)
+
+
+@nox.session(python=PYTHON, tags=["ci"])
+def scan(session: nox.Session) -> None:
+    """``stackcheck scan``: checkov, bandit, detect-secrets and trivy at once, offline (default: Djinn's IaC).
+
+    The scanners are installed into their own venvs in the tool cache, never into this session's venv.
+    """
+    _install(session)
+    session.run("python", "-m", "stackcheck.scan.tools", "install")
+    session.run("stackcheck", "scan", *(session.posargs or ["--profile", "fixtures/iac/djinn/scan.yaml"]))
 
 
 @nox.session(python=PYTHON)

@@ -53,6 +53,10 @@ def apply_waivers(
     out = list(results)
     statuses: list[WaiverStatus] = []
     for waiver in waivers:
+        if ":" in waiver.check:
+            # `tool:RULE` waivers cover scanner findings (stackcheck scan), not check results.
+            statuses.append(_status(waiver, WaiverState.UNUSED, ()))
+            continue
         matching = [i for i, r in enumerate(out) if _matches(waiver, r)]
         covered: list[str] = []
         if waiver.expires < today:
@@ -70,15 +74,17 @@ def apply_waivers(
                 state = WaiverState.STALE
             else:
                 state = WaiverState.UNUSED
-        statuses.append(
-            WaiverStatus(
-                check=waiver.check,
-                subject=waiver.subject,
-                owner=waiver.owner,
-                reason=waiver.reason,
-                expires=waiver.expires,
-                state=state,
-                covered=tuple(covered),
-            )
-        )
+        statuses.append(_status(waiver, state, tuple(covered)))
     return out, statuses
+
+
+def _status(waiver: Waiver, state: WaiverState, covered: tuple[str, ...]) -> WaiverStatus:
+    return WaiverStatus(
+        check=waiver.check,
+        subject=waiver.subject,
+        owner=waiver.owner,
+        reason=waiver.reason,
+        expires=waiver.expires,
+        state=state,
+        covered=covered,
+    )

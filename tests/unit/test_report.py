@@ -10,6 +10,7 @@ from stackcheck.catalog import Severity
 from stackcheck.outcomes import CheckResult, Evidence, Status
 from stackcheck.report import (
     ARTIFACTS,
+    Finding,
     ProfileInfo,
     Report,
     RunInfo,
@@ -96,3 +97,33 @@ def test_report_folder_round_trips(tmp_path: Path) -> None:
     assert {"junit.xml", "report.json", "summary.md"} <= set(ARTIFACTS)
     assert read_report(tmp_path / "r") == report
     assert '"schema": "stackcheck.report/v1"' in (tmp_path / "r" / "report.json").read_text()
+
+
+def test_findings_appear_in_summary_and_junit() -> None:
+    findings = (
+        Finding(
+            tool="checkov",
+            rule_id="CKV_DOCKER_3",
+            severity=Severity.HIGH,
+            file="Dockerfile",
+            line=1,
+            message="no USER",
+            fingerprint="a" * 16,
+        ),
+        Finding(
+            tool="bandit",
+            rule_id="B105",
+            severity=Severity.LOW,
+            file="app.py",
+            line=3,
+            message="hard-coded password",
+            fingerprint="b" * 16,
+            status="suppressed",
+        ),
+    )
+    report = make_report(Status.PASSED).model_copy(update={"findings": findings})
+    summary = render_summary(report)
+    assert "1 open, 0 waived, 1 suppressed inline." in summary
+    assert "| open | checkov | `CKV_DOCKER_3` | high | `Dockerfile:1` | no USER |" in summary
+    suite = ET.fromstring(render_junit(report)).find("testsuite[@name='findings']")
+    assert suite is not None and (suite.get("failures"), suite.get("skipped")) == ("1", "1")

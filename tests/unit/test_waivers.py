@@ -86,3 +86,11 @@ def test_error_is_never_waived_and_gives_exit_code_3() -> None:
     )
     assert results[0].status is Status.ERROR
     assert exit_code(results, tuple(states)) is ExitCode.ERROR
+
+
+def test_finding_waivers_are_left_to_the_scan_stage() -> None:
+    yesterday = TODAY - dt.timedelta(days=1)
+    _, states = apply_waivers(
+        [result("health.live", Status.PASSED)], [waiver("checkov:CKV_AWS_21", yesterday)], KNOWN, TODAY
+    )
+    assert states[0].state is WaiverState.UNUSED

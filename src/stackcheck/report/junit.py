@@ -42,5 +42,30 @@ def render_junit(report: Report) -> str:
             elif r.status is Status.WAIVED and r.waiver is not None:
                 text = f"waived until {r.waiver.expires} by {r.waiver.owner}: {r.waiver.reason}"
                 ET.SubElement(case, "skipped", message=text)
+    if report.findings:
+        _findings_suite(root, report)
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _findings_suite(root: ET.Element, report: Report) -> None:
+    """One ``findings`` suite: an open finding is a failure; waived or suppressed ones are skipped."""
+    findings = report.findings
+    node = ET.SubElement(
+        root,
+        "testsuite",
+        name="findings",
+        tests=str(len(findings)),
+        failures=str(sum(f.status == "open" for f in findings)),
+        errors="0",
+        skipped=str(sum(f.status != "open" for f in findings)),
+    )
+    for f in findings:
+        where = f"{f.file}:{f.line}" if f.file and f.line else (f.file or "")
+        case = ET.SubElement(
+            node, "testcase", classname=f"findings.{f.tool}", name=f"{f.rule_id} {where}".strip()
+        )
+        if f.status == "open":
+            ET.SubElement(case, "failure", message=f.message, type=str(f.severity)).text = f.fingerprint
+        else:
+            ET.SubElement(case, "skipped", message=f"{f.status}: {f.message}")

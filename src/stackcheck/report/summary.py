@@ -82,9 +82,40 @@ def render_summary(report: Report) -> str:
             lines.append(f"| `{label}` | {w.state} | {w.owner} | {w.expires} | {w.reason} |")
     if notable:
         lines += ["", "Expired waivers fail the run; stale waivers cover nothing and should be removed."]
+    lines += _findings_table(report)
     lines += [
         "",
         f"Profile `{report.profile.path}` (sha256 `{report.profile.sha256[:12]}`) · "
         f"stackcheck {report.run.tool_versions.get('stackcheck', '?')}",
     ]
     return "\n".join(lines) + "\n"
+
+
+FINDINGS_SHOWN = 50
+
+
+def _findings_table(report: Report) -> list[str]:
+    """Static scanner findings, open ones first (at most ``FINDINGS_SHOWN`` rows)."""
+    if not report.findings:
+        return []
+    order = {"open": 0, "waived": 1, "suppressed": 2}
+    findings = sorted(report.findings, key=lambda f: (order[f.status], f.tool, f.file or "", f.line or 0))
+    counts = {status: sum(1 for f in findings if f.status == status) for status in order}
+    lines = [
+        "",
+        "## Findings",
+        "",
+        f"{counts['open']} open, {counts['waived']} waived, {counts['suppressed']} suppressed inline.",
+        "",
+        "| status | tool | rule | severity | where | message |",
+        "|---|---|---|---|---|---|",
+    ]
+    for f in findings[:FINDINGS_SHOWN]:
+        where = f"{f.file}:{f.line}" if f.file and f.line else (f.file or "-")
+        message = f.message.replace("|", "\\|").replace("\n", " ")
+        lines.append(f"| {f.status} | {f.tool} | `{f.rule_id}` | {f.severity} | `{where}` | {message} |")
+    if len(findings) > FINDINGS_SHOWN:
+        lines.append(
+            f"| ... | {len(findings) - FINDINGS_SHOWN} more in report.json and results.sarif | | | | |"
+        )
+    return lines
