@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from stackcheck_params import image_major, image_name, params
+
 from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.yaml_doc.base_yaml_check import BaseYamlCheck
 from checkov.yaml_doc.enums import BlockType
-from stackcheck_params import image_major, image_name, params
 
 KINDS = {"postgres": "postgres_majors", "postgis": "postgres_majors", "redis": "redis_majors"}
 
@@ -20,7 +21,7 @@ KINDS = {"postgres": "postgres_majors", "postgis": "postgres_majors", "redis": "
 class ComposeImagesPinnedToPromisedMajor(BaseYamlCheck):
     def __init__(self) -> None:
         super().__init__(
-            name="Ensure compose's Postgres/Redis images are pinned to the major version the profile promises",
+            name="Ensure compose's Postgres/Redis images are pinned to a major version the profile promises",
             id="CKV_SC_4",
             categories=(CheckCategories.SUPPLY_CHAIN,),
             supported_entities=("services",),

@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from stackcheck_params import image_name, params
+
 from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.yaml_doc.base_yaml_check import BaseYamlCheck
 from checkov.yaml_doc.enums import BlockType
-from stackcheck_params import image_name, params
 
 AOF_ON = re.compile(r"--appendonly[\s=]+\"?yes\b", re.I)
 
@@ -41,12 +42,12 @@ class ComposeRedisPersistence(BaseYamlCheck):
     def scan_entity_conf(self, conf: dict[str, Any], entity_type: str) -> tuple[CheckResult, Any]:  # type: ignore[override]
         if not isinstance(conf, dict) or params()["redis_appendonly"] is not True:
             return CheckResult.PASSED, conf
-        for name, service in conf.items():
+        for service in conf.values():
             if not isinstance(service, dict) or not isinstance(service.get("image"), str):
                 continue
-            if image_name(service["image"]) in {"redis", "redis-stack-server", "valkey"}:
-                if not AOF_ON.search(_command_text(service)):
-                    return CheckResult.FAILED, service
+            is_redis = image_name(service["image"]) in {"redis", "redis-stack-server", "valkey"}
+            if is_redis and not AOF_ON.search(_command_text(service)):
+                return CheckResult.FAILED, service
         return CheckResult.PASSED, conf
 
 

@@ -1,9 +1,10 @@
 """Parameters the stackcheck policies take from the profile, read at scan time.
 
-``stackcheck scan`` copies this folder to a scratch directory and writes ``stackcheck-params.txt`` (JSON) next to
-this file (allowed regions, promised Postgres/Redis majors, whether Redis must persist). Run directly with
-checkov, without that file, every parameterised policy uses the defaults below: no region restriction, no
-promised major (the image must still name a numeric major), no persistence requirement.
+``stackcheck scan`` copies this folder to a scratch directory and writes ``stackcheck-params.txt`` (JSON)
+next to this file (allowed regions, promised Postgres/Redis majors, whether Redis must persist).
+Run directly with checkov, without that file, every parameterised policy uses the defaults below: no
+region restriction, no promised major (the image must still name a numeric major), no persistence
+requirement.
 """
 
 from __future__ import annotations
@@ -54,9 +55,7 @@ def is_secret_literal(name: str, value: Any) -> bool:
         return False
     # Terraform references arrive from checkov's HCL parser as "${var.x}" or "var.x"; bare resource
     # attributes (neon_database.x.password) are references too.
-    if REFERENCE.match(text) or re.fullmatch(r"[a-z_][a-z0-9_]*(\.[A-Za-z0-9_\[\]\"*-]+)+", text):
-        return False
-    return True
+    return not (REFERENCE.match(text) or re.fullmatch(r"[a-z_][a-z0-9_]*(\.[A-Za-z0-9_\[\]\"*-]+)+", text))
 
 
 def image_major(image: str) -> int | None:

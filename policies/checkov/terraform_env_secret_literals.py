@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from stackcheck_params import is_secret_literal
+
 from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
-from stackcheck_params import is_secret_literal
 
 
 def _unwrap(value: Any) -> Any:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from stackcheck_params import params
+
 from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.terraform.checks.provider.base_check import BaseProviderCheck
 from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
-from stackcheck_params import params
 
 NAME = "Ensure every Terraform region is in the profile's allowed list (data residency)"
 REGION_KEYS = ("region", "location")
@@ -36,7 +37,10 @@ def _judge(conf: dict[str, Any]) -> CheckResult:
 class ResourceRegionAllowed(BaseResourceCheck):
     def __init__(self) -> None:
         super().__init__(
-            name=NAME, id="CKV_SC_5", categories=(CheckCategories.GENERAL_SECURITY,), supported_resources=("*",)
+            name=NAME,
+            id="CKV_SC_5",
+            categories=(CheckCategories.GENERAL_SECURITY,),
+            supported_resources=("*",),
         )
 
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from stackcheck_params import is_secret_literal
+
 from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.github_actions.checks.base_github_action_check import BaseGithubActionsCheck
 from checkov.yaml_doc.base_yaml_check import BaseYamlCheck
 from checkov.yaml_doc.enums import BlockType
-from stackcheck_params import is_secret_literal
 
 ENV_KEYS = {"environment", "env"}
 

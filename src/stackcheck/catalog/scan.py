@@ -13,7 +13,7 @@ _common = {"suite": "scan", "section": "scan", "needs_target": False}
 
 IAC = CheckSpec(
     id="scan.iac",
-    title="IaC (Dockerfiles, Terraform, compose, Kubernetes, CI workflows) passes checkov and the custom policies",
+    title="IaC (Dockerfile, Terraform, compose, Kubernetes, CI) passes checkov and the custom policies",
     severity=Severity.HIGH,
     claims=(
         Claim(system=System.DJINN, quote="Security scanning in CI/CD"),
@@ -33,7 +33,7 @@ CODE = CheckSpec(
     claims=(
         Claim(
             system=System.AI_PLATFORM,
-            quote="Static Code Analysis – Identify bugs and security vulnerabilities (SAST)",
+            quote="Static Code Analysis - Identify bugs and security vulnerabilities (SAST)",
         ),
         Claim(system=System.MONTE_CARLO, quote="Security scan (bandit)"),
     ),
@@ -56,7 +56,7 @@ VULNERABILITIES = CheckSpec(
     title="Container image has no known vulnerabilities at or above scan.fail_on (needs a trivy DB)",
     severity=Severity.HIGH,
     claims=(
-        Claim(system=System.AI_PLATFORM, quote="Image Scanning – Scan Docker images for known CVEs"),
+        Claim(system=System.AI_PLATFORM, quote="Image Scanning - Scan Docker images for known CVEs"),
         Claim(system=System.MONTE_CARLO, quote="Build & Push Images ... Scan for vulns"),
     ),
     controls=("SOC2:CC7.1", "OWASP-ASVS:14.2.1", "CIS-Docker:4.4"),

@@ -94,7 +94,9 @@ def parse_bandit(text: str) -> tuple[list[Any], set[str], list[str]]:
                 status=status,
             )
         )
-    errors = [f"{display_path(e.get('filename', '?'))}: {e.get('reason', '')}" for e in data.get("errors", [])]
+    errors = [
+        f"{display_path(e.get('filename', '?'))}: {e.get('reason', '')}" for e in data.get("errors", [])
+    ]
     return findings, secrets, errors
 
 

@@ -24,7 +24,14 @@ from stackcheck.scan.findings import ToolOutcome, make_finding, severity_of
 from stackcheck.scan.runner import Job, JobResult
 from stackcheck.scan.tools import TOOLS, locate
 
-__all__ = ["CUSTOM_SEVERITY", "SCANNER", "OFFLINE_ENV", "checkov_reports", "render_policies", "validate_policies"]
+__all__ = [
+    "CUSTOM_SEVERITY",
+    "OFFLINE_ENV",
+    "SCANNER",
+    "checkov_reports",
+    "render_policies",
+    "validate_policies",
+]
 
 CHECK = "scan.iac"
 OFFLINE_ENV = {"BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false", "LOG_LEVEL": "WARNING"}
@@ -110,8 +117,12 @@ def render_policies(source: Path, target: Path, params: dict[str, Any]) -> Path:
 
 
 def checkov_command(
-    executable: Path, paths: tuple[Path, ...], frameworks: list[str], policies: Path | None,
-    skip: list[str], out_dir: Path,
+    executable: Path,
+    paths: tuple[Path, ...],
+    frameworks: list[str],
+    policies: Path | None,
+    skip: list[str],
+    out_dir: Path,
 ) -> list[str]:
     """The checkov command line stackcheck runs (tests run the same one directly to compare)."""
     argv = [str(executable)]
@@ -128,7 +139,11 @@ def checkov_command(
 
 def _plan(ctx: ScanContext) -> list[Planned]:
     if not ctx.iac_paths:
-        return [Planned(CHECK, None, outcome=ToolOutcome("checkov", CHECK, None, skipped="scan.iac_paths is empty"))]
+        return [
+            Planned(
+                CHECK, None, outcome=ToolOutcome("checkov", CHECK, None, skipped="scan.iac_paths is empty")
+            )
+        ]
     missing = [p for p in ctx.iac_paths if not p.exists()]
     if missing:
         error = f"scan.iac_paths: {display_path(missing[0])} does not exist"
@@ -186,17 +201,23 @@ def _finding(item: dict[str, Any], status: str, roots: tuple[Path, ...]) -> Any:
     message = str(item.get("check_name") or rule)
     if status == "suppressed":
         comment = (
-            item.get("suppress_comment") or (item.get("check_result") or {}).get("suppress_comment") or "no reason given"
+            item.get("suppress_comment")
+            or (item.get("check_result") or {}).get("suppress_comment")
+            or "no reason given"
         )
         message += f" [suppressed inline: {comment}]"
-    message += f" (resource {item.get('resource')})"
     file = _file_of(item, roots)
+    # yaml/GitHub Actions resources embed the absolute path of the file: keep the part that names the block.
+    resource = str(item.get("resource"))
+    for prefix in sorted({str(r) for r in roots} | {str(Path.cwd().resolve())}, key=len, reverse=True):
+        resource = resource.replace(prefix + "/", "").replace(prefix, "")
+    message += f" (resource {resource})"
     return make_finding(
         tool="checkov",
         rule_id=rule,
         severity=severity,
         message=message,
-        anchor=str(item.get("resource")),
+        anchor=re.sub(r"\[\d+:\d+\]$", "", resource),  # the line span changes when lines move
         file=file,
         line=lines[0],
         status=status,

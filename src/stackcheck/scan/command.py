@@ -42,17 +42,26 @@ report.json findings[] and results.sarif; every secret is redacted; profile waiv
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``stackcheck scan``."""
-    parser.add_argument("--profile", required=True, metavar="FILE", help="profile YAML with a `scan:` section")
-    parser.add_argument("paths", nargs="*", metavar="PATH", help="files/folders to scan instead of the profile's")
+    parser.add_argument(
+        "--profile", required=True, metavar="FILE", help="profile YAML with a `scan:` section"
+    )
+    parser.add_argument(
+        "paths", nargs="*", metavar="PATH", help="files/folders to scan instead of the profile's"
+    )
     parser.add_argument("--report-dir", metavar="DIR", help="default: reports/out/<profile>-scan-<UTC time>")
     parser.add_argument(
-        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
         help="override one profile key, e.g. --set scan.fail_on=high (repeatable)",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--install-tools", action="store_true",
+        "--install-tools",
+        action="store_true",
         help="install missing scanners into the tool cache first (needs the package registries)",
-    )  # fmt: skip
+    )
 
 
 def build_report(loaded: LoadedProfile, scan: ScanRun, command: str, started: dt.datetime) -> Report:

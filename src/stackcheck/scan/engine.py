@@ -71,7 +71,8 @@ def _plan_all(ctx: ScanContext) -> list[Planned]:
             planned += scanner.plan(ctx)
         except CouldNotCheck as exc:
             planned += [
-                Planned(c, None, outcome=ToolOutcome(name, c, None, error=str(exc))) for c in SCANNER_CHECKS[name]
+                Planned(c, None, outcome=ToolOutcome(name, c, None, error=str(exc)))
+                for c in SCANNER_CHECKS[name]
             ]
     return planned
 
@@ -81,7 +82,7 @@ def _parse(ctx: ScanContext, planned: Planned, result: JobResult) -> list[ToolOu
     assert planned.job is not None
     try:
         return SCANNERS[planned.job.tool].parse(ctx, planned, result)
-    except Exception as exc:  # noqa: BLE001 - any parser failure means this check could not be judged
+    except Exception as exc:
         error = f"could not read {planned.job.tool}'s output: {exc.__class__.__name__}: {exc}"
         return [ToolOutcome(planned.job.tool, planned.check, planned.subject, error=error)]
 
@@ -96,7 +97,9 @@ def _versions(ctx: ScanContext, planned: list[Planned]) -> dict[str, str]:
     return out
 
 
-def judge(outcome: ToolOutcome, findings: Sequence[Finding], fail_on: str, waiver: WaiverRef | None) -> CheckResult:
+def judge(
+    outcome: ToolOutcome, findings: Sequence[Finding], fail_on: str, waiver: WaiverRef | None
+) -> CheckResult:
     """The check result of one outcome, from its findings after waivers (``waiver`` covers waived ones)."""
     spec = REGISTRY[outcome.check]
     counts = {s: sum(1 for f in findings if f.status == s) for s in ("open", "waived", "suppressed")}
@@ -186,7 +189,16 @@ def run_scan(
     for outcome in outcomes:
         mine = waived_findings[cursor : cursor + len(outcome.findings)]
         cursor += len(outcome.findings)
-        cover = next((w for f in mine if f.status == "waived" for w in [covering_waiver(f, finding_waivers, today)] if w), None)
+        cover = next(
+            (
+                w
+                for f in mine
+                if f.status == "waived"
+                for w in [covering_waiver(f, finding_waivers, today)]
+                if w
+            ),
+            None,
+        )
         ref = WaiverRef(owner=cover.owner, reason=cover.reason, expires=cover.expires) if cover else None
         results.append(judge(outcome, mine, fail_on, ref))
     results, check_statuses = apply_waivers(results, check_waivers, set(REGISTRY), today)

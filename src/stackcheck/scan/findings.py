@@ -88,7 +88,7 @@ def make_finding(
         line=line if line and line > 0 else None,
         message=" ".join(message.split()),
         fingerprint=digest,
-        status=status,  # type: ignore[arg-type]  # validated by the model
+        status=status,
     )
 
 

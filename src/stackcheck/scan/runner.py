@@ -72,15 +72,15 @@ def _run(job: Job) -> JobResult:
         return JobResult(job, None, "", "", time.monotonic() - start, None, f"cannot start {job.tool}: {exc}")
     except subprocess.TimeoutExpired as exc:
         err = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else (exc.stderr or "")
-        failure = f"{job.tool} did not finish within {job.timeout_s:g} s"
+        timeout = f"{job.tool} did not finish within {job.timeout_s:g} s"
         if err.strip():
-            failure += f": {stderr_tail(err)}"
-        return JobResult(job, None, "", err, time.monotonic() - start, None, failure)
+            timeout += f": {stderr_tail(err)}"
+        return JobResult(job, None, "", err, time.monotonic() - start, None, timeout)
     duration = time.monotonic() - start
-    output = None
+    output: str | None = None
     if job.output is not None and job.output.is_file():
         output = job.output.read_text(encoding="utf-8", errors="replace")
-    failure = None
+    failure: str | None = None
     if proc.returncode not in job.ok_codes:
         tail = stderr_tail(proc.stderr) or stderr_tail(proc.stdout) or "no output"
         failure = f"{job.tool} exited with code {proc.returncode}: {tail}"

@@ -74,7 +74,10 @@ def _tool_run(tool: str, findings: list[Finding]) -> dict[str, Any]:
                 "id": finding.rule_id,
                 "shortDescription": {"text": finding.message.split(" (")[0][:200] or finding.rule_id},
                 "defaultConfiguration": {"level": LEVEL[finding.severity]},
-                "properties": {"security-severity": SECURITY_SEVERITY[finding.severity], "tags": ["security"]},
+                "properties": {
+                    "security-severity": SECURITY_SEVERITY[finding.severity],
+                    "tags": ["security"],
+                },
             }
         results.append(_result(finding, list(rules).index(finding.rule_id)))
     return {
@@ -90,7 +93,10 @@ def _stackcheck_run(report: Report) -> dict[str, Any] | None:
     results = []
     rules: dict[str, dict[str, Any]] = {}
     for r in report.results:
-        if r.status not in (Status.FAILED, Status.ERROR) or r.evidence.details.get("tool") in tools_with_findings:
+        if (
+            r.status not in (Status.FAILED, Status.ERROR)
+            or r.evidence.details.get("tool") in tools_with_findings
+        ):
             continue
         rules.setdefault(r.id, {"id": r.id, "shortDescription": {"text": r.title}})
         results.append(

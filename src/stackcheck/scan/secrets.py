@@ -14,6 +14,7 @@ allowlist filter off and marks those findings ``suppressed`` itself.
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -37,16 +38,22 @@ _GENERIC = {"Base64 High Entropy String", "Hex High Entropy String"}
 
 def _plan(ctx: ScanContext) -> list[Planned]:
     if not ctx.secret_paths:
-        outcome = ToolOutcome(TOOL, CHECK, None, skipped="no scan paths (scan.secret_paths, iac_paths, code_paths)")
+        outcome = ToolOutcome(
+            TOOL, CHECK, None, skipped="no scan paths (scan.secret_paths, iac_paths, code_paths)"
+        )
         return [Planned(CHECK, None, outcome=outcome)]
     missing = [p for p in ctx.secret_paths if not p.exists()]
     if missing:
         error = f"scan paths: {display_path(missing[0])} does not exist"
         return [Planned(CHECK, None, outcome=ToolOutcome(TOOL, CHECK, None, error=error))]
     exe = locate(TOOLS[TOOL], ctx.environ)
+    # detect-secrets silently ignores paths outside its working directory: run it from their common root.
+    resolved = [p.resolve() for p in ctx.secret_paths]
+    root = Path(os.path.commonpath([str(p if p.is_dir() else p.parent) for p in resolved]))
     argv = [str(exe), "scan", "--all-files", "--disable-filter", ALLOWLIST_FILTER, "--exclude-files", EXCLUDE]
-    argv += [str(p) for p in ctx.secret_paths]
-    return [Planned(CHECK, None, job=Job(TOOL, TOOL, tuple(argv), timeout_s=ctx.section.timeout_s))]
+    argv += [str(p.relative_to(root)) for p in resolved]
+    job = Job(TOOL, TOOL, tuple(argv), cwd=root, timeout_s=ctx.section.timeout_s)
+    return [Planned(CHECK, None, job=job)]
 
 
 def _line(path: str, number: int) -> str:
@@ -57,13 +64,20 @@ def _line(path: str, number: int) -> str:
     return lines[number - 1] if 0 < number <= len(lines) else ""
 
 
-def parse_detect_secrets(text: str, skip: list[str] | None = None) -> list[Any]:
-    """detect-secrets' baseline JSON → findings, one per secret per line (types merged)."""
+def parse_detect_secrets(text: str, skip: list[str] | None = None, root: Path | None = None) -> list[Any]:
+    """detect-secrets' baseline JSON → findings, one per secret per line (types merged).
+
+    File names in the JSON are relative to the folder detect-secrets ran in (``root``).
+    """
     data = json.loads(text)
     grouped: dict[tuple[str, int, str], list[str]] = {}
     for filename, items in data.get("results", {}).items():
         for item in items:
-            key = (str(item.get("filename", filename)), int(item.get("line_number") or 0), str(item["hashed_secret"]))
+            key = (
+                str(item.get("filename", filename)),
+                int(item.get("line_number") or 0),
+                str(item["hashed_secret"]),
+            )
             grouped.setdefault(key, []).append(str(item["type"]))
     findings = []
     for (filename, number, hashed), types in sorted(grouped.items()):
@@ -94,7 +108,7 @@ def _parse(ctx: ScanContext, planned: Planned, result: JobResult) -> list[ToolOu
     if result.failure:
         return [ToolOutcome(TOOL, CHECK, None, error=result.failure, duration_s=result.duration_s)]
     try:
-        findings = parse_detect_secrets(result.stdout, ctx.section.skip)
+        findings = parse_detect_secrets(result.stdout, ctx.section.skip, result.job.cwd)
     except (ValueError, KeyError) as exc:
         return [ToolOutcome(TOOL, CHECK, None, error=f"detect-secrets printed unreadable JSON: {exc}")]
     return [ToolOutcome(TOOL, CHECK, None, findings=tuple(findings), duration_s=result.duration_s)]

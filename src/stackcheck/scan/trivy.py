@@ -29,7 +29,10 @@ def vulnerability_db(ctx: ScanContext) -> tuple[Path | None, str]:
     """The trivy cache folder holding a vulnerability DB, or None with the reason there is none."""
     configured = ctx.section.vulnerability_db
     if configured is None:
-        return None, "no vulnerability database configured (scan.vulnerability_db); it cannot be downloaded offline"
+        return (
+            None,
+            "no vulnerability database configured (scan.vulnerability_db); it cannot be downloaded offline",
+        )
     folder = Path(configured) if Path(configured).is_absolute() else ctx.base / configured
     if not (folder / "db" / "trivy.db").is_file():
         return None, f"no vulnerability database at {display_path(folder)}/db/trivy.db"
@@ -67,16 +70,34 @@ def _plan(ctx: ScanContext) -> list[Planned]:
         out = ctx.work / f"trivy-{n}.json"
         scanners = "vuln,secret" if db else "secret"
         argv = [
-            str(exe), "image", "--quiet", "--format", "json", "--output", str(out),
-            "--cache-dir", str(cache), "--skip-db-update", "--skip-check-update", "--offline-scan",
-            "--scanners", scanners, "--image-config-scanners", "misconfig,secret",
-            "--ignorefile", str(ignore), "--timeout", f"{int(ctx.section.timeout_s)}s",
+            str(exe),
+            "image",
+            "--quiet",
+            "--format",
+            "json",
+            "--output",
+            str(out),
+            "--cache-dir",
+            str(cache),
+            "--skip-db-update",
+            "--skip-check-update",
+            "--offline-scan",
+            "--scanners",
+            scanners,
+            "--image-config-scanners",
+            "misconfig,secret",
+            "--ignorefile",
+            str(ignore),
+            "--timeout",
+            f"{int(ctx.section.timeout_s)}s",
             *_image_source(image),
-        ]  # fmt: skip
+        ]
         job = Job(f"trivy {subject}", TOOL, tuple(argv), timeout_s=ctx.section.timeout_s + 30, output=out)
         planned.append(Planned(MISCONFIG, subject, job=job))
         if db is None:
-            planned.append(Planned(VULNS, subject, outcome=ToolOutcome(TOOL, VULNS, subject, skipped=no_db_reason)))
+            planned.append(
+                Planned(VULNS, subject, outcome=ToolOutcome(TOOL, VULNS, subject, skipped=no_db_reason))
+            )
     return planned
 
 
@@ -94,17 +115,31 @@ def parse_trivy(text: str, subject: str) -> dict[str, list[Any]]:
             line = (m.get("CauseMetadata") or {}).get("StartLine")
             message = f"{m.get('Title', rule)}: {m.get('Message', '')}".strip(": ")
             out[MISCONFIG].append(
-                make_finding(tool=TOOL, rule_id=rule, severity=severity_of(m.get("Severity")), message=message,
-                             anchor=str(m.get("Message", "")), file=file, line=line)
-            )  # fmt: skip
+                make_finding(
+                    tool=TOOL,
+                    rule_id=rule,
+                    severity=severity_of(m.get("Severity")),
+                    message=message,
+                    anchor=str(m.get("Message", "")),
+                    file=file,
+                    line=line,
+                )
+            )
         for s in result.get("Secrets") or []:
             rule = str(s.get("RuleID"))
             layer = str((s.get("Layer") or {}).get("DiffID", ""))[:19]
             message = f"{s.get('Title', rule)} ({s.get('Category', 'secret')}) in image layer {layer or '?'}"
             out[SECRETS].append(
-                make_finding(tool=TOOL, rule_id=rule, severity=severity_of(s.get("Severity")), message=message,
-                             anchor=f"{layer}:{s.get('StartLine')}", file=file, line=s.get("StartLine"))
-            )  # fmt: skip
+                make_finding(
+                    tool=TOOL,
+                    rule_id=rule,
+                    severity=severity_of(s.get("Severity")),
+                    message=message,
+                    anchor=f"{layer}:{s.get('StartLine')}",
+                    file=file,
+                    line=s.get("StartLine"),
+                )
+            )
         for v in result.get("Vulnerabilities") or []:
             rule = str(v.get("VulnerabilityID"))
             fixed = v.get("FixedVersion") or "no fix yet"
@@ -112,9 +147,15 @@ def parse_trivy(text: str, subject: str) -> dict[str, list[Any]]:
                 f"{v.get('PkgName')} {v.get('InstalledVersion')}: {v.get('Title') or rule} (fixed in {fixed})"
             )
             out[VULNS].append(
-                make_finding(tool=TOOL, rule_id=rule, severity=severity_of(v.get("Severity")), message=message,
-                             anchor=f"{v.get('PkgName')}@{v.get('InstalledVersion')}", file=file)
-            )  # fmt: skip
+                make_finding(
+                    tool=TOOL,
+                    rule_id=rule,
+                    severity=severity_of(v.get("Severity")),
+                    message=message,
+                    anchor=f"{v.get('PkgName')}@{v.get('InstalledVersion')}",
+                    file=file,
+                )
+            )
     return out
 
 
@@ -122,14 +163,17 @@ def _parse(ctx: ScanContext, planned: Planned, result: JobResult) -> list[ToolOu
     checks = [MISCONFIG, SECRETS] + ([VULNS] if vulnerability_db(ctx)[0] else [])
     subject = planned.subject
     if result.failure:
-        return [ToolOutcome(TOOL, c, subject, error=result.failure, duration_s=result.duration_s) for c in checks]
+        return [
+            ToolOutcome(TOOL, c, subject, error=result.failure, duration_s=result.duration_s) for c in checks
+        ]
     try:
         by_check = parse_trivy(result.output or "{}", subject or "")
     except (ValueError, KeyError, TypeError) as exc:
         error = f"trivy wrote unreadable JSON: {exc}"
         return [ToolOutcome(TOOL, c, subject, error=error) for c in checks]
     return [
-        ToolOutcome(TOOL, c, subject, findings=tuple(by_check[c]), duration_s=result.duration_s) for c in checks
+        ToolOutcome(TOOL, c, subject, findings=tuple(by_check[c]), duration_s=result.duration_s)
+        for c in checks
     ]
 
 

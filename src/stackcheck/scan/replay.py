@@ -1,0 +1,54 @@
+"""Replay the scan engine's verdicts as pytest checks, for ``stackcheck verify --suite scan|secrets``.
+
+The ``scan`` and ``secrets`` suites run the same :func:`~stackcheck.scan.engine.run_scan` once per pytest
+session and turn each result back into the plugin's outcome: failed → ``AssertionError``, error →
+:class:`CouldNotCheck`, skipped → ``pytest.skip``. ``stackcheck scan`` remains the richer front end: it
+also writes ``findings[]`` and ``results.sarif`` and accounts for finding waivers.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import pytest
+
+from stackcheck._exceptions import CouldNotCheck
+from stackcheck.collector import EvidenceRecorder
+from stackcheck.outcomes import CheckResult, Status
+from stackcheck.profile import LoadedProfile
+from stackcheck.scan.engine import ScanRun, run_scan
+
+__all__ = ["image_subjects", "replay", "scan_session"]
+
+
+def image_subjects(images: Sequence[str]) -> list[str]:
+    """The subjects image checks report under: the image reference, or a tarball's file name."""
+    return [i.rsplit("/", 1)[-1] if i.endswith((".tar", ".tar.gz")) else i for i in images]
+
+
+def scan_session(loaded: LoadedProfile) -> ScanRun:
+    """Run every scanner for the profile once (the suites share the run through a session fixture)."""
+    # The suites run inside the plugin's process: the environment holds tool paths and canary values.
+    return run_scan(loaded.profile, loaded.path.parent, os.environ)
+
+
+def replay(run: ScanRun, check_id: str, subject: str | None, evidence: EvidenceRecorder) -> None:
+    """Re-raise the engine's verdict for ``check_id``/``subject`` as this pytest check's outcome."""
+    __tracebackhide__ = True
+    result: CheckResult | None = next(
+        (r for r in run.results if r.id == check_id and r.subject == subject), None
+    )
+    if result is None:
+        raise CouldNotCheck(f"the scan produced no result for {check_id}[{subject}]", reason="no-result")
+    message = run.redactor.text(result.message)
+    if result.status is Status.SKIPPED:
+        pytest.skip(message)
+    if result.status is Status.ERROR:
+        raise CouldNotCheck(message, reason="scanner")
+    ev = result.evidence
+    evidence.record(
+        expected=ev.expected, observed=ev.observed, op=ev.op, unit=ev.unit, **run.redactor.data(ev.details)
+    )
+    evidence.message = message
+    assert result.status is not Status.FAILED, message

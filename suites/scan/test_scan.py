@@ -1,0 +1,57 @@
+"""Suite ``scan``: IaC, code and images pass their scanners (the verdicts of ``stackcheck scan``).
+
+Every scanner runs once per session, concurrently (:func:`stackcheck.scan.replay.scan_session`); each test
+replays one verdict. Findings, SARIF and finding waivers: run ``stackcheck scan`` for the full report.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from stackcheck.plugin import COLLECTOR
+from stackcheck.scan.engine import ScanRun
+from stackcheck.scan.replay import image_subjects, replay, scan_session
+from stackcheck.testing import EvidenceRecorder, profile_of
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    profile = profile_of(metafunc.config)
+    images = image_subjects(profile.scan.images) if profile and profile.scan else []
+    if "image" in metafunc.fixturenames and images:
+        metafunc.parametrize("image", images, ids=images)
+
+
+@pytest.fixture
+def image() -> str | None:
+    """Replaced by one parameter per ``scan.images`` entry; ``None`` when the profile lists none."""
+    return None
+
+
+@pytest.fixture(scope="session")
+def scan_run(request: pytest.FixtureRequest) -> ScanRun:
+    """One run of every scanner for the whole session."""
+    return scan_session(request.config.stash[COLLECTOR].loaded)
+
+
+@pytest.mark.check("scan.iac")
+def test_iac_has_no_open_checkov_finding(scan_run: ScanRun, evidence: EvidenceRecorder) -> None:
+    replay(scan_run, "scan.iac", None, evidence)
+
+
+@pytest.mark.check("scan.code")
+def test_code_has_no_open_bandit_finding(scan_run: ScanRun, evidence: EvidenceRecorder) -> None:
+    replay(scan_run, "scan.code", None, evidence)
+
+
+@pytest.mark.check("image.trivy")
+def test_image_configuration_passes_trivy(
+    scan_run: ScanRun, image: str | None, evidence: EvidenceRecorder
+) -> None:
+    replay(scan_run, "image.trivy", image, evidence)
+
+
+@pytest.mark.check("image.vulnerabilities")
+def test_image_has_no_known_vulnerability(
+    scan_run: ScanRun, image: str | None, evidence: EvidenceRecorder
+) -> None:
+    replay(scan_run, "image.vulnerabilities", image, evidence)

@@ -1,0 +1,125 @@
+"""Suite ``secrets``: no credential in the repository, in image layers, or in what the service emits.
+
+``secrets.repo`` and ``secrets.image`` replay the scan engine's verdicts (detect-secrets, trivy).
+``secrets.logs`` is a runtime check: it sends a planted canary credential (a fresh random token, in the
+``Authorization`` and ``X-API-Key`` headers of a bounded number of GETs to the profile's health endpoints)
+and requires that neither the responses nor what the service appended to ``scan.log_files`` contain it —
+nor any value of the profile's ``scan.canaries`` environment variables (secrets the service holds).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets as random_secrets
+from pathlib import Path
+
+import pytest
+
+from stackcheck._exceptions import CouldNotCheck
+from stackcheck.plugin import COLLECTOR
+from stackcheck.profile.models import ScanSection
+from stackcheck.scan.engine import ScanRun
+from stackcheck.scan.replay import image_subjects, replay, scan_session
+from stackcheck.testing import EvidenceRecorder, HttpProbe, Profile, profile_of, require
+from stackcheck.wait import wait_until
+
+MAX_REQUESTS = 12  # bounded load: a handful of GETs, whatever the profile lists
+LOG_SETTLE_S = 3.0  # how long the service may take to write its request log lines
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    profile = profile_of(metafunc.config)
+    images = image_subjects(profile.scan.images) if profile and profile.scan else []
+    if "image" in metafunc.fixturenames and images:
+        metafunc.parametrize("image", images, ids=images)
+
+
+@pytest.fixture
+def image() -> str | None:
+    """Replaced by one parameter per ``scan.images`` entry; ``None`` when the profile lists none."""
+    return None
+
+
+@pytest.fixture(scope="session")
+def scan_run(request: pytest.FixtureRequest) -> ScanRun:
+    """One run of every scanner for the whole session (shared with the ``scan`` suite's design)."""
+    return scan_session(request.config.stash[COLLECTOR].loaded)
+
+
+@pytest.fixture
+def scan(profile: Profile) -> ScanSection:
+    """The profile's ``scan`` section (the plugin already skipped the check when it is absent)."""
+    return require(profile.scan, "profile has no `scan` section")
+
+
+@pytest.mark.check("secrets.repo")
+def test_repository_holds_no_secret(scan_run: ScanRun, evidence: EvidenceRecorder) -> None:
+    replay(scan_run, "secrets.repo", None, evidence)
+
+
+@pytest.mark.check("secrets.image")
+def test_image_layers_hold_no_secret(
+    scan_run: ScanRun, image: str | None, evidence: EvidenceRecorder
+) -> None:
+    replay(scan_run, "secrets.image", image, evidence)
+
+
+def _paths(profile: Profile) -> list[str]:
+    health = profile.health
+    paths = [p for p in (health.live, health.ready, health.startup, *health.extra) if p] if health else []
+    return list(dict.fromkeys(["/", *paths]))[:MAX_REQUESTS]
+
+
+@pytest.mark.check("secrets.logs")
+def test_planted_canary_never_appears_in_responses_or_logs(
+    request: pytest.FixtureRequest,
+    scan: ScanSection,
+    profile: Profile,
+    http: HttpProbe,
+    evidence: EvidenceRecorder,
+) -> None:
+    if not scan.log_files:
+        pytest.skip("scan.log_files is empty: no service log to inspect")
+    base = request.config.stash[COLLECTOR].loaded.path.parent
+    logs = [Path(f) if Path(f).is_absolute() else base / f for f in scan.log_files]
+    missing = [str(p) for p in logs if not p.is_file()]
+    if missing:
+        raise CouldNotCheck(f"scan.log_files: {missing[0]} does not exist (is the service logging there?)")
+    canary = f"sc-canary-{random_secrets.token_hex(16)}"
+    held = [os.environ[name] for name in scan.canaries if os.environ.get(name)]
+    watched = [canary, *held]
+    offsets = {p: p.stat().st_size for p in logs}
+    headers = {"Authorization": f"Bearer {canary}", "X-API-Key": canary}
+    leaks: list[str] = []
+    for path in _paths(profile):
+        exchange = http.get(path, headers=headers)
+        response = exchange.response
+        text = response.text + "\n" + "\n".join(f"{k}: {v}" for k, v in response.headers.items())
+        leaks += [f"response of GET {path}" for value in watched if value in text][:1]
+
+    def appended(p: Path) -> str:
+        with p.open("rb") as fh:
+            fh.seek(offsets[p])
+            return fh.read().decode(errors="replace")
+
+    # The service logs asynchronously: wait (bounded) until it wrote something about our requests.
+    wait_until(lambda: all(p.stat().st_size > offsets[p] for p in logs), LOG_SETTLE_S, 0.05)
+    written = {p: appended(p) for p in logs}
+    for p, text in written.items():
+        for number, line in enumerate(text.splitlines(), 1):
+            if any(value in line for value in watched):
+                leaks.append(f"{p.name} (line {number} of what the run appended)")
+    evidence.record(
+        expected=0,
+        observed=len(leaks),
+        op="<=",
+        unit="occurrences",
+        requests=len(_paths(profile)),
+        log_bytes_read={p.name: len(t) for p, t in written.items()},
+        canaries_watched=len(watched),
+        found_in=leaks[:10],
+    )
+    evidence.message = f"canary absent from {len(_paths(profile))} responses and {len(logs)} log file(s)"
+    assert not leaks, f"a planted credential appeared in {leaks[0]}" + (
+        f" and {len(leaks) - 1} more place(s)" if len(leaks) > 1 else ""
+    )

@@ -1,0 +1,3 @@
+provider "aws" {
+  region = "ap-south-1"
+}

@@ -1,0 +1,90 @@
+"""Each scanner's recorded JSON output (tests/data/scan/) normalised to the one finding model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO_ROOT
+from stackcheck.catalog.spec import Severity
+from stackcheck.scan.bandit import nosec_ids, parse_bandit
+from stackcheck.scan.checkov import CUSTOM_SEVERITY, checkov_reports
+from stackcheck.scan.secrets import parse_detect_secrets
+from stackcheck.scan.trivy import MISCONFIG, SECRETS, VULNS, parse_trivy
+
+DATA = REPO_ROOT / "tests" / "data" / "scan"
+
+
+@pytest.fixture(autouse=True)
+def _at_repo_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO_ROOT)  # recorded paths are relative to the repository
+
+
+def test_checkov_json_is_a_list_per_framework_or_one_dict() -> None:
+    many = checkov_reports((DATA / "checkov-djinn-noncompliant.json").read_text())
+    one = checkov_reports((DATA / "checkov-single-framework.json").read_text())
+    assert {r["check_type"] for r in many} == {"terraform", "yaml", "github_actions"}
+    assert [r["check_type"] for r in one] == ["dockerfile"]
+
+
+def test_custom_policy_ids_all_carry_a_severity() -> None:
+    shipped = {p.stem for p in (REPO_ROOT / "policies" / "checkov").glob("*.py")} - {
+        "__init__",
+        "stackcheck_params",
+    }
+    assert len(CUSTOM_SEVERITY) >= len(shipped) and all(
+        isinstance(s, Severity) for s in CUSTOM_SEVERITY.values()
+    )
+
+
+def test_bandit_nosec_lines_are_suppressed_and_listed_and_quoted_passwords_masked() -> None:
+    findings, secrets, errors = parse_bandit((DATA / "bandit.json").read_text())
+    by_line = {(f.rule_id, f.line): f for f in findings}
+    assert by_line[("B602", 9)].status == "suppressed" and "# nosec" in by_line[("B602", 9)].message
+    assert by_line[("B602", 10)].status == "open" and by_line[("B602", 10)].severity is Severity.HIGH
+    password = by_line[("B105", 5)]
+    assert "recorded-Pw-7781" not in password.message and "'***'" in password.message
+    assert secrets == {"recorded-Pw-7781"} and errors == []
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("x = 1", None),
+        ("x  # nosec", set()),
+        ("x  # nosec B105, B602", {"B105", "B602"}),
+        ("#nosec:B101", {"B101"}),
+    ],
+)
+def test_nosec_markers(line: str, expected: set[str] | None) -> None:
+    assert nosec_ids(line) == expected
+
+
+def test_detect_secrets_findings_never_hold_the_secret() -> None:
+    findings = parse_detect_secrets((DATA / "detect-secrets.json").read_text(), root=DATA)
+    assert [(f.rule_id, f.line, f.status) for f in findings] == [("SecretKeyword", 5, "open")]
+    assert "recorded-Pw-7781" not in findings[0].model_dump_json()
+    assert findings[0].file is not None and findings[0].file.endswith("code/app.py")
+
+
+def test_detect_secrets_skip_list_drops_a_rule() -> None:
+    assert parse_detect_secrets((DATA / "detect-secrets.json").read_text(), ["SecretKeyword"], DATA) == []
+
+
+def test_trivy_output_splits_into_misconfig_secret_and_vulnerability_findings() -> None:
+    by_check = parse_trivy((DATA / "trivy-leaky.json").read_text(), "refservice:leaky")
+    assert {f.rule_id for f in by_check[MISCONFIG]} == {"DS-0002", "DS-0026"}
+    assert {f.rule_id for f in by_check[SECRETS]} == {"aws-access-key-id", "aws-secret-access-key"}
+    assert by_check[VULNS] == []
+    assert all(f.file and f.file.startswith("refservice:leaky") for f in by_check[SECRETS])
+    assert {f.severity for f in by_check[SECRETS]} == {Severity.CRITICAL}
+
+
+def test_fingerprints_ignore_line_numbers(tmp_path: Path) -> None:
+    from stackcheck.scan.findings import make_finding
+
+    a = make_finding(tool="t", rule_id="R", severity=Severity.LOW, message="m", anchor="x", file="f", line=3)
+    b = make_finding(tool="t", rule_id="R", severity=Severity.LOW, message="m2", anchor="x", file="f", line=9)
+    c = make_finding(tool="t", rule_id="R", severity=Severity.LOW, message="m", anchor="y", file="f", line=3)
+    assert a.fingerprint == b.fingerprint != c.fingerprint

@@ -1,0 +1,79 @@
+"""The scanner runner and tool locator with real (tiny) processes: concurrency, failures, timeouts."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from stackcheck._exceptions import CouldNotCheck
+from stackcheck.scan.checkov import validate_policies
+from stackcheck.scan.runner import Job, run_jobs, stderr_tail
+from stackcheck.scan.tools import TOOLS, locate
+
+
+def _py(code: str) -> tuple[str, ...]:
+    return (sys.executable, "-c", code)
+
+
+def test_jobs_run_concurrently() -> None:
+    jobs = [Job(f"sleep{i}", "sleep", _py("import time; time.sleep(0.5)")) for i in range(4)]
+    start = time.monotonic()
+    results = run_jobs(jobs)
+    elapsed = time.monotonic() - start
+    assert all(r.failure is None for r in results)
+    assert elapsed < sum(r.duration_s for r in results)  # overlapped, whatever the machine's speed
+
+
+def test_unexpected_exit_code_reports_the_stderr_tail() -> None:
+    (r,) = run_jobs([Job("x", "tool", _py("import sys; print('a\\nb', file=sys.stderr); sys.exit(2)"))])
+    assert r.failure == "tool exited with code 2: a | b"
+
+
+def test_missing_executable_and_timeout_are_failures(tmp_path: Path) -> None:
+    missing, slow = run_jobs(
+        [
+            Job("m", "ghost", (str(tmp_path / "ghost"),)),
+            Job("s", "slow", _py("import time; time.sleep(5)"), timeout_s=0.3),
+        ]
+    )
+    assert missing.failure is not None and missing.failure.startswith("cannot start ghost")
+    assert slow.failure == "slow did not finish within 0.3 s"
+
+
+def test_missing_report_file_is_a_failure(tmp_path: Path) -> None:
+    (r,) = run_jobs([Job("x", "tool", _py("pass"), output=tmp_path / "out.json")])
+    assert r.failure is not None and "wrote no report" in r.failure
+
+
+def test_stderr_tail_keeps_the_last_lines() -> None:
+    assert stderr_tail("\n".join(str(i) for i in range(20)), lines=2) == "18 | 19"
+
+
+def test_locate_prefers_the_env_var_then_the_cache_then_path(tmp_path: Path) -> None:
+    exe = tmp_path / "checkov"
+    exe.write_text("#!/bin/sh\n")
+    exe.chmod(0o755)
+    env = {"STACKCHECK_TOOLS_DIR": str(tmp_path / "cache"), "PATH": str(tmp_path)}
+    assert locate(TOOLS["checkov"], env) == exe  # from PATH
+    cached = tmp_path / "cache" / "checkov" / "bin" / "checkov"
+    cached.parent.mkdir(parents=True)
+    cached.write_text("#!/bin/sh\n")
+    cached.chmod(0o755)
+    assert locate(TOOLS["checkov"], env) == cached
+    assert locate(TOOLS["checkov"], {**env, "STACKCHECK_CHECKOV": str(exe)}) == exe
+    with pytest.raises(CouldNotCheck, match=r"python -m stackcheck\.scan\.tools install bandit"):
+        locate(TOOLS["bandit"], {"STACKCHECK_TOOLS_DIR": str(tmp_path / "none"), "PATH": ""})
+
+
+def test_policy_validation_names_broken_files(tmp_path: Path) -> None:
+    (tmp_path / "ok.yaml").write_text(
+        "metadata: {id: A, name: n, category: GENERAL_SECURITY}\ndefinition: {}\n"
+    )
+    (tmp_path / "bad.yaml").write_text("metadata: {id: B}\n")
+    (tmp_path / "bad.py").write_text("def f(:\n")
+    problems = validate_policies(tmp_path)
+    assert len(problems) == 2
+    assert problems[0].startswith("bad.py:1") and "bad.yaml: policy is missing metadata.name" in problems[1]
