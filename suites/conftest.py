@@ -155,5 +155,5 @@ def launched_service(request: pytest.FixtureRequest, profile: Profile) -> Iterat
         values["redis_url"] = services.redis().url
     live = profile.health.live if profile.health and profile.health.live else "/"
     path = request.config.stash[COLLECTOR].loaded.path
-    with LaunchedService(profile.service, values, path, live).start() as service:
+    with LaunchedService(profile.service, values, path, live) as service:
         yield service

@@ -18,6 +18,7 @@ from stackcheck._exceptions import StackcheckError, UsageError
 from stackcheck.catalog import SUITES, render_checks_doc
 from stackcheck.infra import preflight
 from stackcheck.plugin import COLLECTOR, INFRA_CHOICES
+from stackcheck.probes.loopback import require_loopback
 from stackcheck.profile import PROFILE_SECTIONS, load_profile, render_profile_reference
 from stackcheck.profile.schema import schema_text
 from stackcheck.report import ExitCode, read_report, render_console, result_line, shown_live, write_report
@@ -178,6 +179,8 @@ def _verify(args: argparse.Namespace) -> int:
         )
     if target:
         _check_target(target)
+        if profile.rate_limit is not None and "ratelimit" in {p.name for p in suite_paths}:
+            require_loopback(target, args.allow_remote, "the rate-limit probe")
     report_dir = Path(args.report_dir) if args.report_dir else _default_report_dir(profile.name)
     against = target or ("the service it starts (service.command)" if profile.service else "no target")
     print(

@@ -72,6 +72,8 @@ class LaunchedService:
 
     def start(self) -> Self:
         """Launch and wait until the liveness endpoint answers; CouldNotCheck with the log tail if not."""
+        if self._proc is not None:
+            raise RuntimeError("LaunchedService.start() called twice")  # a second process would be orphaned
         try:
             self._proc = subprocess.Popen(
                 self.argv,

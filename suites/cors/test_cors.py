@@ -1,4 +1,4 @@
-"""Suite ``cors``: only the profile's origins may read responses cross-origin, never with ``*`` + credentials."""
+"""Suite ``cors``: only the profile's origins may read answers cross-origin; never ``*`` with credentials."""
 
 from __future__ import annotations
 

@@ -8,11 +8,11 @@ import pytest
 
 from stackcheck.probes.headers import (
     PRIVATE_REFERRER_POLICIES,
-    csp_problems,
+    enforced_problems,
     framing_protection,
-    parse_csp,
     parse_hsts,
     referrer_policy,
+    split_policies,
     version_banners,
 )
 from stackcheck.profile.models import HeadersSection
@@ -69,14 +69,17 @@ def test_content_security_policy_restricts_scripts_and_objects(
     assert raw is not None, "no Content-Security-Policy header" + (
         " (only Content-Security-Policy-Report-Only, which enforces nothing)" if report_only else ""
     )
+    value = ", ".join(page.response.headers.get_list("content-security-policy"))
     try:
-        policy = parse_csp(raw)
+        problems = enforced_problems(value, https=urlsplit(target.base_url).scheme == "https")
     except ValueError as exc:
         raise AssertionError(f"Content-Security-Policy is invalid: {exc}") from None
-    problems = csp_problems(policy, https=urlsplit(target.base_url).scheme == "https")
-    evidence.record(observed=len(problems), problems=problems)
+    policies = len(split_policies(value))
+    evidence.record(observed=len(problems), problems=problems, policies=policies)
     assert not problems, f"Content-Security-Policy is too permissive: {'; '.join(problems)}"
-    evidence.message = f"CSP restricts scripts and objects ({len(policy)} directives)"
+    evidence.message = (
+        f"CSP restricts scripts and objects ({policies} enforced polic{'y' if policies == 1 else 'ies'})"
+    )
 
 
 @pytest.mark.check("headers.nosniff")
@@ -117,9 +120,15 @@ def test_referrer_policy_keeps_urls_private(page: Exchange, evidence: EvidenceRe
 def test_no_header_names_a_software_version(page: Exchange, evidence: EvidenceRecorder) -> None:
     banners = version_banners(headers_of(page))
     evidence.record(
-        expected=0, observed=len(banners), unit="banners", banners=banners, server=page.response.headers.get("server")
+        expected=0,
+        observed=len(banners),
+        unit="banners",
+        banners=banners,
+        server=page.response.headers.get("server"),
     )
-    assert not banners, "software versions are announced: " + ", ".join(f"{k}: {v}" for k, v in banners.items())
+    assert not banners, "software versions are announced: " + ", ".join(
+        f"{k}: {v}" for k, v in banners.items()
+    )
     evidence.message = f"Server: {page.response.headers.get('server', '(none)')}, no versions"
 
 

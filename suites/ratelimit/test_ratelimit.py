@@ -71,7 +71,8 @@ def test_first_requests_succeed_and_the_next_is_refused_with_429(
     if result.refusal is None:
         if allowance > bound - limit.requests:
             raise CouldNotCheck(
-                f"the budget refills faster ({limit.requests / limit.per_seconds:g}/s) than the bounded probe "
+                f"the budget refills faster ({limit.requests / limit.per_seconds:g}/s) than the bounded probe"
+                " "
                 f"can spend it ({result.sent} requests in {result.elapsed_s:.2f} s)",
                 "too_fast",
             )
@@ -86,7 +87,8 @@ def test_first_requests_succeed_and_the_next_is_refused_with_429(
             "budget_spent",
         )
     assert result.refused_status == 429, (
-        f"{where}: refused with {result.refused_status} after {result.successes} requests, not 429 Too Many Requests"
+        f"{where}: refused with {result.refused_status} after {result.successes} requests, "
+        "not 429 Too Many Requests"
     )
     assert result.successes >= limit.requests, (
         f"{where}: refused after only {result.successes} requests, below the promised {limit.requests} per "
@@ -148,7 +150,9 @@ def test_a_second_client_address_keeps_its_own_budget(
         "the budget is shared, not per IP"
     )
     if 200 <= first_still_limited < 300:
-        raise CouldNotCheck("the first client's budget came back during the check: inconclusive, rerun", "refilled")
+        raise CouldNotCheck(
+            "the first client's budget came back during the check: inconclusive, rerun", "refilled"
+        )
     evidence.message = f"{source} served {served}/{tries} while the first client stays limited"
 
 
@@ -181,7 +185,9 @@ def test_access_returns_after_the_retry_after_wait(
     raw = refusal.response.headers.get("retry-after")
     asked = parse_retry_after(raw)
     wait = asked if asked is not None and asked <= limit.per_seconds + 1 else float(limit.per_seconds)
-    source = "Retry-After" if asked is not None else f"no valid Retry-After, so one window ({limit.per_seconds} s)"
+    source = (
+        "Retry-After" if asked is not None else f"no valid Retry-After, so one window ({limit.per_seconds} s)"
+    )
     if wait > limit.max_wait_s:
         pytest.skip(
             f"waiting {wait:g} s ({source}) exceeds rate_limit.max_wait_s={limit.max_wait_s:g}; opt in with "
@@ -190,7 +196,5 @@ def test_access_returns_after_the_retry_after_wait(
     wait_seconds(wait + 0.1)
     after = send(http, limit)
     evidence.record(expected="2xx", observed=after.status, waited_s=round(wait + 0.1, 2), retry_after=raw)
-    assert 200 <= after.status < 300, (
-        f"still refused ({after.status}) after waiting {wait:g} s ({source})"
-    )
+    assert 200 <= after.status < 300, f"still refused ({after.status}) after waiting {wait:g} s ({source})"
     evidence.message = f"served again after waiting {wait:g} s ({source})"

@@ -106,7 +106,7 @@ def test_missing_target_exits_2_with_the_fix(tmp_path: Path, run_cli: Callable[.
     (tmp_path / "p.yaml").write_text("name: p\nhealth: {}\n")
     run = run_cli("verify", "--profile", "p.yaml", cwd=tmp_path)
     assert run.code == 2
-    assert "pass --target URL or set target.base_url" in one_line_error(run)
+    assert "pass --target URL, or set target.base_url or service.command in p.yaml" in one_line_error(run)
 
 
 def test_report_command_rerenders_and_returns_the_run_exit_code(

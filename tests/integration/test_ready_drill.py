@@ -1,4 +1,4 @@
-"""The readiness fault drill on the whole reference stack: real service, real Postgres and Redis containers."""
+"""The readiness fault drill on the whole reference stack: real service, real Postgres and Redis."""
 
 from __future__ import annotations
 
@@ -24,10 +24,22 @@ def stack_with(tmp_path: Path, *extra_args: str, health: str = "") -> Path:
     profile = tmp_path / "stack.yaml"
     profile.write_text(
         f"name: stack-variant\nextends: {STACK}\n"
-        f"service:\n  command: {COMMAND}{args}]\n  cwd: {REPO}\n"
-        + (f"health:\n{health}" if health else "")
+        f"service:\n  command: {COMMAND}{args}]\n  cwd: {REPO}\n" + (f"health:\n{health}" if health else "")
     )
     return profile
+
+
+def processes_running(needle: str) -> list[str]:
+    """Command lines of live processes that mention ``needle``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if proc.name.isdigit() and needle in cmdline and "pytest" not in cmdline:
+            found.append(cmdline)
+    return found
 
 
 def test_ready_reflects_each_dependency_on_the_reference_stack(tmp_path: Path) -> None:
@@ -52,6 +64,7 @@ def test_ready_that_ignores_its_dependencies_fails_the_drill_only(tmp_path: Path
     assert {k: v for k, v in statuses.items() if k not in DRILL and v != "skipped"} == {
         k: "passed" for k, v in statuses.items() if k not in DRILL and v != "skipped"
     }
+    assert processes_running(str(profile)) == [], "the launched service was left running"
     failed = run.results("health.ready_reflects_dependencies")[0]
     assert failed["message"] == "GET /health/ready kept answering 2xx for 3 s after postgres was stopped"
     assert failed["evidence"]["observed"] is None
@@ -59,7 +72,14 @@ def test_ready_that_ignores_its_dependencies_fails_the_drill_only(tmp_path: Path
 
 def test_pausing_a_dependency_is_drilled_too(tmp_path: Path) -> None:
     run = verify(
-        STACK, "--infra", "docker", "--suite", "health", "--set", "health.drill=pause", report_dir=tmp_path / "r"
+        STACK,
+        "--infra",
+        "docker",
+        "--suite",
+        "health",
+        "--set",
+        "health.drill=pause",
+        report_dir=tmp_path / "r",
     )
     assert run.code == 0, run.stdout + run.stderr
     assert [run.statuses()[d] for d in DRILL] == ["passed", "passed"]

@@ -17,10 +17,12 @@ __all__ = [
     "PRIVATE_REFERRER_POLICIES",
     "Hsts",
     "csp_problems",
+    "enforced_problems",
     "framing_protection",
     "parse_csp",
     "parse_hsts",
     "referrer_policy",
+    "split_policies",
     "version_banners",
 ]
 
@@ -92,6 +94,21 @@ def parse_csp(value: str) -> dict[str, set[str]]:
     return policy
 
 
+def split_policies(value: str) -> list[str]:
+    """The policies in a CSP header value: several headers, or one with comma-separated policies (CSP3)."""
+    return [part for part in value.split(",") if part.strip()]
+
+
+def enforced_problems(value: str, https: bool = True) -> list[str]:
+    """Weaknesses of all enforced policies together: a resource must pass every policy, so a weakness
+    counts only when each policy has it. ``ValueError`` when a policy is invalid."""
+    per_policy = [csp_problems(parse_csp(policy), https) for policy in split_policies(value)]
+    if not per_policy:
+        raise ValueError("the policy is empty")
+    common = set.intersection(*({p.split(" (")[0] for p in problems} for problems in per_policy))
+    return [p for p in per_policy[0] if p.split(" (")[0] in common]
+
+
 def _effective(policy: Mapping[str, set[str]], directive: str) -> set[str]:
     """Sources for ``directive``, falling back to ``default-src``; no directive at all means anything."""
     return set(policy.get(directive) or policy.get("default-src") or {"*"})
@@ -128,11 +145,11 @@ def csp_problems(policy: Mapping[str, set[str]], https: bool = True) -> list[str
 def framing_protection(headers: Mapping[str, str]) -> tuple[bool, str]:
     """Whether the page may be framed only by itself (or not at all), and what says so."""
     csp = headers.get("content-security-policy")
-    if csp:
+    for policy in split_policies(csp or ""):
         try:
-            ancestors = parse_csp(csp).get("frame-ancestors")
+            ancestors = parse_csp(policy).get("frame-ancestors")
         except ValueError:
-            ancestors = None
+            continue
         if ancestors is not None:
             broad = ancestors & BROAD_SOURCES
             if broad:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 from urllib.parse import urlsplit
 
 import httpx
@@ -44,5 +45,6 @@ def alternate_source(base_url: str) -> tuple[str | None, str]:
 
 def bound_probe(base_url: str, source: str, *, timeout_s: float, verify: str | bool) -> HttpProbe:
     """An :class:`HttpProbe` whose connections leave from ``source``."""
-    transport = httpx.HTTPTransport(local_address=source, verify=verify)
-    return HttpProbe(base_url, timeout_s=timeout_s, verify=verify, transport=transport)
+    context = ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify
+    transport = httpx.HTTPTransport(local_address=source, verify=context)
+    return HttpProbe(base_url, timeout_s=timeout_s, transport=transport)  # TLS settings live in the transport

@@ -104,15 +104,15 @@ class HealthSection(Section):
         20, description="Requests sent per endpoint to measure latency (bounded: at most 1000)."
     )
     ready_recovery_s: Annotated[float, Field(gt=0, le=600)] = Field(
-        30, description="Bound for /ready to change state when a dependency stops or returns (fault drill, s)."
+        30, description="Bound for /ready to change state when a dependency stops or returns (drill, s)."
     )
     ready_dependencies: list[Literal["postgres", "redis"]] = Field(
         default_factory=list,
-        description="Dependencies the readiness endpoint must reflect; the fault drill interrupts each in turn.",
+        description="Dependencies the readiness endpoint must reflect; the drill interrupts each in turn.",
     )
     drill: Literal["stop", "pause"] = Field(
         "stop",
-        description="How the drill interrupts a dependency: stop it (connections refused) or pause it (they hang).",
+        description="How the drill interrupts a dependency: stop (connections refused) or pause (they hang).",
     )
 
 
@@ -124,7 +124,7 @@ class ServiceSection(Section):
     """
 
     command: Annotated[list[str], Field(min_length=1)] = Field(
-        description="Program and arguments, e.g. [./app, --port, \"{port}\"]."
+        description='Program and arguments, e.g. [./app, --port, "{port}"].'
     )
     env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables.")
     cwd: str | None = Field(None, description="Working directory, relative to the profile file.")
@@ -133,7 +133,9 @@ class ServiceSection(Section):
     )
 
 
-MetricType = Literal["counter", "gauge", "histogram", "summary", "info", "stateset", "gaugehistogram", "unknown"]
+MetricType = Literal[
+    "counter", "gauge", "histogram", "summary", "info", "stateset", "gaugehistogram", "unknown"
+]
 
 
 class MetricsSection(Section):

@@ -1,0 +1,126 @@
+"""Suite ``tls``: protocols, cipher suites and certificate of the target, scanned once with sslyze."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from stackcheck import CouldNotCheck
+from stackcheck.probes.tls import (
+    TlsScan,
+    certificate_problems,
+    cipher_weaknesses,
+    protocol_problems,
+    scan_tls,
+    system_ca_file,
+)
+from stackcheck.profile.models import TlsSection
+from stackcheck.testing import EvidenceRecorder, Profile, Target, require
+
+REDIRECTS = (301, 302, 303, 307, 308)
+
+
+@pytest.fixture
+def tls(profile: Profile) -> TlsSection:
+    """The profile's ``tls`` section (the plugin already skipped the check when it is absent)."""
+    return require(profile.tls, "profile has no `tls` section")
+
+
+@pytest.fixture(scope="session")
+def tls_scan(target: Target, profile: Profile) -> TlsScan:
+    """One sslyze scan of the target, shared by the TLS checks."""
+    section = require(profile.tls, "profile has no `tls` section")
+    parts = urlsplit(target.base_url)
+    if parts.scheme != "https":
+        raise CouldNotCheck(
+            f"target {target.base_url} is plain HTTP: the tls suite scans an https:// target", "not_tls"
+        )
+    return scan_tls(
+        parts.hostname or "",
+        parts.port or 443,
+        server_name=section.server_name,
+        ca_file=target.ca_bundle or system_ca_file(),
+        timeout_s=section.scan_timeout_s,
+    )
+
+
+@pytest.mark.check("tls.protocols")
+def test_no_protocol_below_the_minimum_is_accepted(
+    tls_scan: TlsScan, tls: TlsSection, evidence: EvidenceRecorder
+) -> None:
+    accepted = tls_scan.accepted
+    lowest = accepted[0] if accepted else None
+    evidence.record(
+        expected=f"TLS {tls.min_version}",
+        op=">=",
+        observed=lowest,
+        accepted=accepted,
+        errors=list(tls_scan.errors),
+    )
+    problems = protocol_problems(tls_scan, tls.min_version)
+    assert not problems, f"{'; '.join(problems)} (minimum TLS {tls.min_version})"
+    evidence.message = f"accepted: {', '.join(accepted)}"
+
+
+@pytest.mark.check("tls.ciphers")
+def test_every_accepted_cipher_suite_is_strong(tls_scan: TlsScan, evidence: EvidenceRecorder) -> None:
+    weak = {f"{c.protocol} {c.name}": cipher_weaknesses(c) for c in tls_scan.ciphers if cipher_weaknesses(c)}
+    evidence.record(
+        expected=0, observed=len(weak), unit="weak suites", weak=weak, accepted=len(tls_scan.ciphers)
+    )
+    if not tls_scan.ciphers:
+        raise CouldNotCheck("the scan found no accepted cipher suite", "no_ciphers")
+    assert not weak, "weak cipher suites accepted: " + "; ".join(
+        f"{name} ({', '.join(reasons)})" for name, reasons in weak.items()
+    )
+    evidence.message = f"{len(tls_scan.ciphers)} accepted suites, all forward secret and strong"
+
+
+@pytest.mark.check("tls.certificate")
+def test_certificate_is_trusted_matches_and_stays_valid(
+    tls_scan: TlsScan, tls: TlsSection, target: Target, evidence: EvidenceRecorder
+) -> None:
+    cert = tls_scan.certificate
+    if cert is None:
+        raise CouldNotCheck("the scan got no certificate from the server", "no_certificate")
+    now = dt.datetime.now(dt.UTC)
+    days_left = round((cert.not_after - now).total_seconds() / 86400, 1)
+    evidence.record(
+        expected=tls.cert_min_days_left,
+        op=">=",
+        observed=days_left,
+        unit="days",
+        subject=cert.subject,
+        issuer=cert.issuer,
+        not_after=cert.not_after.isoformat(),
+        key=f"{cert.key_type} {cert.key_bits}",
+        server_name=cert.server_name,
+        trusted_by=target.ca_bundle or "system CA store",
+    )
+    problems = certificate_problems(
+        cert, now=now, min_days=tls.cert_min_days_left, min_rsa_bits=tls.min_rsa_bits
+    )
+    assert not problems, f"certificate {cert.subject}: {'; '.join(problems)}"
+    evidence.message = f"{cert.subject} by {cert.issuer}, trusted, {days_left:g} days left"
+
+
+@pytest.mark.check("tls.redirect")
+def test_plain_http_redirects_to_https(target: Target, tls: TlsSection, evidence: EvidenceRecorder) -> None:
+    port = require(tls.http_port, "tls.http_port is not set: no plain-HTTP listener to check")
+    host = urlsplit(target.base_url).hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    url = f"http://{netloc}:{port}/"
+    try:
+        response = httpx.get(url, timeout=target.timeout_s, follow_redirects=False)
+    except httpx.HTTPError as exc:
+        raise CouldNotCheck(f"GET {url} failed: {exc}", "unreachable") from exc
+    location = response.headers.get("location", "")
+    evidence.record(
+        expected="3xx to https://", observed=response.status_code, location=location or None, url=url
+    )
+    assert response.status_code in REDIRECTS, f"GET {url} answered {response.status_code}, not a redirect"
+    assert urlsplit(location).scheme == "https", f"GET {url} redirects to {location!r}, not to https://"
+    evidence.message = f"GET {url} -> {response.status_code} {location}"

@@ -1,0 +1,47 @@
+"""The exposure suite end to end against the reference service over HTTPS."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from conftest import CliRun
+from tests.integration.http_surface import expected, https_refservice, result, verify
+
+pytestmark = pytest.mark.integration
+SUITE = ["exposure"]
+
+
+def test_nothing_sensitive_served_and_errors_are_clean(run_cli: Callable[..., CliRun]) -> None:
+    with https_refservice() as service:
+        run = verify(run_cli, service, SUITE)
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.statuses() == expected(SUITE)
+    statuses = result(run, "exposure.sensitive_paths")["evidence"]["details"]["statuses"]
+    assert statuses["/.env"] == 404 and "/backup.sql" in statuses  # built-in list plus the profile's
+
+
+@pytest.mark.parametrize(
+    ("defects", "changed", "served"),
+    [
+        (["expose=/.env"], {"exposure__sensitive_paths": "failed"}, ["/.env"]),
+        (
+            ["expose=/.git/config", "expose=/backup.sql"],
+            {"exposure__sensitive_paths": "failed"},
+            ["/.git/config", "/backup.sql"],
+        ),
+        (["error-leak"], {"exposure__error_leak": "failed"}, []),
+    ],
+)
+def test_each_defect_fails_exactly_its_check(
+    run_cli: Callable[..., CliRun], defects: list[str], changed: dict[str, str], served: list[str]
+) -> None:
+    with https_refservice(defects) as service:
+        run = verify(run_cli, service, SUITE)
+    assert run.code == 1, run.stdout + run.stderr
+    assert run.statuses() == expected(SUITE, **changed)
+    if served:
+        assert sorted(result(run, "exposure.sensitive_paths")["evidence"]["details"]["served"]) == served
+    else:
+        assert "Python traceback" in result(run, "exposure.error_leak")["message"]

@@ -1,0 +1,134 @@
+"""The HTTP and TLS suites against Debian's nginx, configured by the test: verdicts follow the config.
+
+nginx is a server no one here wrote; each case states in nginx's own terms (ssl_protocols, add_header,
+limit_req, realip, server_tokens...) what it does, and stackcheck must reach exactly the matching verdicts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+import pytest
+
+from conftest import CliRun
+from fixtures.nginx import NginxServer, NginxSite, nginx_binary
+from fixtures.nginx.config import LEGACY_CIPHERS, WEAK_CIPHERS
+from fixtures.refservice.runner import REPO_ROOT
+from tests.integration.http_surface import expected, result
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(nginx_binary() is None, reason="nginx is not installed (apt-get install -y nginx)"),
+]
+PROFILE = REPO_ROOT / "fixtures" / "nginx" / "profile.yaml"
+SUITES = ["ratelimit", "headers", "cors", "exposure", "tls"]
+# A careful nginx: TLS 1.2+1.3 with Mozilla's intermediate suites, HSTS and security headers, 10 r/s per IP
+# with 429 + Retry-After, an origin allow-list, dotfiles hidden, server_tokens off, HTTP → HTTPS.
+CAREFUL = NginxSite(limit_rate="10r/s", limit_burst=9, cors="allowlist")
+
+
+def verify(run_cli: Callable[..., CliRun], server: NginxServer, suites: list[str], *extra: str) -> CliRun:
+    args = ["verify", "--profile", str(PROFILE), "--target", server.url]
+    args += ["--set", f"target.ca_bundle={server.ca_file}", "--set", f"tls.http_port={server.ports.http}"]
+    for suite in suites:
+        args += ["--suite", suite]
+    return run_cli(*args, *extra)
+
+
+def test_careful_nginx_passes_every_http_and_tls_check(run_cli: Callable[..., CliRun]) -> None:
+    with NginxServer(CAREFUL) as server:
+        run = verify(run_cli, server, SUITES)
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.statuses() == expected(SUITES)
+    assert result(run, "ratelimit.enforced")["evidence"]["observed"] == 10
+    assert result(run, "tls.protocols")["evidence"]["details"]["accepted"] == ["TLS 1.2", "TLS 1.3"]
+
+
+@pytest.mark.parametrize(
+    ("protocols", "tls_status"),
+    [(("TLSv1.2", "TLSv1.3"), "failed"), (("TLSv1.3",), "passed")],
+    ids=["tls12+13-fails-1.3-only-promise", "tls13-only-passes"],
+)
+def test_tls13_only_promise_matches_ssl_protocols(
+    run_cli: Callable[..., CliRun], protocols: tuple[str, ...], tls_status: str
+) -> None:
+    with NginxServer(replace(CAREFUL, protocols=protocols)) as server:
+        run = verify(run_cli, server, ["tls"], "--set", "tls.min_version=1.3")
+    assert run.statuses() == expected(["tls"], tls__protocols=tls_status)
+
+
+def test_careless_nginx_fails_exactly_what_its_config_gets_wrong(run_cli: Callable[..., CliRun]) -> None:
+    careless = replace(
+        CAREFUL,
+        hsts_max_age=None,
+        server_tokens=True,
+        cors="reflect",
+        deny_dotfiles=False,
+        http_redirect=False,
+    )
+    suites = ["headers", "cors", "exposure", "tls"]
+    with NginxServer(careless) as server:
+        run = verify(run_cli, server, suites)
+    assert run.code == 1
+    assert run.statuses() == expected(
+        suites,
+        headers__hsts="failed",  # no Strict-Transport-Security
+        headers__server_banner="failed",  # server_tokens on: Server: nginx/1.22.1
+        exposure__error_leak="failed",  # ...and the version on its error pages
+        exposure__sensitive_paths="failed",  # /.env and /.git/config under the root are served
+        cors__foreign_origin="failed",  # Access-Control-Allow-Origin $http_origin
+        tls__redirect="failed",  # the plain port serves the site
+    )
+    assert sorted(result(run, "exposure.sensitive_paths")["evidence"]["details"]["served"]) == [
+        "/.env",
+        "/.git/config",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("site", "changed"),
+    [
+        (
+            replace(CAREFUL, limit_rate=None),
+            {
+                "ratelimit__enforced": "failed",
+                **dict.fromkeys(
+                    [
+                        "ratelimit__retry_after",
+                        "ratelimit__per_ip",
+                        "ratelimit__spoofing",
+                        "ratelimit__recovery",
+                    ],
+                    "skipped",
+                ),
+            },
+        ),
+        (
+            replace(CAREFUL, limit_status=503, retry_after_s=None),  # nginx's defaults
+            {"ratelimit__enforced": "failed", "ratelimit__retry_after": "failed"},
+        ),
+        (replace(CAREFUL, limit_key="$server_name"), {"ratelimit__per_ip": "failed"}),
+        (replace(CAREFUL, trust_forwarded_for=True), {"ratelimit__spoofing": "failed"}),
+    ],
+    ids=["no-limit_req", "default-503-no-retry-after", "one-zone-key-for-all", "realip-trusts-anyone"],
+)
+def test_rate_limit_verdicts_follow_limit_req(
+    run_cli: Callable[..., CliRun], site: NginxSite, changed: dict[str, str]
+) -> None:
+    with NginxServer(site) as server:
+        run = verify(run_cli, server, ["ratelimit"])
+    assert run.statuses() == expected(["ratelimit"], **changed)
+
+
+def test_legacy_tls_is_seen_with_its_weak_suites(run_cli: Callable[..., CliRun]) -> None:
+    legacy = replace(
+        CAREFUL,
+        protocols=("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"),
+        ciphers=f"{WEAK_CIPHERS}:{LEGACY_CIPHERS}",
+    )
+    with NginxServer(legacy) as server:
+        run = verify(run_cli, server, ["tls"])
+    assert run.statuses() == expected(["tls"], tls__protocols="failed", tls__ciphers="failed")
+    weak = result(run, "tls.ciphers")["evidence"]["details"]["weak"]
+    assert any("TLS_RSA_WITH_AES_128_CBC_SHA" in name for name in weak)

@@ -1,0 +1,72 @@
+"""The ratelimit suite end to end: the reference service over HTTPS, `stackcheck verify` as a subprocess."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from conftest import CliRun
+from tests.integration.http_surface import SURFACE_PROFILE, expected, https_refservice, result, verify
+
+pytestmark = pytest.mark.integration
+SUITE = ["ratelimit"]
+
+
+def test_compliant_limit_passes_every_check_with_the_measured_limit_as_evidence(
+    run_cli: Callable[..., CliRun],
+) -> None:
+    with https_refservice() as service:
+        run = verify(run_cli, service, SUITE)
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.statuses() == expected(SUITE)
+    enforced = result(run, "ratelimit.enforced")["evidence"]
+    assert enforced["expected"] == 10 and enforced["observed"] == 10 and enforced["unit"] == "requests"
+    assert enforced["details"]["refused_with"] == 429 and enforced["details"]["sent"] <= 15
+    assert result(run, "ratelimit.per_ip")["evidence"]["details"]["second_client"] == "127.0.0.2"
+
+
+SKIPPED_AFTER_NO_LIMIT = dict.fromkeys(
+    ["ratelimit__retry_after", "ratelimit__per_ip", "ratelimit__spoofing", "ratelimit__recovery"], "skipped"
+)
+
+
+@pytest.mark.parametrize(
+    ("defects", "changed"),
+    [
+        (["no-rate-limit"], {"ratelimit__enforced": "failed", **SKIPPED_AFTER_NO_LIMIT}),
+        (["rate-limit=5"], {"ratelimit__enforced": "failed"}),
+        (["rate-limit=13"], {"ratelimit__enforced": "failed"}),
+        (
+            ["limit-status=503", "no-retry-after"],
+            {"ratelimit__enforced": "failed", "ratelimit__retry_after": "failed"},
+        ),
+        (["global-bucket"], {"ratelimit__per_ip": "failed"}),
+        (["trust-xff"], {"ratelimit__spoofing": "failed"}),
+        (["retry-after-lies"], {"ratelimit__recovery": "failed"}),
+    ],
+    ids=lambda v: ",".join(v) if isinstance(v, list) else "",
+)
+def test_each_defect_fails_exactly_its_check(
+    run_cli: Callable[..., CliRun], defects: list[str], changed: dict[str, str]
+) -> None:
+    with https_refservice(defects) as service:
+        run = verify(run_cli, service, SUITE)
+    assert run.code == 1, run.stdout + run.stderr
+    assert run.statuses() == expected(SUITE, **changed)
+    for check, status in run.statuses().items():
+        if status == "failed":
+            assert result(run, check)["message"], check
+
+
+def test_non_loopback_target_is_refused_without_allow_remote(run_cli: Callable[..., CliRun]) -> None:
+    # 192.0.2.1 is TEST-NET-1: the guard refuses before any request is sent.
+    run = run_cli(
+        "verify", "--profile", str(SURFACE_PROFILE), "--target", "https://192.0.2.1:9", "--suite", "ratelimit"
+    )
+    assert run.code == 3, run.stdout + run.stderr
+    assert set(run.statuses().values()) == {"error"}
+    assert all(
+        "not a loopback address" in r["message"] and "--allow-remote" in r["message"]
+        for r in run.report["results"]
+    )

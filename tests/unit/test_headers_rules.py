@@ -1,0 +1,110 @@
+"""Security-header grading (after the Mozilla HTTP Observatory): HSTS, CSP, framing, referrer, banners."""
+
+from __future__ import annotations
+
+import pytest
+
+from stackcheck.probes.headers import (
+    csp_problems,
+    enforced_problems,
+    framing_protection,
+    parse_csp,
+    parse_hsts,
+    referrer_policy,
+    version_banners,
+)
+
+
+def test_hsts_parses_max_age_and_flags() -> None:
+    hsts = parse_hsts("max-age=31536000; includeSubDomains; preload")
+    assert (hsts.max_age, hsts.include_subdomains, hsts.preload) == (31536000, True, True)
+    assert parse_hsts('MAX-AGE="300"').max_age == 300
+
+
+@pytest.mark.parametrize(
+    "value", ["includeSubDomains", "max-age=abc", "max-age=1, max-age=2", "max-age=-5", ""]
+)
+def test_invalid_hsts_is_rejected(value: str) -> None:
+    with pytest.raises(ValueError, match=r"max-age|more than once"):
+        parse_hsts(value)
+
+
+def test_csp_repeated_directive_is_invalid() -> None:
+    with pytest.raises(ValueError, match="twice"):
+        parse_csp("script-src 'self'; script-src *")
+    with pytest.raises(ValueError, match="empty"):
+        parse_csp(" ; ")
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        "default-src 'self'; object-src 'none'",
+        "default-src 'none'; script-src 'self' https://cdn.example.com; object-src 'none'",
+        # a nonce makes browsers ignore 'unsafe-inline' (the CSP2 fallback pattern)
+        "script-src 'nonce-abc' 'unsafe-inline' 'strict-dynamic' https:; object-src 'none'",
+        # unsafe-inline in style-src only is tolerated, as by the Observatory
+        "default-src 'self'; style-src 'self' 'unsafe-inline'; object-src 'none'",
+    ],
+)
+def test_restrictive_policies_pass(policy: str) -> None:
+    assert csp_problems(parse_csp(policy)) == []
+
+
+@pytest.mark.parametrize(
+    ("policy", "problem"),
+    [
+        ("img-src 'self'", "scripts may load from anywhere"),  # no script-src nor default-src
+        ("default-src 'self' 'unsafe-inline'", "inline scripts"),
+        ("default-src 'self'; script-src 'self' 'unsafe-eval'", "eval()"),
+        ("default-src 'self'; script-src https:", "from anywhere (https:)"),
+        ("default-src 'self'; script-src 'self' data:", "data: URLs"),
+        ("script-src 'self'", "plugins/objects may load from anywhere"),
+        ("default-src 'self'; script-src http://cdn.example.com; object-src 'none'", "plain http:"),
+    ],
+)
+def test_permissive_policies_fail_with_the_reason(policy: str, problem: str) -> None:
+    assert any(problem in p for p in csp_problems(parse_csp(policy)))
+
+
+@pytest.mark.parametrize(
+    ("headers", "protected"),
+    [
+        ({"x-frame-options": "DENY"}, True),
+        ({"x-frame-options": "sameorigin"}, True),
+        ({"x-frame-options": "ALLOW-FROM https://x"}, False),
+        ({"content-security-policy": "frame-ancestors 'none'"}, True),
+        ({"content-security-policy": "frame-ancestors *", "x-frame-options": "DENY"}, False),
+        ({"content-security-policy": "default-src 'self'", "x-frame-options": "DENY"}, True),
+        ({}, False),
+    ],
+)
+def test_framing_protection(headers: dict[str, str], protected: bool) -> None:
+    assert framing_protection(headers)[0] is protected
+
+
+def test_last_known_referrer_policy_token_wins() -> None:
+    assert referrer_policy("unsafe-url, strict-origin-when-cross-origin") == "strict-origin-when-cross-origin"
+    assert referrer_policy("no-referrer, bogus") == "no-referrer"
+    assert referrer_policy("bogus") is None and referrer_policy(None) is None
+
+
+def test_version_banners_are_found_but_bare_names_are_not() -> None:
+    assert version_banners({"server": "nginx/1.22.1", "x-powered-by": "PHP/8.2.1"}) == {
+        "server": "nginx/1.22.1",
+        "x-powered-by": "PHP/8.2.1",
+    }
+    assert version_banners({"server": "nginx", "x-aspnet-version": "4.0.30319"}) == {
+        "x-aspnet-version": "4.0.30319"
+    }
+    assert version_banners({"server": "cloudflare"}) == {}
+
+
+def test_several_enforced_policies_count_a_weakness_only_when_each_has_it() -> None:
+    # a resource must pass every policy: scripts restricted by one, objects by the other → restrictive
+    assert enforced_problems("script-src 'self', object-src 'none'") == []
+    assert enforced_problems("default-src 'self', script-src 'unsafe-inline'") == []
+    assert enforced_problems("script-src *; object-src 'none', script-src https:; object-src 'none'") == [
+        "scripts may load from anywhere (*)"
+    ]
+    assert framing_protection({"content-security-policy": "default-src 'self', frame-ancestors 'self'"})[0]
