@@ -15,7 +15,7 @@ from psycopg import sql
 from psycopg.abc import Query
 from psycopg.rows import TupleRow
 
-from stackcheck._exceptions import CouldNotCheck
+from stackcheck._exceptions import CouldNotCheck, UsageError
 
 __all__ = [
     "Attempt",
@@ -23,7 +23,9 @@ __all__ = [
     "VectorResult",
     "connect_or_none",
     "connect_postgres",
+    "open_connections",
     "run_or_fail",
+    "same_interval",
     "server_version",
     "uuid_fields",
     "vector_round_trip",
@@ -210,3 +212,34 @@ def vector_round_trip(conn: Conn, index: str) -> VectorResult:
         rows=_VECTOR_ROWS,
         distance=float(row[1]) if row else None,
     )
+
+
+def open_connections(dsn: str, count: int) -> int:
+    """Open ``count`` connections at once (like a full pool); how many the server accepted.
+
+    ``too_many_connections`` is the finding and ends the attempt; any other refusal is :class:`CouldNotCheck`.
+    """
+    conns: list[Conn] = []
+    try:
+        for _ in range(count):
+            attempt = connect_or_none(dsn)
+            if attempt.conn is None:
+                if attempt.sqlstate != "53300" and "too many clients" not in (attempt.error or ""):
+                    raise CouldNotCheck(f"opening pool connection {len(conns) + 1} failed: {attempt.error}")
+                break
+            conns.append(attempt.conn)
+        return len(conns)
+    finally:
+        for conn in conns:
+            conn.close()
+
+
+def same_interval(conn: Conn, observed: str, wanted: str) -> bool:
+    """Whether two interval texts are equal as PostgreSQL reads them (``'30 days'`` = ``'720 hours'``)."""
+    try:
+        row = conn.execute("SELECT %s::interval = %s::interval", (observed, wanted)).fetchone()
+    except psycopg.errors.InvalidDatetimeFormat:
+        raise UsageError(
+            f"postgres.hypertables: {wanted!r} is not an interval (write e.g. '30 days')"
+        ) from None
+    return bool(row and row[0])

@@ -12,12 +12,14 @@ from packaging.version import Version
 from psycopg import sql
 from psycopg.rows import TupleRow
 
-from stackcheck import CouldNotCheck, UsageError
+from stackcheck import UsageError
 from stackcheck.infra import PostgresServer
 from stackcheck.pgprobes import (
     connect_or_none,
     connect_postgres,
+    open_connections,
     run_or_fail,
+    same_interval,
     server_version,
     uuid_fields,
     vector_round_trip,
@@ -343,25 +345,15 @@ def test_hypertable_and_policies(
     assert info is not None, f"{schema}.{table} exists but is not a hypertable"
     if spec.retention:
         assert drop_after is not None, f"{schema}.{table} has no retention policy (wanted {spec.retention})"
-        assert _same_interval(pg, str(drop_after), spec.retention), (
+        assert same_interval(pg, str(drop_after), spec.retention), (
             f"{schema}.{table} drops chunks after {drop_after}, the profile says {spec.retention}"
         )
     if spec.compress_after:
         assert info[0], f"compression is not enabled on {schema}.{table}"
         assert compress_after is not None, f"{schema}.{table} has no compression policy"
-        assert _same_interval(pg, str(compress_after), spec.compress_after), (
+        assert same_interval(pg, str(compress_after), spec.compress_after), (
             f"{schema}.{table} compresses after {compress_after}, the profile says {spec.compress_after}"
         )
-
-
-def _same_interval(pg: Conn, left: str, right: str) -> bool:
-    try:
-        row = pg.execute("SELECT %s::interval = %s::interval", (left, right)).fetchone()
-    except psycopg.errors.InvalidDatetimeFormat:
-        raise UsageError(
-            f"postgres.hypertables: {right!r} is not an interval (write e.g. '30 days')"
-        ) from None
-    return bool(row and row[0])
 
 
 @pytest.mark.check("pg.connections")
@@ -403,27 +395,9 @@ def test_connections_fit_max_connections(
     if demand and postgres_server.managed:
         # Only on a throwaway server: on staging the real pools are already connected and need their slots.
         want = min(demand, LIVE_POOL_CAP)
-        opened = _open_connections(postgres_server, want)
+        opened = open_connections(postgres_server.dsn, want)
         evidence.record(
             expected={**expected, "opened_at_once": want}, observed={**observed, "opened_at_once": opened}
         )
         evidence.message += f"; {opened} connections opened at once"
         assert opened >= want, f"only {opened} of {want} pool connections could be opened at once"
-
-
-def _open_connections(server: PostgresServer, count: int) -> int:
-    """Open ``count`` connections at once (like a full pool); how many the server accepted."""
-    conns: list[Conn] = []
-    try:
-        for _ in range(count):
-            attempt = connect_or_none(server.dsn)
-            if attempt.conn is None:
-                # too_many_connections is the finding; any other refusal means we cannot tell.
-                if attempt.sqlstate != "53300" and "too many clients" not in (attempt.error or ""):
-                    raise CouldNotCheck(f"opening pool connection {len(conns) + 1} failed: {attempt.error}")
-                break
-            conns.append(attempt.conn)
-        return len(conns)
-    finally:
-        for conn in conns:
-            conn.close()

@@ -110,13 +110,15 @@ def reap_orphans() -> list[str]:
     removed: list[str] = []
     client = _client()
     try:
+        # sparse: no per-container inspect, which would race with other runs removing theirs
         for container in client.containers.list(
-            all=True, filters={"label": f"{LABEL_HOST}={socket.gethostname()}"}
+            all=True, sparse=True, filters={"label": f"{LABEL_HOST}={socket.gethostname()}"}
         ):
-            pid = container.labels.get(LABEL_PID, "")
+            pid = str((container.attrs.get("Labels") or {}).get(LABEL_PID, ""))
             if pid.isdigit() and not _alive(int(pid)):
-                container.remove(force=True, v=True)
-                removed.append(container.short_id)
+                with contextlib.suppress(docker.errors.NotFound):
+                    container.remove(force=True, v=True)
+                removed.append(str(container.id)[:12])
     finally:
         client.close()
     return removed
@@ -287,8 +289,9 @@ class DockerProvider:
         client = _client()
         try:
             for container in client.containers.list(
-                all=True, filters={"label": f"{LABEL_RUN}={self.run_id}"}
+                all=True, sparse=True, filters={"label": f"{LABEL_RUN}={self.run_id}"}
             ):
-                container.remove(force=True, v=True)
+                with contextlib.suppress(docker.errors.NotFound):
+                    container.remove(force=True, v=True)
         finally:
             client.close()
