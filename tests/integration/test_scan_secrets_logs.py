@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import REPO_ROOT
+from conftest import DEMO_PROFILE, REPO_ROOT
 from fixtures.refservice.runner import free_port
 from stackcheck.wait import wait_until
 
@@ -75,18 +75,25 @@ def test_leaky_service_fails_secrets_logs_without_repeating_the_canary(
         assert "sc-canary-" not in path.read_text(errors="replace"), path.name
 
 
-def test_refservice_leaky_logs_defect_fails_secrets_logs(
-    tmp_path: Path, run_cli: Callable[..., Any], refservice: Callable[..., Any]
+@pytest.mark.parametrize(("defects", "status"), [([], "passed"), (["leaky-logs"], "failed")])
+def test_reference_service_logs_pass_and_its_leaky_logs_defect_fails(
+    tmp_path: Path, run_cli: Callable[..., Any], defects: list[str], status: str
 ) -> None:
-    help_text = subprocess.run(
-        [sys.executable, "-m", "fixtures.refservice", "--help"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout
-    if "--log-file" not in help_text or "leaky-logs" not in help_text:
-        pytest.skip(
-            "the reference service has no --log-file / leaky-logs defect yet (requested from issue 4)"
-        )
-    pytest.skip("wire RefService(log_file=...) once the reference service offers it")
+    from fixtures.refservice import RefService
+
+    log = tmp_path / "refservice.log"
+    with RefService(DEMO_PROFILE, defects=defects, log_file=log) as service:
+        run = _verify_demo(run_cli, tmp_path, service.url, log)
+    assert run.status_of("secrets.logs") == status, run.stdout + run.stderr
+    if status == "failed":
+        assert "sc-canary-" in log.read_text()  # the defect really leaked it ...
+        for path in run.report_dir.iterdir():  # ... and no artifact repeats it
+            assert "sc-canary-" not in path.read_text(errors="replace"), path.name
+    else:
+        assert "sc-canary-" not in log.read_text()
+
+
+def _verify_demo(run_cli: Callable[..., Any], tmp_path: Path, url: str, log: Path) -> Any:
+    profile = tmp_path / "refservice-logs.yaml"
+    profile.write_text(f"name: refservice-logs\nextends: {DEMO_PROFILE}\nscan: {{log_files: [{log}]}}\n")
+    return run_cli("verify", "--profile", str(profile), "--target", url, "--suite", "secrets")
