@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import importlib
-import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +20,7 @@ from stackcheck.probes.loopback import require_loopback
 from stackcheck.profile import PROFILE_SECTIONS, load_profile, render_profile_reference
 from stackcheck.profile.schema import schema_text
 from stackcheck.report import ExitCode, read_report, render_console, result_line, shown_live, write_report
+from stackcheck.report.folders import default_report_dir, point_latest
 from stackcheck.suites import resolve_suites, suites_dir
 
 __all__ = ["main"]
@@ -137,23 +136,6 @@ def _fail(message: str) -> int:
     return int(ExitCode.USAGE)
 
 
-def _default_report_dir(name: str) -> Path:
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", name)
-    return Path("reports") / "out" / f"{safe}-{stamp}"
-
-
-def _point_latest(report_dir: Path) -> None:
-    """Keep ``reports/out/latest`` pointing at the newest default report folder."""
-    latest = report_dir.parent / "latest"
-    try:
-        if latest.is_symlink() or latest.exists():
-            latest.unlink()
-        latest.symlink_to(report_dir.name, target_is_directory=True)
-    except OSError:
-        pass  # a convenience only; the report itself is written
-
-
 def _check_target(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -181,7 +163,7 @@ def _verify(args: argparse.Namespace) -> int:
         _check_target(target)
         if profile.rate_limit is not None and "ratelimit" in {p.name for p in suite_paths}:
             require_loopback(target, args.allow_remote, "the rate-limit probe")
-    report_dir = Path(args.report_dir) if args.report_dir else _default_report_dir(profile.name)
+    report_dir = Path(args.report_dir) if args.report_dir else default_report_dir(profile.name)
     against = target or ("the service it starts (service.command)" if profile.service else "no target")
     print(
         f"stackcheck {__version__}: verifying {profile.name} ({args.profile}) against {against};"
@@ -232,7 +214,7 @@ def _verify(args: argparse.Namespace) -> int:
     if errors:
         return _fail(errors[0])
     if not args.report_dir:
-        _point_latest(report_dir)
+        point_latest(report_dir)
     return int(collector.report.summary.exit_code)  # type: ignore[attr-defined]
 
 

@@ -159,18 +159,13 @@ class RunCollector:
             return
         if evidence is not None and status is Status.PASSED and evidence.message:
             message = evidence.message
-        result = CheckResult(
-            id=spec.id,
+        result = CheckResult.of(
+            spec,
+            status,
+            message,
             subject=subject,
-            status=status,
-            severity=spec.severity,
-            title=spec.title,
-            suite=spec.suite,
-            claims=spec.claims,
-            controls=spec.controls,
-            message=message,
-            evidence=evidence.freeze() if evidence is not None else Evidence(),
-            duration_s=round(report.duration, 4),
+            evidence=evidence.freeze() if evidence is not None else None,
+            duration_s=report.duration,
         )
         self.results.append(result)
         self.suites.add(spec.suite)

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from stackcheck.catalog.spec import Claim, Severity
+from stackcheck.catalog.spec import CheckSpec, Claim, Severity
 
 __all__ = ["CheckResult", "Evidence", "Status", "WaiverRef"]
 
@@ -72,6 +72,34 @@ class CheckResult(BaseModel):
     evidence: Evidence = Field(default_factory=Evidence, description="Expected vs observed, and details.")
     duration_s: float = Field(0.0, description="Time the check took (s).")
     waiver: WaiverRef | None = Field(None, description="The waiver that made a failure `waived`.")
+
+    @classmethod
+    def of(
+        cls,
+        spec: CheckSpec,
+        status: Status,
+        message: str = "",
+        *,
+        subject: str | None = None,
+        evidence: Evidence | None = None,
+        duration_s: float = 0.0,
+        waiver: WaiverRef | None = None,
+    ) -> CheckResult:
+        """A result of the check ``spec`` describes: its identity card copied, the outcome added."""
+        return cls(
+            id=spec.id,
+            subject=subject,
+            status=status,
+            severity=spec.severity,
+            title=spec.title,
+            suite=spec.suite,
+            claims=spec.claims,
+            controls=spec.controls,
+            message=message,
+            evidence=evidence or Evidence(),
+            duration_s=round(duration_s, 4),
+            waiver=waiver,
+        )
 
     @property
     def label(self) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import re
 import shlex
 import socket
 import sys
@@ -23,6 +22,7 @@ from stackcheck.catalog import REGISTRY
 from stackcheck.collector import tool_versions
 from stackcheck.profile import LoadedProfile, load_profile
 from stackcheck.report import render_console, result_line, shown_live, write_report
+from stackcheck.report.folders import default_report_dir, point_latest
 from stackcheck.report.model import ProfileInfo, Report, RunInfo, summarize
 from stackcheck.scan.engine import ScanRun, run_scan
 from stackcheck.scan.redact import redact_report
@@ -94,11 +94,6 @@ def build_report(loaded: LoadedProfile, scan: ScanRun, command: str, started: dt
     return redact_report(report, scan.redactor)
 
 
-def _default_dir(name: str) -> Path:
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    return Path("reports") / "out" / f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', name)}-scan-{stamp}"
-
-
 def _job_line(result: JobResult) -> None:
     state = "ran" if result.failure is None else "FAILED TO RUN"
     print(f"  {result.job.name:<40} {state} in {result.duration_s:.1f} s", flush=True)
@@ -122,12 +117,14 @@ def run(args: argparse.Namespace) -> int:
         for spec in TOOLS.values():
             print(f"  installing {spec.name} {spec.version} (cached after the first time)", flush=True)
             install(spec, os.environ)
-    report_dir = Path(args.report_dir) if args.report_dir else _default_dir(profile.name)
+    report_dir = Path(args.report_dir) if args.report_dir else default_report_dir(profile.name, "scan")
     print(f"stackcheck {__version__}: scanning {profile.name} ({args.profile})", flush=True)
     scan = run_scan(profile, loaded.path.parent, os.environ, paths, on_job=_job_line)
     command = shlex.join(["stackcheck", *sys.argv[1:]]) if sys.argv[1:2] == ["scan"] else "stackcheck scan"
     report = build_report(loaded, scan, command, started)
     write_report(report, report_dir)
+    if not args.report_dir:
+        point_latest(report_dir)
     for result in report.results:
         if shown_live(result):
             print(result_line(result))

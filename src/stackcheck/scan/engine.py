@@ -133,18 +133,13 @@ def judge(
             f"({counts['suppressed']} suppressed inline, {details['below_fail_on']} below {fail_on})"
         )
     evidence = Evidence(expected=0, observed=len(failing), op="<=", unit="findings", details=details)
-    return CheckResult(
-        id=spec.id,
+    return CheckResult.of(
+        spec,
+        status,
+        message,
         subject=outcome.subject,
-        status=status,
-        severity=spec.severity,
-        title=spec.title,
-        suite=spec.suite,
-        claims=spec.claims,
-        controls=spec.controls,
-        message=message,
-        evidence=evidence if status not in (Status.SKIPPED,) else Evidence(details={"tool": outcome.tool}),
-        duration_s=round(outcome.duration_s, 4),
+        evidence=evidence if status is not Status.SKIPPED else Evidence(details={"tool": outcome.tool}),
+        duration_s=outcome.duration_s,
         waiver=ref,
     )
 
