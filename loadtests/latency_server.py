@@ -10,6 +10,7 @@ server really did (``GET /_latency/stats``).
 
 Route specs (comma-separated parts): ``fixed:MS``, ``mix:MS*WEIGHT+MS*WEIGHT...``, ``uniform:LO-HI``,
 ``fail:RATIO`` (answer 500 for that share, drawn at random). ``/`` answers at once unless routed.
+``--capacity N`` handles at most N requests at once and queues the rest (an overloaded server).
 
 The server is a thread per connection (HTTP/1.1 keep-alive) with Nagle's algorithm off: without that,
 a keep-alive response waits for the client's delayed ACK (~40 ms) and every latency would be wrong.
@@ -58,6 +59,14 @@ def _mix(text: str) -> Callable[[random.Random], float]:
     return lambda rng: rng.choices(values, weights)[0]
 
 
+def _fixed(ms: float) -> Callable[[random.Random], float]:
+    return lambda _rng: ms
+
+
+def _uniform(low: float, high: float) -> Callable[[random.Random], float]:
+    return lambda rng: rng.uniform(low, high)
+
+
 def parse_route(text: str) -> Route:
     """``/api=mix:20*90+150*10,fail:0.01`` → :class:`Route`."""
     path, _, spec = text.partition("=")
@@ -67,13 +76,12 @@ def parse_route(text: str) -> Route:
     for part in spec.split(","):
         kind, _, arg = part.partition(":")
         if kind == "fixed":
-            ms = float(arg)
-            route.draw = lambda _rng, ms=ms: ms
+            route.draw = _fixed(float(arg))
         elif kind == "mix":
             route.draw = _mix(arg)
         elif kind == "uniform":
             low, high = (float(x) for x in arg.split("-"))
-            route.draw = lambda rng, low=low, high=high: rng.uniform(low, high)
+            route.draw = _uniform(low, high)
         elif kind == "fail":
             route.fail = float(arg)
         else:
@@ -126,16 +134,19 @@ class _Handler(BaseHTTPRequestHandler):
         if route is None and path != "/":
             self._answer(404, b'{"detail": "Not Found"}')
             return
-        stall = srv.stall_wait()
-        with srv.lock:
-            delay = route.draw(srv.rng) if route else 0.0
-            failing = route is not None and srv.rng.random() < route.fail
-        if stall + delay > 0:
-            time.sleep((stall + delay) / 1000)
+        started = time.monotonic()
+        with srv.capacity:  # a server that handles at most N requests at once queues the rest
+            stall = srv.stall_wait()
+            with srv.lock:
+                delay = route.draw(srv.rng) if route else 0.0
+                failing = route is not None and srv.rng.random() < route.fail
+            if stall + delay > 0:
+                time.sleep((stall + delay) / 1000)
+        elapsed_ms = (time.monotonic() - started) * 1000  # queue + stall + delay, as the server saw it
         with srv.lock:
             srv.requests += 1
             if route is not None:
-                route.delays.append(stall + delay)
+                route.delays.append(elapsed_ms)
         if failing:
             self._answer(500, b'{"status": "ERROR"}')
         else:
@@ -149,9 +160,10 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 1024  # the default (5) drops SYNs when 50 users connect at once
 
     def __init__(
-        self, port: int, routes: Sequence[Route], stall: tuple[float, float] | None, seed: int
+        self, port: int, routes: Sequence[Route], stall: tuple[float, float] | None, seed: int, capacity: int
     ) -> None:
         super().__init__(("127.0.0.1", port), _Handler)
+        self.capacity = threading.BoundedSemaphore(capacity)
         self.routes = {r.path: r for r in routes}
         self.stall = stall
         self.rng = random.Random(seed)
@@ -191,6 +203,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--stall", metavar="MS/PERIOD_MS", help="stall every request for MS in each PERIOD_MS"
     )
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--capacity",
+        type=int,
+        default=10000,
+        help="requests handled at once; the rest queue (default: no limit)",
+    )
     args = parser.parse_args(argv)
     stall = None
     if args.stall:
@@ -198,7 +216,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not match:
             parser.error("--stall: write MS/PERIOD_MS, e.g. 1000/10000")
         stall = (float(match[1]), float(match[2]))
-    server = _Server(args.port, args.route, stall, args.seed)
+    server = _Server(args.port, args.route, stall, args.seed, args.capacity)
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
     print(f"listening on http://127.0.0.1:{server.server_address[1]}", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
@@ -210,11 +228,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 class LatencyServer:
     """``with LatencyServer(["/api=fixed:20"]) as srv: srv.url`` — the server as a real subprocess."""
 
-    def __init__(self, routes: Sequence[str] = (), stall: str | None = None, seed: int = 1) -> None:
+    def __init__(
+        self, routes: Sequence[str] = (), stall: str | None = None, seed: int = 1, capacity: int | None = None
+    ) -> None:
         self.args = [arg for r in routes for arg in ("--route", r)] + (["--stall", stall] if stall else [])
-        self.args += ["--seed", str(seed)]
+        self.args += ["--seed", str(seed)] + (["--capacity", str(capacity)] if capacity else [])
         self.url = ""
         self.proc: subprocess.Popen[str] | None = None
+        self._drainer: threading.Thread | None = None
 
     def start(self, timeout: float = 15.0) -> Self:
         """Start the process and read its URL; ``RuntimeError`` if it does not come up."""
@@ -234,10 +255,12 @@ class LatencyServer:
         line = self._readline(self.proc.stdout, timeout)
         if not line.startswith("listening on "):
             self.stop()
-            raise RuntimeError(f"latency server did not start: {line.strip()}")
+            rest = self.proc.stdout.read() if self.proc.stdout else ""
+            raise RuntimeError(f"latency server did not start: {(line + rest).strip()[-800:]}")
         self.url = line.split()[-1]
         # Keep reading: a server whose output pipe fills up would block in the middle of a request.
-        threading.Thread(target=self._drain, daemon=True).start()
+        self._drainer = threading.Thread(target=self._drain, daemon=True)
+        self._drainer.start()
         return self
 
     def _drain(self) -> None:
@@ -271,14 +294,20 @@ class LatencyServer:
             return data
 
     def stop(self) -> None:
-        """Terminate the server (kill it if it lingers)."""
-        if self.proc is not None and self.proc.poll() is None:
+        """Terminate the server (kill it if it lingers) and close its output pipe."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
             self.proc.terminate()
             try:
                 self.proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=5)
+        if self._drainer is not None:
+            self._drainer.join(timeout=5)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
 
     def __enter__(self) -> Self:
         return self.start()

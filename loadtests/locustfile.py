@@ -47,6 +47,7 @@ from stackcheck.load.stats import GeneratorProcess, LoadStats, build_stats
 PROGRESS = PROGRESS_PREFIX  # lines `stackcheck load` shows while the run goes on
 FINAL_MESSAGE = "stackcheck_final"
 WORKER_FINAL_WAIT_S = 15.0
+TIMER_SLACK_S = 0.001
 log = logging.getLogger("stackcheck.load")
 
 
@@ -121,35 +122,42 @@ class ProfileUser(FastHttpUser):
         self._next = time.perf_counter() + random.uniform(0, self._interval or 0.0)
 
     def on_stop(self) -> None:
+        # Requests still in flight when the run ends are waited for (up to the request timeout), not
+        # dropped: a stall at the very end of the run must be measured too. (Locust's --stop-timeout is
+        # not used for this: a worker then sleeps that long after a stop and misses the master's quit.)
         if self._pool is not None:
+            self._pool.join(timeout=STATE.plan.timeout_s if STATE.plan else 5.0)
             self._pool.kill(block=False)
 
     def wait_time(self) -> float:
-        if self._interval:
-            return 0.0  # the task itself waits for the next scheduled time
         assert STATE.plan is not None
+        if self._interval:
+            # Until the next scheduled send. libev's timers wake up to ~1 ms late (epoll waits in whole
+            # milliseconds), so wake a little early; a request sent early is timed from its send.
+            return max(0.0, self._next - time.perf_counter() - TIMER_SLACK_S)
         return STATE.plan.think_time_s
 
     @task
     def send(self) -> None:
         if self._left <= 0:
-            if self._pool is not None:
-                self._pool.join(timeout=STATE.plan.timeout_s if STATE.plan else 5)
-            raise StopUser()  # this user's share of load.max_requests is spent
-        self._left -= 1
-        endpoint = random.choices(STATE.endpoints, cum_weights=STATE.cum_weights)[0]
+            raise StopUser()  # this user's share of load.max_requests is spent (on_stop waits)
         if self._pool is None or self._interval is None:
-            self._request(endpoint, time.perf_counter(), False)
+            self._left -= 1
+            self._request(self._endpoint(), time.perf_counter(), False)
             return
         due = self._next
+        if due - time.perf_counter() > TIMER_SLACK_S:
+            return  # not due yet (the first call, before the random phase has passed)
+        self._left -= 1
         self._next = due + self._interval
-        delay = due - time.perf_counter()
-        if delay > 0:
-            gevent.sleep(delay)
         capped = self._pool.full()
         if capped:
             self._pool.wait_available()
-        self._pool.spawn(self._request, endpoint, due, capped)
+        self._pool.spawn(self._request, self._endpoint(), due, capped)
+
+    @staticmethod
+    def _endpoint() -> PlanEndpoint:
+        return random.choices(STATE.endpoints, cum_weights=STATE.cum_weights)[0]
 
     def _request(self, endpoint: PlanEndpoint, due: float, capped: bool) -> None:
         lag_ms = max(0.0, (time.perf_counter() - due) * 1000.0)

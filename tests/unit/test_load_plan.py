@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from stackcheck import UsageError
-from stackcheck.load.plan import IN_FLIGHT_PER_USER, build_plan
+from stackcheck.load.plan import IN_FLIGHT_PER_USER, LoadPlan, build_plan
 from stackcheck.profile import load_profile
 from stackcheck.profile.models import Profile
 
@@ -17,7 +17,7 @@ def profile(**sections: object) -> Profile:
     return Profile.model_validate({"name": "p", **sections})
 
 
-def plan_of(p: Profile, workers: int = 2):  # type: ignore[no-untyped-def]
+def plan_of(p: Profile, workers: int = 2) -> LoadPlan:
     return build_plan(p, "http://127.0.0.1:8080/", workers=workers, stats_path="/tmp/s.json")
 
 

@@ -12,6 +12,8 @@ import os
 import re
 import shlex
 import socket
+import subprocess
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -190,10 +192,15 @@ def _run_workers(args: argparse.Namespace, loaded: LoadedProfile, target: str) -
     try:
         with raise_on_sigterm():
             run.start_workers((host, port), count)
-            codes = [p.popen.wait(timeout=plan.deadline_s + 10) for p in run.procs]
+            deadline = time.monotonic() + plan.deadline_s + 10
+            for proc in run.procs:
+                proc.popen.wait(timeout=max(deadline - time.monotonic(), 0.1))
+    except subprocess.TimeoutExpired:
+        print(f"stackcheck: error: the workers did not finish within {plan.deadline_s + 10:g} s; stopped")
+        return 3
     finally:
         run.stop()
-    print(f"workers finished (exit codes {codes}); logs in {scratch}")
+    print(f"workers finished; logs in {scratch}")
     return 0
 
 

@@ -4,8 +4,8 @@ The same function decides the Locust process's exit code (its ``quitting`` liste
 ``stackcheck load``, so the two never disagree.
 
 "Could not check" is kept apart from "non-compliant": when the load generator itself was the bottleneck
-(CPU-saturated, or its in-flight limit reached) and only the generator-inflated number breaks the SLO,
-the result is ``error`` with the fix, never ``failed``.
+(a CPU-saturated Locust process) and only the generator-inflated number breaks the SLO, the result is
+``error`` with the fix, never ``failed``.
 """
 
 from __future__ import annotations
@@ -87,12 +87,21 @@ def _generator_problem(stats: LoadStats) -> str | None:
             f"the load generator was CPU-saturated ({busiest.id} at {busiest.cpu_percent:.0f}% of a core): "
             "add worker processes (load.processes) or machines (--expect-workers)"
         )
-    if stats.model == "paced" and stats.capped_requests > 0.01 * max(stats.requests, 1):
-        return (
-            f"{stats.capped_requests} requests waited for one of the generator's {stats.in_flight_cap} "
-            "in-flight slots: raise load.users"
-        )
     return None
+
+
+def _backlog(stats: LoadStats) -> str:
+    """A note when the modelled users ran out of in-flight slots (the target fell behind the offered rate).
+
+    That is the users' experience, not a generator artefact: ``users`` clients with at most 8 requests
+    outstanding each, like browsers with their few connections per host.
+    """
+    if stats.model != "paced" or not stats.capped_requests:
+        return ""
+    return (
+        f"; {stats.capped_requests} requests found all {stats.in_flight_cap} in-flight slots of the "
+        f"{stats.users} users taken"
+    )
 
 
 def _details(stats: LoadStats, **extra: Any) -> dict[str, Any]:
@@ -137,7 +146,7 @@ def _latency(spec: CheckSpec, pct: float, bound: float, stats: LoadStats) -> Che
             f"(service time alone: {service:g} ms)"
         )
         return _result(spec, Status.ERROR, message, stats.wall_s, evidence)
-    message = f"{name} is {observed:g} ms, above {bound:g} ms ({where})"
+    message = f"{name} is {observed:g} ms, above {bound:g} ms ({where}{_backlog(stats)})"
     return _result(spec, Status.FAILED, message, stats.wall_s, evidence)
 
 
@@ -168,13 +177,15 @@ def _throughput(bound: float, stats: LoadStats) -> CheckResult:
     evidence = Evidence(expected=bound, observed=observed, op=">=", unit="req/s", details=_details(stats))
     window = f"over the {stats.steady_s:g} s every user ran" if stats.steady_s else "over the whole run"
     if observed >= bound:
-        message = f"{observed:g} req/s completed {window} ({_offered(stats)})"
+        message = f"{observed:.4g} req/s completed {window} ({_offered(stats)})"
         return _result(THROUGHPUT, Status.PASSED, message, stats.wall_s, evidence)
     problem = _generator_problem(stats)
     if problem:
-        message = f"inconclusive: {observed:g} req/s is below {bound:g} req/s, but {problem}"
+        message = f"inconclusive: {observed:.4g} req/s is below {bound:g} req/s, but {problem}"
         return _result(THROUGHPUT, Status.ERROR, message, stats.wall_s, evidence)
-    message = f"{observed:g} req/s completed {window}, below {bound:g} req/s ({_offered(stats)})"
+    message = (
+        f"{observed:.4g} req/s completed {window}, below {bound:g} req/s ({_offered(stats)}{_backlog(stats)})"
+    )
     return _result(THROUGHPUT, Status.FAILED, message, stats.wall_s, evidence)
 
 

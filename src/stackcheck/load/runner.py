@@ -33,7 +33,7 @@ from stackcheck.load.stats import LoadStats
 __all__ = ["LocustRun", "RunOutcome", "free_port", "locust_version", "locustfile_path", "raise_on_sigterm"]
 
 GRACE_S = 5.0  # between SIGTERM and SIGKILL
-WORKER_EXIT_S = 10.0  # workers leave by themselves once the master has quit
+WORKER_EXIT_S = 2.0  # the master has their final reports by then; stop() ends the stragglers
 
 
 def locustfile_path() -> Path:

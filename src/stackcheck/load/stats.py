@@ -22,6 +22,7 @@ __all__ = [
     "EndpointStats",
     "ErrorCount",
     "GeneratorProcess",
+    "HistogramBin",
     "LatencyStats",
     "LoadStats",
     "SecondPoint",
@@ -94,6 +95,13 @@ class SecondPoint(_Model):
     max_ms: float | None
 
 
+class HistogramBin(_Model):
+    """Requests whose latency was at most ``le`` ms (and above the previous bin's ``le``)."""
+
+    le: float
+    count: int
+
+
 class GeneratorProcess(_Model):
     """One Locust process and how busy it was."""
 
@@ -141,7 +149,7 @@ class LoadStats(_Model):
     endpoints: tuple[EndpointStats, ...]
     errors: tuple[ErrorCount, ...]
     timeseries: tuple[SecondPoint, ...]
-    histogram: tuple[dict[str, float], ...] = Field(description='[{"le": ms, "count": n}], log bins.')
+    histogram: tuple[HistogramBin, ...] = Field(description="Latency histogram, 10 log bins per decade.")
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
@@ -257,5 +265,5 @@ def build_stats(
         endpoints=endpoints,
         errors=tuple(errors[:20]),
         timeseries=tuple(_series(rec, started, ended, users)),
-        histogram=tuple(total.log_bins()),
+        histogram=tuple(HistogramBin(le=b["le"], count=int(b["count"])) for b in total.log_bins()),
     )
