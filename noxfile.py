@@ -77,6 +77,17 @@ def scan(session: nox.Session) -> None:
     session.run("stackcheck", "scan", *(session.posargs or ["--profile", "fixtures/iac/djinn/scan.yaml"]))
 
 
+@nox.session(python=PYTHON, default=False, tags=["load"])
+def load(session: nox.Session) -> None:
+    """``stackcheck load`` with your arguments (``nox -s load -- --profile P --target URL``); without a
+    ``--profile``, the demo: the reference service under a 15 s load (loadtests/profiles/demo.yaml)."""
+    session.install("-e", ".[load]", *nox.project.dependency_groups(PYPROJECT, "fixtures"))
+    if any(a == "--profile" or a.startswith("--profile=") for a in session.posargs):
+        session.run("stackcheck", "load", *session.posargs)
+    else:
+        session.run("python", "-m", "loadtests.demo", *session.posargs)
+
+
 @nox.session(python=PYTHON)
 def demo(session: nox.Session) -> None:
     """The main job on the embedded default: start the reference service, verify it, write a report.

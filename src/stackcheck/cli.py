@@ -13,7 +13,7 @@ import pytest
 
 from stackcheck import __version__
 from stackcheck._exceptions import StackcheckError, UsageError
-from stackcheck.catalog import SUITES, render_checks_doc
+from stackcheck.catalog import STAGE_CHECKS, SUITES, render_checks_doc
 from stackcheck.infra import preflight
 from stackcheck.plugin import COLLECTOR, INFRA_CHOICES
 from stackcheck.probes.loopback import require_loopback
@@ -255,9 +255,11 @@ def _checks(args: argparse.Namespace) -> int:
     if args.markdown:
         sys.stdout.write(render_checks_doc())
         return 0
-    for suite, specs in SUITES.items():
+    groups = [(f"suite {n}", specs) for n, specs in SUITES.items()]
+    groups += [(f"stackcheck {n}", specs) for n, specs in STAGE_CHECKS.items()]
+    for where, specs in groups:
         for spec in specs:
-            print(f"{spec.id:<28} {spec.severity:<8} {spec.title}  [suite {suite}, needs `{spec.section}`]")
+            print(f"{spec.id:<36} {spec.severity:<8} {spec.title}  [{where}, needs `{spec.section}`]")
     return 0
 
 

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-from stackcheck.catalog import cors, exposure, headers, health, metrics, postgres, ratelimit, redis, tls
+from stackcheck.catalog import cors, exposure, headers, health, load, metrics, postgres, ratelimit, redis, tls
 from stackcheck.catalog import scan as scan_checks
 from stackcheck.catalog import secrets as secret_checks
 from stackcheck.catalog.spec import CheckSpec, Claim, Severity, System
 
-__all__ = ["REGISTRY", "SUITES", "CheckSpec", "Claim", "Severity", "System", "get_check", "render_checks_doc"]
+__all__ = [
+    "REGISTRY",
+    "STAGE_CHECKS",
+    "SUITES",
+    "CheckSpec",
+    "Claim",
+    "Severity",
+    "System",
+    "get_check",
+    "render_checks_doc",
+]
 
+# Suites: folders under suites/, run by `stackcheck verify --suite NAME`. Runtime suites first.
 SUITES: dict[str, tuple[CheckSpec, ...]] = {
     "health": health.CHECKS,
-    "scan": scan_checks.CHECKS,
-    "secrets": secret_checks.CHECKS,
     "postgres": postgres.CHECKS,
     "redis": redis.CHECKS,
     "ratelimit": ratelimit.CHECKS,
@@ -21,9 +30,18 @@ SUITES: dict[str, tuple[CheckSpec, ...]] = {
     "exposure": exposure.CHECKS,
     "metrics": metrics.CHECKS,
     "tls": tls.CHECKS,
+    "scan": scan_checks.CHECKS,
+    "secrets": secret_checks.CHECKS,
 }
 
-REGISTRY: dict[str, CheckSpec] = {spec.id: spec for checks in SUITES.values() for spec in checks}
+# Checks produced by a stage command of their own rather than a suite (`stackcheck load`).
+STAGE_CHECKS: dict[str, tuple[CheckSpec, ...]] = {
+    "load": load.CHECKS,
+}
+
+REGISTRY: dict[str, CheckSpec] = {
+    spec.id: spec for checks in (*SUITES.values(), *STAGE_CHECKS.values()) for spec in checks
+}
 
 
 def get_check(check_id: str) -> CheckSpec:
@@ -45,8 +63,10 @@ def render_checks_doc() -> str:
         "needs (absent section → `skipped`), the architecture claims it proves (quoted from the seed ADRs)",
         "and the control ids it supports.",
     ]
-    for suite, checks in SUITES.items():
-        out += ["", f"## Suite `{suite}`", "", "| id | title | severity | profile section | controls |"]
+    groups = [(f"Suite `{name}`", checks) for name, checks in SUITES.items()]
+    groups += [(f"Stage `stackcheck {name}`", checks) for name, checks in STAGE_CHECKS.items()]
+    for heading, checks in groups:
+        out += ["", f"## {heading}", "", "| id | title | severity | profile section | controls |"]
         out += ["|---|---|---|---|---|"]
         for spec in checks:
             controls = ", ".join(spec.controls)

@@ -31,6 +31,7 @@ from stackcheck.load.stats import LoadStats
 from stackcheck.outcomes import CheckResult
 from stackcheck.profile import LoadedProfile, load_profile
 from stackcheck.report import Report, render_console, result_line, write_report
+from stackcheck.report.folders import default_report_dir, point_latest
 from stackcheck.report.model import ProfileInfo, RunInfo, summarize
 from stackcheck.waivers import apply_waivers
 
@@ -123,21 +124,6 @@ def _workers(args: argparse.Namespace, loaded: LoadedProfile) -> int:
     if load is not None and load.processes is not None:
         return load.processes
     return os.cpu_count() or 1
-
-
-def _default_report_dir(name: str) -> Path:
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    return Path("reports") / "out" / f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', name)}-load-{stamp}"
-
-
-def _point_latest(report_dir: Path) -> None:
-    latest = report_dir.parent / "latest"
-    try:
-        if latest.is_symlink() or latest.exists():
-            latest.unlink()
-        latest.symlink_to(report_dir.name, target_is_directory=True)
-    except OSError:
-        pass  # a convenience only
 
 
 def _command_line(args: argparse.Namespace) -> str:
@@ -236,7 +222,7 @@ def run(args: argparse.Namespace) -> int:
         master_bind = ("127.0.0.1", 0)  # external workers need to be told where the master listens
     if master_bind is not None and master_bind[1] == 0:
         master_bind = (master_bind[0], free_port(master_bind[0]))
-    report_dir = Path(args.report_dir) if args.report_dir else _default_report_dir(profile.name)
+    report_dir = Path(args.report_dir) if args.report_dir else default_report_dir(profile.name, "load")
     work = report_dir / "load"
     work.mkdir(parents=True, exist_ok=True)
     workers = _workers(args, loaded)
@@ -289,7 +275,7 @@ def run(args: argparse.Namespace) -> int:
     )
     write_report(report, report_dir)
     if not args.report_dir:
-        _point_latest(report_dir)
+        point_latest(report_dir)
     if stats is not None:
         print(_load_line(stats))
     for result in report.results:

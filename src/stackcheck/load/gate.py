@@ -32,18 +32,7 @@ _SLO_KEY = {P95.id: "p95_ms", P99.id: "p99_ms", ERROR_RATIO.id: "error_ratio", T
 def _result(
     spec: CheckSpec, status: Status, message: str, duration_s: float, evidence: Evidence | None = None
 ) -> CheckResult:
-    return CheckResult(
-        id=spec.id,
-        status=status,
-        severity=spec.severity,
-        title=spec.title,
-        suite=spec.suite,
-        claims=spec.claims,
-        controls=spec.controls,
-        message=message,
-        evidence=evidence or Evidence(),
-        duration_s=round(duration_s, 3),
-    )
+    return CheckResult.of(spec, status, message, evidence=evidence, duration_s=duration_s)
 
 
 def _unset(spec: CheckSpec, slo: SloSection | None) -> str | None:

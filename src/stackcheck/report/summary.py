@@ -25,7 +25,12 @@ def _fmt(value: Any, unit: str | None) -> str:
     if value is None:
         return "-"
     if isinstance(value, float):
-        value = int(value) if value.is_integer() else round(value, 1)
+        # Small ratios (0.004) must not round to 0.0; milliseconds keep one decimal.
+        value = (
+            int(value)
+            if value.is_integer()
+            else (float(f"{value:.3g}") if abs(value) < 10 else round(value, 1))
+        )
     return f"{value} {unit}" if unit and isinstance(value, (int, float)) else str(value)
 
 
