@@ -29,14 +29,18 @@ DESCRIPTION = """\
 Verify that a running stack still matches its architecture decisions, and keep the evidence.
 
 A profile (YAML) states what the architecture promises: health endpoints, latency bounds,
-Postgres/Redis settings, TLS, rate limits... `stackcheck verify` checks a running target against it
-and writes a report folder (report.json, junit.xml, summary.md).
+Postgres/Redis settings, TLS, rate limits... `stackcheck verify` checks a running target against it,
+`stackcheck scan` checks the code, IaC and images, `stackcheck load` checks the latency SLOs under
+load; each writes a report folder (report.json, junit.xml, summary.md, results.sarif).
 """
 
 EPILOG = """\
 examples:
   stackcheck verify --profile policies/profiles/demo.yaml --target http://127.0.0.1:8080
   stackcheck verify --profile chimera-staging.yaml --suite health --set health.max_latency_ms=50
+  stackcheck verify --profile policies/profiles/reference-stack.yaml --infra docker
+  stackcheck scan --profile fixtures/iac/djinn/scan.yaml fixtures/iac/djinn/noncompliant
+  stackcheck load --profile loadtests/profiles/demo.yaml --target http://127.0.0.1:8080
   stackcheck profile validate policies/profiles/chimera.yaml
   stackcheck profile schema > profile.schema.json
   stackcheck report reports/out/latest
