@@ -79,8 +79,10 @@ def scan(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON, default=False, tags=["load"])
 def load(session: nox.Session) -> None:
-    """``stackcheck load`` with your arguments (``nox -s load -- --profile P --target URL``); without a
-    ``--profile``, the demo: the reference service under a 15 s load (loadtests/profiles/demo.yaml)."""
+    """``stackcheck load`` (``-- --profile P --target URL``), or the reference service under a 15 s load.
+
+    Without ``--profile`` it runs the demo: loadtests/profiles/demo.yaml against the reference service.
+    """
     session.install("-e", ".[load]", *nox.project.dependency_groups(PYPROJECT, "fixtures"))
     if any(a == "--profile" or a.startswith("--profile=") for a in session.posargs):
         session.run("stackcheck", "load", *session.posargs)

@@ -95,11 +95,23 @@ class PostgresLink:
     def __init__(self, server: PostgresServer) -> None:
         self.server = server
         self.conn: psycopg.Connection[TupleRow] | None = None
+        self.never_reached: CouldNotCheck | None = None
 
     def get(self) -> psycopg.Connection[TupleRow]:
-        """A live autocommit connection."""
+        """A live autocommit connection.
+
+        A server never reached once is not tried again by every later check: a port that accepts TCP but
+        never answers would otherwise cost the connect timeout per check (minutes for a full profile).
+        """
+        if self.never_reached is not None:
+            raise CouldNotCheck(f"{self.never_reached} (not retried)", self.never_reached.reason)
         if self.conn is None or self.conn.closed or self.conn.broken:
-            self.conn = connect_postgres(self.server.dsn, self.server.display, CONNECT_TIMEOUT_S)
+            try:
+                self.conn = connect_postgres(self.server.dsn, self.server.display, CONNECT_TIMEOUT_S)
+            except CouldNotCheck as exc:
+                if self.conn is None:  # never connected in this run
+                    self.never_reached = exc
+                raise
         return self.conn
 
     def close(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,11 +14,11 @@ import pytest
 
 from stackcheck import __version__
 from stackcheck._exceptions import StackcheckError, UsageError
-from stackcheck.catalog import STAGE_CHECKS, SUITES, render_checks_doc
+from stackcheck.catalog import REGISTRY, STAGE_CHECKS, SUITES, render_checks_doc
 from stackcheck.infra import preflight
 from stackcheck.plugin import COLLECTOR, INFRA_CHOICES
 from stackcheck.probes.loopback import require_loopback
-from stackcheck.profile import PROFILE_SECTIONS, load_profile, render_profile_reference
+from stackcheck.profile import PROFILE_SECTIONS, Profile, load_profile, render_profile_reference
 from stackcheck.profile.schema import schema_text
 from stackcheck.report import ExitCode, read_report, render_console, result_line, shown_live, write_report
 from stackcheck.report.folders import default_report_dir, point_latest
@@ -140,6 +141,16 @@ def _fail(message: str) -> int:
     return int(ExitCode.USAGE)
 
 
+def check_waiver_ids(profile: Profile, source: str) -> None:
+    """A waiver naming no known check would silently cover nothing: a configuration error."""
+    for index, waiver in enumerate(profile.waivers):
+        if ":" not in waiver.check and waiver.check not in REGISTRY:
+            raise UsageError(
+                f"{source} waivers[{index}].check: unknown check id {waiver.check!r}",
+                "`stackcheck checks` lists them; scanner findings are waived as tool:RULE",
+            )
+
+
 def _check_target(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -150,6 +161,7 @@ def _verify(args: argparse.Namespace) -> int:
     loaded = load_profile(args.profile, args.overrides)
     suite_paths = resolve_suites(args.suite)
     profile = loaded.profile
+    check_waiver_ids(profile, args.profile)
     preflight(args.infra, profile, [p.name for p in suite_paths])
     target = args.target or (profile.target.base_url if profile.target else None)
     needs_target = [
@@ -225,6 +237,7 @@ def _verify(args: argparse.Namespace) -> int:
 def _profile(args: argparse.Namespace) -> int:
     if args.profile_command == "validate":
         loaded = load_profile(args.file, args.overrides)
+        check_waiver_ids(loaded.profile, args.file)
         sections = [s for s in PROFILE_SECTIONS if getattr(loaded.profile, s) is not None]
         print(
             f"ok: {args.file} is a valid profile '{loaded.profile.name}' "
@@ -284,6 +297,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("stackcheck: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `stackcheck checks | head`: the reader left; say nothing more.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

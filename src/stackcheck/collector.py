@@ -170,7 +170,11 @@ class RunCollector:
         self.results.append(result)
         self.suites.add(spec.suite)
         if self.on_result is not None:
-            self.on_result(result)
+            # Show the line as the report will: a failure an active waiver covers reads WAIVED.
+            shown, _ = apply_waivers(
+                [result], list(self.loaded.profile.waivers), set(REGISTRY), dt.date.today()
+            )
+            self.on_result(shown[0])
 
     def finish(self, today: dt.date | None = None) -> Report:
         """Apply waivers, summarise, and build the report."""

@@ -140,7 +140,44 @@ def test_default_report_dir_is_under_reports_out_with_latest_link(
 ) -> None:
     service = refservice()
     shutil.copy(DEMO_PROFILE, tmp_path / "demo.yaml")
-    run = run_cli("verify", "--profile", "demo.yaml", "--target", service.url, cwd=tmp_path, report=False)
+    run = run_cli(
+        "verify",
+        "--profile",
+        "demo.yaml",
+        "--target",
+        service.url,
+        "--suite",
+        "health",
+        cwd=tmp_path,
+        report=False,
+    )
     assert run.code == 0
     latest = tmp_path / "reports" / "out" / "latest"
     assert latest.is_symlink() and (latest / "report.json").is_file()
+
+
+def test_waiver_for_an_unknown_check_is_a_configuration_error(
+    tmp_path: Path, run_cli: Callable[..., CliRun]
+) -> None:
+    (tmp_path / "p.yaml").write_text(
+        "name: p\nwaivers: [{check: headers.cps, reason: r, owner: o, expires: 2099-01-01}]\n"
+    )
+    for args in (("profile", "validate", "p.yaml"), ("verify", "--profile", "p.yaml")):
+        run = run_cli(*args, cwd=tmp_path, report=False)
+        assert run.code == 2
+        assert "p.yaml waivers[0].check: unknown check id 'headers.cps'" in one_line_error(run)
+
+
+def test_live_line_of_a_waived_failure_reads_waived(
+    tmp_path: Path, refservice: Callable[..., Any], run_cli: Callable[..., CliRun]
+) -> None:
+    service = refservice(defects=["missing=/freshness"])
+    profile = tmp_path / "p.yaml"
+    profile.write_text(
+        f"extends: {DEMO_PROFILE}\nname: waived\n"
+        "waivers: [{check: health.extra, reason: migration, owner: ops, expires: 2099-01-01}]\n"
+    )
+    run = run_cli("verify", "--profile", str(profile), "--target", service.url, "--suite", "health")
+    assert run.code == 0, run.stdout + run.stderr
+    assert "  WAIVED  health.extra[/freshness]" in run.stdout
+    assert "FAIL" not in run.stdout

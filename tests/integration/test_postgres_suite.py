@@ -183,3 +183,30 @@ def test_unreachable_postgres_is_error_not_failed(tmp_path: Path) -> None:
     assert set(statuses.values()) <= {"error", "skipped"} and "error" in statuses.values()
     message = run.results("pg.version")[0]["message"]
     assert "cannot connect to Postgres" in message and "***" in message and "nope" not in message
+
+
+def test_a_silent_postgres_is_tried_once_not_once_per_check(tmp_path: Path) -> None:
+    """A port that accepts TCP but never answers costs one connect timeout, not one per check."""
+    import socket
+
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)  # accepted by the kernel, never answered
+    port = listener.getsockname()[1]
+    try:
+        dsn = f"postgresql://app:${{SC_PG_PASSWORD}}@127.0.0.1:{port}/app?connect_timeout=1"
+        run = verify(
+            "pg-external.yaml",
+            "--suite",
+            "postgres",
+            "--infra",
+            "external",
+            report_dir=tmp_path,
+            env=cli_env(SC_PG_DSN=dsn, SC_PG_PASSWORD="nope"),
+        )
+    finally:
+        listener.close()
+    assert run.code == 3, run.stderr
+    errors = [r for r in run.report["results"] if r["status"] == "error"]
+    assert len(errors) >= 3
+    assert sum("(not retried)" in r["message"] for r in errors) >= len(errors) - 2

@@ -104,6 +104,12 @@ MALFORMED = [
     ),
     pytest.param("name: x\nname: y\n", "p.yaml:2:1 name", "duplicate key", id="duplicate-key"),
     pytest.param(
+        "name: x\nwaivers:\n  - {check: a.b, reason: r, owner: o, expires: 2027-02-30}\n",
+        "p.yaml:3:39 waivers[0].expires",
+        "must be a date",
+        id="impossible-unquoted-date",
+    ),
+    pytest.param(
         "name: x\nredis:\n  maxmemory_policy: lru\n",
         "p.yaml:3:3 redis.maxmemory_policy",
         "one of",
@@ -148,6 +154,12 @@ def test_bad_set_option_names_the_option(tmp_path: Path, option: str, message: s
     with pytest.raises(ProfileError) as info:
         load_profile(path, [option])
     assert str(info.value).startswith(message), str(info.value)
+
+
+def test_set_cannot_change_extends(tmp_path: Path) -> None:
+    path = write(tmp_path, "p.yaml", "name: x\n")
+    with pytest.raises(UsageError, match="`extends` cannot be overridden"):
+        load_profile(path, ["extends=base.yaml"])
 
 
 def test_set_without_equals_is_a_usage_error(tmp_path: Path) -> None:

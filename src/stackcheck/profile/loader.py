@@ -45,6 +45,17 @@ class LoadedProfile:
     overrides: tuple[str, ...] = field(default_factory=tuple)
 
 
+class _ProfileLoader(yaml.SafeLoader):
+    """SafeLoader without implicit timestamps: `expires: 2027-02-30` reaches pydantic as text, which then
+    reports it with its position instead of PyYAML raising a bare ValueError."""
+
+
+_ProfileLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def _display(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
@@ -102,8 +113,8 @@ def _read_yaml(path: Path, display: str) -> tuple[dict[str, Any], dict[KeyPath, 
     if not text.strip():
         raise ProfileError("the file is empty; a profile needs at least `name:`", source=display, line=1)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.load(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_ProfileLoader)
+        data = yaml.load(text, Loader=_ProfileLoader)  # noqa: S506 - a SafeLoader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
@@ -225,6 +236,8 @@ def parse_set_option(option: str) -> tuple[list[str], Any]:
     if not sep or not key.strip():
         raise UsageError(f"--set {option!r}: expected KEY=VALUE", "e.g. --set slo.p95_ms=150")
     parts = key.strip().split(".")
+    if parts[0] == "extends":
+        raise UsageError(f"--set {option!r}: `extends` cannot be overridden", "write it in the profile file")
     model: type[BaseModel] | None = Profile
     for depth, part in enumerate(parts):
         if model is None:
