@@ -114,7 +114,7 @@ def _read_yaml(path: Path, display: str) -> tuple[dict[str, Any], dict[KeyPath, 
         raise ProfileError("the file is empty; a profile needs at least `name:`", source=display, line=1)
     try:
         node = yaml.compose(text, Loader=_ProfileLoader)
-        data = yaml.load(text, Loader=_ProfileLoader)  # noqa: S506 - a SafeLoader
+        data = yaml.load(text, Loader=_ProfileLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
