@@ -73,7 +73,9 @@ def main() -> int:
     print("## Scan stage (`benchmarks/bench_scan.py`)")
     print()
     print("`run_scan` with every scanner (the stage: at most one scanner per core, the slowest first)")
-    print("against each scanner alone on the same inputs, alternating in the same run, after a warm-up round.")
+    print(
+        "against each scanner alone on the same inputs, alternating in the same run, after a warm-up round."
+    )
     print("Target: the stage within 1.2x of its slowest scanner alone.")
     print()
     print(f"| scanners | stage wall (median of {args.rounds}) | slowest alone | sum alone | ratio |")
