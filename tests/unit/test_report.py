@@ -15,6 +15,7 @@ from stackcheck.report import (
     Report,
     RunInfo,
     read_report,
+    render_html,
     render_junit,
     render_summary,
     write_report,
@@ -127,3 +128,21 @@ def test_findings_appear_in_summary_and_junit() -> None:
     assert "| open | checkov | `CKV_DOCKER_3` | high | `Dockerfile:1` | no USER |" in summary
     suite = ET.fromstring(render_junit(report)).find("testsuite[@name='findings']")
     assert suite is not None and (suite.get("failures"), suite.get("skipped")) == ("1", "1")
+
+
+def test_html_report_is_self_contained_and_escapes_what_the_target_said() -> None:
+    report = make_report(Status.FAILED, Status.PASSED)
+    hostile = report.results[0].model_copy(update={"message": "<script>alert(1)</script>"})
+    load = {
+        "requests": 10,
+        "histogram": [{"le": 1.0, "count": 7}, {"le": 2.0, "count": 3}],
+        "timeseries": [{"t": 0, "requests": 10, "p95_ms": 1.5}],
+        "latency_ms": {"percentiles": {"p95": 1.5}},
+    }
+    report = report.model_copy(update={"results": (hostile, *report.results[1:]), "load": load})
+    page = render_html(report)
+    assert page.startswith("<!doctype html>") and page.rstrip().endswith("</html>")
+    assert "<script" not in page and "&lt;script&gt;" in page
+    assert "src=" not in page and "href=" not in page  # nothing fetched
+    assert "health.latency[/p0]" in page and "Latency histogram" in page
+    assert page.count("<svg") == 4  # the status bar, the histogram, p95 and requests per second

@@ -1,6 +1,7 @@
 """The run report: model and renderers."""
 
 from stackcheck.report.console import render_console, result_line, shown_live
+from stackcheck.report.html import render_html
 from stackcheck.report.junit import render_junit
 from stackcheck.report.model import (
     SCHEMA,
@@ -27,6 +28,7 @@ __all__ = [
     "exit_code",
     "read_report",
     "render_console",
+    "render_html",
     "render_junit",
     "render_summary",
     "result_line",

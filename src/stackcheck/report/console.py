@@ -52,5 +52,7 @@ def render_console(report: Report, report_dir: str | None = None) -> str:
             lines.append(f"  waiver for {w.check} ({w.owner}, expires {w.expires}) is {w.state.value}")
     lines.append(f"{verdict(report)} -> exit code {s.exit_code}")
     if report_dir:
-        lines.append(f"report: {report_dir}/summary.md (also report.json, junit.xml, results.sarif)")
+        lines.append(
+            f"report: {report_dir}/summary.md (also report.json, junit.xml, results.sarif, index.html)"
+        )
     return "\n".join(lines)

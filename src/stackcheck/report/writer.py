@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from stackcheck.report.html import render_html
 from stackcheck.report.junit import render_junit
 from stackcheck.report.model import Report
 from stackcheck.report.summary import render_summary
@@ -12,12 +13,13 @@ from stackcheck.scan.sarif import render_sarif
 
 __all__ = ["ARTIFACTS", "read_report", "write_report"]
 
-# file name → renderer. results.sarif and index.html join here with their stages.
+# file name → renderer: every artifact is a pure function of the report.
 ARTIFACTS: dict[str, Callable[[Report], str]] = {
     "report.json": Report.to_json,
     "junit.xml": render_junit,
     "summary.md": render_summary,
     "results.sarif": render_sarif,
+    "index.html": render_html,
 }
 
 

@@ -1,0 +1,173 @@
+"""``index.html``: a self-contained page (inline CSS and SVG, no scripts, nothing fetched) of one run."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from stackcheck.outcomes import Status
+from stackcheck.report.model import Report
+from stackcheck.report.summary import STATUS_MARK, format_evidence, verdict
+
+__all__ = ["render_html"]
+
+_COLOR: dict[Status, str] = {
+    Status.PASSED: "#2e7d32",
+    Status.FAILED: "#c62828",
+    Status.ERROR: "#ef6c00",
+    Status.SKIPPED: "#9e9e9e",
+    Status.WAIVED: "#6a1b9a",
+}
+_ORDER = [Status.FAILED, Status.ERROR, Status.WAIVED, Status.PASSED, Status.SKIPPED]
+
+_CSS = """
+body{font:14px/1.45 system-ui,sans-serif;margin:2rem;color:#222;max-width:1200px}
+h1{font-size:1.4rem;margin:0 0 .3rem}h2{font-size:1.1rem;margin-top:2rem}
+table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.3rem .5rem;
+text-align:left;vertical-align:top}th{background:#f5f5f5}.tag{color:#fff;border-radius:3px;padding:0 .4rem;
+font-size:.8rem;font-weight:600}.muted{color:#666;font-size:.85rem}code{font-size:.85rem}
+details summary{cursor:pointer}.verdict{font-weight:700;font-size:1.1rem}
+"""
+
+
+def _tag(status: Status) -> str:
+    return f'<span class="tag" style="background:{_COLOR[status]}">{STATUS_MARK[status]}</span>'
+
+
+def _status_bar(report: Report, width: int = 600, height: int = 22) -> str:
+    """A stacked bar of result counts by status."""
+    total = max(report.summary.total, 1)
+    x = 0.0
+    parts = []
+    for status in _ORDER:
+        count = sum(1 for r in report.results if r.status is status)
+        if not count:
+            continue
+        w = width * count / total
+        parts.append(
+            f'<rect x="{x:.1f}" y="0" width="{w:.1f}" height="{height}" fill="{_COLOR[status]}">'
+            f"<title>{status}: {count}</title></rect>"
+        )
+        x += w
+    label = 'role="img" aria-label="results by status"'
+    return f'<svg width="{width}" height="{height}" {label}>{"".join(parts)}</svg>'
+
+
+def _bars(points: list[tuple[str, float]], title: str, unit: str, width: int = 600, height: int = 160) -> str:
+    """A bar chart (SVG) of labelled values."""
+    if not points:
+        return ""
+    top = max(v for _, v in points) or 1.0
+    bar = width / len(points)
+    rects = []
+    for i, (label, value) in enumerate(points):
+        h = (height - 20) * value / top
+        rects.append(
+            f'<rect x="{i * bar + 1:.1f}" y="{height - 20 - h:.1f}" width="{max(bar - 2, 1):.1f}" '
+            f'height="{h:.1f}" fill="#1565c0"><title>{escape(label)}: {value:g} {unit}</title></rect>'
+        )
+    first, last = escape(points[0][0]), escape(points[-1][0])
+    labels = (
+        f'<text x="0" y="{height - 4}" font-size="11">{first}</text>'
+        f'<text x="{width}" y="{height - 4}" font-size="11" text-anchor="end">{last}</text>'
+    )
+    return (
+        f"<figure><figcaption>{escape(title)} (max {top:g} {unit})</figcaption>"
+        f'<svg width="{width}" height="{height}" role="img">{"".join(rects)}{labels}</svg></figure>'
+    )
+
+
+def _load_section(load: dict[str, Any]) -> list[str]:
+    latency = load.get("latency_ms") or {}
+    pct = latency.get("percentiles") or {}
+    out = [
+        "<h2>Load</h2>",
+        f"<p>{load.get('requests', 0)} requests, {load.get('failures', 0)} failed, "
+        f"{load.get('steady_rps', load.get('rps', 0))} req/s ({escape(str(load.get('model', '')))} model, "
+        f"{load.get('users', '?')} users, {load.get('duration_s', '?')} s); latency "
+        + ", ".join(f"{escape(k)} {v} ms" for k, v in pct.items())
+        + "</p>",
+    ]
+    histogram = [(f"≤ {b['le']} ms", float(b["count"])) for b in load.get("histogram") or []]
+    out.append(_bars(histogram, "Latency histogram (requests per bucket)", "requests"))
+    series = load.get("timeseries") or []
+    out.append(
+        _bars([(f"t={p['t']} s", float(p.get("p95_ms") or 0)) for p in series], "p95 per second", "ms")
+    )
+    out.append(
+        _bars(
+            [(f"t={p['t']} s", float(p.get("requests") or 0)) for p in series], "Requests per second", "req"
+        )
+    )
+    return out
+
+
+def render_html(report: Report) -> str:
+    """The run as one HTML page (pure function of the report)."""
+    s = report.summary
+    rows = []
+    for r in sorted(report.results, key=lambda r: (_ORDER.index(r.status), r.id, r.subject or "")):
+        claims = "".join(f"<li>{escape(c.system)}: “{escape(c.quote)}”</li>" for c in r.claims)
+        waiver = (
+            f"<br><span class=muted>waived by {escape(r.waiver.owner)} until {r.waiver.expires}: "
+            f"{escape(r.waiver.reason)}</span>"
+            if r.waiver
+            else ""
+        )
+        rows.append(
+            f"<tr><td>{_tag(r.status)}</td><td><code>{escape(r.label)}</code><br>"
+            f"<span class=muted>{escape(r.title)}</span></td><td>{escape(r.message)}{waiver}</td>"
+            f"<td>{escape(format_evidence(r))}</td><td><details><summary>{len(r.claims)} claim(s)</summary>"
+            f"<ul>{claims}</ul><span class=muted>{escape(', '.join(r.controls))}</span></details></td></tr>"
+        )
+    findings = [
+        f"<tr><td>{escape(f.status)}</td><td>{escape(f.tool)}</td><td><code>{escape(f.rule_id)}</code></td>"
+        f"<td>{escape(str(f.severity))}</td>"
+        f"<td><code>{escape(f.file or '-')}{f':{f.line}' if f.line else ''}</code>"
+        f"</td><td>{escape(f.message)}</td></tr>"
+        for f in report.findings
+    ]
+    waivers = [
+        f"<tr><td><code>{escape(w.check)}</code></td><td>{escape(w.state)}</td><td>{escape(w.owner)}</td>"
+        f"<td>{w.expires}</td><td>{escape(w.reason)}</td></tr>"
+        for w in report.waivers
+    ]
+    body = [
+        f"<h1>stackcheck: {escape(report.profile.name)}</h1>",
+        f'<p class="verdict">{escape(verdict(report))} (exit code {s.exit_code})</p>',
+        f"<p>Target <code>{escape(report.target or '-')}</code> · {s.total} results: {s.passed} passed, "
+        f"{s.failed} failed, {s.error} error, {s.skipped} skipped, {s.waived} waived · "
+        f"{report.run.duration_s:.1f} s · {report.run.finished_at:%Y-%m-%d %H:%M} UTC</p>",
+        _status_bar(report),
+        "<h2>Results</h2><table><tr><th>status</th><th>check</th><th>message</th><th>evidence</th>"
+        "<th>proves</th></tr>",
+        *rows,
+        "</table>",
+    ]
+    if waivers:
+        body += [
+            "<h2>Waivers</h2><table><tr><th>check</th><th>state</th><th>owner</th><th>expires</th>"
+            "<th>reason</th></tr>",
+            *waivers,
+            "</table>",
+        ]
+    if findings:
+        body += [
+            "<h2>Findings</h2><table><tr><th>status</th><th>tool</th><th>rule</th><th>severity</th>"
+            "<th>where</th><th>message</th></tr>",
+            *findings,
+            "</table>",
+        ]
+    if report.load:
+        body += _load_section(report.load)
+    tools = ", ".join(f"{escape(k)} {escape(v)}" for k, v in sorted(report.run.tool_versions.items()))
+    body.append(
+        f'<p class="muted">Profile <code>{escape(report.profile.path)}</code> (sha256 '
+        f"{escape(report.profile.sha256[:12])}) · {escape(report.run.command)} · {tools}</p>"
+    )
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>stackcheck {escape(report.profile.name)}</title><style>{_CSS}</style></head><body>"
+        + "\n".join(body)
+        + "</body></html>\n"
+    )
