@@ -33,8 +33,9 @@ def render_report_reference() -> str:
         "",
         "<!-- Generated from stackcheck.report.model (`nox -s docs`). Do not edit. -->",
         "",
-        "Every `stackcheck verify` run writes `report.json`; `junit.xml` and `summary.md` are rendered",
-        "from it (`stackcheck report DIR` re-renders them). Fields are only ever added within `v1`; a",
+        "Every `stackcheck verify`, `scan` and `load` run writes `report.json`; `junit.xml`, `summary.md`,",
+        "`results.sarif` and `index.html` are rendered from it (`stackcheck report DIR` re-renders them).",
+        "Fields are only ever added within `v1`; a",
         "removal or a change of meaning bumps the schema id. Timestamps are ISO 8601 UTC; durations are",
         "seconds.",
     ]
