@@ -102,7 +102,7 @@ def demo(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON, default=False, tags=["docs"])
 def docs(session: nox.Session) -> None:
-    """Regenerate docs/checks.md, docs/profile.md and policies/profile.schema.json from the code."""
+    """Regenerate docs/checks.md, docs/profile.md, docs/report.md and policies/profile.schema.json."""
     _install(session)
     session.run("python", "-m", "stackcheck.docgen")
 
@@ -112,3 +112,15 @@ def bench(session: nox.Session) -> None:
     """Run benchmarks/bench_*.py and rewrite docs/benchmarks.md; ``-- NAME ...`` runs a subset."""
     _install(session, "test")
     session.run("python", "benchmarks/run_all.py", *session.posargs)
+
+
+@nox.session(python=False, default=False, tags=["images"])
+def images(session: nox.Session) -> None:
+    """Start the Docker engine if needed and build the local Postgres/Redis images from Debian packages.
+
+    For machines where no container registry is reachable (root; idempotent: an up-to-date image is
+    skipped in under a second). Afterwards: export STACKCHECK_POSTGRES_IMAGE=stackcheck/postgres:17
+    STACKCHECK_REDIS_IMAGE=stackcheck/redis:7. Extra args go to fixtures/images/build_images.py.
+    """
+    session.run("bash", "fixtures/images/ensure-docker.sh", external=True)
+    session.run("python3", "fixtures/images/build_images.py", *session.posargs, external=True)
