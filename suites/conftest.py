@@ -144,8 +144,18 @@ def redis_client(redis_server: RedisServer) -> Iterator[redis.Redis]:
     )
     try:
         client.ping()
+    except redis.AuthenticationError as exc:
+        client.close()
+        raise CouldNotCheck(
+            f"Redis at {redis_server.display} refused the login: {exc} (check the password in redis.url)"
+        ) from None
     except (redis.RedisError, OSError) as exc:
         client.close()
+        text = str(exc)
+        if "NOAUTH" in text or "authenticated" in text:
+            raise CouldNotCheck(
+                f"Redis at {redis_server.display} requires a login: {exc} (put the password in redis.url)"
+            ) from None
         raise CouldNotCheck(f"cannot reach Redis at {redis_server.display}: {exc}") from None
     try:
         yield client

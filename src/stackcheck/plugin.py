@@ -69,6 +69,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "check(id): the stackcheck check id this test implements")
+    config.addinivalue_line(
+        "markers", "requires(*keys, reason=..., any=False): skip the check unless these profile keys are set"
+    )
     profile_path = config.getoption("profile", None)
     if not profile_path:
         return
@@ -120,8 +123,27 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if collector is None or spec is None:
         return
     item.stash[EVIDENCE] = EvidenceRecorder()
-    if getattr(collector.loaded.profile, spec.section, None) is None:
+    profile = collector.loaded.profile
+    if getattr(profile, spec.section, None) is None:
         pytest.skip(f"profile has no `{spec.section}` section")
+    # Decided before any fixture runs, so an unset key skips even when the target is unreachable.
+    for marker in item.iter_markers("requires"):
+        keys = [str(k) for k in marker.args]
+        reason = str(marker.kwargs.get("reason") or f"`{' / '.join(keys)}` is not set in the profile")
+        values = [_profile_value(profile, key) for key in keys]
+        if marker.kwargs.get("any"):
+            # any=True: keys whose false is a requirement of its own (appendonly: false); one set suffices.
+            if all(v is None for v in values):
+                pytest.skip(reason)
+        elif any(v is None or v is False or v == [] or v == {} for v in values):
+            pytest.skip(reason)
+
+
+def _profile_value(profile: Profile, dotted: str) -> object:
+    value: object = profile
+    for part in dotted.split("."):
+        value = getattr(value, part, None)
+    return value
 
 
 def _subject(item: pytest.Item) -> str | None:

@@ -80,6 +80,7 @@ def postgres(profile: Profile) -> PostgresSection:
 
 
 @pytest.mark.check("pg.version")
+@pytest.mark.requires("postgres.version", reason="postgres.version is not set")
 def test_server_version_satisfies_requirement(
     postgres: PostgresSection, pg: Conn, postgres_server: PostgresServer, evidence: EvidenceRecorder
 ) -> None:
@@ -104,6 +105,7 @@ _USABLE = {
 
 
 @pytest.mark.check("pg.extensions")
+@pytest.mark.requires("postgres.extensions", reason="postgres.extensions lists no extensions")
 def test_required_extension_is_installed_or_installable(
     extension: str | None, pg: Conn, postgres_server: PostgresServer, evidence: EvidenceRecorder
 ) -> None:
@@ -152,6 +154,7 @@ def test_required_extension_is_installed_or_installable(
 
 
 @pytest.mark.check("pg.settings")
+@pytest.mark.requires("postgres.settings", reason="postgres.settings lists no settings")
 def test_setting_has_profile_value(
     setting: str | None, postgres: PostgresSection, pg: Conn, evidence: EvidenceRecorder
 ) -> None:
@@ -182,6 +185,7 @@ def test_setting_has_profile_value(
 
 
 @pytest.mark.check("pg.ssl")
+@pytest.mark.requires("postgres.require_ssl", reason="postgres.require_ssl is false")
 def test_ssl_on_and_plain_login_refused(
     postgres: PostgresSection, pg: Conn, postgres_server: PostgresServer, evidence: EvidenceRecorder
 ) -> None:
@@ -208,6 +212,7 @@ def test_ssl_on_and_plain_login_refused(
 
 
 @pytest.mark.check("pg.rls")
+@pytest.mark.requires("postgres.rls_tables", reason="postgres.rls_tables lists no tables")
 def test_table_has_row_level_security(
     rls_table: str | None, postgres: PostgresSection, pg: Conn, evidence: EvidenceRecorder
 ) -> None:
@@ -235,6 +240,7 @@ def test_table_has_row_level_security(
 
 
 @pytest.mark.check("pg.uuidv7")
+@pytest.mark.requires("postgres.uuidv7", reason="postgres.uuidv7 names no function")
 def test_uuidv7_generation(postgres: PostgresSection, pg: Conn, evidence: EvidenceRecorder) -> None:
     function = require(postgres.uuidv7, "postgres.uuidv7 names no function")
     call = sql.SQL("SELECT {}()::text FROM generate_series(1, 5)").format(
@@ -295,6 +301,7 @@ def test_vector_round_trip_with_ann_index(
 
 
 @pytest.mark.check("pg.timeseries")
+@pytest.mark.requires("postgres.hypertables", reason="postgres.hypertables lists no tables")
 def test_hypertable_and_policies(
     hypertable: PostgresHypertable | None, pg: Conn, evidence: EvidenceRecorder
 ) -> None:

@@ -31,6 +31,7 @@ def _size(value: str | int, key: str) -> int:
 
 
 @pytest.mark.check("redis.version")
+@pytest.mark.requires("redis.version", reason="redis.version is not set")
 def test_server_version_satisfies_requirement(
     redis_section: RedisSection,
     redis_client: redis.Redis,
@@ -53,6 +54,7 @@ def test_server_version_satisfies_requirement(
 
 
 @pytest.mark.check("redis.eviction")
+@pytest.mark.requires("redis.maxmemory_policy", reason="redis.maxmemory_policy is not set")
 def test_eviction_policy(
     redis_section: RedisSection, redis_client: redis.Redis, evidence: EvidenceRecorder
 ) -> None:
@@ -68,6 +70,13 @@ def test_eviction_policy(
 
 
 @pytest.mark.check("redis.persistence")
+@pytest.mark.requires(
+    "redis.appendonly",
+    "redis.appendfsync",
+    "redis.rdb_snapshots",
+    any=True,
+    reason="the profile sets none of redis.appendonly, redis.appendfsync, redis.rdb_snapshots",
+)
 def test_persistence_as_profile_says(
     redis_section: RedisSection, redis_client: redis.Redis, evidence: EvidenceRecorder
 ) -> None:
@@ -106,6 +115,7 @@ def test_persistence_as_profile_says(
 
 
 @pytest.mark.check("redis.maxmemory")
+@pytest.mark.requires("redis.maxmemory", reason="redis.maxmemory is not set")
 def test_maxmemory_equals_profile(
     redis_section: RedisSection, redis_client: redis.Redis, evidence: EvidenceRecorder
 ) -> None:
@@ -124,12 +134,13 @@ def test_maxmemory_equals_profile(
 
 
 @pytest.mark.check("redis.auth")
+@pytest.mark.requires("redis.require_auth", reason="redis.require_auth is false")
 def test_unauthenticated_command_refused(
     redis_section: RedisSection,
     redis_server: RedisServer,
-    redis_client: redis.Redis,
     evidence: EvidenceRecorder,
 ) -> None:
+    # No authenticated client here: a URL without the password must not stop this check from judging.
     if not redis_section.require_auth:
         pytest.skip("redis.require_auth is false")
     anonymous = unauthenticated_client(redis_server.url)

@@ -114,6 +114,62 @@ def test_unreachable_redis_is_error_exit_3(tmp_path: Path) -> None:
         ),
     )
     assert run.code == 3, (run.statuses(), run.stderr)
-    assert set(run.statuses().values()) == {"error"}
+    statuses = run.statuses()
+    # redis.maxmemory is not in the profile: skipped before any connection is tried.
+    assert statuses == {**dict.fromkeys(CHECKS, "error"), "redis.maxmemory": "skipped"}
     message = run.results("redis.version")[0]["message"]
     assert "cannot reach Redis" in message and "s3cret" not in message
+
+
+@pytest.mark.local_binaries
+def test_password_protected_redis_without_the_password_still_judges_auth(tmp_path: Path) -> None:
+    """A URL without the password: the authenticated checks cannot run, but the refusal proves redis.auth."""
+    import shutil
+    import subprocess
+
+    from stackcheck.infra.base import free_port
+    from stackcheck.wait import wait_until
+
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            shutil.which("redis-server") or "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--requirepass",
+            "s3cret-for-tests",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        import socket
+
+        def up() -> bool:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                return True
+            except OSError:
+                return False
+
+        assert wait_until(up, 10, 0.05)
+        profile = tmp_path / "p.yaml"
+        profile.write_text(
+            f"name: no-password\nredis:\n  url: redis://127.0.0.1:{port}/0\n  version: '>=7'\n"
+            "  require_auth: true\n"
+        )
+        run = verify(profile, "--suite", "redis", "--infra", "external", report_dir=tmp_path / "r")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    statuses = run.statuses()
+    assert statuses["redis.auth"] == "passed", run.stdout + run.stderr
+    assert statuses["redis.version"] == "error"
+    message = run.results("redis.version")[0]["message"]
+    assert "requires a login" in message or "refused the login" in message
+    assert run.code == 3
