@@ -22,6 +22,9 @@ from stackcheck.launch import LaunchedService
 from stackcheck.pgprobes import connect_postgres
 from stackcheck.plugin import COLLECTOR
 from stackcheck.profile import Profile
+from stackcheck.scan.engine import ScanRun
+from stackcheck.scan.replay import image_subjects, scan_session
+from stackcheck.testing import profile_of
 
 _FIXTURE_OF: dict[ServiceName, str] = {"postgres": "postgres_server", "redis": "redis_server"}
 CONNECT_TIMEOUT_S = 10
@@ -179,3 +182,25 @@ def launched_service(request: pytest.FixtureRequest, profile: Profile) -> Iterat
     path = request.config.stash[COLLECTOR].loaded.path
     with LaunchedService(profile.service, values, path, live) as service:
         yield service
+
+
+# ---- the static scan, shared by the `scan` and `secrets` suites ------------------------------------------
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    profile = profile_of(metafunc.config)
+    images = image_subjects(profile.scan.images) if profile and profile.scan else []
+    if "image" in metafunc.fixturenames and images:
+        metafunc.parametrize("image", images, ids=images)
+
+
+@pytest.fixture
+def image() -> str | None:
+    """Replaced by one parameter per ``scan.images`` entry; ``None`` when the profile lists none."""
+    return None
+
+
+@pytest.fixture(scope="session")
+def scan_run(request: pytest.FixtureRequest) -> ScanRun:
+    """One run of every scanner for the whole session, whichever suites read it."""
+    return scan_session(request.config.stash[COLLECTOR].loaded)

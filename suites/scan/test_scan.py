@@ -8,29 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from stackcheck.plugin import COLLECTOR
 from stackcheck.scan.engine import ScanRun
-from stackcheck.scan.replay import image_subjects, replay, scan_session
-from stackcheck.testing import EvidenceRecorder, profile_of
-
-
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    profile = profile_of(metafunc.config)
-    images = image_subjects(profile.scan.images) if profile and profile.scan else []
-    if "image" in metafunc.fixturenames and images:
-        metafunc.parametrize("image", images, ids=images)
-
-
-@pytest.fixture
-def image() -> str | None:
-    """Replaced by one parameter per ``scan.images`` entry; ``None`` when the profile lists none."""
-    return None
-
-
-@pytest.fixture(scope="session")
-def scan_run(request: pytest.FixtureRequest) -> ScanRun:
-    """One run of every scanner for the whole session."""
-    return scan_session(request.config.stash[COLLECTOR].loaded)
+from stackcheck.scan.replay import replay
+from stackcheck.testing import EvidenceRecorder
 
 
 @pytest.mark.check("scan.iac")

@@ -19,31 +19,12 @@ from stackcheck._exceptions import CouldNotCheck
 from stackcheck.plugin import COLLECTOR
 from stackcheck.profile.models import ScanSection
 from stackcheck.scan.engine import ScanRun
-from stackcheck.scan.replay import image_subjects, replay, scan_session
-from stackcheck.testing import EvidenceRecorder, HttpProbe, Profile, profile_of, require
+from stackcheck.scan.replay import replay
+from stackcheck.testing import EvidenceRecorder, HttpProbe, Profile, require
 from stackcheck.wait import wait_until
 
 MAX_REQUESTS = 12  # bounded load: a handful of GETs, whatever the profile lists
 LOG_SETTLE_S = 3.0  # how long the service may take to write its request log lines
-
-
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    profile = profile_of(metafunc.config)
-    images = image_subjects(profile.scan.images) if profile and profile.scan else []
-    if "image" in metafunc.fixturenames and images:
-        metafunc.parametrize("image", images, ids=images)
-
-
-@pytest.fixture
-def image() -> str | None:
-    """Replaced by one parameter per ``scan.images`` entry; ``None`` when the profile lists none."""
-    return None
-
-
-@pytest.fixture(scope="session")
-def scan_run(request: pytest.FixtureRequest) -> ScanRun:
-    """One run of every scanner for the whole session (shared with the ``scan`` suite's design)."""
-    return scan_session(request.config.stash[COLLECTOR].loaded)
 
 
 @pytest.fixture
@@ -71,6 +52,7 @@ def _paths(profile: Profile) -> list[str]:
 
 
 @pytest.mark.check("secrets.logs")
+@pytest.mark.requires("scan.log_files", reason="scan.log_files is empty: no service log to inspect")
 def test_planted_canary_never_appears_in_responses_or_logs(
     request: pytest.FixtureRequest,
     scan: ScanSection,

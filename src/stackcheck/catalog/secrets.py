@@ -39,7 +39,7 @@ LOGS = CheckSpec(
     severity=Severity.HIGH,
     suite="secrets",
     section="scan",
-    needs_target=True,
+    needs_target=False,  # only with scan.log_files (see the suite); a scan-only profile has no target
     claims=(
         Claim(system=System.CHIMERA, quote="API keys masked in logs"),
         Claim(system=System.CHIMERA, quote="Redact sensitive data"),
