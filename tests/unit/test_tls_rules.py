@@ -150,3 +150,19 @@ def test_broken_certificates_are_refused_by_the_validator(tmp_path: Path, kind: 
     issue_set(tmp_path, expired=kind == "expired", self_signed=kind == "self_signed")
     with pytest.raises(VerificationError):
         _verify(tmp_path)
+
+
+def test_strict_profile_rejections_explain_themselves() -> None:
+    problems = certificate_problems(
+        _cert(
+            trusted=False, validation_error="basicConstraints.cA must not be asserted in an EE certificate"
+        ),
+        now=NOW,
+        min_days=0,
+        min_rsa_bits=2048,
+    )
+    assert problems == [
+        "chain not trusted: basicConstraints.cA must not be asserted in an EE certificate (strict WebPKI "
+        "rules: a CA certificate needs keyUsage keyCertSign, a server certificate must not be a CA; see "
+        "docs/suites/tls.md)"
+    ]

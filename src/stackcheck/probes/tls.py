@@ -183,6 +183,10 @@ def hostname_matches(cert: CertificateFacts, name: str) -> bool:
     return False
 
 
+# Validation errors that come from the strict certificate profile rather than from an unknown issuer.
+_STRICT_RULES = ("basicConstraints", "missing required extension", "keyUsage", "2.5.29.15", "2.5.29.19")
+
+
 def certificate_problems(
     cert: CertificateFacts, *, now: dt.datetime, min_days: int, min_rsa_bits: int
 ) -> list[str]:
@@ -198,6 +202,12 @@ def certificate_problems(
         problems.append(f"not issued for {cert.server_name} (subjectAltName: {names})")
     if not cert.trusted:
         reason = (cert.validation_error or "validation failed").split(" (encountered processing")[0]
+        if any(hint in reason for hint in _STRICT_RULES):
+            # openssl/curl accept these; the scan applies the CA/Browser Forum profile, as browsers do.
+            reason += (
+                " (strict WebPKI rules: a CA certificate needs keyUsage keyCertSign, a server certificate "
+                "must not be a CA; see docs/suites/tls.md)"
+            )
         problems.append(f"chain not trusted: {reason}")
     minimum = min_rsa_bits if cert.key_type in ("RSA", "DSA") else 256
     if cert.key_bits < minimum:
