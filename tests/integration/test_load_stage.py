@@ -92,11 +92,12 @@ def locust_processes(marker: str) -> list[int]:
 def test_gate_passes_when_the_service_meets_its_slo_using_a_master_and_a_worker_per_core(
     tmp_path: Path, run_cli: Callable[..., CliRun], latency_server: Callable[..., LatencyServer]
 ) -> None:
-    server = latency_server(MIX, "/flaky=fixed:5,fail:0.5")
+    # /flaky always fails, one request in five: about 20 % errors, always some, well inside a 50 % budget.
+    server = latency_server(MIX, "/flaky=mix:20*90+150*10,fail:1")
     profile = write_profile(
         tmp_path / "pass.yaml",
-        {"p95_ms": 190, "error_ratio": 0.15, "rps": 20},
-        {"endpoints": [{"path": "/api", "weight": 9}, {"path": "/flaky", "weight": 1}]},
+        {"p95_ms": 190, "error_ratio": 0.5, "rps": 20},
+        {"endpoints": [{"path": "/api", "weight": 4}, {"path": "/flaky", "weight": 1}]},
     )
     run, report = load_cli(run_cli, profile, server.url)
     assert run.code == 0, run.stdout + run.stderr
