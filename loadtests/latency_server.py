@@ -36,6 +36,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
 
+from stackcheck.processes import stop_process
+
 __all__ = ["LatencyServer", "Route", "parse_route", "true_percentile"]
 
 STATS_PATH = "/_latency/stats"
@@ -297,13 +299,7 @@ class LatencyServer:
         """Terminate the server (kill it if it lingers) and close its output pipe."""
         if self.proc is None:
             return
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
+        stop_process(self.proc)
         if self._drainer is not None:
             self._drainer.join(timeout=5)
         if self.proc.stdout is not None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from typing import IO, Self
 import httpx
 
 from stackcheck._exceptions import CouldNotCheck, UsageError
+from stackcheck.processes import stop_process
 from stackcheck.profile.models import ServiceSection
 from stackcheck.wait import wait_until
 
@@ -116,16 +116,7 @@ class LaunchedService:
 
     def stop(self) -> None:
         """Stop the process group: SIGTERM, then SIGKILL after 5 s."""
-        proc = self._proc
-        if proc is not None and proc.poll() is None:
-            try:
-                os.killpg(proc.pid, signal.SIGTERM)
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=5)
-            except ProcessLookupError:
-                pass
+        stop_process(self._proc, group=True)
         self._log.close()
 
     def __enter__(self) -> Self:

@@ -25,6 +25,7 @@ from stackcheck._exceptions import CouldNotCheck
 from stackcheck.infra.base import PostgresServer, RedisServer, free_port
 from stackcheck.infra.images import postgres_settings_args, redis_args
 from stackcheck.infra.probe import postgres_version, redis_version
+from stackcheck.processes import stop_process
 from stackcheck.wait import wait_until
 
 __all__ = ["LocalProvider", "find_postgres_bindir", "find_redis_server", "local_problem"]
@@ -111,13 +112,8 @@ class ProcessControl:
     def stop(self) -> None:
         """Fast shutdown; wait for the process to end (kill it after 30 s)."""
         if self.proc is not None and self.proc.poll() is None:
-            self.resume()
-            self.proc.send_signal(self.stop_signal)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+            self.resume()  # a paused (SIGSTOP) server would not act on the stop signal
+            stop_process(self.proc, grace_s=30, sig=self.stop_signal)
         if self._log is not None:
             self._log.close()
             self._log = None

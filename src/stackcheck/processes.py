@@ -1,0 +1,37 @@
+"""Ending the processes stackcheck (and its fixtures) start: one way, so none is ever left behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from contextlib import suppress
+
+__all__ = ["stop_process"]
+
+
+def stop_process(
+    proc: subprocess.Popen[bytes] | subprocess.Popen[str] | None,
+    *,
+    grace_s: float = 5.0,
+    sig: int = signal.SIGTERM,
+    group: bool = False,
+) -> None:
+    """Send ``sig`` (SIGTERM), wait ``grace_s``, then SIGKILL; always reap. ``group``: the whole process
+    group (for processes started with ``start_new_session=True``). Does nothing if it already ended."""
+    if proc is None or proc.poll() is not None:
+        return
+
+    def send(s: int) -> None:
+        with suppress(ProcessLookupError):
+            if group:
+                os.killpg(proc.pid, s)
+            else:
+                proc.send_signal(s)
+
+    send(sig)
+    try:
+        proc.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        send(signal.SIGKILL)
+        proc.wait(timeout=10)
