@@ -42,8 +42,8 @@ from fixtures.refservice.runner import RefService  # noqa: E402
 from loadtests.latency_server import LatencyServer, true_percentile  # noqa: E402
 from stackcheck.load.gate import evaluate  # noqa: E402
 from stackcheck.load.stats import LoadStats  # noqa: E402
+from stackcheck.probes.percentile import percentile  # noqa: E402
 from stackcheck.profile.models import SloSection  # noqa: E402
-from stackcheck.stats import percentile  # noqa: E402
 
 ENV = {**os.environ, "PYTHONPATH": str(REPO)}
 

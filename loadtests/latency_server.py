@@ -36,7 +36,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
 
-from stackcheck.processes import stop_process
+from stackcheck.infra.processes import stop_process
 
 __all__ = ["LatencyServer", "Route", "parse_route", "true_percentile"]
 

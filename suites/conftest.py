@@ -18,9 +18,9 @@ from psycopg.rows import TupleRow
 
 from stackcheck import CouldNotCheck, UsageError
 from stackcheck.infra import PostgresServer, RedisServer, ServiceName, ServiceSession, choose_provider
-from stackcheck.launch import LaunchedService
-from stackcheck.pgprobes import connect_postgres
+from stackcheck.infra.launch import LaunchedService
 from stackcheck.plugin import COLLECTOR
+from stackcheck.probes.postgres import connect_postgres
 from stackcheck.profile import Profile
 from stackcheck.scan.engine import ScanRun
 from stackcheck.scan.replay import image_subjects, scan_session

@@ -22,7 +22,7 @@ from stackcheck.profile import PROFILE_SECTIONS, Profile, load_profile, render_p
 from stackcheck.profile.schema import schema_text
 from stackcheck.report import ExitCode, read_report, render_console, result_line, shown_live, write_report
 from stackcheck.report.folders import default_report_dir, point_latest
-from stackcheck.suites import resolve_suites, suites_dir
+from stackcheck.resources import resolve_suites, suites_dir
 
 __all__ = ["main"]
 

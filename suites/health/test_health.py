@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from stackcheck.probes.percentile import percentile
 from stackcheck.profile.models import HealthSection
-from stackcheck.stats import percentile
 from stackcheck.testing import EvidenceRecorder, HttpProbe, Profile, profile_of, require
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from stackcheck import CouldNotCheck
 from stackcheck.infra import PostgresServer, RedisServer, ServiceSession
-from stackcheck.launch import LaunchedService
+from stackcheck.infra.launch import LaunchedService
 from stackcheck.probes.http import HttpProbe
 from stackcheck.profile.models import HealthSection
 from stackcheck.testing import EvidenceRecorder, Profile, profile_of, require

@@ -14,7 +14,8 @@ from psycopg.rows import TupleRow
 
 from stackcheck import UsageError
 from stackcheck.infra import PostgresServer
-from stackcheck.pgprobes import (
+from stackcheck.probes.pgsettings import ServerSetting, compare_setting
+from stackcheck.probes.postgres import (
     connect_or_none,
     connect_postgres,
     open_connections,
@@ -24,7 +25,6 @@ from stackcheck.pgprobes import (
     uuid_fields,
     vector_round_trip,
 )
-from stackcheck.pgsettings import ServerSetting, compare_setting
 from stackcheck.profile import version_specifier
 from stackcheck.profile.models import PostgresHypertable, PostgresSection
 from stackcheck.testing import EvidenceRecorder, Profile, profile_of, require

@@ -11,9 +11,9 @@ from packaging.version import Version
 
 from stackcheck import UsageError
 from stackcheck.infra import RedisServer
+from stackcheck.probes.redis import config_get, format_size, parse_redis_size, unauthenticated_client
 from stackcheck.profile import version_specifier
 from stackcheck.profile.models import RedisSection
-from stackcheck.redisprobes import config_get, format_size, parse_redis_size, unauthenticated_client
 from stackcheck.testing import EvidenceRecorder, Profile, require
 
 

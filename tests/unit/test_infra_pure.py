@@ -10,9 +10,9 @@ from stackcheck.infra.base import redact_url
 from stackcheck.infra.external import expand_env
 from stackcheck.infra.images import PostgresFamily, postgres_family, postgres_plan, redis_plan, resolve_image
 from stackcheck.infra.select import needed_services, server_config
-from stackcheck.pgprobes import uuid_fields
+from stackcheck.probes.postgres import uuid_fields
+from stackcheck.probes.redis import format_size, parse_redis_size
 from stackcheck.profile.models import PostgresSection, Profile, RedisSection
-from stackcheck.redisprobes import format_size, parse_redis_size
 
 
 def test_expand_env_replaces_every_variable() -> None:

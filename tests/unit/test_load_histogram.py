@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from stackcheck.load.histogram import Histogram, bucket
-from stackcheck.stats import percentile
+from stackcheck.probes.percentile import percentile
 
 latencies = st.lists(st.floats(min_value=0.01, max_value=60_000, allow_nan=False), min_size=1, max_size=300)
 

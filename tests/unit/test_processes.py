@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from stackcheck.processes import stop_process
+from stackcheck.infra.processes import stop_process
 
 STUBBORN = (
     "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "

@@ -8,8 +8,8 @@ import json
 from stackcheck.catalog.spec import Severity
 from stackcheck.outcomes import CheckResult, Status
 from stackcheck.report.model import ProfileInfo, Report, RunInfo, summarize
+from stackcheck.report.sarif import render_sarif
 from stackcheck.scan.findings import make_finding
-from stackcheck.scan.sarif import render_sarif
 
 NOW = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
 

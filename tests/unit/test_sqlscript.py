@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from stackcheck.sqlscript import split_sql
+from stackcheck.infra.sqlscript import split_sql
 
 COMPLIANT = Path(__file__).resolve().parents[1] / "data" / "migrations" / "compliant"
 

@@ -25,7 +25,7 @@ from stackcheck._exceptions import CouldNotCheck
 from stackcheck.infra.base import PostgresServer, RedisServer, free_port
 from stackcheck.infra.images import postgres_settings_args, redis_args
 from stackcheck.infra.probe import postgres_version, redis_version
-from stackcheck.processes import stop_process
+from stackcheck.infra.processes import stop_process
 from stackcheck.wait import wait_until
 
 __all__ = ["LocalProvider", "find_postgres_bindir", "find_redis_server", "local_problem"]

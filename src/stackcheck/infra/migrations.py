@@ -15,7 +15,7 @@ import psycopg
 
 from stackcheck._exceptions import CouldNotCheck, UsageError
 from stackcheck.infra.base import PostgresServer
-from stackcheck.sqlscript import split_sql
+from stackcheck.infra.sqlscript import split_sql
 
 __all__ = ["MigrationRun", "apply_migrations", "migration_files"]
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from stackcheck.report.html import render_html
 from stackcheck.report.junit import render_junit
 from stackcheck.report.model import Report
+from stackcheck.report.sarif import render_sarif
 from stackcheck.report.summary import render_summary
-from stackcheck.scan.sarif import render_sarif
 
 __all__ = ["ARTIFACTS", "read_report", "write_report"]
 

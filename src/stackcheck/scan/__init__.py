@@ -2,5 +2,5 @@
 
 ``stackcheck scan`` (:mod:`stackcheck.scan.command`) runs them; :mod:`stackcheck.scan.engine` holds the
 logic shared with the ``scan`` and ``secrets`` suites. Kept free of imports: ``report.writer`` imports
-:mod:`stackcheck.scan.sarif`.
+:mod:`stackcheck.report.sarif`.
 """

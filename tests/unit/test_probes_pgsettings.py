@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from stackcheck.pgsettings import ServerSetting, compare_setting, parse_quantity
+from stackcheck.probes.pgsettings import ServerSetting, compare_setting, parse_quantity
 
 
 def _s(name: str, setting: str, unit: str | None, vartype: str) -> ServerSetting:

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import json
 from itertools import groupby
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from stackcheck.catalog.spec import Severity
 from stackcheck.outcomes import Status
-
-if TYPE_CHECKING:  # not at run time: report.writer imports this module (results.sarif artifact)
-    from stackcheck.report.model import Finding, Report
+from stackcheck.report.model import Finding, Report
 
 __all__ = ["render_sarif"]
 

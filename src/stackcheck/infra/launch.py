@@ -15,7 +15,7 @@ from typing import IO, Self
 import httpx
 
 from stackcheck._exceptions import CouldNotCheck, UsageError
-from stackcheck.processes import stop_process
+from stackcheck.infra.processes import stop_process
 from stackcheck.profile.models import ServiceSection
 from stackcheck.wait import wait_until
 
