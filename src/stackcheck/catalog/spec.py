@@ -1,12 +1,24 @@
-"""What a check is: a stable id, what it proves, and which controls it supports."""
+"""What a check is: one typed object, referred to by symbol everywhere.
+
+A :class:`CheckSpec` holds everything generic about a check: its stable id, title, severity, the suite that
+runs it, the profile keys it reads (validated against the profile model when the spec is built, so a typo is
+an import error, not a check skipped for ever), the remediation line a failing result shows, the controls it
+supports, and the failing examples that prove it can fail (:data:`FailingExample`). Suites mark their tests
+with the object (``@pytest.mark.check(headers.HSTS)``), the scan engine judges into it, and the harness's
+tests state their expectations with it; the registry in :mod:`stackcheck.catalog` is built from the objects.
+"""
 
 from __future__ import annotations
 
+import types
+import typing
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-__all__ = ["CheckSpec", "Claim", "Severity", "System"]
+from stackcheck.profile.models import Profile
+
+__all__ = ["CheckSpec", "Claim", "Requires", "Severity", "SuiteName", "System", "profile_key_exists"]
 
 
 class Severity(StrEnum):
@@ -17,6 +29,27 @@ class Severity(StrEnum):
     MEDIUM = "medium"
     LOW = "low"
     INFO = "info"
+
+
+class SuiteName(StrEnum):
+    """Where a check runs: a folder under ``suites/`` (``--suite NAME``), or a stage command of its own."""
+
+    HEALTH = "health"
+    POSTGRES = "postgres"
+    REDIS = "redis"
+    RATELIMIT = "ratelimit"
+    HEADERS = "headers"
+    CORS = "cors"
+    EXPOSURE = "exposure"
+    METRICS = "metrics"
+    TLS = "tls"
+    SCAN = "scan"
+    SECRETS = "secrets"
+    LOAD = "load"  # the `stackcheck load` stage: no folder under suites/
+
+
+#: Suites that are stage commands of their own rather than folders under ``suites/``.
+STAGE_SUITES: frozenset[SuiteName] = frozenset({SuiteName.LOAD})
 
 
 class System(StrEnum):
@@ -38,16 +71,102 @@ class Claim(BaseModel):
     quote: str = Field(description="The claim, quoted (abridged with ...).")
 
 
+def _unwrap_model(annotation: object) -> type[BaseModel] | None:
+    """The pydantic model inside ``X | None`` / ``list[X]`` / ``dict[str, X]`` annotations, if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType, typing.Annotated):
+        for arg in typing.get_args(annotation):
+            found = _unwrap_model(arg)
+            if found is not None:
+                return found
+    return None
+
+
+def profile_key_exists(dotted: str) -> bool:
+    """Whether ``dotted`` (``redis.maxmemory_policy``) names a field of the profile model."""
+    model: type[BaseModel] | None = Profile
+    for part in dotted.split("."):
+        if model is None or part not in model.model_fields:
+            return False
+        model = _unwrap_model(model.model_fields[part].annotation)
+    return True
+
+
+class Requires(BaseModel):
+    """Profile keys a check needs beyond its section; unset (or false, or empty) → the check is skipped.
+
+    ``any_of=True`` skips only when every key is unset (``None``): for keys whose false value is a
+    requirement of its own (``redis.appendonly: false``).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    keys: tuple[str, ...] = Field(min_length=1)
+    reason: str | None = Field(None, description="The skip message; default: which keys are not set.")
+    any_of: bool = False
+
+    @field_validator("keys")
+    @classmethod
+    def _keys_exist(cls, keys: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [k for k in keys if not profile_key_exists(k)]
+        if unknown:
+            raise ValueError(f"unknown profile key(s) {', '.join(unknown)}")
+        return keys
+
+    def skip_reason(self) -> str:
+        """Why the check is skipped when the keys are not set."""
+        return self.reason or f"`{' / '.join(self.keys)}` is not set in the profile"
+
+
 class CheckSpec(BaseModel):
-    """A check's identity card. The id is a contract: scripts and waivers depend on it."""
+    """A check's identity card. The id is a contract: scripts and waivers depend on it.
+
+    ``fails_on`` lists the failing examples that prove the check can fail, each ``kind:value``:
+
+    - ``defect:NAME[=ARG]`` — a defect of the reference service (``fixtures/refservice``);
+    - ``profile:FILE`` — a profile under ``tests/data/profiles`` whose stack breaks the claim;
+    - ``sample:PATH`` — a failing sample (IaC, code, image recipe) for a static check, from the repo root.
+
+    The harness's tests fail when a check lists none, or names one that does not exist.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     id: str = Field(pattern=r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")
     title: str
     severity: Severity
-    suite: str
+    suite: SuiteName
     section: str = Field(description="Profile section the check needs; absent section → skipped.")
+    requires: tuple[Requires, ...] = Field(
+        (), description="Further profile keys the check needs (each entry skips on its own)."
+    )
     needs_target: bool = Field(True, description="Whether the check talks to the service under test.")
+    remediation: str = Field("", description="What to change when the check fails (one line).")
+    fails_on: tuple[str, ...] = Field((), description="Failing examples: defect:, profile: or sample:.")
     claims: tuple[Claim, ...] = ()
     controls: tuple[str, ...] = ()
+
+    @field_validator("section")
+    @classmethod
+    def _section_exists(cls, section: str) -> str:
+        if section not in Profile.model_fields or _unwrap_model(Profile.model_fields[section].annotation) is None:
+            raise ValueError(f"{section!r} is not a section of the profile model")
+        return section
+
+    @field_validator("fails_on")
+    @classmethod
+    def _examples_are_typed(cls, examples: tuple[str, ...]) -> tuple[str, ...]:
+        for example in examples:
+            kind, _, value = example.partition(":")
+            if kind not in ("defect", "profile", "sample") or not value:
+                raise ValueError(f"failing example {example!r}: write defect:NAME, profile:FILE or sample:PATH")
+        return examples
+
+    def examples(self, kind: str) -> tuple[str, ...]:
+        """The values of this check's failing examples of one kind (``defect``, ``profile``, ``sample``)."""
+        return tuple(v for k, _, v in (e.partition(":") for e in self.fails_on) if k == kind)
+
+    def __str__(self) -> str:
+        return self.id
