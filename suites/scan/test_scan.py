@@ -8,29 +8,30 @@ from __future__ import annotations
 
 import pytest
 
+from stackcheck.catalog import scan as checks
 from stackcheck.scan.engine import ScanRun
 from stackcheck.scan.replay import replay
 from stackcheck.testing import EvidenceRecorder
 
 
-@pytest.mark.check("scan.iac")
+@pytest.mark.check(checks.IAC)
 def test_iac_has_no_open_checkov_finding(scan_run: ScanRun, evidence: EvidenceRecorder) -> None:
     replay(scan_run, "scan.iac", None, evidence)
 
 
-@pytest.mark.check("scan.code")
+@pytest.mark.check(checks.CODE)
 def test_code_has_no_open_bandit_finding(scan_run: ScanRun, evidence: EvidenceRecorder) -> None:
     replay(scan_run, "scan.code", None, evidence)
 
 
-@pytest.mark.check("image.trivy")
+@pytest.mark.check(checks.IMAGE)
 def test_image_configuration_passes_trivy(
     scan_run: ScanRun, image: str | None, evidence: EvidenceRecorder
 ) -> None:
     replay(scan_run, "image.trivy", image, evidence)
 
 
-@pytest.mark.check("image.vulnerabilities")
+@pytest.mark.check(checks.VULNERABILITIES)
 def test_image_has_no_known_vulnerability(
     scan_run: ScanRun, image: str | None, evidence: EvidenceRecorder
 ) -> None:

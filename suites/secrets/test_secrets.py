@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from stackcheck._exceptions import CouldNotCheck
+from stackcheck.catalog import secrets as checks
 from stackcheck.plugin import COLLECTOR
 from stackcheck.profile.models import ScanSection
 from stackcheck.scan.engine import ScanRun
@@ -33,12 +34,12 @@ def scan(profile: Profile) -> ScanSection:
     return require(profile.scan, "profile has no `scan` section")
 
 
-@pytest.mark.check("secrets.repo")
+@pytest.mark.check(checks.REPO)
 def test_repository_holds_no_secret(scan_run: ScanRun, evidence: EvidenceRecorder) -> None:
     replay(scan_run, "secrets.repo", None, evidence)
 
 
-@pytest.mark.check("secrets.image")
+@pytest.mark.check(checks.IMAGE)
 def test_image_layers_hold_no_secret(
     scan_run: ScanRun, image: str | None, evidence: EvidenceRecorder
 ) -> None:
@@ -51,8 +52,7 @@ def _paths(profile: Profile) -> list[str]:
     return list(dict.fromkeys(["/", *paths]))[:MAX_REQUESTS]
 
 
-@pytest.mark.check("secrets.logs")
-@pytest.mark.requires("scan.log_files", reason="scan.log_files is empty: no service log to inspect")
+@pytest.mark.check(checks.LOGS)
 def test_planted_canary_never_appears_in_responses_or_logs(
     request: pytest.FixtureRequest,
     scan: ScanSection,

@@ -7,7 +7,7 @@ service's log files captured meanwhile contain it.
 
 from __future__ import annotations
 
-from stackcheck.catalog.spec import CheckSpec, Claim, Severity, System
+from stackcheck.catalog.spec import CheckSpec, Claim, Requires, Severity, System
 
 REPO = CheckSpec(
     id="secrets.repo",
@@ -35,6 +35,9 @@ IMAGE = CheckSpec(
 )
 LOGS = CheckSpec(
     id="secrets.logs",
+    requires=(
+        Requires(keys=("scan.log_files",), reason="scan.log_files is empty: no service log to inspect"),
+    ),
     title="A planted canary credential never appears in the service's responses or logs",
     severity=Severity.HIGH,
     suite="secrets",
