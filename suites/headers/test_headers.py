@@ -18,8 +18,7 @@ from stackcheck.probes.headers import (
     split_policies,
     version_banners,
 )
-from stackcheck.profile.models import HeadersSection
-from stackcheck.testing import EvidenceRecorder, Exchange, HttpProbe, Profile, Target, require
+from stackcheck.testing import EvidenceRecorder, Exchange, HeadersSection, HttpProbe, Profile, Target, require
 
 
 @pytest.fixture

@@ -15,14 +15,19 @@ from pathlib import Path
 
 import pytest
 
-from stackcheck._exceptions import CouldNotCheck
 from stackcheck.catalog import secrets as checks
 from stackcheck.plugin import COLLECTOR
-from stackcheck.profile.models import ScanSection
 from stackcheck.scan.engine import ScanRun
 from stackcheck.scan.replay import replay
-from stackcheck.testing import EvidenceRecorder, HttpProbe, Profile, require
-from stackcheck.wait import wait_until
+from stackcheck.testing import (
+    CouldNotCheck,
+    EvidenceRecorder,
+    HttpProbe,
+    Profile,
+    ScanSection,
+    require,
+    wait_until,
+)
 
 MAX_REQUESTS = 12  # bounded load: a handful of GETs, whatever the profile lists
 LOG_SETTLE_S = 3.0  # how long the service may take to write its request log lines
