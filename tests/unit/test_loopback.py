@@ -34,14 +34,14 @@ def test_loopback_addresses_and_names_pass(host: str) -> None:
 @pytest.mark.parametrize("host", ["10.0.0.1", "192.0.2.1", "::ffff:192.0.2.1", "2001:db8::1", "0.0.0.0"])
 def test_other_addresses_are_refused(host: str) -> None:
     assert not is_loopback_host(host)
-    with pytest.raises(UsageError, match="not a loopback address.*--allow-remote"):
+    with pytest.raises(UsageError, match=r"not a loopback address.*--allow-remote"):
         require_loopback(_url(host), False, "the probe")
 
 
 def test_a_name_resolving_elsewhere_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(loopback.socket, "getaddrinfo", _resolving_to("192.0.2.7"))
     assert not is_loopback_host("staging.example")
-    with pytest.raises(UsageError, match="staging.example, which is not a loopback address"):
+    with pytest.raises(UsageError, match=r"staging\.example, which is not a loopback address"):
         require_loopback("https://staging.example", False, "the rate-limit probe")
 
 
@@ -52,7 +52,7 @@ def test_a_name_resolving_to_loopback_and_elsewhere_is_refused(monkeypatch: pyte
 
 def test_an_unresolvable_name_is_not_loopback_and_refused_as_such() -> None:
     assert not is_loopback_host("no-such-host.invalid")
-    with pytest.raises(UsageError, match="cannot resolve the target host 'no-such-host.invalid'"):
+    with pytest.raises(UsageError, match=r"cannot resolve the target host 'no-such-host\.invalid'"):
         require_loopback("http://no-such-host.invalid", False)
 
 
@@ -62,7 +62,7 @@ def test_allow_remote_lets_any_host_through_without_resolving_it() -> None:
 
 
 def test_a_url_without_host_is_a_usage_error() -> None:
-    with pytest.raises(UsageError, match="has no host"):
+    with pytest.raises(UsageError, match=r"has no host"):
         require_loopback("http://:8080", False)
 
 
