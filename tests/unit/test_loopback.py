@@ -9,7 +9,6 @@ import pytest
 
 from stackcheck import UsageError
 from stackcheck.load import safety
-from stackcheck.probes import loopback
 from stackcheck.probes.loopback import LOAD_REFUSAL, free_port, is_loopback_host, require_loopback
 
 
@@ -39,14 +38,14 @@ def test_other_addresses_are_refused(host: str) -> None:
 
 
 def test_a_name_resolving_elsewhere_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(loopback.socket, "getaddrinfo", _resolving_to("192.0.2.7"))
+    monkeypatch.setattr(socket, "getaddrinfo", _resolving_to("192.0.2.7"))
     assert not is_loopback_host("staging.example")
     with pytest.raises(UsageError, match=r"staging\.example, which is not a loopback address"):
         require_loopback("https://staging.example", False, "the rate-limit probe")
 
 
 def test_a_name_resolving_to_loopback_and_elsewhere_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(loopback.socket, "getaddrinfo", _resolving_to("127.0.0.1", "192.0.2.7"))
+    monkeypatch.setattr(socket, "getaddrinfo", _resolving_to("127.0.0.1", "192.0.2.7"))
     assert not is_loopback_host("split.example")
 
 
