@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,19 +52,28 @@ class CliRun:
 
 @pytest.fixture
 def run_cli(tmp_path: Path) -> Callable[..., CliRun]:
-    """Run ``python -m stackcheck ARGS`` as a subprocess; ``verify`` runs get a fresh report dir."""
+    """Run ``python -m stackcheck ARGS`` as a subprocess; ``verify`` runs get a fresh report dir.
 
-    def run(*args: str, report: bool = True, cwd: Path = REPO_ROOT, timeout: float = 300) -> CliRun:
+    ``env`` adds (or, with an empty value, removes) environment variables for that one run.
+    """
+
+    def run(
+        *args: str,
+        report: bool = True,
+        cwd: Path = REPO_ROOT,
+        timeout: float = 300,
+        env: Mapping[str, str] | None = None,
+    ) -> CliRun:
         argv = list(args)
         report_dir: Path | None = None
         if report and argv and argv[0] == "verify" and "--report-dir" not in argv:
             report_dir = tmp_path / f"report-{len(list(tmp_path.iterdir()))}"
             argv += ["--report-dir", str(report_dir)]
-        env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+        child = {**os.environ, "PYTHONPATH": str(REPO_ROOT), **(env or {})}
         proc = subprocess.run(
             [sys.executable, "-m", "stackcheck", *argv],
             cwd=cwd,
-            env=env,
+            env={k: v for k, v in child.items() if v},
             capture_output=True,
             text=True,
             timeout=timeout,

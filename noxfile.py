@@ -2,6 +2,9 @@
 
 Each session installs what it needs into its own venv under ``.nox/`` (reused between runs).
 Scanners with conflicting pins (checkov) get venvs of their own, never the test venv.
+
+``nox`` alone runs the fast sessions (``unit``, ``lint``, ``typecheck``); ``nox -s tests`` runs everything
+(CI: ``.ci/run``). Slow or networked sessions are ``default=False`` and tagged: ``nox -t slow``.
 """
 
 from __future__ import annotations
@@ -10,10 +13,12 @@ import nox
 
 nox.options.default_venv_backend = "venv"
 nox.options.reuse_venv = "yes"
-nox.options.sessions = ["lint", "typecheck", "tests"]
+nox.options.sessions = ["unit", "lint", "typecheck"]
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 PYTHON = "3.11"
+# No network, no Docker, no scanner tools: the package's pure parts and the plugin (pytester).
+UNIT_TESTS = ["tests/unit", "tests/plugin", "tests/test_docs_in_sync.py"]
 
 
 def _install(session: nox.Session, *groups: str) -> None:
@@ -22,17 +27,28 @@ def _install(session: nox.Session, *groups: str) -> None:
     session.install("-e", ".", *deps)
 
 
-@nox.session(python=PYTHON, tags=["ci"])
-def tests(session: nox.Session) -> None:
-    """Run the harness's whole test-suite (unit, plugin, integration). Extra args go to pytest."""
+@nox.session(python=PYTHON, tags=["fast"])
+def unit(session: nox.Session) -> None:
+    """Unit and plugin tests: seconds, no network, no Docker, no scanner tools. Extra args go to pytest."""
     _install(session, "test")
+    session.run("pytest", "-p", "no:cacheprovider", *(session.posargs or UNIT_TESTS))
+
+
+@nox.session(python=PYTHON, default=False, tags=["ci", "slow"])
+def tests(session: nox.Session) -> None:
+    """The whole test-suite: unit and plugin tests first (fast feedback), then the scanner tools are
+    installed (trivy is built with Go on a cold cache) and the integration tests run. Extra args go to
+    pytest (after the tool install)."""
+    _install(session, "test")
+    if not session.posargs:
+        session.run("pytest", "-p", "no:cacheprovider", *UNIT_TESTS)
     # The scanners live in their own venvs (checkov pins packaging<24); idempotent, instant when present.
     session.run("python", "-m", "stackcheck.scan.tools", "install")
-    args = session.posargs or ["tests", "-p", "no:cacheprovider"]
-    session.run("pytest", *args)
+    ignore = [f"--ignore={path}" for path in UNIT_TESTS]
+    session.run("pytest", *(session.posargs or ["tests", "-p", "no:cacheprovider", *ignore]))
 
 
-@nox.session(python=PYTHON, tags=["ci"])
+@nox.session(python=PYTHON, tags=["ci", "fast"])
 def lint(session: nox.Session) -> None:
     """ruff: lint and format check of the package, suites, fixtures and tests."""
     session.install(*nox.project.dependency_groups(PYPROJECT, "lint"))
@@ -50,14 +66,14 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "format", "--check", *paths)
 
 
-@nox.session(python=PYTHON, tags=["ci"])
+@nox.session(python=PYTHON, tags=["ci", "fast"])
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict on the stackcheck package."""
+    """mypy --strict on the stackcheck package and the suites."""
     _install(session, "typecheck")
-    session.run("mypy", "--strict", "src/stackcheck")
+    session.run("mypy", "--strict", "src/stackcheck", "suites")
 
 
-@nox.session(python=PYTHON)
+@nox.session(python=PYTHON, default=False, tags=["run"])
 def verify(session: nox.Session) -> None:
     """``stackcheck verify`` with your arguments: nox -s verify -- --profile P --target URL."""
     _install(session)
@@ -66,7 +82,7 @@ def verify(session: nox.Session) -> None:
     session.run("stackcheck", "verify", *session.posargs)
 
 
-@nox.session(python=PYTHON, tags=["ci"])
+@nox.session(python=PYTHON, default=False, tags=["ci", "slow"])
 def scan(session: nox.Session) -> None:
     """``stackcheck scan``: checkov, bandit, detect-secrets and trivy at once, offline (default: Djinn's IaC).
 
@@ -77,7 +93,7 @@ def scan(session: nox.Session) -> None:
     session.run("stackcheck", "scan", *(session.posargs or ["--profile", "fixtures/iac/djinn/scan.yaml"]))
 
 
-@nox.session(python=PYTHON, default=False, tags=["load"])
+@nox.session(python=PYTHON, default=False, tags=["load", "slow"])
 def load(session: nox.Session) -> None:
     """``stackcheck load`` (``-- --profile P --target URL``), or the reference service under a 15 s load.
 
@@ -90,7 +106,7 @@ def load(session: nox.Session) -> None:
         session.run("python", "-m", "loadtests.demo", *session.posargs)
 
 
-@nox.session(python=PYTHON)
+@nox.session(python=PYTHON, default=False, tags=["run"])
 def demo(session: nox.Session) -> None:
     """The main job on the embedded default: start the reference service, verify it, write a report.
 
@@ -107,14 +123,14 @@ def docs(session: nox.Session) -> None:
     session.run("python", "-m", "stackcheck.docgen")
 
 
-@nox.session(python=PYTHON, default=False, tags=["bench"])
+@nox.session(python=PYTHON, default=False, tags=["bench", "slow"])
 def bench(session: nox.Session) -> None:
     """Run benchmarks/bench_*.py and rewrite docs/benchmarks.md; ``-- NAME ...`` runs a subset."""
     _install(session, "test")
     session.run("python", "benchmarks/run_all.py", *session.posargs)
 
 
-@nox.session(python=False, default=False, tags=["images"])
+@nox.session(python=False, default=False, tags=["images", "slow"])
 def images(session: nox.Session) -> None:
     """Start the Docker engine if needed and build the local Postgres/Redis images from Debian packages.
 

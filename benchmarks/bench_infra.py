@@ -41,9 +41,12 @@ def bring_up(provider: str, env: dict[str, str]) -> tuple[float, float]:
     """Seconds to start Postgres and Redis together (until both accept logins), and to remove them."""
     from stackcheck.infra import ServiceSession
     from stackcheck.profile.models import Profile
+    from stackcheck.settings import Settings
 
     profile = Profile.model_validate({"name": "bench", "postgres": {}, "redis": {}})
-    session = ServiceSession(provider, profile, ["postgres", "redis"], environ=env, base_dir=REPO)  # type: ignore[arg-type]
+    session = ServiceSession(
+        provider, profile, ["postgres", "redis"], settings=Settings.from_environ(env), base_dir=REPO
+    )  # type: ignore[arg-type]
     started = time.perf_counter()
     try:
         session.start()

@@ -8,7 +8,6 @@ started or reached raises :class:`stackcheck.CouldNotCheck`, so its checks end a
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import psycopg
@@ -17,66 +16,40 @@ import redis
 from psycopg.rows import TupleRow
 
 from stackcheck import CouldNotCheck, UsageError
-from stackcheck.infra import PostgresServer, RedisServer, ServiceName, ServiceSession, choose_provider
+from stackcheck.infra import PostgresServer, RedisServer, ServiceSession, choose_provider, needed_services
 from stackcheck.infra.launch import LaunchedService
+from stackcheck.infra.select import launch_needs
 from stackcheck.plugin import COLLECTOR
 from stackcheck.probes.postgres import connect_postgres
 from stackcheck.profile import Profile
 from stackcheck.scan.engine import ScanRun
 from stackcheck.scan.replay import image_subjects, scan_session
+from stackcheck.settings import Settings, resolve_target
 from stackcheck.testing import profile_of
 
-_FIXTURE_OF: dict[ServiceName, str] = {"postgres": "postgres_server", "redis": "redis_server"}
 CONNECT_TIMEOUT_S = 10
 
 
-_PLACEHOLDER_OF: dict[ServiceName, str] = {"postgres": "{postgres_dsn}", "redis": "{redis_url}"}
-
-
-def _launch_needs(profile: Profile) -> set[ServiceName]:
-    """Dependencies the ``service.command`` (or its env) is wired to."""
-    if profile.service is None:
-        return set()
-    text = " ".join([*profile.service.command, *profile.service.env.values()])
-    return {service for service, placeholder in _PLACEHOLDER_OF.items() if placeholder in text}
-
-
-def _needed(session: pytest.Session, profile: Profile, launching: bool) -> list[ServiceName]:
-    """Services some collected check will use: its fixture closure names the server fixture, it is
-    marked ``@pytest.mark.services("postgres", ...)`` (checks that pick their server at run time), or the
-    service stackcheck launches is wired to it."""
-    wanted: list[ServiceName] = []
-    launch_needs = _launch_needs(profile) if launching else set()
-    for service, fixture in _FIXTURE_OF.items():
-        if getattr(profile, service) is None:
-            continue  # those checks are skipped by the plugin
-        if service in launch_needs:
-            wanted.append(service)
-            continue
-        for item in session.items:
-            marker = item.get_closest_marker("services")
-            if fixture in getattr(item, "fixturenames", ()) or (
-                marker is not None and service in marker.args
-            ):
-                wanted.append(service)
-                break
-    return wanted
+def _suites_of(session: pytest.Session) -> list[str]:
+    """The suites the collected checks belong to (``suites/<suite>/test_*.py``)."""
+    return sorted({item.path.parent.name for item in session.items})
 
 
 @pytest.fixture(scope="session")
-def services(request: pytest.FixtureRequest, profile: Profile) -> Iterator[ServiceSession]:
-    """The run's service session (provider chosen by ``--infra``); closed at the end of the session."""
-    infra = str(request.config.getoption("infra"))
+def services(
+    request: pytest.FixtureRequest, profile: Profile, settings: Settings
+) -> Iterator[ServiceSession]:
+    """The run's service session (provider chosen by ``--infra``); closed at the end of the session.
+
+    Which services it starts is :func:`stackcheck.infra.needed_services`, the decision the CLI's preflight
+    made: a provider problem was an exit 2 there, before any check ran.
+    """
     collector = request.config.stash[COLLECTOR]
-    launching = profile.service is not None and any(
-        name in getattr(item, "fixturenames", ())
-        for item in request.session.items
-        for name in ("target", "launched_service")
-    )
-    needed = _needed(request.session, profile, launching and not collector.target)
-    kind = choose_provider(infra, profile, needed, os.environ)
+    target = resolve_target(settings.target, profile)
+    needed = needed_services(profile, _suites_of(request.session), target)
+    kind = choose_provider(settings, profile, needed)
     base_dir = collector.loaded.path.resolve().parent
-    with ServiceSession(kind, profile, needed, environ=os.environ, base_dir=base_dir) as session:
+    with ServiceSession(kind, profile, needed, settings=settings, base_dir=base_dir) as session:
         yield session
 
 
@@ -167,20 +140,22 @@ def redis_client(redis_server: RedisServer) -> Iterator[redis.Redis]:
 
 
 @pytest.fixture(scope="session")
-def launched_service(request: pytest.FixtureRequest, profile: Profile) -> Iterator[LaunchedService]:
+def launched_service(
+    request: pytest.FixtureRequest, profile: Profile, settings: Settings
+) -> Iterator[LaunchedService]:
     """The service under test, started from ``service.command`` and wired to the run's Postgres/Redis."""
     if profile.service is None:
         raise UsageError("no `service` section", "add service.command to the profile, or pass --target URL")
     services: ServiceSession = request.getfixturevalue("services")
     values: dict[str, str] = {}
-    needs = _launch_needs(profile)
+    needs = launch_needs(profile)
     if "postgres" in needs:
         values["postgres_dsn"] = services.postgres().dsn
     if "redis" in needs:
         values["redis_url"] = services.redis().url
     live = profile.health.live if profile.health and profile.health.live else "/"
     path = request.config.stash[COLLECTOR].loaded.path
-    with LaunchedService(profile.service, values, path, live) as service:
+    with LaunchedService(profile.service, values, path, live, settings.environ) as service:
         yield service
 
 

@@ -7,22 +7,24 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
 from stackcheck import __version__
 from stackcheck._exceptions import StackcheckError, UsageError
-from stackcheck.catalog import REGISTRY, STAGE_CHECKS, SUITES, render_checks_doc
+from stackcheck.catalog import REGISTRY, STAGE_CHECKS, SUITES, SuiteName, render_checks_doc
+from stackcheck.collector import RunCollector
 from stackcheck.infra import preflight
-from stackcheck.plugin import COLLECTOR, INFRA_CHOICES
+from stackcheck.plugin import COLLECTOR
 from stackcheck.probes.loopback import require_loopback
 from stackcheck.profile import PROFILE_SECTIONS, Profile, load_profile, render_profile_reference
 from stackcheck.profile.schema import schema_text
 from stackcheck.report import ExitCode, read_report, render_console, result_line, shown_live, write_report
 from stackcheck.report.folders import default_report_dir, point_latest
 from stackcheck.resources import resolve_suites, suites_dir
+from stackcheck.settings import Settings, add_options, resolve_target
 
 __all__ = ["main"]
 
@@ -54,29 +56,40 @@ exit codes:
 """
 
 
+_FORMAT = argparse.RawDescriptionHelpFormatter
+
+
 def _parser() -> argparse.ArgumentParser:
-    fmt = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
-        prog="stackcheck", description=DESCRIPTION, epilog=EPILOG, formatter_class=fmt
+        prog="stackcheck", description=DESCRIPTION, epilog=EPILOG, formatter_class=_FORMAT
     )
     parser.add_argument("--version", action="version", version=f"stackcheck {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_verify(sub)
+    _add_profile(sub)
+    report = sub.add_parser("report", help="re-render a finished run's report folder and print its verdict")
+    report.add_argument("dir", metavar="DIR")
+    checks = sub.add_parser("checks", help="list every check id with its title")
+    checks.add_argument("--markdown", action="store_true", help="print docs/checks.md")
+    for name, module in STAGE_COMMANDS.items():
+        stage = importlib.import_module(module)
+        stage_parser = sub.add_parser(
+            name, help=stage.HELP, description=stage.DESCRIPTION, epilog=EPILOG, formatter_class=_FORMAT
+        )
+        stage.add_arguments(stage_parser)
+    return parser
 
+
+def _add_verify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     verify = sub.add_parser(
         "verify",
         help="run the verification suites against a target",
         description="Run the suites against a target and write a report folder.",
         epilog=EPILOG,
-        formatter_class=fmt,
+        formatter_class=_FORMAT,
     )
-    verify.add_argument("--profile", required=True, metavar="FILE", help="profile YAML to verify against")
-    verify.add_argument("--target", metavar="URL", help="base URL of the service (overrides target.base_url)")
-    verify.add_argument(
-        "--infra",
-        choices=INFRA_CHOICES,
-        default="auto",
-        help="where Postgres/Redis come from (default: auto)",
-    )
+    # --profile, --target, --infra, --set, --report-dir, --allow-remote: declared once, for the plugin too.
+    add_options(verify.add_argument, required=frozenset({"profile"}))
     verify.add_argument(
         "--suite",
         action="append",
@@ -84,26 +97,10 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help=f"run only this suite (repeatable; default: all). Suites: {', '.join(SUITES)}",
     )
-    verify.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override one profile key for this run, e.g. --set health.max_latency_ms=50 (repeatable)",
-    )
-    verify.add_argument(
-        "--report-dir",
-        metavar="DIR",
-        help="where to write the report (default: reports/out/<profile>-<UTC time>)",
-    )
-    verify.add_argument(
-        "--allow-remote",
-        action="store_true",
-        help="allow load and rate-limit probes against non-loopback targets",
-    )
     verify.add_argument("-v", "--verbose", action="store_true", help="show pytest's own output too")
 
+
+def _add_profile(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     profile = sub.add_parser("profile", help="validate a profile or print its JSON Schema")
     psub = profile.add_subparsers(dest="profile_command", metavar="SUBCOMMAND")
     validate = psub.add_parser(
@@ -115,20 +112,6 @@ def _parser() -> argparse.ArgumentParser:
     schema.add_argument(
         "--markdown", action="store_true", help="print the Markdown profile reference instead"
     )
-
-    report = sub.add_parser("report", help="re-render a finished run's report folder and print its verdict")
-    report.add_argument("dir", metavar="DIR")
-
-    checks = sub.add_parser("checks", help="list every check id with its title")
-    checks.add_argument("--markdown", action="store_true", help="print docs/checks.md")
-
-    for name, module in STAGE_COMMANDS.items():
-        stage = importlib.import_module(module)
-        stage_parser = sub.add_parser(
-            name, help=stage.HELP, description=stage.DESCRIPTION, epilog=EPILOG, formatter_class=fmt
-        )
-        stage.add_arguments(stage_parser)
-    return parser
 
 
 # Further stages, one line each: subcommand → module with HELP, DESCRIPTION, add_arguments(parser) and
@@ -151,23 +134,31 @@ def check_waiver_ids(profile: Profile, source: str) -> None:
             )
 
 
-def _check_target(url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"target {url!r} is not an http(s) URL", "e.g. --target http://127.0.0.1:8080")
+@dataclass(frozen=True)
+class _VerifyRun:
+    """A verify run that passed every check made before pytest starts."""
+
+    profile: Profile
+    settings: Settings
+    suites: list[Path]
+    target: str | None
+    report_dir: Path
 
 
-def _verify(args: argparse.Namespace) -> int:
-    loaded = load_profile(args.profile, args.overrides)
-    suite_paths = resolve_suites(args.suite)
+def _prepare(args: argparse.Namespace) -> _VerifyRun:
+    """Everything that is a usage error (exit 2) is found here, before any check runs."""
+    loaded = load_profile(args.profile, args.stackcheck_set)
     profile = loaded.profile
+    suite_paths = resolve_suites(args.suite)
+    names = [p.name for p in suite_paths]
     check_waiver_ids(profile, args.profile)
-    preflight(args.infra, profile, [p.name for p in suite_paths])
-    target = args.target or (profile.target.base_url if profile.target else None)
+    settings = Settings.from_environ(infra=args.infra, allow_remote=args.allow_remote, target=args.target)
+    target = resolve_target(settings.target, profile)
+    preflight(settings, profile, names, target)
     needs_target = [
         spec.id
-        for path in suite_paths
-        for spec in SUITES[path.name]
+        for name in names
+        for spec in SUITES[SuiteName(name)]
         if spec.needs_target and getattr(profile, spec.section, None) is not None
     ]
     if needs_target and not target and profile.service is None:
@@ -175,63 +166,60 @@ def _verify(args: argparse.Namespace) -> int:
             f"no target URL, but {needs_target[0]} needs one",
             f"pass --target URL, or set target.base_url or service.command in {args.profile}",
         )
-    if target:
-        _check_target(target)
-        if profile.rate_limit is not None and "ratelimit" in {p.name for p in suite_paths}:
-            require_loopback(target, args.allow_remote, "the rate-limit probe")
+    if target and profile.rate_limit is not None and "ratelimit" in names:
+        require_loopback(target, settings.allow_remote, "the rate-limit probe")
     report_dir = Path(args.report_dir) if args.report_dir else default_report_dir(profile.name)
-    against = target or ("the service it starts (service.command)" if profile.service else "no target")
+    return _VerifyRun(profile, settings, suite_paths, target, report_dir)
+
+
+def _pytest_args(args: argparse.Namespace, run: _VerifyRun) -> list[str]:
+    """The pytest command line of a verify run: the chosen suites with the plugin's options."""
+    root = suites_dir()
+    pytest_args = [*(str(p) for p in run.suites), "-c", str(root / "pytest.ini"), "--rootdir", str(root)]
+    pytest_args += ["-p", "no:cacheprovider", "--profile", args.profile, "--infra", run.settings.infra]
+    pytest_args += ["--report-dir", str(run.report_dir), "--stackcheck-progress"]
+    for option in args.stackcheck_set:
+        pytest_args += ["--set", option]
+    if run.settings.allow_remote:
+        pytest_args.append("--allow-remote")
+    if run.target:
+        pytest_args += ["--target", run.target]
+    pytest_args += ["-q", "--no-header", "-rN", "--tb=short"] if args.verbose else ["-p", "no:terminal"]
+    return pytest_args
+
+
+def _verify(args: argparse.Namespace) -> int:
+    run = _prepare(args)
+    against = run.target or (
+        "the service it starts (service.command)" if run.profile.service else "no target"
+    )
     print(
-        f"stackcheck {__version__}: verifying {profile.name} ({args.profile}) against {against};"
-        f" suites: {', '.join(p.name for p in suite_paths)}",
+        f"stackcheck {__version__}: verifying {run.profile.name} ({args.profile}) against {against};"
+        f" suites: {', '.join(p.name for p in run.suites)}",
         flush=True,
     )
-    root = suites_dir()
-    pytest_args = [
-        *(str(p) for p in suite_paths),
-        "-c",
-        str(root / "pytest.ini"),
-        "--rootdir",
-        str(root),
-        "-p",
-        "no:cacheprovider",
-        "--profile",
-        args.profile,
-        "--infra",
-        args.infra,
-        "--report-dir",
-        str(report_dir),
-        "--stackcheck-progress",
-    ]
-    for option in args.overrides:
-        pytest_args += ["--set", option]
-    if args.allow_remote:
-        pytest_args.append("--allow-remote")
-    if target:
-        pytest_args += ["--target", target]
-    pytest_args += ["-q", "--no-header", "-rN", "--tb=short"] if args.verbose else ["-p", "no:terminal"]
-
-    grabbed: dict[str, object] = {}
+    grabbed: dict[str, RunCollector] = {}
 
     class _Grab:
         def pytest_unconfigure(self, config: pytest.Config) -> None:
-            grabbed["collector"] = config.stash.get(COLLECTOR, None)
+            collector = config.stash.get(COLLECTOR, None)
+            if collector is not None:
+                grabbed["collector"] = collector
 
-    code = pytest.main(pytest_args, plugins=[_Grab()])
+    code = pytest.main(_pytest_args(args, run), plugins=[_Grab()])
     if code == pytest.ExitCode.INTERRUPTED:
         print("stackcheck: interrupted; the partial report was written", file=sys.stderr)
         return 130
     collector = grabbed.get("collector")
-    if collector is None or getattr(collector, "report", None) is None:
+    if collector is None or collector.report is None:
         return _fail(
             f"the suites did not run (pytest exit code {int(code)}); rerun with --verbose to see why"
         )
-    errors: list[str] = collector.collection_errors  # type: ignore[attr-defined]
-    if errors:
-        return _fail(errors[0])
+    if collector.collection_errors:
+        return _fail(collector.collection_errors[0])
     if not args.report_dir:
-        point_latest(report_dir)
-    return int(collector.report.summary.exit_code)  # type: ignore[attr-defined]
+        point_latest(run.report_dir)
+    return int(collector.report.summary.exit_code)
 
 
 def _profile(args: argparse.Namespace) -> int:

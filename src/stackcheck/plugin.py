@@ -23,12 +23,12 @@ from stackcheck.outcomes import CheckResult
 from stackcheck.probes.http import HttpProbe
 from stackcheck.profile import Profile, load_profile
 from stackcheck.report import render_console, result_line, shown_live, write_report
+from stackcheck.settings import Settings, add_options, resolve_target
 
 __all__ = ["COLLECTOR", "Target"]
 
 COLLECTOR = pytest.StashKey[RunCollector]()
 EVIDENCE = pytest.StashKey[EvidenceRecorder]()
-INFRA_CHOICES = ("auto", "docker", "local", "external")
 
 
 @dataclass(frozen=True)
@@ -42,24 +42,7 @@ class Target:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("stackcheck", "stackcheck verification")
-    group.addoption("--profile", metavar="FILE", help="stackcheck profile (YAML) to verify against.")
-    group.addoption("--target", metavar="URL", help="Base URL of the service; overrides target.base_url.")
-    group.addoption("--infra", choices=INFRA_CHOICES, default="auto", help="Where Postgres/Redis come from.")
-    group.addoption(
-        "--set",
-        dest="stackcheck_set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="Override a profile key for this run, e.g. --set slo.p95_ms=150 (repeatable).",
-    )
-    group.addoption("--report-dir", metavar="DIR", help="Write report.json, junit.xml, summary.md here.")
-    group.addoption(
-        "--allow-remote",
-        action="store_true",
-        default=False,
-        help="Allow load and rate-limit probes against non-loopback targets (they are refused otherwise).",
-    )
+    add_options(group.addoption)  # the same options as `stackcheck verify` (stackcheck.settings)
     group.addoption(
         "--stackcheck-progress",
         action="store_true",
@@ -70,21 +53,28 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "check(spec): the stackcheck check (a CheckSpec) this test implements")
+    # The run's settings, read once (options + environment); handed down as the `settings` fixture.
+    settings = Settings.from_environ(
+        infra=str(config.getoption("infra", "auto")),
+        allow_remote=bool(config.getoption("allow_remote", False)),
+        target=config.getoption("target", None),
+    )
+    config.stash[SETTINGS] = settings
     profile_path = config.getoption("profile", None)
     if not profile_path:
         return
     try:
         loaded = load_profile(profile_path, config.getoption("stackcheck_set"))
+        target = resolve_target(settings.target, loaded.profile)
     except StackcheckError as exc:
         raise pytest.UsageError(str(exc)) from None
-    target = config.getoption("target") or (loaded.profile.target.base_url if loaded.profile.target else None)
     report_dir = config.getoption("report_dir")
     progress = bool(config.getoption("stackcheck_progress"))
     collector = RunCollector(
         loaded=loaded,
         target=target,
         command=shlex.join(["stackcheck", *sys.argv[1:]]) if progress else shlex.join(sys.argv),
-        infra=config.getoption("infra"),
+        infra=settings.infra,
         report_dir=Path(report_dir) if report_dir else None,
         on_result=_print_result if progress else None,
     )
@@ -197,6 +187,14 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 # ---- fixtures -------------------------------------------------------------------------------------------
+
+SETTINGS = pytest.StashKey[Settings]()
+
+
+@pytest.fixture(scope="session")
+def settings(request: pytest.FixtureRequest) -> Settings:
+    """The run's :class:`~stackcheck.settings.Settings` (options and environment, read once at start)."""
+    return request.config.stash[SETTINGS]
 
 
 def _collector(request: pytest.FixtureRequest) -> RunCollector:

@@ -1,19 +1,49 @@
 """Everything a run takes from outside its profile: read once, by the CLI or the plugin, and handed down.
 
-Nothing below the CLI and the plugin reads ``os.environ``: they build one :class:`Settings` and pass it on
-(the suites get it as the ``settings`` fixture). The environment snapshot is kept for what genuinely
-comes from it: ``${VAR}`` references in profiles, canary values, and the environment of child processes.
+Nothing below the CLI and the plugin reads ``os.environ``: they build one :class:`Settings` from their
+options and the environment and pass it on (the suites get it as the ``settings`` fixture). The environment
+snapshot is kept for what genuinely comes from it: ``${VAR}`` references in profiles, canary values, and the
+environment of child processes. Every setting, its variable and its option are listed in
+``docs/settings.md``.
+
+The ``verify`` options are declared once, in :data:`VERIFY_OPTIONS`; the CLI adds them to argparse and the
+plugin to pytest's parser with :func:`add_options`, so both spell them, default them and explain them alike.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit
 
-__all__ = ["Settings"]
+from stackcheck._exceptions import UsageError
+
+if TYPE_CHECKING:
+    from stackcheck.profile.models import Profile
+
+__all__ = [
+    "ENV_POSTGRES_IMAGE",
+    "ENV_REDIS_IMAGE",
+    "ENV_TOOLS_DIR",
+    "INFRA_CHOICES",
+    "VERIFY_OPTIONS",
+    "InfraChoice",
+    "OptionSpec",
+    "Settings",
+    "add_options",
+    "resolve_target",
+]
+
+InfraChoice = Literal["auto", "docker", "local", "external"]
+INFRA_CHOICES: tuple[InfraChoice, ...] = ("auto", "docker", "local", "external")
+
+ENV_POSTGRES_IMAGE = "STACKCHECK_POSTGRES_IMAGE"
+ENV_REDIS_IMAGE = "STACKCHECK_REDIS_IMAGE"
+ENV_TOOLS_DIR = "STACKCHECK_TOOLS_DIR"
 
 
 def _default_tools_dir(environ: Mapping[str, str]) -> Path:
@@ -23,26 +53,135 @@ def _default_tools_dir(environ: Mapping[str, str]) -> Path:
 
 @dataclass(frozen=True)
 class Settings:
-    """The run's settings from the environment (and the options that override them)."""
+    """The run's settings: the options that shape a run, and what the environment provides."""
 
     environ: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     tools_dir: Path = field(default_factory=lambda: _default_tools_dir({}))
     postgres_image: str | None = None
     redis_image: str | None = None
+    infra: InfraChoice = "auto"
+    allow_remote: bool = False
+    target: str | None = None  # the --target option; resolve_target() adds the profile's target.base_url
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Read the settings from ``environ`` (default: this process's environment), once."""
+    def from_environ(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        *,
+        infra: str = "auto",
+        allow_remote: bool = False,
+        target: str | None = None,
+    ) -> Settings:
+        """Read the settings from ``environ`` (default: this process's environment), once.
+
+        ``infra``, ``allow_remote`` and ``target`` are the ``--infra``, ``--allow-remote`` and ``--target``
+        options.
+        """
         env = dict(os.environ if environ is None else environ)
-        explicit = env.get("STACKCHECK_TOOLS_DIR")
+        explicit = env.get(ENV_TOOLS_DIR)
         return cls(
             environ=MappingProxyType(env),
             tools_dir=Path(explicit).expanduser() if explicit else _default_tools_dir(env),
-            postgres_image=env.get("STACKCHECK_POSTGRES_IMAGE") or None,
-            redis_image=env.get("STACKCHECK_REDIS_IMAGE") or None,
+            postgres_image=env.get(ENV_POSTGRES_IMAGE) or None,
+            redis_image=env.get(ENV_REDIS_IMAGE) or None,
+            infra=_infra(infra),
+            allow_remote=allow_remote,
+            target=target or None,
         )
 
     def tool_override(self, tool: str) -> Path | None:
         """``$STACKCHECK_<TOOL>``: an explicit path to a scanner's executable, if set."""
         value = self.environ.get("STACKCHECK_" + tool.upper().replace("-", "_"))
         return Path(value).expanduser() if value else None
+
+
+def _infra(value: str) -> InfraChoice:
+    for choice in INFRA_CHOICES:
+        if value == choice:
+            return choice
+    raise UsageError(f"unknown --infra {value!r}", f"choose {', '.join(INFRA_CHOICES)}")
+
+
+def resolve_target(option: str | None, profile: Profile) -> str | None:
+    """The target URL of a run: ``--target``, else ``target.base_url``, else ``None``; not http(s) → usage.
+
+    The one place both the CLI and the plugin resolve it (``service.command`` may still supply one later).
+    """
+    url = option or (profile.target.base_url if profile.target else None)
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"target {url!r} is not an http(s) URL", "e.g. --target http://127.0.0.1:8080")
+    return url
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    """One option shared by ``stackcheck verify`` (argparse) and the pytest plugin (pytest's parser)."""
+
+    flag: str
+    dest: str
+    help: str
+    metavar: str | None = None
+    choices: tuple[str, ...] | None = None
+    default: str | None = None
+    repeatable: bool = False
+    switch: bool = False
+
+    def kwargs(self) -> dict[str, Any]:
+        """Keyword arguments that ``ArgumentParser.add_argument`` and ``OptionGroup.addoption`` both take."""
+        out: dict[str, Any] = {"dest": self.dest, "help": self.help}
+        if self.switch:
+            return {**out, "action": "store_true", "default": False}
+        if self.repeatable:
+            out.update(action="append", default=[])
+        elif self.default is not None:
+            out["default"] = self.default
+        if self.metavar is not None:
+            out["metavar"] = self.metavar
+        if self.choices is not None:
+            out["choices"] = self.choices
+        return out
+
+
+VERIFY_OPTIONS: tuple[OptionSpec, ...] = (
+    OptionSpec("--profile", "profile", "profile YAML to verify against", metavar="FILE"),
+    OptionSpec("--target", "target", "base URL of the service (overrides target.base_url)", metavar="URL"),
+    OptionSpec(
+        "--infra",
+        "infra",
+        "where Postgres/Redis come from (default: auto)",
+        choices=INFRA_CHOICES,
+        default="auto",
+    ),
+    OptionSpec(
+        "--set",
+        "stackcheck_set",
+        "override one profile key for this run, e.g. --set health.max_latency_ms=50 (repeatable)",
+        metavar="KEY=VALUE",
+        repeatable=True,
+    ),
+    OptionSpec(
+        "--report-dir",
+        "report_dir",
+        "where to write the report (default: reports/out/<profile>-<UTC time>)",
+        metavar="DIR",
+    ),
+    OptionSpec(
+        "--allow-remote",
+        "allow_remote",
+        "allow load and rate-limit probes against non-loopback targets (refused otherwise)",
+        switch=True,
+    ),
+)
+
+
+def add_options(add: Callable[..., object], *, required: frozenset[str] = frozenset()) -> None:
+    """Declare :data:`VERIFY_OPTIONS` with ``add`` (``parser.add_argument`` or ``group.addoption``).
+
+    ``required`` names the dests that must be given (the CLI requires ``--profile``; the plugin does not).
+    """
+    for option in VERIFY_OPTIONS:
+        extra = {"required": True} if option.dest in required else {}
+        add(option.flag, **option.kwargs(), **extra)

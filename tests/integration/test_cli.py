@@ -181,3 +181,19 @@ def test_live_line_of_a_waived_failure_reads_waived(
     assert run.code == 0, run.stdout + run.stderr
     assert "  WAIVED  health.extra[/freshness]" in run.stdout
     assert "FAIL" not in run.stdout
+
+
+@pytest.mark.parametrize("target", [[], ["--target", "http://127.0.0.1:9"]], ids=["launched", "target"])
+def test_a_provider_problem_for_the_readiness_drill_is_exit_2_before_any_check(
+    run_cli: Callable[..., CliRun], target: list[str]
+) -> None:
+    # The drill interrupts Postgres and Redis, so it needs them even when a target URL is given.
+    stack = REPO_ROOT / "policies" / "profiles" / "reference-stack.yaml"
+    args = ("verify", "--profile", str(stack), "--suite", "health", "--infra", "docker", *target)
+    run = run_cli(*args, env={"DOCKER_HOST": "unix:///nonexistent/docker.sock"}, timeout=60)
+    assert run.code == 2, run.stdout + run.stderr
+    line = one_line_error(run)
+    assert line.startswith("stackcheck: error: --infra docker: no Docker engine answered"), line
+    assert "ensure-docker.sh" in line
+    assert run.report_dir is not None and not run.report_dir.exists()  # nothing was checked
+    assert "verifying" not in run.stdout

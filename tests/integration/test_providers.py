@@ -15,6 +15,7 @@ from stackcheck import UsageError
 from stackcheck.infra import ServiceSession, preflight
 from stackcheck.infra.probe import postgres_version, redis_version
 from stackcheck.profile.models import Profile
+from stackcheck.settings import Settings
 from stackcheck.wait import wait_until
 from tests.integration.conftest import PROFILES, REPO, cli_env, containers_of, verify
 
@@ -27,13 +28,18 @@ def _profile(**sections: dict[str, object]) -> Profile:
     return Profile.model_validate({"name": "providers", **sections})
 
 
+def _settings(infra: str, environ: dict[str, str]) -> Settings:
+    return Settings.from_environ(environ, infra=infra)
+
+
 def _session(kind: str) -> ServiceSession:
     env = cli_env()
     profile = _profile(
         postgres={"image": env["STACKCHECK_POSTGRES_IMAGE"]} if kind == "docker" else {},
         redis={"image": env["STACKCHECK_REDIS_IMAGE"]} if kind == "docker" else {},
     )
-    return ServiceSession(kind, profile, ["postgres", "redis"], environ=env, base_dir=PROFILES)  # type: ignore[arg-type]
+    settings = Settings.from_environ(env)
+    return ServiceSession(kind, profile, ["postgres", "redis"], settings=settings, base_dir=PROFILES)  # type: ignore[arg-type]
 
 
 def _exercise_controls(session: ServiceSession) -> None:
@@ -144,14 +150,14 @@ def test_broken_migration_is_error_not_failed(tmp_path: Path) -> None:
 def test_preflight_names_a_missing_environment_variable() -> None:
     profile = _profile(postgres={"dsn": "postgresql://app:${SC_NOT_SET_PW}@127.0.0.1:1/app"})
     with pytest.raises(UsageError, match=r"postgres\.dsn uses \$\{SC_NOT_SET_PW\}.*SC_NOT_SET_PW is not set"):
-        preflight("external", profile, ["postgres"], environ={})
-    preflight("external", profile, ["postgres"], environ={"SC_NOT_SET_PW": "x"})
-    preflight("external", profile, ["health"], environ={})  # the postgres suite is not selected
+        preflight(_settings("external", {}), profile, ["postgres"], None)
+    preflight(_settings("external", {"SC_NOT_SET_PW": "x"}), profile, ["postgres"], None)
+    preflight(_settings("external", {}), profile, ["health"], None)  # the postgres suite is not selected
 
 
 def test_preflight_external_needs_a_dsn() -> None:
     with pytest.raises(UsageError, match=r"--infra external needs postgres\.dsn"):
-        preflight("external", _profile(postgres={}), [], environ={})
+        preflight(_settings("external", {}), _profile(postgres={}), [], None)
 
 
 @pytest.mark.docker
@@ -160,7 +166,7 @@ def test_preflight_docker_with_unavailable_image_says_how_to_build() -> None:
     with pytest.raises(
         UsageError, match=r"stackcheck/does-not-exist:0 is not present locally.*build_images\.py"
     ):
-        preflight("docker", profile, ["redis"], environ={})
+        preflight(_settings("docker", {}), profile, ["redis"], None)
 
 
 def test_preflight_auto_without_docker_or_binaries_says_what_is_missing(
@@ -172,7 +178,7 @@ def test_preflight_auto_without_docker_or_binaries_says_what_is_missing(
     monkeypatch.setattr(docker_mod, "engine_problem", lambda: "no Docker engine answered (socket missing)")
     monkeypatch.setattr(local_mod, "find_postgres_bindir", lambda: None)
     with pytest.raises(UsageError) as caught:
-        preflight("auto", _profile(postgres={}), ["postgres"], environ={})
+        preflight(_settings("auto", {}), _profile(postgres={}), ["postgres"], None)
     text = str(caught.value)
     assert "no Docker engine answered" in text and "initdb/postgres" in text and "ensure-docker.sh" in text
     assert "\n" not in text

@@ -9,10 +9,11 @@ from stackcheck import UsageError
 from stackcheck.infra.base import redact_url
 from stackcheck.infra.external import expand_env
 from stackcheck.infra.images import PostgresFamily, postgres_family, postgres_plan, redis_plan, resolve_image
-from stackcheck.infra.select import needed_services, server_config
+from stackcheck.infra.select import server_config
 from stackcheck.probes.postgres import uuid_fields
 from stackcheck.probes.redis import format_size, parse_redis_size
 from stackcheck.profile.models import PostgresSection, Profile, RedisSection
+from stackcheck.settings import Settings
 
 
 def test_expand_env_replaces_every_variable() -> None:
@@ -57,11 +58,12 @@ def test_literal_passwords_are_refused_in_profiles() -> None:
 
 
 def test_image_precedence_profile_then_environment_then_official() -> None:
-    env = {"STACKCHECK_POSTGRES_IMAGE": "stackcheck/postgres:17"}
+    env = Settings.from_environ({"STACKCHECK_POSTGRES_IMAGE": "stackcheck/postgres:17"})
+    none = Settings.from_environ({})
     assert resolve_image("postgres", "acme/pg:16", env) == "acme/pg:16"
     assert resolve_image("postgres", None, env) == "stackcheck/postgres:17"
-    assert resolve_image("postgres", None, {}) == "timescale/timescaledb-ha:pg17"
-    assert resolve_image("redis", None, {}) == "redis:7"
+    assert resolve_image("postgres", None, none) == "timescale/timescaledb-ha:pg17"
+    assert resolve_image("redis", None, none) == "redis:7"
 
 
 def test_postgres_family_comes_from_the_image_command() -> None:
@@ -117,13 +119,6 @@ def test_server_config_expands_variables_and_spells_booleans_per_server() -> Non
     assert server_config(profile, "redis", {"RPW": "pw"}) == {"appendonly": "yes", "requirepass": "pw"}
     with pytest.raises(UsageError, match=r"redis\.server_config\.requirepass uses \$\{RPW\}"):
         server_config(profile, "redis", {})
-
-
-def test_needed_services_follow_suites_and_sections() -> None:
-    profile = Profile.model_validate({"name": "x", "postgres": {}})
-    assert needed_services(profile, []) == ["postgres"]
-    assert needed_services(profile, ["redis", "health"]) == []
-    assert needed_services(profile, ["postgres"]) == ["postgres"]
 
 
 @pytest.mark.parametrize(

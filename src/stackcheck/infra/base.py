@@ -7,12 +7,12 @@ readiness fault drill uses: ``stop()`` / ``start()`` / ``pause()`` / ``resume()`
 
 from __future__ import annotations
 
-import socket
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 from urllib.parse import urlsplit
 
 from stackcheck._exceptions import UsageError
+from stackcheck.probes.loopback import free_port  # the one free_port; re-exported for the providers
 
 __all__ = [
     "Control",
@@ -121,10 +121,3 @@ def redact_url(url: str) -> str:
     if not parts.scheme and "password" in url:
         return " ".join("password=***" if w.startswith("password=") else w for w in url.split())
     return url
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port nobody listens on right now (servers then bind it themselves)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])

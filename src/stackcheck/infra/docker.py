@@ -53,9 +53,6 @@ LABEL_RUN = "org.stackcheck.run"
 START_TIMEOUT_S = 90.0
 API_TIMEOUT_S = 120
 
-# Without Ryuk, removal is ours: see DockerProvider.close and reap_orphans.
-testcontainers_config.ryuk_disabled = True
-
 
 class HostNetworkContainer(DockerContainer):
     """A container on the host network, reached at 127.0.0.1 on the port the server itself binds."""
@@ -211,6 +208,9 @@ class DockerProvider:
         }
 
     def _run(self, service: ServiceName, plan: ContainerPlan) -> ContainerControl:
+        # Without Ryuk, removal is ours (close, reap_orphans). Set here, not on import: importing this
+        # module must not change testcontainers for whoever else uses it in the process.
+        testcontainers_config.ryuk_disabled = True
         container = HostNetworkContainer(plan.image, docker_client_kw={"timeout": API_TIMEOUT_S})
         container.with_command(plan.command).with_envs(**plan.env)
         container.with_name(f"stackcheck-{service}-{os.getpid()}-{self.run_id}")

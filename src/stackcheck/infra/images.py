@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from stackcheck.infra.base import ServiceName
+from stackcheck.settings import ENV_POSTGRES_IMAGE, ENV_REDIS_IMAGE, Settings
 
 __all__ = [
     "DEFAULT_IMAGES",
@@ -38,10 +39,7 @@ DEFAULT_IMAGES: dict[ServiceName, str] = {
     "postgres": "timescale/timescaledb-ha:pg17",
     "redis": "redis:7",
 }
-ENV_IMAGE: dict[ServiceName, str] = {
-    "postgres": "STACKCHECK_POSTGRES_IMAGE",
-    "redis": "STACKCHECK_REDIS_IMAGE",
-}
+ENV_IMAGE: dict[ServiceName, str] = {"postgres": ENV_POSTGRES_IMAGE, "redis": ENV_REDIS_IMAGE}
 # TimescaleDB must not phone home from a throwaway server; harmless (a placeholder) without the extension.
 _POSTGRES_ALWAYS = {"timescaledb.telemetry_level": "off"}
 
@@ -63,9 +61,10 @@ class ContainerPlan:
     stop_signal: str = "SIGTERM"
 
 
-def resolve_image(service: ServiceName, profile_image: str | None, environ: Mapping[str, str]) -> str:
-    """Profile key, else the environment override, else the official default."""
-    return profile_image or environ.get(ENV_IMAGE[service]) or DEFAULT_IMAGES[service]
+def resolve_image(service: ServiceName, profile_image: str | None, settings: Settings) -> str:
+    """Profile key, else the setting (``$STACKCHECK_POSTGRES_IMAGE``...), else the official default."""
+    configured = settings.postgres_image if service == "postgres" else settings.redis_image
+    return profile_image or configured or DEFAULT_IMAGES[service]
 
 
 def postgres_family(image_config: Mapping[str, object]) -> PostgresFamily:

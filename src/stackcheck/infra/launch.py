@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -16,6 +14,7 @@ import httpx
 
 from stackcheck._exceptions import CouldNotCheck, UsageError
 from stackcheck.infra.processes import stop_process
+from stackcheck.probes.loopback import free_port
 from stackcheck.profile.models import ServiceSection
 from stackcheck.wait import wait_until
 
@@ -37,22 +36,22 @@ def render_template(text: str, values: Mapping[str, str]) -> str:
         ) from None
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class LaunchedService:
-    """``with LaunchedService(section, values, profile_path, live_path) as svc: svc.url``.
+    """``with LaunchedService(section, values, profile_path, live_path, settings.environ) as svc: svc.url``.
 
-    The process gets its own process group, so stopping it also stops anything it spawned.
+    ``environ`` is the environment the service inherits (its ``service.env`` on top). The process gets its
+    own process group, so stopping it also stops anything it spawned.
     """
 
     def __init__(
-        self, section: ServiceSection, values: Mapping[str, str], profile_path: Path, live_path: str
+        self,
+        section: ServiceSection,
+        values: Mapping[str, str],
+        profile_path: Path,
+        live_path: str,
+        environ: Mapping[str, str],
     ) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         base = profile_path.resolve().parent
         filled = {
@@ -63,7 +62,7 @@ class LaunchedService:
             **values,
         }
         self.argv = [render_template(part, filled) for part in section.command]
-        self.env = {**os.environ, **{k: render_template(v, filled) for k, v in section.env.items()}}
+        self.env = {**environ, **{k: render_template(v, filled) for k, v in section.env.items()}}
         self.cwd = (base / section.cwd) if section.cwd else base
         self.timeout_s = section.start_timeout_s
         self.live_path = live_path

@@ -6,18 +6,20 @@ error that says what is missing and how to get it. ``docker``/``local``/``extern
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 
 from stackcheck._exceptions import UsageError
+from stackcheck.catalog import SUITES, SuiteName
 from stackcheck.infra.base import ProviderKind, ServiceName
 from stackcheck.infra.external import expand_env, external_postgres, external_redis
 from stackcheck.infra.images import resolve_image
 from stackcheck.profile.models import Profile
+from stackcheck.settings import Settings
 
-__all__ = ["choose_provider", "needed_services", "preflight", "server_config"]
+__all__ = ["choose_provider", "launch_needs", "needed_services", "preflight", "server_config"]
 
 _SERVICES: tuple[ServiceName, ...] = ("postgres", "redis")
+_PLACEHOLDER_OF: dict[ServiceName, str] = {"postgres": "{postgres_dsn}", "redis": "{redis_url}"}
 _HOW_DOCKER = "start the engine (sudo fixtures/images/ensure-docker.sh)"
 _HOW_IMAGES = (
     "build local images (sudo fixtures/images/build_images.py) and set "
@@ -25,10 +27,44 @@ _HOW_IMAGES = (
 )
 
 
-def needed_services(profile: Profile, suites: Sequence[str]) -> list[ServiceName]:
-    """The services the selected suites need (no suites given = every suite) that the profile configures."""
-    chosen = set(suites) if suites else set(_SERVICES)
-    return [s for s in _SERVICES if s in chosen and getattr(profile, s) is not None]
+def launch_needs(profile: Profile) -> set[ServiceName]:
+    """The services ``service.command`` (or its ``env``) is wired to: ``{postgres_dsn}``, ``{redis_url}``."""
+    if profile.service is None:
+        return set()
+    text = " ".join([*profile.service.command, *profile.service.env.values()])
+    return {service for service, placeholder in _PLACEHOLDER_OF.items() if placeholder in text}
+
+
+def _launches(profile: Profile, suites: set[str], target: str | None) -> bool:
+    """Whether the run starts ``service.command``: the readiness drill always does; any other check that
+    talks to the service does when no target URL is given."""
+    if profile.service is None:
+        return False
+    if "health" in suites and profile.health is not None and profile.health.ready_dependencies:
+        return True
+    return target is None and any(
+        spec.needs_target and getattr(profile, spec.section, None) is not None
+        for suite in suites
+        for spec in SUITES.get(SuiteName(suite), ())
+        if suite in SUITES
+    )
+
+
+def needed_services(profile: Profile, suites: Sequence[str], target: str | None = None) -> list[ServiceName]:
+    """The services a run of ``suites`` (empty: every suite) needs that the profile configures.
+
+    One decision for the CLI's preflight and the suites' session: a service is needed by its own suite
+    (``postgres``, ``redis``), by the readiness drill (``health.ready_dependencies``), and by the service
+    stackcheck launches when ``service.command`` is wired to it (see :func:`launch_needs`). ``target`` is
+    the resolved target URL (``None``: the service under test is launched from ``service.command``).
+    """
+    chosen = set(suites) if suites else {str(s) for s in SUITES}
+    wanted: set[ServiceName] = {s for s in _SERVICES if s in chosen}
+    if "health" in chosen and profile.health is not None:
+        wanted.update(d for d in _SERVICES if d in profile.health.ready_dependencies)
+    if _launches(profile, chosen, target):
+        wanted.update(launch_needs(profile))
+    return [s for s in _SERVICES if s in wanted and getattr(profile, s) is not None]
 
 
 def server_config(profile: Profile, service: ServiceName, environ: Mapping[str, str]) -> dict[str, str]:
@@ -46,9 +82,7 @@ def server_config(profile: Profile, service: ServiceName, environ: Mapping[str, 
     return out
 
 
-def _docker_problem(
-    profile: Profile, services: Sequence[ServiceName], environ: Mapping[str, str]
-) -> str | None:
+def _docker_problem(profile: Profile, services: Sequence[ServiceName], settings: Settings) -> str | None:
     from stackcheck.infra.docker import engine_problem, image_problem  # the docker SDK only when needed
 
     problem = engine_problem()
@@ -56,19 +90,19 @@ def _docker_problem(
         return problem
     for service in services:
         section = profile.postgres if service == "postgres" else profile.redis
-        image = resolve_image(service, section.image if section else None, environ)
+        image = resolve_image(service, section.image if section else None, settings)
         problem = image_problem(image)
         if problem:
             return problem
     return None
 
 
-def choose_provider(
-    infra: str, profile: Profile, services: Sequence[ServiceName], environ: Mapping[str, str]
-) -> ProviderKind:
-    """The provider for this run, or :class:`UsageError` naming what is missing and how to get it."""
+def choose_provider(settings: Settings, profile: Profile, services: Sequence[ServiceName]) -> ProviderKind:
+    """The provider ``settings.infra`` asks for (``auto``: the first that can serve ``services``), or
+    :class:`UsageError` naming what is missing and how to get it."""
     from stackcheck.infra.local import local_problem
 
+    infra, environ = settings.infra, settings.environ
     for service in services:
         server_config(profile, service, environ)  # a missing ${VAR} is a usage error for every provider
     if infra == "external":
@@ -78,7 +112,7 @@ def choose_provider(
             external_redis(profile.redis, environ)
         return "external"
     if infra == "docker":
-        problem = _docker_problem(profile, services, environ) if services else None
+        problem = _docker_problem(profile, services, settings) if services else None
         if problem:
             hint = _HOW_IMAGES if problem.startswith("image") else _HOW_DOCKER
             raise UsageError(f"--infra docker: {problem}", f"{hint}, or use --infra local")
@@ -92,7 +126,7 @@ def choose_provider(
         raise UsageError(f"unknown --infra {infra!r}", "choose auto, docker, local or external")
     if not services:
         return "docker"
-    docker_problem = _docker_problem(profile, services, environ)
+    docker_problem = _docker_problem(profile, services, settings)
     if docker_problem is None:
         return "docker"
     local = local_problem(services)
@@ -104,14 +138,12 @@ def choose_provider(
     )
 
 
-def preflight(
-    infra: str, profile: Profile, suites: list[str], environ: Mapping[str, str] | None = None
-) -> None:
+def preflight(settings: Settings, profile: Profile, suites: Sequence[str], target: str | None) -> None:
     """Raise :class:`UsageError` before anything runs when no provider can serve the selected suites.
 
-    ``suites`` are the ``--suite`` names (empty: all). Unreachable external servers are not a usage
-    error: they surface as ``error`` outcomes (exit 3) when the checks run.
+    ``suites`` are the selected suite names (empty: all), ``target`` the resolved target URL. Unreachable
+    external servers are not a usage error: they surface as ``error`` outcomes (exit 3) when checks run.
     """
-    services = needed_services(profile, suites)
+    services = needed_services(profile, suites, target)
     if services:
-        choose_provider(infra, profile, services, os.environ if environ is None else environ)
+        choose_provider(settings, profile, services)

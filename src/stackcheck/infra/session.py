@@ -11,7 +11,7 @@ import atexit
 import contextlib
 import signal
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import FrameType, TracebackType
@@ -24,6 +24,7 @@ from stackcheck.infra.images import resolve_image
 from stackcheck.infra.migrations import MigrationRun, apply_migrations
 from stackcheck.infra.select import server_config
 from stackcheck.profile.models import Profile
+from stackcheck.settings import Settings
 
 __all__ = ["ServiceSession"]
 
@@ -33,7 +34,8 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 class ServiceSession:
-    """``with ServiceSession("docker", profile, ["postgres", "redis"]) as s: s.postgres().dsn``."""
+    """``with ServiceSession("docker", profile, ["postgres", "redis"], settings=..., base_dir=...) as s:``
+    ``s.postgres().dsn``. ``settings`` gives the images and the environment ``${VAR}`` references read."""
 
     def __init__(
         self,
@@ -41,13 +43,14 @@ class ServiceSession:
         profile: Profile,
         services: Sequence[ServiceName],
         *,
-        environ: Mapping[str, str],
+        settings: Settings,
         base_dir: Path,
     ) -> None:
         self.kind = kind
         self.profile = profile
         self.services = list(services)
-        self.environ = environ
+        self.settings = settings
+        self.environ = settings.environ
         self.base_dir = base_dir
         self.cancel = threading.Event()
         self.migrations: MigrationRun | None = None
@@ -123,7 +126,7 @@ class ServiceSession:
             from stackcheck.infra.docker import DockerProvider
 
             assert isinstance(self._provider, DockerProvider)
-            image = resolve_image("postgres", section.image, self.environ)
+            image = resolve_image("postgres", section.image, self.settings)
             server = self._provider.start_postgres(image, self._config("postgres"))
         else:
             from stackcheck.infra.local import LocalProvider
@@ -145,7 +148,7 @@ class ServiceSession:
             from stackcheck.infra.docker import DockerProvider
 
             assert isinstance(self._provider, DockerProvider)
-            image = resolve_image("redis", section.image, self.environ)
+            image = resolve_image("redis", section.image, self.settings)
             return self._provider.start_redis(image, config, password)
         from stackcheck.infra.local import LocalProvider
 

@@ -12,12 +12,11 @@ from __future__ import annotations
 import importlib.util
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -29,6 +28,8 @@ from pydantic import ValidationError
 
 from stackcheck.load.plan import PROGRESS_PREFIX, LoadPlan
 from stackcheck.load.stats import LoadStats
+from stackcheck.probes.loopback import free_port
+from stackcheck.resources import data_path
 
 __all__ = ["LocustRun", "RunOutcome", "free_port", "locust_version", "locustfile_path", "raise_on_sigterm"]
 
@@ -38,10 +39,7 @@ WORKER_EXIT_S = 2.0  # the master has their final reports by then; stop() ends t
 
 def locustfile_path() -> Path:
     """``loadtests/locustfile.py`` of a source checkout, else the copy packaged in the wheel."""
-    checkout = Path(__file__).resolve().parents[3] / "loadtests" / "locustfile.py"
-    if checkout.is_file():
-        return checkout
-    return Path(__file__).resolve().parents[1] / "_loadtests" / "locustfile.py"
+    return data_path("loadtests/locustfile.py")
 
 
 def locust_version() -> str | None:
@@ -52,13 +50,6 @@ def locust_version() -> str | None:
         return metadata.version("locust")
     except metadata.PackageNotFoundError:
         return "unknown"
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager
@@ -119,6 +110,7 @@ class LocustRun:
         echo: Callable[[str], None] = print,
         master_bind: tuple[str, int] | None = None,
         python: str = sys.executable,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
         self.plan = plan
         self.plan_path = plan_path
@@ -126,6 +118,8 @@ class LocustRun:
         self.echo = echo
         self.master_bind = master_bind
         self.python = python
+        # The environment of every Locust process; None: this process's own (passed down unread).
+        self.environ = dict(environ) if environ is not None else None
         self.procs: list[_Proc] = []
 
     # --- command lines ---------------------------------------------------------------------------
@@ -133,6 +127,7 @@ class LocustRun:
     def _base(self) -> list[str]:
         return [
             self.python,
+            "-u",  # unbuffered: progress lines reach us as they are printed
             "-m",
             "locust",
             "-f",
@@ -148,13 +143,12 @@ class LocustRun:
     def _spawn(self, name: str, argv: list[str], echo_progress: bool) -> _Proc:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = (self.log_dir / f"{name}.log").open("wb")
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         popen = subprocess.Popen(
             argv,
             stdout=subprocess.PIPE if echo_progress else log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            env=env,
+            env=self.environ,
             start_new_session=True,  # our own process group: signals reach it only through us
         )
         proc = _Proc(name, popen, log)
