@@ -38,7 +38,13 @@ def suites_dir() -> Path:
 def resolve_suites(names: list[str] | None, root: Path | None = None) -> list[Path]:
     """The folders of the named suites (all registered suites when ``names`` is empty)."""
     base = root or suites_dir()
-    available = [str(name) for name in SUITES if (base / name).is_dir()]
+    missing = [str(name) for name in SUITES if not (base / name).is_dir()]
+    if missing:  # a registered suite without its folder is a broken installation, never a silent skip
+        raise UsageError(
+            f"suite folder {base / missing[0]} is missing (registered suites: {', '.join(map(str, SUITES))})",
+            "reinstall stackcheck, or point at a complete checkout",
+        )
+    available = [str(name) for name in SUITES]
     chosen = names or available
     unknown = [n for n in chosen if n not in available]
     if unknown:

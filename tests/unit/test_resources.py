@@ -29,3 +29,9 @@ def test_unknown_suites_name_the_choices() -> None:
     assert [p.name for p in resources.resolve_suites(["health", "health"])] == ["health"]
     with pytest.raises(UsageError, match=r"unknown suite 'helth'.*choose from: health"):
         resources.resolve_suites(["helth"])
+
+
+def test_a_registered_suite_without_its_folder_is_a_usage_error_not_a_silent_skip(tmp_path: Path) -> None:
+    (tmp_path / "health").mkdir()
+    with pytest.raises(UsageError, match="suite folder .*postgres is missing"):
+        resources.resolve_suites(["health"], root=tmp_path)
