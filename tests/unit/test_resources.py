@@ -33,5 +33,5 @@ def test_unknown_suites_name_the_choices() -> None:
 
 def test_a_registered_suite_without_its_folder_is_a_usage_error_not_a_silent_skip(tmp_path: Path) -> None:
     (tmp_path / "health").mkdir()
-    with pytest.raises(UsageError, match="suite folder .*postgres is missing"):
+    with pytest.raises(UsageError, match=r"suite folder .*postgres is missing"):
         resources.resolve_suites(["health"], root=tmp_path)
