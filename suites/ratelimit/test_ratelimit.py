@@ -137,28 +137,36 @@ def test_a_second_client_address_keeps_its_own_budget(
     if source is None:
         pytest.skip(f"cannot vary the client address: {reason}")
     spend_budget(http, limit, bound)
+    spent_at = time.perf_counter()
     tries = min(3, limit.requests)
     with bound_probe(
         target.base_url, source, timeout_s=target.timeout_s, verify=target.ca_bundle or True
     ) as other:
         statuses = [send(other, limit).status for _ in range(tries)]
-    first_still_limited = send(http, limit).status
+    first_status = send(http, limit).status
+    # A shared bucket regains tokens while we probe (more on a loaded machine): only answers beyond what
+    # it could have regained since the budget was spent prove a budget of the second address's own.
+    regained = refill_allowance(time.perf_counter() - spent_at, limit)
     served = sum(200 <= s < 300 for s in statuses)
+    served_total = served + (1 if 200 <= first_status < 300 else 0)
     evidence.record(
         expected=tries,
         observed=served,
         unit="requests",
         second_client=source,
         second_client_statuses=statuses,
-        first_client_status_after=first_still_limited,
+        first_client_status_after=first_status,
+        shared_bucket_could_regain=regained,
     )
     assert served == tries, (
         f"a client from {source} got {statuses} right after another address spent its budget: "
         "the budget is shared, not per IP"
     )
-    if 200 <= first_still_limited < 300:
+    if served_total <= regained:
         raise CouldNotCheck(
-            "the first client's budget came back during the check: inconclusive, rerun", "refilled"
+            f"{served_total} answers after the budget was spent, but a shared bucket could have regained "
+            f"{regained} tokens meanwhile: inconclusive (the probe ran slowly; rerun on a less loaded machine)",
+            "refilled",
         )
     evidence.message = f"{source} served {served}/{tries} while the first client stays limited"
 
