@@ -165,7 +165,7 @@ def test_a_second_client_address_keeps_its_own_budget(
     if served_total <= regained:
         raise CouldNotCheck(
             f"{served_total} answers after the budget was spent, but a shared bucket could have regained "
-            f"{regained} tokens meanwhile: inconclusive (the probe ran slowly; rerun on a less loaded machine)",
+            f"{regained} tokens meanwhile: inconclusive (the probe ran slowly; rerun on an idler machine)",
             "refilled",
         )
     evidence.message = f"{source} served {served}/{tries} while the first client stays limited"
