@@ -23,6 +23,7 @@ from stackcheck.profile.schema import schema_text
 from stackcheck.report import ExitCode, read_report, render_console, result_line, shown_live, write_report
 from stackcheck.report.folders import default_report_dir, point_latest
 from stackcheck.resources import resolve_suites, suites_dir
+from stackcheck.settings import Settings
 
 __all__ = ["main"]
 
@@ -289,6 +290,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return int(ExitCode.USAGE)
     try:
+        if args.command == "scan":
+            return int(importlib.import_module(STAGE_COMMANDS["scan"]).run(args, Settings.from_environ()))
         if args.command in STAGE_COMMANDS:
             return int(importlib.import_module(STAGE_COMMANDS[args.command]).run(args))
         return handlers[args.command](args)

@@ -1,4 +1,4 @@
-"""Suite ``scan``: IaC, code and images pass their scanners (the verdicts of ``stackcheck scan``).
+"""Suite ``scan``: IaC, code and images pass their scanners (``stackcheck scan``'s verdicts).
 
 Every scanner runs once per session, concurrently (:func:`stackcheck.scan.replay.scan_session`); each test
 replays one verdict. Findings, SARIF and finding waivers: run ``stackcheck scan`` for the full report.
@@ -8,30 +8,31 @@ from __future__ import annotations
 
 import pytest
 
+from stackcheck.catalog import scan as scan_checks
 from stackcheck.scan.engine import ScanRun
 from stackcheck.scan.replay import replay
 from stackcheck.testing import EvidenceRecorder
 
 
-@pytest.mark.check("scan.iac")
+@pytest.mark.check(scan_checks.IAC)
 def test_iac_has_no_open_checkov_finding(scan_run: ScanRun, evidence: EvidenceRecorder) -> None:
-    replay(scan_run, "scan.iac", None, evidence)
+    replay(scan_run, scan_checks.IAC, None, evidence)
 
 
-@pytest.mark.check("scan.code")
+@pytest.mark.check(scan_checks.CODE)
 def test_code_has_no_open_bandit_finding(scan_run: ScanRun, evidence: EvidenceRecorder) -> None:
-    replay(scan_run, "scan.code", None, evidence)
+    replay(scan_run, scan_checks.CODE, None, evidence)
 
 
-@pytest.mark.check("image.trivy")
+@pytest.mark.check(scan_checks.IMAGE)
 def test_image_configuration_passes_trivy(
     scan_run: ScanRun, image: str | None, evidence: EvidenceRecorder
 ) -> None:
-    replay(scan_run, "image.trivy", image, evidence)
+    replay(scan_run, scan_checks.IMAGE, image, evidence)
 
 
-@pytest.mark.check("image.vulnerabilities")
+@pytest.mark.check(scan_checks.VULNERABILITIES)
 def test_image_has_no_known_vulnerability(
     scan_run: ScanRun, image: str | None, evidence: EvidenceRecorder
 ) -> None:
-    replay(scan_run, "image.vulnerabilities", image, evidence)
+    replay(scan_run, scan_checks.VULNERABILITIES, image, evidence)
