@@ -1,4 +1,4 @@
-"""Suite ``scan``: IaC, code and images pass their scanners (``stackcheck scan``'s verdicts).
+"""Suite ``scan``: IaC, CI workflows, code and images pass their scanners (``stackcheck scan``'s verdicts).
 
 Every scanner runs once per session, concurrently (:func:`stackcheck.scan.replay.scan_session`); each test
 replays one verdict. Findings, SARIF and finding waivers: run ``stackcheck scan`` for the full report.
@@ -17,6 +17,11 @@ from stackcheck.testing import EvidenceRecorder
 @pytest.mark.check(scan_checks.IAC)
 def test_iac_has_no_open_checkov_finding(scan_run: ScanRun, evidence: EvidenceRecorder) -> None:
     replay(scan_run, scan_checks.IAC, None, evidence)
+
+
+@pytest.mark.check(scan_checks.CI)
+def test_ci_workflows_have_no_open_actionlint_finding(scan_run: ScanRun, evidence: EvidenceRecorder) -> None:
+    replay(scan_run, scan_checks.CI, None, evidence)
 
 
 @pytest.mark.check(scan_checks.CODE)

@@ -78,4 +78,15 @@ VULNERABILITIES = CheckSpec(
     fails_on=("sample:fixtures/vulndb/advisories/debian.yaml",),
     **_common,
 )
-CHECKS: tuple[CheckSpec, ...] = (IAC, CODE, IMAGE, VULNERABILITIES)
+CI = CheckSpec(
+    id="scan.ci",
+    title="CI workflows (.github/workflows under scan.iac_paths) pass actionlint",
+    severity=Severity.MEDIUM,
+    claims=(Claim(system=System.DJINN, quote="Security scanning in CI/CD"),),
+    controls=("SOC2:CC8.1",),
+    remediation="Fix the workflow lines actionlint names (untrusted ${{ }} in run:, unknown needs, syntax).",
+    fails_on=("sample:fixtures/ci/failing/.github/workflows/ci.yml",),
+    **_common,
+)
+
+CHECKS: tuple[CheckSpec, ...] = (IAC, CODE, IMAGE, VULNERABILITIES, CI)

@@ -9,7 +9,7 @@ under another name) is an import error, not a ``KeyError`` in the middle of a ru
 from __future__ import annotations
 
 from stackcheck.catalog.spec import CheckSpec
-from stackcheck.scan import bandit, checkov, secrets, trivy
+from stackcheck.scan import actionlint, bandit, checkov, secrets, trivy
 from stackcheck.scan.scanner import Scanner, ScannerName
 
 __all__ = ["SCANNERS", "decided_checks"]
@@ -19,6 +19,7 @@ SCANNERS: dict[ScannerName, Scanner] = {
     ScannerName.BANDIT: bandit.SCANNER,
     ScannerName.DETECT_SECRETS: secrets.SCANNER,
     ScannerName.TRIVY: trivy.SCANNER,
+    ScannerName.ACTIONLINT: actionlint.SCANNER,
 }
 
 

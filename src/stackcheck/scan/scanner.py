@@ -29,6 +29,7 @@ class ScannerName(StrEnum):
     BANDIT = "bandit"
     DETECT_SECRETS = "detect-secrets"
     TRIVY = "trivy"
+    ACTIONLINT = "actionlint"
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class Scanner:
 
     def __post_init__(self) -> None:
         if self.tool.name != self.name:
-            raise ValueError(f"scanner {self.name}: its tool is named {self.tool.name!r}, not {self.name!r}")
+            raise ValueError(f"scanner {self.name}: its tool is named '{self.tool.name}', not '{self.name}'")
         if not self.checks:
             raise ValueError(f"scanner {self.name} decides no check")
 
