@@ -1,6 +1,7 @@
 """The stackcheck pytest plugin: options, hooks and fixtures only.
 
-Active when ``--profile`` is given. Suites mark each test with ``@pytest.mark.check("suite.id")``; the
+Active when ``--profile`` is given. Suites mark each test with the check it implements,
+``@pytest.mark.check(headers.HSTS)`` (the :class:`CheckSpec` object from :mod:`stackcheck.catalog`); the
 plugin turns every such test into a check result (assertion → ``failed``; could-not-check → ``error``;
 skip → ``skipped``), skips checks whose profile section is absent, and writes the report folder.
 """
@@ -68,10 +69,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "check(id): the stackcheck check id this test implements")
-    config.addinivalue_line(
-        "markers", "requires(*keys, reason=..., any=False): skip the check unless these profile keys are set"
-    )
+    config.addinivalue_line("markers", "check(spec): the stackcheck check (a CheckSpec) this test implements")
     profile_path = config.getoption("profile", None)
     if not profile_path:
         return
@@ -100,20 +98,22 @@ def _print_result(result: CheckResult) -> None:
 
 
 def check_spec(item: pytest.Item) -> CheckSpec | None:
-    """The spec of the check an item implements, from its ``check`` marker."""
+    """The spec of the check an item implements: the object its ``check`` marker carries."""
     marker = item.get_closest_marker("check")
-    if marker is None or not marker.args:
+    if marker is None or not marker.args or not isinstance(marker.args[0], CheckSpec):
         return None
-    return REGISTRY.get(str(marker.args[0]))
+    spec: CheckSpec = marker.args[0]
+    return spec if REGISTRY.get(spec.id) == spec else None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         marker = item.get_closest_marker("check")
-        if marker is not None and (not marker.args or str(marker.args[0]) not in REGISTRY):
+        if marker is not None and check_spec(item) is None:
             name = marker.args[0] if marker.args else "(none)"
             raise pytest.UsageError(
-                f"{item.nodeid}: unknown check id {name!r}; register it in stackcheck.catalog"
+                f"{item.nodeid}: @pytest.mark.check({name!r}) names no registered check; "
+                "mark the test with the CheckSpec object from stackcheck.catalog"
             )
 
 
@@ -127,16 +127,14 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if getattr(profile, spec.section, None) is None:
         pytest.skip(f"profile has no `{spec.section}` section")
     # Decided before any fixture runs, so an unset key skips even when the target is unreachable.
-    for marker in item.iter_markers("requires"):
-        keys = [str(k) for k in marker.args]
-        reason = str(marker.kwargs.get("reason") or f"`{' / '.join(keys)}` is not set in the profile")
-        values = [_profile_value(profile, key) for key in keys]
-        if marker.kwargs.get("any"):
-            # any=True: keys whose false is a requirement of its own (appendonly: false); one set suffices.
+    for requirement in spec.requires:
+        values = [_profile_value(profile, key) for key in requirement.keys]
+        if requirement.any_of:
+            # Keys whose false is a requirement of its own (appendonly: false): one set suffices.
             if all(v is None for v in values):
-                pytest.skip(reason)
+                pytest.skip(requirement.skip_reason())
         elif any(v is None or v is False or v == [] or v == {} for v in values):
-            pytest.skip(reason)
+            pytest.skip(requirement.skip_reason())
 
 
 def _profile_value(profile: Profile, dotted: str) -> object:

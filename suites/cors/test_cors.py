@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from stackcheck.catalog import cors as checks
 from stackcheck.probes.cors import FOREIGN_ORIGIN, Grant, foreign_origins, grant_of, missing_grants
 from stackcheck.profile.models import CorsSection
 from stackcheck.testing import EvidenceRecorder, HttpProbe, Profile, require
@@ -32,7 +33,7 @@ def preflight(http: HttpProbe, path: str, origin: str, method: str) -> tuple[int
     return exchange.status, {k.lower(): v for k, v in exchange.response.headers.items()}
 
 
-@pytest.mark.check("cors.foreign_origin")
+@pytest.mark.check(checks.FOREIGN_ORIGIN)
 def test_foreign_and_look_alike_origins_are_not_granted(
     http: HttpProbe, cors: CorsSection, evidence: EvidenceRecorder
 ) -> None:
@@ -55,7 +56,7 @@ def test_foreign_and_look_alike_origins_are_not_granted(
     evidence.message = f"{len(origins)} foreign/look-alike origins tried, none granted"
 
 
-@pytest.mark.check("cors.credentials_wildcard")
+@pytest.mark.check(checks.CREDENTIALS_WILDCARD)
 def test_wildcard_origin_is_never_combined_with_credentials(
     http: HttpProbe, cors: CorsSection, evidence: EvidenceRecorder
 ) -> None:
@@ -96,7 +97,7 @@ def preflight_problems(
     return [f"{where}: {p}" for p in missing_grants(method, asked, headers)]
 
 
-@pytest.mark.check("cors.preflight")
+@pytest.mark.check(checks.PREFLIGHT)
 def test_preflights_from_allowed_origins_are_granted(
     http: HttpProbe, cors: CorsSection, evidence: EvidenceRecorder
 ) -> None:

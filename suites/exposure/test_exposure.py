@@ -6,6 +6,7 @@ import secrets
 
 import pytest
 
+from stackcheck.catalog import exposure as checks
 from stackcheck.probes.exposure import SENSITIVE_PATHS, Answer, exposed, leaks
 from stackcheck.profile.models import ExposureSection
 from stackcheck.testing import EvidenceRecorder, HttpProbe, Profile, require
@@ -25,7 +26,7 @@ def answer(http: HttpProbe, method: str, path: str, **kwargs: object) -> Answer:
     return Answer(exchange.status, exchange.response.text[:MAX_BODY])
 
 
-@pytest.mark.check("exposure.sensitive_paths")
+@pytest.mark.check(checks.SENSITIVE_PATHS)
 def test_sensitive_paths_are_not_served(
     http: HttpProbe, section: ExposureSection, evidence: EvidenceRecorder
 ) -> None:
@@ -51,7 +52,7 @@ def test_sensitive_paths_are_not_served(
     evidence.message = f"{len(paths)} sensitive paths probed, none served"
 
 
-@pytest.mark.check("exposure.error_leak")
+@pytest.mark.check(checks.ERROR_LEAK)
 def test_error_pages_show_no_stack_trace_or_version(
     http: HttpProbe, section: ExposureSection, evidence: EvidenceRecorder
 ) -> None:

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from stackcheck.catalog import headers as checks
 from stackcheck.probes.headers import (
     PRIVATE_REFERRER_POLICIES,
     enforced_problems,
@@ -37,7 +38,7 @@ def headers_of(page: Exchange) -> dict[str, str]:
     return {name: ", ".join(page.response.headers.get_list(name)) for name in page.response.headers}
 
 
-@pytest.mark.check("headers.hsts")
+@pytest.mark.check(checks.HSTS)
 def test_https_answers_carry_hsts_with_a_long_enough_max_age(
     page: Exchange, target: Target, section: HeadersSection, evidence: EvidenceRecorder
 ) -> None:
@@ -59,7 +60,7 @@ def test_https_answers_carry_hsts_with_a_long_enough_max_age(
     evidence.message = f"Strict-Transport-Security: {raw}"
 
 
-@pytest.mark.check("headers.csp")
+@pytest.mark.check(checks.CSP)
 def test_content_security_policy_restricts_scripts_and_objects(
     page: Exchange, target: Target, evidence: EvidenceRecorder
 ) -> None:
@@ -82,7 +83,7 @@ def test_content_security_policy_restricts_scripts_and_objects(
     )
 
 
-@pytest.mark.check("headers.nosniff")
+@pytest.mark.check(checks.NOSNIFF)
 def test_content_type_sniffing_is_disabled(page: Exchange, evidence: EvidenceRecorder) -> None:
     raw = page.response.headers.get("x-content-type-options")
     evidence.record(expected="nosniff", observed=raw)
@@ -91,7 +92,7 @@ def test_content_type_sniffing_is_disabled(page: Exchange, evidence: EvidenceRec
     evidence.message = "X-Content-Type-Options: nosniff"
 
 
-@pytest.mark.check("headers.framing")
+@pytest.mark.check(checks.FRAMING)
 def test_framing_by_other_sites_is_refused(page: Exchange, evidence: EvidenceRecorder) -> None:
     protected, how = framing_protection(headers_of(page))
     evidence.record(
@@ -103,7 +104,7 @@ def test_framing_by_other_sites_is_refused(page: Exchange, evidence: EvidenceRec
     evidence.message = how
 
 
-@pytest.mark.check("headers.referrer_policy")
+@pytest.mark.check(checks.REFERRER_POLICY)
 def test_referrer_policy_keeps_urls_private(page: Exchange, evidence: EvidenceRecorder) -> None:
     raw = page.response.headers.get("referrer-policy")
     effective = referrer_policy(raw)
@@ -116,7 +117,7 @@ def test_referrer_policy_keeps_urls_private(page: Exchange, evidence: EvidenceRe
     evidence.message = f"Referrer-Policy: {effective}"
 
 
-@pytest.mark.check("headers.server_banner")
+@pytest.mark.check(checks.SERVER_BANNER)
 def test_no_header_names_a_software_version(page: Exchange, evidence: EvidenceRecorder) -> None:
     banners = version_banners(headers_of(page))
     evidence.record(
@@ -132,7 +133,7 @@ def test_no_header_names_a_software_version(page: Exchange, evidence: EvidenceRe
     evidence.message = f"Server: {page.response.headers.get('server', '(none)')}, no versions"
 
 
-@pytest.mark.check("headers.required")
+@pytest.mark.check(checks.REQUIRED)
 def test_every_required_header_is_present(
     page: Exchange, section: HeadersSection, evidence: EvidenceRecorder
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from stackcheck.catalog import health as checks
 from stackcheck.probes.percentile import percentile
 from stackcheck.profile.models import HealthSection
 from stackcheck.testing import EvidenceRecorder, HttpProbe, Profile, profile_of, require
@@ -51,21 +52,21 @@ def assert_answers_2xx(http: HttpProbe, path: str, evidence: EvidenceRecorder) -
     assert 200 <= exchange.status < 300, f"GET {path} answered {exchange.status}, not 2xx"
 
 
-@pytest.mark.check("health.live")
+@pytest.mark.check(checks.LIVE)
 def test_liveness_endpoint_answers_2xx(
     health: HealthSection, http: HttpProbe, evidence: EvidenceRecorder
 ) -> None:
     assert_answers_2xx(http, require(health.live, "health.live is not set"), evidence)
 
 
-@pytest.mark.check("health.ready")
+@pytest.mark.check(checks.READY)
 def test_readiness_endpoint_answers_2xx(
     health: HealthSection, http: HttpProbe, evidence: EvidenceRecorder
 ) -> None:
     assert_answers_2xx(http, require(health.ready, "health.ready is not set"), evidence)
 
 
-@pytest.mark.check("health.startup")
+@pytest.mark.check(checks.STARTUP)
 def test_startup_endpoint_answers_2xx(
     health: HealthSection, http: HttpProbe, evidence: EvidenceRecorder
 ) -> None:
@@ -74,14 +75,14 @@ def test_startup_endpoint_answers_2xx(
     )
 
 
-@pytest.mark.check("health.extra")
+@pytest.mark.check(checks.EXTRA)
 def test_each_extra_endpoint_answers_2xx(
     extra_path: str | None, http: HttpProbe, evidence: EvidenceRecorder
 ) -> None:
     assert_answers_2xx(http, require(extra_path, "the profile lists no health.extra endpoints"), evidence)
 
 
-@pytest.mark.check("health.latency")
+@pytest.mark.check(checks.LATENCY)
 def test_health_endpoints_answer_within_max_latency(
     probe_path: str | None, health: HealthSection, http: HttpProbe, evidence: EvidenceRecorder
 ) -> None:

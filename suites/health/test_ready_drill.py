@@ -11,6 +11,7 @@ import time
 import pytest
 
 from stackcheck import CouldNotCheck
+from stackcheck.catalog import health as checks
 from stackcheck.infra import PostgresServer, RedisServer, ServiceSession
 from stackcheck.infra.launch import LaunchedService
 from stackcheck.probes.http import HttpProbe
@@ -45,7 +46,7 @@ def _is_2xx(status: int) -> bool:
     return 200 <= status < 300
 
 
-@pytest.mark.check("health.ready_reflects_dependencies")
+@pytest.mark.check(checks.READY_DEPENDENCIES)
 def test_ready_turns_non_2xx_while_a_dependency_is_down_and_back_after(
     dependency: str | None,
     request: pytest.FixtureRequest,

@@ -7,6 +7,7 @@ import math
 import pytest
 from prometheus_client.metrics_core import Metric
 
+from stackcheck.catalog import metrics as checks
 from stackcheck.probes.metrics import find_family, latency_histogram, parse_exposition, unit_scale_ms
 from stackcheck.profile.models import MetricsSection
 from stackcheck.testing import EvidenceRecorder, Exchange, HttpProbe, Profile, require
@@ -34,7 +35,7 @@ def families_of(scrape: Exchange) -> list[Metric]:
         raise AssertionError(f"the exposition at {scrape.url} does not parse: {exc}") from None
 
 
-@pytest.mark.check("metrics.exposition")
+@pytest.mark.check(checks.EXPOSITION)
 def test_metrics_path_serves_a_parsable_exposition(scrape: Exchange, evidence: EvidenceRecorder) -> None:
     evidence.record(
         expected="200, parsable",
@@ -46,7 +47,7 @@ def test_metrics_path_serves_a_parsable_exposition(scrape: Exchange, evidence: E
     evidence.message = f"GET {scrape.url} -> {len(families)} metric families"
 
 
-@pytest.mark.check("metrics.required")
+@pytest.mark.check(checks.REQUIRED)
 def test_required_metrics_are_exposed_with_their_types(
     scrape: Exchange, section: MetricsSection, evidence: EvidenceRecorder
 ) -> None:
@@ -69,7 +70,7 @@ def test_required_metrics_are_exposed_with_their_types(
     evidence.message = f"{len(found)} required metrics exposed with the expected types"
 
 
-@pytest.mark.check("metrics.latency_histogram")
+@pytest.mark.check(checks.LATENCY_HISTOGRAM)
 def test_latency_histogram_has_a_bucket_at_the_slo_threshold(
     scrape: Exchange, section: MetricsSection, profile: Profile, evidence: EvidenceRecorder
 ) -> None:

@@ -13,6 +13,7 @@ from psycopg import sql
 from psycopg.rows import TupleRow
 
 from stackcheck import UsageError
+from stackcheck.catalog import postgres as checks
 from stackcheck.infra import PostgresServer
 from stackcheck.probes.pgsettings import ServerSetting, compare_setting
 from stackcheck.probes.postgres import (
@@ -79,8 +80,7 @@ def postgres(profile: Profile) -> PostgresSection:
     return require(profile.postgres, "profile has no `postgres` section")
 
 
-@pytest.mark.check("pg.version")
-@pytest.mark.requires("postgres.version", reason="postgres.version is not set")
+@pytest.mark.check(checks.VERSION)
 def test_server_version_satisfies_requirement(
     postgres: PostgresSection, pg: Conn, postgres_server: PostgresServer, evidence: EvidenceRecorder
 ) -> None:
@@ -104,8 +104,7 @@ _USABLE = {
 }
 
 
-@pytest.mark.check("pg.extensions")
-@pytest.mark.requires("postgres.extensions", reason="postgres.extensions lists no extensions")
+@pytest.mark.check(checks.EXTENSIONS)
 def test_required_extension_is_installed_or_installable(
     extension: str | None, pg: Conn, postgres_server: PostgresServer, evidence: EvidenceRecorder
 ) -> None:
@@ -153,8 +152,7 @@ def test_required_extension_is_installed_or_installable(
     evidence.message = f"{name} {version} {state}"
 
 
-@pytest.mark.check("pg.settings")
-@pytest.mark.requires("postgres.settings", reason="postgres.settings lists no settings")
+@pytest.mark.check(checks.SETTINGS)
 def test_setting_has_profile_value(
     setting: str | None, postgres: PostgresSection, pg: Conn, evidence: EvidenceRecorder
 ) -> None:
@@ -184,8 +182,7 @@ def test_setting_has_profile_value(
     assert result.matches, f"{name} is {result.observed} on the server, the profile says {result.expected}"
 
 
-@pytest.mark.check("pg.ssl")
-@pytest.mark.requires("postgres.require_ssl", reason="postgres.require_ssl is false")
+@pytest.mark.check(checks.SSL)
 def test_ssl_on_and_plain_login_refused(
     postgres: PostgresSection, pg: Conn, postgres_server: PostgresServer, evidence: EvidenceRecorder
 ) -> None:
@@ -211,8 +208,7 @@ def test_ssl_on_and_plain_login_refused(
     )
 
 
-@pytest.mark.check("pg.rls")
-@pytest.mark.requires("postgres.rls_tables", reason="postgres.rls_tables lists no tables")
+@pytest.mark.check(checks.RLS)
 def test_table_has_row_level_security(
     rls_table: str | None, postgres: PostgresSection, pg: Conn, evidence: EvidenceRecorder
 ) -> None:
@@ -239,8 +235,7 @@ def test_table_has_row_level_security(
     )
 
 
-@pytest.mark.check("pg.uuidv7")
-@pytest.mark.requires("postgres.uuidv7", reason="postgres.uuidv7 names no function")
+@pytest.mark.check(checks.UUIDV7)
 def test_uuidv7_generation(postgres: PostgresSection, pg: Conn, evidence: EvidenceRecorder) -> None:
     function = require(postgres.uuidv7, "postgres.uuidv7 names no function")
     call = sql.SQL("SELECT {}()::text FROM generate_series(1, 5)").format(
@@ -274,7 +269,7 @@ def test_uuidv7_generation(postgres: PostgresSection, pg: Conn, evidence: Eviden
     assert stamps == sorted(stamps), f"{function}() values are not time-ordered: {values}"
 
 
-@pytest.mark.check("pg.vector")
+@pytest.mark.check(checks.VECTOR)
 def test_vector_round_trip_with_ann_index(
     postgres: PostgresSection, pg: Conn, evidence: EvidenceRecorder
 ) -> None:
@@ -300,8 +295,7 @@ def test_vector_round_trip_with_ann_index(
     assert result.index_used, f"the {postgres.vector_index} index was not used (plan: {result.plan_nodes})"
 
 
-@pytest.mark.check("pg.timeseries")
-@pytest.mark.requires("postgres.hypertables", reason="postgres.hypertables lists no tables")
+@pytest.mark.check(checks.TIMESERIES)
 def test_hypertable_and_policies(
     hypertable: PostgresHypertable | None, pg: Conn, evidence: EvidenceRecorder
 ) -> None:
@@ -363,7 +357,7 @@ def test_hypertable_and_policies(
         )
 
 
-@pytest.mark.check("pg.connections")
+@pytest.mark.check(checks.CONNECTIONS)
 def test_connections_fit_max_connections(
     postgres: PostgresSection, pg: Conn, postgres_server: PostgresServer, evidence: EvidenceRecorder
 ) -> None:

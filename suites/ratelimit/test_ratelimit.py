@@ -12,6 +12,7 @@ import time
 import pytest
 
 from stackcheck import CouldNotCheck
+from stackcheck.catalog import ratelimit as checks
 from stackcheck.probes.loopback import require_loopback
 from stackcheck.probes.ratelimit import (
     Burst,
@@ -49,7 +50,7 @@ def spend_budget(http: HttpProbe, limit: RateLimitSection, bound: int) -> Burst:
     return spent
 
 
-@pytest.mark.check("ratelimit.enforced")
+@pytest.mark.check(checks.ENFORCED)
 def test_first_requests_succeed_and_the_next_is_refused_with_429(
     http: HttpProbe, limit: RateLimitSection, bound: int, evidence: EvidenceRecorder
 ) -> None:
@@ -101,7 +102,7 @@ def test_first_requests_succeed_and_the_next_is_refused_with_429(
     evidence.message = f"{where}: {result.successes} served, then 429 ({result.sent} requests sent)"
 
 
-@pytest.mark.check("ratelimit.retry_after")
+@pytest.mark.check(checks.RETRY_AFTER)
 def test_429_carries_a_valid_retry_after(
     http: HttpProbe, limit: RateLimitSection, bound: int, evidence: EvidenceRecorder
 ) -> None:
@@ -120,7 +121,7 @@ def test_429_carries_a_valid_retry_after(
     evidence.message = f"{refusal.status} with Retry-After: {raw}"
 
 
-@pytest.mark.check("ratelimit.per_ip")
+@pytest.mark.check(checks.PER_IP)
 def test_a_second_client_address_keeps_its_own_budget(
     http: HttpProbe, target: Target, limit: RateLimitSection, bound: int, evidence: EvidenceRecorder
 ) -> None:
@@ -156,7 +157,7 @@ def test_a_second_client_address_keeps_its_own_budget(
     evidence.message = f"{source} served {served}/{tries} while the first client stays limited"
 
 
-@pytest.mark.check("ratelimit.spoofing")
+@pytest.mark.check(checks.SPOOFING)
 def test_rotating_forwarded_for_does_not_reset_the_budget(
     http: HttpProbe, limit: RateLimitSection, bound: int, evidence: EvidenceRecorder
 ) -> None:
@@ -176,7 +177,7 @@ def test_rotating_forwarded_for_does_not_reset_the_budget(
     evidence.message = f"{tries} requests with rotating X-Forwarded-For: {served} served"
 
 
-@pytest.mark.check("ratelimit.recovery")
+@pytest.mark.check(checks.RECOVERY)
 def test_access_returns_after_the_retry_after_wait(
     http: HttpProbe, limit: RateLimitSection, bound: int, evidence: EvidenceRecorder
 ) -> None:

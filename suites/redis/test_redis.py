@@ -10,6 +10,7 @@ import redis
 from packaging.version import Version
 
 from stackcheck import UsageError
+from stackcheck.catalog import redis as checks
 from stackcheck.infra import RedisServer
 from stackcheck.probes.redis import config_get, format_size, parse_redis_size, unauthenticated_client
 from stackcheck.profile import version_specifier
@@ -30,8 +31,7 @@ def _size(value: str | int, key: str) -> int:
         raise UsageError(f"{key}: {exc}") from None
 
 
-@pytest.mark.check("redis.version")
-@pytest.mark.requires("redis.version", reason="redis.version is not set")
+@pytest.mark.check(checks.VERSION)
 def test_server_version_satisfies_requirement(
     redis_section: RedisSection,
     redis_client: redis.Redis,
@@ -53,8 +53,7 @@ def test_server_version_satisfies_requirement(
     assert Version(version) in version_specifier(wanted), f"Redis {version} does not satisfy {wanted}"
 
 
-@pytest.mark.check("redis.eviction")
-@pytest.mark.requires("redis.maxmemory_policy", reason="redis.maxmemory_policy is not set")
+@pytest.mark.check(checks.EVICTION)
 def test_eviction_policy(
     redis_section: RedisSection, redis_client: redis.Redis, evidence: EvidenceRecorder
 ) -> None:
@@ -69,14 +68,7 @@ def test_eviction_policy(
     )
 
 
-@pytest.mark.check("redis.persistence")
-@pytest.mark.requires(
-    "redis.appendonly",
-    "redis.appendfsync",
-    "redis.rdb_snapshots",
-    any=True,
-    reason="the profile sets none of redis.appendonly, redis.appendfsync, redis.rdb_snapshots",
-)
+@pytest.mark.check(checks.PERSISTENCE)
 def test_persistence_as_profile_says(
     redis_section: RedisSection, redis_client: redis.Redis, evidence: EvidenceRecorder
 ) -> None:
@@ -114,8 +106,7 @@ def test_persistence_as_profile_says(
         )
 
 
-@pytest.mark.check("redis.maxmemory")
-@pytest.mark.requires("redis.maxmemory", reason="redis.maxmemory is not set")
+@pytest.mark.check(checks.MAXMEMORY)
 def test_maxmemory_equals_profile(
     redis_section: RedisSection, redis_client: redis.Redis, evidence: EvidenceRecorder
 ) -> None:
@@ -133,8 +124,7 @@ def test_maxmemory_equals_profile(
     assert limit == wanted_bytes, f"maxmemory is {format_size(limit, wanted)}, the profile says {wanted}"
 
 
-@pytest.mark.check("redis.auth")
-@pytest.mark.requires("redis.require_auth", reason="redis.require_auth is false")
+@pytest.mark.check(checks.AUTH)
 def test_unauthenticated_command_refused(
     redis_section: RedisSection,
     redis_server: RedisServer,

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from stackcheck import CouldNotCheck
+from stackcheck.catalog import tls as checks
 from stackcheck.probes.tls import (
     TlsScan,
     certificate_problems,
@@ -47,7 +48,7 @@ def tls_scan(target: Target, profile: Profile) -> TlsScan:
     )
 
 
-@pytest.mark.check("tls.protocols")
+@pytest.mark.check(checks.PROTOCOLS)
 def test_no_protocol_below_the_minimum_is_accepted(
     tls_scan: TlsScan, tls: TlsSection, evidence: EvidenceRecorder
 ) -> None:
@@ -65,7 +66,7 @@ def test_no_protocol_below_the_minimum_is_accepted(
     evidence.message = f"accepted: {', '.join(accepted)}"
 
 
-@pytest.mark.check("tls.ciphers")
+@pytest.mark.check(checks.CIPHERS)
 def test_every_accepted_cipher_suite_is_strong(tls_scan: TlsScan, evidence: EvidenceRecorder) -> None:
     weak = {f"{c.protocol} {c.name}": cipher_weaknesses(c) for c in tls_scan.ciphers if cipher_weaknesses(c)}
     evidence.record(
@@ -79,7 +80,7 @@ def test_every_accepted_cipher_suite_is_strong(tls_scan: TlsScan, evidence: Evid
     evidence.message = f"{len(tls_scan.ciphers)} accepted suites, all forward secret and strong"
 
 
-@pytest.mark.check("tls.certificate")
+@pytest.mark.check(checks.CERTIFICATE)
 def test_certificate_is_trusted_matches_and_stays_valid(
     tls_scan: TlsScan, tls: TlsSection, target: Target, evidence: EvidenceRecorder
 ) -> None:
@@ -107,7 +108,7 @@ def test_certificate_is_trusted_matches_and_stays_valid(
     evidence.message = f"{cert.subject} by {cert.issuer}, trusted, {days_left:g} days left"
 
 
-@pytest.mark.check("tls.redirect")
+@pytest.mark.check(checks.REDIRECT)
 def test_plain_http_redirects_to_https(target: Target, tls: TlsSection, evidence: EvidenceRecorder) -> None:
     port = require(tls.http_port, "tls.http_port is not set: no plain-HTTP listener to check")
     host = urlsplit(target.base_url).hostname or ""

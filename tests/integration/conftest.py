@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from stackcheck.catalog import REGISTRY
+
 REPO = Path(__file__).resolve().parents[2]
 PROFILES = REPO / "tests" / "data" / "profiles"
 DEFAULT_IMAGES = {
@@ -73,6 +75,11 @@ class Run:
         found = [r for r in self.results(check_id) if subject is None or r.get("subject") == subject]
         assert len(found) == 1, f"{check_id}[{subject}]: {len(found)} results in {self.report}"
         return str(found[0]["status"])
+
+    def failed_checks(self) -> set[str]:
+        """Ids of the checks with at least one failed result."""
+        assert self.report is not None, f"no report.json; stderr: {self.stderr}"
+        return {r["id"] for r in self.report["results"] if r["status"] == "failed"}
 
     def statuses(self) -> dict[str, str]:
         """``{"pg.rls[accounts]": "passed", ...}``."""
@@ -137,3 +144,8 @@ def containers_of(pid: int) -> list[str]:
         return [str(c.id)[:12] for c in found]
     finally:
         client.close()
+
+
+def failing_on(example: str) -> set[str]:
+    """Ids of the checks whose catalog entry lists ``example`` (``profile:pg-wrong.yaml``) as failing."""
+    return {spec.id for spec in REGISTRY.values() if example in spec.fails_on}

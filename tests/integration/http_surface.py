@@ -2,45 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from conftest import REPO_ROOT, CliRun
 from fixtures.refservice import RefService
+from stackcheck.catalog import SUITES, CheckSpec, SuiteName
 
 SURFACE_PROFILE = REPO_ROOT / "fixtures" / "refservice" / "profiles" / "http-surface.yaml"
 
-COMPLIANT: dict[str, dict[str, str]] = {
-    "ratelimit": dict.fromkeys(
-        [
-            "ratelimit.enforced",
-            "ratelimit.retry_after",
-            "ratelimit.per_ip",
-            "ratelimit.spoofing",
-            "ratelimit.recovery",
-        ],
-        "passed",
-    ),
-    "headers": dict.fromkeys(
-        [
-            "headers.hsts",
-            "headers.csp",
-            "headers.nosniff",
-            "headers.framing",
-            "headers.referrer_policy",
-            "headers.server_banner",
-            "headers.required",
-        ],
-        "passed",
-    ),
-    "cors": dict.fromkeys(["cors.foreign_origin", "cors.credentials_wildcard", "cors.preflight"], "passed"),
-    "exposure": dict.fromkeys(["exposure.sensitive_paths", "exposure.error_leak"], "passed"),
-    "metrics": dict.fromkeys(
-        ["metrics.exposition", "metrics.required", "metrics.latency_histogram"], "passed"
-    ),
-    "tls": dict.fromkeys(["tls.protocols", "tls.ciphers", "tls.certificate", "tls.redirect"], "passed"),
-}
+
+def compliant(suite: str) -> dict[str, str]:
+    """Every check of ``suite`` passed: what the compliant reference service must give."""
+    return {spec.id: "passed" for spec in SUITES[SuiteName(suite)]}
 
 
 @contextmanager
@@ -74,16 +49,38 @@ def verify(
     return run_cli(*args, *extra)
 
 
-def expected(suites: Sequence[str], **changed: str) -> dict[str, str]:
-    """Compliant statuses of ``suites``, some changed: ``expected(["tls"], tls__ciphers="failed")``."""
-    out = {k: v for suite in suites for k, v in COMPLIANT[suite].items()}
-    for key, status in changed.items():
-        check = key.replace("__", ".")
-        assert check in out, check
-        out[check] = status
+def expected(suites: Sequence[str], changed: Mapping[CheckSpec, str] | None = None) -> dict[str, str]:
+    """Compliant statuses of ``suites``, some changed: ``expected(["tls"], {tls.CIPHERS: "failed"})``."""
+    out = {k: v for suite in suites for k, v in compliant(suite).items()}
+    for spec, status in (changed or {}).items():
+        assert spec.id in out, spec.id
+        out[spec.id] = status
     return out
 
 
-def result(run: CliRun, check_id: str) -> dict[str, object]:
-    """The report.json result of ``check_id``."""
+def assert_rows_cover_the_catalog(
+    suite: str,
+    rows: Sequence[tuple[Sequence[str], Mapping[CheckSpec, str]]],
+    except_for: Sequence[CheckSpec] = (),
+) -> None:
+    """Every ``defect:`` failing example the catalog lists for ``suite`` is a row that fails that check.
+
+    The rows are the suite test's table of (defects switched on, statuses that change); a check whose
+    failing example no row runs would be a check nobody showed can fail. ``except_for``: checks whose
+    examples a test of their own runs (parametrized with ``spec.examples("defect")``).
+    """
+    __tracebackhide__ = True
+    missing = [
+        f"{spec.id} <- defect:{defect}"
+        for spec in SUITES[SuiteName(suite)]
+        if spec not in except_for
+        for defect in spec.examples("defect")
+        if not any(list(defects) == [defect] and changed.get(spec) == "failed" for defects, changed in rows)
+    ]
+    assert not missing, f"failing examples of the catalog that no row of the {suite} table runs: {missing}"
+
+
+def result(run: CliRun, check: CheckSpec | str) -> dict[str, object]:
+    """The report.json result of ``check``."""
+    check_id = check.id if isinstance(check, CheckSpec) else check
     return next(r for r in run.report["results"] if r["id"] == check_id)

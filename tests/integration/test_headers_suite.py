@@ -7,7 +7,14 @@ from collections.abc import Callable
 import pytest
 
 from conftest import CliRun
-from tests.integration.http_surface import expected, https_refservice, result, verify
+from stackcheck.catalog import CheckSpec, headers
+from tests.integration.http_surface import (
+    assert_rows_cover_the_catalog,
+    expected,
+    https_refservice,
+    result,
+    verify,
+)
 
 pytestmark = pytest.mark.integration
 SUITE = ["headers"]
@@ -18,30 +25,33 @@ def test_compliant_headers_pass_with_hsts_age_as_evidence(run_cli: Callable[...,
         run = verify(run_cli, service, SUITE)
     assert run.code == 0, run.stdout + run.stderr
     assert run.statuses() == expected(SUITE)
-    hsts = result(run, "headers.hsts")["evidence"]
+    hsts = result(run, headers.HSTS)["evidence"]
     assert hsts["expected"] == 15552000 and hsts["observed"] == 15552000 and hsts["unit"] == "s"
+
+
+ROWS = [
+    ("no-header=strict-transport-security", {headers.HSTS: "failed"}),
+    ("hsts-short", {headers.HSTS: "failed"}),
+    ("weak-csp", {headers.CSP: "failed"}),
+    ("no-header=content-security-policy", {headers.CSP: "failed", headers.REQUIRED: "failed"}),
+    ("no-header=x-content-type-options", {headers.NOSNIFF: "failed", headers.REQUIRED: "failed"}),
+    ("framing-allowed", {headers.FRAMING: "failed"}),
+    ("no-header=referrer-policy", {headers.REFERRER_POLICY: "failed", headers.REQUIRED: "failed"}),
+    ("server-banner", {headers.SERVER_BANNER: "failed"}),
+]
 
 
 @pytest.mark.parametrize(
     ("defect", "changed"),
-    [
-        ("no-header=strict-transport-security", {"headers__hsts": "failed"}),
-        ("hsts-short", {"headers__hsts": "failed"}),
-        ("weak-csp", {"headers__csp": "failed"}),
-        ("no-header=content-security-policy", {"headers__csp": "failed", "headers__required": "failed"}),
-        ("no-header=x-content-type-options", {"headers__nosniff": "failed", "headers__required": "failed"}),
-        ("framing-allowed", {"headers__framing": "failed"}),
-        ("no-header=referrer-policy", {"headers__referrer_policy": "failed", "headers__required": "failed"}),
-        ("server-banner", {"headers__server_banner": "failed"}),
-    ],
+    ROWS,
 )
 def test_each_defect_fails_exactly_its_check(
-    run_cli: Callable[..., CliRun], defect: str, changed: dict[str, str]
+    run_cli: Callable[..., CliRun], defect: str, changed: dict[CheckSpec, str]
 ) -> None:
     with https_refservice([defect]) as service:
         run = verify(run_cli, service, SUITE)
     assert run.code == 1, run.stdout + run.stderr
-    assert run.statuses() == expected(SUITE, **changed)
+    assert run.statuses() == expected(SUITE, changed)
 
 
 def test_hsts_is_skipped_with_the_reason_on_a_plain_http_target(
@@ -52,4 +62,8 @@ def test_hsts_is_skipped_with_the_reason_on_a_plain_http_target(
     service = refservice(SURFACE_PROFILE)
     run = run_cli("verify", "--profile", str(SURFACE_PROFILE), "--target", service.url, "--suite", "headers")  # type: ignore[attr-defined]
     assert run.statuses()["headers.hsts"] == "skipped"
-    assert "only over HTTPS" in result(run, "headers.hsts")["message"]
+    assert "only over HTTPS" in result(run, headers.HSTS)["message"]
+
+
+def test_the_table_runs_every_failing_example_of_the_catalog() -> None:
+    assert_rows_cover_the_catalog("headers", [([d], c) for d, c in ROWS])

@@ -13,6 +13,8 @@ import pytest
 
 from conftest import DEMO_PROFILE, REPO_ROOT, CliRun
 from fixtures.refservice.runner import free_port
+from stackcheck.catalog import REGISTRY, health
+from tests.integration.http_surface import assert_rows_cover_the_catalog
 
 pytestmark = pytest.mark.integration
 
@@ -69,16 +71,16 @@ def test_demo_main_job_passes_on_the_reference_service(tmp_path: Path) -> None:
 
 
 # A probe endpoint that does not answer 2xx also fails its latency check: a fast 404 keeps no promise.
-@pytest.mark.parametrize(
-    ("defect", "failing"),
-    [
-        ("missing=/freshness", ["health.extra[/freshness]"]),
-        ("missing=/startup", ["health.startup", "health.latency[/startup]"]),
-        ("failing=/health/live", ["health.live", "health.latency[/health/live]"]),
-        ("ready-failing", ["health.ready", "health.latency[/health/ready]"]),
-        ("slow=/health/live:250", ["health.latency[/health/live]"]),
-    ],
-)
+ROWS = [
+    ("missing=/freshness", ["health.extra[/freshness]"]),
+    ("missing=/startup", ["health.startup", "health.latency[/startup]"]),
+    ("failing=/health/live", ["health.live", "health.latency[/health/live]"]),
+    ("ready-failing", ["health.ready", "health.latency[/health/ready]"]),
+    ("slow=/health/live:250", ["health.latency[/health/live]"]),
+]
+
+
+@pytest.mark.parametrize(("defect", "failing"), ROWS)
 def test_each_defect_fails_exactly_the_matching_checks(
     refservice: Callable[..., Any], run_cli: Callable[..., CliRun], defect: str, failing: list[str]
 ) -> None:
@@ -182,3 +184,9 @@ def test_report_folder_holds_json_junit_and_summary(
         "exit_code": 1,
     }
     assert "| FAIL | `health.ready` |" in (run.report_dir / "summary.md").read_text()
+
+
+def test_the_table_runs_every_failing_example_of_the_catalog() -> None:
+    rows = [([defect], {REGISTRY[f.split("[")[0]]: "failed" for f in failing}) for defect, failing in ROWS]
+    # The readiness drill runs its examples itself (tests/integration/test_ready_drill.py).
+    assert_rows_cover_the_catalog("health", rows, except_for=[health.READY_DEPENDENCIES])

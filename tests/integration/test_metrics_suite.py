@@ -7,7 +7,14 @@ from collections.abc import Callable
 import pytest
 
 from conftest import CliRun
-from tests.integration.http_surface import expected, https_refservice, result, verify
+from stackcheck.catalog import CheckSpec, metrics
+from tests.integration.http_surface import (
+    assert_rows_cover_the_catalog,
+    expected,
+    https_refservice,
+    result,
+    verify,
+)
 
 pytestmark = pytest.mark.integration
 SUITE = ["metrics"]
@@ -18,36 +25,43 @@ def test_exposition_parses_and_has_an_slo_bucket(run_cli: Callable[..., CliRun])
         run = verify(run_cli, service, SUITE)
     assert run.code == 0, run.stdout + run.stderr
     assert run.statuses() == expected(SUITE)
-    histogram = result(run, "metrics.latency_histogram")["evidence"]
+    histogram = result(run, metrics.LATENCY_HISTOGRAM)["evidence"]
     assert histogram["expected"] == 200 and 200 in histogram["details"]["boundaries_ms"]
 
 
 def test_a_stricter_slo_without_a_matching_bucket_fails(run_cli: Callable[..., CliRun]) -> None:
     with https_refservice() as service:
         run = verify(run_cli, service, SUITE, "--set", "slo.p95_ms=150")
-    assert run.statuses() == expected(SUITE, metrics__latency_histogram="failed")
+    assert run.statuses() == expected(SUITE, {metrics.LATENCY_HISTOGRAM: "failed"})
 
 
 ALL_FAILED = {
-    "metrics__exposition": "failed",
-    "metrics__required": "failed",
-    "metrics__latency_histogram": "failed",
+    metrics.EXPOSITION: "failed",
+    metrics.REQUIRED: "failed",
+    metrics.LATENCY_HISTOGRAM: "failed",
 }
+
+
+ROWS = [
+    ("metrics-missing", ALL_FAILED),  # nothing to read: every metrics promise is broken
+    ("metrics-garbled", ALL_FAILED),
+    ("metrics-wrong-type", {metrics.REQUIRED: "failed"}),
+    ("histogram-coarse", {metrics.LATENCY_HISTOGRAM: "failed"}),
+]
 
 
 @pytest.mark.parametrize(
     ("defect", "changed"),
-    [
-        ("metrics-missing", ALL_FAILED),  # nothing to read: every metrics promise is broken
-        ("metrics-garbled", ALL_FAILED),
-        ("metrics-wrong-type", {"metrics__required": "failed"}),
-        ("histogram-coarse", {"metrics__latency_histogram": "failed"}),
-    ],
+    ROWS,
 )
 def test_each_defect_fails_exactly_its_check(
-    run_cli: Callable[..., CliRun], defect: str, changed: dict[str, str]
+    run_cli: Callable[..., CliRun], defect: str, changed: dict[CheckSpec, str]
 ) -> None:
     with https_refservice([defect]) as service:
         run = verify(run_cli, service, SUITE)
     assert run.code == 1, run.stdout + run.stderr
-    assert run.statuses() == expected(SUITE, **changed)
+    assert run.statuses() == expected(SUITE, changed)
+
+
+def test_the_table_runs_every_failing_example_of_the_catalog() -> None:
+    assert_rows_cover_the_catalog("metrics", [([d], c) for d, c in ROWS])

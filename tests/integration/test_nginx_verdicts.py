@@ -15,6 +15,7 @@ from conftest import CliRun
 from fixtures.nginx import NginxServer, NginxSite, nginx_binary
 from fixtures.nginx.config import LEGACY_CIPHERS, WEAK_CIPHERS
 from fixtures.refservice.runner import REPO_ROOT
+from stackcheck.catalog import cors, exposure, headers, ratelimit, tls
 from tests.integration.http_surface import expected, result
 
 pytestmark = [
@@ -41,8 +42,8 @@ def test_careful_nginx_passes_every_http_and_tls_check(run_cli: Callable[..., Cl
         run = verify(run_cli, server, SUITES)
     assert run.code == 0, run.stdout + run.stderr
     assert run.statuses() == expected(SUITES)
-    assert result(run, "ratelimit.enforced")["evidence"]["observed"] == 10
-    assert result(run, "tls.protocols")["evidence"]["details"]["accepted"] == ["TLS 1.2", "TLS 1.3"]
+    assert result(run, ratelimit.ENFORCED)["evidence"]["observed"] == 10
+    assert result(run, tls.PROTOCOLS)["evidence"]["details"]["accepted"] == ["TLS 1.2", "TLS 1.3"]
 
 
 @pytest.mark.parametrize(
@@ -55,7 +56,7 @@ def test_tls13_only_promise_matches_ssl_protocols(
 ) -> None:
     with NginxServer(replace(CAREFUL, protocols=protocols)) as server:
         run = verify(run_cli, server, ["tls"], "--set", "tls.min_version=1.3")
-    assert run.statuses() == expected(["tls"], tls__protocols=tls_status)
+    assert run.statuses() == expected(["tls"], {tls.PROTOCOLS: tls_status})
 
 
 def test_careless_nginx_fails_exactly_what_its_config_gets_wrong(run_cli: Callable[..., CliRun]) -> None:
@@ -73,14 +74,16 @@ def test_careless_nginx_fails_exactly_what_its_config_gets_wrong(run_cli: Callab
     assert run.code == 1
     assert run.statuses() == expected(
         suites,
-        headers__hsts="failed",  # no Strict-Transport-Security
-        headers__server_banner="failed",  # server_tokens on: Server: nginx/1.22.1
-        exposure__error_leak="failed",  # ...and the version on its error pages
-        exposure__sensitive_paths="failed",  # /.env and /.git/config under the root are served
-        cors__foreign_origin="failed",  # Access-Control-Allow-Origin $http_origin
-        tls__redirect="failed",  # the plain port serves the site
+        {
+            headers.HSTS: "failed",  # no Strict-Transport-Security
+            headers.SERVER_BANNER: "failed",  # server_tokens on: Server: nginx/1.22.1
+            exposure.ERROR_LEAK: "failed",  # ...and the version on its error pages
+            exposure.SENSITIVE_PATHS: "failed",  # /.env and /.git/config under the root are served
+            cors.FOREIGN_ORIGIN: "failed",  # Access-Control-Allow-Origin $http_origin
+            tls.REDIRECT: "failed",  # the plain port serves the site
+        },
     )
-    assert sorted(result(run, "exposure.sensitive_paths")["evidence"]["details"]["served"]) == [
+    assert sorted(result(run, exposure.SENSITIVE_PATHS)["evidence"]["details"]["served"]) == [
         "/.env",
         "/.git/config",
     ]
@@ -92,13 +95,13 @@ def test_careless_nginx_fails_exactly_what_its_config_gets_wrong(run_cli: Callab
         (
             replace(CAREFUL, limit_rate=None),
             {
-                "ratelimit__enforced": "failed",
+                ratelimit.ENFORCED: "failed",
                 **dict.fromkeys(
                     [
-                        "ratelimit__retry_after",
-                        "ratelimit__per_ip",
-                        "ratelimit__spoofing",
-                        "ratelimit__recovery",
+                        ratelimit.RETRY_AFTER,
+                        ratelimit.PER_IP,
+                        ratelimit.SPOOFING,
+                        ratelimit.RECOVERY,
                     ],
                     "skipped",
                 ),
@@ -106,10 +109,10 @@ def test_careless_nginx_fails_exactly_what_its_config_gets_wrong(run_cli: Callab
         ),
         (
             replace(CAREFUL, limit_status=503, retry_after_s=None),  # nginx's defaults
-            {"ratelimit__enforced": "failed", "ratelimit__retry_after": "failed"},
+            {ratelimit.ENFORCED: "failed", ratelimit.RETRY_AFTER: "failed"},
         ),
-        (replace(CAREFUL, limit_key="$server_name"), {"ratelimit__per_ip": "failed"}),
-        (replace(CAREFUL, trust_forwarded_for=True), {"ratelimit__spoofing": "failed"}),
+        (replace(CAREFUL, limit_key="$server_name"), {ratelimit.PER_IP: "failed"}),
+        (replace(CAREFUL, trust_forwarded_for=True), {ratelimit.SPOOFING: "failed"}),
     ],
     ids=["no-limit_req", "default-503-no-retry-after", "one-zone-key-for-all", "realip-trusts-anyone"],
 )
@@ -118,7 +121,7 @@ def test_rate_limit_verdicts_follow_limit_req(
 ) -> None:
     with NginxServer(site) as server:
         run = verify(run_cli, server, ["ratelimit"])
-    assert run.statuses() == expected(["ratelimit"], **changed)
+    assert run.statuses() == expected(["ratelimit"], changed)
 
 
 def test_legacy_tls_is_seen_with_its_weak_suites(run_cli: Callable[..., CliRun]) -> None:
@@ -129,6 +132,6 @@ def test_legacy_tls_is_seen_with_its_weak_suites(run_cli: Callable[..., CliRun])
     )
     with NginxServer(legacy) as server:
         run = verify(run_cli, server, ["tls"])
-    assert run.statuses() == expected(["tls"], tls__protocols="failed", tls__ciphers="failed")
-    weak = result(run, "tls.ciphers")["evidence"]["details"]["weak"]
+    assert run.statuses() == expected(["tls"], {tls.PROTOCOLS: "failed", tls.CIPHERS: "failed"})
+    weak = result(run, tls.CIPHERS)["evidence"]["details"]["weak"]
     assert any("TLS_RSA_WITH_AES_128_CBC_SHA" in name for name in weak)

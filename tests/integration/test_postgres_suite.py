@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import cli_env, containers_of, verify
+from tests.integration.conftest import cli_env, containers_of, failing_on, verify
 
 pytestmark = pytest.mark.integration
 
@@ -65,6 +65,7 @@ def test_wrong_postgres_fails_each_check(tmp_path: Path) -> None:
         "pg.connections",  # 4 pools of 20 > 50 - 3 reserved
     ]
     assert {k: statuses.get(k) for k in must_fail} == dict.fromkeys(must_fail, "failed")
+    assert run.failed_checks() == failing_on("profile:pg-wrong.yaml"), "the catalog's failing examples"
     assert statuses["pg.extensions[vector]"] == "passed"
     assert statuses["pg.vector"] == "passed"  # ivfflat this time: both index types work
     shared = run.results("pg.settings")[1]["evidence"]
@@ -102,6 +103,7 @@ def test_local_postgres_without_pgvector_fails_vector_checks(tmp_path: Path) -> 
     assert statuses["pg.extensions[pg_stat_statements]"] == "passed"
     assert statuses["pg.extensions[vector]"] == "failed"
     assert statuses["pg.vector"] == "failed"
+    assert run.failed_checks() == failing_on("profile:pg-local.yaml"), "the catalog's failing examples"
     assert statuses["pg.settings[shared_buffers]"] == "passed"
     assert statuses["pg.settings[work_mem]"] == "passed"
     assert statuses["pg.settings[fsync]"] == "passed"

@@ -7,7 +7,15 @@ from collections.abc import Callable
 import pytest
 
 from conftest import CliRun
-from tests.integration.http_surface import SURFACE_PROFILE, expected, https_refservice, result, verify
+from stackcheck.catalog import CheckSpec, ratelimit
+from tests.integration.http_surface import (
+    SURFACE_PROFILE,
+    assert_rows_cover_the_catalog,
+    expected,
+    https_refservice,
+    result,
+    verify,
+)
 
 pytestmark = pytest.mark.integration
 SUITE = ["ratelimit"]
@@ -20,40 +28,44 @@ def test_compliant_limit_passes_every_check_with_the_measured_limit_as_evidence(
         run = verify(run_cli, service, SUITE)
     assert run.code == 0, run.stdout + run.stderr
     assert run.statuses() == expected(SUITE)
-    enforced = result(run, "ratelimit.enforced")["evidence"]
+    enforced = result(run, ratelimit.ENFORCED)["evidence"]
     assert enforced["expected"] == 10 and enforced["observed"] == 10 and enforced["unit"] == "requests"
     assert enforced["details"]["refused_with"] == 429 and enforced["details"]["sent"] <= 15
-    assert result(run, "ratelimit.per_ip")["evidence"]["details"]["second_client"] == "127.0.0.2"
+    assert result(run, ratelimit.PER_IP)["evidence"]["details"]["second_client"] == "127.0.0.2"
 
 
 SKIPPED_AFTER_NO_LIMIT = dict.fromkeys(
-    ["ratelimit__retry_after", "ratelimit__per_ip", "ratelimit__spoofing", "ratelimit__recovery"], "skipped"
+    [ratelimit.RETRY_AFTER, ratelimit.PER_IP, ratelimit.SPOOFING, ratelimit.RECOVERY], "skipped"
 )
+
+
+ROWS = [
+    (["no-rate-limit"], {ratelimit.ENFORCED: "failed", **SKIPPED_AFTER_NO_LIMIT}),
+    (["rate-limit=5"], {ratelimit.ENFORCED: "failed"}),
+    (["rate-limit=13"], {ratelimit.ENFORCED: "failed"}),
+    (
+        ["limit-status=503", "no-retry-after"],
+        {ratelimit.ENFORCED: "failed", ratelimit.RETRY_AFTER: "failed"},
+    ),
+    (["no-retry-after"], {ratelimit.RETRY_AFTER: "failed"}),
+    (["global-bucket"], {ratelimit.PER_IP: "failed"}),
+    (["trust-xff"], {ratelimit.SPOOFING: "failed"}),
+    (["retry-after-lies"], {ratelimit.RECOVERY: "failed"}),
+]
 
 
 @pytest.mark.parametrize(
     ("defects", "changed"),
-    [
-        (["no-rate-limit"], {"ratelimit__enforced": "failed", **SKIPPED_AFTER_NO_LIMIT}),
-        (["rate-limit=5"], {"ratelimit__enforced": "failed"}),
-        (["rate-limit=13"], {"ratelimit__enforced": "failed"}),
-        (
-            ["limit-status=503", "no-retry-after"],
-            {"ratelimit__enforced": "failed", "ratelimit__retry_after": "failed"},
-        ),
-        (["global-bucket"], {"ratelimit__per_ip": "failed"}),
-        (["trust-xff"], {"ratelimit__spoofing": "failed"}),
-        (["retry-after-lies"], {"ratelimit__recovery": "failed"}),
-    ],
+    ROWS,
     ids=lambda v: ",".join(v) if isinstance(v, list) else "",
 )
 def test_each_defect_fails_exactly_its_check(
-    run_cli: Callable[..., CliRun], defects: list[str], changed: dict[str, str]
+    run_cli: Callable[..., CliRun], defects: list[str], changed: dict[CheckSpec, str]
 ) -> None:
     with https_refservice(defects) as service:
         run = verify(run_cli, service, SUITE)
     assert run.code == 1, run.stdout + run.stderr
-    assert run.statuses() == expected(SUITE, **changed)
+    assert run.statuses() == expected(SUITE, changed)
     for check, status in run.statuses().items():
         if status == "failed":
             assert result(run, check)["message"], check
@@ -70,3 +82,7 @@ def test_non_loopback_target_is_refused_without_allow_remote(run_cli: Callable[.
     assert len(lines) == 1
     assert "192.0.2.1, which is not a loopback address" in lines[0] and "--allow-remote" in lines[0]
     assert not run.report_dir.exists()
+
+
+def test_the_table_runs_every_failing_example_of_the_catalog() -> None:
+    assert_rows_cover_the_catalog("ratelimit", [(d, c) for d, c, *_ in ROWS])

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from stackcheck.catalog import health
 from tests.integration.conftest import REPO, containers_of, verify
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker]
 
 STACK = REPO / "policies" / "profiles" / "reference-stack.yaml"
-DRILL = ["health.ready_reflects_dependencies[postgres]", "health.ready_reflects_dependencies[redis]"]
+DRILL = [f"{health.READY_DEPENDENCIES.id}[{service}]" for service in ("postgres", "redis")]
 COMMAND = (
     '["{python}", -m, fixtures.refservice, --profile, "{profile}", --port, "{port}",'
     ' --postgres-dsn, "{postgres_dsn}", --redis-url, "{redis_url}"'
@@ -55,8 +56,9 @@ def test_ready_reflects_each_dependency_on_the_reference_stack(tmp_path: Path) -
     assert containers_of(run.pid) == []
 
 
-def test_ready_that_ignores_its_dependencies_fails_the_drill_only(tmp_path: Path) -> None:
-    profile = stack_with(tmp_path, "--defect", "ready-ignores-deps", health="  ready_recovery_s: 3\n")
+@pytest.mark.parametrize("defect", health.READY_DEPENDENCIES.examples("defect"))
+def test_ready_that_ignores_its_dependencies_fails_the_drill_only(tmp_path: Path, defect: str) -> None:
+    profile = stack_with(tmp_path, "--defect", defect, health="  ready_recovery_s: 3\n")
     run = verify(profile, "--infra", "docker", "--suite", "health", report_dir=tmp_path / "r")
     assert run.code == 1, run.stdout + run.stderr
     statuses = run.statuses()

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import cli_env, containers_of, verify
+from stackcheck.catalog import SUITES, SuiteName
+from tests.integration.conftest import cli_env, containers_of, failing_on, verify
 
 pytestmark = pytest.mark.integration
 PASSWORD = {"SC_REDIS_PASSWORD": "s3cret-for-tests"}
-CHECKS = ["redis.version", "redis.eviction", "redis.persistence", "redis.maxmemory", "redis.auth"]
+CHECKS = [spec.id for spec in SUITES[SuiteName.REDIS]]
 
 
 @pytest.mark.docker
@@ -47,6 +48,7 @@ def test_wrong_redis_fails_each_check(tmp_path: Path) -> None:
     )
     assert run.code == 1, (run.statuses(), run.stderr)
     assert run.statuses() == dict.fromkeys(CHECKS, "failed")
+    assert run.failed_checks() == failing_on("profile:redis-wrong.yaml"), "the catalog's failing examples"
     eviction = run.results("redis.eviction")[0]
     assert eviction["evidence"]["observed"] == "noeviction"
     persistence = run.results("redis.persistence")[0]["evidence"]

@@ -11,26 +11,27 @@ import pytest
 SUITE = """
 import pytest
 from stackcheck import CouldNotCheck
+from stackcheck.catalog import health
 
-@pytest.mark.check("health.live")
+@pytest.mark.check(health.LIVE)
 def test_passes(evidence):
     evidence.record(expected="2xx", observed=200)
     evidence.message = "GET /health/live -> 200"
 
-@pytest.mark.check("health.ready")
+@pytest.mark.check(health.READY)
 def test_assertion_means_failed(evidence):
     evidence.record(expected="2xx", observed=503)
     assert 503 < 300, "GET /health/ready answered 503, not 2xx"
 
-@pytest.mark.check("health.startup")
+@pytest.mark.check(health.STARTUP)
 def test_could_not_check_means_error():
     raise CouldNotCheck("cannot connect to 127.0.0.1:9: connection refused")
 
-@pytest.mark.check("health.extra")
+@pytest.mark.check(health.EXTRA)
 def test_connection_error_means_error():
     raise ConnectionRefusedError(111, "Connection refused")
 
-@pytest.mark.check("health.latency")
+@pytest.mark.check(health.LATENCY)
 def test_unexpected_exception_is_error_not_failed():
     raise KeyError("bug in a suite")
 """
@@ -100,12 +101,13 @@ waivers:
 def test_setup_failure_is_error(pytester: pytest.Pytester) -> None:
     suite = """
 import pytest
+from stackcheck.catalog import health
 
 @pytest.fixture
 def broken():
     raise OSError("database unreachable")
 
-@pytest.mark.check("health.live")
+@pytest.mark.check(health.LIVE)
 def test_x(broken):
     pass
 """
@@ -114,12 +116,27 @@ def test_x(broken):
     assert report["results"][0]["message"] == "database unreachable"
 
 
-def test_unknown_check_id_is_a_usage_error(pytester: pytest.Pytester) -> None:
+@pytest.mark.parametrize("marker", ['"no.such"', '"health.live"'])
+def test_a_check_named_by_string_is_a_usage_error(pytester: pytest.Pytester, marker: str) -> None:
+    # Checks are referred to by their CheckSpec object: a string (even a registered id) is refused.
     pytester.makefile(".yaml", profile="name: p\n")
-    pytester.makepyfile(test_suite='import pytest\n@pytest.mark.check("no.such")\ndef test_x():\n    pass\n')
+    pytester.makepyfile(test_suite=f"import pytest\n@pytest.mark.check({marker})\ndef test_x():\n    pass\n")
     result = pytester.runpytest("-p", "no:cacheprovider", "--profile", "profile.yaml")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*unknown check id 'no.such'*"])
+    result.stderr.fnmatch_lines([f"*@pytest.mark.check({marker[1:-1]!r}) names no registered check*"])
+
+
+def test_an_unregistered_spec_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".yaml", profile="name: p\nhealth: {}\n")
+    suite = (
+        "import pytest\nfrom stackcheck.catalog import health\n"
+        "ROGUE = health.LIVE.model_copy(update={'id': 'health.rogue'})\n"
+        "@pytest.mark.check(ROGUE)\ndef test_x():\n    pass\n"
+    )
+    pytester.makepyfile(test_suite=suite)
+    result = pytester.runpytest("-p", "no:cacheprovider", "--profile", "profile.yaml")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*names no registered check*"])
 
 
 def test_invalid_profile_is_a_usage_error_naming_the_key(pytester: pytest.Pytester) -> None:
@@ -132,7 +149,10 @@ def test_invalid_profile_is_a_usage_error_naming_the_key(pytester: pytest.Pytest
 
 def test_plugin_is_inert_without_a_profile(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
-        test_suite='import pytest\n@pytest.mark.check("health.live")\ndef test_x():\n    pass\n'
+        test_suite=(
+            "import pytest\nfrom stackcheck.catalog import health\n"
+            "@pytest.mark.check(health.LIVE)\ndef test_x():\n    pass\n"
+        )
     )
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)

@@ -1,11 +1,15 @@
-"""The registry of every check stackcheck knows, by suite. Adding a check: one spec, one line here."""
+"""The registry of every check stackcheck knows, by suite.
+
+Adding a check: its :class:`CheckSpec` in the suite's catalog module, listed in that module's ``CHECKS``.
+Adding a suite: a catalog module, a :class:`SuiteName` member, and one line in ``_CHECKS`` below.
+"""
 
 from __future__ import annotations
 
 from stackcheck.catalog import cors, exposure, headers, health, load, metrics, postgres, ratelimit, redis, tls
 from stackcheck.catalog import scan as scan_checks
 from stackcheck.catalog import secrets as secret_checks
-from stackcheck.catalog.spec import CheckSpec, Claim, Severity, System
+from stackcheck.catalog.spec import STAGE_SUITES, CheckSpec, Claim, Requires, Severity, SuiteName, System
 
 __all__ = [
     "REGISTRY",
@@ -13,35 +17,54 @@ __all__ = [
     "SUITES",
     "CheckSpec",
     "Claim",
+    "Requires",
     "Severity",
+    "SuiteName",
     "System",
     "get_check",
     "render_checks_doc",
 ]
 
-# Suites: folders under suites/, run by `stackcheck verify --suite NAME`. Runtime suites first.
-SUITES: dict[str, tuple[CheckSpec, ...]] = {
-    "health": health.CHECKS,
-    "postgres": postgres.CHECKS,
-    "redis": redis.CHECKS,
-    "ratelimit": ratelimit.CHECKS,
-    "headers": headers.CHECKS,
-    "cors": cors.CHECKS,
-    "exposure": exposure.CHECKS,
-    "metrics": metrics.CHECKS,
-    "tls": tls.CHECKS,
-    "scan": scan_checks.CHECKS,
-    "secrets": secret_checks.CHECKS,
-}
+# The registry: one line per catalog module (each module's CHECKS lists its checks in report order).
+_CHECKS: tuple[CheckSpec, ...] = (
+    *health.CHECKS,
+    *postgres.CHECKS,
+    *redis.CHECKS,
+    *ratelimit.CHECKS,
+    *headers.CHECKS,
+    *cors.CHECKS,
+    *exposure.CHECKS,
+    *metrics.CHECKS,
+    *tls.CHECKS,
+    *scan_checks.CHECKS,
+    *secret_checks.CHECKS,
+    *load.CHECKS,
+)
 
-# Checks produced by a stage command of their own rather than a suite (`stackcheck load`).
-STAGE_CHECKS: dict[str, tuple[CheckSpec, ...]] = {
-    "load": load.CHECKS,
-}
 
-REGISTRY: dict[str, CheckSpec] = {
-    spec.id: spec for checks in (*SUITES.values(), *STAGE_CHECKS.values()) for spec in checks
-}
+def _by_suite(checks: tuple[CheckSpec, ...], stage: bool) -> dict[SuiteName, tuple[CheckSpec, ...]]:
+    return {
+        suite: tuple(c for c in checks if c.suite is suite)
+        for suite in SuiteName
+        if (suite in STAGE_SUITES) is stage and any(c.suite is suite for c in checks)
+    }
+
+
+def _index(checks: tuple[CheckSpec, ...]) -> dict[str, CheckSpec]:
+    index: dict[str, CheckSpec] = {}
+    for spec in checks:
+        if spec.id in index:
+            raise ValueError(f"check id {spec.id!r} is registered twice")
+        index[spec.id] = spec
+    return index
+
+
+#: Suites: folders under suites/, run by `stackcheck verify --suite NAME`. Runtime suites first.
+SUITES: dict[SuiteName, tuple[CheckSpec, ...]] = _by_suite(_CHECKS, stage=False)
+#: Checks produced by a stage command of their own rather than a suite (`stackcheck load`).
+STAGE_CHECKS: dict[SuiteName, tuple[CheckSpec, ...]] = _by_suite(_CHECKS, stage=True)
+#: Every check by id.
+REGISTRY: dict[str, CheckSpec] = _index(_CHECKS)
 
 
 def get_check(check_id: str) -> CheckSpec:

@@ -11,6 +11,14 @@ FOREIGN_ORIGIN = CheckSpec(
     id="cors.foreign_origin",
     title="Foreign, null and look-alike origins get no Access-Control-Allow-Origin",
     severity=Severity.HIGH,
+    remediation=(
+        "Answer Access-Control-Allow-Origin only for origins on an explicit allow-list; never echo the "
+        "request's Origin."
+    ),
+    fails_on=(
+        "defect:cors-reflect",
+        "defect:cors-wildcard-credentials",
+    ),
     claims=(_RESTRICTIVE,),
     controls=("OWASP-ASVS:14.5.3", "SOC2:CC6.6"),
     **_common,
@@ -19,6 +27,8 @@ CREDENTIALS_WILDCARD = CheckSpec(
     id="cors.credentials_wildcard",
     title="Never Access-Control-Allow-Origin: * together with Access-Control-Allow-Credentials: true",
     severity=Severity.HIGH,
+    remediation="Never combine Access-Control-Allow-Origin: * with Access-Control-Allow-Credentials: true.",
+    fails_on=("defect:cors-wildcard-credentials",),
     claims=(_RESTRICTIVE,),
     controls=("OWASP-ASVS:14.5.3",),
     **_common,
@@ -27,6 +37,10 @@ PREFLIGHT = CheckSpec(
     id="cors.preflight",
     title="Preflights from each allowed origin are granted for cors.methods, for that origin only",
     severity=Severity.MEDIUM,
+    remediation=(
+        "Answer OPTIONS preflights from allowed origins with 2xx and the Allow-Origin/Allow-Methods headers."
+    ),
+    fails_on=("defect:cors-preflight-broken",),
     claims=(_RESTRICTIVE,),
     controls=("OWASP-ASVS:14.5.3",),
     **_common,

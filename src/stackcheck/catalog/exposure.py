@@ -10,6 +10,8 @@ SENSITIVE_PATHS = CheckSpec(
     id="exposure.sensitive_paths",
     title="Well-known sensitive paths (/.env, /.git/config, ...) and exposure.forbidden_paths are not served",
     severity=Severity.CRITICAL,
+    remediation="Do not serve dotfiles, VCS metadata, backups or admin endpoints; deny them at the proxy.",
+    fails_on=("defect:expose=/.env",),
     claims=(
         Claim(system=System.CHIMERA, quote="No unnecessary endpoints exposed"),
         Claim(system=System.DJINN, quote="No secrets in code or Docker images"),
@@ -21,6 +23,8 @@ ERROR_LEAK = CheckSpec(
     id="exposure.error_leak",
     title="Error pages leak no stack trace, debug page or server version",
     severity=Severity.MEDIUM,
+    remediation="Turn debug mode off and answer errors with a generic page (no stack trace, no versions).",
+    fails_on=("defect:error-leak",),
     claims=(
         Claim(system=System.CHIMERA, quote="Log levels: ERROR (production), DEBUG (development)"),
         Claim(system=System.CHIMERA, quote="No unnecessary endpoints exposed"),

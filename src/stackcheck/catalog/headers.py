@@ -11,6 +11,13 @@ HSTS = CheckSpec(
     id="headers.hsts",
     title="HTTPS answers carry Strict-Transport-Security with max-age >= headers.hsts_min_age_s",
     severity=Severity.HIGH,
+    remediation=(
+        "Send Strict-Transport-Security: max-age at least headers.hsts_min_age_s on every HTTPS answer."
+    ),
+    fails_on=(
+        "defect:hsts-short",
+        "defect:no-header=strict-transport-security",
+    ),
     claims=(
         _DJINN,
         Claim(system=System.MONTE_CARLO, quote="HSTS headers"),
@@ -23,6 +30,14 @@ CSP = CheckSpec(
     id="headers.csp",
     title="Content-Security-Policy is sent and restricts scripts and objects (no unsafe-inline/eval, no *)",
     severity=Severity.HIGH,
+    remediation=(
+        "Send a Content-Security-Policy with script-src/object-src free of 'unsafe-inline', 'unsafe-eval'"
+        " and *."
+    ),
+    fails_on=(
+        "defect:weak-csp",
+        "defect:no-header=content-security-policy",
+    ),
     claims=(_DJINN,),
     controls=("OWASP-ASVS:14.4.3", "SOC2:CC6.6"),
     **_common,
@@ -31,6 +46,8 @@ NOSNIFF = CheckSpec(
     id="headers.nosniff",
     title="X-Content-Type-Options: nosniff is sent",
     severity=Severity.MEDIUM,
+    remediation="Send X-Content-Type-Options: nosniff on every answer.",
+    fails_on=("defect:no-header=x-content-type-options",),
     claims=(_DJINN,),
     controls=("OWASP-ASVS:14.4.4",),
     **_common,
@@ -39,6 +56,8 @@ FRAMING = CheckSpec(
     id="headers.framing",
     title="Framing is restricted (X-Frame-Options DENY/SAMEORIGIN or a restrictive CSP frame-ancestors)",
     severity=Severity.MEDIUM,
+    remediation="Send X-Frame-Options: DENY (or SAMEORIGIN) or a CSP frame-ancestors directive.",
+    fails_on=("defect:framing-allowed",),
     claims=(_DJINN,),
     controls=("OWASP-ASVS:14.4.7",),
     **_common,
@@ -47,6 +66,8 @@ REFERRER_POLICY = CheckSpec(
     id="headers.referrer_policy",
     title="Referrer-Policy keeps URLs private (no-referrer, same-origin, strict-origin[-when-cross-origin])",
     severity=Severity.LOW,
+    remediation="Send Referrer-Policy: strict-origin-when-cross-origin (or no-referrer / same-origin).",
+    fails_on=("defect:no-header=referrer-policy",),
     claims=(_DJINN,),
     controls=("OWASP-ASVS:14.4.6",),
     **_common,
@@ -55,6 +76,8 @@ SERVER_BANNER = CheckSpec(
     id="headers.server_banner",
     title="Server, X-Powered-By and similar headers name no software versions",
     severity=Severity.LOW,
+    remediation="Remove versions from Server and X-Powered-By (server_tokens off, ServerTokens Prod, ...).",
+    fails_on=("defect:server-banner",),
     claims=(Claim(system=System.CHIMERA, quote="No unnecessary endpoints exposed"),),
     controls=("OWASP-ASVS:14.3.3",),
     **_common,
@@ -63,6 +86,12 @@ REQUIRED = CheckSpec(
     id="headers.required",
     title="Every header named in headers.required is present",
     severity=Severity.MEDIUM,
+    remediation="Send every header listed in headers.required on the checked page.",
+    fails_on=(
+        "defect:no-header=content-security-policy",
+        "defect:no-header=x-content-type-options",
+        "defect:no-header=referrer-policy",
+    ),
     claims=(_DJINN,),
     controls=("OWASP-ASVS:14.4.1",),
     **_common,

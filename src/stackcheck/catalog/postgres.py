@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from stackcheck.catalog.spec import CheckSpec, Claim, Severity, System
+from stackcheck.catalog.spec import CheckSpec, Claim, Requires, Severity, System
 
 _common = {"suite": "postgres", "section": "postgres", "needs_target": False}
 
 VERSION = CheckSpec(
     id="pg.version",
+    requires=(Requires(keys=("postgres.version",), reason="postgres.version is not set"),),
     title="PostgreSQL server version satisfies postgres.version",
     severity=Severity.HIGH,
+    remediation="Upgrade the PostgreSQL server to a version postgres.version allows.",
+    fails_on=("profile:pg-wrong.yaml",),
     claims=(
         Claim(system=System.CHIMERA, quote="Database: Managed PostgreSQL 16"),
         Claim(system=System.DJINN, quote="postgres_version = 16"),
@@ -20,8 +23,16 @@ VERSION = CheckSpec(
 )
 EXTENSIONS = CheckSpec(
     id="pg.extensions",
+    requires=(Requires(keys=("postgres.extensions",), reason="postgres.extensions lists no extensions"),),
     title="Each required extension is installed or installable (and usable)",
     severity=Severity.HIGH,
+    remediation=(
+        "Install the extension's package and add it to shared_preload_libraries when it needs preloading."
+    ),
+    fails_on=(
+        "profile:pg-wrong.yaml",
+        "profile:pg-local.yaml",
+    ),
     claims=(
         Claim(system=System.CHIMERA, quote="TimescaleDB for time-series data (prices, metrics)"),
         Claim(system=System.CHIMERA, quote="pgvector for embeddings (RAG system)"),
@@ -33,8 +44,14 @@ EXTENSIONS = CheckSpec(
 )
 SETTINGS = CheckSpec(
     id="pg.settings",
+    requires=(Requires(keys=("postgres.settings",), reason="postgres.settings lists no settings"),),
     title="Each tuned server setting has the profile's value (units normalised)",
     severity=Severity.MEDIUM,
+    remediation=(
+        "Set the listed parameters to the profile's values (postgresql.conf or ALTER SYSTEM) and reload "
+        "or restart."
+    ),
+    fails_on=("profile:pg-wrong.yaml",),
     claims=(
         Claim(system=System.DJINN, quote="ALTER SYSTEM SET shared_buffers = '256MB';"),
         Claim(system=System.DJINN, quote="ALTER SYSTEM SET effective_cache_size = '1GB';"),
@@ -50,24 +67,36 @@ SETTINGS = CheckSpec(
 )
 SSL = CheckSpec(
     id="pg.ssl",
+    requires=(Requires(keys=("postgres.require_ssl",), reason="postgres.require_ssl is false"),),
     title="SSL is on and a non-SSL login is refused (when postgres.require_ssl)",
     severity=Severity.HIGH,
+    remediation="Turn ssl on and make pg_hba.conf use hostssl (and reject hostnossl) for remote logins.",
+    fails_on=("profile:pg-wrong.yaml",),
     claims=(Claim(system=System.DJINN, quote="Database connection over SSL"),),
     controls=("OWASP-ASVS:V9.2.2", "SOC2:CC6.7", "CIS-PostgreSQL:6.8", "GDPR:Art.32"),
     **_common,
 )
 RLS = CheckSpec(
     id="pg.rls",
+    requires=(Requires(keys=("postgres.rls_tables",), reason="postgres.rls_tables lists no tables"),),
     title="Listed tables have row-level security enabled (and forced), with at least one policy",
     severity=Severity.CRITICAL,
+    remediation="ALTER TABLE ... ENABLE (and FORCE) ROW LEVEL SECURITY, with at least one policy per table.",
+    fails_on=("profile:pg-wrong.yaml",),
     claims=(Claim(system=System.DJINN, quote="PostgreSQL with specific requirements (UUIDv7, RLS)"),),
     controls=("OWASP-ASVS:V4.2.1", "OWASP-ASVS:V4.1.3", "SOC2:CC6.1", "GDPR:Art.25", "GDPR:Art.32"),
     **_common,
 )
 UUIDV7 = CheckSpec(
     id="pg.uuidv7",
+    requires=(Requires(keys=("postgres.uuidv7",), reason="postgres.uuidv7 names no function"),),
     title="The server generates RFC 9562 version-7 UUIDs with the current time",
     severity=Severity.MEDIUM,
+    remediation=(
+        "Generate ids with a UUIDv7 function (PostgreSQL 18's uuidv7() or an extension), not "
+        "gen_random_uuid()."
+    ),
+    fails_on=("profile:pg-wrong.yaml",),
     claims=(Claim(system=System.DJINN, quote="PostgreSQL with specific requirements (UUIDv7, RLS)"),),
     controls=("SOC2:CC8.1",),
     **_common,
@@ -76,6 +105,10 @@ VECTOR = CheckSpec(
     id="pg.vector",
     title="pgvector round trip: vector column, ANN index, nearest-neighbour query returns the right row",
     severity=Severity.HIGH,
+    remediation=(
+        "Install pgvector on the server (CREATE EXTENSION vector) so vector columns and ANN indexes work."
+    ),
+    fails_on=("profile:pg-local.yaml",),
     claims=(
         Claim(system=System.CHIMERA, quote="Vector tables for embeddings"),
         Claim(
@@ -87,8 +120,14 @@ VECTOR = CheckSpec(
 )
 TIMESERIES = CheckSpec(
     id="pg.timeseries",
+    requires=(Requires(keys=("postgres.hypertables",), reason="postgres.hypertables lists no tables"),),
     title="Named hypertables exist, with the retention/compression policies the profile asks for",
     severity=Severity.MEDIUM,
+    remediation=(
+        "Convert the table with create_hypertable() and add the retention/compression policies the "
+        "profile names."
+    ),
+    fails_on=("profile:pg-wrong.yaml",),
     claims=(
         Claim(system=System.CHIMERA, quote="Time-series tables for OHLC data"),
         Claim(system=System.CHIMERA, quote="TimescaleDB for time-series data (prices, metrics)"),
@@ -100,6 +139,11 @@ CONNECTIONS = CheckSpec(
     id="pg.connections",
     title="max_connections is high enough and every application pool fits (a full pool really connects)",
     severity=Severity.HIGH,
+    remediation=(
+        "Raise max_connections or shrink the application pools until every pool fits beside the reserved "
+        "slots."
+    ),
+    fails_on=("profile:pg-wrong.yaml",),
     claims=(
         Claim(system=System.DJINN, quote="ALTER SYSTEM SET max_connections = 100;"),
         Claim(system=System.DJINN, quote="-- Default pool size: 25"),

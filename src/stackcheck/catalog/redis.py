@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from stackcheck.catalog.spec import CheckSpec, Claim, Severity, System
+from stackcheck.catalog.spec import CheckSpec, Claim, Requires, Severity, System
 
 _common = {"suite": "redis", "section": "redis", "needs_target": False}
 
 VERSION = CheckSpec(
     id="redis.version",
+    requires=(Requires(keys=("redis.version",), reason="redis.version is not set"),),
     title="Redis server version satisfies redis.version",
     severity=Severity.HIGH,
+    remediation="Upgrade the Redis server to a version redis.version allows.",
+    fails_on=("profile:redis-wrong.yaml",),
     claims=(
         Claim(system=System.CHIMERA, quote="Cache Layer: **Redis 7**"),
         Claim(system=System.DJINN, quote="image: redis:7-alpine"),
@@ -20,16 +23,34 @@ VERSION = CheckSpec(
 )
 EVICTION = CheckSpec(
     id="redis.eviction",
+    requires=(Requires(keys=("redis.maxmemory_policy",), reason="redis.maxmemory_policy is not set"),),
     title="maxmemory-policy is the profile's, and a memory limit makes it take effect",
     severity=Severity.HIGH,
+    remediation="Set maxmemory-policy to the profile's value and a maxmemory limit so it takes effect.",
+    fails_on=("profile:redis-wrong.yaml",),
     claims=(Claim(system=System.BLUEGREEN, quote="Eviction Policy: allkeys-lru"),),
     controls=("SOC2:A1.1",),
     **_common,
 )
 PERSISTENCE = CheckSpec(
     id="redis.persistence",
+    requires=(
+        Requires(
+            keys=(
+                "redis.appendonly",
+                "redis.appendfsync",
+                "redis.rdb_snapshots",
+            ),
+            reason="the profile sets none of redis.appendonly, redis.appendfsync, redis.rdb_snapshots",
+            any_of=True,
+        ),
+    ),
     title="AOF and RDB persistence are on or off as the profile says, and the last write succeeded",
     severity=Severity.HIGH,
+    remediation=(
+        "Set appendonly/appendfsync/save as the profile says and check the last background save succeeded."
+    ),
+    fails_on=("profile:redis-wrong.yaml",),
     claims=(
         Claim(system=System.BLUEGREEN, quote="Cache: Production Redis (2GB, AOF persistence)"),
         Claim(system=System.BLUEGREEN, quote="Cache: Staging Redis (512MB, daily snapshots)"),
@@ -40,8 +61,13 @@ PERSISTENCE = CheckSpec(
 )
 MAXMEMORY = CheckSpec(
     id="redis.maxmemory",
+    requires=(Requires(keys=("redis.maxmemory",), reason="redis.maxmemory is not set"),),
     title="maxmemory equals the profile's limit (Redis units normalised)",
     severity=Severity.MEDIUM,
+    remediation=(
+        "Set maxmemory to the profile's limit (redis.conf or CONFIG SET, persisted with CONFIG REWRITE)."
+    ),
+    fails_on=("profile:redis-wrong.yaml",),
     claims=(
         Claim(system=System.BLUEGREEN, quote="Cache: Production Redis (2GB, AOF persistence)"),
         Claim(system=System.BLUEGREEN, quote="Cache: Dev Redis (128MB, no persistence)"),
@@ -51,8 +77,14 @@ MAXMEMORY = CheckSpec(
 )
 AUTH = CheckSpec(
     id="redis.auth",
+    requires=(Requires(keys=("redis.require_auth",), reason="redis.require_auth is false"),),
     title="An unauthenticated command is refused (when redis.require_auth)",
     severity=Severity.CRITICAL,
+    remediation=(
+        "Require a password (requirepass or ACL users without nopass) and disable the default user's open"
+        " access."
+    ),
+    fails_on=("profile:redis-wrong.yaml",),
     claims=(
         Claim(system=System.CHIMERA, quote="REDIS_URL=redis://user:pass@host:port"),
         Claim(system=System.MONTE_CARLO, quote="Allow: Port 6379 (Redis) from app only"),

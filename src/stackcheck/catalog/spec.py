@@ -151,7 +151,10 @@ class CheckSpec(BaseModel):
     @field_validator("section")
     @classmethod
     def _section_exists(cls, section: str) -> str:
-        if section not in Profile.model_fields or _unwrap_model(Profile.model_fields[section].annotation) is None:
+        if (
+            section not in Profile.model_fields
+            or _unwrap_model(Profile.model_fields[section].annotation) is None
+        ):
             raise ValueError(f"{section!r} is not a section of the profile model")
         return section
 
@@ -160,8 +163,10 @@ class CheckSpec(BaseModel):
     def _examples_are_typed(cls, examples: tuple[str, ...]) -> tuple[str, ...]:
         for example in examples:
             kind, _, value = example.partition(":")
-            if kind not in ("defect", "profile", "sample") or not value:
-                raise ValueError(f"failing example {example!r}: write defect:NAME, profile:FILE or sample:PATH")
+            if kind not in ("defect", "profile", "sample", "test") or not value:
+                raise ValueError(
+                    f"failing example {example!r}: write defect:NAME, profile:FILE or sample:PATH"
+                )
         return examples
 
     def examples(self, kind: str) -> tuple[str, ...]:
