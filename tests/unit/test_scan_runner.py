@@ -91,3 +91,13 @@ def test_jobs_get_the_environment_they_are_given_plus_their_own(monkeypatch: pyt
     code = "import os; print(*(os.environ.get(k) for k in ('GIVEN', 'OWN', 'ONLY_IN_THIS_PROCESS')))"
     (r,) = run_jobs([Job("env", "tool", _py(code), env={"OWN": "job"})], {**ENV, "GIVEN": "run"})
     assert r.failure is None and r.stdout.split() == ["run", "job", "None"]
+
+
+def test_jobs_sharing_an_exclusive_key_never_overlap(tmp_path: Path) -> None:
+    code = "import sys, time; t = time.time(); time.sleep(0.3); print(t, time.time())"
+    jobs = [Job(f"j{i}", "tool", _py(code), exclusive="one cache") for i in range(2)]
+    jobs.append(Job("free", "tool", _py(code)))
+    first, second, free = run_jobs(jobs, ENV, max_workers=3)
+    spans = sorted(tuple(map(float, r.stdout.split())) for r in (first, second))
+    assert spans[0][1] <= spans[1][0], spans  # the second started after the first ended
+    assert all(r.failure is None for r in (first, second, free))

@@ -9,6 +9,7 @@ scanner. A process that cannot start, exits with an unexpected code or overruns 
 from __future__ import annotations
 
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +31,9 @@ class Job:
     cwd: Path | None = None
     timeout_s: float = 600.0
     output: Path | None = None  # report file the tool writes; read back into JobResult.output
+    # Jobs with the same key never run at once: e.g. trivy holds its cache folder's lock for a whole run,
+    # and a second trivy on that folder gives up after 5 s ("cache may be in use by another process").
+    exclusive: str | None = None
 
 
 @dataclass(frozen=True)
@@ -97,13 +101,23 @@ def run_jobs(
 ) -> list[JobResult]:
     """Run every job concurrently (threads waiting on processes); results in the order of ``jobs``.
 
+    Jobs sharing an ``exclusive`` key run one after another (each one's duration is its own run).
+
     Each process gets ``environ`` (the run's environment, :attr:`Settings.environ
     <stackcheck.settings.Settings.environ>`) plus its job's ``env``, and nothing else.
     """
     if not jobs:
         return []
+    locks = {job.exclusive: threading.Lock() for job in jobs if job.exclusive is not None}
+
+    def run(job: Job) -> JobResult:
+        if job.exclusive is None:
+            return _run(job, environ)
+        with locks[job.exclusive]:
+            return _run(job, environ)
+
     with ThreadPoolExecutor(max_workers=max_workers or len(jobs), thread_name_prefix="scan") as pool:
-        futures = [pool.submit(_run, job, environ) for job in jobs]
+        futures = [pool.submit(run, job) for job in jobs]
         results = []
         for future in futures:
             result = future.result()

@@ -105,7 +105,14 @@ def _plan(ctx: ScanContext) -> list[Planned]:
             f"{int(ctx.section.timeout_s)}s",
             *_image_source(image),
         ]
-        job = Job(f"{NAME} {subject}", NAME, tuple(argv), timeout_s=ctx.section.timeout_s + 30, output=out)
+        job = Job(
+            f"{NAME} {subject}",
+            NAME,
+            tuple(argv),
+            timeout_s=ctx.section.timeout_s + 30,
+            output=out,
+            exclusive=f"{NAME} {cache}",  # one trivy per cache folder at a time (it locks the folder)
+        )
         planned.append(Planned(MISCONFIG, subject, job=job))
         if db is None:
             planned.append(
