@@ -1,4 +1,9 @@
-"""Helpers for writing suites: what a suite module imports besides pytest."""
+"""The testing surface: everything a suite module imports besides pytest, the catalog and the probes.
+
+A suite under ``suites/`` imports from three places only: :mod:`stackcheck.testing` (this module: the
+fixtures' types, evidence, errors, waiting, profile sections), :mod:`stackcheck.catalog` (the check objects
+its tests are marked with) and :mod:`stackcheck.probes` (the rules it applies to what it observed).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,58 @@ from typing import TypeVar
 
 import pytest
 
+from stackcheck._exceptions import CouldNotCheck, UsageError
 from stackcheck.collector import EvidenceRecorder
+from stackcheck.infra import PostgresServer, RedisServer, ServiceSession
+from stackcheck.infra.launch import LaunchedService
 from stackcheck.plugin import COLLECTOR, Target
 from stackcheck.probes.http import Exchange, HttpProbe
-from stackcheck.profile import Profile
+from stackcheck.profile import LoadedProfile, Profile, version_specifier
+from stackcheck.profile.models import (
+    CorsSection,
+    ExposureSection,
+    HeadersSection,
+    HealthSection,
+    MetricsSection,
+    PostgresHypertable,
+    PostgresSection,
+    RateLimitSection,
+    RedisSection,
+    ScanSection,
+    TlsSection,
+)
+from stackcheck.wait import wait_until
 
-__all__ = ["EvidenceRecorder", "Exchange", "HttpProbe", "Target", "profile_of", "require"]
+__all__ = [
+    "CorsSection",
+    "CouldNotCheck",
+    "EvidenceRecorder",
+    "Exchange",
+    "ExposureSection",
+    "HeadersSection",
+    "HealthSection",
+    "HttpProbe",
+    "LaunchedService",
+    "LoadedProfile",
+    "MetricsSection",
+    "PostgresHypertable",
+    "PostgresSection",
+    "PostgresServer",
+    "Profile",
+    "RateLimitSection",
+    "RedisSection",
+    "RedisServer",
+    "ScanSection",
+    "ServiceSession",
+    "Target",
+    "TlsSection",
+    "UsageError",
+    "loaded_profile",
+    "profile_of",
+    "require",
+    "version_specifier",
+    "wait_until",
+]
 
 T = TypeVar("T")
 
@@ -20,6 +71,14 @@ def profile_of(config: pytest.Config) -> Profile | None:
     """The run's profile at collection time (for ``pytest_generate_tests``), or ``None`` when inactive."""
     collector = config.stash.get(COLLECTOR, None)
     return collector.loaded.profile if collector is not None else None
+
+
+def loaded_profile(config: pytest.Config) -> LoadedProfile:
+    """The run's loaded profile (its path, files and sha256): relative paths in it are from its folder."""
+    collector = config.stash.get(COLLECTOR, None)
+    if collector is None:
+        raise UsageError("no profile given", "run with --profile FILE")
+    return collector.loaded
 
 
 def require(value: T | None, reason: str) -> T:

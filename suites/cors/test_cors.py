@@ -6,8 +6,7 @@ import pytest
 
 from stackcheck.catalog import cors as checks
 from stackcheck.probes.cors import FOREIGN_ORIGIN, Grant, foreign_origins, grant_of, missing_grants
-from stackcheck.profile.models import CorsSection
-from stackcheck.testing import EvidenceRecorder, HttpProbe, Profile, require
+from stackcheck.testing import CorsSection, EvidenceRecorder, HttpProbe, Profile, require
 
 PREFLIGHT_HEADERS = ("content-type",)
 

@@ -8,8 +8,7 @@ import pytest
 
 from stackcheck.catalog import exposure as checks
 from stackcheck.probes.exposure import SENSITIVE_PATHS, Answer, exposed, leaks
-from stackcheck.profile.models import ExposureSection
-from stackcheck.testing import EvidenceRecorder, HttpProbe, Profile, require
+from stackcheck.testing import EvidenceRecorder, ExposureSection, HttpProbe, Profile, require
 
 MAX_BODY = 65536  # only the start of a body is matched
 

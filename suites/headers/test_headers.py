@@ -8,16 +8,17 @@ import pytest
 
 from stackcheck.catalog import headers as checks
 from stackcheck.probes.headers import (
+    ISOLATING_OPENER_POLICIES,
     PRIVATE_REFERRER_POLICIES,
     enforced_problems,
     framing_protection,
+    opener_policy,
     parse_hsts,
     referrer_policy,
     split_policies,
     version_banners,
 )
-from stackcheck.profile.models import HeadersSection
-from stackcheck.testing import EvidenceRecorder, Exchange, HttpProbe, Profile, Target, require
+from stackcheck.testing import EvidenceRecorder, Exchange, HeadersSection, HttpProbe, Profile, Target, require
 
 
 @pytest.fixture
@@ -151,3 +152,15 @@ def test_every_required_header_is_present(
     )
     assert not missing, f"missing header(s): {', '.join(missing)}"
     evidence.message = f"all {len(section.required)} required headers present"
+
+
+@pytest.mark.check(checks.COOP)
+def test_cross_origin_opener_policy_isolates_the_window(page: Exchange, evidence: EvidenceRecorder) -> None:
+    raw = page.response.headers.get("cross-origin-opener-policy")
+    effective = opener_policy(raw)
+    evidence.record(expected=list(ISOLATING_OPENER_POLICIES), op="in", observed=effective, header=raw)
+    assert raw is not None, "no Cross-Origin-Opener-Policy header"
+    assert effective in ISOLATING_OPENER_POLICIES, (
+        f"Cross-Origin-Opener-Policy {raw!r} lets cross-origin openers keep a handle on the window"
+    )
+    evidence.message = f"Cross-Origin-Opener-Policy: {effective}"

@@ -6,8 +6,7 @@ import pytest
 
 from stackcheck.catalog import health as checks
 from stackcheck.probes.percentile import percentile
-from stackcheck.profile.models import HealthSection
-from stackcheck.testing import EvidenceRecorder, HttpProbe, Profile, profile_of, require
+from stackcheck.testing import EvidenceRecorder, HealthSection, HttpProbe, Profile, profile_of, require
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -10,14 +10,21 @@ import time
 
 import pytest
 
-from stackcheck import CouldNotCheck
 from stackcheck.catalog import health as checks
-from stackcheck.infra import PostgresServer, RedisServer, ServiceSession
-from stackcheck.infra.launch import LaunchedService
 from stackcheck.probes.http import HttpProbe
-from stackcheck.profile.models import HealthSection
-from stackcheck.testing import EvidenceRecorder, Profile, profile_of, require
-from stackcheck.wait import wait_until
+from stackcheck.testing import (
+    CouldNotCheck,
+    EvidenceRecorder,
+    HealthSection,
+    LaunchedService,
+    PostgresServer,
+    Profile,
+    RedisServer,
+    ServiceSession,
+    profile_of,
+    require,
+    wait_until,
+)
 
 POLL_S = 0.2
 

@@ -9,8 +9,7 @@ from prometheus_client.metrics_core import Metric
 
 from stackcheck.catalog import metrics as checks
 from stackcheck.probes.metrics import find_family, latency_histogram, parse_exposition, unit_scale_ms
-from stackcheck.profile.models import MetricsSection
-from stackcheck.testing import EvidenceRecorder, Exchange, HttpProbe, Profile, require
+from stackcheck.testing import EvidenceRecorder, Exchange, HttpProbe, MetricsSection, Profile, require
 
 
 @pytest.fixture

@@ -12,9 +12,7 @@ from packaging.version import Version
 from psycopg import sql
 from psycopg.rows import TupleRow
 
-from stackcheck import UsageError
 from stackcheck.catalog import postgres as checks
-from stackcheck.infra import PostgresServer
 from stackcheck.probes.pgsettings import ServerSetting, compare_setting
 from stackcheck.probes.postgres import (
     connect_or_none,
@@ -26,9 +24,17 @@ from stackcheck.probes.postgres import (
     uuid_fields,
     vector_round_trip,
 )
-from stackcheck.profile import version_specifier
-from stackcheck.profile.models import PostgresHypertable, PostgresSection
-from stackcheck.testing import EvidenceRecorder, Profile, profile_of, require
+from stackcheck.testing import (
+    EvidenceRecorder,
+    PostgresHypertable,
+    PostgresSection,
+    PostgresServer,
+    Profile,
+    UsageError,
+    profile_of,
+    require,
+    version_specifier,
+)
 
 Conn = psycopg.Connection[TupleRow]
 LIVE_POOL_CAP = 200  # bound on connections the live pool check opens

@@ -11,7 +11,6 @@ import time
 
 import pytest
 
-from stackcheck import CouldNotCheck
 from stackcheck.catalog import ratelimit as checks
 from stackcheck.probes.loopback import require_loopback
 from stackcheck.probes.ratelimit import (
@@ -25,8 +24,15 @@ from stackcheck.probes.ratelimit import (
     wait_seconds,
 )
 from stackcheck.probes.source import alternate_source, bound_probe
-from stackcheck.profile.models import RateLimitSection
-from stackcheck.testing import EvidenceRecorder, HttpProbe, Profile, Target, require
+from stackcheck.testing import (
+    CouldNotCheck,
+    EvidenceRecorder,
+    HttpProbe,
+    Profile,
+    RateLimitSection,
+    Target,
+    require,
+)
 
 
 @pytest.fixture

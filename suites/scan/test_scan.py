@@ -8,36 +8,36 @@ from __future__ import annotations
 
 import pytest
 
-from stackcheck.catalog import scan as scan_checks
+from stackcheck.catalog import scan as checks
 from stackcheck.scan.engine import ScanRun
 from stackcheck.scan.replay import replay
 from stackcheck.testing import EvidenceRecorder
 
 
-@pytest.mark.check(scan_checks.IAC)
+@pytest.mark.check(checks.IAC)
 def test_iac_has_no_open_checkov_finding(scan_run: ScanRun, evidence: EvidenceRecorder) -> None:
-    replay(scan_run, scan_checks.IAC, None, evidence)
+    replay(scan_run, checks.IAC, None, evidence)
 
 
-@pytest.mark.check(scan_checks.CI)
+@pytest.mark.check(checks.CI)
 def test_ci_workflows_have_no_open_actionlint_finding(scan_run: ScanRun, evidence: EvidenceRecorder) -> None:
-    replay(scan_run, scan_checks.CI, None, evidence)
+    replay(scan_run, checks.CI, None, evidence)
 
 
-@pytest.mark.check(scan_checks.CODE)
+@pytest.mark.check(checks.CODE)
 def test_code_has_no_open_bandit_finding(scan_run: ScanRun, evidence: EvidenceRecorder) -> None:
-    replay(scan_run, scan_checks.CODE, None, evidence)
+    replay(scan_run, checks.CODE, None, evidence)
 
 
-@pytest.mark.check(scan_checks.IMAGE)
+@pytest.mark.check(checks.IMAGE)
 def test_image_configuration_passes_trivy(
     scan_run: ScanRun, image: str | None, evidence: EvidenceRecorder
 ) -> None:
-    replay(scan_run, scan_checks.IMAGE, image, evidence)
+    replay(scan_run, checks.IMAGE, image, evidence)
 
 
-@pytest.mark.check(scan_checks.VULNERABILITIES)
+@pytest.mark.check(checks.VULNERABILITIES)
 def test_image_has_no_known_vulnerability(
     scan_run: ScanRun, image: str | None, evidence: EvidenceRecorder
 ) -> None:
-    replay(scan_run, scan_checks.VULNERABILITIES, image, evidence)
+    replay(scan_run, checks.VULNERABILITIES, image, evidence)

@@ -14,15 +14,20 @@ from pathlib import Path
 
 import pytest
 
-from stackcheck._exceptions import CouldNotCheck
-from stackcheck.catalog import secrets as secret_checks
+from stackcheck.catalog import secrets as checks
 from stackcheck.plugin import COLLECTOR
-from stackcheck.profile.models import ScanSection
 from stackcheck.scan.engine import ScanRun
 from stackcheck.scan.replay import replay
 from stackcheck.settings import Settings
-from stackcheck.testing import EvidenceRecorder, HttpProbe, Profile, require
-from stackcheck.wait import wait_until
+from stackcheck.testing import (
+    CouldNotCheck,
+    EvidenceRecorder,
+    HttpProbe,
+    Profile,
+    ScanSection,
+    require,
+    wait_until,
+)
 
 MAX_REQUESTS = 12  # bounded load: a handful of GETs, whatever the profile lists
 LOG_SETTLE_S = 3.0  # how long the service may take to write its request log lines
@@ -34,16 +39,16 @@ def scan(profile: Profile) -> ScanSection:
     return require(profile.scan, "profile has no `scan` section")
 
 
-@pytest.mark.check(secret_checks.REPO)
+@pytest.mark.check(checks.REPO)
 def test_repository_holds_no_secret(scan_run: ScanRun, evidence: EvidenceRecorder) -> None:
-    replay(scan_run, secret_checks.REPO, None, evidence)
+    replay(scan_run, checks.REPO, None, evidence)
 
 
-@pytest.mark.check(secret_checks.IMAGE)
+@pytest.mark.check(checks.IMAGE)
 def test_image_layers_hold_no_secret(
     scan_run: ScanRun, image: str | None, evidence: EvidenceRecorder
 ) -> None:
-    replay(scan_run, secret_checks.IMAGE, image, evidence)
+    replay(scan_run, checks.IMAGE, image, evidence)
 
 
 def _paths(profile: Profile) -> list[str]:
@@ -52,7 +57,7 @@ def _paths(profile: Profile) -> list[str]:
     return list(dict.fromkeys(["/", *paths]))[:MAX_REQUESTS]
 
 
-@pytest.mark.check(secret_checks.LOGS)  # spec.requires: skipped while scan.log_files is empty
+@pytest.mark.check(checks.LOGS)  # spec.requires: skipped while scan.log_files is empty
 def test_planted_canary_never_appears_in_responses_or_logs(
     request: pytest.FixtureRequest,
     scan: ScanSection,

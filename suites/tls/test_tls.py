@@ -8,7 +8,6 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from stackcheck import CouldNotCheck
 from stackcheck.catalog import tls as checks
 from stackcheck.probes.tls import (
     TlsScan,
@@ -18,8 +17,7 @@ from stackcheck.probes.tls import (
     scan_tls,
     system_ca_file,
 )
-from stackcheck.profile.models import TlsSection
-from stackcheck.testing import EvidenceRecorder, Profile, Target, require
+from stackcheck.testing import CouldNotCheck, EvidenceRecorder, Profile, Target, TlsSection, require
 
 REDIRECTS = (301, 302, 303, 307, 308)
 

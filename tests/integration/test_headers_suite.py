@@ -38,6 +38,7 @@ ROWS = [
     ("framing-allowed", {headers.FRAMING: "failed"}),
     ("no-header=referrer-policy", {headers.REFERRER_POLICY: "failed", headers.REQUIRED: "failed"}),
     ("server-banner", {headers.SERVER_BANNER: "failed"}),
+    ("no-header=cross-origin-opener-policy", {headers.COOP: "failed"}),
 ]
 
 

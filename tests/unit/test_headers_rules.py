@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 
 from stackcheck.probes.headers import (
+    ISOLATING_OPENER_POLICIES,
     csp_problems,
     enforced_problems,
     framing_protection,
+    opener_policy,
     parse_csp,
     parse_hsts,
     referrer_policy,
@@ -108,3 +110,19 @@ def test_several_enforced_policies_count_a_weakness_only_when_each_has_it() -> N
         "scripts may load from anywhere (*)"
     ]
     assert framing_protection({"content-security-policy": "default-src 'self', frame-ancestors 'self'"})[0]
+
+
+@pytest.mark.parametrize(
+    ("value", "effective", "isolating"),
+    [
+        ("same-origin", "same-origin", True),
+        ('Same-Origin-Allow-Popups; report-to="coop"', "same-origin-allow-popups", True),
+        ("noopener-allow-popups", "noopener-allow-popups", True),
+        ("unsafe-none", "unsafe-none", False),
+        ("", None, False),
+        (None, None, False),
+    ],
+)
+def test_opener_policy_token_decides(value: str | None, effective: str | None, isolating: bool) -> None:
+    assert opener_policy(value) == effective
+    assert (opener_policy(value) in ISOLATING_OPENER_POLICIES) is isolating

@@ -97,4 +97,15 @@ REQUIRED = CheckSpec(
     **_common,
 )
 
-CHECKS: tuple[CheckSpec, ...] = (HSTS, CSP, NOSNIFF, FRAMING, REFERRER_POLICY, SERVER_BANNER, REQUIRED)
+COOP = CheckSpec(
+    id="headers.coop",
+    title="Cross-Origin-Opener-Policy isolates the window from cross-origin openers (same-origin...)",
+    severity=Severity.LOW,
+    remediation="Send Cross-Origin-Opener-Policy: same-origin (same-origin-allow-popups if you open popups).",
+    fails_on=("defect:no-header=cross-origin-opener-policy",),
+    claims=(_DJINN,),
+    controls=("OWASP-ASVS:14.4.1", "SOC2:CC6.6"),
+    **_common,
+)
+
+CHECKS: tuple[CheckSpec, ...] = (HSTS, CSP, NOSNIFF, FRAMING, REFERRER_POLICY, SERVER_BANNER, REQUIRED, COOP)

@@ -39,6 +39,8 @@ KNOWN_REFERRER_POLICIES = (
     "unsafe-url",
 )
 # Headers that commonly name the software behind a site.
+# Policies that sever a cross-origin opener's handle on the window (cross-window attacks, XS-Leaks).
+ISOLATING_OPENER_POLICIES = ("same-origin", "same-origin-allow-popups", "noopener-allow-popups")
 BANNER_HEADERS = ("server", "x-powered-by", "x-aspnet-version", "x-aspnetmvc-version", "x-generator")
 _VERSION = re.compile(r"\d+\.\d+|/\d")
 
@@ -169,6 +171,15 @@ def referrer_policy(value: str | None) -> str | None:
         return None
     known = [t.strip().lower() for t in value.split(",") if t.strip().lower() in KNOWN_REFERRER_POLICIES]
     return known[-1] if known else None
+
+
+def opener_policy(value: str | None) -> str | None:
+    """The Cross-Origin-Opener-Policy a browser applies: the structured-header token, lower-cased
+    (parameters such as ``; report-to="x"`` dropped); ``None`` when absent or empty."""
+    if not value:
+        return None
+    token = value.split(";", 1)[0].strip().strip('"').lower()
+    return token or None
 
 
 def version_banners(headers: Mapping[str, str]) -> dict[str, str]:

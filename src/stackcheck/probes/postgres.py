@@ -149,48 +149,57 @@ def _plan_nodes(plan: Any) -> list[str]:
     return nodes
 
 
+_VECTOR_EXTENSION = (
+    "SELECT e.extversion, n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace"
+    " WHERE e.extname = 'vector'"
+)
+
+
+def _ensure_vector(conn: Conn) -> tuple[str, str]:
+    """pgvector's version and schema, created if it is installable; the schema joins the search_path."""
+    ext = conn.execute(_VECTOR_EXTENSION).fetchone()
+    if ext is None:
+        run_or_fail(conn, "CREATE EXTENSION vector", "pgvector is not installed and cannot be created")
+        ext = conn.execute(_VECTOR_EXTENSION).fetchone()
+        assert ext is not None
+    version, schema = str(ext[0]), str(ext[1])
+    # The type and the <-> operator live in the extension's schema, which may not be on the search_path.
+    conn.execute(
+        "SELECT set_config('search_path', current_setting('search_path') || ', ' || quote_ident(%s), true)",
+        (schema,),
+    )
+    return version, schema
+
+
+def _indexed_vectors(conn: Conn, index: str) -> None:
+    """A temporary table of known vectors with an ANN index of kind ``index`` (hnsw or ivfflat)."""
+    run_or_fail(
+        conn,
+        "CREATE TEMP TABLE stackcheck_vectors"
+        " (id int PRIMARY KEY, embedding vector(3) NOT NULL) ON COMMIT DROP",
+        "cannot create a table with a vector(3) column",
+    )
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO stackcheck_vectors VALUES (%s, %s::vector)",
+            [(i, _literal(_embedding(i))) for i in range(1, _VECTOR_ROWS + 1)],
+        )
+    options = sql.SQL("WITH (lists = 10)" if index == "ivfflat" else "")
+    run_or_fail(
+        conn,
+        sql.SQL(
+            "CREATE INDEX stackcheck_vectors_ann ON stackcheck_vectors USING {} (embedding vector_l2_ops) {}"
+        ).format(sql.Identifier(index), options),
+        f"cannot create a {index} index on the vector column",
+    )
+    conn.execute("ANALYZE stackcheck_vectors")
+
+
 def vector_round_trip(conn: Conn, index: str) -> VectorResult:
     """Create a vector table and an ANN index, and ask for a nearest neighbour — all rolled back."""
     with conn.transaction(force_rollback=True):
-        ext = conn.execute(
-            "SELECT e.extversion, n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace"
-            " WHERE e.extname = 'vector'"
-        ).fetchone()
-        if ext is None:
-            run_or_fail(conn, "CREATE EXTENSION vector", "pgvector is not installed and cannot be created")
-            ext = conn.execute(
-                "SELECT e.extversion, n.nspname FROM pg_extension e"
-                " JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'vector'"
-            ).fetchone()
-            assert ext is not None
-        version, schema = str(ext[0]), str(ext[1])
-        # The type and the <-> operator live in the extension's schema, which may not be on the search_path.
-        conn.execute(
-            "SELECT set_config('search_path',"
-            " current_setting('search_path') || ', ' || quote_ident(%s), true)",
-            (schema,),
-        )
-        run_or_fail(
-            conn,
-            "CREATE TEMP TABLE stackcheck_vectors"
-            " (id int PRIMARY KEY, embedding vector(3) NOT NULL) ON COMMIT DROP",
-            "cannot create a table with a vector(3) column",
-        )
-        with conn.cursor() as cur:
-            cur.executemany(
-                "INSERT INTO stackcheck_vectors VALUES (%s, %s::vector)",
-                [(i, _literal(_embedding(i))) for i in range(1, _VECTOR_ROWS + 1)],
-            )
-        options = sql.SQL("WITH (lists = 10)" if index == "ivfflat" else "")
-        run_or_fail(
-            conn,
-            sql.SQL(
-                "CREATE INDEX stackcheck_vectors_ann ON stackcheck_vectors"
-                " USING {} (embedding vector_l2_ops) {}"
-            ).format(sql.Identifier(index), options),
-            f"cannot create a {index} index on the vector column",
-        )
-        conn.execute("ANALYZE stackcheck_vectors")
+        version, _ = _ensure_vector(conn)
+        _indexed_vectors(conn, index)
         conn.execute("SET LOCAL enable_seqscan = off")
         if index == "ivfflat":
             conn.execute("SET LOCAL ivfflat.probes = 10")  # all lists: the answer must be exact

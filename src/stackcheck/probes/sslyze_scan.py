@@ -74,17 +74,11 @@ def _certificate(result: Any, server_name: str) -> CertificateFacts | None:
     )
 
 
-def scan(host: str, port: int, server_name: str | None, ca_file: str | None) -> TlsScan:
-    """Enumerate protocols and suites and fetch the certificate of ``host:port``."""
+def _request(host: str, port: int, name: str, ca_file: str | None) -> Any:
+    """The sslyze scan request: every protocol enumeration plus the certificate."""
     from sslyze.plugins.certificate_info.implementation import CertificateInfoExtraArgument
     from sslyze.plugins.scan_commands import ScanCommand
-    from sslyze.scanner.models import (
-        ScanCommandsExtraArguments,
-        ServerConnectivityStatusEnum,
-        ServerScanRequest,
-    )
-    from sslyze.scanner.scan_command_attempt import ScanCommandAttemptStatusEnum
-    from sslyze.scanner.scanner import Scanner
+    from sslyze.scanner.models import ScanCommandsExtraArguments, ServerScanRequest
     from sslyze.server_setting import ServerNetworkConfiguration, ServerNetworkLocation
 
     try:
@@ -92,48 +86,64 @@ def scan(host: str, port: int, server_name: str | None, ca_file: str | None) -> 
         ip: str | None = host
     except ValueError:
         ip = None
-    name = server_name or host
-    location = ServerNetworkLocation(hostname=name, port=port, ip_address=ip)
     extra = ScanCommandsExtraArguments(
         certificate_info=CertificateInfoExtraArgument(custom_ca_file=Path(ca_file)) if ca_file else None
     )
     commands = {getattr(ScanCommand, attr.upper()) for _, attr in PROTOCOL_COMMANDS} | {
         ScanCommand.CERTIFICATE_INFO
     }
-    request = ServerScanRequest(
-        server_location=location,
+    return ServerScanRequest(
+        server_location=ServerNetworkLocation(hostname=name, port=port, ip_address=ip),
         network_configuration=ServerNetworkConfiguration(tls_server_name_indication=name),
         scan_commands=commands,
         scan_commands_extra_arguments=extra,
     )
+
+
+def _cipher(label: str, accepted: Any) -> CipherFacts:
+    key = accepted.ephemeral_key
+    return CipherFacts(
+        protocol=label,
+        name=accepted.cipher_suite.name,
+        key_size=accepted.cipher_suite.key_size,
+        anonymous=accepted.cipher_suite.is_anonymous,
+        ephemeral=key.type_name if key is not None else None,
+        ephemeral_bits=key.size if key is not None else None,
+    )
+
+
+def _protocols(scan_result: Any) -> tuple[dict[str, bool], list[CipherFacts], list[str]]:
+    """Which protocols were accepted, with which suites, and which probes errored (and why)."""
+    from sslyze.scanner.scan_command_attempt import ScanCommandAttemptStatusEnum
+
+    protocols: dict[str, bool] = {}
+    ciphers: list[CipherFacts] = []
+    errors: list[str] = []
+    for label, attr in PROTOCOL_COMMANDS:
+        attempt = getattr(scan_result, attr)
+        if attempt.status != ScanCommandAttemptStatusEnum.COMPLETED or attempt.result is None:
+            errors.append(f"{label}: {attempt.error_reason}")
+            continue
+        protocols[label] = bool(attempt.result.accepted_cipher_suites)
+        ciphers += [_cipher(label, accepted) for accepted in attempt.result.accepted_cipher_suites]
+    return protocols, ciphers, errors
+
+
+def scan(host: str, port: int, server_name: str | None, ca_file: str | None) -> TlsScan:
+    """Enumerate protocols and suites and fetch the certificate of ``host:port``."""
+    from sslyze.scanner.models import ServerConnectivityStatusEnum
+    from sslyze.scanner.scan_command_attempt import ScanCommandAttemptStatusEnum
+    from sslyze.scanner.scanner import Scanner
+
+    name = server_name or host
     scanner = Scanner(concurrent_server_scans_limit=1)
-    scanner.queue_scans([request])
+    scanner.queue_scans([_request(host, port, name, ca_file)])
     result = next(iter(scanner.get_results()))
     if result.connectivity_status != ServerConnectivityStatusEnum.COMPLETED or result.scan_result is None:
         trace = result.connectivity_error_trace
         reason = "".join(trace.format_exception_only()).strip() if trace is not None else "no TLS handshake"
         raise ConnectionError(f"cannot reach {host}:{port} over TLS: {reason}")
-    protocols: dict[str, bool] = {}
-    ciphers: list[CipherFacts] = []
-    errors: list[str] = []
-    for label, attr in PROTOCOL_COMMANDS:
-        attempt = getattr(result.scan_result, attr)
-        if attempt.status != ScanCommandAttemptStatusEnum.COMPLETED or attempt.result is None:
-            errors.append(f"{label}: {attempt.error_reason}")
-            continue
-        protocols[label] = bool(attempt.result.accepted_cipher_suites)
-        for accepted in attempt.result.accepted_cipher_suites:
-            key = accepted.ephemeral_key
-            ciphers.append(
-                CipherFacts(
-                    protocol=label,
-                    name=accepted.cipher_suite.name,
-                    key_size=accepted.cipher_suite.key_size,
-                    anonymous=accepted.cipher_suite.is_anonymous,
-                    ephemeral=key.type_name if key is not None else None,
-                    ephemeral_bits=key.size if key is not None else None,
-                )
-            )
+    protocols, ciphers, errors = _protocols(result.scan_result)
     cert_attempt = result.scan_result.certificate_info
     certificate = None
     if cert_attempt.status == ScanCommandAttemptStatusEnum.COMPLETED and cert_attempt.result is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,13 @@ from stackcheck.profile.models import Profile
 __all__ = ["LoadedProfile", "load_profile", "parse_set_option"]
 
 KeyPath = tuple[str | int, ...]
+
+# A profile is a page of YAML: these bounds are far above any real one and keep a hostile or mistyped
+# file (a device, a FIFO, an alias bomb, a document nested thousands deep) from hanging or exhausting us.
+MAX_BYTES = 1_000_000
+MAX_DEPTH = 64
+MAX_NODES = 100_000  # after alias expansion: "billion laughs" stays a one-line error
+MAX_PATH_CHARS = 1024
 
 
 @dataclass(frozen=True)
@@ -101,19 +109,108 @@ def dotted_key(path: Iterable[str | int]) -> str:
     return text
 
 
-def _read_yaml(path: Path, display: str) -> tuple[dict[str, Any], dict[KeyPath, Origin]]:
+def _unreadable(exc: BaseException, display: str) -> ProfileError:
+    return ProfileError(f"cannot read the file ({exc.__class__.__name__}: {exc})", source=display)
+
+
+def _read_text(path: Path, display: str) -> str:
+    """The file's text: a regular file of at most :data:`MAX_BYTES`, in UTF-8."""
     try:
-        text = path.read_text(encoding="utf-8")
+        mode = path.stat().st_mode
     except FileNotFoundError:
         raise ProfileError("file not found (check the path)", source=display) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, ValueError) as exc:
         raise ProfileError(
             f"cannot read the file ({exc.__class__.__name__}: {exc})", source=display
         ) from None
+    if stat.S_ISDIR(mode):
+        raise ProfileError("is a folder; pass a profile YAML file", source=display)
+    if not stat.S_ISREG(mode):
+        raise ProfileError(
+            "is not a regular file (a device, FIFO or socket); pass a YAML file", source=display
+        )
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise ProfileError(
+            f"cannot read the file ({exc.__class__.__name__}: {exc})", source=display
+        ) from None
+    if len(raw) > MAX_BYTES:
+        raise ProfileError(f"is larger than {MAX_BYTES:,} bytes: a profile is a page of YAML", source=display)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ProfileError(f"is not UTF-8 text (byte {exc.start})", source=display) from None
+
+
+def _check_shape(text: str, display: str) -> None:
+    """Refuse nesting deeper than :data:`MAX_DEPTH` before PyYAML's recursive composer sees it."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_ProfileLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    mark = event.start_mark
+                    raise ProfileError(
+                        f"nested deeper than {MAX_DEPTH} levels",
+                        source=display,
+                        line=mark.line + 1 if mark else None,
+                        column=mark.column + 1 if mark else None,
+                    )
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return  # reported (with its position, where there is one) by the full parse
+
+
+def _check_expansion(node: yaml.Node, display: str) -> None:
+    """Refuse recursive aliases and documents that expand (through aliases) beyond the bounds."""
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(current: yaml.Node, depth: int) -> int:
+        key = id(current)
+        if key in sizes:
+            return sizes[key]
+        if key in active:
+            mark = current.start_mark
+            raise ProfileError(
+                "a YAML alias refers to a node that contains it (recursive alias)",
+                source=display,
+                line=mark.line + 1,
+                column=mark.column + 1,
+            )
+        if depth > MAX_DEPTH:
+            raise ProfileError(f"nested deeper than {MAX_DEPTH} levels (through aliases)", source=display)
+        active.add(key)
+        total = 1
+        if isinstance(current, yaml.MappingNode):
+            total += sum(size(k, depth + 1) + size(v, depth + 1) for k, v in current.value)
+        elif isinstance(current, yaml.SequenceNode):
+            total += sum(size(item, depth + 1) for item in current.value)
+        active.discard(key)
+        if total > MAX_NODES:
+            raise ProfileError(
+                f"expands to more than {MAX_NODES:,} values (YAML aliases repeated without bound?)",
+                source=display,
+            )
+        sizes[key] = total
+        return total
+
+    size(node, 0)
+
+
+def _read_yaml(path: Path, display: str) -> tuple[dict[str, Any], dict[KeyPath, Origin]]:
+    text = _read_text(path, display)
     if not text.strip():
         raise ProfileError("the file is empty; a profile needs at least `name:`", source=display, line=1)
+    _check_shape(text, display)
     try:
         node = yaml.compose(text, Loader=_ProfileLoader)
+        if node is not None:
+            _check_expansion(node, display)
         data = yaml.load(text, Loader=_ProfileLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -125,7 +222,10 @@ def _read_yaml(path: Path, display: str) -> tuple[dict[str, Any], dict[KeyPath, 
             column=mark.column + 1 if mark else None,
         ) from None
     except yaml.YAMLError as exc:
-        raise ProfileError(f"YAML error: {exc}", source=display) from None
+        raise ProfileError(f"YAML error: {str(exc).splitlines()[0]}", source=display) from None
+    except (ValueError, RecursionError) as exc:  # e.g. an integer longer than Python converts
+        detail = str(exc).splitlines()[0].split(";")[0][:200]
+        raise ProfileError(f"unreadable value: {detail}", source=display) from None
     if node is None or data is None:
         raise ProfileError(
             "the file holds no YAML document; a profile needs at least `name:`", source=display
@@ -188,8 +288,16 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[
     origins: dict[KeyPath, Origin] = {}
     files: list[Path] = []
     for index, name in enumerate(names):
-        parent = (path.parent / name).resolve()
         origin = positions.get(("extends", index)) or positions.get(("extends",), Origin(display))
+        if "\x00" in name or len(name) > MAX_PATH_CHARS:
+            raise ProfileError(
+                f"must be a file name (at most {MAX_PATH_CHARS} characters, no NUL)",
+                source=display,
+                key="extends",
+                line=origin.line,
+                column=origin.column,
+            )
+        parent = (path.parent / name).resolve()
         if parent in chain or parent == path.resolve():
             cycle = " -> ".join(_display(p) for p in (*chain, path.resolve(), parent))
             raise ProfileError(
@@ -302,8 +410,6 @@ def load_profile(path: str | Path, overrides: Sequence[str] = ()) -> LoadedProfi
     """Read, merge and validate a profile; raise :class:`ProfileError` naming the culprit."""
     file = Path(path)
     display = _display(file)
-    if file.is_dir():
-        raise ProfileError("is a folder; pass a profile YAML file", source=display)
     data, origins, files = _resolve(file, ())
     origins = dict(origins)
     for option in overrides:

@@ -1,0 +1,175 @@
+"""Profile sections of the HTTP/TLS surface: target, service, health, metrics, rate limit, headers, CORS,
+exposure, TLS."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator, Field
+
+from stackcheck.profile.fields import NonNegInt, PositiveFloat, PositiveInt, Section, UrlPath
+
+
+class TargetSection(Section):
+    """The running service under test."""
+
+    base_url: str | None = Field(
+        None, description="Base URL of the service, e.g. https://127.0.0.1:8443. `--target` overrides it."
+    )
+    ca_bundle: str | None = Field(
+        None, description="PEM file of CAs to trust for HTTPS (default: system store)."
+    )
+    timeout_s: PositiveFloat = Field(5.0, description="Per-request timeout; slower answers are `error`.")
+
+
+class HealthSection(Section):
+    """Health endpoints (Kubernetes-style probes) and how fast they must answer."""
+
+    live: UrlPath | None = Field("/health/live", description="Liveness endpoint; must answer 2xx.")
+    ready: UrlPath | None = Field("/health/ready", description="Readiness endpoint; must answer 2xx.")
+    startup: UrlPath | None = Field(None, description="Startup endpoint, when the system has one.")
+    extra: list[UrlPath] = Field(
+        default_factory=list, description="Further endpoints that must answer 2xx (e.g. /freshness)."
+    )
+    max_latency_ms: PositiveFloat | None = Field(
+        None, description="The health endpoints' percentile latency must stay at or below this (ms)."
+    )
+    latency_percentile: Annotated[float, Field(gt=0, le=100)] = Field(
+        95, description="Which percentile `max_latency_ms` bounds."
+    )
+    samples: Annotated[int, Field(ge=1, le=1000)] = Field(
+        20, description="Requests sent per endpoint to measure latency (bounded: at most 1000)."
+    )
+    ready_recovery_s: Annotated[float, Field(gt=0, le=600)] = Field(
+        30, description="Bound for /ready to change state when a dependency stops or returns (drill, s)."
+    )
+    ready_dependencies: list[Literal["postgres", "redis"]] = Field(
+        default_factory=list,
+        description="Dependencies the readiness endpoint must reflect; the drill interrupts each in turn.",
+    )
+    drill: Literal["stop", "pause"] = Field(
+        "stop",
+        description="How the drill interrupts a dependency: stop (connections refused) or pause (they hang).",
+    )
+
+
+class ServiceSection(Section):
+    """How stackcheck starts the service under test itself, wired to throwaway dependencies (fault drill).
+
+    ``command`` and ``env`` values may use ``{port}`` (a free loopback port), ``{postgres_dsn}``,
+    ``{redis_url}``, ``{profile}`` (this profile's file), ``{profile_dir}`` and ``{python}``.
+    """
+
+    command: Annotated[list[str], Field(min_length=1)] = Field(
+        description='Program and arguments, e.g. [./app, --port, "{port}"].'
+    )
+    env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables.")
+    cwd: str | None = Field(None, description="Working directory, relative to the profile file.")
+    start_timeout_s: Annotated[float, Field(gt=0, le=600)] = Field(
+        30, description="How long the service may take to answer its liveness endpoint."
+    )
+
+
+MetricType = Literal[
+    "counter", "gauge", "histogram", "summary", "info", "stateset", "gaugehistogram", "unknown"
+]
+
+
+class MetricsSection(Section):
+    """Prometheus metrics exposition."""
+
+    path: UrlPath = Field("/metrics", description="Path of the Prometheus exposition.")
+    required: list[str] = Field(default_factory=list, description="Metric names that must be exposed.")
+    types: dict[str, MetricType] = Field(
+        default_factory=dict,
+        description="Type each named metric must have, e.g. {http_requests_total: counter}. Required names "
+        "ending in `_total` must be counters anyway (Prometheus naming convention).",
+    )
+    latency_histogram: str | None = Field(
+        None,
+        description="Name of the request-latency histogram (default: the first histogram whose name "
+        "mentions `duration` or `latency`).",
+    )
+    latency_threshold_ms: PositiveFloat | None = Field(
+        None,
+        description="Latency (ms) the histogram must have a bucket boundary at, so the SLO can be computed "
+        "from it (default: slo.p95_ms).",
+    )
+
+
+class RateLimitSection(Section):
+    """A request budget per window, e.g. 100 requests per 60 s per client IP."""
+
+    requests: PositiveInt = Field(description="Requests allowed per window.")
+    per_seconds: PositiveInt = Field(60, description="Window length in seconds.")
+    scope: Literal["ip", "global"] = Field("ip", description="Whose budget: per client IP, or one for all.")
+    path: UrlPath = Field("/", description="Endpoint the limit applies to.")
+    method: Literal["GET", "HEAD", "POST"] = Field("GET", description="Method of the probe requests.")
+    margin: Annotated[int, Field(ge=1, le=200)] | None = Field(
+        None,
+        description="Requests beyond `requests` a probe may send before concluding there is no limit "
+        "(default: 5, or 10% of `requests` when larger).",
+    )
+    max_wait_s: Annotated[float, Field(ge=0, le=3600)] = Field(
+        5,
+        description="Longest Retry-After that ratelimit.recovery waits for; a longer wait is opt-in: raise "
+        "this (e.g. to 60 for a per-minute limit), else the check is skipped with the reason.",
+    )
+
+
+class HeadersSection(Section):
+    """HTTP security headers."""
+
+    hsts_min_age_s: NonNegInt = Field(15552000, description="Minimum Strict-Transport-Security max-age (s).")
+    hsts_include_subdomains: bool = Field(False, description="HSTS must carry includeSubDomains.")
+    hsts_preload: bool = Field(False, description="HSTS must carry preload.")
+    required: list[str] = Field(default_factory=list, description="Header names that must be present.")
+    path: UrlPath = Field("/", description="Page whose response headers are examined.")
+
+
+class CorsSection(Section):
+    """Cross-origin resource sharing policy."""
+
+    allowed_origins: list[str] = Field(default_factory=list, description="Origins that may be allowed.")
+    path: UrlPath = Field("/", description="Endpoint the cross-origin requests are sent to.")
+    methods: list[Annotated[str, Field(pattern=r"^[A-Z]+$")]] = Field(
+        default_factory=lambda: ["GET"],
+        description="Methods a preflight from an allowed origin must be granted.",
+    )
+
+
+class ExposureSection(Section):
+    """Paths that must never be served."""
+
+    forbidden_paths: list[UrlPath] = Field(default_factory=list, description="Added to the built-in list.")
+    builtin: bool = Field(True, description="Also probe the built-in list of well-known sensitive paths.")
+    error_paths: list[UrlPath] = Field(
+        default_factory=list,
+        description="Further requests (GET) expected to produce error pages, e.g. /api/items/not-a-number.",
+    )
+
+
+def _tls_version_text(value: object) -> object:
+    # `min_version: 1.3` in YAML (or `--set tls.min_version=1.3`) arrives as a float.
+    return f"{value:.1f}" if isinstance(value, float | int) and not isinstance(value, bool) else value
+
+
+class TlsSection(Section):
+    """Transport security."""
+
+    min_version: Annotated[Literal["1.0", "1.1", "1.2", "1.3"], BeforeValidator(_tls_version_text)] = Field(
+        "1.2", description="Lowest protocol offered."
+    )
+    cert_min_days_left: NonNegInt = Field(14, description="Certificate must stay valid this many more days.")
+    min_rsa_bits: PositiveInt = Field(
+        2048, description="Smallest RSA key accepted (EC keys need 256 bits, i.e. P-256 or stronger)."
+    )
+    server_name: str | None = Field(
+        None, description="Hostname for SNI and certificate matching (default: the target's host)."
+    )
+    http_port: Annotated[int, Field(ge=1, le=65535)] | None = Field(
+        None, description="Plain-HTTP port on the target host that must redirect to HTTPS (tls.redirect)."
+    )
+    scan_timeout_s: Annotated[float, Field(gt=0, le=600)] = Field(
+        60, description="Bound on the whole sslyze scan; beyond it the TLS checks are `error`."
+    )
