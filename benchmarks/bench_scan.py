@@ -1,16 +1,15 @@
 """Benchmark: the scan stage's wall time against its slowest scanner run alone, in the same session.
 
-``python benchmarks/bench_scan.py [--rounds N]`` scans fixtures/iac (checkov), fixtures/refservice and
-src/stackcheck (bandit), fixtures/iac (detect-secrets) and a local image (trivy) — first all scanners
-together (the stage), then each scanner alone with the same inputs — and prints a Markdown table for
-docs/benchmarks.md. Target: stage <= 1.2x the slowest scanner alone. Numbers, never assertions: the
-machine is shared.
+``python benchmarks/bench_scan.py [--rounds N]`` scans fixtures/iac (checkov, and actionlint on its
+workflows: the two share scan.iac_paths, so they are timed together), fixtures/refservice and src/stackcheck
+(bandit), fixtures/iac (detect-secrets) and a local image (trivy) — first all scanners together (the stage),
+then each part alone with the same inputs — and prints a Markdown table for docs/benchmarks.md.
+Target: stage <= 1.2x the slowest scanner alone. Numbers, never assertions: the machine is shared.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import tempfile
@@ -19,6 +18,7 @@ from pathlib import Path
 
 from stackcheck.profile import load_profile
 from stackcheck.scan.engine import run_scan
+from stackcheck.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 IMAGE = "stackcheck/redis:8"
@@ -36,7 +36,7 @@ def _image_available() -> bool:
     return probe.returncode == 0
 
 
-def _time(parts: list[str], folder: Path) -> float:
+def _time(parts: list[str], folder: Path, settings: Settings) -> float:
     body = "".join(PARTS[p].format(root=ROOT) for p in parts)
     if "detect-secrets" not in parts:
         body += "  secret_paths: []\n"
@@ -44,7 +44,7 @@ def _time(parts: list[str], folder: Path) -> float:
     profile.write_text(f"name: bench\nscan:\n{body}")
     loaded = load_profile(profile)
     start = time.monotonic()
-    run = run_scan(loaded.profile, folder, os.environ)
+    run = run_scan(loaded.profile, folder, settings)
     elapsed = time.monotonic() - start
     errors = [r.message for r in run.results if r.status == "error"]
     if errors:
@@ -57,16 +57,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
+    settings = Settings.from_environ()  # a command line of its own: the environment is read here, once
     tools = list(PARTS) if _image_available() else [t for t in PARTS if t != "trivy"]
     stage: list[float] = []
     alone: dict[str, list[float]] = {t: [] for t in tools}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        _time(tools, folder)  # warm-up: file caches, trivy's layer cache
+        _time(tools, folder, settings)  # warm-up: file caches, trivy's layer cache
         for _ in range(args.rounds):
-            stage.append(_time(tools, folder))
+            stage.append(_time(tools, folder, settings))
             for t in tools:
-                alone[t].append(_time([t], folder))
+                alone[t].append(_time([t], folder, settings))
     med = {t: statistics.median(v) for t, v in alone.items()}
     slowest = max(med, key=med.__getitem__)
     ratio = statistics.median(stage) / med[slowest]

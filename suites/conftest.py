@@ -176,6 +176,6 @@ def image() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def scan_run(request: pytest.FixtureRequest) -> ScanRun:
+def scan_run(request: pytest.FixtureRequest, settings: Settings) -> ScanRun:
     """One run of every scanner for the whole session, whichever suites read it."""
-    return scan_session(request.config.stash[COLLECTOR].loaded)
+    return scan_session(request.config.stash[COLLECTOR].loaded, settings)

@@ -277,6 +277,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return int(ExitCode.USAGE)
     try:
+        if args.command == "scan":
+            return int(importlib.import_module(STAGE_COMMANDS["scan"]).run(args, Settings.from_environ()))
         if args.command in STAGE_COMMANDS:
             return int(importlib.import_module(STAGE_COMMANDS[args.command]).run(args))
         return handlers[args.command](args)

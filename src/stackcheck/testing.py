@@ -31,6 +31,9 @@ from stackcheck.profile.models import (
     ScanSection,
     TlsSection,
 )
+from stackcheck.scan.engine import ScanRun
+from stackcheck.scan.replay import replay
+from stackcheck.settings import Settings
 from stackcheck.wait import wait_until
 
 __all__ = [
@@ -52,13 +55,16 @@ __all__ = [
     "RateLimitSection",
     "RedisSection",
     "RedisServer",
+    "ScanRun",
     "ScanSection",
     "ServiceSession",
+    "Settings",
     "Target",
     "TlsSection",
     "UsageError",
     "loaded_profile",
     "profile_of",
+    "replay",
     "require",
     "version_specifier",
     "wait_until",

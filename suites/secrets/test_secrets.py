@@ -9,22 +9,22 @@ nor any value of the profile's ``scan.canaries`` environment variables (secrets 
 
 from __future__ import annotations
 
-import os
 import secrets as random_secrets
 from pathlib import Path
 
 import pytest
 
 from stackcheck.catalog import secrets as checks
-from stackcheck.plugin import COLLECTOR
-from stackcheck.scan.engine import ScanRun
-from stackcheck.scan.replay import replay
 from stackcheck.testing import (
     CouldNotCheck,
     EvidenceRecorder,
     HttpProbe,
     Profile,
+    ScanRun,
     ScanSection,
+    Settings,
+    loaded_profile,
+    replay,
     require,
     wait_until,
 )
@@ -41,14 +41,14 @@ def scan(profile: Profile) -> ScanSection:
 
 @pytest.mark.check(checks.REPO)
 def test_repository_holds_no_secret(scan_run: ScanRun, evidence: EvidenceRecorder) -> None:
-    replay(scan_run, "secrets.repo", None, evidence)
+    replay(scan_run, checks.REPO, None, evidence)
 
 
 @pytest.mark.check(checks.IMAGE)
 def test_image_layers_hold_no_secret(
     scan_run: ScanRun, image: str | None, evidence: EvidenceRecorder
 ) -> None:
-    replay(scan_run, "secrets.image", image, evidence)
+    replay(scan_run, checks.IMAGE, image, evidence)
 
 
 def _paths(profile: Profile) -> list[str]:
@@ -57,23 +57,22 @@ def _paths(profile: Profile) -> list[str]:
     return list(dict.fromkeys(["/", *paths]))[:MAX_REQUESTS]
 
 
-@pytest.mark.check(checks.LOGS)
+@pytest.mark.check(checks.LOGS)  # spec.requires: skipped while scan.log_files is empty
 def test_planted_canary_never_appears_in_responses_or_logs(
     request: pytest.FixtureRequest,
     scan: ScanSection,
     profile: Profile,
+    settings: Settings,
     http: HttpProbe,
     evidence: EvidenceRecorder,
 ) -> None:
-    if not scan.log_files:
-        pytest.skip("scan.log_files is empty: no service log to inspect")
-    base = request.config.stash[COLLECTOR].loaded.path.parent
+    base = loaded_profile(request.config).path.parent
     logs = [Path(f) if Path(f).is_absolute() else base / f for f in scan.log_files]
     missing = [str(p) for p in logs if not p.is_file()]
     if missing:
         raise CouldNotCheck(f"scan.log_files: {missing[0]} does not exist (is the service logging there?)")
     canary = f"sc-canary-{random_secrets.token_hex(16)}"
-    held = [os.environ[name] for name in scan.canaries if os.environ.get(name)]
+    held = [value for name in scan.canaries if (value := settings.environ.get(name))]
     watched = [canary, *held]
     offsets = {p: p.stat().st_size for p in logs}
     headers = {"Authorization": f"Bearer {canary}", "X-API-Key": canary}

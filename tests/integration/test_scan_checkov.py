@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from conftest import REPO_ROOT
+from stackcheck.catalog import scan as scan_checks
 from stackcheck.scan.checkov import OFFLINE_ENV, checkov_reports
 from tests.integration.scan_helpers import tool
 
@@ -52,7 +53,7 @@ def test_compliant_sample_passes_and_noncompliant_sample_fails_its_policies(
     tool("checkov")
     good, good_report = _scan(run_cli, tmp_path, system)
     assert good.code == 0, good.stdout + good.stderr
-    assert {r["id"]: r["status"] for r in good_report["results"]}["scan.iac"] in ("passed", "waived")
+    assert {r["id"]: r["status"] for r in good_report["results"]}[scan_checks.IAC.id] in ("passed", "waived")
     bad, bad_report = _scan(run_cli, tmp_path, system, str(IAC / system / "noncompliant"))
     assert bad.code == 1, bad.stdout + bad.stderr
     open_rules = {

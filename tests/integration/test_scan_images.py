@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 
 from fixtures.images.refservice.build import BASE_IMAGE, build_image, fake_aws_credentials, save_image
+from stackcheck.catalog import scan as scan_checks
+from stackcheck.catalog import secrets as secret_checks
 from tests.integration.scan_helpers import tool
 
 pytestmark = pytest.mark.integration
@@ -64,12 +66,14 @@ def test_image_checks_pass_on_the_compliant_image_and_fail_on_the_leaky_one(
     report = json.loads((out / "report.json").read_text())
     got = {(r["id"], r["subject"]): r for r in report["results"]}
     ok, leaky = images["compliant"], images["leaky"]
-    assert got[("image.trivy", ok)]["status"] == "passed"
-    assert got[("secrets.image", ok)]["status"] == "passed"
+    assert got[(scan_checks.IMAGE.id, ok)]["status"] == "passed"
+    assert got[(secret_checks.IMAGE.id, ok)]["status"] == "passed"
     for subject in (leaky, "leaky.tar"):
-        assert got[("image.trivy", subject)]["status"] == "failed", got[("image.trivy", subject)]["message"]
-        assert got[("secrets.image", subject)]["status"] == "failed"
-        vulns = got[("image.vulnerabilities", subject)]
+        assert got[(scan_checks.IMAGE.id, subject)]["status"] == "failed", got[
+            (scan_checks.IMAGE.id, subject)
+        ]["message"]
+        assert got[(secret_checks.IMAGE.id, subject)]["status"] == "failed"
+        vulns = got[(scan_checks.VULNERABILITIES.id, subject)]
         assert vulns["status"] == "skipped" and "vulnerability database" in vulns["message"]
     rules = {f["rule_id"] for f in report["findings"] if f["tool"] == "trivy"}
     assert {"DS-0002", "DS-0026", "aws-access-key-id"} <= rules, rules

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO_ROOT
+from stackcheck.catalog import scan as scan_checks
 from stackcheck.scan.checkov import OFFLINE_ENV, render_policies
 from tests.integration.scan_helpers import tool
 
@@ -76,5 +77,5 @@ def test_broken_policy_file_is_an_error_naming_it_while_checkov_alone_passes(
     run = run_cli("scan", "--profile", str(profile), "--report-dir", str(tmp_path / "out"))
     assert run.code == 3, run.stdout + run.stderr  # type: ignore[attr-defined]
     report = json.loads((tmp_path / "out" / "report.json").read_text())
-    iac = next(r for r in report["results"] if r["id"] == "scan.iac")
+    iac = next(r for r in report["results"] if r["id"] == scan_checks.IAC.id)
     assert iac["status"] == "error" and name in iac["message"], iac["message"]

@@ -14,6 +14,7 @@ import pytest
 
 from conftest import DEMO_PROFILE, REPO_ROOT
 from fixtures.refservice.runner import free_port
+from stackcheck.catalog.secrets import LOGS
 from stackcheck.wait import wait_until
 
 pytestmark = pytest.mark.integration
@@ -59,7 +60,7 @@ def test_masking_service_passes_secrets_logs(
 ) -> None:
     url, log = log_service(False)
     run = _verify(run_cli, tmp_path, url, log)
-    assert run.status_of("secrets.logs") == "passed", run.stdout + run.stderr
+    assert run.status_of(LOGS.id) == "passed", run.stdout + run.stderr
     assert "****" in log.read_text()
 
 
@@ -68,7 +69,7 @@ def test_leaky_service_fails_secrets_logs_without_repeating_the_canary(
 ) -> None:
     url, log = log_service(True)
     run = _verify(run_cli, tmp_path, url, log)
-    assert run.status_of("secrets.logs") == "failed", run.stdout + run.stderr
+    assert run.status_of(LOGS.id) == "failed", run.stdout + run.stderr
     assert run.code == 1
     assert "sc-canary-" in log.read_text()  # the service really leaked it ...
     for path in run.report_dir.iterdir():  # ... and no artifact repeats it
@@ -84,7 +85,7 @@ def test_reference_service_logs_pass_and_its_leaky_logs_defect_fails(
     log = tmp_path / "refservice.log"
     with RefService(DEMO_PROFILE, defects=defects, log_file=log) as service:
         run = _verify_demo(run_cli, tmp_path, service.url, log)
-    assert run.status_of("secrets.logs") == status, run.stdout + run.stderr
+    assert run.status_of(LOGS.id) == status, run.stdout + run.stderr
     if status == "failed":
         assert "sc-canary-" in log.read_text()  # the defect really leaked it ...
         for path in run.report_dir.iterdir():  # ... and no artifact repeats it

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from stackcheck.catalog import scan as scan_checks
+from stackcheck.catalog import secrets as secret_checks
 from tests.integration.scan_helpers import tool
 
 pytestmark = pytest.mark.integration
@@ -65,7 +67,7 @@ def test_planted_secrets_are_found_and_redacted_in_every_file_the_run_wrote(
     assert run.code == 1, run.stdout + run.stderr
     report = json.loads((out / "report.json").read_text())
     statuses = {r["id"]: r["status"] for r in report["results"]}
-    assert statuses["secrets.repo"] == "failed" and statuses["scan.code"] == "failed", statuses
+    assert statuses[secret_checks.REPO.id] == "failed" and statuses[scan_checks.CODE.id] == "failed", statuses
     rules = {(f["tool"], f["rule_id"], f["status"]) for f in report["findings"]}
     assert ("detect-secrets", "AWSAccessKey", "open") in rules
     assert ("bandit", "B105", "open") in rules
@@ -125,7 +127,9 @@ def test_missing_scanner_is_an_error_with_the_install_hint(
     finally:
         del os.environ[env_key]
     assert run.code == 3, run.stdout + run.stderr
-    code = next(r for r in json.loads((out / "report.json").read_text())["results"] if r["id"] == "scan.code")
+    code = next(
+        r for r in json.loads((out / "report.json").read_text())["results"] if r["id"] == scan_checks.CODE.id
+    )
     assert code["status"] == "error" and "STACKCHECK_BANDIT" in code["message"]
 
 
@@ -148,7 +152,9 @@ def test_crashing_scanner_is_an_error_with_the_tail_of_its_stderr(
     finally:
         del os.environ["STACKCHECK_BANDIT"]
     assert run.code == 3, run.stdout + run.stderr
-    code = next(r for r in json.loads((out / "report.json").read_text())["results"] if r["id"] == "scan.code")
+    code = next(
+        r for r in json.loads((out / "report.json").read_text())["results"] if r["id"] == scan_checks.CODE.id
+    )
     assert code["status"] == "error" and "ImportError: no module named x" in code["message"]
 
 

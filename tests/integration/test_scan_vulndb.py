@@ -9,7 +9,6 @@ Skips only when the Docker engine or the local images, trivy, or Go (to build to
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -20,8 +19,10 @@ from typing import Any
 import pytest
 
 from stackcheck._exceptions import CouldNotCheck
-from stackcheck.scan.tools import locate
+from stackcheck.catalog import scan as scan_checks
+from stackcheck.scan.toolcache import locate
 from stackcheck.scan.vulndb import DEFAULT_FIXTURES, TRIVYDB
+from stackcheck.settings import Settings
 from tests.integration.scan_helpers import tool
 
 pytestmark = pytest.mark.integration
@@ -29,13 +30,13 @@ pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 PATCHED = REPO / "fixtures" / "vulndb" / "patched"
 REDIS8, REDIS7 = "stackcheck/redis:8", "stackcheck/redis:7"  # Debian 13 and Debian 12
-VULNS = "image.vulnerabilities"
+VULNS = scan_checks.VULNERABILITIES.id
 
 
 def _need_builder() -> None:
     """Skip unless tools/trivydb is built already or Go is there to build it."""
     try:
-        locate(TRIVYDB, os.environ)
+        locate(TRIVYDB, Settings.from_environ())
         return
     except CouldNotCheck:
         pass

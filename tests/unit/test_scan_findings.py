@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from stackcheck.catalog import scan as scan_checks
 from stackcheck.catalog.spec import Severity
 from stackcheck.outcomes import Status, WaiverRef
 from stackcheck.profile.models import Waiver
@@ -65,12 +66,14 @@ def test_finding_waivers_active_expired_stale_and_inline_suppressions_untouched(
 
 
 def test_registered_check_ids_are_check_waivers_not_finding_waivers() -> None:
-    assert not is_finding_waiver(_w("scan.iac", TODAY), {"scan.iac"})
-    assert is_finding_waiver(_w("checkov:CKV_AWS_21", TODAY), {"scan.iac"})
+    iac = scan_checks.IAC.id
+    assert not is_finding_waiver(_w(iac, TODAY), {iac})
+    assert is_finding_waiver(_w("checkov:CKV_AWS_21", TODAY), {iac})
 
 
 def test_judge_failed_waived_passed_error_skipped() -> None:
-    outcome = ToolOutcome("bandit", "scan.code", None, findings=())
+    code = scan_checks.CODE
+    outcome = ToolOutcome("bandit", code, None, findings=())
     assert judge(outcome, [_f()], "low", None).status is Status.FAILED
     assert judge(outcome, [_f(severity=Severity.LOW)], "medium", None).status is Status.PASSED
     ref = WaiverRef(owner="o", reason="r", expires=TODAY)
@@ -80,13 +83,9 @@ def test_judge_failed_waived_passed_error_skipped() -> None:
     assert passed.status is Status.PASSED and passed.evidence.details["suppressed_inline"] == [
         "bandit:B105 app/x.py:1"
     ]
-    assert (
-        judge(ToolOutcome("bandit", "scan.code", None, error="boom"), [], "low", None).status is Status.ERROR
-    )
-    assert (
-        judge(ToolOutcome("bandit", "scan.code", None, skipped="none"), [], "low", None).status
-        is Status.SKIPPED
-    )
+    assert judge(ToolOutcome("bandit", code, None, error="boom"), [], "low", None).status is Status.ERROR
+    skipped = judge(ToolOutcome("bandit", code, None, skipped="none"), [], "low", None)
+    assert skipped.status is Status.SKIPPED and skipped.id == code.id
 
 
 def test_redactor_masks_known_values_and_credential_shapes() -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from conftest import REPO_ROOT
 from stackcheck.catalog.spec import Severity
+from stackcheck.scan.actionlint import find_workflows, parse_actionlint
 from stackcheck.scan.bandit import nosec_ids, parse_bandit
 from stackcheck.scan.checkov import CUSTOM_SEVERITY, checkov_reports
 from stackcheck.scan.secrets import parse_detect_secrets
@@ -88,3 +89,31 @@ def test_fingerprints_ignore_line_numbers(tmp_path: Path) -> None:
     b = make_finding(tool="t", rule_id="R", severity=Severity.LOW, message="m2", anchor="x", file="f", line=9)
     c = make_finding(tool="t", rule_id="R", severity=Severity.LOW, message="m", anchor="y", file="f", line=3)
     assert a.fingerprint == b.fingerprint != c.fingerprint
+
+
+def test_actionlint_errors_become_findings_and_untrusted_input_in_a_script_is_high() -> None:
+    findings = parse_actionlint((DATA / "actionlint-failing.json").read_text())
+    by_rule = {f.rule_id: f for f in findings}
+    assert set(by_rule) == {"job-needs", "expression"}
+    assert (
+        by_rule["expression"].severity is Severity.HIGH and by_rule["job-needs"].severity is Severity.MEDIUM
+    )
+    assert by_rule["expression"].file == "fixtures/ci/failing/.github/workflows/ci.yml"
+    assert by_rule["expression"].line == 21 and "potentially untrusted" in by_rule["expression"].message
+    assert parse_actionlint("[]") == parse_actionlint("null") == []
+    assert [
+        f.rule_id for f in parse_actionlint((DATA / "actionlint-failing.json").read_text(), ["expression"])
+    ] == ["job-needs"]
+
+
+def test_workflows_are_found_below_the_iac_paths_and_nowhere_else(tmp_path: Path) -> None:
+    workflows = tmp_path / "repo" / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    for name in ("ci.yml", "release.yaml", "notes.md"):
+        (workflows / name).write_text("")
+    (tmp_path / "repo" / "ci.yml").write_text("")  # not under .github/workflows
+    hidden = tmp_path / "repo" / "node_modules" / "x" / ".github" / "workflows"
+    hidden.mkdir(parents=True)
+    (hidden / "ci.yml").write_text("")
+    found = find_workflows([tmp_path / "repo", workflows / "ci.yml"])
+    assert [p.name for p in found] == ["ci.yml", "release.yaml"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -9,9 +10,13 @@ from pathlib import Path
 import pytest
 
 from stackcheck._exceptions import CouldNotCheck
+from stackcheck.scan import bandit, checkov
 from stackcheck.scan.checkov import validate_policies
 from stackcheck.scan.runner import Job, run_jobs, stderr_tail
-from stackcheck.scan.tools import TOOLS, locate
+from stackcheck.scan.toolcache import locate
+from stackcheck.settings import Settings
+
+ENV = {"PATH": os.defpath}
 
 
 def _py(code: str) -> tuple[str, ...]:
@@ -21,14 +26,14 @@ def _py(code: str) -> tuple[str, ...]:
 def test_jobs_run_concurrently() -> None:
     jobs = [Job(f"sleep{i}", "sleep", _py("import time; time.sleep(0.5)")) for i in range(4)]
     start = time.monotonic()
-    results = run_jobs(jobs)
+    results = run_jobs(jobs, ENV)
     elapsed = time.monotonic() - start
     assert all(r.failure is None for r in results)
     assert elapsed < sum(r.duration_s for r in results)  # overlapped, whatever the machine's speed
 
 
 def test_unexpected_exit_code_reports_the_stderr_tail() -> None:
-    (r,) = run_jobs([Job("x", "tool", _py("import sys; print('a\\nb', file=sys.stderr); sys.exit(2)"))])
+    (r,) = run_jobs([Job("x", "tool", _py("import sys; print('a\\nb', file=sys.stderr); sys.exit(2)"))], ENV)
     assert r.failure == "tool exited with code 2: a | b"
 
 
@@ -37,14 +42,15 @@ def test_missing_executable_and_timeout_are_failures(tmp_path: Path) -> None:
         [
             Job("m", "ghost", (str(tmp_path / "ghost"),)),
             Job("s", "slow", _py("import time; time.sleep(5)"), timeout_s=0.3),
-        ]
+        ],
+        ENV,
     )
     assert missing.failure is not None and missing.failure.startswith("cannot start ghost")
     assert slow.failure == "slow did not finish within 0.3 s"
 
 
 def test_missing_report_file_is_a_failure(tmp_path: Path) -> None:
-    (r,) = run_jobs([Job("x", "tool", _py("pass"), output=tmp_path / "out.json")])
+    (r,) = run_jobs([Job("x", "tool", _py("pass"), output=tmp_path / "out.json")], ENV)
     assert r.failure is not None and "wrote no report" in r.failure
 
 
@@ -57,15 +63,16 @@ def test_locate_prefers_the_env_var_then_the_cache_then_path(tmp_path: Path) -> 
     exe.write_text("#!/bin/sh\n")
     exe.chmod(0o755)
     env = {"STACKCHECK_TOOLS_DIR": str(tmp_path / "cache"), "PATH": str(tmp_path)}
-    assert locate(TOOLS["checkov"], env) == exe  # from PATH
+    assert locate(checkov.TOOL, Settings.from_environ(env)) == exe  # from PATH
     cached = tmp_path / "cache" / "checkov" / "bin" / "checkov"
     cached.parent.mkdir(parents=True)
     cached.write_text("#!/bin/sh\n")
     cached.chmod(0o755)
-    assert locate(TOOLS["checkov"], env) == cached
-    assert locate(TOOLS["checkov"], {**env, "STACKCHECK_CHECKOV": str(exe)}) == exe
+    assert locate(checkov.TOOL, Settings.from_environ(env)) == cached
+    assert locate(checkov.TOOL, Settings.from_environ({**env, "STACKCHECK_CHECKOV": str(exe)})) == exe
+    nowhere = Settings.from_environ({"STACKCHECK_TOOLS_DIR": str(tmp_path / "none"), "PATH": ""})
     with pytest.raises(CouldNotCheck, match=r"python -m stackcheck\.scan\.tools install bandit"):
-        locate(TOOLS["bandit"], {"STACKCHECK_TOOLS_DIR": str(tmp_path / "none"), "PATH": ""})
+        locate(bandit.TOOL, nowhere)
 
 
 def test_policy_validation_names_broken_files(tmp_path: Path) -> None:
@@ -77,3 +84,20 @@ def test_policy_validation_names_broken_files(tmp_path: Path) -> None:
     problems = validate_policies(tmp_path)
     assert len(problems) == 2
     assert problems[0].startswith("bad.py:1") and "bad.yaml: policy is missing metadata.name" in problems[1]
+
+
+def test_jobs_get_the_environment_they_are_given_plus_their_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ONLY_IN_THIS_PROCESS", "leak")
+    code = "import os; print(*(os.environ.get(k) for k in ('GIVEN', 'OWN', 'ONLY_IN_THIS_PROCESS')))"
+    (r,) = run_jobs([Job("env", "tool", _py(code), env={"OWN": "job"})], {**ENV, "GIVEN": "run"})
+    assert r.failure is None and r.stdout.split() == ["run", "job", "None"]
+
+
+def test_jobs_sharing_an_exclusive_key_never_overlap(tmp_path: Path) -> None:
+    code = "import sys, time; t = time.time(); time.sleep(0.3); print(t, time.time())"
+    jobs = [Job(f"j{i}", "tool", _py(code), exclusive="one cache") for i in range(2)]
+    jobs.append(Job("free", "tool", _py(code)))
+    first, second, free = run_jobs(jobs, ENV, max_workers=3)
+    spans = sorted(tuple(map(float, r.stdout.split())) for r in (first, second))
+    assert spans[0][1] <= spans[1][0], spans  # the second started after the first ended
+    assert all(r.failure is None for r in (first, second, free))

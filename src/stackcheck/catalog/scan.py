@@ -7,9 +7,11 @@ crashed. The findings themselves are listed in ``report.json`` ``findings[]`` an
 
 from __future__ import annotations
 
-from stackcheck.catalog.spec import CheckSpec, Claim, Severity, System
+from typing import Any
 
-_common = {"suite": "scan", "section": "scan", "needs_target": False}
+from stackcheck.catalog.spec import CheckSpec, Claim, Severity, SuiteName, System
+
+_common: dict[str, Any] = {"suite": SuiteName.SCAN, "section": "scan", "needs_target": False}
 
 IAC = CheckSpec(
     id="scan.iac",
@@ -24,6 +26,13 @@ IAC = CheckSpec(
         Claim(system=System.MONTE_CARLO, quote="User: `appuser` (UID 1000, non-root)"),
     ),
     controls=("SOC2:CC7.1", "SOC2:CC8.1", "CIS-Docker:4.1", "CIS-Docker:4.6", "GDPR:Art.44"),
+    remediation="Fix the IaC the checkov findings name (or waive a finding with owner, reason and expiry).",
+    fails_on=(
+        "sample:fixtures/iac/chimera/noncompliant",
+        "sample:fixtures/iac/djinn/noncompliant",
+        "sample:fixtures/iac/ai-platform/noncompliant",
+        "sample:fixtures/iac/monte-carlo/noncompliant",
+    ),
     **_common,
 )
 CODE = CheckSpec(
@@ -38,6 +47,8 @@ CODE = CheckSpec(
         Claim(system=System.MONTE_CARLO, quote="Security scan (bandit)"),
     ),
     controls=("SOC2:CC7.1", "SOC2:CC8.1", "OWASP-ASVS:14.2.1"),
+    remediation="Fix the code bandit flags, or mark a reviewed line `# nosec BNNN` (listed as suppressed).",
+    fails_on=("sample:tests/data/scan/code/app.py",),
     **_common,
 )
 IMAGE = CheckSpec(
@@ -49,6 +60,8 @@ IMAGE = CheckSpec(
         Claim(system=System.CHIMERA, quote="HEALTHCHECK --interval=30s --timeout=3s --start-period=60s"),
     ),
     controls=("CIS-Docker:4.1", "CIS-Docker:4.6", "SOC2:CC7.1"),
+    remediation="Run the image as a non-root USER and give it a HEALTHCHECK (see the trivy findings).",
+    fails_on=("sample:fixtures/images/refservice/Dockerfile.leaky",),
     **_common,
 )
 VULNERABILITIES = CheckSpec(
@@ -60,7 +73,20 @@ VULNERABILITIES = CheckSpec(
         Claim(system=System.MONTE_CARLO, quote="Build & Push Images ... Scan for vulns"),
     ),
     controls=("SOC2:CC7.1", "OWASP-ASVS:14.2.1", "CIS-Docker:4.4"),
+    remediation="Rebuild the image on patched packages (upgrade to the fixed versions the findings name).",
+    # stackcheck/redis:8 is vulnerable under these (test) advisories: tests/integration/test_scan_vulndb.py
+    fails_on=("sample:fixtures/vulndb/advisories/debian.yaml",),
+    **_common,
+)
+CI = CheckSpec(
+    id="scan.ci",
+    title="CI workflows (.github/workflows under scan.iac_paths) pass actionlint",
+    severity=Severity.MEDIUM,
+    claims=(Claim(system=System.DJINN, quote="Security scanning in CI/CD"),),
+    controls=("SOC2:CC8.1",),
+    remediation="Fix the workflow lines actionlint names (untrusted ${{ }} in run:, unknown needs, syntax).",
+    fails_on=("sample:fixtures/ci/failing/.github/workflows/ci.yml",),
     **_common,
 )
 
-CHECKS: tuple[CheckSpec, ...] = (IAC, CODE, IMAGE, VULNERABILITIES)
+CHECKS: tuple[CheckSpec, ...] = (IAC, CODE, IMAGE, VULNERABILITIES, CI)

@@ -13,14 +13,18 @@ import re
 from pathlib import Path
 from typing import Any
 
-from stackcheck.scan.context import Planned, ScanContext, Scanner, display_path
+from stackcheck.catalog import scan as scan_checks
+from stackcheck.scan.context import Planned, ScanContext, display_path
 from stackcheck.scan.findings import ToolOutcome, make_finding, severity_of
 from stackcheck.scan.runner import Job, JobResult
-from stackcheck.scan.tools import TOOLS, locate
+from stackcheck.scan.scanner import Scanner, ScannerName
+from stackcheck.scan.toolcache import ToolSpec, locate
 
-__all__ = ["SCANNER", "nosec_ids", "parse_bandit"]
+__all__ = ["SCANNER", "TOOL", "nosec_ids", "parse_bandit"]
 
-CHECK = "scan.code"
+NAME = ScannerName.BANDIT
+TOOL = ToolSpec(NAME, "bandit", "1.9.4", pip=("bandit[sarif]==1.9.4",))
+CHECK = scan_checks.CODE
 _RULE = re.compile(r"^B\d{3}$")
 _NOSEC = re.compile(r"#\s*nosec\b:?\s*([A-Za-z0-9_, ]*)")
 _QUOTED = re.compile(r"'([^']*)'")
@@ -37,20 +41,20 @@ def nosec_ids(line: str) -> set[str] | None:
 
 def _plan(ctx: ScanContext) -> list[Planned]:
     if not ctx.code_paths:
-        outcome = ToolOutcome("bandit", CHECK, None, skipped="scan.code_paths is empty")
+        outcome = ToolOutcome(NAME, CHECK, None, skipped="scan.code_paths is empty")
         return [Planned(CHECK, None, outcome=outcome)]
     missing = [p for p in ctx.code_paths if not p.exists()]
     if missing:
         error = f"scan.code_paths: {display_path(missing[0])} does not exist"
-        return [Planned(CHECK, None, outcome=ToolOutcome("bandit", CHECK, None, error=error))]
-    exe = locate(TOOLS["bandit"], ctx.environ)
+        return [Planned(CHECK, None, outcome=ToolOutcome(NAME, CHECK, None, error=error))]
+    exe = locate(TOOL, ctx.settings)
     out = ctx.work / "bandit.json"
     argv = [str(exe), "-r", *(str(p) for p in ctx.code_paths), "-f", "json", "-o", str(out), "-q"]
     argv += ["--ignore-nosec", "-x", ".git,.nox,.venv,venv,node_modules,__pycache__"]
     skips = [s for s in ctx.section.skip if _RULE.match(s)]
     if skips:
         argv += ["--skip", ",".join(skips)]
-    job = Job("bandit", "bandit", tuple(argv), frozenset({0, 1}), timeout_s=ctx.section.timeout_s, output=out)
+    job = Job(NAME, NAME, tuple(argv), frozenset({0, 1}), timeout_s=ctx.section.timeout_s, output=out)
     return [Planned(CHECK, None, job=job)]
 
 
@@ -84,7 +88,7 @@ def parse_bandit(text: str) -> tuple[list[Any], set[str], list[str]]:
         confidence = str(item.get("issue_confidence", "")).lower()
         findings.append(
             make_finding(
-                tool="bandit",
+                tool=NAME,
                 rule_id=rule,
                 severity=severity_of(item.get("issue_severity")),
                 message=f"{message} ({item.get('test_name')}, confidence {confidence})",
@@ -102,14 +106,14 @@ def parse_bandit(text: str) -> tuple[list[Any], set[str], list[str]]:
 
 def _parse(ctx: ScanContext, planned: Planned, result: JobResult) -> list[ToolOutcome]:
     if result.failure:
-        return [ToolOutcome("bandit", CHECK, None, error=result.failure, duration_s=result.duration_s)]
+        return [ToolOutcome(NAME, CHECK, None, error=result.failure, duration_s=result.duration_s)]
     try:
         findings, secrets, errors = parse_bandit(result.output or "{}")
     except (ValueError, KeyError) as exc:
-        return [ToolOutcome("bandit", CHECK, None, error=f"bandit wrote unreadable JSON: {exc}")]
+        return [ToolOutcome(NAME, CHECK, None, error=f"bandit wrote unreadable JSON: {exc}")]
     return [
         ToolOutcome(
-            "bandit",
+            NAME,
             CHECK,
             None,
             findings=tuple(findings),
@@ -120,4 +124,5 @@ def _parse(ctx: ScanContext, planned: Planned, result: JobResult) -> list[ToolOu
     ]
 
 
-SCANNER = Scanner(tool="bandit", plan=_plan, parse=_parse)
+# bandit ≈ 0.8 s here.
+SCANNER = Scanner(name=NAME, tool=TOOL, checks=(CHECK,), cost=1, plan=_plan, parse=_parse)

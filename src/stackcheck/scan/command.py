@@ -1,8 +1,9 @@
 """``stackcheck scan --profile FILE [PATH ...] [--report-dir DIR]``: the static-scan stage.
 
-Runs checkov (IaC + custom policies), bandit (code), detect-secrets (repository secrets) and trivy (image
-misconfiguration, layer secrets, CVEs when a DB is configured) concurrently, applies inline suppressions
-and profile waivers, and writes one report folder (report.json with ``findings[]``, junit.xml, summary.md,
+Runs every scanner of :data:`stackcheck.scan.registry.SCANNERS` concurrently — checkov (IaC + custom
+policies), bandit (code), detect-secrets (repository secrets), trivy (image misconfiguration, layer secrets,
+CVEs when a DB is configured) and the others listed there —, applies inline suppressions and profile
+waivers, and writes one report folder (report.json with ``findings[]``, junit.xml, summary.md,
 results.sarif) in which every secret is redacted. Exit codes as for ``verify``.
 """
 
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import shlex
 import socket
 import sys
@@ -18,7 +18,6 @@ from pathlib import Path
 
 from stackcheck import __version__
 from stackcheck._exceptions import UsageError
-from stackcheck.catalog import REGISTRY
 from stackcheck.collector import tool_versions
 from stackcheck.profile import LoadedProfile, load_profile
 from stackcheck.report import render_console, result_line, shown_live, write_report
@@ -26,17 +25,19 @@ from stackcheck.report.folders import default_report_dir, point_latest
 from stackcheck.report.model import ProfileInfo, Report, RunInfo, summarize
 from stackcheck.scan.engine import ScanRun, run_scan
 from stackcheck.scan.redact import redact_report
+from stackcheck.scan.registry import SCANNERS
 from stackcheck.scan.runner import JobResult
-from stackcheck.scan.tools import TOOLS, install
+from stackcheck.scan.toolcache import install
+from stackcheck.settings import Settings
 
 __all__ = ["DESCRIPTION", "HELP", "add_arguments", "build_report", "run"]
 
-HELP = "run the static scans (checkov, trivy, bandit, detect-secrets) and write a report folder"
-DESCRIPTION = """\
-Scan IaC, code, images and the repository for what the profile's `scan:` section asks: checkov with
-stackcheck's custom policies, bandit, detect-secrets and trivy run concurrently, offline. Findings go to
-report.json findings[] and results.sarif; every secret is redacted; profile waivers cover findings
-(check: tool:RULE, subject: file glob) and checks alike. PATH arguments replace the profile's paths.
+HELP = f"run the static scans ({', '.join(SCANNERS)}) and write a report folder"
+DESCRIPTION = f"""\
+Scan IaC, code, images and the repository for what the profile's `scan:` section asks. The scanners
+({", ".join(SCANNERS)}) run concurrently, offline; checkov with stackcheck's custom policies.
+Findings go to report.json findings[] and results.sarif; every secret is redacted; profile waivers cover
+findings (check: tool:RULE, subject: file glob) and checks alike. PATH arguments replace the profile's paths.
 """
 
 
@@ -76,7 +77,7 @@ def build_report(loaded: LoadedProfile, scan: ScanRun, command: str, started: dt
             duration_s=round((finished - started).total_seconds(), 3),
             host=socket.gethostname(),
             tool_versions=tool_versions(scan.tool_versions),
-            suites=tuple(sorted({REGISTRY[r.id].suite for r in results})),
+            suites=tuple(sorted({r.suite for r in results})),
         ),
         profile=ProfileInfo(
             name=loaded.profile.name,
@@ -99,8 +100,8 @@ def _job_line(result: JobResult) -> None:
     print(f"  {result.job.name:<40} {state} in {result.duration_s:.1f} s", flush=True)
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run the stage; return the exit code (0 ok, 1 failed, 3 could not check; 2 via UsageError)."""
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the stage with the run's settings; the exit code (0 ok, 1 failed, 3 error; 2 via UsageError)."""
     started = dt.datetime.now(dt.UTC)
     loaded = load_profile(args.profile, args.overrides)
     profile = loaded.profile
@@ -114,12 +115,13 @@ def run(args: argparse.Namespace) -> int:
     if missing:
         raise UsageError(f"{missing[0]} does not exist", "pass existing files or folders to scan")
     if args.install_tools:
-        for spec in TOOLS.values():
+        for scanner in SCANNERS.values():
+            spec = scanner.tool
             print(f"  installing {spec.name} {spec.version} (cached after the first time)", flush=True)
-            install(spec, os.environ)
+            install(spec, settings)
     report_dir = Path(args.report_dir) if args.report_dir else default_report_dir(profile.name, "scan")
     print(f"stackcheck {__version__}: scanning {profile.name} ({args.profile})", flush=True)
-    scan = run_scan(profile, loaded.path.parent, os.environ, paths, on_job=_job_line)
+    scan = run_scan(profile, loaded.path.parent, settings, paths, on_job=_job_line)
     command = shlex.join(["stackcheck", *sys.argv[1:]]) if sys.argv[1:2] == ["scan"] else "stackcheck scan"
     report = build_report(loaded, scan, command, started)
     write_report(report, report_dir)

@@ -1,19 +1,20 @@
-"""What one scan works on: the profile's scan section with paths resolved, tools located, a scratch folder."""
+"""What one scan works on: the profile's scan section with paths resolved, the run's settings, a scratch
+folder; and :class:`Planned`, what a scanner's ``plan`` hook returns for each check it decides."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+from stackcheck.catalog.spec import CheckSpec
 from stackcheck.profile.models import Profile, ScanSection
+from stackcheck.resources import data_path
 from stackcheck.scan.findings import ToolOutcome
-from stackcheck.scan.runner import Job, JobResult
+from stackcheck.scan.runner import Job
+from stackcheck.settings import Settings
 
-__all__ = ["Planned", "ScanContext", "Scanner", "display_path"]
-
-REPO_ROOT = Path(__file__).resolve().parents[3]
-BUNDLED_POLICIES = REPO_ROOT / "policies" / "checkov"
+__all__ = ["Planned", "ScanContext", "display_path"]
 
 
 def display_path(path: str | Path) -> str:
@@ -33,13 +34,12 @@ class ScanContext:
     section: ScanSection
     base: Path
     work: Path
-    environ: Mapping[str, str]
+    settings: Settings
     iac_paths: tuple[Path, ...] = ()
     code_paths: tuple[Path, ...] = ()
     secret_paths: tuple[Path, ...] = ()
     images: tuple[str, ...] = ()
     policies: Path | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -47,7 +47,7 @@ class ScanContext:
         profile: Profile,
         base: Path,
         work: Path,
-        environ: Mapping[str, str],
+        settings: Settings,
         paths: Sequence[Path] = (),
     ) -> ScanContext:
         """Resolve the section's paths (``paths`` from the command line replace every path list)."""
@@ -68,13 +68,14 @@ class ScanContext:
         if section.policies is not None:
             policies: Path | None = resolve([section.policies])[0]
         else:
-            policies = BUNDLED_POLICIES if BUNDLED_POLICIES.is_dir() else None
+            bundled = data_path("policies/checkov")
+            policies = bundled if bundled.is_dir() else None
         return cls(
             profile=profile,
             section=section,
             base=base,
             work=work,
-            environ=environ,
+            settings=settings,
             iac_paths=iac,
             code_paths=code,
             secret_paths=tuple(dict.fromkeys(secrets)),
@@ -87,16 +88,7 @@ class ScanContext:
 class Planned:
     """A job to run for a check and subject — or, without a job, an outcome known before running."""
 
-    check: str
+    check: CheckSpec
     subject: str | None
     job: Job | None = None
     outcome: ToolOutcome | None = None
-
-
-@dataclass(frozen=True)
-class Scanner:
-    """A scanner module's two hooks: what to run, and how to read what it wrote."""
-
-    tool: str
-    plan: Callable[[ScanContext], list[Planned]]
-    parse: Callable[[ScanContext, Planned, JobResult], list[ToolOutcome]]

@@ -1,8 +1,10 @@
-"""The scan stage's engine: plan every scanner, run them concurrently, and judge one verdict.
+"""The scan stage's engine: plan every registered scanner, run them concurrently, and judge one verdict.
 
 ``run_scan`` is shared by ``stackcheck scan`` (which writes the report folder) and the ``scan``/``secrets``
-suites (which replay its results as pytest checks under ``stackcheck verify``). Adding a scanner is one
-module with a ``SCANNER`` plus one line in :data:`SCANNERS`.
+suites (which replay its results as pytest checks under ``stackcheck verify``). It knows no scanner by
+name: it runs what :data:`stackcheck.scan.registry.SCANNERS` lists. Adding a scanner is one module that
+builds a :class:`~stackcheck.scan.scanner.Scanner` plus one line in that registry (and its name in
+:class:`~stackcheck.scan.scanner.ScannerName`).
 """
 
 from __future__ import annotations
@@ -10,17 +12,16 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from stackcheck._exceptions import CouldNotCheck
 from stackcheck.catalog import REGISTRY
 from stackcheck.outcomes import CheckResult, Evidence, Status, WaiverRef
-from stackcheck.profile.models import Profile
+from stackcheck.profile.models import Profile, Waiver
 from stackcheck.report.model import Finding
-from stackcheck.scan import bandit, checkov, secrets, trivy
-from stackcheck.scan.context import Planned, ScanContext, Scanner
+from stackcheck.scan.context import Planned, ScanContext
 from stackcheck.scan.findings import (
     ToolOutcome,
     apply_finding_waivers,
@@ -30,25 +31,14 @@ from stackcheck.scan.findings import (
     is_finding_waiver,
 )
 from stackcheck.scan.redact import Redactor
+from stackcheck.scan.registry import SCANNERS
 from stackcheck.scan.runner import JobResult, run_jobs
-from stackcheck.scan.tools import TOOLS, tools_dir
+from stackcheck.scan.scanner import Scanner
+from stackcheck.scan.toolcache import is_pinned
+from stackcheck.settings import Settings
 from stackcheck.waivers import WaiverStatus, apply_waivers
 
-__all__ = ["SCANNERS", "ScanRun", "judge", "run_scan"]
-
-SCANNERS: dict[str, Scanner] = {
-    "checkov": checkov.SCANNER,
-    "bandit": bandit.SCANNER,
-    "detect-secrets": secrets.SCANNER,
-    "trivy": trivy.SCANNER,
-}
-# The checks each scanner decides (used when it cannot even be planned, e.g. not installed).
-SCANNER_CHECKS: dict[str, tuple[str, ...]] = {
-    "checkov": ("scan.iac",),
-    "bandit": ("scan.code",),
-    "detect-secrets": ("secrets.repo",),
-    "trivy": ("image.trivy", "secrets.image", "image.vulnerabilities"),
-}
+__all__ = ["ScanRun", "judge", "run_scan"]
 
 
 @dataclass
@@ -61,48 +51,69 @@ class ScanRun:
     outcomes: list[ToolOutcome]
     tool_versions: dict[str, str]
     redactor: Redactor
-    durations: dict[str, float] = field(default_factory=dict)  # job name → wall time (s)
-    wall_s: float = 0.0
 
 
-def _plan_all(ctx: ScanContext) -> list[Planned]:
-    planned: list[Planned] = []
-    for name, scanner in SCANNERS.items():
+@dataclass(frozen=True)
+class _Step:
+    """One planned job or known outcome, with the scanner that planned it (and will read its output)."""
+
+    scanner: Scanner
+    planned: Planned
+
+
+def _plan_all(ctx: ScanContext) -> list[_Step]:
+    steps: list[_Step] = []
+    for scanner in SCANNERS.values():
         try:
-            planned += scanner.plan(ctx)
+            planned = scanner.plan(ctx)
         except CouldNotCheck as exc:
-            planned += [
-                Planned(c, None, outcome=ToolOutcome(name, c, None, error=str(exc)))
-                for c in SCANNER_CHECKS[name]
-            ]
-    return planned
+            planned = scanner.unplanned(str(exc))
+        steps += [_Step(scanner, p) for p in planned]
+    return steps
 
 
-def _parse(ctx: ScanContext, planned: Planned, result: JobResult) -> list[ToolOutcome]:
+def _parse(ctx: ScanContext, step: _Step, result: JobResult) -> list[ToolOutcome]:
     """The scanner's reading of its output; a surprise in that output is "could not check", not a crash."""
-    assert planned.job is not None
     try:
-        return SCANNERS[planned.job.tool].parse(ctx, planned, result)
+        return step.scanner.parse(ctx, step.planned, result)
     except Exception as exc:
-        error = f"could not read {planned.job.tool}'s output: {exc.__class__.__name__}: {exc}"
-        return [ToolOutcome(planned.job.tool, planned.check, planned.subject, error=error)]
+        error = f"could not read {step.scanner.name}'s output: {exc.__class__.__name__}: {exc}"
+        return [ToolOutcome(step.scanner.name, step.planned.check, step.planned.subject, error=error)]
 
 
-def _versions(ctx: ScanContext, planned: list[Planned]) -> dict[str, str]:
-    used = {p.job.tool: p.job.argv[0] for p in planned if p.job is not None}
-    cache = tools_dir(ctx.environ).resolve()
-    out = {}
-    for tool, exe in sorted(used.items()):
-        pinned = Path(exe).resolve().is_relative_to(cache)
-        out[tool] = TOOLS[tool].version if pinned else f"unknown ({exe})"
-    return out
+def _run_steps(
+    ctx: ScanContext, steps: Sequence[_Step], on_job: Callable[[JobResult], None] | None
+) -> list[ToolOutcome]:
+    """Run every planned job and read each one's output; outcomes in plan order."""
+    # The slowest scanner starts first and at most one scanner runs per core: on a small machine,
+    # oversubscribing the cores makes the slowest one (checkov) finish later than the rest combined.
+    with_jobs = sorted((s for s in steps if s.planned.job is not None), key=lambda s: -s.scanner.cost)
+    jobs = [s.planned.job for s in with_jobs if s.planned.job is not None]
+    workers = max(1, min(len(jobs), os.cpu_count() or 1))
+    results = run_jobs(jobs, ctx.settings.environ, max_workers=workers, on_done=on_job)
+    by_name = {r.job.name: r for r in results}
+    outcomes: list[ToolOutcome] = []
+    for step in steps:
+        if step.planned.outcome is not None:
+            outcomes.append(step.planned.outcome)
+        elif step.planned.job is not None:
+            outcomes += _parse(ctx, step, by_name[step.planned.job.name])
+    return outcomes
+
+
+def _versions(settings: Settings, steps: Sequence[_Step]) -> dict[str, str]:
+    """Each scanner that ran: its pinned version, or ``unknown (PATH)`` when it came from elsewhere."""
+    used = {s.scanner.name: (s.scanner, s.planned.job.argv[0]) for s in steps if s.planned.job is not None}
+    return {
+        str(name): scanner.tool.version if is_pinned(Path(exe), settings) else f"unknown ({exe})"
+        for name, (scanner, exe) in sorted(used.items())
+    }
 
 
 def judge(
     outcome: ToolOutcome, findings: Sequence[Finding], fail_on: str, waiver: WaiverRef | None
 ) -> CheckResult:
     """The check result of one outcome, from its findings after waivers (``waiver`` covers waived ones)."""
-    spec = REGISTRY[outcome.check]
     counts = {s: sum(1 for f in findings if f.status == s) for s in ("open", "waived", "suppressed")}
     failing = [f for f in findings if f.status == "open" and at_least(f.severity, fail_on)]
     waived = [f for f in findings if f.status == "waived" and at_least(f.severity, fail_on)]
@@ -135,7 +146,7 @@ def judge(
         )
     evidence = Evidence(expected=0, observed=len(failing), op="<=", unit="findings", details=details)
     return CheckResult.of(
-        spec,
+        outcome.check,
         status,
         message,
         subject=outcome.subject,
@@ -145,44 +156,26 @@ def judge(
     )
 
 
-# Relative cost of each scanner here (checkov ≈ 2.4 s, trivy and bandit ≈ 0.8 s, detect-secrets ≈ 0.2 s).
-_COST: dict[str, int] = {"checkov": 3, "trivy": 2, "bandit": 1, "detect-secrets": 0}
+def _waiver_ref(findings: Sequence[Finding], waivers: Sequence[Waiver], today: dt.date) -> WaiverRef | None:
+    """The waiver a result shows: the first one covering any of its waived findings."""
+    for finding in findings:
+        if finding.status == "waived":
+            cover = covering_waiver(finding, waivers, today)
+            if cover is not None:
+                return WaiverRef(owner=cover.owner, reason=cover.reason, expires=cover.expires)
+    return None
 
 
-def run_scan(
-    profile: Profile,
-    base: Path,
-    environ: Mapping[str, str],
-    paths: Sequence[Path] = (),
-    today: dt.date | None = None,
-    on_job: Callable[[JobResult], None] | None = None,
-) -> ScanRun:
-    """Run every scanner the profile's ``scan`` section asks for and judge the results (not redacted)."""
-    today = today or dt.date.today()
-    section = profile.scan
-    fail_on = section.fail_on if section else "low"
-    canaries = [environ.get(name, "") for name in (section.canaries if section else [])]
-    redactor = Redactor(canaries)
-    with tempfile.TemporaryDirectory(prefix="stackcheck-scan-") as work:
-        ctx = ScanContext.build(profile, base, Path(work), environ, paths)
-        planned = _plan_all(ctx)
-        # The slowest scanner starts first and at most one scanner runs per core: on a small machine,
-        # oversubscribing the cores makes the slowest one (checkov) finish later than the rest combined.
-        jobs = sorted((p.job for p in planned if p.job is not None), key=lambda j: -_COST.get(j.tool, 0))
-        started = dt.datetime.now(dt.UTC)
-        workers = max(1, min(len(jobs), os.cpu_count() or 1))
-        by_name = {r.job.name: r for r in run_jobs(jobs, max_workers=workers, on_done=on_job)}
-        wall = (dt.datetime.now(dt.UTC) - started).total_seconds()
-        outcomes: list[ToolOutcome] = []
-        for p in planned:
-            if p.outcome is not None:
-                outcomes.append(p.outcome)
-            elif p.job is not None:
-                outcomes += _parse(ctx, p, by_name[p.job.name])
-        versions = _versions(ctx, planned)
-    for outcome in outcomes:
-        redactor.add(outcome.secret_values)
-    # One waiver policy: waivers naming a registered check id cover results, the others cover findings.
+@dataclass(frozen=True)
+class _Verdicts:
+    results: list[CheckResult]
+    findings: list[Finding]
+    waivers: list[WaiverStatus]
+
+
+def _judge_all(profile: Profile, outcomes: Sequence[ToolOutcome], today: dt.date) -> _Verdicts:
+    """One waiver policy: waivers naming a registered check id cover results, the others cover findings."""
+    fail_on = profile.scan.fail_on if profile.scan else "low"
     finding_waivers = [w for w in profile.waivers if is_finding_waiver(w, REGISTRY)]
     check_waivers = [w for w in profile.waivers if not is_finding_waiver(w, REGISTRY)]
     all_findings = [f for o in outcomes for f in o.findings]
@@ -192,31 +185,44 @@ def run_scan(
     for outcome in outcomes:
         mine = waived_findings[cursor : cursor + len(outcome.findings)]
         cursor += len(outcome.findings)
-        cover = next(
-            (
-                w
-                for f in mine
-                if f.status == "waived"
-                for w in [covering_waiver(f, finding_waivers, today)]
-                if w
-            ),
-            None,
-        )
-        ref = WaiverRef(owner=cover.owner, reason=cover.reason, expires=cover.expires) if cover else None
-        results.append(judge(outcome, mine, fail_on, ref))
+        results.append(judge(outcome, mine, fail_on, _waiver_ref(mine, finding_waivers, today)))
     results, check_statuses = apply_waivers(results, check_waivers, set(REGISTRY), today)
+    # Waiver states in the order the profile lists the waivers.
     order = {id(w): i for i, w in enumerate(profile.waivers)}
     statuses = sorted(
         zip(finding_waivers + check_waivers, finding_statuses + check_statuses, strict=True),
         key=lambda pair: order[id(pair[0])],
     )
+    return _Verdicts(results, waived_findings, [s for _, s in statuses])
+
+
+def run_scan(
+    profile: Profile,
+    base: Path,
+    settings: Settings,
+    paths: Sequence[Path] = (),
+    today: dt.date | None = None,
+    on_job: Callable[[JobResult], None] | None = None,
+) -> ScanRun:
+    """Run every scanner the profile's ``scan`` section asks for and judge the results (not redacted).
+
+    ``base`` is the folder the profile's relative paths start from; ``paths`` (from the command line)
+    replace every path list of the section.
+    """
+    canaries = profile.scan.canaries if profile.scan else []
+    redactor = Redactor(settings.environ.get(name, "") for name in canaries)
+    with tempfile.TemporaryDirectory(prefix="stackcheck-scan-") as work:
+        ctx = ScanContext.build(profile, base, Path(work), settings, paths)
+        steps = _plan_all(ctx)
+        outcomes = _run_steps(ctx, steps, on_job)
+    for outcome in outcomes:
+        redactor.add(outcome.secret_values)
+    verdicts = _judge_all(profile, outcomes, today or dt.date.today())
     return ScanRun(
-        results=results,
-        findings=waived_findings,
-        waivers=[s for _, s in statuses],
+        results=verdicts.results,
+        findings=verdicts.findings,
+        waivers=verdicts.waivers,
         outcomes=outcomes,
-        tool_versions=versions,
+        tool_versions=_versions(settings, steps),
         redactor=redactor,
-        durations={name: round(r.duration_s, 3) for name, r in by_name.items()},
-        wall_s=round(wall, 3),
     )

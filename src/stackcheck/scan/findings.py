@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from typing import Any
 
-from stackcheck.catalog.spec import Severity
+from stackcheck.catalog.spec import CheckSpec, Severity
 from stackcheck.profile.models import Waiver
 from stackcheck.report.model import Finding
 from stackcheck.waivers import WaiverState, WaiverStatus
@@ -102,8 +102,8 @@ def finding_label(finding: Finding) -> str:
 class ToolOutcome:
     """What one scanner job established for one subject (a path set or an image)."""
 
-    tool: str
-    check: str  # the check id this outcome decides, e.g. scan.iac
+    tool: str  # the scanner's name (a ScannerName)
+    check: CheckSpec  # the check this outcome decides
     subject: str | None
     findings: tuple[Finding, ...] = ()
     error: str | None = None  # could not check: missing tool, crash, unparsable output

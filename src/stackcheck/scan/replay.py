@@ -8,16 +8,17 @@ also writes ``findings[]`` and ``results.sarif`` and accounts for finding waiver
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 
 import pytest
 
 from stackcheck._exceptions import CouldNotCheck
+from stackcheck.catalog.spec import CheckSpec
 from stackcheck.collector import EvidenceRecorder
 from stackcheck.outcomes import CheckResult, Status
 from stackcheck.profile import LoadedProfile
 from stackcheck.scan.engine import ScanRun, run_scan
+from stackcheck.settings import Settings
 
 __all__ = ["image_subjects", "replay", "scan_session"]
 
@@ -27,20 +28,22 @@ def image_subjects(images: Sequence[str]) -> list[str]:
     return [i.rsplit("/", 1)[-1] if i.endswith((".tar", ".tar.gz")) else i for i in images]
 
 
-def scan_session(loaded: LoadedProfile) -> ScanRun:
-    """Run every scanner for the profile once (the suites share the run through a session fixture)."""
-    # The suites run inside the plugin's process: the environment holds tool paths and canary values.
-    return run_scan(loaded.profile, loaded.path.parent, os.environ)
+def scan_session(loaded: LoadedProfile, settings: Settings) -> ScanRun:
+    """Run every scanner for the profile once (the suites share the run through a session fixture).
+
+    ``settings`` are the plugin's (tool overrides, the tool cache, canary values in its environment).
+    """
+    return run_scan(loaded.profile, loaded.path.parent, settings)
 
 
-def replay(run: ScanRun, check_id: str, subject: str | None, evidence: EvidenceRecorder) -> None:
-    """Re-raise the engine's verdict for ``check_id``/``subject`` as this pytest check's outcome."""
+def replay(run: ScanRun, spec: CheckSpec, subject: str | None, evidence: EvidenceRecorder) -> None:
+    """Re-raise the engine's verdict for ``spec``/``subject`` as this pytest check's outcome."""
     __tracebackhide__ = True
     result: CheckResult | None = next(
-        (r for r in run.results if r.id == check_id and r.subject == subject), None
+        (r for r in run.results if r.id == spec.id and r.subject == subject), None
     )
     if result is None:
-        raise CouldNotCheck(f"the scan produced no result for {check_id}[{subject}]", reason="no-result")
+        raise CouldNotCheck(f"the scan produced no result for {spec.id}[{subject}]", reason="no-result")
     message = run.redactor.text(result.message)
     if result.status is Status.SKIPPED:
         pytest.skip(message)

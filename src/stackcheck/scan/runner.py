@@ -8,8 +8,8 @@ scanner. A process that cannot start, exits with an unexpected code or overruns 
 
 from __future__ import annotations
 
-import os
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -27,10 +27,13 @@ class Job:
     tool: str
     argv: tuple[str, ...]
     ok_codes: frozenset[int] = frozenset({0})  # exit codes that mean "ran" (findings or not)
-    env: Mapping[str, str] = field(default_factory=dict)  # added to the inherited environment
+    env: Mapping[str, str] = field(default_factory=dict)  # added to the run's environment
     cwd: Path | None = None
     timeout_s: float = 600.0
     output: Path | None = None  # report file the tool writes; read back into JobResult.output
+    # Jobs with the same key never run at once: e.g. trivy holds its cache folder's lock for a whole run,
+    # and a second trivy on that folder gives up after 5 s ("cache may be in use by another process").
+    exclusive: str | None = None
 
 
 @dataclass(frozen=True)
@@ -53,9 +56,9 @@ def stderr_tail(text: str, lines: int = 8, limit: int = 800) -> str:
     return tail[-limit:]
 
 
-def _run(job: Job) -> JobResult:
+def _run(job: Job, environ: Mapping[str, str]) -> JobResult:
     start = time.monotonic()
-    env = {**os.environ, **job.env}
+    env = {**environ, **job.env}
     try:
         proc = subprocess.run(
             list(job.argv),
@@ -91,15 +94,30 @@ def _run(job: Job) -> JobResult:
 
 def run_jobs(
     jobs: Sequence[Job],
+    environ: Mapping[str, str],
     *,
     max_workers: int | None = None,
     on_done: Callable[[JobResult], None] | None = None,
 ) -> list[JobResult]:
-    """Run every job concurrently (threads waiting on processes); results in the order of ``jobs``."""
+    """Run every job concurrently (threads waiting on processes); results in the order of ``jobs``.
+
+    Jobs sharing an ``exclusive`` key run one after another (each one's duration is its own run).
+
+    Each process gets ``environ`` (the run's environment, :attr:`Settings.environ
+    <stackcheck.settings.Settings.environ>`) plus its job's ``env``, and nothing else.
+    """
     if not jobs:
         return []
+    locks = {job.exclusive: threading.Lock() for job in jobs if job.exclusive is not None}
+
+    def run(job: Job) -> JobResult:
+        if job.exclusive is None:
+            return _run(job, environ)
+        with locks[job.exclusive]:
+            return _run(job, environ)
+
     with ThreadPoolExecutor(max_workers=max_workers or len(jobs), thread_name_prefix="scan") as pool:
-        futures = [pool.submit(_run, job) for job in jobs]
+        futures = [pool.submit(run, job) for job in jobs]
         results = []
         for future in futures:
             result = future.result()

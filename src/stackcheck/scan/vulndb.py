@@ -15,19 +15,20 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from stackcheck._exceptions import CouldNotCheck
-from stackcheck.scan.tools import REPO_ROOT, ToolSpec, install, locate
+from stackcheck.resources import data_path
+from stackcheck.scan.toolcache import ToolSpec, install, locate
+from stackcheck.settings import Settings
 
 __all__ = ["DEFAULT_FIXTURES", "TRIVYDB", "build_db"]
 
-SOURCE_DIR = REPO_ROOT / "tools" / "trivydb"
-DEFAULT_FIXTURES = REPO_ROOT / "fixtures" / "vulndb" / "advisories"
+SOURCE_DIR = data_path("tools/trivydb")
+DEFAULT_FIXTURES = data_path("fixtures/vulndb/advisories")
 
 
 def _source_version() -> str:
@@ -43,11 +44,11 @@ def _source_version() -> str:
 TRIVYDB = ToolSpec("trivydb", "trivydb", _source_version(), go_package="stackcheck.local/tools/trivydb")
 
 
-def _tool(environ: Mapping[str, str], install_missing: bool) -> Path:
+def _tool(settings: Settings, install_missing: bool) -> Path:
     """The built trivydb program: ``$STACKCHECK_TRIVYDB``, else the tool cache (built when stale)."""
-    if environ.get(TRIVYDB.env_var) or not install_missing:
+    if settings.tool_override(TRIVYDB.name) is not None or not install_missing:
         try:
-            return locate(TRIVYDB, environ)
+            return locate(TRIVYDB, settings)
         except CouldNotCheck as exc:
             # locate()'s hint names `stackcheck.scan.tools install`; trivydb is not a scanner there.
             raise CouldNotCheck(
@@ -56,7 +57,7 @@ def _tool(environ: Mapping[str, str], install_missing: bool) -> Path:
                 reason="tool-missing",
             ) from exc
     try:
-        return install(TRIVYDB, environ)
+        return install(TRIVYDB, settings)
     except subprocess.CalledProcessError as exc:
         raise CouldNotCheck(
             f"building tools/trivydb failed (exit {exc.returncode}); `go build .` in tools/trivydb shows why",
@@ -66,8 +67,8 @@ def _tool(environ: Mapping[str, str], install_missing: bool) -> Path:
 
 def build_db(
     cache_dir: Path,
+    settings: Settings,
     fixtures: Sequence[Path] = (DEFAULT_FIXTURES,),
-    environ: Mapping[str, str] | None = None,
     *,
     force: bool = False,
     install_missing: bool = True,
@@ -77,13 +78,13 @@ def build_db(
     ``fixtures`` are folders of ``*.yaml`` or single files, loaded in order (a later file overrides the
     same advisory key of an earlier one). Raises :class:`CouldNotCheck` with trivydb's stderr on failure.
     """
-    env = dict(os.environ if environ is None else environ)
-    exe = _tool(env, install_missing)
+    exe = _tool(settings, install_missing)
     argv = [str(exe), "--cache-dir", str(cache_dir)]
     for source in fixtures:
         argv += ["--fixtures", str(source)]
     if force:
         argv.append("--force")
+    env = dict(settings.environ)
     proc = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120, check=False)
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
@@ -91,7 +92,7 @@ def build_db(
     return proc.stdout.strip()
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, settings: Settings | None = None) -> int:
     """``python -m stackcheck.scan.vulndb --cache-dir OUT [--fixtures PATH ...] [--force]``."""
     parser = argparse.ArgumentParser(prog="python -m stackcheck.scan.vulndb", description=__doc__)
     parser.add_argument("--cache-dir", required=True, type=Path, help="trivy cache folder to write")
@@ -104,8 +105,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--force", action="store_true", help="rebuild even when the fixtures are unchanged")
     args = parser.parse_args(argv)
+    # A command line of its own: it reads the environment once, here.
+    settings = settings or Settings.from_environ()
     try:
-        print(build_db(args.cache_dir, args.fixtures or [DEFAULT_FIXTURES], force=args.force))
+        print(build_db(args.cache_dir, settings, args.fixtures or [DEFAULT_FIXTURES], force=args.force))
     except CouldNotCheck as exc:
         print(f"stackcheck.scan.vulndb: {exc}", file=sys.stderr)
         return 3
