@@ -13,6 +13,7 @@ import pytest
 from stackcheck import CouldNotCheck
 from stackcheck.infra import PostgresServer, RedisServer, ServiceSession
 from stackcheck.infra.launch import LaunchedService
+from stackcheck.outcomes import ErrorReason
 from stackcheck.probes.http import HttpProbe
 from stackcheck.profile.models import HealthSection
 from stackcheck.testing import EvidenceRecorder, Profile, profile_of, require
@@ -69,7 +70,8 @@ def test_ready_turns_non_2xx_while_a_dependency_is_down_and_back_after(
         before = http.get(ready).status
         if not _is_2xx(before):
             raise CouldNotCheck(
-                f"GET {ready} answered {before} before the drill; readiness cannot be drilled"
+                f"GET {ready} answered {before} before the drill; readiness cannot be drilled",
+                ErrorReason.UNEXPECTED_ANSWER,
             )
         live_statuses: list[int] = []
 

@@ -12,6 +12,7 @@ import time
 import pytest
 
 from stackcheck import CouldNotCheck
+from stackcheck.outcomes import ErrorReason
 from stackcheck.probes.loopback import require_loopback
 from stackcheck.probes.ratelimit import (
     Burst,
@@ -74,7 +75,7 @@ def test_first_requests_succeed_and_the_next_is_refused_with_429(
                 f"the budget refills faster ({limit.requests / limit.per_seconds:g}/s) than the bounded probe"
                 " "
                 f"can spend it ({result.sent} requests in {result.elapsed_s:.2f} s)",
-                "too_fast",
+                ErrorReason.INCONCLUSIVE,
             )
         raise AssertionError(
             f"{where}: all {result.sent} requests served in {result.elapsed_s:.2f} s, none refused: "
@@ -84,7 +85,7 @@ def test_first_requests_succeed_and_the_next_is_refused_with_429(
         raise CouldNotCheck(
             f"{where}: the first request was already refused ({result.refused_status}): the budget was spent "
             f"before the check (another client, or a run less than {limit.per_seconds} s ago); rerun later",
-            "budget_spent",
+            ErrorReason.INCONCLUSIVE,
         )
     assert result.refused_status == 429, (
         f"{where}: refused with {result.refused_status} after {result.successes} requests, "
@@ -151,7 +152,8 @@ def test_a_second_client_address_keeps_its_own_budget(
     )
     if 200 <= first_still_limited < 300:
         raise CouldNotCheck(
-            "the first client's budget came back during the check: inconclusive, rerun", "refilled"
+            "the first client's budget came back during the check: inconclusive, rerun",
+            ErrorReason.INCONCLUSIVE,
         )
     evidence.message = f"{source} served {served}/{tries} while the first client stays limited"
 

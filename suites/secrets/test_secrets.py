@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from stackcheck._exceptions import CouldNotCheck
+from stackcheck._exceptions import CouldNotCheck, ErrorReason
 from stackcheck.plugin import COLLECTOR
 from stackcheck.profile.models import ScanSection
 from stackcheck.scan.engine import ScanRun
@@ -66,7 +66,10 @@ def test_planted_canary_never_appears_in_responses_or_logs(
     logs = [Path(f) if Path(f).is_absolute() else base / f for f in scan.log_files]
     missing = [str(p) for p in logs if not p.is_file()]
     if missing:
-        raise CouldNotCheck(f"scan.log_files: {missing[0]} does not exist (is the service logging there?)")
+        raise CouldNotCheck(
+            f"scan.log_files: {missing[0]} does not exist (is the service logging there?)",
+            ErrorReason.MISCONFIGURED,
+        )
     canary = f"sc-canary-{random_secrets.token_hex(16)}"
     held = [os.environ[name] for name in scan.canaries if os.environ.get(name)]
     watched = [canary, *held]

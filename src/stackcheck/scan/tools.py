@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from stackcheck._exceptions import CouldNotCheck
+from stackcheck._exceptions import CouldNotCheck, ErrorReason
 
 __all__ = ["TOOLS", "ToolSpec", "install", "locate", "tools_dir"]
 
@@ -83,14 +83,14 @@ def locate(spec: ToolSpec, environ: Mapping[str, str]) -> Path:
         path = Path(explicit).expanduser()
         if path.is_file() and os.access(path, os.X_OK):
             return path
-        raise CouldNotCheck(f"${spec.env_var}={explicit} is not an executable file", reason="tool-missing")
+        raise CouldNotCheck(f"${spec.env_var}={explicit} is not an executable file", ErrorReason.TOOL_MISSING)
     cached = _cached(spec, tools_dir(environ))
     if cached.is_file() and os.access(cached, os.X_OK):
         return cached
     found = shutil.which(spec.executable, path=environ.get("PATH"))
     if found:
         return Path(found)
-    raise CouldNotCheck(f"{spec.name} {spec.version} is not installed: {spec.hint}", reason="tool-missing")
+    raise CouldNotCheck(f"{spec.name} {spec.version} is not installed: {spec.hint}", ErrorReason.TOOL_MISSING)
 
 
 def _stamp(root: Path, spec: ToolSpec) -> Path:
@@ -122,7 +122,7 @@ def _build_go_tool(spec: ToolSpec, target: Path, env: dict[str, str]) -> None:
     env["GOEXPERIMENT"] = ",".join(filter(None, [env.get("GOEXPERIMENT"), "jsonv2"]))
     go = shutil.which("go", path=env.get("PATH")) or "/usr/local/go/bin/go"
     if not Path(go).exists():
-        raise CouldNotCheck(f"building {spec.name} needs Go >= 1.26 on PATH", reason="tool-missing")
+        raise CouldNotCheck(f"building {spec.name} needs Go >= 1.26 on PATH", ErrorReason.TOOL_MISSING)
     ldflags = f"-s -w -X {TRIVY_MODULE}/pkg/version/app.ver={spec.version}"
     module_dir = REPO_ROOT / "tools" / spec.name
     assert spec.go_package is not None

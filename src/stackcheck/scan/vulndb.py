@@ -21,7 +21,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from stackcheck._exceptions import CouldNotCheck
+from stackcheck._exceptions import CouldNotCheck, ErrorReason
 from stackcheck.scan.tools import REPO_ROOT, ToolSpec, install, locate
 
 __all__ = ["DEFAULT_FIXTURES", "TRIVYDB", "build_db"]
@@ -53,14 +53,14 @@ def _tool(environ: Mapping[str, str], install_missing: bool) -> Path:
             raise CouldNotCheck(
                 f"trivydb {TRIVYDB.version} is not built: build it with `python -m stackcheck.scan.vulndb "
                 f"--cache-dir DIR` (needs Go >= 1.26) or point ${TRIVYDB.env_var} at a built tools/trivydb",
-                reason="tool-missing",
+                ErrorReason.TOOL_MISSING,
             ) from exc
     try:
         return install(TRIVYDB, environ)
     except subprocess.CalledProcessError as exc:
         raise CouldNotCheck(
             f"building tools/trivydb failed (exit {exc.returncode}); `go build .` in tools/trivydb shows why",
-            reason="tool-missing",
+            ErrorReason.TOOL_MISSING,
         ) from exc
 
 
@@ -87,7 +87,9 @@ def build_db(
     proc = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120, check=False)
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
-        raise CouldNotCheck(f"trivydb failed: {' | '.join(tail) or f'exit {proc.returncode}'}")
+        raise CouldNotCheck(
+            f"trivydb failed: {' | '.join(tail) or f'exit {proc.returncode}'}", ErrorReason.TOOL_FAILED
+        )
     return proc.stdout.strip()
 
 
