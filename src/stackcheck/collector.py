@@ -98,8 +98,6 @@ def _reason(exc: BaseException) -> ErrorReason:
     # httpx.TimeoutException is a TransportError, TimeoutError an OSError: the narrower test comes first.
     if isinstance(exc, (httpx.TimeoutException, TimeoutError)):
         return ErrorReason.TIMEOUT
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return ErrorReason.UNEXPECTED_ANSWER
     return ErrorReason.UNREACHABLE  # any other transport error or OSError: the connection failed
 
 
