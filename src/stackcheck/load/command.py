@@ -241,6 +241,7 @@ def _write_plan(
 def _announce(
     args: argparse.Namespace,
     loaded: LoadedProfile,
+    target: str,
     plan: LoadPlan,
     workers: int,
     master_bind: tuple[str, int] | None,
@@ -251,7 +252,7 @@ def _announce(
         procs += f" + {args.expect_workers} external worker(s) for {master_bind[0]}:{master_bind[1]}"
     print(
         f"stackcheck {__version__}: load test of {loaded.profile.name} ({args.profile}) against "
-        f"{plan.target}: {shape}, {plan.users} users, {plan.duration_s:g} s, {procs}",
+        f"{target}: {shape}, {plan.users} users, {plan.duration_s:g} s, {procs}",
         flush=True,
     )
 
@@ -309,7 +310,7 @@ def run(args: argparse.Namespace) -> int:
     work.mkdir(parents=True, exist_ok=True)
     workers = _workers(args, loaded)
     plan, plan_path = _write_plan(args, loaded, target, work, workers)
-    _announce(args, loaded, plan, workers, master_bind)
+    _announce(args, loaded, target, plan, workers, master_bind)
     started = dt.datetime.now(dt.UTC)
     measured = _execute(plan, plan_path, work, master_bind)
     report = _report(args, loaded, target, (started, dt.datetime.now(dt.UTC)), measured)
