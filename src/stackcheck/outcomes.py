@@ -71,10 +71,7 @@ class CheckResult(BaseModel):
     controls: tuple[str, ...] = Field((), description="Control ids supported, e.g. SOC2:A1.2.")
     message: str = Field("", description="One line: why it passed, failed, errored or was skipped.")
     error_reason: ErrorReason | None = Field(
-        None,
-        description="Why the check could not be carried out; set exactly when status is error: "
-        + ", ".join(r.value for r in ErrorReason)
-        + ".",
+        None, description="Why the check could not be carried out; set exactly when status is error."
     )
     evidence: Evidence = Field(default_factory=Evidence, description="Expected vs observed, and details.")
     duration_s: float = Field(0.0, description="Time the check took (s).")
