@@ -19,6 +19,7 @@ from stackcheck import CouldNotCheck, UsageError
 from stackcheck.infra import PostgresServer, RedisServer, ServiceSession, choose_provider, needed_services
 from stackcheck.infra.launch import LaunchedService
 from stackcheck.infra.select import launch_needs
+from stackcheck.outcomes import ErrorReason
 from stackcheck.plugin import COLLECTOR
 from stackcheck.probes.postgres import connect_postgres
 from stackcheck.profile import Profile
@@ -123,16 +124,20 @@ def redis_client(redis_server: RedisServer) -> Iterator[redis.Redis]:
     except redis.AuthenticationError as exc:
         client.close()
         raise CouldNotCheck(
-            f"Redis at {redis_server.display} refused the login: {exc} (check the password in redis.url)"
+            f"Redis at {redis_server.display} refused the login: {exc} (check the password in redis.url)",
+            ErrorReason.ACCESS_DENIED,
         ) from None
     except (redis.RedisError, OSError) as exc:
         client.close()
         text = str(exc)
         if "NOAUTH" in text or "authenticated" in text:
             raise CouldNotCheck(
-                f"Redis at {redis_server.display} requires a login: {exc} (put the password in redis.url)"
+                f"Redis at {redis_server.display} requires a login: {exc} (put the password in redis.url)",
+                ErrorReason.ACCESS_DENIED,
             ) from None
-        raise CouldNotCheck(f"cannot reach Redis at {redis_server.display}: {exc}") from None
+        raise CouldNotCheck(
+            f"cannot reach Redis at {redis_server.display}: {exc}", ErrorReason.UNREACHABLE
+        ) from None
     try:
         yield client
     finally:

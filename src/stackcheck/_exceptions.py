@@ -5,15 +5,56 @@
     StackcheckError                 root; ``str(err)`` is one line a user can act on
     ├── UsageError                  bad command line or configuration: exit code 2
     │   └── ProfileError            a profile file is wrong; names file:line:col and the dotted key
-    └── CouldNotCheck               a check could not be carried out (target unreachable, timeout,
-                                    tool missing): the check's outcome is ``error``, never ``failed``
+    └── CouldNotCheck               a check could not be carried out; ``reason`` (an :class:`ErrorReason`)
+                                    says why: the check's outcome is ``error``, never ``failed``
 
 An ``AssertionError`` raised by a suite means the target is non-compliant (outcome ``failed``).
 """
 
 from __future__ import annotations
 
-__all__ = ["CouldNotCheck", "ProfileError", "StackcheckError", "UsageError"]
+from enum import StrEnum
+
+__all__ = ["CouldNotCheck", "ErrorReason", "ProfileError", "StackcheckError", "UsageError"]
+
+
+class ErrorReason(StrEnum):
+    """Why a check ended in ``error``: what kept stackcheck from judging the target (never a verdict).
+
+    Lives here, beside :class:`CouldNotCheck`, so that raising one needs no other import; the report
+    carries it as ``results[].error_reason``.
+    """
+
+    UNREACHABLE = "unreachable"
+    TIMEOUT = "timeout"
+    ACCESS_DENIED = "access_denied"
+    UNEXPECTED_ANSWER = "unexpected_answer"
+    INCONCLUSIVE = "inconclusive"
+    TOOL_MISSING = "tool_missing"
+    TOOL_FAILED = "tool_failed"
+    START_FAILED = "start_failed"
+    MISCONFIGURED = "misconfigured"
+    INTERNAL = "internal"
+
+    @property
+    def meaning(self) -> str:
+        """One sentence for the report reference (``docs/report.md``)."""
+        return _MEANINGS[self]
+
+
+_MEANINGS: dict[ErrorReason, str] = {
+    ErrorReason.UNREACHABLE: "No connection to the target: refused, reset, no route, or lost mid-check.",
+    ErrorReason.TIMEOUT: "The target, or a tool examining it, did not answer in time.",
+    ErrorReason.ACCESS_DENIED: "The target refused the login, or the command the check needs.",
+    ErrorReason.UNEXPECTED_ANSWER: "The target answered, but with nothing the check can judge.",
+    ErrorReason.INCONCLUSIVE: "The measurement ran but cannot decide (e.g. a saturated load generator).",
+    ErrorReason.TOOL_MISSING: "An external tool (scanner, Locust, server binary) is not installed or built.",
+    ErrorReason.TOOL_FAILED: "An external tool ran and failed, or wrote output that cannot be read.",
+    ErrorReason.START_FAILED: "A service stackcheck starts or prepares for the run (container, local "
+    "server, service.command, migrations) did not come up.",
+    ErrorReason.MISCONFIGURED: "The profile or the command line asks for something that cannot be checked.",
+    ErrorReason.INTERNAL: "An unexpected exception: a bug in stackcheck or in a suite (please report it).",
+}
 
 
 class StackcheckError(Exception):
@@ -51,8 +92,12 @@ class ProfileError(UsageError):
 
 
 class CouldNotCheck(StackcheckError):
-    """Raised inside a check when the target could not be examined; ``reason`` is a short code."""
+    """Raised inside a check when the target could not be examined; ``reason`` says why."""
 
-    def __init__(self, message: str, reason: str = "unreachable") -> None:
+    def __init__(self, message: str, reason: ErrorReason) -> None:
         self.reason = reason
         super().__init__(message)
+
+    def __reduce__(self) -> tuple[type[CouldNotCheck], tuple[str, ErrorReason]]:
+        # The default pickles only ``args`` (the message) and would lose the required reason.
+        return type(self), (str(self), self.reason)

@@ -10,19 +10,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import pytest
 
-from stackcheck._exceptions import CouldNotCheck, UsageError
+from stackcheck._exceptions import CouldNotCheck, ErrorReason, UsageError
 from stackcheck.catalog import REGISTRY, CheckSpec
 from stackcheck.outcomes import CheckResult, Evidence, Status
 from stackcheck.profile import LoadedProfile
 from stackcheck.report.model import ProfileInfo, Report, RunInfo, summarize
 from stackcheck.waivers import apply_waivers
 
-__all__ = ["EvidenceRecorder", "RunCollector", "classify_exception", "tool_versions"]
+__all__ = ["Classification", "EvidenceRecorder", "RunCollector", "classify_exception", "tool_versions"]
 
 # Exceptions that mean "we could not check", never "the target is non-compliant".
 COULD_NOT_CHECK: tuple[type[BaseException], ...] = (
@@ -32,6 +32,14 @@ COULD_NOT_CHECK: tuple[type[BaseException], ...] = (
     OSError,
     TimeoutError,
 )
+
+
+class Classification(NamedTuple):
+    """What an exception raised by a check means: its status, its one-line message and, for an error, why."""
+
+    status: Status
+    message: str
+    reason: ErrorReason | None  # set exactly when status is error
 
 
 @dataclass
@@ -76,19 +84,41 @@ class EvidenceRecorder:
         )
 
 
-def classify_exception(exc: BaseException) -> tuple[Status, str]:
+def _first_line(exc: BaseException) -> str:
+    text = str(exc)
+    return text.splitlines()[0] if text else ""
+
+
+def _reason(exc: BaseException) -> ErrorReason:
+    """The :class:`ErrorReason` of a "could not check" exception (one of ``COULD_NOT_CHECK``)."""
+    if isinstance(exc, CouldNotCheck):
+        return exc.reason
+    if isinstance(exc, UsageError):
+        return ErrorReason.MISCONFIGURED
+    # httpx.TimeoutException is a TransportError, TimeoutError an OSError: the narrower test comes first.
+    if isinstance(exc, (httpx.TimeoutException, TimeoutError)):
+        return ErrorReason.TIMEOUT
+    return ErrorReason.UNREACHABLE  # any other transport error or OSError: the connection failed
+
+
+def classify_exception(exc: BaseException, *, setup: bool = False) -> Classification:
     """``AssertionError`` → failed; "could not check" exceptions → error; anything else → error too.
 
-    An unexpected exception is the harness's or the suite's problem, not proof of non-compliance.
+    An unexpected exception is the harness's or the suite's problem (``internal``), not proof of
+    non-compliance. In a fixture (``setup=True``) even an assertion means the check could not run.
     """
     if isinstance(exc, AssertionError):
         text = str(exc).split("\nassert ")[0].strip()
-        return Status.FAILED, text.splitlines()[0] if text else "assertion failed"
+        message = text.splitlines()[0] if text else "assertion failed"
+        if setup:
+            return Classification(Status.ERROR, message, ErrorReason.INTERNAL)
+        return Classification(Status.FAILED, message, None)
     if isinstance(exc, COULD_NOT_CHECK):
-        return Status.ERROR, str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
-    return (
+        return Classification(Status.ERROR, _first_line(exc) or exc.__class__.__name__, _reason(exc))
+    return Classification(
         Status.ERROR,
-        f"could not check: {exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+        f"could not check: {exc.__class__.__name__}: {_first_line(exc)}",
+        ErrorReason.INTERNAL,
     )
 
 
@@ -140,21 +170,25 @@ class RunCollector:
         """Record the outcome of one phase of one test item."""
         status: Status | None = None
         message = ""
+        reason: ErrorReason | None = None
         if report.when == "setup":
             if report.skipped:
                 status, message = Status.SKIPPED, _skip_reason(report)
             elif report.failed:
                 # A fixture that cannot reach the target is "could not check", whatever it raised.
                 exc = call.excinfo.value if call.excinfo else None
-                status = Status.ERROR
-                message = classify_exception(exc)[1] if exc is not None else "setup failed"
+                status, message, reason = (
+                    classify_exception(exc, setup=True)
+                    if exc is not None
+                    else Classification(Status.ERROR, "setup failed", ErrorReason.INTERNAL)
+                )
         elif report.when == "call":
             if report.passed:
                 status = Status.PASSED
             elif report.skipped:
                 status, message = Status.SKIPPED, _skip_reason(report)
             elif call.excinfo is not None:
-                status, message = classify_exception(call.excinfo.value)
+                status, message, reason = classify_exception(call.excinfo.value)
         if status is None:
             return
         if evidence is not None and status is Status.PASSED and evidence.message:
@@ -166,6 +200,7 @@ class RunCollector:
             subject=subject,
             evidence=evidence.freeze() if evidence is not None else None,
             duration_s=report.duration,
+            error_reason=reason,
         )
         self.results.append(result)
         self.suites.add(spec.suite)

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Any
+from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from stackcheck._exceptions import ErrorReason
 from stackcheck.catalog.spec import CheckSpec, Claim, Severity
 
-__all__ = ["CheckResult", "Evidence", "Status", "WaiverRef"]
+__all__ = ["CheckResult", "ErrorReason", "Evidence", "Status", "WaiverRef"]
 
 
 class Status(StrEnum):
     """What happened to one check.
 
     ``failed`` means the target is non-compliant; ``error`` means we could not tell (unreachable, timeout,
-    tool missing) and is never reported as ``failed`` or ``passed``.
+    tool missing: the result's :class:`ErrorReason`) and is never reported as ``failed`` or ``passed``.
     """
 
     PASSED = "passed"
@@ -69,9 +70,21 @@ class CheckResult(BaseModel):
     claims: tuple[Claim, ...] = Field((), description="ADR sentences the check proves: {system, quote}.")
     controls: tuple[str, ...] = Field((), description="Control ids supported, e.g. SOC2:A1.2.")
     message: str = Field("", description="One line: why it passed, failed, errored or was skipped.")
+    error_reason: ErrorReason | None = Field(
+        None, description="Why the check could not be carried out; set exactly when status is error."
+    )
     evidence: Evidence = Field(default_factory=Evidence, description="Expected vs observed, and details.")
     duration_s: float = Field(0.0, description="Time the check took (s).")
     waiver: WaiverRef | None = Field(None, description="The waiver that made a failure `waived`.")
+
+    @model_validator(mode="after")
+    def _reason_iff_error(self) -> Self:
+        if (self.status is Status.ERROR) != (self.error_reason is not None):
+            raise ValueError(
+                f"error_reason must be set exactly when status is error (status {self.status}, "
+                f"error_reason {self.error_reason})"
+            )
+        return self
 
     @classmethod
     def of(
@@ -84,8 +97,14 @@ class CheckResult(BaseModel):
         evidence: Evidence | None = None,
         duration_s: float = 0.0,
         waiver: WaiverRef | None = None,
+        error_reason: ErrorReason | None = None,
     ) -> CheckResult:
-        """A result of the check ``spec`` describes: its identity card copied, the outcome added."""
+        """A result of the check ``spec`` describes: its identity card copied, the outcome added.
+
+        An ``error`` without ``error_reason`` is taken as ``tool_failed``, the scan engine's usual case.
+        """
+        if status is Status.ERROR and error_reason is None:
+            error_reason = ErrorReason.TOOL_FAILED
         return cls(
             id=spec.id,
             subject=subject,
@@ -96,6 +115,7 @@ class CheckResult(BaseModel):
             claims=spec.claims,
             controls=spec.controls,
             message=message,
+            error_reason=error_reason,
             evidence=evidence or Evidence(),
             duration_s=round(duration_s, 4),
             waiver=waiver,

@@ -11,7 +11,7 @@ from typing import TypeVar
 
 import pytest
 
-from stackcheck._exceptions import CouldNotCheck, UsageError
+from stackcheck._exceptions import CouldNotCheck, ErrorReason, UsageError
 from stackcheck.collector import EvidenceRecorder
 from stackcheck.infra import PostgresServer, RedisServer, ServiceSession
 from stackcheck.infra.launch import LaunchedService
@@ -39,6 +39,7 @@ from stackcheck.wait import wait_until
 __all__ = [
     "CorsSection",
     "CouldNotCheck",
+    "ErrorReason",
     "EvidenceRecorder",
     "Exchange",
     "ExposureSection",

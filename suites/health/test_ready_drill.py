@@ -14,6 +14,7 @@ from stackcheck.catalog import health as checks
 from stackcheck.probes.http import HttpProbe
 from stackcheck.testing import (
     CouldNotCheck,
+    ErrorReason,
     EvidenceRecorder,
     HealthSection,
     LaunchedService,
@@ -77,7 +78,8 @@ def test_ready_turns_non_2xx_while_a_dependency_is_down_and_back_after(
         before = http.get(ready).status
         if not _is_2xx(before):
             raise CouldNotCheck(
-                f"GET {ready} answered {before} before the drill; readiness cannot be drilled"
+                f"GET {ready} answered {before} before the drill; readiness cannot be drilled",
+                ErrorReason.UNEXPECTED_ANSWER,
             )
         live_statuses: list[int] = []
 

@@ -26,6 +26,7 @@ from stackcheck.probes.ratelimit import (
 from stackcheck.probes.source import alternate_source, bound_probe
 from stackcheck.testing import (
     CouldNotCheck,
+    ErrorReason,
     EvidenceRecorder,
     HttpProbe,
     Profile,
@@ -81,7 +82,7 @@ def test_first_requests_succeed_and_the_next_is_refused_with_429(
                 f"the budget refills faster ({limit.requests / limit.per_seconds:g}/s) than the bounded probe"
                 " "
                 f"can spend it ({result.sent} requests in {result.elapsed_s:.2f} s)",
-                "too_fast",
+                ErrorReason.INCONCLUSIVE,
             )
         raise AssertionError(
             f"{where}: all {result.sent} requests served in {result.elapsed_s:.2f} s, none refused: "
@@ -91,7 +92,7 @@ def test_first_requests_succeed_and_the_next_is_refused_with_429(
         raise CouldNotCheck(
             f"{where}: the first request was already refused ({result.refused_status}): the budget was spent "
             f"before the check (another client, or a run less than {limit.per_seconds} s ago); rerun later",
-            "budget_spent",
+            ErrorReason.INCONCLUSIVE,
         )
     assert result.refused_status == 429, (
         f"{where}: refused with {result.refused_status} after {result.successes} requests, "
@@ -166,7 +167,7 @@ def test_a_second_client_address_keeps_its_own_budget(
         raise CouldNotCheck(
             f"{served_total} answers after the budget was spent, but a shared bucket could have regained "
             f"{regained} tokens meanwhile: inconclusive (the probe ran slowly; rerun on an idler machine)",
-            "refilled",
+            ErrorReason.INCONCLUSIVE,
         )
     evidence.message = f"{source} served {served}/{tries} while the first client stays limited"
 

@@ -17,6 +17,7 @@ import pytest
 from stackcheck.catalog import secrets as checks
 from stackcheck.testing import (
     CouldNotCheck,
+    ErrorReason,
     EvidenceRecorder,
     HttpProbe,
     Profile,
@@ -70,7 +71,10 @@ def test_planted_canary_never_appears_in_responses_or_logs(
     logs = [Path(f) if Path(f).is_absolute() else base / f for f in scan.log_files]
     missing = [str(p) for p in logs if not p.is_file()]
     if missing:
-        raise CouldNotCheck(f"scan.log_files: {missing[0]} does not exist (is the service logging there?)")
+        raise CouldNotCheck(
+            f"scan.log_files: {missing[0]} does not exist (is the service logging there?)",
+            ErrorReason.MISCONFIGURED,
+        )
     canary = f"sc-canary-{random_secrets.token_hex(16)}"
     held = [value for name in scan.canaries if (value := settings.environ.get(name))]
     watched = [canary, *held]

@@ -17,7 +17,15 @@ from stackcheck.probes.tls import (
     scan_tls,
     system_ca_file,
 )
-from stackcheck.testing import CouldNotCheck, EvidenceRecorder, Profile, Target, TlsSection, require
+from stackcheck.testing import (
+    CouldNotCheck,
+    ErrorReason,
+    EvidenceRecorder,
+    Profile,
+    Target,
+    TlsSection,
+    require,
+)
 
 REDIRECTS = (301, 302, 303, 307, 308)
 
@@ -35,7 +43,8 @@ def tls_scan(target: Target, profile: Profile) -> TlsScan:
     parts = urlsplit(target.base_url)
     if parts.scheme != "https":
         raise CouldNotCheck(
-            f"target {target.base_url} is plain HTTP: the tls suite scans an https:// target", "not_tls"
+            f"target {target.base_url} is plain HTTP: the tls suite scans an https:// target",
+            ErrorReason.MISCONFIGURED,
         )
     return scan_tls(
         parts.hostname or "",
@@ -71,7 +80,7 @@ def test_every_accepted_cipher_suite_is_strong(tls_scan: TlsScan, evidence: Evid
         expected=0, observed=len(weak), unit="weak suites", weak=weak, accepted=len(tls_scan.ciphers)
     )
     if not tls_scan.ciphers:
-        raise CouldNotCheck("the scan found no accepted cipher suite", "no_ciphers")
+        raise CouldNotCheck("the scan found no accepted cipher suite", ErrorReason.UNEXPECTED_ANSWER)
     assert not weak, "weak cipher suites accepted: " + "; ".join(
         f"{name} ({', '.join(reasons)})" for name, reasons in weak.items()
     )
@@ -84,7 +93,7 @@ def test_certificate_is_trusted_matches_and_stays_valid(
 ) -> None:
     cert = tls_scan.certificate
     if cert is None:
-        raise CouldNotCheck("the scan got no certificate from the server", "no_certificate")
+        raise CouldNotCheck("the scan got no certificate from the server", ErrorReason.UNEXPECTED_ANSWER)
     now = dt.datetime.now(dt.UTC)
     days_left = round((cert.not_after - now).total_seconds() / 86400, 1)
     evidence.record(
@@ -115,7 +124,7 @@ def test_plain_http_redirects_to_https(target: Target, tls: TlsSection, evidence
     try:
         response = httpx.get(url, timeout=target.timeout_s, follow_redirects=False)
     except httpx.HTTPError as exc:
-        raise CouldNotCheck(f"GET {url} failed: {exc}", "unreachable") from exc
+        raise CouldNotCheck(f"GET {url} failed: {exc}", ErrorReason.UNREACHABLE) from exc
     location = response.headers.get("location", "")
     evidence.record(
         expected="3xx to https://", observed=response.status_code, location=location or None, url=url

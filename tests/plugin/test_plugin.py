@@ -12,6 +12,7 @@ SUITE = """
 import pytest
 from stackcheck import CouldNotCheck
 from stackcheck.catalog import health
+from stackcheck.outcomes import ErrorReason
 
 @pytest.mark.check(health.LIVE)
 def test_passes(evidence):
@@ -25,7 +26,7 @@ def test_assertion_means_failed(evidence):
 
 @pytest.mark.check(health.STARTUP)
 def test_could_not_check_means_error():
-    raise CouldNotCheck("cannot connect to 127.0.0.1:9: connection refused")
+    raise CouldNotCheck("cannot connect to 127.0.0.1:9: connection refused", ErrorReason.UNREACHABLE)
 
 @pytest.mark.check(health.EXTRA)
 def test_connection_error_means_error():
@@ -67,6 +68,14 @@ def test_each_outcome_is_classified(pytester: pytest.Pytester) -> None:
     assert by_id["health.ready"]["evidence"]["observed"] == 503
     assert by_id["health.live"]["message"] == "GET /health/live -> 200"
     assert by_id["health.latency"]["message"].startswith("could not check: KeyError")
+    reasons = {r["id"]: r["error_reason"] for r in report["results"]}
+    assert reasons == {
+        "health.live": None,
+        "health.ready": None,
+        "health.startup": "unreachable",
+        "health.extra": "unreachable",
+        "health.latency": "internal",
+    }
     assert report["summary"]["exit_code"] == 1
     assert by_id["health.live"]["claims"] and by_id["health.live"]["controls"]
 

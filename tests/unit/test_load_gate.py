@@ -14,7 +14,7 @@ from stackcheck.load.gate import TRANSPORT, evaluate, gate_exit_code, not_run
 from stackcheck.load.plan import LoadPlan, build_plan
 from stackcheck.load.recorder import Recorder
 from stackcheck.load.stats import GeneratorProcess, LoadStats, build_stats
-from stackcheck.outcomes import CheckResult, Status
+from stackcheck.outcomes import CheckResult, ErrorReason, Status
 from stackcheck.profile.models import Profile, SloSection
 
 T0 = 1_800_000_000.0
@@ -111,6 +111,7 @@ def test_no_http_answer_at_all_is_could_not_check_not_a_failure() -> None:
         "load.error_ratio"
     ]
     assert result.status is Status.ERROR and "Connection refused" in result.message
+    assert result.error_reason is ErrorReason.UNREACHABLE
 
 
 @pytest.mark.parametrize(("bound", "status"), [(90.0, Status.PASSED), (110.0, Status.FAILED)])
@@ -126,6 +127,7 @@ def test_a_saturated_generator_makes_a_latency_failure_inconclusive() -> None:
     assert s.generator_saturated
     result = by_id(evaluate(s, SloSection(p95_ms=50)))["load.p95"]
     assert result.status is Status.ERROR and "CPU-saturated" in result.message
+    assert result.error_reason is ErrorReason.INCONCLUSIVE
 
 
 def test_a_saturated_generator_does_not_excuse_a_slow_target() -> None:
@@ -148,24 +150,34 @@ def test_closed_model_gates_on_the_latency_from_the_send() -> None:
 def test_an_interrupted_run_gives_no_verdict() -> None:
     results = by_id(evaluate(stats(plan(), MIX, complete=False), SloSection(p95_ms=1000)))
     assert results["load.p95"].status is Status.ERROR and "cut short" in results["load.p95"].message
+    assert results["load.p95"].error_reason is ErrorReason.INCONCLUSIVE
 
 
 def test_no_request_at_all_is_could_not_check() -> None:
     results = by_id(evaluate(stats(plan(), []), SloSection(p95_ms=100, error_ratio=0.1)))
     assert results["load.p95"].status is Status.ERROR and results["load.error_ratio"].status is Status.ERROR
+    assert (
+        results["load.p95"].error_reason
+        is results["load.error_ratio"].error_reason
+        is ErrorReason.INCONCLUSIVE
+    )
 
 
 def test_not_run_errors_configured_checks_and_skips_the_rest() -> None:
-    results = by_id(not_run(SloSection(p95_ms=100), "target unreachable"))
+    results = by_id(not_run(SloSection(p95_ms=100), "target unreachable", reason=ErrorReason.UNREACHABLE))
     assert results["load.p95"].status is Status.ERROR and results["load.p95"].message == "target unreachable"
-    assert results["load.throughput"].status is Status.SKIPPED
+    assert results["load.p95"].error_reason is ErrorReason.UNREACHABLE
+    assert (
+        results["load.throughput"].status is Status.SKIPPED
+        and results["load.throughput"].error_reason is None
+    )
 
 
 def test_gate_exit_codes_match_the_cli() -> None:
     slo = SloSection(p95_ms=165)
     assert gate_exit_code(evaluate(stats(plan(), MIX), slo)) == 0
     assert gate_exit_code(evaluate(stats(plan(), MIX), SloSection(p95_ms=100))) == 1
-    assert gate_exit_code(not_run(slo, "unreachable")) == 3
+    assert gate_exit_code(not_run(slo, "unreachable", reason=ErrorReason.UNREACHABLE)) == 3
 
 
 def test_results_carry_the_claims_and_controls_of_their_checks() -> None:

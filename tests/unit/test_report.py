@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
+from pydantic import ValidationError
+
 from stackcheck.catalog import Severity
-from stackcheck.outcomes import CheckResult, Evidence, Status
+from stackcheck.load.plan import build_plan
+from stackcheck.load.recorder import Recorder
+from stackcheck.load.stats import GeneratorProcess, LoadStats, build_stats
+from stackcheck.outcomes import CheckResult, ErrorReason, Evidence, Status
+from stackcheck.profile import Profile
 from stackcheck.report import (
     ARTIFACTS,
     Finding,
@@ -36,6 +44,7 @@ def make_report(*statuses: Status) -> Report:
             suite="health",
             message=f"message {s}",
             evidence=Evidence(expected=100, observed=120.5, op="<=", unit="ms"),
+            error_reason=ErrorReason.TIMEOUT if s is Status.ERROR else None,
         )
         for i, s in enumerate(statuses)
     )
@@ -52,6 +61,29 @@ def make_report(*statuses: Status) -> Report:
         target="http://127.0.0.1:1",
         summary=summarize(results, ()),
         results=results,
+    )
+
+
+def load_stats() -> LoadStats:
+    """Statistics of a short run, built as the Locust master builds them."""
+    profile = Profile.model_validate(
+        {"name": "p", "slo": {"p95_ms": 100}, "load": {"users": 2, "duration_s": 2}}
+    )
+    plan = build_plan(profile, "http://127.0.0.1:1", workers=0, stats_path="/dev/null")
+    rec = Recorder()
+    t0 = NOW.timestamp()
+    for i in range(20):
+        rec.record("GET /", "GET", 1.0 + i % 3, 1.0, 0.0, None, now=t0 + i / 10)
+    local = GeneratorProcess(id="local", role="local", requests=20, cpu_s=0.1, wall_s=2, cpu_percent=5)
+    return build_stats(
+        plan,
+        rec,
+        started=t0,
+        ended=t0 + 2,
+        steady_at=t0,
+        users={int(t0): 2},
+        generator=[local],
+        complete=True,
     )
 
 
@@ -82,6 +114,34 @@ def test_junit_maps_failed_to_failure_and_error_to_error() -> None:
     cases = suite.findall("testcase")
     assert cases[1].find("failure") is not None and cases[2].find("error") is not None
     assert "expected <= 100 ms, observed 120.5 ms" in (cases[1].find("failure").text or "")  # type: ignore[union-attr]
+    assert cases[2].find("error").get("type") == "timeout"  # type: ignore[union-attr]
+
+
+def test_error_reason_is_set_exactly_when_the_status_is_error() -> None:
+    fields = {"id": "health.live", "severity": Severity.HIGH, "title": "t", "suite": "health"}
+    with pytest.raises(ValidationError, match="error_reason must be set exactly when status is error"):
+        CheckResult(status=Status.ERROR, **fields)
+    with pytest.raises(ValidationError, match="error_reason must be set exactly when status is error"):
+        CheckResult(status=Status.FAILED, error_reason=ErrorReason.TIMEOUT, **fields)
+    ok = CheckResult(status=Status.ERROR, error_reason=ErrorReason.TOOL_MISSING, **fields)
+    assert json.loads(ok.model_dump_json())["error_reason"] == "tool_missing"
+
+
+def test_result_of_a_spec_defaults_an_error_to_tool_failed() -> None:
+    from stackcheck.catalog import REGISTRY
+
+    spec = REGISTRY["health.live"]
+    assert CheckResult.of(spec, Status.ERROR, "boom").error_reason is ErrorReason.TOOL_FAILED
+    given = CheckResult.of(spec, Status.ERROR, "boom", error_reason=ErrorReason.UNREACHABLE)
+    assert given.error_reason is ErrorReason.UNREACHABLE
+    assert CheckResult.of(spec, Status.PASSED).error_reason is None
+
+
+def test_summary_and_html_name_the_reason_of_an_error() -> None:
+    report = make_report(Status.ERROR, Status.PASSED)
+    assert "| ERROR (timeout) | `health.latency[/p0]` |" in render_summary(report)
+    assert "| PASS | `health.latency[/p1]` |" in render_summary(report)
+    assert "<span class=muted>timeout</span>" in render_html(report)
 
 
 def test_summary_lists_failures_first_with_evidence() -> None:
@@ -133,16 +193,23 @@ def test_findings_appear_in_summary_and_junit() -> None:
 def test_html_report_is_self_contained_and_escapes_what_the_target_said() -> None:
     report = make_report(Status.FAILED, Status.PASSED)
     hostile = report.results[0].model_copy(update={"message": "<script>alert(1)</script>"})
-    load = {
-        "requests": 10,
-        "histogram": [{"le": 1.0, "count": 7}, {"le": 2.0, "count": 3}],
-        "timeseries": [{"t": 0, "requests": 10, "p95_ms": 1.5}],
-        "latency_ms": {"percentiles": {"p95": 1.5}},
-    }
-    report = report.model_copy(update={"results": (hostile, *report.results[1:]), "load": load})
+    report = report.model_copy(update={"results": (hostile, *report.results[1:]), "load": load_stats()})
     page = render_html(report)
     assert page.startswith("<!doctype html>") and page.rstrip().endswith("</html>")
     assert "<script" not in page and "&lt;script&gt;" in page
     assert "src=" not in page and "href=" not in page  # nothing fetched
     assert "health.latency[/p0]" in page and "Latency histogram" in page
     assert page.count("<svg") == 4  # the status bar, the histogram, p95 and requests per second
+
+
+def test_load_statistics_are_typed_in_the_report_and_keep_their_json_shape(tmp_path: Path) -> None:
+    stats = load_stats()
+    report = make_report(Status.PASSED).model_copy(update={"load": stats})
+    write_report(report, tmp_path / "r")
+    back = read_report(tmp_path / "r")
+    assert back == report and isinstance(back.load, LoadStats)
+    raw = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert raw["load"] == json.loads(stats.to_json())  # the shape the Locust master writes
+    assert raw["load"]["schema"] == "stackcheck.load/v1"
+    html = render_html(back)
+    assert "20 requests, 0 failed" in html and "p95 per second" in html

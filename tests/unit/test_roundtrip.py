@@ -1,4 +1,4 @@
-"""Property-based round trips: profile → YAML → profile, and report → JSON → report."""
+"""Property-based round trips: profile → YAML → profile, report → JSON → report (load statistics too)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stackcheck.catalog import REGISTRY
-from stackcheck.outcomes import CheckResult, Evidence, Status
+from stackcheck.load.plan import build_plan
+from stackcheck.load.recorder import Recorder
+from stackcheck.load.stats import GeneratorProcess, LoadStats, build_stats
+from stackcheck.outcomes import CheckResult, ErrorReason, Evidence, Status
 from stackcheck.profile import Profile, load_profile
 from stackcheck.report import ProfileInfo, Report, RunInfo
 from stackcheck.report.model import summarize
@@ -88,23 +91,28 @@ def test_profile_survives_yaml_round_trip(data: dict[str, Any]) -> None:
     assert Profile.model_validate(profile.model_dump()) == profile
 
 
-results = st.builds(
-    CheckResult,
-    id=st.sampled_from(sorted(REGISTRY)),
-    subject=st.none() | paths,
-    status=st.sampled_from(list(Status)),
-    severity=st.sampled_from(["high", "low"]),
-    title=text,
-    suite=st.just("health"),
-    message=text,
-    evidence=st.builds(
-        Evidence,
-        expected=st.none() | st.integers() | text,
-        observed=st.none() | pos_float | text,
-        unit=st.none() | st.just("ms"),
-    ),
-    duration_s=st.floats(0, 100, allow_nan=False),
-)
+def _result_with(status: Status) -> st.SearchStrategy[CheckResult]:
+    return st.builds(
+        CheckResult,
+        id=st.sampled_from(sorted(REGISTRY)),
+        subject=st.none() | paths,
+        status=st.just(status),
+        severity=st.sampled_from(["high", "low"]),
+        title=text,
+        suite=st.just("health"),
+        message=text,
+        evidence=st.builds(
+            Evidence,
+            expected=st.none() | st.integers() | text,
+            observed=st.none() | pos_float | text,
+            unit=st.none() | st.just("ms"),
+        ),
+        duration_s=st.floats(0, 100, allow_nan=False),
+        error_reason=st.sampled_from(list(ErrorReason)) if status is Status.ERROR else st.none(),
+    )
+
+
+results = st.sampled_from(list(Status)).flatmap(_result_with)
 
 
 @settings(max_examples=60, deadline=None)
@@ -128,3 +136,65 @@ def test_report_survives_json_round_trip(items: list[CheckResult], raw_waivers: 
         assert after.status == before.status or (
             before.status is Status.FAILED and after.status is Status.WAIVED
         )
+
+
+T0 = 1_800_000_000.0
+# One request: (endpoint, latency ms, service ms, failed, seconds after the start).
+requests = st.tuples(
+    st.sampled_from(["GET /", "GET /api", "POST /api"]),
+    st.floats(0.01, 5000, allow_nan=False),
+    st.floats(0.01, 5000, allow_nan=False),
+    st.booleans(),
+    st.floats(0, 9.99, allow_nan=False),
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(requests, max_size=200),
+    st.sampled_from(["paced", "closed"]),
+    st.booleans(),
+    st.floats(0, 150, allow_nan=False),
+)
+def test_load_statistics_survive_the_report_json_round_trip(
+    sent: list[tuple[str, float, float, bool, float]], model: str, complete: bool, cpu_percent: float
+) -> None:
+    profile = Profile.model_validate(
+        {"name": "p", "slo": {"p95_ms": 100}, "load": {"users": 4, "duration_s": 10, "model": model}}
+    )
+    plan = build_plan(profile, "http://127.0.0.1:1", workers=1, stats_path="/dev/null")
+    rec = Recorder()
+    for name, latency, service, failed, at in sent:
+        rec.record(
+            name,
+            name.split()[0],
+            latency,
+            min(service, latency),
+            0.0,
+            "HTTP 500" if failed else None,
+            now=T0 + at,
+        )
+    worker = GeneratorProcess(
+        id="worker-1", role="worker", requests=len(sent), cpu_s=1.0, wall_s=10.0, cpu_percent=cpu_percent
+    )
+    stats = build_stats(
+        plan,
+        rec,
+        started=T0,
+        ended=T0 + 10,
+        steady_at=T0 + 1,
+        users={int(T0): 4},
+        generator=[worker],
+        complete=complete,
+    )
+    now = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
+    report = Report(
+        run=RunInfo(command="c", started_at=now, finished_at=now, duration_s=0.0, host="h", tool_versions={}),
+        profile=ProfileInfo(name="p", path="p.yaml", files=(), sha256="0" * 64),
+        target="http://127.0.0.1:1",
+        summary=summarize((), ()),
+        load=stats,
+    )
+    back = Report.from_json(report.to_json())
+    assert back == report and back.load == stats
+    assert LoadStats.model_validate_json(stats.to_json()) == stats  # what the Locust master writes

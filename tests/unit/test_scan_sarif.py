@@ -6,7 +6,7 @@ import datetime as dt
 import json
 
 from stackcheck.catalog.spec import Severity
-from stackcheck.outcomes import CheckResult, Status
+from stackcheck.outcomes import CheckResult, ErrorReason, Status
 from stackcheck.report.model import ProfileInfo, Report, RunInfo, summarize
 from stackcheck.report.sarif import render_sarif
 from stackcheck.scan.findings import make_finding
@@ -86,8 +86,10 @@ def test_errored_check_without_findings_appears_in_a_stackcheck_run() -> None:
         title="t",
         suite="scan",
         message="bandit is not installed",
+        error_reason=ErrorReason.TOOL_MISSING,
     )
     sarif = json.loads(render_sarif(_report((), (error,))))
     (run,) = sarif["runs"]
     assert run["tool"]["driver"]["name"] == "stackcheck"
     assert "bandit is not installed" in run["results"][0]["message"]["text"]
+    assert run["results"][0]["properties"] == {"status": "error", "errorReason": "tool_missing"}

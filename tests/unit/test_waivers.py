@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from stackcheck.catalog import Severity
-from stackcheck.outcomes import CheckResult, Status
+from stackcheck.outcomes import CheckResult, ErrorReason, Status
 from stackcheck.profile import Waiver
 from stackcheck.report.model import ExitCode, exit_code
 from stackcheck.waivers import WaiverState, apply_waivers
@@ -15,7 +15,16 @@ KNOWN = {"health.live", "health.ready", "health.extra", "tls.protocols"}
 
 
 def result(check: str, status: Status, subject: str | None = None) -> CheckResult:
-    return CheckResult(id=check, subject=subject, status=status, severity=Severity.HIGH, title="t", suite="s")
+    reason = ErrorReason.UNREACHABLE if status is Status.ERROR else None
+    return CheckResult(
+        id=check,
+        subject=subject,
+        status=status,
+        severity=Severity.HIGH,
+        title="t",
+        suite="s",
+        error_reason=reason,
+    )
 
 
 def waiver(check: str, expires: dt.date, subject: str | None = None) -> Waiver:

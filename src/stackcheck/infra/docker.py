@@ -24,7 +24,7 @@ import docker.errors
 from testcontainers.core.config import testcontainers_config
 from testcontainers.core.container import DockerContainer
 
-from stackcheck._exceptions import CouldNotCheck
+from stackcheck._exceptions import CouldNotCheck, ErrorReason
 from stackcheck.infra.base import PostgresServer, RedisServer, ServiceName, free_port
 from stackcheck.infra.images import (
     ContainerPlan,
@@ -220,27 +220,33 @@ class DockerProvider:
         with self._lock:
             self._controls.append(control)  # registered before creation: close() must find it
         if self.cancel.is_set():
-            raise CouldNotCheck("interrupted before the container started")
+            raise CouldNotCheck("interrupted before the container started", ErrorReason.START_FAILED)
         try:
             container.start()
         except docker.errors.DockerException as exc:
             raise CouldNotCheck(
-                f"cannot start a {service} container from {plan.image}: {_first_line(exc)}"
+                f"cannot start a {service} container from {plan.image}: {_first_line(exc)}",
+                ErrorReason.START_FAILED,
             ) from None
         return control
 
     def _wait(self, control: ContainerControl, what: str, probe: Callable[[], str | None]) -> str:
         def ready() -> str | None:
             if self.cancel.is_set():
-                raise CouldNotCheck(f"interrupted while waiting for {what}")
+                raise CouldNotCheck(f"interrupted while waiting for {what}", ErrorReason.START_FAILED)
             if control._status() in ("exited", "dead"):
                 logs = b"".join(control.container.get_logs()).decode(errors="replace").strip().splitlines()
-                raise CouldNotCheck(f"{what} exited during start-up: {' | '.join(logs[-3:]) or 'no output'}")
+                raise CouldNotCheck(
+                    f"{what} exited during start-up: {' | '.join(logs[-3:]) or 'no output'}",
+                    ErrorReason.START_FAILED,
+                )
             return probe()
 
         version = wait_until(ready, START_TIMEOUT_S, 0.1)
         if not version:
-            raise CouldNotCheck(f"{what} did not accept connections within {START_TIMEOUT_S:g} s")
+            raise CouldNotCheck(
+                f"{what} did not accept connections within {START_TIMEOUT_S:g} s", ErrorReason.START_FAILED
+            )
         return version
 
     def start_postgres(self, image: str, config: dict[str, str]) -> PostgresServer:

@@ -12,7 +12,7 @@ from typing import IO, Self
 
 import httpx
 
-from stackcheck._exceptions import CouldNotCheck, UsageError
+from stackcheck._exceptions import CouldNotCheck, ErrorReason, UsageError
 from stackcheck.infra.processes import stop_process
 from stackcheck.probes.loopback import free_port
 from stackcheck.profile.models import ServiceSection
@@ -103,7 +103,7 @@ class LaunchedService:
             raise CouldNotCheck(
                 f"the service (service.command) did not answer on {self.url} "
                 f"within {self.timeout_s:g} s: {tail}",
-                "service",
+                ErrorReason.START_FAILED,
             )
         return self
 

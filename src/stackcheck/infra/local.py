@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO
 
-from stackcheck._exceptions import CouldNotCheck
+from stackcheck._exceptions import CouldNotCheck, ErrorReason
 from stackcheck.infra.base import PostgresServer, RedisServer, free_port
 from stackcheck.infra.images import postgres_settings_args, redis_args
 from stackcheck.infra.probe import postgres_version, redis_version
@@ -162,26 +162,32 @@ class LocalProvider:
         with self._lock:
             self._controls.append(control)
         if self.cancel.is_set():
-            raise CouldNotCheck("interrupted before the server started")
+            raise CouldNotCheck("interrupted before the server started", ErrorReason.START_FAILED)
 
     def _wait(self, control: ProcessControl, what: str, probe: Callable[[], str | None]) -> str:
         def ready() -> str | None:
             if self.cancel.is_set():
-                raise CouldNotCheck(f"interrupted while waiting for {what}")
+                raise CouldNotCheck(f"interrupted while waiting for {what}", ErrorReason.START_FAILED)
             if control.exited():
-                raise CouldNotCheck(f"{what} exited during start-up: {control.log_tail()}")
+                raise CouldNotCheck(
+                    f"{what} exited during start-up: {control.log_tail()}", ErrorReason.START_FAILED
+                )
             return probe()
 
         version = wait_until(ready, START_TIMEOUT_S, 0.05)
         if not version:
-            raise CouldNotCheck(f"{what} did not accept connections within {START_TIMEOUT_S:g} s")
+            raise CouldNotCheck(
+                f"{what} did not accept connections within {START_TIMEOUT_S:g} s", ErrorReason.START_FAILED
+            )
         return version
 
     def start_postgres(self, config: dict[str, str]) -> PostgresServer:
         """initdb into a temporary directory, then start postgres on a free loopback port."""
         bindir = find_postgres_bindir()
         if bindir is None:
-            raise CouldNotCheck("no local initdb/postgres binaries (apt-get install postgresql)")
+            raise CouldNotCheck(
+                "no local initdb/postgres binaries (apt-get install postgresql)", ErrorReason.TOOL_MISSING
+            )
         user = "postgres" if os.geteuid() == 0 else None  # PostgreSQL refuses to run as root
         workdir = self._workdir("postgres", user)
         port, password = free_port(), secrets.token_hex(12)
@@ -211,7 +217,7 @@ class LocalProvider:
         pwfile.unlink()
         if done.returncode != 0:
             tail = " | ".join(done.stderr.strip().splitlines()[-2:])
-            raise CouldNotCheck(f"initdb ({bindir}) failed: {tail}")
+            raise CouldNotCheck(f"initdb ({bindir}) failed: {tail}", ErrorReason.START_FAILED)
         preload = [lib for lib in _PRELOAD_WANTED if _has_library(bindir, lib)]
         settings = {"shared_preload_libraries": ",".join(preload), **config}
         control.argv = [
@@ -237,7 +243,9 @@ class LocalProvider:
         """redis-server in a temporary directory on a free loopback port."""
         binary = find_redis_server()
         if binary is None:
-            raise CouldNotCheck("no local redis-server binary (apt-get install redis-server)")
+            raise CouldNotCheck(
+                "no local redis-server binary (apt-get install redis-server)", ErrorReason.TOOL_MISSING
+            )
         workdir = self._workdir("redis", None)
         port = free_port()
         argv = [

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import psycopg
 
-from stackcheck._exceptions import CouldNotCheck, UsageError
+from stackcheck._exceptions import CouldNotCheck, ErrorReason, UsageError
 from stackcheck.infra.base import PostgresServer
 from stackcheck.infra.sqlscript import split_sql
 
@@ -51,7 +51,8 @@ def apply_migrations(server: PostgresServer, folder: Path) -> MigrationRun:
                     except psycopg.Error as exc:
                         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                         raise CouldNotCheck(
-                            f"migration {path.name}:{statement.line} failed: {first}", reason="migration"
+                            f"migration {path.name}:{statement.line} failed: {first}",
+                            ErrorReason.START_FAILED,
                         ) from None
                     count += 1
             conn.execute("SELECT pg_reload_conf()")
@@ -62,7 +63,9 @@ def apply_migrations(server: PostgresServer, folder: Path) -> MigrationRun:
             ).fetchone()
             pending = bool(row and row[0])
     except psycopg.OperationalError as exc:
-        raise CouldNotCheck(f"cannot connect to {server.display} to apply migrations: {exc}") from None
+        raise CouldNotCheck(
+            f"cannot connect to {server.display} to apply migrations: {exc}", ErrorReason.UNREACHABLE
+        ) from None
     if pending and server.managed:
         server.stop()
         server.start()

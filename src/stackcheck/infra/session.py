@@ -17,7 +17,7 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Self
 
-from stackcheck._exceptions import CouldNotCheck, StackcheckError
+from stackcheck._exceptions import CouldNotCheck, ErrorReason, StackcheckError
 from stackcheck.infra.base import PostgresServer, ProviderKind, RedisServer, ServiceName
 from stackcheck.infra.external import external_postgres, external_redis
 from stackcheck.infra.images import resolve_image
@@ -159,11 +159,16 @@ class ServiceSession:
         self.start()
         result = self._results.get(service)
         if result is None:
-            raise CouldNotCheck(f"{service} was not started in this run (no `{service}` section or suite)")
+            raise CouldNotCheck(
+                f"{service} was not started in this run (no `{service}` section or suite)",
+                ErrorReason.MISCONFIGURED,
+            )
         if isinstance(result, StackcheckError):
             raise result
         if isinstance(result, BaseException):
-            raise CouldNotCheck(f"could not start {service}: {type(result).__name__}: {result}") from result
+            raise CouldNotCheck(
+                f"could not start {service}: {type(result).__name__}: {result}", ErrorReason.START_FAILED
+            ) from result
         return result
 
     def postgres(self) -> PostgresServer:

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from stackcheck import __version__
-from stackcheck._exceptions import UsageError
+from stackcheck._exceptions import ErrorReason, UsageError
 from stackcheck.catalog import REGISTRY
 from stackcheck.collector import tool_versions
 from stackcheck.load.gate import LOAD_CHECK_IDS, evaluate, not_run
@@ -140,16 +140,18 @@ def _command_line(args: argparse.Namespace) -> str:
     return shlex.join(argv)
 
 
-def _preflight(plan: LoadPlan) -> str | None:
+def _preflight(plan: LoadPlan) -> tuple[str, ErrorReason] | None:
     """One request before the load: an unreachable target is 'could not check', not a failure."""
     first = plan.endpoints[0]
     verify: str | bool = plan.ca_bundle or True
     try:
         httpx.request(first.method, plan.target + first.path, timeout=plan.timeout_s, verify=verify)
     except httpx.HTTPError as exc:
-        return (
+        reason = ErrorReason.TIMEOUT if isinstance(exc, httpx.TimeoutException) else ErrorReason.UNREACHABLE
+        message = (
             f"target unreachable: {first.method} {plan.target}{first.path}: {exc.__class__.__name__}: {exc}"
         )
+        return message, reason
     return None
 
 
@@ -196,25 +198,20 @@ def _execute(
     version = locust_version()
     if version is None:
         message = "locust is not installed in this environment: pip install 'stackcheck[load]'"
-        return not_run(plan.slo, message), None, {}
+        return not_run(plan.slo, message, reason=ErrorReason.TOOL_MISSING), None, {}
     problem = _preflight(plan)
     if problem:
-        return not_run(plan.slo, problem), None, {"locust": version}
+        message, reason = problem
+        return not_run(plan.slo, message, reason=reason), None, {"locust": version}
     outcome = LocustRun(plan, plan_path, work, master_bind=master_bind).run()
     if outcome.stats is None:
-        return not_run(plan.slo, outcome.error or "no statistics"), None, {"locust": version}
+        message = outcome.error or "no statistics"
+        return not_run(plan.slo, message, reason=ErrorReason.TOOL_FAILED), None, {"locust": version}
     return evaluate(outcome.stats, plan.slo), outcome.stats, {"locust": version}
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run the load stage; return the exit code (0, 1, 2 or 3)."""
-    loaded = load_profile(args.profile, args.overrides)
-    profile = loaded.profile
-    target = _target(args, loaded)
-    if args.expect_workers < 0:
-        raise UsageError(f"--expect-workers {args.expect_workers} is negative", "pass 0 or more")
-    if args.worker_of:
-        return _run_workers(args, loaded, target)
+def _master_bind(args: argparse.Namespace) -> tuple[str, int] | None:
+    """Where the Locust master listens for workers: None (local workers find it themselves) or HOST:PORT."""
     master_bind = _host_port(args.master_bind, "--master-bind") if args.master_bind else None
     if master_bind is not None:
         require_loopback(f"tcp://{master_bind[0]}:{master_bind[1]}", args.allow_remote, what="--master-bind")
@@ -222,12 +219,15 @@ def run(args: argparse.Namespace) -> int:
         master_bind = ("127.0.0.1", 0)  # external workers need to be told where the master listens
     if master_bind is not None and master_bind[1] == 0:
         master_bind = (master_bind[0], free_port(master_bind[0]))
-    report_dir = Path(args.report_dir) if args.report_dir else default_report_dir(profile.name, "load")
-    work = report_dir / "load"
-    work.mkdir(parents=True, exist_ok=True)
-    workers = _workers(args, loaded)
+    return master_bind
+
+
+def _write_plan(
+    args: argparse.Namespace, loaded: LoadedProfile, target: str, work: Path, workers: int
+) -> tuple[LoadPlan, Path]:
+    """The plan every Locust process reads, resolved and written to ``work/plan.json``."""
     plan = build_plan(
-        profile,
+        loaded.profile,
         target,
         workers=workers,
         external_workers=args.expect_workers,
@@ -235,22 +235,43 @@ def run(args: argparse.Namespace) -> int:
     )
     plan_path = work / "plan.json"
     plan_path.write_text(plan.model_dump_json(by_alias=True, indent=1), encoding="utf-8")
+    return plan, plan_path
+
+
+def _announce(
+    args: argparse.Namespace,
+    loaded: LoadedProfile,
+    target: str,
+    plan: LoadPlan,
+    workers: int,
+    master_bind: tuple[str, int] | None,
+) -> None:
     shape = f"paced at {plan.target_rps:g} req/s" if plan.model == "paced" else "closed loop"
     procs = f"master + {workers} worker(s)" if workers or args.expect_workers else "one process"
     if args.expect_workers and master_bind is not None:
         procs += f" + {args.expect_workers} external worker(s) for {master_bind[0]}:{master_bind[1]}"
     print(
-        f"stackcheck {__version__}: load test of {profile.name} ({args.profile}) against {target}: {shape}, "
-        f"{plan.users} users, {plan.duration_s:g} s, {procs}",
+        f"stackcheck {__version__}: load test of {loaded.profile.name} ({args.profile}) against "
+        f"{target}: {shape}, {plan.users} users, {plan.duration_s:g} s, {procs}",
         flush=True,
     )
-    started = dt.datetime.now(dt.UTC)
-    results, stats, versions = _execute(plan, plan_path, work, master_bind)
-    finished = dt.datetime.now(dt.UTC)
+
+
+def _report(
+    args: argparse.Namespace,
+    loaded: LoadedProfile,
+    target: str,
+    window: tuple[dt.datetime, dt.datetime],
+    measured: tuple[list[CheckResult], LoadStats | None, dict[str, str]],
+) -> Report:
+    """The load stage's report: the gated results after waivers, and the statistics as ``load``."""
+    started, finished = window
+    results, stats, versions = measured
+    profile = loaded.profile
     results, waivers = apply_waivers(
         results, list(profile.waivers), set(REGISTRY) | LOAD_CHECK_IDS, dt.date.today()
     )
-    report = Report(
+    return Report(
         run=RunInfo(
             command=_command_line(args),
             started_at=started,
@@ -271,13 +292,33 @@ def run(args: argparse.Namespace) -> int:
         summary=summarize(tuple(results), tuple(waivers)),
         results=tuple(results),
         waivers=tuple(waivers),
-        load=stats.model_dump(mode="json", by_alias=True) if stats else None,
+        load=stats,
     )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the load stage; return the exit code (0, 1, 2 or 3)."""
+    loaded = load_profile(args.profile, args.overrides)
+    target = _target(args, loaded)
+    if args.expect_workers < 0:
+        raise UsageError(f"--expect-workers {args.expect_workers} is negative", "pass 0 or more")
+    if args.worker_of:
+        return _run_workers(args, loaded, target)
+    master_bind = _master_bind(args)
+    report_dir = Path(args.report_dir) if args.report_dir else default_report_dir(loaded.profile.name, "load")
+    work = report_dir / "load"
+    work.mkdir(parents=True, exist_ok=True)
+    workers = _workers(args, loaded)
+    plan, plan_path = _write_plan(args, loaded, target, work, workers)
+    _announce(args, loaded, target, plan, workers, master_bind)
+    started = dt.datetime.now(dt.UTC)
+    measured = _execute(plan, plan_path, work, master_bind)
+    report = _report(args, loaded, target, (started, dt.datetime.now(dt.UTC)), measured)
     write_report(report, report_dir)
     if not args.report_dir:
         point_latest(report_dir)
-    if stats is not None:
-        print(_load_line(stats))
+    if report.load is not None:
+        print(_load_line(report.load))
     for result in report.results:
         print(result_line(result))
     print(render_console(report, str(report_dir)))

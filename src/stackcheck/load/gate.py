@@ -15,7 +15,7 @@ from typing import Any
 from stackcheck.catalog.load import CHECKS, ERROR_RATIO, P95, P99, THROUGHPUT
 from stackcheck.catalog.spec import CheckSpec
 from stackcheck.load.stats import LoadStats
-from stackcheck.outcomes import CheckResult, Evidence, Status
+from stackcheck.outcomes import CheckResult, ErrorReason, Evidence, Status
 from stackcheck.profile.models import SloSection
 from stackcheck.report.model import exit_code
 
@@ -30,9 +30,16 @@ _SLO_KEY = {P95.id: "p95_ms", P99.id: "p99_ms", ERROR_RATIO.id: "error_ratio", T
 
 
 def _result(
-    spec: CheckSpec, status: Status, message: str, duration_s: float, evidence: Evidence | None = None
+    spec: CheckSpec,
+    status: Status,
+    message: str,
+    duration_s: float,
+    evidence: Evidence | None = None,
+    reason: ErrorReason | None = None,
 ) -> CheckResult:
-    return CheckResult.of(spec, status, message, evidence=evidence, duration_s=duration_s)
+    return CheckResult.of(
+        spec, status, message, evidence=evidence, duration_s=duration_s, error_reason=reason
+    )
 
 
 def _unset(spec: CheckSpec, slo: SloSection | None) -> str | None:
@@ -44,15 +51,17 @@ def _unset(spec: CheckSpec, slo: SloSection | None) -> str | None:
     return None
 
 
-def not_run(slo: SloSection | None, message: str, duration_s: float = 0.0) -> list[CheckResult]:
-    """Results when the load could not be run at all: ``error`` for every configured check."""
+def not_run(
+    slo: SloSection | None, message: str, duration_s: float = 0.0, *, reason: ErrorReason
+) -> list[CheckResult]:
+    """Results when the load could not be run at all: ``error`` with ``reason`` for every configured check."""
     out = []
     for spec in CHECKS:
-        reason = _unset(spec, slo)
-        if reason:
-            out.append(_result(spec, Status.SKIPPED, reason, duration_s))
+        unset = _unset(spec, slo)
+        if unset:
+            out.append(_result(spec, Status.SKIPPED, unset, duration_s))
         else:
-            out.append(_result(spec, Status.ERROR, message, duration_s))
+            out.append(_result(spec, Status.ERROR, message, duration_s, reason=reason))
     return out
 
 
@@ -121,9 +130,8 @@ def _latency(spec: CheckSpec, pct: float, bound: float, stats: LoadStats) -> Che
         ),
     )
     if observed is None:
-        return _result(
-            spec, Status.ERROR, "no request completed: no latency to measure", stats.wall_s, evidence
-        )
+        message = "no request completed: no latency to measure"
+        return _result(spec, Status.ERROR, message, stats.wall_s, evidence, ErrorReason.INCONCLUSIVE)
     where = f"{stats.requests} requests, {_shape(stats)}"
     if observed <= bound:
         message = f"{name} over {where}: {observed:g} ms"
@@ -134,7 +142,7 @@ def _latency(spec: CheckSpec, pct: float, bound: float, stats: LoadStats) -> Che
             f"inconclusive: {name} {observed:g} ms is above {bound:g} ms, but {problem} "
             f"(service time alone: {service:g} ms)"
         )
-        return _result(spec, Status.ERROR, message, stats.wall_s, evidence)
+        return _result(spec, Status.ERROR, message, stats.wall_s, evidence, ErrorReason.INCONCLUSIVE)
     message = f"{name} is {observed:g} ms, above {bound:g} ms ({where}{_backlog(stats)})"
     return _result(spec, Status.FAILED, message, stats.wall_s, evidence)
 
@@ -149,12 +157,13 @@ def _error_ratio(bound: float, stats: LoadStats) -> CheckResult:
         details=_details(stats, failures=stats.failures, errors=[e.model_dump() for e in stats.errors[:5]]),
     )
     if observed is None:
-        return _result(ERROR_RATIO, Status.ERROR, "no request completed", stats.wall_s, evidence)
+        message = "no request completed"
+        return _result(ERROR_RATIO, Status.ERROR, message, stats.wall_s, evidence, ErrorReason.INCONCLUSIVE)
     share = f"{stats.failures} of {stats.requests} requests failed ({observed:.2%})"
     if stats.failures == stats.requests and all(e.error.startswith(TRANSPORT) for e in stats.errors):
         # Not one HTTP answer: the target is unreachable, which is "could not check", not non-compliance.
         message = f"no request got an HTTP response: {top.error if top else 'unreachable'}"
-        return _result(ERROR_RATIO, Status.ERROR, message, stats.wall_s, evidence)
+        return _result(ERROR_RATIO, Status.ERROR, message, stats.wall_s, evidence, ErrorReason.UNREACHABLE)
     if observed <= bound:
         return _result(ERROR_RATIO, Status.PASSED, share, stats.wall_s, evidence)
     first = f"; most common: {top.name}: {top.error} ({top.occurrences}x)" if top else ""
@@ -171,7 +180,7 @@ def _throughput(bound: float, stats: LoadStats) -> CheckResult:
     problem = _generator_problem(stats)
     if problem:
         message = f"inconclusive: {observed:.4g} req/s is below {bound:g} req/s, but {problem}"
-        return _result(THROUGHPUT, Status.ERROR, message, stats.wall_s, evidence)
+        return _result(THROUGHPUT, Status.ERROR, message, stats.wall_s, evidence, ErrorReason.INCONCLUSIVE)
     message = (
         f"{observed:.4g} req/s completed {window}, below {bound:g} req/s ({_offered(stats)}{_backlog(stats)})"
     )
@@ -181,7 +190,8 @@ def _throughput(bound: float, stats: LoadStats) -> CheckResult:
 def evaluate(stats: LoadStats, slo: SloSection | None) -> list[CheckResult]:
     """One result per load check: passed, failed, error (could not tell) or skipped (no bound set)."""
     if not stats.complete:
-        return not_run(slo, "the load run was cut short before its end; no verdict", stats.wall_s)
+        message = "the load run was cut short before its end; no verdict"
+        return not_run(slo, message, stats.wall_s, reason=ErrorReason.INCONCLUSIVE)
     out = []
     for spec in CHECKS:
         reason = _unset(spec, slo)

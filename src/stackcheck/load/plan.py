@@ -74,11 +74,6 @@ class LoadPlan(_Model):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
     @property
-    def ramp_s(self) -> float:
-        """Seconds until every user runs."""
-        return self.users / self.spawn_rate
-
-    @property
     def pacing_interval_s(self) -> float | None:
         """Seconds between two scheduled requests of one paced user."""
         return self.users / self.target_rps if self.target_rps else None

@@ -195,10 +195,6 @@ class LocustRun:
             argv = [*self._base(), "--worker", "--master-host", master[0], "--master-port", str(master[1])]
             self._spawn(f"worker-{i + 1}", argv, echo_progress=i == 0)
 
-    def alive(self) -> list[str]:
-        """Names of the processes still running."""
-        return [p.name for p in self.procs if p.popen.poll() is None]
-
     def stop(self) -> None:
         """SIGTERM every process group, wait up to GRACE_S, then SIGKILL what is left; reap all."""
         self._signal_all(signal.SIGTERM)

@@ -47,10 +47,10 @@ def pct_key(pct: float) -> str:
 class LatencyStats(_Model):
     """Percentiles, mean and maximum of a latency distribution (ms)."""
 
-    count: int
+    count: int = Field(description="Requests measured.")
     percentiles: dict[str, float | None] = Field(description='e.g. {"p50": 20.3, "p95": 151.0}.')
-    mean: float | None
-    max: float | None
+    mean: float | None = Field(description="Mean latency (ms); null when nothing was measured.")
+    max: float | None = Field(description="Largest latency (ms); null when nothing was measured.")
 
     @classmethod
     def of(cls, hist: Histogram, percentiles: tuple[float, ...]) -> LatencyStats:
@@ -66,89 +66,95 @@ class LatencyStats(_Model):
 class EndpointStats(_Model):
     """One request name (endpoint group)."""
 
-    name: str
-    method: str
-    requests: int
-    failures: int
-    rps: float
-    latency_ms: LatencyStats
+    name: str = Field(description="Statistics name of the endpoint, e.g. GET /health/live.")
+    method: str = Field(description="HTTP method.")
+    requests: int = Field(description="Requests completed.")
+    failures: int = Field(description="Requests that failed (transport error or unexpected answer).")
+    rps: float = Field(description="Completed requests per second over the whole run.")
+    latency_ms: LatencyStats = Field(description="Latency of this endpoint (ms).")
 
 
 class ErrorCount(_Model):
     """One kind of failure and how often it happened."""
 
-    name: str
-    error: str
-    occurrences: int
+    name: str = Field(description="Endpoint the failure happened on.")
+    error: str = Field(description="What went wrong; `transport: ...` when no HTTP answer came back.")
+    occurrences: int = Field(description="How often.")
 
 
 class SecondPoint(_Model):
     """One second of the run (latency percentiles of the requests that finished in it)."""
 
     t: int = Field(description="Seconds since the start of the run.")
-    users: int
-    requests: int
-    failures: int
-    p50_ms: float | None
-    p95_ms: float | None
-    p99_ms: float | None
-    max_ms: float | None
+    users: int = Field(description="Users running in that second.")
+    requests: int = Field(description="Requests that finished in that second.")
+    failures: int = Field(description="Of those, the failed ones.")
+    p50_ms: float | None = Field(description="Median latency (ms); null when none finished.")
+    p95_ms: float | None = Field(description="95th percentile latency (ms).")
+    p99_ms: float | None = Field(description="99th percentile latency (ms).")
+    max_ms: float | None = Field(description="Largest latency (ms).")
 
 
 class HistogramBin(_Model):
     """Requests whose latency was at most ``le`` ms (and above the previous bin's ``le``)."""
 
-    le: float
-    count: int
+    le: float = Field(description="Upper bound of the bin (ms).")
+    count: int = Field(description="Requests in the bin.")
 
 
 class GeneratorProcess(_Model):
     """One Locust process and how busy it was."""
 
-    id: str
-    role: Literal["local", "master", "worker"]
-    requests: int
-    cpu_s: float
-    wall_s: float
+    id: str = Field(description="Process name: local, master, worker-1, ...")
+    role: Literal["local", "master", "worker"] = Field(
+        description="local (single process), master or worker."
+    )
+    requests: int = Field(description="Requests the process sent.")
+    cpu_s: float = Field(description="CPU time the process used (s).")
+    wall_s: float = Field(description="Wall time the process ran (s).")
     cpu_percent: float = Field(description="CPU time / wall time, in percent of one core.")
 
 
 class LoadStats(_Model):
-    """Everything measured in one load run."""
+    """Everything measured in one load run (``stackcheck load``); ``null`` for the other stages."""
 
-    schema_: Literal["stackcheck.load/v1"] = Field("stackcheck.load/v1", alias="schema")
+    schema_: Literal["stackcheck.load/v1"] = Field(
+        "stackcheck.load/v1", alias="schema", description="Schema id of the load statistics."
+    )
     complete: bool = Field(description="False when the run was interrupted before its end.")
-    target: str
-    model: Literal["paced", "closed"]
+    target: str = Field(description="Base URL the load went to.")
+    model: Literal["paced", "closed"] = Field(
+        description="paced: requests on a schedule (open model); closed: each user waits for its answer."
+    )
     latency_basis: Literal["scheduled", "sent"] = Field(
         description="scheduled: latency counts from the time the request was due (paced model); "
         "sent: from the time it was sent (closed model)."
     )
-    users: int
-    spawn_rate: float
+    users: int = Field(description="Simulated users (load.users).")
+    spawn_rate: float = Field(description="Users started per second (load.spawn_rate).")
     duration_s: float = Field(description="Planned duration (s).")
-    target_rps: float | None
-    started_at: dt.datetime
-    ended_at: dt.datetime
-    wall_s: float
+    target_rps: float | None = Field(description="Offered rate of the paced model (req/s); null when closed.")
+    started_at: dt.datetime = Field(description="UTC start of the load.")
+    ended_at: dt.datetime = Field(description="UTC end of the load.")
+    wall_s: float = Field(description="How long the load ran (s).")
     steady_s: float = Field(description="Length of the window in which every user ran (s).")
-    requests: int
-    failures: int
-    error_ratio: float | None
+    requests: int = Field(description="Requests completed.")
+    failures: int = Field(description="Requests that failed.")
+    error_ratio: float | None = Field(description="failures / requests; null when no request completed.")
     rps: float = Field(description="Completed requests per second over the whole run.")
     steady_rps: float = Field(description="Completed requests per second while every user ran.")
     latency_ms: LatencyStats = Field(description="What the gate uses (see latency_basis).")
     service_ms: LatencyStats = Field(description="From the actual send to the end of the response.")
     late_requests: int = Field(description="Requests sent at least 1 ms after their scheduled time.")
     capped_requests: int = Field(description="Paced requests that waited for a free in-flight slot.")
-    max_lag_ms: float | None
-    in_flight_cap: int
+    max_lag_ms: float | None = Field(description="Largest delay of a send behind its schedule (ms).")
+    in_flight_cap: int = Field(description="Requests that may be outstanding at once across all users.")
     generator_saturated: bool = Field(description=f"A Locust process used >= {SATURATED_CPU_PERCENT:g}% CPU.")
-    workers: int
-    generator: tuple[GeneratorProcess, ...]
-    endpoints: tuple[EndpointStats, ...]
-    errors: tuple[ErrorCount, ...]
-    timeseries: tuple[SecondPoint, ...]
+    workers: int = Field(description="Locust worker processes that took part.")
+    generator: tuple[GeneratorProcess, ...] = Field(description="Each Locust process and its CPU use.")
+    endpoints: tuple[EndpointStats, ...] = Field(description="Statistics per endpoint, by name.")
+    errors: tuple[ErrorCount, ...] = Field(description="The 20 most frequent failures.")
+    timeseries: tuple[SecondPoint, ...] = Field(description="One point per second of the run.")
     histogram: tuple[HistogramBin, ...] = Field(description="Latency histogram, 10 log bins per decade.")
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
@@ -202,6 +208,29 @@ def _steady(rec: Recorder, steady_at: float | None, ended: float, wall: float) -
     return (rec.requests / wall if wall > 0 else 0.0), 0.0
 
 
+def _endpoints(rec: Recorder, wall: float, percentiles: tuple[float, ...]) -> tuple[EndpointStats, ...]:
+    return tuple(
+        EndpointStats(
+            name=name,
+            method=e.method,
+            requests=e.n,
+            failures=e.f,
+            rps=round(e.n / wall, 3),
+            latency_ms=LatencyStats.of(e.h, percentiles),
+        )
+        for name, e in sorted(rec.names.items())
+    )
+
+
+def _errors(rec: Recorder, shown: int = 20) -> tuple[ErrorCount, ...]:
+    """The ``shown`` most frequent kinds of failure."""
+    errors = sorted(
+        (ErrorCount(name=n, error=err, occurrences=c) for (n, err), c in rec.errors.items()),
+        key=lambda e: -e.occurrences,
+    )
+    return tuple(errors[:shown])
+
+
 def build_stats(
     plan: LoadPlan,
     rec: Recorder,
@@ -217,22 +246,6 @@ def build_stats(
     wall = max(ended - started, 1e-9)
     total = rec.total()
     steady_rps, steady_s = _steady(rec, steady_at, ended, wall)
-    failures = rec.failures
-    endpoints = tuple(
-        EndpointStats(
-            name=name,
-            method=e.method,
-            requests=e.n,
-            failures=e.f,
-            rps=round(e.n / wall, 3),
-            latency_ms=LatencyStats.of(e.h, plan.percentiles),
-        )
-        for name, e in sorted(rec.names.items())
-    )
-    errors = sorted(
-        (ErrorCount(name=n, error=err, occurrences=c) for (n, err), c in rec.errors.items()),
-        key=lambda e: -e.occurrences,
-    )
     return LoadStats(
         complete=complete,
         target=plan.target,
@@ -247,8 +260,8 @@ def build_stats(
         wall_s=round(wall, 3),
         steady_s=steady_s,
         requests=rec.requests,
-        failures=failures,
-        error_ratio=round(failures / rec.requests, 6) if rec.requests else None,
+        failures=rec.failures,
+        error_ratio=round(rec.failures / rec.requests, 6) if rec.requests else None,
         rps=round(rec.requests / wall, 3),
         steady_rps=round(steady_rps, 3),
         latency_ms=LatencyStats.of(total, plan.percentiles),
@@ -262,8 +275,8 @@ def build_stats(
         ),
         workers=sum(1 for g in generator if g.role == "worker"),
         generator=tuple(generator),
-        endpoints=endpoints,
-        errors=tuple(errors[:20]),
+        endpoints=_endpoints(rec, wall, plan.percentiles),
+        errors=_errors(rec),
         timeseries=tuple(_series(rec, started, ended, users)),
         histogram=tuple(HistogramBin(le=b["le"], count=int(b["count"])) for b in total.log_bins()),
     )

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from stackcheck._exceptions import CouldNotCheck
+from stackcheck._exceptions import CouldNotCheck, ErrorReason
 
 __all__ = ["Exchange", "HttpProbe"]
 
@@ -59,13 +59,16 @@ class HttpProbe:
         try:
             response = self._client.request(method, path, **kwargs)  # type: ignore[arg-type]
         except httpx.ConnectError as exc:
-            raise CouldNotCheck(f"cannot connect to {self.host}: {_reason(exc)}", "unreachable") from exc
+            raise CouldNotCheck(
+                f"cannot connect to {self.host}: {_reason(exc)}", ErrorReason.UNREACHABLE
+            ) from exc
         except httpx.TimeoutException as exc:
             raise CouldNotCheck(
-                f"{method} {url} got no answer within {self.timeout_s:g} s (target.timeout_s)", "timeout"
+                f"{method} {url} got no answer within {self.timeout_s:g} s (target.timeout_s)",
+                ErrorReason.TIMEOUT,
             ) from exc
         except httpx.HTTPError as exc:
-            raise CouldNotCheck(f"{method} {url} failed: {_reason(exc)}", "transport") from exc
+            raise CouldNotCheck(f"{method} {url} failed: {_reason(exc)}", ErrorReason.UNREACHABLE) from exc
         elapsed_ms = (time.perf_counter() - start) * 1000
         return Exchange(method, url, response.status_code, elapsed_ms, response)
 

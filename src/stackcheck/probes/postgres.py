@@ -15,7 +15,7 @@ from psycopg import sql
 from psycopg.abc import Query
 from psycopg.rows import TupleRow
 
-from stackcheck._exceptions import CouldNotCheck, UsageError
+from stackcheck._exceptions import CouldNotCheck, ErrorReason, UsageError
 
 __all__ = [
     "Attempt",
@@ -51,7 +51,9 @@ def run_or_fail(conn: Conn, query: Query, what: str) -> psycopg.Cursor[TupleRow]
         # server went away: that is "could not check", not non-compliance.
         state = exc.sqlstate or ""
         if not state or state.startswith(("08", "57P")):
-            raise CouldNotCheck(f"lost the connection to Postgres: {_first_line(exc)}") from None
+            raise CouldNotCheck(
+                f"lost the connection to Postgres: {_first_line(exc)}", ErrorReason.UNREACHABLE
+            ) from None
         raise AssertionError(f"{what}: {_first_line(exc)}") from None
 
 
@@ -78,7 +80,9 @@ def connect_postgres(dsn: str, display: str, timeout_s: int = 10) -> Conn:
     try:
         return psycopg.connect(dsn, autocommit=True, connect_timeout=timeout_s)
     except psycopg.OperationalError as exc:
-        raise CouldNotCheck(f"cannot connect to Postgres at {display}: {_first_line(exc)}") from None
+        raise CouldNotCheck(
+            f"cannot connect to Postgres at {display}: {_first_line(exc)}", ErrorReason.UNREACHABLE
+        ) from None
 
 
 def server_version(conn: Conn) -> tuple[str, str]:
@@ -234,7 +238,10 @@ def open_connections(dsn: str, count: int) -> int:
             attempt = connect_or_none(dsn)
             if attempt.conn is None:
                 if attempt.sqlstate != "53300" and "too many clients" not in (attempt.error or ""):
-                    raise CouldNotCheck(f"opening pool connection {len(conns) + 1} failed: {attempt.error}")
+                    raise CouldNotCheck(
+                        f"opening pool connection {len(conns) + 1} failed: {attempt.error}",
+                        ErrorReason.UNEXPECTED_ANSWER,
+                    )
                 break
             conns.append(attempt.conn)
         return len(conns)

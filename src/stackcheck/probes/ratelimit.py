@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 
-from stackcheck._exceptions import CouldNotCheck, UsageError
+from stackcheck._exceptions import CouldNotCheck, ErrorReason, UsageError
 from stackcheck.probes.http import Exchange, HttpProbe
 from stackcheck.profile.models import RateLimitSection
 from stackcheck.wait import wait_until
@@ -102,7 +102,7 @@ def burst(
             raise CouldNotCheck(
                 f"{limit.method} {limit.path} answered {exchange.status} before any limit applied: "
                 "rate_limit.path must name an endpoint that answers 2xx",
-                "misconfigured",
+                ErrorReason.MISCONFIGURED,
             )
         return Burst(i + 1, successes, exchange, time.perf_counter() - start, statuses)
     return Burst(bound, successes, None, time.perf_counter() - start, statuses)

@@ -14,7 +14,7 @@ from redis.backoff import NoBackoff
 from redis.connection import parse_url
 from redis.retry import Retry
 
-from stackcheck._exceptions import CouldNotCheck
+from stackcheck._exceptions import CouldNotCheck, ErrorReason
 
 __all__ = ["config_get", "format_size", "parse_redis_size", "unauthenticated_client"]
 
@@ -50,10 +50,12 @@ def config_get(client: redis.Redis, name: str) -> str:
     try:
         reply: Any = client.config_get(name)
     except redis.ResponseError as exc:
-        raise CouldNotCheck(f"the server refuses CONFIG GET {name} ({exc}); it cannot be read here") from None
+        raise CouldNotCheck(
+            f"the server refuses CONFIG GET {name} ({exc}); it cannot be read here", ErrorReason.ACCESS_DENIED
+        ) from None
     value = reply.get(name) if isinstance(reply, dict) else None
     if value is None:
-        raise CouldNotCheck(f"the server reports no {name} setting")
+        raise CouldNotCheck(f"the server reports no {name} setting", ErrorReason.UNEXPECTED_ANSWER)
     return value.decode() if isinstance(value, bytes) else str(value)
 
 

@@ -17,7 +17,7 @@ import sys
 
 from pydantic import BaseModel, ConfigDict
 
-from stackcheck._exceptions import CouldNotCheck
+from stackcheck._exceptions import CouldNotCheck, ErrorReason
 
 __all__ = [
     "PROTOCOL_ORDER",
@@ -114,15 +114,17 @@ def scan_tls(
     except subprocess.TimeoutExpired:
         raise CouldNotCheck(
             f"the sslyze scan of {host}:{port} did not finish within {timeout_s:g} s (tls.scan_timeout_s)",
-            "timeout",
+            ErrorReason.TIMEOUT,
         ) from None
     last = (proc.stderr.strip().splitlines() or [""])[-1]
     if proc.returncode == 4:
-        raise CouldNotCheck("sslyze is not installed (pip install 'sslyze>=6.3,<6.4')", "tool_missing")
+        raise CouldNotCheck(
+            "sslyze is not installed (pip install 'sslyze>=6.3,<6.4')", ErrorReason.TOOL_MISSING
+        )
     if proc.returncode == 3:
-        raise CouldNotCheck(last or f"cannot reach {host}:{port} over TLS", "unreachable")
+        raise CouldNotCheck(last or f"cannot reach {host}:{port} over TLS", ErrorReason.UNREACHABLE)
     if proc.returncode != 0:
-        raise CouldNotCheck(f"the sslyze scan of {host}:{port} failed: {last}", "tool_error")
+        raise CouldNotCheck(f"the sslyze scan of {host}:{port} failed: {last}", ErrorReason.TOOL_FAILED)
     return TlsScan.model_validate_json(proc.stdout)
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from html import escape
-from typing import Any
 
-from stackcheck.outcomes import Status
+from stackcheck.load.stats import LoadStats
+from stackcheck.outcomes import CheckResult, Status
 from stackcheck.report.model import Report
 from stackcheck.report.summary import STATUS_MARK, format_evidence, verdict
 
@@ -77,94 +77,103 @@ def _bars(points: list[tuple[str, float]], title: str, unit: str, width: int = 6
     )
 
 
-def _load_section(load: dict[str, Any]) -> list[str]:
-    latency = load.get("latency_ms") or {}
-    pct = latency.get("percentiles") or {}
+def _load_section(load: LoadStats) -> list[str]:
+    pct = load.latency_ms.percentiles
     out = [
         "<h2>Load</h2>",
-        f"<p>{load.get('requests', 0)} requests, {load.get('failures', 0)} failed, "
-        f"{load.get('steady_rps', load.get('rps', 0))} req/s ({escape(str(load.get('model', '')))} model, "
-        f"{load.get('users', '?')} users, {load.get('duration_s', '?')} s); latency "
+        f"<p>{load.requests} requests, {load.failures} failed, "
+        f"{load.steady_rps} req/s ({escape(load.model)} model, "
+        f"{load.users} users, {load.duration_s} s); latency "
         + ", ".join(f"{escape(k)} {v} ms" for k, v in pct.items())
         + "</p>",
     ]
-    histogram = [(f"≤ {b['le']} ms", float(b["count"])) for b in load.get("histogram") or []]
+    histogram = [(f"≤ {b.le} ms", float(b.count)) for b in load.histogram]
     out.append(_bars(histogram, "Latency histogram (requests per bucket)", "requests"))
-    series = load.get("timeseries") or []
-    out.append(
-        _bars([(f"t={p['t']} s", float(p.get("p95_ms") or 0)) for p in series], "p95 per second", "ms")
-    )
-    out.append(
-        _bars(
-            [(f"t={p['t']} s", float(p.get("requests") or 0)) for p in series], "Requests per second", "req"
-        )
-    )
+    series = load.timeseries
+    out.append(_bars([(f"t={p.t} s", float(p.p95_ms or 0)) for p in series], "p95 per second", "ms"))
+    out.append(_bars([(f"t={p.t} s", float(p.requests)) for p in series], "Requests per second", "req"))
     return out
 
 
-def render_html(report: Report) -> str:
-    """The run as one HTML page (pure function of the report)."""
-    s = report.summary
-    rows = []
-    for r in sorted(report.results, key=lambda r: (_ORDER.index(r.status), r.id, r.subject or "")):
-        claims = "".join(f"<li>{escape(c.system)}: “{escape(c.quote)}”</li>" for c in r.claims)
-        waiver = (
-            f"<br><span class=muted>waived by {escape(r.waiver.owner)} until {r.waiver.expires}: "
-            f"{escape(r.waiver.reason)}</span>"
-            if r.waiver
-            else ""
-        )
-        rows.append(
-            f"<tr><td>{_tag(r.status)}</td><td><code>{escape(r.label)}</code><br>"
-            f"<span class=muted>{escape(r.title)}</span></td><td>{escape(r.message)}{waiver}</td>"
-            f"<td>{escape(format_evidence(r))}</td><td><details><summary>{len(r.claims)} claim(s)</summary>"
-            f"<ul>{claims}</ul><span class=muted>{escape(', '.join(r.controls))}</span></details></td></tr>"
-        )
-    findings = [
+def _result_row(r: CheckResult) -> str:
+    claims = "".join(f"<li>{escape(c.system)}: “{escape(c.quote)}”</li>" for c in r.claims)
+    waiver = (
+        f"<br><span class=muted>waived by {escape(r.waiver.owner)} until {r.waiver.expires}: "
+        f"{escape(r.waiver.reason)}</span>"
+        if r.waiver
+        else ""
+    )
+    reason = f"<br><span class=muted>{escape(r.error_reason)}</span>" if r.error_reason else ""
+    return (
+        f"<tr><td>{_tag(r.status)}{reason}</td><td><code>{escape(r.label)}</code><br>"
+        f"<span class=muted>{escape(r.title)}</span></td><td>{escape(r.message)}{waiver}</td>"
+        f"<td>{escape(format_evidence(r))}</td><td><details><summary>{len(r.claims)} claim(s)</summary>"
+        f"<ul>{claims}</ul><span class=muted>{escape(', '.join(r.controls))}</span></details></td></tr>"
+    )
+
+
+def _table(title: str, headers: tuple[str, ...], rows: list[str]) -> list[str]:
+    """A titled table, or nothing when there are no rows."""
+    if not rows:
+        return []
+    head = "".join(f"<th>{h}</th>" for h in headers)
+    return [f"<h2>{title}</h2><table><tr>{head}</tr>", *rows, "</table>"]
+
+
+def _finding_rows(report: Report) -> list[str]:
+    return [
         f"<tr><td>{escape(f.status)}</td><td>{escape(f.tool)}</td><td><code>{escape(f.rule_id)}</code></td>"
         f"<td>{escape(str(f.severity))}</td>"
         f"<td><code>{escape(f.file or '-')}{f':{f.line}' if f.line else ''}</code>"
         f"</td><td>{escape(f.message)}</td></tr>"
         for f in report.findings
     ]
-    waivers = [
+
+
+def _waiver_rows(report: Report) -> list[str]:
+    return [
         f"<tr><td><code>{escape(w.check)}</code></td><td>{escape(w.state)}</td><td>{escape(w.owner)}</td>"
         f"<td>{w.expires}</td><td>{escape(w.reason)}</td></tr>"
         for w in report.waivers
     ]
-    body = [
+
+
+def _heading(report: Report) -> list[str]:
+    s = report.summary
+    return [
         f"<h1>stackcheck: {escape(report.profile.name)}</h1>",
         f'<p class="verdict">{escape(verdict(report))} (exit code {s.exit_code})</p>',
         f"<p>Target <code>{escape(report.target or '-')}</code> · {s.total} results: {s.passed} passed, "
         f"{s.failed} failed, {s.error} error, {s.skipped} skipped, {s.waived} waived · "
         f"{report.run.duration_s:.1f} s · {report.run.finished_at:%Y-%m-%d %H:%M} UTC</p>",
         _status_bar(report),
-        "<h2>Results</h2><table><tr><th>status</th><th>check</th><th>message</th><th>evidence</th>"
-        "<th>proves</th></tr>",
-        *rows,
-        "</table>",
     ]
-    if waivers:
-        body += [
-            "<h2>Waivers</h2><table><tr><th>check</th><th>state</th><th>owner</th><th>expires</th>"
-            "<th>reason</th></tr>",
-            *waivers,
-            "</table>",
-        ]
-    if findings:
-        body += [
-            "<h2>Findings</h2><table><tr><th>status</th><th>tool</th><th>rule</th><th>severity</th>"
-            "<th>where</th><th>message</th></tr>",
-            *findings,
-            "</table>",
-        ]
-    if report.load:
-        body += _load_section(report.load)
+
+
+def _footer(report: Report) -> str:
     tools = ", ".join(f"{escape(k)} {escape(v)}" for k, v in sorted(report.run.tool_versions.items()))
-    body.append(
+    return (
         f'<p class="muted">Profile <code>{escape(report.profile.path)}</code> (sha256 '
         f"{escape(report.profile.sha256[:12])}) · {escape(report.run.command)} · {tools}</p>"
     )
+
+
+def render_html(report: Report) -> str:
+    """The run as one HTML page (pure function of the report)."""
+    ordered = sorted(report.results, key=lambda r: (_ORDER.index(r.status), r.id, r.subject or ""))
+    body = [
+        *_heading(report),
+        "<h2>Results</h2><table><tr><th>status</th><th>check</th><th>message</th><th>evidence</th>"
+        "<th>proves</th></tr>",
+        *(_result_row(r) for r in ordered),
+        "</table>",
+        *_table("Waivers", ("check", "state", "owner", "expires", "reason"), _waiver_rows(report)),
+        *_table(
+            "Findings", ("status", "tool", "rule", "severity", "where", "message"), _finding_rows(report)
+        ),
+        *(_load_section(report.load) if report.load else []),
+        _footer(report),
+    ]
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         f"<title>stackcheck {escape(report.profile.name)}</title><style>{_CSS}</style></head><body>"

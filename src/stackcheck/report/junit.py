@@ -13,7 +13,10 @@ __all__ = ["render_junit"]
 
 
 def render_junit(report: Report) -> str:
-    """JUnit XML of a run: failed → ``failure``, error → ``error``, skipped/waived → ``skipped``."""
+    """JUnit XML of a run: failed → ``failure``, error → ``error`` typed by its reason, skipped → ``skipped``.
+
+    A waived result is ``skipped`` too, with the waiver as its message.
+    """
     root = ET.Element("testsuites", name=f"stackcheck {report.profile.name}")
     results = sorted(report.results, key=lambda r: r.suite)
     for suite, group in groupby(results, key=lambda r: r.suite):
@@ -36,7 +39,8 @@ def render_junit(report: Report) -> str:
             if r.status is Status.FAILED:
                 ET.SubElement(case, "failure", message=r.message, type=str(r.severity)).text = detail
             elif r.status is Status.ERROR:
-                ET.SubElement(case, "error", message=r.message, type="could-not-check").text = detail
+                kind = r.error_reason.value if r.error_reason else "could-not-check"
+                ET.SubElement(case, "error", message=r.message, type=kind).text = detail
             elif r.status is Status.SKIPPED:
                 ET.SubElement(case, "skipped", message=r.message)
             elif r.status is Status.WAIVED and r.waiver is not None:

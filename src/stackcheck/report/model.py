@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import IntEnum
-from typing import Any, Final, Literal
+from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from stackcheck.catalog.spec import Severity
+from stackcheck.load.stats import LoadStats
 from stackcheck.outcomes import CheckResult, Status
 from stackcheck.waivers import WaiverState, WaiverStatus
 
@@ -117,7 +118,9 @@ class Report(_Model):
         (), description="Each profile waiver and its state in this run."
     )
     findings: tuple[Finding, ...] = Field((), description="Static scanner findings (scan stage).")
-    load: dict[str, Any] | None = Field(None, description="Load statistics (load stage).")
+    load: LoadStats | None = Field(
+        None, description="Load statistics (load stage, schema stackcheck.load/v1): see `load` below."
+    )
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from stackcheck.catalog.spec import Claim
-from stackcheck.outcomes import CheckResult, Evidence, WaiverRef
+from stackcheck.load.stats import (
+    EndpointStats,
+    ErrorCount,
+    GeneratorProcess,
+    HistogramBin,
+    LatencyStats,
+    LoadStats,
+    SecondPoint,
+)
+from stackcheck.outcomes import CheckResult, ErrorReason, Evidence, WaiverRef
 from stackcheck.profile.schema import field_table
 from stackcheck.report.model import Finding, ProfileInfo, Report, RunInfo, Summary
 from stackcheck.waivers import WaiverStatus
@@ -23,7 +32,27 @@ _PARTS: list[tuple[str, type[BaseModel]]] = [
     ("results[].waiver", WaiverRef),
     ("waivers[]", WaiverStatus),
     ("findings[]", Finding),
+    ("load", LoadStats),
+    ("load.latency_ms, load.service_ms, load.endpoints[].latency_ms", LatencyStats),
+    ("load.generator[]", GeneratorProcess),
+    ("load.endpoints[]", EndpointStats),
+    ("load.errors[]", ErrorCount),
+    ("load.timeseries[]", SecondPoint),
+    ("load.histogram[]", HistogramBin),
 ]
+
+
+def _error_reasons() -> list[str]:
+    lines = [
+        "",
+        "## `results[].error_reason`",
+        "",
+        "Why a check could not be carried out; set exactly when `status` is `error`, null otherwise.",
+        "",
+        "| value | meaning |",
+        "|---|---|",
+    ]
+    return lines + [f"| `{reason}` | {reason.meaning} |" for reason in ErrorReason]
 
 
 def render_report_reference() -> str:
@@ -48,4 +77,6 @@ def render_report_reference() -> str:
             "",
             *field_table(model),
         ]
+        if model is CheckResult:
+            out += _error_reasons()
     return "\n".join(out) + "\n"

@@ -14,7 +14,7 @@ from itertools import groupby
 from typing import Any
 
 from stackcheck.catalog.spec import Severity
-from stackcheck.outcomes import Status
+from stackcheck.outcomes import CheckResult, Status
 from stackcheck.report.model import Finding, Report
 
 __all__ = ["render_sarif"]
@@ -85,6 +85,13 @@ def _tool_run(tool: str, findings: list[Finding]) -> dict[str, Any]:
     }
 
 
+def _properties(result: CheckResult) -> dict[str, str]:
+    props = {"status": str(result.status)}
+    if result.error_reason is not None:
+        props["errorReason"] = str(result.error_reason)
+    return props
+
+
 def _stackcheck_run(report: Report) -> dict[str, Any] | None:
     """Checks that failed or errored with no finding behind them (a missing tool, a broken policy)."""
     tools_with_findings = {f.tool for f in report.findings}
@@ -103,7 +110,7 @@ def _stackcheck_run(report: Report) -> dict[str, Any] | None:
                 "ruleIndex": list(rules).index(r.id),
                 "level": "error" if r.status is Status.FAILED else "warning",
                 "message": {"text": f"{r.label}: {r.status}: {r.message}"},
-                "properties": {"status": str(r.status)},
+                "properties": _properties(r),
             }
         )
     if not results and report.findings:

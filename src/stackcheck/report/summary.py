@@ -43,6 +43,12 @@ def format_evidence(result: CheckResult) -> str:
     return f"expected {op}{_fmt(ev.expected, ev.unit)}, observed {_fmt(ev.observed, ev.unit)}"
 
 
+def _mark(result: CheckResult) -> str:
+    """``FAIL``, or ``ERROR (timeout)``: an error names its reason."""
+    mark = STATUS_MARK[result.status]
+    return f"{mark} ({result.error_reason})" if result.error_reason else mark
+
+
 def verdict(report: Report) -> str:
     """One sentence: what the exit code means for this run."""
     s = report.summary
@@ -72,7 +78,7 @@ def render_summary(report: Report) -> str:
     ordered = sorted(report.results, key=lambda r: (_ORDER.index(r.status), r.id, r.subject or ""))
     for r in ordered:
         message = r.message.replace("|", "\\|").replace("\n", " ")
-        lines.append(f"| {STATUS_MARK[r.status]} | `{r.label}` | {message} | {format_evidence(r)} |")
+        lines.append(f"| {_mark(r)} | `{r.label}` | {message} | {format_evidence(r)} |")
     notable = [w for w in report.waivers if w.state is not WaiverState.ACTIVE]
     if report.waivers:
         lines += [

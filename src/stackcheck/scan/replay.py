@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from stackcheck._exceptions import CouldNotCheck
+from stackcheck._exceptions import CouldNotCheck, ErrorReason
 from stackcheck.catalog.spec import CheckSpec
 from stackcheck.collector import EvidenceRecorder
 from stackcheck.outcomes import CheckResult, Status
@@ -43,12 +43,12 @@ def replay(run: ScanRun, spec: CheckSpec, subject: str | None, evidence: Evidenc
         (r for r in run.results if r.id == spec.id and r.subject == subject), None
     )
     if result is None:
-        raise CouldNotCheck(f"the scan produced no result for {spec.id}[{subject}]", reason="no-result")
+        raise CouldNotCheck(f"the scan produced no result for {spec.id}[{subject}]", ErrorReason.INTERNAL)
     message = run.redactor.text(result.message)
     if result.status is Status.SKIPPED:
         pytest.skip(message)
     if result.status is Status.ERROR:
-        raise CouldNotCheck(message, reason="scanner")
+        raise CouldNotCheck(message, result.error_reason or ErrorReason.TOOL_FAILED)
     ev = result.evidence
     evidence.record(
         expected=ev.expected, observed=ev.observed, op=ev.op, unit=ev.unit, **run.redactor.data(ev.details)

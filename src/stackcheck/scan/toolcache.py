@@ -18,7 +18,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from stackcheck._exceptions import CouldNotCheck
+from stackcheck._exceptions import CouldNotCheck, ErrorReason
 from stackcheck.resources import data_path
 from stackcheck.settings import Settings
 
@@ -70,14 +70,18 @@ def locate(spec: ToolSpec, settings: Settings) -> Path:
     if explicit is not None:
         if _executable(explicit):
             return explicit
-        raise CouldNotCheck(f"${spec.env_var}={explicit} is not an executable file", reason="tool-missing")
+        raise CouldNotCheck(
+            f"${spec.env_var}={explicit} is not an executable file", reason=ErrorReason.TOOL_MISSING
+        )
     cached = cached_path(spec, settings.tools_dir)
     if _executable(cached):
         return cached
     found = shutil.which(spec.executable, path=settings.environ.get("PATH"))
     if found:
         return Path(found)
-    raise CouldNotCheck(f"{spec.name} {spec.version} is not installed: {spec.hint}", reason="tool-missing")
+    raise CouldNotCheck(
+        f"{spec.name} {spec.version} is not installed: {spec.hint}", reason=ErrorReason.TOOL_MISSING
+    )
 
 
 def is_pinned(executable: Path, settings: Settings) -> bool:
@@ -116,7 +120,7 @@ def _build_go_tool(spec: ToolSpec, target: Path, env: dict[str, str]) -> None:
     go = shutil.which("go", path=env.get("PATH")) or str(GO_FALLBACK)
     if not Path(go).exists():
         raise CouldNotCheck(
-            f"building {spec.name} needs Go on PATH (or {GO_FALLBACK})", reason="tool-missing"
+            f"building {spec.name} needs Go on PATH (or {GO_FALLBACK})", reason=ErrorReason.TOOL_MISSING
         )
     ldflags = "-s -w" + (f" -X {spec.go_version_var}={spec.version}" if spec.go_version_var else "")
     module_dir = data_path(f"tools/{spec.name}")

@@ -20,7 +20,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from stackcheck._exceptions import CouldNotCheck
+from stackcheck._exceptions import CouldNotCheck, ErrorReason
 from stackcheck.resources import data_path
 from stackcheck.scan.toolcache import ToolSpec, install, locate
 from stackcheck.settings import Settings
@@ -54,14 +54,14 @@ def _tool(settings: Settings, install_missing: bool) -> Path:
             raise CouldNotCheck(
                 f"trivydb {TRIVYDB.version} is not built: build it with `python -m stackcheck.scan.vulndb "
                 f"--cache-dir DIR` (needs Go >= 1.26) or point ${TRIVYDB.env_var} at a built tools/trivydb",
-                reason="tool-missing",
+                ErrorReason.TOOL_MISSING,
             ) from exc
     try:
         return install(TRIVYDB, settings)
     except subprocess.CalledProcessError as exc:
         raise CouldNotCheck(
             f"building tools/trivydb failed (exit {exc.returncode}); `go build .` in tools/trivydb shows why",
-            reason="tool-missing",
+            ErrorReason.TOOL_MISSING,
         ) from exc
 
 
@@ -88,7 +88,9 @@ def build_db(
     proc = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120, check=False)
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
-        raise CouldNotCheck(f"trivydb failed: {' | '.join(tail) or f'exit {proc.returncode}'}")
+        raise CouldNotCheck(
+            f"trivydb failed: {' | '.join(tail) or f'exit {proc.returncode}'}", ErrorReason.TOOL_FAILED
+        )
     return proc.stdout.strip()
 
 
