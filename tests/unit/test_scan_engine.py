@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO_ROOT
+from stackcheck._exceptions import ErrorReason
 from stackcheck.catalog import scan as scan_checks
 from stackcheck.catalog import secrets as secret_checks
 from stackcheck.outcomes import Status
@@ -39,6 +40,7 @@ def test_missing_tools_are_errors_never_passed_or_failed(tmp_path: Path) -> None
     for check in (scan_checks.IAC, scan_checks.CI, scan_checks.CODE):
         assert by_id[check.id].status is Status.ERROR, by_id[check.id]
         assert "is not installed" in by_id[check.id].message
+        assert by_id[check.id].error_reason is ErrorReason.TOOL_MISSING  # not "the tool failed"
     assert by_id[secret_checks.REPO.id].status is Status.SKIPPED  # secret_paths: [] — nothing to scan
     assert by_id[scan_checks.IMAGE.id].status is Status.SKIPPED  # no images
     assert run.tool_versions == {}  # nothing ran

@@ -67,7 +67,7 @@ def _plan_all(ctx: ScanContext) -> list[_Step]:
         try:
             planned = scanner.plan(ctx)
         except CouldNotCheck as exc:
-            planned = scanner.unplanned(str(exc))
+            planned = scanner.unplanned(str(exc), exc.reason)
         steps += [_Step(scanner, p) for p in planned]
     return steps
 
@@ -153,6 +153,7 @@ def judge(
         evidence=evidence if status is not Status.SKIPPED else Evidence(details={"tool": outcome.tool}),
         duration_s=outcome.duration_s,
         waiver=ref,
+        error_reason=outcome.error_reason if status is Status.ERROR else None,
     )
 
 

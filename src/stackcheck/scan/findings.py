@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from typing import Any
 
+from stackcheck._exceptions import ErrorReason
 from stackcheck.catalog.spec import CheckSpec, Severity
 from stackcheck.profile.models import Waiver
 from stackcheck.report.model import Finding
@@ -107,6 +108,7 @@ class ToolOutcome:
     subject: str | None
     findings: tuple[Finding, ...] = ()
     error: str | None = None  # could not check: missing tool, crash, unparsable output
+    error_reason: ErrorReason = ErrorReason.TOOL_FAILED  # why, when ``error`` is set
     skipped: str | None = None  # nothing to do here, with the reason
     duration_s: float = 0.0
     details: dict[str, Any] = field(default_factory=dict)

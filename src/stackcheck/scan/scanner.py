@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from stackcheck._exceptions import ErrorReason
 from stackcheck.catalog.spec import CheckSpec
 from stackcheck.scan.context import Planned, ScanContext
 from stackcheck.scan.findings import ToolOutcome
@@ -54,6 +55,9 @@ class Scanner:
         if not self.checks:
             raise ValueError(f"scanner {self.name} decides no check")
 
-    def unplanned(self, error: str) -> list[Planned]:
-        """Every check of this scanner as ``error`` (it could not be planned at all)."""
-        return [Planned(c, None, outcome=ToolOutcome(self.name, c, None, error=error)) for c in self.checks]
+    def unplanned(self, error: str, reason: ErrorReason = ErrorReason.TOOL_FAILED) -> list[Planned]:
+        """Every check of this scanner as ``error`` (it could not be planned at all, e.g. not installed)."""
+        return [
+            Planned(c, None, outcome=ToolOutcome(self.name, c, None, error=error, error_reason=reason))
+            for c in self.checks
+        ]
