@@ -145,6 +145,16 @@ class _VerifyRun:
     report_dir: Path
 
 
+def _check_files(profile: Profile, path: str) -> None:
+    """Files the profile names must exist before anything is checked (a typo is exit 2, not exit 3)."""
+    bundle = profile.target.ca_bundle if profile.target else None
+    if bundle and not Path(bundle).is_file():
+        raise UsageError(
+            f"target.ca_bundle: {bundle} is not a file",
+            f"fix the path in {path} or --set target.ca_bundle=PATH (relative to the working directory)",
+        )
+
+
 def _prepare(args: argparse.Namespace) -> _VerifyRun:
     """Everything that is a usage error (exit 2) is found here, before any check runs."""
     loaded = load_profile(args.profile, args.stackcheck_set)
@@ -166,6 +176,7 @@ def _prepare(args: argparse.Namespace) -> _VerifyRun:
             f"no target URL, but {needs_target[0]} needs one",
             f"pass --target URL, or set target.base_url or service.command in {args.profile}",
         )
+    _check_files(profile, args.profile)
     if target and profile.rate_limit is not None and "ratelimit" in names:
         require_loopback(target, settings.allow_remote, "the rate-limit probe")
     report_dir = Path(args.report_dir) if args.report_dir else default_report_dir(profile.name)
@@ -217,6 +228,8 @@ def _verify(args: argparse.Namespace) -> int:
         )
     if collector.collection_errors:
         return _fail(collector.collection_errors[0])
+    if collector.usage_errors:  # a configuration mistake met while checking: exit 2, not "could not check"
+        return _fail(collector.usage_errors[0])
     if not args.report_dir:
         point_latest(run.report_dir)
     return int(collector.report.summary.exit_code)

@@ -154,6 +154,8 @@ class RunCollector:
     results: list[CheckResult] = field(default_factory=list)
     started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     collection_errors: list[str] = field(default_factory=list)
+    # Configuration mistakes a check ran into (UsageError): the CLI exits 2 on them, naming the key.
+    usage_errors: list[str] = field(default_factory=list)
     suites: set[str] = field(default_factory=set)
     report: Report | None = None
     _pending: dict[str, tuple[Status, str, float]] = field(default_factory=dict)
@@ -191,6 +193,8 @@ class RunCollector:
                 status, message, reason = classify_exception(call.excinfo.value)
         if status is None:
             return
+        if reason is ErrorReason.MISCONFIGURED and message not in self.usage_errors:
+            self.usage_errors.append(message)
         if evidence is not None and status is Status.PASSED and evidence.message:
             message = evidence.message
         result = CheckResult.of(

@@ -12,7 +12,9 @@ plugin to pytest's parser with :func:`add_options`, so both spell them, default 
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,18 +104,52 @@ def _infra(value: str) -> InfraChoice:
     raise UsageError(f"unknown --infra {value!r}", f"choose {', '.join(INFRA_CHOICES)}")
 
 
-def resolve_target(option: str | None, profile: Profile) -> str | None:
-    """The target URL of a run: ``--target``, else ``target.base_url``, else ``None``; not http(s) → usage.
+_HOST = re.compile(
+    r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$"
+)
 
-    The one place both the CLI and the plugin resolve it (``service.command`` may still supply one later).
-    """
-    url = option or (profile.target.base_url if profile.target else None)
-    if url is None:
-        return None
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"target {url!r} is not an http(s) URL", "e.g. --target http://127.0.0.1:8080")
+
+def _shown(url: str) -> str:
+    """``url`` for an error line: a password in it masked, the text shortened."""
+    masked = re.sub(r"(//[^/@:\s]*:)[^/@\s]*@", r"\1***@", url)
+    return masked if len(masked) <= 200 else masked[:200] + "..."
+
+
+def check_url(url: str, key: str) -> str:
+    """``url`` if it is a usable http(s) URL (scheme, host name or IP, port 1-65535); else a usage error
+    naming ``key`` (``--target``, ``target.base_url``)."""
+    example = "e.g. http://127.0.0.1:8080"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+        host = parts.hostname
+    except ValueError as exc:
+        raise UsageError(f"{key} {_shown(url)!r} is not a valid URL ({exc})", example) from None
+    if parts.scheme not in ("http", "https") or not host:
+        raise UsageError(f"{key} {_shown(url)!r} is not an http(s) URL", example)
+    if port == 0:
+        raise UsageError(f"{key} {_shown(url)!r}: port 0 is not a port to connect to", example)
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if not _HOST.match(host):
+            raise UsageError(
+                f"{key} {_shown(url)!r}: {host!r} is not a host name or IP address", example
+            ) from None
     return url
+
+
+def resolve_target(option: str | None, profile: Profile) -> str | None:
+    """The target URL of a run: ``--target``, else ``target.base_url``, else ``None``; checked by
+    :func:`check_url` (a malformed URL or port is a usage error, exit 2).
+
+    The one place the CLI's stages and the plugin resolve it (``service.command`` may still supply one later).
+    """
+    if option:
+        return check_url(option, "--target")
+    if profile.target and profile.target.base_url:
+        return check_url(profile.target.base_url, "target.base_url")
+    return None
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ import socket
 import subprocess
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -33,6 +32,7 @@ from stackcheck.profile import LoadedProfile, load_profile
 from stackcheck.report import Report, render_console, result_line, write_report
 from stackcheck.report.folders import default_report_dir, point_latest
 from stackcheck.report.model import ProfileInfo, RunInfo, summarize
+from stackcheck.settings import resolve_target
 from stackcheck.waivers import apply_waivers
 
 __all__ = ["DESCRIPTION", "HELP", "add_arguments", "run"]
@@ -102,15 +102,11 @@ def _host_port(text: str, option: str) -> tuple[str, int]:
 
 
 def _target(args: argparse.Namespace, loaded: LoadedProfile) -> str:
-    profile = loaded.profile
-    target = args.target or (profile.target.base_url if profile.target else None)
+    target = resolve_target(args.target, loaded.profile)
     if not target:
         raise UsageError(
             "no target URL to load", f"pass --target URL or set target.base_url in {args.profile}"
         )
-    parts = urlsplit(target)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"target {target!r} is not an http(s) URL", "e.g. --target http://127.0.0.1:8080")
     require_loopback(target, args.allow_remote)
     return str(target)
 
