@@ -161,8 +161,9 @@ class ProfileUser(FastHttpUser):
 
     def _request(self, endpoint: PlanEndpoint, due: float, capped: bool) -> None:
         lag_ms = max(0.0, (time.perf_counter() - due) * 1000.0)
+        # Never follow a redirect: it could lead off loopback, past the remote-target guard.
         with self.client.request(
-            endpoint.method, endpoint.path, name=endpoint.name, catch_response=True
+            endpoint.method, endpoint.path, name=endpoint.name, catch_response=True, allow_redirects=False
         ) as resp:
             meta = resp.request_meta
             service_ms = float(meta["response_time"])

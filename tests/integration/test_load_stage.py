@@ -8,12 +8,14 @@ of a threshold the gate lands, the benchmark (benchmarks/bench_load.py) measures
 
 from __future__ import annotations
 
+import http.server
 import importlib.util
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -306,3 +308,49 @@ def test_distributed_mode_master_with_workers_started_separately(
     senders = [g for g in load["generator"] if g["role"] == "worker"]
     assert len(senders) == 2 and all(g["requests"] > 0 for g in senders)
     assert load["requests"] == sum(g["requests"] for g in senders)
+
+
+class _Counting(http.server.BaseHTTPRequestHandler):
+    """Answers every request with a redirect to ``self.server.location`` and counts the hits."""
+
+    disable_nagle_algorithm = True
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        self.server.hits += 1  # type: ignore[attr-defined]
+        self.send_response(302 if self.server.location else 200)  # type: ignore[attr-defined]
+        if self.server.location:  # type: ignore[attr-defined]
+            self.send_header("Location", self.server.location)  # type: ignore[attr-defined]
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def _counting_server(location: str | None) -> http.server.ThreadingHTTPServer:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Counting)
+    server.hits = 0  # type: ignore[attr-defined]
+    server.location = location  # type: ignore[attr-defined]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_the_load_never_follows_a_redirect(tmp_path: Path, run_cli: Callable[..., CliRun]) -> None:
+    # Where a redirect leads is not the target the guard approved (it could be off loopback): the load
+    # sends nothing there. The second server stands in for "elsewhere" and counts what reaches it.
+    elsewhere = _counting_server(None)
+    target = _counting_server(f"http://127.0.0.1:{elsewhere.server_address[1]}/landed")
+    try:
+        profile = write_profile(
+            tmp_path / "redirect.yaml",
+            {"p95_ms": 500},
+            {"users": 2, "duration_s": 3, "endpoints": [{"path": "/api", "expect_status": [302]}]},
+        )
+        run, report = load_cli(run_cli, profile, f"http://127.0.0.1:{target.server_address[1]}")
+    finally:
+        target.shutdown()
+        elsewhere.shutdown()
+    assert target.hits > 0, run.stdout + run.stderr  # type: ignore[attr-defined]
+    assert elsewhere.hits == 0, f"{elsewhere.hits} requests followed the redirect"  # type: ignore[attr-defined]
+    assert statuses(report)["load.p95"] == "passed", run.stdout + run.stderr
