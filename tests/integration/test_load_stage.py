@@ -12,6 +12,7 @@ import http.server
 import importlib.util
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -354,3 +355,25 @@ def test_the_load_never_follows_a_redirect(tmp_path: Path, run_cli: Callable[...
     assert target.hits > 0, run.stdout + run.stderr  # type: ignore[attr-defined]
     assert elsewhere.hits == 0, f"{elsewhere.hits} requests followed the redirect"  # type: ignore[attr-defined]
     assert statuses(report)["load.p95"] == "passed", run.stdout + run.stderr
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("unshare") is None, reason="needs root and unshare")
+def test_no_stage_follows_a_redirect_off_loopback_in_a_namespace_with_loopback_alone() -> None:
+    # Inside `unshare -n` the documentation address the target redirects to is unroutable: any attempt to
+    # reach it is counted by the kernel (OutNoRoutes), and nothing can leave the machine.
+    script = REPO_ROOT / "tests" / "data" / "netns" / "redirect_off_loopback.py"
+    proc = subprocess.run(
+        ["unshare", "-n", sys.executable, str(script)],
+        cwd=REPO_ROOT,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    seen = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert seen["control"]["no_routes"] >= 1, "the counter did not count a deliberate attempt"
+    for stage in ("verify", "load"):
+        assert seen[stage]["no_routes"] == 0, (stage, seen[stage])
+        assert seen[stage]["code"] in (0, 1), (stage, seen[stage])  # judged, not crashed
