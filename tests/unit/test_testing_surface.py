@@ -19,3 +19,17 @@ def test_a_suite_imports_only_the_testing_surface(path: object) -> None:
     imported += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
     wrong = [m for m in imported if m.startswith("stackcheck") and not m.startswith(ALLOWED)]
     assert not wrong, f"{path} imports {wrong}: import them from stackcheck.testing"
+
+
+READERS = {"cli.py", "plugin.py", "settings.py"}  # the only modules that read the process environment
+
+
+def test_nothing_below_the_cli_and_the_plugin_reads_the_environment() -> None:
+    package = REPO_ROOT / "src" / "stackcheck"
+    offenders = [
+        str(path.relative_to(REPO_ROOT))
+        for path in [*package.rglob("*.py"), *(REPO_ROOT / "suites").rglob("*.py")]
+        if path.name not in READERS or path.parent != package
+        if any(word in path.read_text(encoding="utf-8") for word in ("os.environ", "os.getenv", "getenv("))
+    ]
+    assert not offenders, f"read the environment (take a Settings instead): {offenders}"
