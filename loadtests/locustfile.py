@@ -169,7 +169,14 @@ class ProfileUser(FastHttpUser):
             service_ms = float(meta["response_time"])
             # Latency from the scheduled time: if the generator could not send on time, the wait counts.
             meta["response_time"] = service_ms + lag_ms
-            meta["context"] = {"service_ms": service_ms, "lag_ms": lag_ms, "capped": capped}
+            # FastHttpSession reports status 0 when no HTTP answer came back (refused, reset, timeout).
+            answered = bool(resp.status_code)
+            meta["context"] = {
+                "service_ms": service_ms,
+                "lag_ms": lag_ms,
+                "capped": capped,
+                "answered": answered,
+            }
             problem = _problem(endpoint, resp)
             if problem is None:
                 resp.success()
@@ -190,7 +197,13 @@ def _on_request(
     ctx = context or {}
     error = None if exception is None else str(exception) or exception.__class__.__name__
     STATE.recorder.record(
-        name, request_type, response_time, ctx.get("service_ms", response_time), ctx.get("lag_ms", 0.0), error
+        name,
+        request_type,
+        response_time,
+        ctx.get("service_ms", response_time),
+        ctx.get("lag_ms", 0.0),
+        error,
+        answered=bool(ctx.get("answered", True)),
     )
     if ctx.get("capped"):
         STATE.recorder.capped += 1

@@ -14,6 +14,8 @@ import json
 import os
 import shutil
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -377,3 +379,45 @@ def test_no_stage_follows_a_redirect_off_loopback_in_a_namespace_with_loopback_a
     for stage in ("verify", "load"):
         assert seen[stage]["no_routes"] == 0, (stage, seen[stage])
         assert seen[stage]["code"] in (0, 1), (stage, seen[stage])  # judged, not crashed
+
+
+def _answers_once_then_resets() -> tuple[socket.socket, threading.Event]:
+    """A loopback server that answers its first connection (the preflight) and resets every later one."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        answered = False
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            with conn:
+                if not answered:
+                    conn.recv(65536)
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+                    answered = True
+                else:  # RST: the connection is refused at the HTTP level, with no answer
+                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener, stop
+
+
+def test_a_target_that_stops_answering_after_the_preflight_never_passes(
+    tmp_path: Path, run_cli: Callable[..., CliRun]
+) -> None:
+    # The shipped djinn.yaml shape (slo: {p95_ms: 200} only): the few fast resets must not read as p95.
+    listener, stop = _answers_once_then_resets()
+    try:
+        profile = write_profile(tmp_path / "dead.yaml", {"p95_ms": 200}, {"users": 2, "duration_s": 3})
+        run, report = load_cli(run_cli, profile, f"http://127.0.0.1:{listener.getsockname()[1]}")
+    finally:
+        stop.set()
+        listener.close()
+    assert run.code == 3, run.stdout + run.stderr
+    result = next(r for r in report["results"] if r["id"] == "load.p95")
+    assert result["status"] == "error" and result["error_reason"] == "unreachable", result
+    assert report["load"]["unanswered"] > 0 and report["load"]["latency_ms"]["count"] == 0

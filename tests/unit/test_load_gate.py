@@ -184,3 +184,32 @@ def test_results_carry_the_claims_and_controls_of_their_checks() -> None:
     result = by_id(evaluate(stats(plan(), MIX), SloSection(p95_ms=200)))["load.p95"]
     assert result.suite == "load" and "SOC2:A1.1" in result.controls
     assert any("p95 < 200ms" in c.quote for c in result.claims)
+
+
+def test_a_target_that_mostly_did_not_answer_gets_no_verdict_however_fast_the_few_answers() -> None:
+    # The shape of a shipped profile (p95 only): a dead target must not pass on the answers that came.
+    p = plan(p95_ms=200)
+    rec = Recorder()
+    for i in range(100):
+        answered = i % 10 == 0
+        rec.record(
+            "GET /api",
+            "GET",
+            4.0,
+            4.0,
+            0.0,
+            None if answered else "transport: refused",
+            now=T0 + i / 10,
+            answered=answered,
+        )
+    workers = [GeneratorProcess(id="w", role="worker", requests=100, cpu_s=1, wall_s=10, cpu_percent=10)]
+    s = build_stats(
+        p, rec, started=T0, ended=T0 + 10, steady_at=T0 + 1, users={}, generator=workers, complete=True
+    )
+    assert s.unanswered == 90 and s.rps == 1.0 and s.latency_ms.count == 10
+    results = by_id(evaluate(s, SloSection(p95_ms=200, rps=5)))
+    assert results["load.p95"].status is Status.ERROR
+    assert results["load.p95"].error_reason is ErrorReason.UNREACHABLE
+    assert "90 of 100 requests got no HTTP answer" in results["load.p95"].message
+    assert results["load.throughput"].status is Status.ERROR
+    assert gate_exit_code(list(results.values())) == 3

@@ -71,3 +71,16 @@ def test_statistics_carry_a_time_series_and_a_histogram() -> None:
     assert [e.name for e in stats.endpoints] == ["GET /0", "GET /1"] and stats.late_requests == 30
     assert stats.latency_ms.percentiles["p50"] is not None and stats.service_ms.max == 26.0
     assert type(stats).model_validate_json(stats.to_json()) == stats
+
+
+def test_an_unanswered_request_is_a_failure_but_no_latency_or_throughput_evidence() -> None:
+    single, master, worker = Recorder(), Recorder(), Recorder()
+    for target in (single, worker):
+        target.record("GET /", "GET", 4.0, 4.0, 0.0, None, now=T0)
+        target.record("GET /", "GET", 5000.0, 5000.0, 0.0, "transport: refused", now=T0, answered=False)
+    master.merge(json.loads(json.dumps(worker.drain())))
+    for rec in (single, master):
+        assert rec.requests == 2 and rec.failures == 1 and rec.unanswered == 1
+        assert rec.total().count == 1 and rec.service.count == 1  # the 5 s "latency" is not a sample
+        assert rec.names["GET /"].n == 1 and rec.seconds[int(T0)].n == 1
+        assert rec.errors == {("GET /", "transport: refused"): 1}

@@ -192,6 +192,14 @@ def evaluate(stats: LoadStats, slo: SloSection | None) -> list[CheckResult]:
     if not stats.complete:
         message = "the load run was cut short before its end; no verdict"
         return not_run(slo, message, stats.wall_s, reason=ErrorReason.INCONCLUSIVE)
+    if stats.requests and stats.unanswered * 2 > stats.requests:
+        # Percentiles over the few answers that came are no evidence about a target that mostly did not
+        # answer: no verdict, whatever the profile gates on (a dead target never passes).
+        message = (
+            f"{stats.unanswered} of {stats.requests} requests got no HTTP answer (refused, reset or timed "
+            "out): the target did not take the load; no verdict"
+        )
+        return not_run(slo, message, stats.wall_s, reason=ErrorReason.UNREACHABLE)
     out = []
     for spec in CHECKS:
         reason = _unset(spec, slo)

@@ -36,6 +36,7 @@ class RecorderData(TypedDict):
     lag: HistogramData
     errors: list[tuple[str, str, int]]  # (request name, error, occurrences)
     capped: int
+    unanswered: int
 
 
 class _Second:
@@ -71,6 +72,9 @@ class Recorder:
         self.errors: dict[tuple[str, str], int] = {}
         self.requests = 0
         self.capped = 0  # paced sends that had to wait for a free in-flight slot
+        # Requests that got no HTTP answer at all (refused, reset, timed out): failures, but no evidence of
+        # latency or throughput; they enter neither.
+        self.unanswered = 0
 
     def record(
         self,
@@ -81,8 +85,10 @@ class Recorder:
         lag_ms: float,
         error: str | None,
         now: float | None = None,
+        answered: bool = True,
     ) -> None:
-        """Account one finished request (``error`` is None when it succeeded)."""
+        """Account one finished request (``error`` is None when it succeeded; ``answered`` is False when no
+        HTTP answer came back: it counts as a failure, not as a latency sample or a completed request)."""
         sec = int(time.time() if now is None else now)
         second = self.seconds.get(sec)
         if second is None:
@@ -90,25 +96,30 @@ class Recorder:
         entry = self.names.get(name)
         if entry is None:
             entry = self.names[name] = _Name(method)
-        second.n += 1
-        second.h.record(latency_ms)
-        entry.n += 1
-        entry.h.record(latency_ms)
-        self.service.record(service_ms)
-        if lag_ms >= LATE_MS:
-            self.lag.record(lag_ms)
         self.requests += 1
+        if not answered:
+            self.unanswered += 1
+            error = error or "no HTTP answer"
+        else:
+            second.n += 1
+            second.h.record(latency_ms)
+            entry.n += 1
+            entry.h.record(latency_ms)
+            self.service.record(service_ms)
+            if lag_ms >= LATE_MS:
+                self.lag.record(lag_ms)
         if error is not None:
-            second.f += 1
-            entry.f += 1
+            if answered:  # per-second and per-endpoint rows count answered requests and their failures
+                second.f += 1
+                entry.f += 1
             key = (name, error[:300])
             if key in self.errors or len(self.errors) < _MAX_ERROR_KINDS:
                 self.errors[key] = self.errors.get(key, 0) + 1
 
     @property
     def failures(self) -> int:
-        """Failed requests recorded so far."""
-        return sum(e.f for e in self.names.values())
+        """Failed requests recorded so far (unanswered ones included)."""
+        return sum(e.f for e in self.names.values()) + self.unanswered
 
     def total(self) -> Histogram:
         """Latency of every request, all endpoints together."""
@@ -129,6 +140,7 @@ class Recorder:
             "lag": self.lag.to_data(),
             "errors": [(name, error, n) for (name, error), n in self.errors.items()],
             "capped": self.capped,
+            "unanswered": self.unanswered,
         }
         self._reset()
         return data
@@ -155,3 +167,5 @@ class Recorder:
         for name, error, n in data["errors"]:
             self.errors[(name, error)] = self.errors.get((name, error), 0) + n
         self.capped += data["capped"]
+        self.unanswered += data.get("unanswered", 0)
+        self.requests += data.get("unanswered", 0)  # answered ones are counted per name above

@@ -138,10 +138,13 @@ class LoadStats(_Model):
     ended_at: dt.datetime = Field(description="UTC end of the load.")
     wall_s: float = Field(description="How long the load ran (s).")
     steady_s: float = Field(description="Length of the window in which every user ran (s).")
-    requests: int = Field(description="Requests completed.")
-    failures: int = Field(description="Requests that failed.")
+    requests: int = Field(description="Requests finished (answered or not).")
+    failures: int = Field(description="Requests that failed (unanswered ones included).")
+    unanswered: int = Field(
+        0, description="Requests that got no HTTP answer (refused, reset, timed out): no latency evidence."
+    )
     error_ratio: float | None = Field(description="failures / requests; null when no request completed.")
-    rps: float = Field(description="Completed requests per second over the whole run.")
+    rps: float = Field(description="Answered requests per second over the whole run.")
     steady_rps: float = Field(description="Completed requests per second while every user ran.")
     latency_ms: LatencyStats = Field(description="What the gate uses (see latency_basis).")
     service_ms: LatencyStats = Field(description="From the actual send to the end of the response.")
@@ -205,7 +208,7 @@ def _steady(rec: Recorder, steady_at: float | None, ended: float, wall: float) -
         if len(whole) >= 1:
             done = sum(rec.seconds[s].n for s in whole if s in rec.seconds)
             return done / len(whole), float(len(whole))
-    return (rec.requests / wall if wall > 0 else 0.0), 0.0
+    return ((rec.requests - rec.unanswered) / wall if wall > 0 else 0.0), 0.0
 
 
 def _endpoints(rec: Recorder, wall: float, percentiles: tuple[float, ...]) -> tuple[EndpointStats, ...]:
@@ -261,8 +264,9 @@ def build_stats(
         steady_s=steady_s,
         requests=rec.requests,
         failures=rec.failures,
+        unanswered=rec.unanswered,
         error_ratio=round(rec.failures / rec.requests, 6) if rec.requests else None,
-        rps=round(rec.requests / wall, 3),
+        rps=round((rec.requests - rec.unanswered) / wall, 3),
         steady_rps=round(steady_rps, 3),
         latency_ms=LatencyStats.of(total, plan.percentiles),
         service_ms=LatencyStats.of(rec.service, plan.percentiles),
