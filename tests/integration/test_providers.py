@@ -14,6 +14,7 @@ import pytest
 from stackcheck import UsageError
 from stackcheck.infra import ServiceSession, preflight
 from stackcheck.infra.probe import postgres_version, redis_version
+from stackcheck.probes.postgres import connect_postgres
 from stackcheck.profile.models import Profile
 from stackcheck.settings import Settings
 from stackcheck.wait import wait_until
@@ -182,3 +183,19 @@ def test_preflight_auto_without_docker_or_binaries_says_what_is_missing(
     text = str(caught.value)
     assert "no Docker engine answered" in text and "initdb/postgres" in text and "ensure-docker.sh" in text
     assert "\n" not in text
+
+
+@pytest.mark.local_binaries
+def test_the_verifier_never_prepares_statements_on_the_server() -> None:
+    # Behind PgBouncer in transaction mode a server-side prepared statement outlives the client and the next
+    # run collides with it (DuplicatePreparedStatement): psycopg prepares a query on its 6th use by default.
+    with _session("local") as session:
+        server = session.postgres()
+        conn = connect_postgres(server.dsn, server.display)
+        try:
+            for _ in range(10):
+                conn.execute("SELECT %s::int", (1,))
+            prepared = conn.execute("SELECT count(*) FROM pg_prepared_statements").fetchone()
+        finally:
+            conn.close()
+    assert prepared == (0,)

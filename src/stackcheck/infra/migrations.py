@@ -43,7 +43,7 @@ def apply_migrations(server: PostgresServer, folder: Path) -> MigrationRun:
     files = migration_files(folder)
     count = 0
     try:
-        with psycopg.connect(server.dsn, autocommit=True, connect_timeout=10) as conn:
+        with psycopg.connect(server.dsn, autocommit=True, connect_timeout=10, prepare_threshold=None) as conn:
             for path in files:
                 for statement in split_sql(path.read_text(encoding="utf-8")):
                     try:

@@ -15,7 +15,9 @@ __all__ = ["postgres_version", "redis_version"]
 def postgres_version(dsn: str, timeout_s: float = 2.0) -> str | None:
     """The server version if a login and ``SHOW server_version`` succeed now, else ``None``."""
     try:
-        with psycopg.connect(dsn, connect_timeout=max(1, int(timeout_s)), autocommit=True) as conn:
+        with psycopg.connect(
+            dsn, connect_timeout=max(1, int(timeout_s)), autocommit=True, prepare_threshold=None
+        ) as conn:
             row = conn.execute("SHOW server_version").fetchone()
     except psycopg.Error:
         return None

@@ -69,16 +69,21 @@ class Attempt:
 def connect_or_none(dsn: str, **params: Any) -> Attempt:
     """Try to log in with ``dsn`` (plus libpq ``params``); never raises for a refused login."""
     try:
-        conn = psycopg.connect(dsn, autocommit=True, connect_timeout=10, **params)
+        conn = psycopg.connect(dsn, autocommit=True, connect_timeout=10, prepare_threshold=None, **params)
     except psycopg.Error as exc:
         return Attempt(None, _first_line(exc), exc.sqlstate)
     return Attempt(conn, None, None)
 
 
 def connect_postgres(dsn: str, display: str, timeout_s: int = 10) -> Conn:
-    """A new autocommit connection; an unreachable server or a refused login is :class:`CouldNotCheck`."""
+    """A new autocommit connection; an unreachable server or a refused login is :class:`CouldNotCheck`.
+
+    Statements are never prepared server-side (``prepare_threshold=None``): behind a transaction-mode
+    pooler (PgBouncer) a statement psycopg prepared on its 6th use stays on the pooled server connection
+    and the next run collides with it (``DuplicatePreparedStatement``).
+    """
     try:
-        return psycopg.connect(dsn, autocommit=True, connect_timeout=timeout_s)
+        return psycopg.connect(dsn, autocommit=True, connect_timeout=timeout_s, prepare_threshold=None)
     except psycopg.OperationalError as exc:
         raise CouldNotCheck(
             f"cannot connect to Postgres at {display}: {_first_line(exc)}", ErrorReason.UNREACHABLE
