@@ -185,6 +185,7 @@ def test_unreachable_postgres_is_error_not_failed(tmp_path: Path) -> None:
     assert set(statuses.values()) <= {"error", "skipped"} and "error" in statuses.values()
     # Checks whose keys the profile does not set are skipped before any connection is tried.
     assert {statuses[c] for c in ("pg.uuidv7", "pg.timeseries", "pg.settings", "pg.ssl")} == {"skipped"}
+    assert statuses["pg.vector"] == "skipped"  # the profile lists no vector: nothing to connect for
     message = run.results("pg.version")[0]["message"]
     assert "cannot connect to Postgres" in message and "***" in message and "nope" not in message
 
