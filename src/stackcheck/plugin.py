@@ -20,7 +20,7 @@ from stackcheck._exceptions import StackcheckError, UsageError
 from stackcheck.catalog import REGISTRY, CheckSpec
 from stackcheck.collector import EvidenceRecorder, RunCollector
 from stackcheck.outcomes import CheckResult
-from stackcheck.probes.http import HttpProbe
+from stackcheck.probes.http import DEFAULT_MAX_BYTES, HttpProbe
 from stackcheck.profile import Profile, load_profile
 from stackcheck.report import render_console, result_line, shown_live, write_report
 from stackcheck.settings import Settings, add_options, resolve_target
@@ -38,6 +38,7 @@ class Target:
     base_url: str
     ca_bundle: str | None
     timeout_s: float
+    max_response_bytes: int = DEFAULT_MAX_BYTES
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -224,13 +225,19 @@ def target(request: pytest.FixtureRequest) -> Target:
         base_url=collector.target,
         ca_bundle=section.ca_bundle if section else None,
         timeout_s=section.timeout_s if section else 5.0,
+        max_response_bytes=section.max_response_bytes if section else DEFAULT_MAX_BYTES,
     )
 
 
 @pytest.fixture(scope="session")
 def http(target: Target) -> Iterator[HttpProbe]:
     """An :class:`HttpProbe` on the target, shared by the session."""
-    with HttpProbe(target.base_url, timeout_s=target.timeout_s, verify=target.ca_bundle or True) as probe:
+    with HttpProbe(
+        target.base_url,
+        timeout_s=target.timeout_s,
+        verify=target.ca_bundle or True,
+        max_bytes=target.max_response_bytes,
+    ) as probe:
         yield probe
 
 

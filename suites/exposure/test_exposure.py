@@ -22,7 +22,7 @@ def section(profile: Profile) -> ExposureSection:
 def answer(http: HttpProbe, method: str, path: str, **kwargs: object) -> Answer:
     """One request; the status and the start of the body."""
     exchange = http.request(method, path, **kwargs)
-    return Answer(exchange.status, exchange.response.text[:MAX_BODY])
+    return Answer(exchange.status, exchange.text[:MAX_BODY])
 
 
 @pytest.mark.check(checks.SENSITIVE_PATHS)

@@ -9,7 +9,16 @@ from prometheus_client.metrics_core import Metric
 
 from stackcheck.catalog import metrics as checks
 from stackcheck.probes.metrics import find_family, latency_histogram, parse_exposition, unit_scale_ms
-from stackcheck.testing import EvidenceRecorder, Exchange, HttpProbe, MetricsSection, Profile, require
+from stackcheck.testing import (
+    CouldNotCheck,
+    ErrorReason,
+    EvidenceRecorder,
+    Exchange,
+    HttpProbe,
+    MetricsSection,
+    Profile,
+    require,
+)
 
 
 @pytest.fixture
@@ -20,16 +29,23 @@ def section(profile: Profile) -> MetricsSection:
 
 @pytest.fixture(scope="module")
 def scrape(http: HttpProbe, profile: Profile) -> Exchange:
-    """One scrape of the metrics path, shared by the suite."""
-    return http.get(require(profile.metrics, "profile has no `metrics` section").path)
+    """One scrape of the metrics path (at most ``metrics.max_bytes``), shared by the suite."""
+    section = require(profile.metrics, "profile has no `metrics` section")
+    return http.get(section.path, max_bytes=section.max_bytes)
 
 
 def families_of(scrape: Exchange) -> list[Metric]:
     """The parsed families; a failed scrape or an unparsable text fails the calling check."""
     __tracebackhide__ = True
     assert scrape.status == 200, f"GET {scrape.url} answered {scrape.status}, not 200"
+    if scrape.truncated:
+        raise CouldNotCheck(
+            f"the exposition at {scrape.url} is larger than {len(scrape.body):,} bytes: not read further "
+            "(raise metrics.max_bytes to judge it)",
+            ErrorReason.UNEXPECTED_ANSWER,
+        )
     try:
-        return parse_exposition(scrape.response.text, scrape.response.headers.get("content-type", ""))
+        return parse_exposition(scrape.text, scrape.response.headers.get("content-type", ""))
     except ValueError as exc:
         raise AssertionError(f"the exposition at {scrape.url} does not parse: {exc}") from None
 

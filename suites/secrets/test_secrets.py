@@ -84,7 +84,7 @@ def test_planted_canary_never_appears_in_responses_or_logs(
     for path in _paths(profile):
         exchange = http.get(path, headers=headers)
         response = exchange.response
-        text = response.text + "\n" + "\n".join(f"{k}: {v}" for k, v in response.headers.items())
+        text = exchange.text + "\n" + "\n".join(f"{k}: {v}" for k, v in response.headers.items())
         leaks += [f"response of GET {path}" for value in watched if value in text][:1]
 
     def appended(p: Path) -> str:

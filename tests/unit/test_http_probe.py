@@ -37,3 +37,59 @@ def test_timeout_is_could_not_check_timeout() -> None:
         p.get("/health")
     assert info.value.reason == "timeout"
     assert "target.timeout_s" in str(info.value)
+
+
+def test_an_answer_longer_than_the_cap_is_read_up_to_it_and_marked_truncated() -> None:
+    body = b"x" * 5000
+    with HttpProbe(
+        "http://127.0.0.1:9",
+        transport=httpx.MockTransport(lambda r: httpx.Response(200, content=body)),
+        max_bytes=1024,
+    ) as p:
+        capped = p.get("/")
+        whole = p.get("/", max_bytes=10_000)
+    assert (len(capped.body), capped.truncated) == (1024, True) and capped.text == "x" * 1024
+    assert (whole.body, whole.truncated) == (body, False)
+
+
+def test_a_gzip_answer_is_capped_after_decompression() -> None:
+    import gzip
+
+    packed = gzip.compress(bytes(1_000_000))
+    answer = httpx.Response(200, content=packed, headers={"content-encoding": "gzip"})
+    with HttpProbe(
+        "http://127.0.0.1:9", transport=httpx.MockTransport(lambda r: answer), max_bytes=4096
+    ) as p:
+        exchange = p.get("/")
+    assert len(exchange.body) == 4096 and exchange.truncated
+
+
+def test_a_target_that_never_answered_is_not_retried() -> None:
+    calls = []
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.path)
+        raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+
+    with probe(httpx.MockTransport(refuse)) as p:
+        for path in ("/a", "/b", "/c"):
+            with pytest.raises(CouldNotCheck) as info:
+                p.get(path)
+    assert calls == ["/a"] and "(not retried)" in str(info.value) and info.value.reason == "unreachable"
+
+
+def test_a_target_that_answered_once_is_tried_again_after_a_timeout() -> None:
+    calls = []
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.path)
+        if request.url.path == "/slow":
+            raise httpx.ReadTimeout("timed out", request=request)
+        return httpx.Response(200)
+
+    with probe(httpx.MockTransport(flaky)) as p:
+        p.get("/ok")
+        with pytest.raises(CouldNotCheck):
+            p.get("/slow")
+        assert p.get("/ok").status == 200
+    assert calls == ["/ok", "/slow", "/ok"]

@@ -1,7 +1,19 @@
-"""HTTP probe: a thin httpx client that turns "could not reach" into :class:`CouldNotCheck`."""
+"""HTTP probe: one bounded exchange for every probe, and "could not reach" as :class:`CouldNotCheck`.
+
+Whatever the target sends, an exchange is bounded:
+
+- **bytes**: the body is streamed and read up to ``max_bytes`` (decoded bytes, so a gzip bomb stops at the
+  same cap); the rest is not read, and the exchange says so (``truncated``) — evidence, not an error;
+- **time**: a deadline per request (wall clock from the send to the last byte read, not per read), so a
+  server that trickles headers or body one byte a second is cut off; an abandoned request is ``timeout``;
+- **headers**: h11 refuses a header block larger than 16 KiB (an error, never a read without end);
+- **retries**: once the target has failed at the transport level without ever answering in this run,
+  later requests fail at once ("not retried") instead of each waiting its own timeout.
+"""
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from types import TracebackType
@@ -12,18 +24,29 @@ import httpx
 
 from stackcheck._exceptions import CouldNotCheck, ErrorReason
 
-__all__ = ["Exchange", "HttpProbe"]
+__all__ = ["DEFAULT_MAX_BYTES", "Exchange", "HttpProbe"]
+
+DEFAULT_MAX_BYTES = 1_000_000  # a page, a health answer, an error page: far more than any check reads
+_CHUNK = 64 * 1024
 
 
 @dataclass(frozen=True)
 class Exchange:
-    """One request and its answer, kept as evidence."""
+    """One request and its answer, kept as evidence. ``response`` carries the status and headers (its
+    stream is closed: read the body from ``body``/``text``)."""
 
     method: str
     url: str
     status: int
     elapsed_ms: float
     response: httpx.Response
+    body: bytes = b""
+    truncated: bool = False  # the answer was longer than the probe's cap; the rest was not read
+
+    @property
+    def text(self) -> str:
+        """The body read, decoded with the answer's charset (UTF-8 by default), undecodable bytes replaced."""
+        return self.body.decode(self.response.charset_encoding or "utf-8", errors="replace")
 
 
 class HttpProbe:
@@ -39,38 +62,103 @@ class HttpProbe:
         timeout_s: float = 5.0,
         verify: str | bool = True,
         transport: httpx.BaseTransport | None = None,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        deadline_s: float | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.host = urlsplit(self.base_url).netloc or self.base_url
-        self._client = httpx.Client(
+        self.timeout_s = timeout_s
+        self.max_bytes = max_bytes
+        # A request may take a few reads' worth of time, never more: a trickling server is cut off.
+        self.deadline_s = deadline_s if deadline_s is not None else 3 * timeout_s
+        self._verify = verify
+        self._given_transport = transport
+        self._answered = False  # the target answered at least once in this run
+        self._dead: CouldNotCheck | None = None
+        self._client = self._new_client()
+
+    def _new_client(self) -> httpx.Client:
+        transport = self._given_transport or httpx.HTTPTransport(verify=self._verify)
+        return httpx.Client(
             base_url=self.base_url,
-            timeout=timeout_s,
-            verify=verify,
+            timeout=self.timeout_s,
             follow_redirects=False,
             transport=transport,
             headers={"User-Agent": "stackcheck"},
         )
-        self.timeout_s = timeout_s
 
     def request(self, method: str, path: str, **kwargs: object) -> Exchange:
-        """Send one request; raise :class:`CouldNotCheck` if no HTTP answer came back."""
+        """Send one request and read at most ``max_bytes=`` (a keyword; default: the probe's cap) of the
+        answer; raise :class:`CouldNotCheck` if no HTTP answer came back within the deadline."""
+        if self._dead is not None:
+            raise CouldNotCheck(f"{self._dead} (not retried)", self._dead.reason)
+        limit = kwargs.pop("max_bytes", None)
+        cap = limit if isinstance(limit, int) else self.max_bytes
         url = f"{self.base_url}{path}"
         start = time.perf_counter()
+        expired = threading.Event()
+        client = self._client
+
+        def abandon() -> None:  # closing the pool makes the blocked read return at once
+            expired.set()
+            client.close()
+
+        timer = threading.Timer(self.deadline_s, abandon)
+        timer.daemon = True
+        timer.start()
         try:
-            response = self._client.request(method, path, **kwargs)  # type: ignore[arg-type]
-        except httpx.ConnectError as exc:
-            raise CouldNotCheck(
-                f"cannot connect to {self.host}: {_reason(exc)}", ErrorReason.UNREACHABLE
-            ) from exc
-        except httpx.TimeoutException as exc:
-            raise CouldNotCheck(
+            body, truncated, response = self._read(client, method, path, cap, kwargs)
+        except httpx.HTTPError as exc:
+            raise self._failure(exc, method, url, expired.is_set()) from exc
+        except RuntimeError as exc:  # the client was closed under a request by the deadline
+            if not expired.is_set():
+                raise
+            raise self._failure(httpx.ReadTimeout(str(exc)), method, url, True) from exc
+        finally:
+            timer.cancel()
+            if expired.is_set():
+                self._client = self._new_client()
+        self._answered = True
+        elapsed_ms = (time.perf_counter() - start) * 1000
+        return Exchange(method, url, response.status_code, elapsed_ms, response, body, truncated)
+
+    @staticmethod
+    def _read(
+        client: httpx.Client, method: str, path: str, cap: int, kwargs: dict[str, object]
+    ) -> tuple[bytes, bool, httpx.Response]:
+        chunks: list[bytes] = []
+        size = 0
+        truncated = False
+        with client.stream(method, path, **kwargs) as response:  # type: ignore[arg-type]
+            for chunk in response.iter_bytes(_CHUNK):
+                room = cap - size
+                if len(chunk) > room:
+                    chunks.append(chunk[:room])
+                    truncated = True
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+        return b"".join(chunks), truncated, response
+
+    def _failure(self, exc: httpx.HTTPError, method: str, url: str, expired: bool) -> CouldNotCheck:
+        if expired:
+            failure = CouldNotCheck(
+                f"{method} {url} did not complete within {self.deadline_s:g} s (the target trickled its "
+                "answer; a request is bounded at 3 x target.timeout_s)",
+                ErrorReason.TIMEOUT,
+            )
+        elif isinstance(exc, httpx.ConnectError):
+            failure = CouldNotCheck(f"cannot connect to {self.host}: {_reason(exc)}", ErrorReason.UNREACHABLE)
+        elif isinstance(exc, httpx.TimeoutException):
+            failure = CouldNotCheck(
                 f"{method} {url} got no answer within {self.timeout_s:g} s (target.timeout_s)",
                 ErrorReason.TIMEOUT,
-            ) from exc
-        except httpx.HTTPError as exc:
-            raise CouldNotCheck(f"{method} {url} failed: {_reason(exc)}", ErrorReason.UNREACHABLE) from exc
-        elapsed_ms = (time.perf_counter() - start) * 1000
-        return Exchange(method, url, response.status_code, elapsed_ms, response)
+            )
+        else:
+            failure = CouldNotCheck(f"{method} {url} failed: {_reason(exc)}", ErrorReason.UNREACHABLE)
+        if not self._answered and (expired or isinstance(exc, httpx.ConnectError | httpx.TimeoutException)):
+            self._dead = failure  # never answered in this run: the next checks do not wait again
+        return failure
 
     def get(self, path: str, **kwargs: object) -> Exchange:
         """``GET path``."""

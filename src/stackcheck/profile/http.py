@@ -20,6 +20,11 @@ class TargetSection(Section):
         None, description="PEM file of CAs to trust for HTTPS (default: system store)."
     )
     timeout_s: PositiveFloat = Field(5.0, description="Per-request timeout; slower answers are `error`.")
+    max_response_bytes: Annotated[int, Field(ge=1024, le=1_000_000_000)] = Field(
+        1_000_000,
+        description="Most bytes of one answer a probe reads (after decompression); the rest is not read, "
+        "and the evidence says so. `/metrics` has its own bound (`metrics.max_bytes`).",
+    )
 
 
 class HealthSection(Section):
@@ -79,6 +84,11 @@ class MetricsSection(Section):
     """Prometheus metrics exposition."""
 
     path: UrlPath = Field("/metrics", description="Path of the Prometheus exposition.")
+    max_bytes: Annotated[int, Field(ge=1024, le=1_000_000_000)] = Field(
+        8_000_000,
+        description="Most bytes of the exposition read (after decompression); a larger one is `error`, "
+        "saying so (a 60 MB exposition would take minutes to parse).",
+    )
     required: list[str] = Field(default_factory=list, description="Metric names that must be exposed.")
     types: dict[str, MetricType] = Field(
         default_factory=dict,
