@@ -193,7 +193,8 @@ class RunCollector:
                 status, message, reason = classify_exception(call.excinfo.value)
         if status is None:
             return
-        if reason is ErrorReason.MISCONFIGURED and message not in self.usage_errors:
+        raised = call.excinfo.value if call.excinfo is not None else None
+        if isinstance(raised, UsageError) and message not in self.usage_errors:
             self.usage_errors.append(message)
         if evidence is not None and status is Status.PASSED and evidence.message:
             message = evidence.message

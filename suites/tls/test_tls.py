@@ -52,6 +52,7 @@ def tls_scan(target: Target, profile: Profile) -> TlsScan:
         server_name=section.server_name,
         ca_file=target.ca_bundle or system_ca_file(),
         timeout_s=section.scan_timeout_s,
+        handshake_timeout_s=2 * target.timeout_s,
     )
 
 

@@ -95,3 +95,20 @@ def test_a_trickling_or_silent_target_ends_the_run_by_itself(hostile: str, tmp_p
         r["message"] for r in errors
     ]
     assert measured["wall_s"] < 120, measured
+
+
+@pytest.mark.parametrize("hostile", ["silent"], indirect=True)
+def test_the_tls_suite_on_a_port_that_never_speaks_tls_ends_within_its_handshake_bound(
+    hostile: str, tmp_path: Path
+) -> None:
+    profile = tmp_path / "p.yaml"
+    profile.write_text("name: hostile-tls\ntarget: {timeout_s: 2}\ntls: {min_version: '1.2'}\n")
+    url = hostile.replace("http://", "https://")
+    cmd = [sys.executable, str(MEASURE), "--", sys.executable, "-m", "stackcheck", "verify", "--profile"]
+    cmd += [str(profile), "--target", url, "--suite", "tls", "--report-dir", str(tmp_path / "r")]
+    proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, check=False)
+    measured = json.loads(proc.stdout.strip().splitlines()[-1])
+    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert measured["code"] == 3 and measured["wall_s"] < 45, (measured, proc.stdout + proc.stderr)
+    protocols = next(r for r in report["results"] if r["id"] == "tls.protocols")
+    assert protocols["status"] == "error" and "no TLS handshake within 4 s" in protocols["message"], protocols

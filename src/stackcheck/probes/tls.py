@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import json
+import socket
 import ssl
 import subprocess
 import sys
@@ -98,10 +99,43 @@ def system_ca_file() -> str | None:
     return None
 
 
+def tls_reachable(host: str, port: int, server_name: str | None, timeout_s: float) -> None:
+    """One bounded handshake before the scan: a port that accepts and never speaks TLS is ``error`` within
+    ``timeout_s``, not after the whole scan timeout. A handshake the server refuses (a cipher or protocol
+    this client does not offer) is no reason to stop: the scan tries every protocol itself."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    try:
+        with (
+            socket.create_connection((host, port), timeout=timeout_s) as sock,
+            context.wrap_socket(sock, server_hostname=server_name or host),
+        ):
+            return
+    except TimeoutError:
+        raise CouldNotCheck(
+            f"{host}:{port} accepted the connection but sent no TLS handshake within {timeout_s:g} s",
+            ErrorReason.TIMEOUT,
+        ) from None
+    except ssl.SSLError:
+        return
+    except OSError as exc:
+        raise CouldNotCheck(
+            f"cannot connect to {host}:{port}: {exc.strerror or exc}", ErrorReason.UNREACHABLE
+        ) from None
+
+
 def scan_tls(
-    host: str, port: int, *, server_name: str | None, ca_file: str | None, timeout_s: float
+    host: str,
+    port: int,
+    *,
+    server_name: str | None,
+    ca_file: str | None,
+    timeout_s: float,
+    handshake_timeout_s: float = 10.0,
 ) -> TlsScan:
     """Scan ``host:port`` with sslyze in a child process; :class:`CouldNotCheck` if it cannot finish."""
+    tls_reachable(host, port, server_name, min(handshake_timeout_s, timeout_s))
     args = json.dumps({"host": host, "port": port, "server_name": server_name, "ca_file": ca_file})
     try:
         proc = subprocess.run(
