@@ -322,7 +322,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(ExitCode.USAGE)
     if args.command == "verify" or args.command in STAGE_COMMANDS:
         # SIGTERM and SIGHUP (CI cancellation, `timeout`) end a run as Ctrl-C does (stackcheck.interrupt).
-        with interrupt.guard():
+        with interrupt.guard(ends_process=True):
             return _run_command(args, handlers)
     return _run_command(args, handlers)
 

@@ -123,9 +123,14 @@ def _hard_exit(signum: int) -> None:
 
 
 @contextmanager
-def guard() -> Iterator[None]:
+def guard(*, ends_process: bool = False) -> Iterator[None]:
     """Handle SIGINT, SIGTERM and SIGHUP as described above for the block. Re-entrant; a no-op off the main
-    thread. Leaving the outermost block restores the previous handlers and forgets the signal received."""
+    thread. Leaving the outermost block restores the previous handlers and forgets the signal received.
+
+    ``ends_process`` (the CLI): after a signal, the process only exits once the block is left; a further
+    signal is then ignored, not left to the default action, which would kill it mid-exit (Python resets
+    its handlers to the default while it shuts down) with another exit code than the report's.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -143,7 +148,10 @@ def guard() -> Iterator[None]:
         _STATE.depth -= 1
         if _STATE.depth == 0:
             for sig, previous in _STATE.previous.items():
-                signal.signal(sig, previous if previous is not None else signal.SIG_DFL)
+                if ends_process and _STATE.first is not None:
+                    signal.signal(sig, signal.SIG_IGN)
+                else:
+                    signal.signal(sig, previous if previous is not None else signal.SIG_DFL)
             _STATE.previous.clear()
             _STATE.hooks.clear()
             _STATE.first = None
