@@ -14,6 +14,7 @@ stackcheck's: the run's watchdog must remove its processes and containers within
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -267,9 +268,9 @@ def test_scan_leaves_no_scanner_running(start: Callable[..., Run], tmp_path: Pat
     stop_and_check(run, how, slow_cleanup=True)
 
 
+@pytest.mark.skipif(importlib.util.find_spec("locust") is None, reason="locust is not installed")
 @pytest.mark.parametrize("how", SIGNALS)
 def test_load_leaves_no_locust_process(start: Callable[..., Run], tmp_path: Path, how: str) -> None:
-    pytest.importorskip("locust")
     server = LatencyServer(["/api=fixed:5"]).start()
     try:
         profile = tmp_path / "load.yaml"
@@ -285,3 +286,33 @@ def test_load_leaves_no_locust_process(start: Callable[..., Run], tmp_path: Path
     if report is not None:
         statuses = {r["status"] for r in report["results"]}  # type: ignore[union-attr]
         assert "passed" not in statuses and "failed" not in statuses
+
+
+@pytest.mark.docker
+def test_the_watchdog_removes_the_containers_of_its_label() -> None:
+    """The SIGKILL case above, without a later run's reap_orphans that could also have removed them."""
+    import docker
+
+    from stackcheck import interrupt
+
+    key, value = "org.stackcheck.test-watchdog", uuid.uuid4().hex  # no host label: reap_orphans ignores it
+    label = f"{key}={value}"
+    client = docker.from_env()
+    try:
+        container = client.containers.create(
+            "stackcheck/redis:7", command=["sleep", "600"], labels={key: value}, network="host"
+        )
+        container.start()
+        assert client.containers.list(all=True, sparse=True, filters={"label": label}), "not labelled"
+        script = Path(interrupt.__file__).with_name("watchdog.py")
+        dog = subprocess.Popen([sys.executable, "-P", str(script), str(os.getpid())], stdin=subprocess.PIPE)
+        assert dog.stdin is not None
+        dog.stdin.write(f"+label {label}\n".encode())
+        dog.stdin.close()
+        assert dog.wait(timeout=60) == 0
+        left = client.containers.list(all=True, sparse=True, filters={"label": label})
+        assert left == [], "the watchdog left its run's container"
+    finally:
+        for c in client.containers.list(all=True, sparse=True, filters={"label": label}):
+            c.remove(force=True)
+        client.close()
