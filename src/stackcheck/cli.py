@@ -258,11 +258,9 @@ def _interrupted_verify(collector: RunCollector | None, report_dir: Path) -> int
     if report is not None and not report.run.interrupted:
         # The signal came after the report was written (during teardown): it must not say COMPLIANT.
         write_report(mark_interrupted(report, signum), report_dir)
-    where = f" to {report_dir}" if report is not None else ""
-    print(
-        f"stackcheck: interrupted by {interrupt.signal_name(signum)}; the partial report was written{where}",
-        file=sys.stderr,
-    )
+    name = interrupt.signal_name(signum)
+    done = f"the partial report was written to {report_dir}" if report else "no report was written"
+    print(f"stackcheck: interrupted by {name}; {done}", file=sys.stderr)
     return interrupt.exit_code_for(signum)
 
 

@@ -186,9 +186,10 @@ def _signals_blocked() -> Iterator[None]:
 
 def _send(line: str) -> None:
     """Tell the watchdog (started on first use) one registration line."""
-    with _STATE.lock, _signals_blocked():
+    with _STATE.lock:
         if _STATE.pipe is None and _STATE.watchdog is None:
-            _start_watchdog()
+            _start_watchdog()  # not while our signals are blocked: a child would inherit the mask
+    with _STATE.lock, _signals_blocked():
         pipe = _STATE.pipe
         if pipe is None:
             return
