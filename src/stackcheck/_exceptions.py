@@ -34,6 +34,7 @@ class ErrorReason(StrEnum):
     TOOL_FAILED = "tool_failed"
     START_FAILED = "start_failed"
     MISCONFIGURED = "misconfigured"
+    INTERRUPTED = "interrupted"
     INTERNAL = "internal"
 
     @property
@@ -53,6 +54,7 @@ _MEANINGS: dict[ErrorReason, str] = {
     ErrorReason.START_FAILED: "A service stackcheck starts or prepares for the run (container, local "
     "server, service.command, migrations) did not come up.",
     ErrorReason.MISCONFIGURED: "The profile or the command line asks for something that cannot be checked.",
+    ErrorReason.INTERRUPTED: "A signal (SIGINT, SIGTERM, SIGHUP) stopped the run before the check could end.",
     ErrorReason.INTERNAL: "An unexpected exception: a bug in stackcheck or in a suite (please report it).",
 }
 

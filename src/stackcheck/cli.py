@@ -1,18 +1,22 @@
-"""The ``stackcheck`` command line (SPEC §4). Exit codes: 0 ok, 1 failed, 2 usage, 3 could not check."""
+"""The ``stackcheck`` command line (SPEC §4). Exit codes: 0 ok, 1 failed, 2 usage, 3 could not check;
+a run stopped by a signal: 128 + its number (130 SIGINT, 143 SIGTERM, 129 SIGHUP), see
+:mod:`stackcheck.interrupt`.
+"""
 
 from __future__ import annotations
 
 import argparse
 import importlib
 import os
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from stackcheck import __version__
+from stackcheck import __version__, interrupt
 from stackcheck._exceptions import StackcheckError, UsageError
 from stackcheck.catalog import REGISTRY, STAGE_CHECKS, SUITES, SuiteName, render_checks_doc
 from stackcheck.collector import RunCollector
@@ -21,7 +25,15 @@ from stackcheck.plugin import COLLECTOR
 from stackcheck.probes.loopback import require_loopback
 from stackcheck.profile import PROFILE_SECTIONS, Profile, load_profile, render_profile_reference
 from stackcheck.profile.schema import schema_text
-from stackcheck.report import ExitCode, read_report, render_console, result_line, shown_live, write_report
+from stackcheck.report import (
+    ExitCode,
+    mark_interrupted,
+    read_report,
+    render_console,
+    result_line,
+    shown_live,
+    write_report,
+)
 from stackcheck.report.folders import default_report_dir, point_latest
 from stackcheck.resources import resolve_suites, suites_dir
 from stackcheck.settings import Settings, add_options, resolve_target
@@ -53,6 +65,8 @@ exit codes:
   1  at least one check failed (the target is non-compliant), or a waiver expired
   2  usage or configuration error: nothing was checked
   3  no check failed, but at least one could not be run (unreachable, timeout, missing tool)
+  130, 143, 129  stopped by SIGINT (Ctrl-C), SIGTERM or SIGHUP: everything stackcheck started is stopped,
+     a partial report marked interrupted is written; a second signal stops at once
 """
 
 
@@ -211,17 +225,28 @@ def _verify(args: argparse.Namespace) -> int:
     )
     grabbed: dict[str, RunCollector] = {}
 
+    def write_partial() -> None:
+        """A second signal ends the process at once: the partial report is written first."""
+        collector = grabbed.get("collector")
+        if collector is not None:
+            write_report(collector.finish(interrupted_by=_signum()), run.report_dir)
+
     class _Grab:
+        def pytest_sessionstart(self, session: pytest.Session) -> None:
+            collector = session.config.stash.get(COLLECTOR, None)
+            if collector is not None:
+                grabbed["collector"] = collector
+
         def pytest_unconfigure(self, config: pytest.Config) -> None:
             collector = config.stash.get(COLLECTOR, None)
             if collector is not None:
                 grabbed["collector"] = collector
 
-    code = pytest.main(_pytest_args(args, run), plugins=[_Grab()])
-    if code == pytest.ExitCode.INTERRUPTED:
-        print("stackcheck: interrupted; the partial report was written", file=sys.stderr)
-        return 130
-    collector = grabbed.get("collector")
+    with interrupt.on_hard_exit(write_partial):
+        code = pytest.main(_pytest_args(args, run), plugins=[_Grab()])
+        collector = grabbed.get("collector")
+        if code == pytest.ExitCode.INTERRUPTED or interrupt.received() is not None:
+            return _interrupted_verify(collector, run.report_dir)
     if collector is None or collector.report is None:
         return _fail(
             f"the suites did not run (pytest exit code {int(code)}); rerun with --verbose to see why"
@@ -233,6 +258,23 @@ def _verify(args: argparse.Namespace) -> int:
     if not args.report_dir:
         point_latest(run.report_dir)
     return int(collector.report.summary.exit_code)
+
+
+def _signum() -> int:
+    """The signal that stopped the run (a KeyboardInterrupt outside the guard counts as SIGINT)."""
+    return interrupt.received() or signal.SIGINT
+
+
+def _interrupted_verify(collector: RunCollector | None, report_dir: Path) -> int:
+    signum = _signum()
+    report = collector.report if collector is not None else None
+    if report is not None and not report.run.interrupted:
+        # The signal came after the report was written (during teardown): it must not say COMPLIANT.
+        write_report(mark_interrupted(report, signum), report_dir)
+    name = interrupt.signal_name(signum)
+    done = f"the partial report was written to {report_dir}" if report else "no report was written"
+    print(f"stackcheck: interrupted by {name}; {done}", file=sys.stderr)
+    return interrupt.exit_code_for(signum)
 
 
 def _profile(args: argparse.Namespace) -> int:
@@ -289,6 +331,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return int(ExitCode.USAGE)
+    if args.command == "verify" or args.command in STAGE_COMMANDS:
+        # SIGTERM and SIGHUP (CI cancellation, `timeout`) end a run as Ctrl-C does (stackcheck.interrupt).
+        with interrupt.guard(ends_process=True):
+            return _run_command(args, handlers)
+    return _run_command(args, handlers)
+
+
+_Handler = Callable[[argparse.Namespace], int]
+
+
+def _run_command(args: argparse.Namespace, handlers: Mapping[str, _Handler]) -> int:
     try:
         if args.command == "scan":
             return int(importlib.import_module(STAGE_COMMANDS["scan"]).run(args, Settings.from_environ()))
@@ -298,8 +351,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StackcheckError as exc:
         return _fail(str(exc))
     except KeyboardInterrupt:
-        print("stackcheck: interrupted", file=sys.stderr)
-        return 130
+        signum = _signum()
+        print(f"stackcheck: interrupted by {interrupt.signal_name(signum)}", file=sys.stderr)
+        return interrupt.exit_code_for(signum)
     except BrokenPipeError:
         # `stackcheck checks | head`: the reader left; say nothing more.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -19,7 +19,7 @@ from stackcheck._exceptions import CouldNotCheck, ErrorReason, UsageError
 from stackcheck.catalog import REGISTRY, CheckSpec
 from stackcheck.outcomes import CheckResult, Evidence, Status
 from stackcheck.profile import LoadedProfile
-from stackcheck.report.model import ProfileInfo, Report, RunInfo, summarize
+from stackcheck.report.model import ProfileInfo, Report, RunInfo, mark_interrupted, summarize
 from stackcheck.waivers import apply_waivers
 
 __all__ = ["Classification", "EvidenceRecorder", "RunCollector", "classify_exception", "tool_versions"]
@@ -216,8 +216,8 @@ class RunCollector:
             )
             self.on_result(shown[0])
 
-    def finish(self, today: dt.date | None = None) -> Report:
-        """Apply waivers, summarise, and build the report."""
+    def finish(self, today: dt.date | None = None, *, interrupted_by: int | None = None) -> Report:
+        """Apply waivers, summarise, and build the report (partial, marked so, if a signal ended the run)."""
         finished = dt.datetime.now(dt.UTC)
         profile = self.loaded.profile
         results, waivers = apply_waivers(
@@ -247,4 +247,6 @@ class RunCollector:
             results=results_t,
             waivers=waivers_t,
         )
+        if interrupted_by is not None:
+            self.report = mark_interrupted(self.report, interrupted_by)
         return self.report

@@ -9,6 +9,7 @@ skip → ``skipped``), skips checks whose profile section is absent, and writes 
 from __future__ import annotations
 
 import shlex
+import signal
 import sys
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from stackcheck import interrupt
 from stackcheck._exceptions import StackcheckError, UsageError
 from stackcheck.catalog import REGISTRY, CheckSpec
 from stackcheck.collector import EvidenceRecorder, RunCollector
@@ -169,7 +171,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     collector = session.config.stash.get(COLLECTOR, None)
     if collector is None:
         return
-    report = collector.finish()
+    # Ctrl-C, or SIGTERM/SIGHUP under stackcheck.interrupt.guard: a partial report, marked interrupted.
+    signum = interrupt.received() or (signal.SIGINT if exitstatus == pytest.ExitCode.INTERRUPTED else None)
+    report = collector.finish(interrupted_by=signum)
     if collector.report_dir is not None:
         write_report(report, collector.report_dir)
     if session.config.getoption("stackcheck_progress"):

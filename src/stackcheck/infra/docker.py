@@ -5,7 +5,9 @@ each server listens on a free port of 127.0.0.1. testcontainers believes it runs
 (``/.dockerenv``) and would hand out an empty or bridge address, so :class:`HostNetworkContainer` pins the
 address to 127.0.0.1 and the port to itself. Ryuk (the reaper container) cannot be pulled offline: it is
 disabled, and every container carries :data:`LABEL_MANAGED` so that :meth:`DockerProvider.close`, a later
-run (:func:`reap_orphans`) and the tests can find and remove what a run started.
+run (:func:`reap_orphans`) and the tests can find and remove what a run started. Ryuk's job itself — remove
+the run's containers as soon as stackcheck dies, even by SIGKILL — is done by the run's watchdog
+(:mod:`stackcheck.watchdog`), told the run's label before the first container is created.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import docker.errors
 from testcontainers.core.config import testcontainers_config
 from testcontainers.core.container import DockerContainer
 
+from stackcheck import interrupt
 from stackcheck._exceptions import CouldNotCheck, ErrorReason
 from stackcheck.infra.base import PostgresServer, RedisServer, ServiceName, free_port
 from stackcheck.infra.images import (
@@ -219,6 +222,7 @@ class DockerProvider:
         control = ContainerControl(container, plan.stop_signal, lambda: None)
         with self._lock:
             self._controls.append(control)  # registered before creation: close() must find it
+        interrupt.watch_containers(f"{LABEL_RUN}={self.run_id}")  # and the watchdog, if we die
         if self.cancel.is_set():
             raise CouldNotCheck("interrupted before the container started", ErrorReason.START_FAILED)
         try:
@@ -301,3 +305,4 @@ class DockerProvider:
                     container.remove(force=True, v=True)
         finally:
             client.close()
+        interrupt.unwatch_containers(f"{LABEL_RUN}={self.run_id}")

@@ -12,6 +12,7 @@ from typing import IO, Self
 
 import httpx
 
+from stackcheck import interrupt
 from stackcheck._exceptions import CouldNotCheck, ErrorReason, UsageError
 from stackcheck.infra.processes import stop_process
 from stackcheck.probes.loopback import free_port
@@ -86,6 +87,16 @@ class LaunchedService:
             raise UsageError(
                 f"service.command {self.argv[0]!r} cannot be started: {exc}", "check the path"
             ) from None
+        interrupt.track(self._proc)
+        try:
+            self._wait_live()
+        except BaseException:  # interrupted while waiting: __exit__ will not run, stop it here
+            self.stop()
+            raise
+        return self
+
+    def _wait_live(self) -> None:
+        assert self._proc is not None
 
         def answers() -> bool:
             if self._proc is not None and self._proc.poll() is not None:
@@ -105,7 +116,6 @@ class LaunchedService:
                 f"within {self.timeout_s:g} s: {tail}",
                 ErrorReason.START_FAILED,
             )
-        return self
 
     def log_tail(self, limit: int = 400) -> str:
         """The end of what the service printed."""

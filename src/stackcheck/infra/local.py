@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO
 
+from stackcheck import interrupt
 from stackcheck._exceptions import CouldNotCheck, ErrorReason
 from stackcheck.infra.base import PostgresServer, RedisServer, free_port
 from stackcheck.infra.images import postgres_settings_args, redis_args
@@ -96,6 +97,7 @@ class ProcessControl:
             cwd=self.workdir,
             start_new_session=True,  # Ctrl-C goes to us, not to the server
         )
+        interrupt.track(self.proc)
 
     def exited(self) -> bool:
         """Whether the process has ended."""
@@ -139,6 +141,7 @@ class ProcessControl:
             self.stop()
         finally:
             shutil.rmtree(self.workdir, ignore_errors=True)
+            interrupt.unwatch_dir(self.workdir)
 
 
 class LocalProvider:
@@ -156,6 +159,7 @@ class LocalProvider:
         if owner is not None:
             entry = pwd.getpwnam(owner)
             os.chown(path, entry.pw_uid, entry.pw_gid)
+        interrupt.watch_dir(path)
         return path
 
     def _register(self, control: ProcessControl) -> None:

@@ -7,6 +7,8 @@ import signal
 import subprocess
 from contextlib import suppress
 
+from stackcheck import interrupt
+
 __all__ = ["stop_process"]
 
 
@@ -18,8 +20,12 @@ def stop_process(
     group: bool = False,
 ) -> None:
     """Send ``sig`` (SIGTERM), wait ``grace_s``, then SIGKILL; always reap. ``group``: the whole process
-    group (for processes started with ``start_new_session=True``). Does nothing if it already ended."""
-    if proc is None or proc.poll() is not None:
+    group (for processes started with ``start_new_session=True``). Does nothing if it already ended.
+    Either way the process leaves the run's registry (:func:`stackcheck.interrupt.track`)."""
+    if proc is None:
+        return
+    if proc.poll() is not None:
+        interrupt.untrack(proc)
         return
 
     def send(s: int) -> None:
@@ -35,3 +41,4 @@ def stop_process(
     except subprocess.TimeoutExpired:
         send(signal.SIGKILL)
         proc.wait(timeout=10)
+    interrupt.untrack(proc)

@@ -11,27 +11,31 @@ import datetime as dt
 import os
 import re
 import shlex
+import signal
 import socket
 import subprocess
+import sys
 import time
+from contextlib import suppress
 from pathlib import Path
 
 import httpx
+from pydantic import ValidationError
 
-from stackcheck import __version__
+from stackcheck import __version__, interrupt
 from stackcheck._exceptions import ErrorReason, UsageError
 from stackcheck.catalog import REGISTRY
 from stackcheck.collector import tool_versions
 from stackcheck.load.gate import LOAD_CHECK_IDS, evaluate, not_run
 from stackcheck.load.plan import LoadPlan, build_plan
-from stackcheck.load.runner import LocustRun, free_port, locust_version, raise_on_sigterm
+from stackcheck.load.runner import LocustRun, free_port, locust_version
 from stackcheck.load.safety import require_loopback
 from stackcheck.load.stats import LoadStats
 from stackcheck.outcomes import CheckResult
 from stackcheck.profile import LoadedProfile, load_profile
 from stackcheck.report import Report, render_console, result_line, write_report
 from stackcheck.report.folders import default_report_dir, point_latest
-from stackcheck.report.model import ProfileInfo, RunInfo, summarize
+from stackcheck.report.model import ProfileInfo, RunInfo, mark_interrupted, summarize
 from stackcheck.settings import resolve_target
 from stackcheck.waivers import apply_waivers
 
@@ -174,7 +178,7 @@ def _run_workers(args: argparse.Namespace, loaded: LoadedProfile, target: str) -
     print(f"stackcheck {__version__}: {count} Locust worker(s) for the master at {host}:{port}", flush=True)
     run = LocustRun(plan, plan_path, scratch)
     try:
-        with raise_on_sigterm():
+        with interrupt.guard():
             run.start_workers((host, port), count)
             deadline = time.monotonic() + plan.deadline_s + 10
             for proc in run.procs:
@@ -188,9 +192,11 @@ def _run_workers(args: argparse.Namespace, loaded: LoadedProfile, target: str) -
     return 0
 
 
-def _execute(
-    plan: LoadPlan, plan_path: Path, work: Path, master_bind: tuple[str, int] | None
-) -> tuple[list[CheckResult], LoadStats | None, dict[str, str]]:
+# What a load run measured: its gated results, its statistics (if any) and the tool versions.
+Measured = tuple[list[CheckResult], LoadStats | None, dict[str, str]]
+
+
+def _execute(plan: LoadPlan, plan_path: Path, work: Path, master_bind: tuple[str, int] | None) -> Measured:
     version = locust_version()
     if version is None:
         message = "locust is not installed in this environment: pip install 'stackcheck[load]'"
@@ -258,7 +264,7 @@ def _report(
     loaded: LoadedProfile,
     target: str,
     window: tuple[dt.datetime, dt.datetime],
-    measured: tuple[list[CheckResult], LoadStats | None, dict[str, str]],
+    measured: Measured,
 ) -> Report:
     """The load stage's report: the gated results after waivers, and the statistics as ``load``."""
     started, finished = window
@@ -293,7 +299,7 @@ def _report(
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the load stage; return the exit code (0, 1, 2 or 3)."""
+    """Run the load stage; return the exit code (0, 1, 2 or 3; 128 + N when signal N stopped it)."""
     loaded = load_profile(args.profile, args.overrides)
     target = _target(args, loaded)
     if args.expect_workers < 0:
@@ -308,14 +314,43 @@ def run(args: argparse.Namespace) -> int:
     plan, plan_path = _write_plan(args, loaded, target, work, workers)
     _announce(args, loaded, target, plan, workers, master_bind)
     started = dt.datetime.now(dt.UTC)
-    measured = _execute(plan, plan_path, work, master_bind)
-    report = _report(args, loaded, target, (started, dt.datetime.now(dt.UTC)), measured)
-    write_report(report, report_dir)
-    if not args.report_dir:
+
+    def finish(measured: Measured, signum: int | None) -> Report:
+        report = _report(args, loaded, target, (started, dt.datetime.now(dt.UTC)), measured)
+        report = mark_interrupted(report, signum) if signum is not None else report
+        write_report(report, report_dir)
+        return report
+
+    # A second signal exits at once (stackcheck.interrupt): the partial report is written first.
+    with interrupt.on_hard_exit(lambda: finish(_interrupted(plan, _signum()), _signum())):
+        try:
+            measured, signum = _execute(plan, plan_path, work, master_bind), None
+        except KeyboardInterrupt:  # Ctrl-C, SIGTERM or SIGHUP: LocustRun has stopped every process
+            signum = _signum()
+            measured = _interrupted(plan, signum)
+        report = finish(measured, signum)
+    if not args.report_dir and signum is None:
         point_latest(report_dir)
     if report.load is not None:
         print(_load_line(report.load))
     for result in report.results:
         print(result_line(result))
     print(render_console(report, str(report_dir)))
+    if signum is not None:
+        name = interrupt.signal_name(signum)
+        print(f"stackcheck: interrupted by {name}; the partial report was written", file=sys.stderr)
     return report.summary.exit_code
+
+
+def _signum() -> int:
+    return interrupt.received() or signal.SIGINT
+
+
+def _interrupted(plan: LoadPlan, signum: int) -> Measured:
+    """What an interrupted load run leaves: no verdict, and the partial statistics if Locust wrote them."""
+    stats: LoadStats | None = None
+    with suppress(OSError, ValidationError):
+        stats = LoadStats.model_validate_json(Path(plan.stats_path).read_text(encoding="utf-8"))
+    message = f"interrupted by {interrupt.signal_name(signum)} before the load run ended; no verdict"
+    versions = {"locust": locust_version() or "not installed"}
+    return not_run(plan.slo, message, reason=ErrorReason.INTERRUPTED), stats, versions

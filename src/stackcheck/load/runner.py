@@ -3,8 +3,9 @@
 Locust monkey-patches the process it runs in (gevent), so it never runs inside stackcheck's process:
 every Locust process is ``python -m locust -f loadtests/locustfile.py --stackcheck-plan PLAN`` started
 here, each in a session of its own (a terminal's Ctrl-C reaches stackcheck only, which then stops them
-in order: SIGTERM, a grace period, SIGKILL to each process group). The locustfile's watchdog ends any
-Locust process whose parent has gone, so not even ``kill -9`` of stackcheck leaves load running.
+in order: SIGTERM, a grace period, SIGKILL to each process group; SIGTERM and SIGHUP likewise, and a second
+signal SIGKILLs them at once: :mod:`stackcheck.interrupt`). The locustfile's watchdog ends any Locust process
+whose parent has gone, and so does the run's watchdog: not even ``kill -9`` of stackcheck leaves load running.
 """
 
 from __future__ import annotations
@@ -16,22 +17,22 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from types import FrameType
 from typing import IO
 
 from pydantic import ValidationError
 
+from stackcheck import interrupt
 from stackcheck.load.plan import PROGRESS_PREFIX, LoadPlan
 from stackcheck.load.stats import LoadStats
 from stackcheck.probes.loopback import free_port
 from stackcheck.resources import data_path
 
-__all__ = ["LocustRun", "RunOutcome", "free_port", "locust_version", "locustfile_path", "raise_on_sigterm"]
+__all__ = ["LocustRun", "RunOutcome", "free_port", "locust_version", "locustfile_path"]
 
 GRACE_S = 5.0  # between SIGTERM and SIGKILL
 WORKER_EXIT_S = 2.0  # the master has their final reports by then; stop() ends the stragglers
@@ -50,37 +51,6 @@ def locust_version() -> str | None:
         return metadata.version("locust")
     except metadata.PackageNotFoundError:
         return "unknown"
-
-
-@contextmanager
-def raise_on_sigterm() -> Iterator[None]:
-    """Turn SIGTERM/SIGHUP into KeyboardInterrupt for the block, so cleanup runs as for Ctrl-C."""
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt(signal.Signals(signum).name)
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGHUP)}
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
-
-
-@contextmanager
-def _uninterruptible() -> Iterator[None]:
-    """A second Ctrl-C must not abandon the cleanup halfway."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 @dataclass
@@ -151,6 +121,7 @@ class LocustRun:
             env=self.environ,
             start_new_session=True,  # our own process group: signals reach it only through us
         )
+        interrupt.track(popen)
         proc = _Proc(name, popen, log)
         self.procs.append(proc)
         if echo_progress:
@@ -206,6 +177,7 @@ class LocustRun:
         for proc in self.procs:
             with suppress(subprocess.TimeoutExpired):  # SIGKILL cannot be ignored: only a hung kernel
                 proc.popen.wait(timeout=GRACE_S)
+                interrupt.untrack(proc.popen)
             proc.log.close()
 
     def _signal_all(self, sig: signal.Signals, every_group: bool = False) -> None:
@@ -241,12 +213,11 @@ class LocustRun:
         stats_path = Path(self.plan.stats_path)
         stats_path.unlink(missing_ok=True)
         try:
-            with raise_on_sigterm():
+            with interrupt.guard():  # SIGTERM/SIGHUP as Ctrl-C; a second signal SIGKILLs every group
                 driver = self.start()
                 code = self.wait(driver, timeout=self.plan.deadline_s + 10)
         finally:
-            with _uninterruptible():
-                self.stop()  # a no-op for processes that already left; the only way out for the rest
+            self.stop()  # a no-op for processes that already left; the only way out for the rest
         codes = {p.name: p.popen.returncode for p in self.procs}
         if code is None:
             return RunOutcome(

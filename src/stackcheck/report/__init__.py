@@ -12,6 +12,7 @@ from stackcheck.report.model import (
     RunInfo,
     Summary,
     exit_code,
+    mark_interrupted,
 )
 from stackcheck.report.summary import render_summary
 from stackcheck.report.writer import ARTIFACTS, read_report, write_report
@@ -26,6 +27,7 @@ __all__ = [
     "RunInfo",
     "Summary",
     "exit_code",
+    "mark_interrupted",
     "read_report",
     "render_console",
     "render_html",

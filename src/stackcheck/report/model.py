@@ -13,6 +13,7 @@ from typing import Final, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from stackcheck.catalog.spec import Severity
+from stackcheck.interrupt import exit_code_for, signal_name
 from stackcheck.load.stats import LoadStats
 from stackcheck.outcomes import CheckResult, Status
 from stackcheck.waivers import WaiverState, WaiverStatus
@@ -26,6 +27,7 @@ __all__ = [
     "RunInfo",
     "Summary",
     "exit_code",
+    "mark_interrupted",
     "summarize",
 ]
 
@@ -58,6 +60,10 @@ class RunInfo(_Model):
     )
     suites: tuple[str, ...] = Field((), description="Suites that produced results.")
     infra: str | None = Field(None, description="--infra provider: auto, docker, local or external.")
+    interrupted: bool = Field(
+        False, description="A signal stopped the run before its end: the report is partial, with no verdict."
+    )
+    signal: str | None = Field(None, description="The signal that stopped it: SIGINT, SIGTERM or SIGHUP.")
 
 
 class ProfileInfo(_Model):
@@ -83,7 +89,11 @@ class Summary(_Model):
     waived: int = Field(0, description="Results with status waived.")
     expired_waivers: int = Field(0, description="Profile waivers past their date (each fails the run).")
     stale_waivers: int = Field(0, description="Profile waivers that covered nothing.")
-    exit_code: int = Field(0, description="The CLI's exit code for this run: 0, 1 or 3.")
+    exit_code: int = Field(
+        0,
+        description="The CLI's exit code for this run: 0, 1 or 3; when interrupted, 128 + the signal's "
+        "number (130 SIGINT, 143 SIGTERM, 129 SIGHUP).",
+    )
 
 
 class Finding(_Model):
@@ -160,3 +170,10 @@ def summarize(results: tuple[CheckResult, ...], waivers: tuple[WaiverStatus, ...
         stale_waivers=sum(1 for w in waivers if w.state is WaiverState.STALE),
         exit_code=int(exit_code(results, waivers)),
     )
+
+
+def mark_interrupted(report: Report, signum: int) -> Report:
+    """The partial report of a run stopped by ``signum``: marked interrupted, with the process's exit code."""
+    run = report.run.model_copy(update={"interrupted": True, "signal": signal_name(signum)})
+    summary = report.summary.model_copy(update={"exit_code": exit_code_for(signum)})
+    return report.model_copy(update={"run": run, "summary": summary})

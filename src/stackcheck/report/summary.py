@@ -52,6 +52,11 @@ def _mark(result: CheckResult) -> str:
 def verdict(report: Report) -> str:
     """One sentence: what the exit code means for this run."""
     s = report.summary
+    if report.run.interrupted:  # partial: never COMPLIANT, whatever the results so far
+        return (
+            f"INTERRUPTED by {report.run.signal or 'a signal'}: the run stopped before its end, no verdict"
+            f" ({s.failed} failed, {s.error} error among the {s.total} results so far)"
+        )
     code = ExitCode(s.exit_code)
     if code is ExitCode.FAILED:
         extra = f"; {s.expired_waivers} waiver(s) expired" if s.expired_waivers else ""

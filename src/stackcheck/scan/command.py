@@ -12,19 +12,20 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import shlex
+import signal
 import socket
 import sys
 from pathlib import Path
 
-from stackcheck import __version__
+from stackcheck import __version__, interrupt
 from stackcheck._exceptions import UsageError
 from stackcheck.collector import tool_versions
 from stackcheck.profile import LoadedProfile, load_profile
 from stackcheck.report import render_console, result_line, shown_live, write_report
 from stackcheck.report.folders import default_report_dir, point_latest
-from stackcheck.report.model import ProfileInfo, Report, RunInfo, summarize
+from stackcheck.report.model import ProfileInfo, Report, RunInfo, mark_interrupted, summarize
 from stackcheck.scan.engine import ScanRun, run_scan
-from stackcheck.scan.redact import redact_report
+from stackcheck.scan.redact import Redactor, redact_report
 from stackcheck.scan.registry import SCANNERS
 from stackcheck.scan.runner import JobResult
 from stackcheck.scan.toolcache import install
@@ -101,7 +102,8 @@ def _job_line(result: JobResult) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    """Run the stage with the run's settings; the exit code (0 ok, 1 failed, 3 error; 2 via UsageError)."""
+    """Run the stage with the run's settings; the exit code (0 ok, 1 failed, 3 error; 2 via UsageError;
+    128 + N when signal N stopped it)."""
     started = dt.datetime.now(dt.UTC)
     loaded = load_profile(args.profile, args.overrides)
     profile = loaded.profile
@@ -121,8 +123,25 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             install(spec, settings)
     report_dir = Path(args.report_dir) if args.report_dir else default_report_dir(profile.name, "scan")
     print(f"stackcheck {__version__}: scanning {profile.name} ({args.profile})", flush=True)
-    scan = run_scan(profile, loaded.path.parent, settings, paths, on_job=_job_line)
     command = shlex.join(["stackcheck", *sys.argv[1:]]) if sys.argv[1:2] == ["scan"] else "stackcheck scan"
+
+    def interrupted() -> Report:
+        """An interrupted scan's partial report: no verdict (the scanners' results are judged together)."""
+        report = build_report(loaded, ScanRun([], [], [], [], {}, Redactor()), command, started)
+        report = mark_interrupted(report, interrupt.received() or signal.SIGINT)
+        write_report(report, report_dir)
+        return report
+
+    # A second signal exits at once (stackcheck.interrupt): the partial report is written first.
+    with interrupt.on_hard_exit(interrupted):
+        try:
+            scan = run_scan(profile, loaded.path.parent, settings, paths, on_job=_job_line)
+        except KeyboardInterrupt:  # Ctrl-C, SIGTERM or SIGHUP: run_jobs has stopped every scanner
+            report = interrupted()
+            print(render_console(report, str(report_dir)))
+            name = report.run.signal or "a signal"
+            print(f"stackcheck: interrupted by {name}; the partial report was written", file=sys.stderr)
+            return report.summary.exit_code
     report = build_report(loaded, scan, command, started)
     write_report(report, report_dir)
     if not args.report_dir:

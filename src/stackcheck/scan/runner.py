@@ -3,20 +3,28 @@
 Scanners are separate programs (checkov, trivy, bandit, detect-secrets) that spend most of their time
 starting up or reading files, so they run side by side: the stage takes about as long as its slowest
 scanner. A process that cannot start, exits with an unexpected code or overruns its timeout is a
-:class:`JobResult` with ``failure`` set — the caller turns it into ``error``, never ``passed``.
+:class:`JobResult` with ``failure`` set — the caller turns it into ``error``, never ``passed``. Each runs in
+a process group of its own, registered with :mod:`stackcheck.interrupt`: an interrupted run stops them all.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from stackcheck import interrupt
+
 __all__ = ["Job", "JobResult", "run_jobs", "stderr_tail"]
+
+STOP_GRACE_S = 2.0  # an interrupted scanner's time to exit on SIGTERM before SIGKILL
 
 
 @dataclass(frozen=True)
@@ -56,40 +64,81 @@ def stderr_tail(text: str, lines: int = 8, limit: int = 800) -> str:
     return tail[-limit:]
 
 
-def _run(job: Job, environ: Mapping[str, str]) -> JobResult:
+class _Running:
+    """The scanner processes of one :func:`run_jobs` call, so an interrupt can stop every one of them."""
+
+    def __init__(self) -> None:
+        self.cancelled = threading.Event()
+        self.procs: set[subprocess.Popen[str]] = set()
+        self.lock = threading.Lock()
+
+    def stop_all(self) -> None:
+        """Refuse new jobs; SIGTERM each running scanner's process group, SIGKILL after a grace period."""
+        self.cancelled.set()
+        with self.lock:
+            procs = list(self.procs)
+        for proc in procs:
+            with suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_S
+        for proc in procs:
+            with suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=max(deadline - time.monotonic(), 0.01))
+            with suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)  # the group: a scanner's own children too
+
+
+def _run(job: Job, environ: Mapping[str, str], running: _Running) -> JobResult:
     start = time.monotonic()
     env = {**environ, **job.env}
+    if running.cancelled.is_set():
+        return JobResult(job, None, "", "", 0.0, None, f"{job.tool} was not started: the run was interrupted")
     try:
-        proc = subprocess.run(
+        proc = subprocess.Popen(
             list(job.argv),
             cwd=job.cwd,
             env=env,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
             errors="replace",
-            timeout=job.timeout_s,
-            check=False,
             stdin=subprocess.DEVNULL,
+            start_new_session=True,  # a group of its own: stopping it stops the tools it starts
         )
     except FileNotFoundError as exc:
         return JobResult(job, None, "", "", time.monotonic() - start, None, f"cannot start {job.tool}: {exc}")
-    except subprocess.TimeoutExpired as exc:
-        err = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else (exc.stderr or "")
+    interrupt.track(proc)
+    with running.lock:
+        running.procs.add(proc)
+    try:
+        stdout, stderr = proc.communicate(timeout=job.timeout_s)
+    except subprocess.TimeoutExpired:
+        with suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        _, err = proc.communicate()
         timeout = f"{job.tool} did not finish within {job.timeout_s:g} s"
         if err.strip():
             timeout += f": {stderr_tail(err)}"
         return JobResult(job, None, "", err, time.monotonic() - start, None, timeout)
+    finally:
+        with running.lock:
+            running.procs.discard(proc)
+        if proc.poll() is not None:
+            interrupt.untrack(proc)
+    if running.cancelled.is_set():
+        stopped = f"{job.tool} was stopped: the run was interrupted"
+        return JobResult(job, proc.returncode, stdout, stderr, time.monotonic() - start, None, stopped)
     duration = time.monotonic() - start
     output: str | None = None
     if job.output is not None and job.output.is_file():
         output = job.output.read_text(encoding="utf-8", errors="replace")
     failure: str | None = None
     if proc.returncode not in job.ok_codes:
-        tail = stderr_tail(proc.stderr) or stderr_tail(proc.stdout) or "no output"
+        tail = stderr_tail(stderr) or stderr_tail(stdout) or "no output"
         failure = f"{job.tool} exited with code {proc.returncode}: {tail}"
     elif job.output is not None and output is None:
-        failure = f"{job.tool} wrote no report ({job.output.name}): {stderr_tail(proc.stderr) or 'no output'}"
-    return JobResult(job, proc.returncode, proc.stdout, proc.stderr, duration, output, failure)
+        failure = f"{job.tool} wrote no report ({job.output.name}): {stderr_tail(stderr) or 'no output'}"
+    return JobResult(job, proc.returncode, stdout, stderr, duration, output, failure)
 
 
 def run_jobs(
@@ -109,14 +158,16 @@ def run_jobs(
     if not jobs:
         return []
     locks = {job.exclusive: threading.Lock() for job in jobs if job.exclusive is not None}
+    running = _Running()
 
     def run(job: Job) -> JobResult:
         if job.exclusive is None:
-            return _run(job, environ)
+            return _run(job, environ, running)
         with locks[job.exclusive]:
-            return _run(job, environ)
+            return _run(job, environ, running)
 
-    with ThreadPoolExecutor(max_workers=max_workers or len(jobs), thread_name_prefix="scan") as pool:
+    pool = ThreadPoolExecutor(max_workers=max_workers or len(jobs), thread_name_prefix="scan")
+    try:
         futures = [pool.submit(run, job) for job in jobs]
         results = []
         for future in futures:
@@ -124,4 +175,9 @@ def run_jobs(
             if on_done is not None:
                 on_done(result)
             results.append(result)
+    except BaseException:  # interrupted (a signal, stackcheck.interrupt): no scanner may outlive the run
+        running.stop_all()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     return results
