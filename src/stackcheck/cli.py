@@ -22,6 +22,7 @@ from stackcheck.probes.loopback import require_loopback
 from stackcheck.profile import PROFILE_SECTIONS, Profile, load_profile, render_profile_reference
 from stackcheck.profile.schema import schema_text
 from stackcheck.report import ExitCode, read_report, render_console, result_line, shown_live, write_report
+from stackcheck.report.console import terminal
 from stackcheck.report.folders import default_report_dir, point_latest
 from stackcheck.resources import resolve_suites, suites_dir
 from stackcheck.settings import Settings, add_options, resolve_target
@@ -120,7 +121,8 @@ STAGE_COMMANDS: dict[str, str] = {"scan": "stackcheck.scan.command", "load": "st
 
 
 def _fail(message: str) -> int:
-    print(f"stackcheck: error: {message}", file=sys.stderr)
+    # A refusal may quote what it refused (a --set option, a DSN): masked like every other line.
+    print(terminal(f"stackcheck: error: {message}"), file=sys.stderr)
     return int(ExitCode.USAGE)
 
 
@@ -194,8 +196,10 @@ def _verify(args: argparse.Namespace) -> int:
         "the service it starts (service.command)" if run.profile.service else "no target"
     )
     print(
-        f"stackcheck {__version__}: verifying {run.profile.name} ({args.profile}) against {against};"
-        f" suites: {', '.join(p.name for p in run.suites)}",
+        terminal(
+            f"stackcheck {__version__}: verifying {run.profile.name} ({args.profile}) against {against};"
+            f" suites: {', '.join(p.name for p in run.suites)}"
+        ),
         flush=True,
     )
     grabbed: dict[str, RunCollector] = {}

@@ -19,7 +19,9 @@ from stackcheck._exceptions import CouldNotCheck, ErrorReason, UsageError
 from stackcheck.catalog import REGISTRY, CheckSpec
 from stackcheck.outcomes import CheckResult, Evidence, Status
 from stackcheck.profile import LoadedProfile
+from stackcheck.redact import Redactor
 from stackcheck.report.model import ProfileInfo, Report, RunInfo, summarize
+from stackcheck.report.publish import publishable, publishable_result
 from stackcheck.waivers import apply_waivers
 
 __all__ = ["Classification", "EvidenceRecorder", "RunCollector", "classify_exception", "tool_versions"]
@@ -156,6 +158,7 @@ class RunCollector:
     collection_errors: list[str] = field(default_factory=list)
     suites: set[str] = field(default_factory=set)
     report: Report | None = None
+    redactor: Redactor = field(default_factory=Redactor)  # the run's secrets: results are kept redacted
     _pending: dict[str, tuple[Status, str, float]] = field(default_factory=dict)
 
     def observe(
@@ -202,6 +205,7 @@ class RunCollector:
             duration_s=report.duration,
             error_reason=reason,
         )
+        result = publishable_result(result, self.redactor)  # before it is printed or kept
         self.results.append(result)
         self.suites.add(spec.suite)
         if self.on_result is not None:
@@ -212,7 +216,7 @@ class RunCollector:
             self.on_result(shown[0])
 
     def finish(self, today: dt.date | None = None) -> Report:
-        """Apply waivers, summarise, and build the report."""
+        """Apply waivers, summarise, and build the report (publishable: redacted and sanitised)."""
         finished = dt.datetime.now(dt.UTC)
         profile = self.loaded.profile
         results, waivers = apply_waivers(
@@ -242,4 +246,5 @@ class RunCollector:
             results=results_t,
             waivers=waivers_t,
         )
+        self.report = publishable(self.report, self.redactor)
         return self.report

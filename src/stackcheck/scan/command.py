@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import shlex
 import socket
 import sys
 from pathlib import Path
@@ -23,8 +22,8 @@ from stackcheck.profile import LoadedProfile, load_profile
 from stackcheck.report import render_console, result_line, shown_live, write_report
 from stackcheck.report.folders import default_report_dir, point_latest
 from stackcheck.report.model import ProfileInfo, Report, RunInfo, summarize
+from stackcheck.report.publish import publishable
 from stackcheck.scan.engine import ScanRun, run_scan
-from stackcheck.scan.redact import redact_report
 from stackcheck.scan.registry import SCANNERS
 from stackcheck.scan.runner import JobResult
 from stackcheck.scan.toolcache import install
@@ -92,7 +91,8 @@ def build_report(loaded: LoadedProfile, scan: ScanRun, command: str, started: dt
         waivers=waivers,
         findings=tuple(scan.findings),
     )
-    return redact_report(report, scan.redactor)
+    scan.redactor.learn(*loaded.overrides)
+    return publishable(report, scan.redactor)
 
 
 def _job_line(result: JobResult) -> None:
@@ -122,9 +122,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     report_dir = Path(args.report_dir) if args.report_dir else default_report_dir(profile.name, "scan")
     print(f"stackcheck {__version__}: scanning {profile.name} ({args.profile})", flush=True)
     scan = run_scan(profile, loaded.path.parent, settings, paths, on_job=_job_line)
-    command = shlex.join(["stackcheck", *sys.argv[1:]]) if sys.argv[1:2] == ["scan"] else "stackcheck scan"
+    scan.redactor.learn(*args.overrides)
+    argv = ["stackcheck", *sys.argv[1:]] if sys.argv[1:2] == ["scan"] else ["stackcheck", "scan"]
+    command = scan.redactor.command(argv)
     report = build_report(loaded, scan, command, started)
-    write_report(report, report_dir)
+    write_report(report, report_dir, scan.redactor)
     if not args.report_dir:
         point_latest(report_dir)
     for result in report.results:
