@@ -71,8 +71,9 @@ def one_line(text: str, limit: int = TEXT_LIMIT) -> str:
 
 
 # CommonMark lets any ASCII punctuation be backslash-escaped: these are the ones that end a GFM table
-# cell, open a code span, a link or an image, raw HTML or an entity (emphasis is only cosmetic and stays).
-_MARKDOWN = re.compile(r"([\\`\[\]<>|&])")
+# cell, open a code span, a link or an image, raw HTML or an entity (emphasis is only cosmetic and stays;
+# the backslash itself, so that text ending in one cannot unescape the next pipe).
+_MARKDOWN = re.compile(r"([\\`\[<|&])")
 
 
 def md_cell(text: str) -> str:
