@@ -5,11 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import xml.etree.ElementTree as ET
-from html.parser import HTMLParser
 from pathlib import Path
-
-import pytest
 
 from stackcheck.catalog import Severity
 from stackcheck.outcomes import CheckResult, ErrorReason, Evidence, Status, WaiverRef
@@ -20,10 +16,10 @@ from stackcheck.report.model import summarize
 from stackcheck.report.publish import publishable
 from stackcheck.report.sanitize import TEXT_LIMIT, clean, md_cell, md_code, one_line
 from stackcheck.waivers import WaiverState, WaiverStatus
+from tests.artifact_checks import UNSAFE, assert_artifacts_inert
 from tests.data.hostile_text import HOSTILE
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
-UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 PW = "Pl4nted-" + "pw-5eed"
 
 
@@ -111,19 +107,6 @@ def _hostile_report() -> Report:
     )
 
 
-class _Scripts(HTMLParser):
-    """Counts what could run: script elements, event-handler attributes, javascript: URLs."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.found: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "iframe", "object", "embed", "img"):
-            self.found.append(tag)
-        self.found += [n for n, value in attrs if n.startswith("on") or "javascript:" in (value or "")]
-
-
 def test_every_artifact_of_a_hostile_report_parses_renders_and_leaks_nothing(tmp_path: Path) -> None:
     written = write_report(_hostile_report(), tmp_path)
     assert {p.name for p in written} == set(ARTIFACTS)
@@ -131,61 +114,10 @@ def test_every_artifact_of_a_hostile_report_parses_renders_and_leaks_nothing(tmp
         text = path.read_text(encoding="utf-8")
         assert PW not in text, path.name
         assert not UNSAFE.search(text), f"{path.name} holds a raw control character"
-    ET.parse(tmp_path / "junit.xml")  # XML 1.0 forbids most C0 characters: they must not be there raw
-    json.loads((tmp_path / "results.sarif").read_text())
     report = json.loads((tmp_path / "report.json").read_text())
     assert all(len(r["message"]) <= TEXT_LIMIT and "[truncated" in r["message"] for r in report["results"])
-    parser = _Scripts()
-    parser.feed((tmp_path / "index.html").read_text())
-    assert parser.found == [], parser.found
-    summary = (tmp_path / "summary.md").read_text()
-    for table in _tables(summary):  # GFM's own rule for where a cell ends
-        width = len(_cells(table[0]))
-        assert all(len(_cells(row)) == width for row in table), table
-    rendered = _render(summary)
-    assert [len(t) for t in rendered.tables] == [5, 2, 2]  # header + rows: results, waivers, findings
-    assert [{len(row) for row in t} for t in rendered.tables] == [{4}, {5}, {6}]
-    assert rendered.found == [], rendered.found  # no script, no handler, no image, no raw HTML at all
-
-
-def _tables(markdown: str) -> list[list[str]]:
-    tables: list[list[str]] = []
-    current: list[str] = []
-    for line in [*markdown.splitlines(), ""]:
-        if line.startswith("|"):
-            current.append(line)
-        elif current:
-            tables.append(current)
-            current = []
-    assert len(tables) == 3  # results, waivers, findings
-    return [[row for row in t if not set(row) <= set("|-")] for t in tables]
-
-
-class _Rendered(_Scripts):
-    """The HTML a Markdown renderer makes of summary.md: cells per row, per table, and what could run."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.tables: list[list[list[str]]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        super().handle_starttag(tag, attrs)
-        if tag == "table":
-            self.tables.append([])
-        elif tag == "tr":
-            self.tables[-1].append([])
-        elif tag in ("td", "th"):
-            self.tables[-1][-1].append(tag)
-        elif tag not in ("thead", "tbody", "code", "h1", "h2", "p", "strong", "em"):
-            self.found.append(tag)
-
-
-def _render(markdown: str) -> _Rendered:
-    markdown_it = pytest.importorskip("markdown_it", reason="markdown-it-py (test dependency group)")
-    html = markdown_it.MarkdownIt("commonmark").enable("table").render(markdown)  # raw HTML allowed
-    out = _Rendered()
-    out.feed(html)
-    return out
+    tables = assert_artifacts_inert(tmp_path)
+    assert tables == [(4, 4), (1, 5), (1, 6)]  # (rows, cells): results, waivers, findings
 
 
 def test_console_lines_hold_no_escape_sequence_nor_a_forged_line() -> None:
