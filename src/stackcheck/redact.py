@@ -14,7 +14,8 @@ Two kinds of masking:
 * **known values**, learned from those shapes in the run's inputs (:meth:`Redactor.learn`), from scanners
   and from canaries: masked wherever they appear, even bare.
 
-``${VAR}`` references are not secrets and stay visible. This module imports nothing of stackcheck, so the
+``${VAR}`` references are not literal credentials (the profile guard accepts them), but they are masked
+in credential positions all the same. This module imports nothing of stackcheck, so the
 profile's literal-password guard, the providers and the report all use the same patterns.
 """
 
@@ -52,7 +53,6 @@ SECRET_KEYS = (
     "api_key|apikey|api-key|private_key|sslkey_password"
 )
 _NOT_A_MASK = r"(?!(?:\*\*\*|\[REDACTED\])(?:[\s&#;'\"]|$))"  # already masked: leave it (idempotent)
-_NOT_A_REFERENCE = r"(?!\$\{)"
 
 TOKEN_SHAPES: tuple[re.Pattern[str], ...] = (
     re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA)[A-Z0-9]{16}\b"),  # AWS access key id
@@ -68,20 +68,19 @@ TOKEN_SHAPES: tuple[re.Pattern[str], ...] = (
 )
 # scheme://user:password@host: the password may hold ':' or '@' (the last '@' before the path ends it).
 URL_USERINFO = re.compile(
-    rf"(?i)\b([a-z][a-z0-9+.-]*://[^/?#@:\s]*:){_NOT_A_REFERENCE}{_NOT_A_MASK}([^/?#\s]*)(@)"
+    rf"(?i)\b([a-z][a-z0-9+.-]*://[^/?#@:\s]*:){_NOT_A_MASK}([^/?#\s]*)(@)"
 )
 # ?password=... / &token=... (query parameters; libpq and redis-py read passwords from them).
-QUERY_SECRET = re.compile(rf"(?i)([?&;](?:{SECRET_KEYS})=){_NOT_A_REFERENCE}{_NOT_A_MASK}([^&#\s]+)")
+QUERY_SECRET = re.compile(rf"(?i)([?&;](?:{SECRET_KEYS})=){_NOT_A_MASK}([^&#\s]+)")
 # libpq key=value: password=pw, password='it''s' (quoted values may hold spaces and \' escapes).
 KEY_VALUE_SECRET = re.compile(
-    rf"(?i)(?<![\w.-])((?:{SECRET_KEYS})\s*=\s*){_NOT_A_REFERENCE}{_NOT_A_MASK}('(?:\\.|[^'\\])*'|[^\s&]+)"
+    rf"(?i)(?<![\w.-])((?:{SECRET_KEYS})\s*=\s*){_NOT_A_MASK}('(?:\\.|[^'\\])*'|[^\s&]+)"
 )
 # Free text: "Authorization: Bearer xyz", 'password: "it's"', "access_key=xyz" (values of 6+ characters,
 # so "token: none" stays readable; quoted values run to the closing quote that ends the value).
 ASSIGNMENT = re.compile(
     r"(?i)\b((?:authorization|bearer|password|passwd|secret|token|api[_-]?key|access[_-]?key)"
     r"[\"']?\s*[:=]\s*(?:(?:bearer|basic|token)\s+)?)"
-    + _NOT_A_REFERENCE
     + _NOT_A_MASK
     + r"(?!(?:bearer|basic|token)\s)"
     + r"(\"(?:[^\"\\]|\\.)*\"|'.*?'(?=[\s,;)\]}]|$)|[^\s\"',;]{6,})"
@@ -107,14 +106,15 @@ def _unquoted(value: str) -> str:
 def credentials_in(text: str) -> set[str]:
     """The literal credential values ``text`` holds in a known shape (userinfo, query, key=value).
 
-    Percent-encoded values are returned decoded as well; ``${VAR}`` references are not values.
+    Percent-encoded values are returned decoded as well; ``${VAR}`` references are not values (they are
+    still masked in text: what a reference expands to is a secret, and a run may use it unexpanded).
     """
     found: set[str] = set()
     for pattern in (URL_USERINFO, QUERY_SECRET, KEY_VALUE_SECRET):
         for match in pattern.finditer(text):
             value = _unquoted(match.group(2))
             found |= {value, unquote(value)}
-    return {v for v in found if v}
+    return {v for v in found if v and not v.startswith("${")}
 
 
 def literal_credential(text: str) -> bool:
@@ -179,12 +179,11 @@ _SECRET_KEY = re.compile(rf"(?i)(?:{SECRET_KEYS})")
 
 
 def secret_value(key: object, value: object) -> bool:
-    """Whether ``value`` is a credential by its key's name (``{"password": "..."}``), not a reference."""
+    """Whether ``value`` is a credential by its key's name (``{"password": "..."}``)."""
     return (
         isinstance(key, str)
         and isinstance(value, str)
         and value not in ("", SHAPE_MASK, MASK)
-        and not value.startswith("${")
         and bool(_SECRET_KEY.fullmatch(key))
     )
 
