@@ -67,9 +67,7 @@ TOKEN_SHAPES: tuple[re.Pattern[str], ...] = (
     re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)"),
 )
 # scheme://user:password@host: the password may hold ':' or '@' (the last '@' before the path ends it).
-URL_USERINFO = re.compile(
-    rf"(?i)\b([a-z][a-z0-9+.-]*://[^/?#@:\s]*:){_NOT_A_MASK}([^/?#\s]*)(@)"
-)
+URL_USERINFO = re.compile(rf"(?i)\b([a-z][a-z0-9+.-]*://[^/?#@:\s]*:){_NOT_A_MASK}([^/?#\s]*)(@)")
 # ?password=... / &token=... (query parameters; libpq and redis-py read passwords from them).
 QUERY_SECRET = re.compile(rf"(?i)([?&;](?:{SECRET_KEYS})=){_NOT_A_MASK}([^&#\s]+)")
 # libpq key=value: password=pw, password='it''s' (quoted values may hold spaces and \' escapes).
