@@ -34,6 +34,7 @@ from stackcheck.report import (
     shown_live,
     write_report,
 )
+from stackcheck.report.console import terminal
 from stackcheck.report.folders import default_report_dir, point_latest
 from stackcheck.resources import resolve_suites, suites_dir
 from stackcheck.settings import Settings, add_options, resolve_target
@@ -134,7 +135,8 @@ STAGE_COMMANDS: dict[str, str] = {"scan": "stackcheck.scan.command", "load": "st
 
 
 def _fail(message: str) -> int:
-    print(f"stackcheck: error: {message}", file=sys.stderr)
+    # A refusal may quote what it refused (a --set option, a DSN): masked like every other line.
+    print(terminal(f"stackcheck: error: {message}"), file=sys.stderr)
     return int(ExitCode.USAGE)
 
 
@@ -219,8 +221,10 @@ def _verify(args: argparse.Namespace) -> int:
         "the service it starts (service.command)" if run.profile.service else "no target"
     )
     print(
-        f"stackcheck {__version__}: verifying {run.profile.name} ({args.profile}) against {against};"
-        f" suites: {', '.join(p.name for p in run.suites)}",
+        terminal(
+            f"stackcheck {__version__}: verifying {run.profile.name} ({args.profile}) against {against};"
+            f" suites: {', '.join(p.name for p in run.suites)}"
+        ),
         flush=True,
     )
     grabbed: dict[str, RunCollector] = {}

@@ -19,7 +19,9 @@ from stackcheck._exceptions import CouldNotCheck, ErrorReason, UsageError
 from stackcheck.catalog import REGISTRY, CheckSpec
 from stackcheck.outcomes import CheckResult, Evidence, Status
 from stackcheck.profile import LoadedProfile
+from stackcheck.redact import Redactor
 from stackcheck.report.model import ProfileInfo, Report, RunInfo, mark_interrupted, summarize
+from stackcheck.report.publish import publishable, publishable_result
 from stackcheck.waivers import apply_waivers
 
 __all__ = ["Classification", "EvidenceRecorder", "RunCollector", "classify_exception", "tool_versions"]
@@ -158,6 +160,7 @@ class RunCollector:
     usage_errors: list[str] = field(default_factory=list)
     suites: set[str] = field(default_factory=set)
     report: Report | None = None
+    redactor: Redactor = field(default_factory=Redactor)  # the run's secrets: results are kept redacted
     _pending: dict[str, tuple[Status, str, float]] = field(default_factory=dict)
 
     def observe(
@@ -207,6 +210,7 @@ class RunCollector:
             duration_s=report.duration,
             error_reason=reason,
         )
+        result = publishable_result(result, self.redactor)  # before it is printed or kept
         self.results.append(result)
         self.suites.add(spec.suite)
         if self.on_result is not None:
@@ -217,7 +221,8 @@ class RunCollector:
             self.on_result(shown[0])
 
     def finish(self, today: dt.date | None = None, *, interrupted_by: int | None = None) -> Report:
-        """Apply waivers, summarise, and build the report (partial, marked so, if a signal ended the run)."""
+        """Apply waivers, summarise, and build the report: publishable (redacted and sanitised), and
+        marked partial if a signal ended the run."""
         finished = dt.datetime.now(dt.UTC)
         profile = self.loaded.profile
         results, waivers = apply_waivers(
@@ -247,6 +252,7 @@ class RunCollector:
             results=results_t,
             waivers=waivers_t,
         )
+        self.report = publishable(self.report, self.redactor)
         if interrupted_by is not None:
             self.report = mark_interrupted(self.report, interrupted_by)
         return self.report

@@ -8,7 +8,6 @@ skip → ``skipped``), skips checks whose profile section is absent, and writes 
 
 from __future__ import annotations
 
-import shlex
 import signal
 import sys
 from collections.abc import Generator, Iterator
@@ -24,7 +23,9 @@ from stackcheck.collector import EvidenceRecorder, RunCollector
 from stackcheck.outcomes import CheckResult
 from stackcheck.probes.http import DEFAULT_MAX_BYTES, HttpProbe
 from stackcheck.profile import Profile, load_profile
+from stackcheck.redact import Redactor
 from stackcheck.report import render_console, result_line, shown_live, write_report
+from stackcheck.report.publish import run_redactor
 from stackcheck.settings import Settings, add_options, resolve_target
 
 __all__ = ["COLLECTOR", "Target"]
@@ -70,16 +71,19 @@ def pytest_configure(config: pytest.Config) -> None:
         loaded = load_profile(profile_path, config.getoption("stackcheck_set"))
         target = resolve_target(settings.target, loaded.profile)
     except StackcheckError as exc:
-        raise pytest.UsageError(str(exc)) from None
+        raise pytest.UsageError(Redactor().text(str(exc))) from None
+    overrides = config.getoption("stackcheck_set")
+    redactor = run_redactor(loaded.profile, settings.environ, [target, *overrides])
     report_dir = config.getoption("report_dir")
     progress = bool(config.getoption("stackcheck_progress"))
     collector = RunCollector(
         loaded=loaded,
         target=target,
-        command=shlex.join(["stackcheck", *sys.argv[1:]]) if progress else shlex.join(sys.argv),
+        command=redactor.command(["stackcheck", *sys.argv[1:]] if progress else sys.argv),
         infra=settings.infra,
         report_dir=Path(report_dir) if report_dir else None,
         on_result=_print_result if progress else None,
+        redactor=redactor,
     )
     config.stash[COLLECTOR] = collector
     config.pluginmanager.register(_CollectionWatcher(collector), "stackcheck-collection-watcher")
@@ -175,7 +179,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     signum = interrupt.received() or (signal.SIGINT if exitstatus == pytest.ExitCode.INTERRUPTED else None)
     report = collector.finish(interrupted_by=signum)
     if collector.report_dir is not None:
-        write_report(report, collector.report_dir)
+        write_report(report, collector.report_dir, collector.redactor)
     if session.config.getoption("stackcheck_progress"):
         print(render_console(report, str(collector.report_dir) if collector.report_dir else None), flush=True)
 

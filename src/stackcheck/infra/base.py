@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
-from urllib.parse import urlsplit
 
 from stackcheck._exceptions import UsageError
 from stackcheck.probes.loopback import free_port  # the one free_port; re-exported for the providers
+from stackcheck.redact import Redactor
 
 __all__ = [
     "Control",
@@ -113,11 +113,8 @@ class RedisServer(_Server):
 
 
 def redact_url(url: str) -> str:
-    """``postgresql://app:s3cret@h:5432/db`` → ``postgresql://app:***@h:5432/db`` (key=value DSNs too)."""
-    parts = urlsplit(url)
-    if parts.scheme and parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-        return parts._replace(netloc=netloc).geturl()
-    if not parts.scheme and "password" in url:
-        return " ".join("password=***" if w.startswith("password=") else w for w in url.split())
-    return url
+    """``postgresql://app:s3cret@h:5432/db`` → ``postgresql://app:***@h:5432/db`` (query, key=value too).
+
+    The one redaction layer's shapes (:mod:`stackcheck.redact`): ``?password=`` forms are masked as well.
+    """
+    return Redactor().text(url)

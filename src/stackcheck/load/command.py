@@ -10,7 +10,6 @@ import argparse
 import datetime as dt
 import os
 import re
-import shlex
 import signal
 import socket
 import subprocess
@@ -33,9 +32,12 @@ from stackcheck.load.safety import require_loopback
 from stackcheck.load.stats import LoadStats
 from stackcheck.outcomes import CheckResult
 from stackcheck.profile import LoadedProfile, load_profile
+from stackcheck.redact import Redactor
 from stackcheck.report import Report, render_console, result_line, write_report
+from stackcheck.report.console import terminal
 from stackcheck.report.folders import default_report_dir, point_latest
 from stackcheck.report.model import ProfileInfo, RunInfo, mark_interrupted, summarize
+from stackcheck.report.publish import publishable, run_redactor
 from stackcheck.settings import resolve_target
 from stackcheck.waivers import apply_waivers
 
@@ -137,7 +139,7 @@ def _command_line(args: argparse.Namespace) -> str:
             argv += [flag, str(value)]
     if args.allow_remote:
         argv.append("--allow-remote")
-    return shlex.join(argv)
+    return Redactor().command(argv)
 
 
 def _preflight(plan: LoadPlan) -> tuple[str, ErrorReason] | None:
@@ -253,8 +255,10 @@ def _announce(
     if args.expect_workers and master_bind is not None:
         procs += f" + {args.expect_workers} external worker(s) for {master_bind[0]}:{master_bind[1]}"
     print(
-        f"stackcheck {__version__}: load test of {loaded.profile.name} ({args.profile}) against "
-        f"{target}: {shape}, {plan.users} users, {plan.duration_s:g} s, {procs}",
+        terminal(
+            f"stackcheck {__version__}: load test of {loaded.profile.name} ({args.profile}) against "
+            f"{target}: {shape}, {plan.users} users, {plan.duration_s:g} s, {procs}"
+        ),
         flush=True,
     )
 
@@ -273,7 +277,7 @@ def _report(
     results, waivers = apply_waivers(
         results, list(profile.waivers), set(REGISTRY) | LOAD_CHECK_IDS, dt.date.today()
     )
-    return Report(
+    report = Report(
         run=RunInfo(
             command=_command_line(args),
             started_at=started,
@@ -296,6 +300,7 @@ def _report(
         waivers=tuple(waivers),
         load=stats,
     )
+    return publishable(report, run_redactor(profile, {}, [target, *args.overrides]))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -8,11 +8,9 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 
 from stackcheck.profile.fields import NonNegInt, PositiveInt, Section, VersionSpec
+from stackcheck.redact import literal_credential
 
 _SQL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$")
-_LITERAL_PASSWORD = re.compile(
-    r"^[a-z][a-z0-9+.-]*://[^/@:]*:(?!\$\{)[^/@]+@|(^|\s)password\s*=\s*(?!\$\{)\S", re.I
-)
 
 
 def _check_sql_name(name: str) -> str:
@@ -23,11 +21,12 @@ def _check_sql_name(name: str) -> str:
 
 
 def _check_no_literal_secret(value: str | None) -> str | None:
-    # Credentials belong in the environment, not in a file that is committed and shown in reports.
-    if value is not None and _LITERAL_PASSWORD.search(value):
+    # Credentials belong in the environment, not in a file that is committed and shown in reports. The
+    # shapes are the redactor's (userinfo, ?password=, password=...); the refusal never quotes the value.
+    if value is not None and literal_credential(value):
         raise ValueError(
             "holds a literal password; reference an environment variable instead, "
-            "e.g. postgresql://app:${PGPASSWORD}@db.internal:5432/app"
+            "e.g. postgresql://app:${PGPASSWORD}@db.internal:5432/app or ...?password=${PGPASSWORD}"
         )
     return value
 

@@ -1,14 +1,26 @@
-"""Plain-text lines for the terminal: one per result as it arrives, and the closing verdict."""
+"""Plain-text lines for the terminal: one per result as it arrives, and the closing verdict.
+
+Every line goes through :func:`terminal`: credentials masked (:class:`~stackcheck.redact.Redactor`) and
+control characters and escape sequences written as visible escapes, so a target cannot colour, retitle or
+rewrite the operator's terminal, nor print a line that looks like one of ours.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 from stackcheck.outcomes import CheckResult, Status
+from stackcheck.redact import Redactor
 from stackcheck.report.model import Report
+from stackcheck.report.sanitize import one_line
 from stackcheck.report.summary import STATUS_MARK, format_evidence, verdict
 
-__all__ = ["render_console", "result_line", "shown_live", "skipped_lines"]
+__all__ = ["render_console", "result_line", "shown_live", "skipped_lines", "terminal"]
+
+
+def terminal(text: str, redactor: Redactor | None = None) -> str:
+    """One line safe to print: secrets masked, control characters and newlines escaped."""
+    return one_line((redactor or Redactor()).text(text))
 
 
 def result_line(result: CheckResult) -> str:
@@ -17,7 +29,7 @@ def result_line(result: CheckResult) -> str:
     evidence = format_evidence(result)
     if evidence:
         text = f"{text} ({evidence})" if text else evidence
-    return f"  {STATUS_MARK[result.status]:<7} {result.label:<34} {text}"
+    return terminal(f"  {STATUS_MARK[result.status]:<7} {result.label:<34} {text}")
 
 
 def shown_live(result: CheckResult) -> bool:
@@ -34,7 +46,7 @@ def skipped_lines(results: Iterable[CheckResult]) -> list[str]:
     lines = []
     for reason, labels in by_reason.items():
         shown = ", ".join(labels[:4]) + (f", ... ({len(labels)} checks)" if len(labels) > 4 else "")
-        lines.append(f"  {STATUS_MARK[Status.SKIPPED]:<7} {shown}: {reason}")
+        lines.append(terminal(f"  {STATUS_MARK[Status.SKIPPED]:<7} {shown}: {reason}"))
     return lines
 
 
@@ -49,10 +61,10 @@ def render_console(report: Report, report_dir: str | None = None) -> str:
     ]
     for w in report.waivers:
         if w.state.value in ("expired", "stale"):
-            lines.append(f"  waiver for {w.check} ({w.owner}, expires {w.expires}) is {w.state.value}")
+            line = f"  waiver for {w.check} ({w.owner}, expires {w.expires}) is {w.state.value}"
+            lines.append(terminal(line))
     lines.append(f"{verdict(report)} -> exit code {s.exit_code}")
     if report_dir:
-        lines.append(
-            f"report: {report_dir}/summary.md (also report.json, junit.xml, results.sarif, index.html)"
-        )
+        also = "also report.json, junit.xml, results.sarif, index.html"
+        lines.append(terminal(f"report: {report_dir}/summary.md ({also})"))
     return "\n".join(lines)

@@ -30,6 +30,9 @@ details summary{cursor:pointer}.verdict{font-weight:700;font-size:1.1rem}
 """
 
 
+_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+
+
 def _tag(status: Status) -> str:
     return f'<span class="tag" style="background:{_COLOR[status]}">{STATUS_MARK[status]}</span>'
 
@@ -176,6 +179,8 @@ def render_html(report: Report) -> str:
     ]
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        # Belt and braces over the escaping: the page may load nothing and run no script.
+        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
         f"<title>stackcheck {escape(report.profile.name)}</title><style>{_CSS}</style></head><body>"
         + "\n".join(body)
         + "</body></html>\n"

@@ -1,4 +1,9 @@
-"""``summary.md``: the run as Markdown, short enough for ``$GITHUB_STEP_SUMMARY``."""
+"""``summary.md``: the run as Markdown, short enough for ``$GITHUB_STEP_SUMMARY``.
+
+Every table cell goes through :func:`~stackcheck.report.sanitize.md_cell` or
+:func:`~stackcheck.report.sanitize.md_code`: a ``|``, a newline or raw HTML in any column (a target's
+answer, a waiver reason) cannot shift the columns or reach the page as markup.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from typing import Any
 
 from stackcheck.outcomes import CheckResult, Status
 from stackcheck.report.model import ExitCode, Report
+from stackcheck.report.sanitize import md_cell, md_code
 from stackcheck.waivers import WaiverState
 
 __all__ = ["STATUS_MARK", "format_evidence", "render_summary", "verdict"]
@@ -70,11 +76,11 @@ def render_summary(report: Report) -> str:
     """The Markdown summary of a run (pure function of the report)."""
     s = report.summary
     lines = [
-        f"# stackcheck: {report.profile.name}",
+        f"# stackcheck: {md_cell(report.profile.name)}",
         "",
         f"**{verdict(report)}** (exit code {s.exit_code})",
         "",
-        f"Target `{report.target or '-'}` · {s.total} results: {s.passed} passed, {s.failed} failed, "
+        f"Target {md_code(report.target or '-')} · {s.total} results: {s.passed} passed, {s.failed} failed, "
         f"{s.error} error, {s.skipped} skipped, {s.waived} waived · {report.run.duration_s:.1f} s",
         "",
         "| status | check | message | evidence |",
@@ -82,8 +88,9 @@ def render_summary(report: Report) -> str:
     ]
     ordered = sorted(report.results, key=lambda r: (_ORDER.index(r.status), r.id, r.subject or ""))
     for r in ordered:
-        message = r.message.replace("|", "\\|").replace("\n", " ")
-        lines.append(f"| {_mark(r)} | `{r.label}` | {message} | {format_evidence(r)} |")
+        lines.append(
+            _row((md_cell(_mark(r)), md_code(r.label), md_cell(r.message), md_cell(format_evidence(r))))
+        )
     notable = [w for w in report.waivers if w.state is not WaiverState.ACTIVE]
     if report.waivers:
         lines += [
@@ -95,19 +102,25 @@ def render_summary(report: Report) -> str:
         ]
         for w in report.waivers:
             label = f"{w.check}[{w.subject}]" if w.subject else w.check
-            lines.append(f"| `{label}` | {w.state} | {w.owner} | {w.expires} | {w.reason} |")
+            owner, reason = md_cell(w.owner), md_cell(w.reason)
+            lines.append(_row((md_code(label), md_cell(w.state), owner, str(w.expires), reason)))
     if notable:
         lines += ["", "Expired waivers fail the run; stale waivers cover nothing and should be removed."]
     lines += _findings_table(report)
     lines += [
         "",
-        f"Profile `{report.profile.path}` (sha256 `{report.profile.sha256[:12]}`) · "
-        f"stackcheck {report.run.tool_versions.get('stackcheck', '?')}",
+        f"Profile {md_code(report.profile.path)} (sha256 {md_code(report.profile.sha256[:12])}) · "
+        f"stackcheck {md_cell(report.run.tool_versions.get('stackcheck', '?'))}",
     ]
     return "\n".join(lines) + "\n"
 
 
 FINDINGS_SHOWN = 50
+
+
+def _row(cells: tuple[str, ...]) -> str:
+    """A table row of cells already escaped by ``md_cell``/``md_code``."""
+    return "| " + " | ".join(cells) + " |"
 
 
 def _findings_table(report: Report) -> list[str]:
@@ -128,8 +141,8 @@ def _findings_table(report: Report) -> list[str]:
     ]
     for f in findings[:FINDINGS_SHOWN]:
         where = f"{f.file}:{f.line}" if f.file and f.line else (f.file or "-")
-        message = f.message.replace("|", "\\|").replace("\n", " ")
-        lines.append(f"| {f.status} | {f.tool} | `{f.rule_id}` | {f.severity} | `{where}` | {message} |")
+        cells = (f.status, md_cell(f.tool), md_code(f.rule_id), md_cell(str(f.severity)), md_code(where))
+        lines.append(_row((*cells, md_cell(f.message))))
     if len(findings) > FINDINGS_SHOWN:
         lines.append(
             f"| ... | {len(findings) - FINDINGS_SHOWN} more in report.json and results.sarif | | | | |"

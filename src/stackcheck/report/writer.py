@@ -1,13 +1,15 @@
-"""Write a report folder: every artifact is rendered from the one :class:`Report`."""
+"""Write a report folder: every artifact is rendered from the one :class:`Report`, made publishable."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
 
+from stackcheck.redact import Redactor
 from stackcheck.report.html import render_html
 from stackcheck.report.junit import render_junit
 from stackcheck.report.model import Report
+from stackcheck.report.publish import publishable
 from stackcheck.report.sarif import render_sarif
 from stackcheck.report.summary import render_summary
 
@@ -23,8 +25,13 @@ ARTIFACTS: dict[str, Callable[[Report], str]] = {
 }
 
 
-def write_report(report: Report, folder: Path) -> list[Path]:
-    """Render every artifact into ``folder`` (created if needed); return the written paths."""
+def write_report(report: Report, folder: Path, redactor: Redactor | None = None) -> list[Path]:
+    """Render every artifact into ``folder`` (created if needed); return the written paths.
+
+    The renderers see only :func:`~stackcheck.report.publish.publishable` text: secrets masked (by
+    ``redactor``'s known values too, when given) and target text sanitised.
+    """
+    report = publishable(report, redactor)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name, render in ARTIFACTS.items():

@@ -2,8 +2,9 @@
 
 bandit normally drops lines marked ``# nosec`` without saying which; stackcheck runs it with
 ``--ignore-nosec`` and marks those findings ``suppressed`` itself, so an auditor sees every suppression.
-The hard-coded-password rules quote the password in their message: it is masked, and remembered so the
-whole report redacts it.
+The hard-coded-password rules quote the password in their message (``Possible hardcoded password:
+'it's-a-secret'``): everything from the first quote to the last is the password, apostrophes included. It is
+masked, kept out of the fingerprint, and remembered so the whole report redacts it.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ TOOL = ToolSpec(NAME, "bandit", "1.9.4", pip=("bandit[sarif]==1.9.4",))
 CHECK = scan_checks.CODE
 _RULE = re.compile(r"^B\d{3}$")
 _NOSEC = re.compile(r"#\s*nosec\b:?\s*([A-Za-z0-9_, ]*)")
-_QUOTED = re.compile(r"'([^']*)'")
+# bandit writes '%s' around the value as it is: the value runs from the first quote to the last.
+_QUOTED = re.compile(r"'(.*)'", re.S)
 PASSWORD_RULES = {"B105", "B106", "B107"}  # hard-coded password string / argument / default
 
 
@@ -74,12 +76,16 @@ def parse_bandit(text: str) -> tuple[list[Any], set[str], list[str]]:
     for item in data.get("results", []):
         rule = str(item["test_id"])
         message = str(item.get("issue_text", ""))
-        if rule in PASSWORD_RULES:
-            secrets |= {m for m in _QUOTED.findall(message) if m}
-            message = _QUOTED.sub("'***'", message)
+        quoted = _QUOTED.search(message) if rule in PASSWORD_RULES else None
         filename = str(item.get("filename", ""))
         number = int(item.get("line_number") or 0)
         source_line = _line_of(filename, number)
+        anchor = source_line.strip() or str(number)
+        if quoted is not None and quoted.group(1):
+            secrets.add(quoted.group(1))
+            message = _QUOTED.sub("'***'", message)
+            # A fingerprint of the line would let a dictionary find the password: hash the line without it.
+            anchor = anchor.replace(quoted.group(1), "***")
         marked = nosec_ids(source_line)
         status = "open"
         if marked is not None and (not marked or rule in marked):
@@ -92,7 +98,7 @@ def parse_bandit(text: str) -> tuple[list[Any], set[str], list[str]]:
                 rule_id=rule,
                 severity=severity_of(item.get("issue_severity")),
                 message=f"{message} ({item.get('test_name')}, confidence {confidence})",
-                anchor=source_line.strip() or str(number),
+                anchor=anchor,
                 file=display_path(filename),
                 line=number,
                 status=status,

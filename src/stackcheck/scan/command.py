@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import shlex
 import signal
 import socket
 import sys
@@ -21,11 +20,12 @@ from stackcheck import __version__, interrupt
 from stackcheck._exceptions import UsageError
 from stackcheck.collector import tool_versions
 from stackcheck.profile import LoadedProfile, load_profile
+from stackcheck.redact import Redactor
 from stackcheck.report import render_console, result_line, shown_live, write_report
 from stackcheck.report.folders import default_report_dir, point_latest
 from stackcheck.report.model import ProfileInfo, Report, RunInfo, mark_interrupted, summarize
+from stackcheck.report.publish import publishable
 from stackcheck.scan.engine import ScanRun, run_scan
-from stackcheck.scan.redact import Redactor, redact_report
 from stackcheck.scan.registry import SCANNERS
 from stackcheck.scan.runner import JobResult
 from stackcheck.scan.toolcache import install
@@ -93,7 +93,8 @@ def build_report(loaded: LoadedProfile, scan: ScanRun, command: str, started: dt
         waivers=waivers,
         findings=tuple(scan.findings),
     )
-    return redact_report(report, scan.redactor)
+    scan.redactor.learn(*loaded.overrides)
+    return publishable(report, scan.redactor)
 
 
 def _job_line(result: JobResult) -> None:
@@ -123,13 +124,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             install(spec, settings)
     report_dir = Path(args.report_dir) if args.report_dir else default_report_dir(profile.name, "scan")
     print(f"stackcheck {__version__}: scanning {profile.name} ({args.profile})", flush=True)
-    command = shlex.join(["stackcheck", *sys.argv[1:]]) if sys.argv[1:2] == ["scan"] else "stackcheck scan"
+    argv = ["stackcheck", *sys.argv[1:]] if sys.argv[1:2] == ["scan"] else ["stackcheck", "scan"]
 
     def interrupted() -> Report:
         """An interrupted scan's partial report: no verdict (the scanners' results are judged together)."""
-        report = build_report(loaded, ScanRun([], [], [], [], {}, Redactor()), command, started)
+        redactor = Redactor()
+        redactor.learn(*args.overrides)
+        report = build_report(loaded, ScanRun([], [], [], [], {}, redactor), redactor.command(argv), started)
         report = mark_interrupted(report, interrupt.received() or signal.SIGINT)
-        write_report(report, report_dir)
+        write_report(report, report_dir, redactor)
         return report
 
     # A second signal exits at once (stackcheck.interrupt): the partial report is written first.
@@ -142,8 +145,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             name = report.run.signal or "a signal"
             print(f"stackcheck: interrupted by {name}; the partial report was written", file=sys.stderr)
             return report.summary.exit_code
+    scan.redactor.learn(*args.overrides)
+    command = scan.redactor.command(argv)
     report = build_report(loaded, scan, command, started)
-    write_report(report, report_dir)
+    write_report(report, report_dir, scan.redactor)
     if not args.report_dir:
         point_latest(report_dir)
     for result in report.results:

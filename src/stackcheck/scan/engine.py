@@ -20,7 +20,9 @@ from stackcheck._exceptions import CouldNotCheck
 from stackcheck.catalog import REGISTRY
 from stackcheck.outcomes import CheckResult, Evidence, Status, WaiverRef
 from stackcheck.profile.models import Profile, Waiver
+from stackcheck.redact import Redactor
 from stackcheck.report.model import Finding
+from stackcheck.report.publish import run_redactor
 from stackcheck.scan.context import Planned, ScanContext
 from stackcheck.scan.findings import (
     ToolOutcome,
@@ -30,7 +32,6 @@ from stackcheck.scan.findings import (
     finding_label,
     is_finding_waiver,
 )
-from stackcheck.scan.redact import Redactor
 from stackcheck.scan.registry import SCANNERS
 from stackcheck.scan.runner import JobResult, run_jobs
 from stackcheck.scan.scanner import Scanner
@@ -211,7 +212,8 @@ def run_scan(
     replace every path list of the section.
     """
     canaries = profile.scan.canaries if profile.scan else []
-    redactor = Redactor(settings.environ.get(name, "") for name in canaries)
+    known = [settings.environ.get(name, "") for name in canaries]
+    redactor = run_redactor(profile, settings.environ, known=known)
     with tempfile.TemporaryDirectory(prefix="stackcheck-scan-") as work:
         ctx = ScanContext.build(profile, base, Path(work), settings, paths)
         steps = _plan_all(ctx)

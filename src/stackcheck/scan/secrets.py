@@ -4,8 +4,12 @@ Why detect-secrets: it is the established pre-commit/CI detector from PyPI (pure
 its own), it combines ~25 provider patterns (AWS, GitHub, GitLab, Slack, Stripe, private keys, JWTs ...)
 with a *keyword* detector (``password = "..."``, ``api_key: ...``) and entropy detectors for random tokens
 no pattern knows — the shape of secrets teams actually commit — and it reports a secret's SHA-1 hash,
-never its value, so its output cannot leak what it found. Secrets baked into image layers are trivy's job
-(:mod:`stackcheck.scan.trivy`, ``secrets.image``): detect-secrets cannot read images.
+never its value, so its output cannot leak what it found. That hash is not shown either: a SHA-1 of a
+dictionary password (``postgres``) is reversed by a lookup. Messages carry a tag keyed per run
+(:func:`~stackcheck.redact.secret_tag`), and fingerprints hash the finding's place, not the secret.
+
+Secrets baked into image layers are trivy's job (:mod:`stackcheck.scan.trivy`, ``secrets.image``):
+detect-secrets cannot read images.
 
 Inline ``# pragma: allowlist secret`` comments are honoured but listed: stackcheck switches detect-secrets'
 allowlist filter off and marks those findings ``suppressed`` itself.
@@ -21,6 +25,7 @@ from typing import Any
 
 from stackcheck.catalog import secrets as secret_checks
 from stackcheck.catalog.spec import Severity
+from stackcheck.redact import secret_tag
 from stackcheck.scan.context import Planned, ScanContext, display_path
 from stackcheck.scan.findings import ToolOutcome, make_finding
 from stackcheck.scan.runner import Job, JobResult
@@ -83,13 +88,16 @@ def parse_detect_secrets(text: str, skip: list[str] | None = None, root: Path | 
             )
             grouped.setdefault(key, []).append(str(item["type"]))
     findings = []
+    seen: dict[tuple[str, str], int] = {}
     for (filename, number, hashed), types in sorted(grouped.items()):
         named = [t for t in types if t not in _GENERIC] or types
         rule = named[0].replace(" ", "")
         if skip and rule in skip:
             continue
+        # The n-th secret of this kind in this file: stable when lines move, and holds nothing of the secret.
+        nth = seen[(filename, rule)] = seen.get((filename, rule), 0) + 1
         status = "suppressed" if _ALLOWLISTED.search(_line(filename, number)) else "open"
-        message = f"{' / '.join(dict.fromkeys(named))} in committed file (secret sha1 {hashed[:12]})"
+        message = f"{' / '.join(dict.fromkeys(named))} in committed file (secret tag {secret_tag(hashed)})"
         if status == "suppressed":
             message += " [suppressed inline: pragma: allowlist secret]"
         findings.append(
@@ -98,7 +106,7 @@ def parse_detect_secrets(text: str, skip: list[str] | None = None, root: Path | 
                 rule_id=rule,
                 severity=Severity.HIGH,
                 message=message,
-                anchor=hashed,
+                anchor=f"{rule}#{nth}",
                 file=display_path(filename),
                 line=number,
                 status=status,

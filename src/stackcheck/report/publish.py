@@ -1,0 +1,94 @@
+"""The publishable form of a report: redacted, then sanitised. Every artifact is rendered from it.
+
+:func:`publishable` is what :func:`stackcheck.report.writer.write_report` applies before any renderer
+runs, and what the verify collector, the scan stage and the load stage apply to the report they keep, so
+the console lines printed from it are safe too. It is idempotent: applying it twice changes nothing.
+
+Fields the catalog owns (check id, suite, title, severity, claims, controls) are not redacted: they never
+come from a target, and a known secret that happens to be a common word (``postgres``) must not rename a
+suite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from stackcheck.outcomes import CheckResult
+from stackcheck.profile.models import Profile
+from stackcheck.redact import SHAPE_MASK, Redactor, expand_references, secret_value
+from stackcheck.report.model import Report
+from stackcheck.report.sanitize import TEXT_LIMIT, cap, clean
+
+__all__ = ["publishable", "publishable_result", "run_redactor"]
+
+CATALOG_FIELDS = frozenset({"id", "suite", "title", "severity", "status", "claims", "controls"})
+# Server settings whose value is a credential (redis requirepass/masterauth, ...).
+_CREDENTIAL_SETTINGS = ("pass", "auth", "secret", "token", "key")
+
+
+def _safe(text: str, redactor: Redactor) -> str:
+    # Redact a window larger than what is kept (escapes only lengthen text), so no secret is cut in two
+    # before it is recognised, and a 100 KB line costs no more than its first few KB.
+    head = text[: TEXT_LIMIT * 4]
+    return cap(clean(redactor.text(head)), TEXT_LIMIT, len(text) - len(head))
+
+
+def _walk(value: Any, redactor: Redactor) -> Any:
+    if isinstance(value, str):
+        return _safe(value, redactor)
+    if isinstance(value, dict):
+        return {
+            _safe(str(k), redactor): SHAPE_MASK if secret_value(k, v) else _walk(v, redactor)
+            for k, v in value.items()
+        }
+    if isinstance(value, (list, tuple)):
+        return [_walk(v, redactor) for v in value]
+    return value
+
+
+def _result_data(result: dict[str, Any], redactor: Redactor) -> dict[str, Any]:
+    return {k: v if k in CATALOG_FIELDS else _walk(v, redactor) for k, v in result.items()}
+
+
+def publishable_result(result: CheckResult, redactor: Redactor | None = None) -> CheckResult:
+    """``result`` redacted and sanitised (message, subject, evidence, waiver)."""
+    data = _result_data(result.model_dump(mode="json"), redactor or Redactor())
+    return CheckResult.model_validate(data)
+
+
+def publishable(report: Report, redactor: Redactor | None = None) -> Report:
+    """A copy of ``report`` with every secret masked and all target text sanitised."""
+    red = redactor or Redactor()
+    raw = report.model_dump(mode="json", by_alias=True)
+    results = [_result_data(r, red) for r in raw.pop("results")]
+    out = _walk(raw, red)
+    out["results"] = results
+    return Report.model_validate(out)
+
+
+def run_redactor(
+    profile: Profile,
+    environ: Mapping[str, str],
+    texts: Iterable[str | None] = (),
+    known: Iterable[str] = (),
+) -> Redactor:
+    """The redactor of one run: the credentials in ``texts`` (target, ``--set`` options) and in the
+    profile's URLs and DSNs after ``${VAR}`` expansion, the values of credential-like server settings,
+    and ``known`` values (canaries)."""
+    redactor = Redactor(known)
+    urls = [profile.target.base_url if profile.target else None]
+    settings: dict[str, object] = {}
+    if profile.postgres is not None:
+        urls.append(profile.postgres.dsn)
+        settings.update(profile.postgres.server_config)
+    if profile.redis is not None:
+        urls.append(profile.redis.url)
+        settings.update(profile.redis.server_config)
+    redactor.learn(*texts, *(expand_references(u, environ) for u in urls if u))
+    redactor.add(
+        expand_references(str(v), environ)
+        for k, v in settings.items()
+        if any(word in k.lower() for word in _CREDENTIAL_SETTINGS) and isinstance(v, str)
+    )
+    return redactor
