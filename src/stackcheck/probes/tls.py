@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import json
+import os
+import signal
 import socket
 import ssl
 import subprocess
@@ -18,6 +20,7 @@ import sys
 
 from pydantic import BaseModel, ConfigDict
 
+from stackcheck import interrupt
 from stackcheck._exceptions import CouldNotCheck, ErrorReason
 
 __all__ = [
@@ -137,20 +140,31 @@ def scan_tls(
     """Scan ``host:port`` with sslyze in a child process; :class:`CouldNotCheck` if it cannot finish."""
     tls_reachable(host, port, server_name, min(handshake_timeout_s, timeout_s))
     args = json.dumps({"host": host, "port": port, "server_name": server_name, "ca_file": ca_file})
+    # Its own process group, registered with the run: a signal (or stackcheck's death) never leaves an
+    # sslyze scanner behind, and a hung one is killed at the timeout.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "stackcheck.probes.sslyze_scan", args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    interrupt.track(proc)
     try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "stackcheck.probes.sslyze_scan", args],
-            capture_output=True,
-            text=True,
-            timeout=timeout_s,
-            check=False,
-        )
+        stdout, stderr = proc.communicate(timeout=timeout_s)
     except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
         raise CouldNotCheck(
             f"the sslyze scan of {host}:{port} did not finish within {timeout_s:g} s (tls.scan_timeout_s)",
             ErrorReason.TIMEOUT,
         ) from None
-    last = (proc.stderr.strip().splitlines() or [""])[-1]
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        interrupt.untrack(proc)
+    last = (stderr.strip().splitlines() or [""])[-1]
     if proc.returncode == 4:
         raise CouldNotCheck(
             "sslyze is not installed (pip install 'sslyze>=6.3,<6.4')", ErrorReason.TOOL_MISSING
@@ -159,7 +173,7 @@ def scan_tls(
         raise CouldNotCheck(last or f"cannot reach {host}:{port} over TLS", ErrorReason.UNREACHABLE)
     if proc.returncode != 0:
         raise CouldNotCheck(f"the sslyze scan of {host}:{port} failed: {last}", ErrorReason.TOOL_FAILED)
-    return TlsScan.model_validate_json(proc.stdout)
+    return TlsScan.model_validate_json(stdout)
 
 
 def protocol_problems(scan: TlsScan, min_version: str) -> list[str]:
