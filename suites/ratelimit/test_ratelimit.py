@@ -169,7 +169,10 @@ def test_a_second_client_address_keeps_its_own_budget(
             f"{regained} tokens meanwhile: inconclusive (the probe ran slowly; rerun on an idler machine)",
             ErrorReason.INCONCLUSIVE,
         )
-    evidence.message = f"{source} served {served}/{tries} while the first client stays limited"
+    evidence.message = (
+        f"{source} served {served}/{tries} right after the first client spent its budget "
+        f"(a shared bucket could have regained {regained})"
+    )
 
 
 @pytest.mark.check(checks.SPOOFING)
