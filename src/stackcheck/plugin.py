@@ -8,6 +8,7 @@ skip → ``skipped``), skips checks whose profile section is absent, and writes 
 
 from __future__ import annotations
 
+import datetime as dt
 import signal
 import sys
 from collections.abc import Generator, Iterator
@@ -17,12 +18,13 @@ from pathlib import Path
 import pytest
 
 from stackcheck import interrupt
-from stackcheck._exceptions import StackcheckError, UsageError
+from stackcheck._exceptions import CouldNotCheck, ErrorReason, StackcheckError, UsageError
 from stackcheck.catalog import REGISTRY, CheckSpec
 from stackcheck.collector import EvidenceRecorder, RunCollector
 from stackcheck.outcomes import CheckResult
 from stackcheck.probes.http import DEFAULT_MAX_BYTES, HttpProbe
 from stackcheck.profile import Profile, load_profile
+from stackcheck.profile.http import DEFAULT_DEADLINE_S
 from stackcheck.redact import Redactor
 from stackcheck.report import render_console, result_line, shown_live, write_report
 from stackcheck.report.publish import run_redactor
@@ -132,6 +134,15 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
                 pytest.skip(requirement.skip_reason())
         elif any(v is None or v is False or v == [] or v == {} for v in values):
             pytest.skip(requirement.skip_reason())
+    # The run's deadline: once it has passed, what is left ends as `error` at once, saying why.
+    deadline_s = profile.target.deadline_s if profile.target else DEFAULT_DEADLINE_S
+    elapsed = (dt.datetime.now(dt.UTC) - collector.started_at).total_seconds()
+    if elapsed > deadline_s:
+        raise CouldNotCheck(
+            f"the run's deadline passed ({elapsed:.0f} s > target.deadline_s={deadline_s:g} s) before this "
+            "check started",
+            ErrorReason.TIMEOUT,
+        )
 
 
 def _profile_value(profile: Profile, dotted: str) -> object:

@@ -112,3 +112,19 @@ def test_the_tls_suite_on_a_port_that_never_speaks_tls_ends_within_its_handshake
     assert measured["code"] == 3 and measured["wall_s"] < 45, (measured, proc.stdout + proc.stderr)
     protocols = next(r for r in report["results"] if r["id"] == "tls.protocols")
     assert protocols["status"] == "error" and "no TLS handshake within 4 s" in protocols["message"], protocols
+
+
+def test_the_run_deadline_ends_what_is_left_as_error(tmp_path: Path) -> None:
+    # A deadline that has passed before the first check starts: every check that would run is `error`,
+    # named as the run deadline, and the run ends by itself (exit 3) with its report.
+    profile = tmp_path / "p.yaml"
+    profile.write_text("name: deadline\ntarget: {deadline_s: 0.01}\nhealth: {live: /health/live}\n")
+    report_dir = tmp_path / "r"
+    cmd = [sys.executable, "-m", "stackcheck", "verify", "--profile", str(profile), "--target"]
+    cmd += [f"http://127.0.0.1:{free_port()}", "--suite", "health", "--report-dir", str(report_dir)]
+    proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    results = json.loads((report_dir / "report.json").read_text())["results"]
+    ran = [r for r in results if r["status"] != "skipped"]
+    assert ran and all(r["status"] == "error" and "run's deadline passed" in r["message"] for r in ran), ran
+    assert all(r["error_reason"] == "timeout" for r in ran)

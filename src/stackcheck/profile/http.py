@@ -9,6 +9,8 @@ from pydantic import BeforeValidator, Field
 
 from stackcheck.profile.fields import NonNegInt, PositiveFloat, PositiveInt, Section, UrlPath
 
+DEFAULT_DEADLINE_S = 1800.0  # 30 minutes: far above any real run, far below "for ever"
+
 
 class TargetSection(Section):
     """The running service under test."""
@@ -20,6 +22,11 @@ class TargetSection(Section):
         None, description="PEM file of CAs to trust for HTTPS (default: system store)."
     )
     timeout_s: PositiveFloat = Field(5.0, description="Per-request timeout; slower answers are `error`.")
+    deadline_s: Annotated[float, Field(gt=0, le=86_400)] = Field(
+        DEFAULT_DEADLINE_S,
+        description="Bound on a whole `verify` run: checks that have not started when it passes end as "
+        "`error` (the run deadline), so a misbehaving target can never keep a scheduled run going.",
+    )
     max_response_bytes: Annotated[int, Field(ge=1024, le=1_000_000_000)] = Field(
         1_000_000,
         description="Most bytes of one answer a probe reads (after decompression); the rest is not read, "
