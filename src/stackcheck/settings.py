@@ -110,8 +110,10 @@ _HOST = re.compile(
 
 
 def _shown(url: str) -> str:
-    """``url`` for an error line: a password in it masked, the text shortened."""
-    masked = re.sub(r"(//[^/@:\s]*:)[^/@\s]*@", r"\1***@", url)
+    """``url`` for an error line: credentials masked by the one redaction layer, the text shortened."""
+    from stackcheck.redact import redact_url  # the layer every artifact uses; imported late (no cycle)
+
+    masked = redact_url(url)
     return masked if len(masked) <= 200 else masked[:200] + "..."
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 
 from stackcheck.catalog import tls as checks
@@ -21,6 +20,7 @@ from stackcheck.testing import (
     CouldNotCheck,
     ErrorReason,
     EvidenceRecorder,
+    HttpProbe,
     Profile,
     Target,
     TlsSection,
@@ -122,14 +122,11 @@ def test_plain_http_redirects_to_https(target: Target, tls: TlsSection, evidence
     host = urlsplit(target.base_url).hostname or ""
     netloc = f"[{host}]" if ":" in host else host
     url = f"http://{netloc}:{port}/"
-    try:
-        response = httpx.get(url, timeout=target.timeout_s, follow_redirects=False)
-    except httpx.HTTPError as exc:
-        raise CouldNotCheck(f"GET {url} failed: {exc}", ErrorReason.UNREACHABLE) from exc
-    location = response.headers.get("location", "")
-    evidence.record(
-        expected="3xx to https://", observed=response.status_code, location=location or None, url=url
-    )
-    assert response.status_code in REDIRECTS, f"GET {url} answered {response.status_code}, not a redirect"
+    # The one bounded exchange (bytes, deadline), as every probe: the plain port is the target's too.
+    with HttpProbe(f"http://{netloc}:{port}", timeout_s=target.timeout_s, max_bytes=64 * 1024) as plain:
+        answer = plain.get("/")
+    location = answer.response.headers.get("location", "")
+    evidence.record(expected="3xx to https://", observed=answer.status, location=location or None, url=url)
+    assert answer.status in REDIRECTS, f"GET {url} answered {answer.status}, not a redirect"
     assert urlsplit(location).scheme == "https", f"GET {url} redirects to {location!r}, not to https://"
-    evidence.message = f"GET {url} -> {response.status_code} {location}"
+    evidence.message = f"GET {url} -> {answer.status} {location}"
