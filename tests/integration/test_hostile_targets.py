@@ -128,3 +128,19 @@ def test_the_run_deadline_ends_what_is_left_as_error(tmp_path: Path) -> None:
     ran = [r for r in results if r["status"] != "skipped"]
     assert ran and all(r["status"] == "error" and "run's deadline passed" in r["message"] for r in ran), ran
     assert all(r["error_reason"] == "timeout" for r in ran)
+
+
+# Not yet "big-body": Locust's client reads each whole answer (578 MB peak on 256 MiB bodies) — open.
+@pytest.mark.parametrize("hostile", ["gzip-bomb"], indirect=True)
+def test_the_load_preflight_reads_an_enormous_answer_only_up_to_the_cap(hostile: str, tmp_path: Path) -> None:
+    profile = tmp_path / "p.yaml"
+    profile.write_text(
+        "name: hostile-load\nslo: {p95_ms: 500}\n"
+        "load: {users: 2, spawn_rate: 2, duration_s: 2, endpoints: [{path: /api}]}\n"
+    )
+    cmd = [sys.executable, str(MEASURE), "--", sys.executable, "-m", "stackcheck", "load", "--profile"]
+    cmd += [str(profile), "--target", hostile, "--report-dir", str(tmp_path / "r")]
+    proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, check=False)
+    measured = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert measured["peak_mib"] < PEAK_LIMIT_MIB, (measured, proc.stderr)
+    assert "Traceback" not in proc.stdout + proc.stderr and (tmp_path / "r" / "report.json").is_file()

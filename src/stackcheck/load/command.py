@@ -18,11 +18,10 @@ import time
 from contextlib import suppress
 from pathlib import Path
 
-import httpx
 from pydantic import ValidationError
 
 from stackcheck import __version__, interrupt
-from stackcheck._exceptions import ErrorReason, UsageError
+from stackcheck._exceptions import CouldNotCheck, ErrorReason, UsageError
 from stackcheck.catalog import REGISTRY
 from stackcheck.collector import tool_versions
 from stackcheck.load.gate import LOAD_CHECK_IDS, evaluate, not_run
@@ -31,6 +30,7 @@ from stackcheck.load.runner import LocustRun, free_port, locust_version
 from stackcheck.load.safety import require_loopback
 from stackcheck.load.stats import LoadStats
 from stackcheck.outcomes import CheckResult
+from stackcheck.probes.http import HttpProbe
 from stackcheck.profile import LoadedProfile, load_profile
 from stackcheck.redact import Redactor
 from stackcheck.report import Report, render_console, result_line, write_report
@@ -143,17 +143,16 @@ def _command_line(args: argparse.Namespace) -> str:
 
 
 def _preflight(plan: LoadPlan) -> tuple[str, ErrorReason] | None:
-    """One request before the load: an unreachable target is 'could not check', not a failure."""
+    """One request before the load, through the bounded exchange every probe uses: an unreachable target
+    is 'could not check', not a failure, and a hostile one cannot make this request read without end."""
     first = plan.endpoints[0]
-    verify: str | bool = plan.ca_bundle or True
     try:
-        httpx.request(first.method, plan.target + first.path, timeout=plan.timeout_s, verify=verify)
-    except httpx.HTTPError as exc:
-        reason = ErrorReason.TIMEOUT if isinstance(exc, httpx.TimeoutException) else ErrorReason.UNREACHABLE
-        message = (
-            f"target unreachable: {first.method} {plan.target}{first.path}: {exc.__class__.__name__}: {exc}"
-        )
-        return message, reason
+        with HttpProbe(
+            plan.target, timeout_s=plan.timeout_s, verify=plan.ca_bundle or True, max_bytes=65536
+        ) as p:
+            p.request(first.method, first.path)
+    except CouldNotCheck as exc:
+        return f"target unreachable: {first.method} {plan.target}{first.path}: {exc}", exc.reason
     return None
 
 
