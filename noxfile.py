@@ -68,9 +68,9 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON, tags=["ci", "fast"])
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict on the stackcheck package and the suites."""
+    """mypy --strict on the stackcheck package, the suites and the accuracy harness."""
     _install(session, "typecheck")
-    session.run("mypy", "--strict", "src/stackcheck", "suites")
+    session.run("mypy", "--strict", "src/stackcheck", "suites", "accuracy")
 
 
 @nox.session(python=PYTHON, default=False, tags=["run"])
@@ -128,6 +128,18 @@ def bench(session: nox.Session) -> None:
     """Run benchmarks/bench_*.py and rewrite docs/benchmarks.md; ``-- NAME ...`` runs a subset."""
     _install(session, "test")
     session.run("python", "benchmarks/run_all.py", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False, tags=["accuracy", "slow"])
+def accuracy(session: nox.Session) -> None:
+    """Run stackcheck beside reference tools on servers it builds (accuracy/) and rewrite docs/accuracy.md.
+
+    Needs Debian's nginx, haproxy, apache2, testssl.sh, sslscan, prometheus (promtool), pgbouncer,
+    postgresql and redis-server; a case whose package is missing is listed as not run.
+    ``-- --only tls,metrics`` runs a subset.
+    """
+    _install(session, "test")
+    session.run("python", "-m", "accuracy", *session.posargs)
 
 
 @nox.session(python=False, default=False, tags=["images", "slow"])
