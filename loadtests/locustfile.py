@@ -29,6 +29,7 @@ import os
 import random
 import ssl
 import time
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,7 @@ PROGRESS = PROGRESS_PREFIX  # lines `stackcheck load` shows while the run goes o
 FINAL_MESSAGE = "stackcheck_final"
 WORKER_FINAL_WAIT_S = 15.0
 TIMER_SLACK_S = 0.001
+READ_CHUNK = 64 * 1024
 log = logging.getLogger("stackcheck.load")
 
 
@@ -89,19 +91,58 @@ def _describe(exc: BaseException | None) -> str:
     return f"{exc.__class__.__name__}: {text}" if exc.__class__.__name__ not in text else text
 
 
-def _problem(endpoint: PlanEndpoint, resp: Any) -> str | None:
-    """Why a response does not count as success, or None."""
-    status = resp.status_code
+def _problem(endpoint: PlanEndpoint, status: int, body: bytes, error: BaseException | None) -> str | None:
+    """Why a response does not count as success, or None (``body``: its first bytes, decoded)."""
     if not status:
-        return TRANSPORT + _describe(getattr(resp, "error", None))
+        return TRANSPORT + _describe(error)
     if endpoint.expect_status:
         if status not in endpoint.expect_status:
             return f"HTTP {status}, expected {'/'.join(map(str, endpoint.expect_status))}"
     elif not 200 <= status < 300:
         return f"HTTP {status}, expected 2xx"
-    if endpoint.expect_body is not None and endpoint.expect_body.encode() not in (resp.content or b""):
+    if endpoint.expect_body is not None and endpoint.expect_body.encode() not in body:
         return f"HTTP {status} without {endpoint.expect_body!r} in the body"
     return None
+
+
+def _read_bounded(resp: Any, cap: int) -> tuple[bytes, int]:
+    """The first ``cap`` bytes of a streamed answer's body (decompressed, bounded too) and the raw bytes read.
+
+    A body longer than the cap is not read further and its connection is dropped, never reused: a target
+    sending an endless or enormous answer (or a gzip bomb) costs at most ``cap`` bytes per request.
+    """
+    if not resp.status_code or resp._response is None:
+        return b"", 0
+    chunks: list[bytes] = []
+    raw_read = 0
+    try:
+        while raw_read < cap:
+            chunk = resp._response.read(min(READ_CHUNK, cap - raw_read))
+            if not chunk:
+                break
+            raw_read += len(chunk)
+            chunks.append(chunk)
+    except (OSError, ValueError):
+        pass  # a connection lost mid-body: what arrived is what there is
+    # geventhttpclient's socket response: a half-read answer must not go back to the pool.
+    inner = getattr(resp._response, "_response", None)
+    if inner is not None and not getattr(inner, "message_complete", True):
+        pool, sock = getattr(inner, "_pool", None), getattr(inner, "_sock", None)
+        inner._pool = inner._sock = None
+        if sock is not None:
+            if pool is not None:
+                pool.release_socket(sock)  # closes it and frees its slot
+            else:
+                sock.close()
+    raw = b"".join(chunks)
+    encoding = (resp.headers.get("content-encoding") or "").lower() if resp.headers else ""
+    if encoding in ("gzip", "deflate"):
+        wbits = 16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS
+        try:
+            return zlib.decompressobj(wbits).decompress(raw, cap), raw_read
+        except zlib.error:
+            return b"", raw_read
+    return raw, raw_read
 
 
 class ProfileUser(FastHttpUser):
@@ -160,15 +201,26 @@ class ProfileUser(FastHttpUser):
         return random.choices(STATE.endpoints, cum_weights=STATE.cum_weights)[0]
 
     def _request(self, endpoint: PlanEndpoint, due: float, capped: bool) -> None:
-        lag_ms = max(0.0, (time.perf_counter() - due) * 1000.0)
-        # Never follow a redirect: it could lead off loopback, past the remote-target guard.
+        assert STATE.plan is not None
+        sent_at = time.perf_counter()
+        lag_ms = max(0.0, (sent_at - due) * 1000.0)
+        # Never follow a redirect: it could lead off loopback, past the remote-target guard. The body is
+        # streamed and read up to the plan's bound here (timed below), never whole by the client.
         with self.client.request(
-            endpoint.method, endpoint.path, name=endpoint.name, catch_response=True, allow_redirects=False
+            endpoint.method,
+            endpoint.path,
+            name=endpoint.name,
+            catch_response=True,
+            allow_redirects=False,
+            stream=True,
+            headers={"Accept-Encoding": "gzip, deflate"},
         ) as resp:
+            body, raw_read = _read_bounded(resp, STATE.plan.max_response_bytes)
             meta = resp.request_meta
-            service_ms = float(meta["response_time"])
+            service_ms = (time.perf_counter() - sent_at) * 1000.0
             # Latency from the scheduled time: if the generator could not send on time, the wait counts.
             meta["response_time"] = service_ms + lag_ms
+            meta["response_length"] = raw_read
             # FastHttpSession reports status 0 when no HTTP answer came back (refused, reset, timeout).
             answered = bool(resp.status_code)
             meta["context"] = {
@@ -176,8 +228,9 @@ class ProfileUser(FastHttpUser):
                 "lag_ms": lag_ms,
                 "capped": capped,
                 "answered": answered,
+                "status": resp.status_code,
             }
-            problem = _problem(endpoint, resp)
+            problem = _problem(endpoint, resp.status_code, body, getattr(resp, "error", None))
             if problem is None:
                 resp.success()
             else:

@@ -55,6 +55,9 @@ class LoadPlan(_Model):
     target: str
     ca_bundle: str | None = None
     timeout_s: float
+    max_response_bytes: int = Field(
+        1_000_000, description="Most bytes of one answer read (target.max_response_bytes)."
+    )
     endpoints: tuple[PlanEndpoint, ...]
     model: Literal["paced", "closed"]
     users: int
@@ -152,6 +155,7 @@ def build_plan(
         target=target.rstrip("/"),
         ca_bundle=profile.target.ca_bundle if profile.target else None,
         timeout_s=timeout,
+        max_response_bytes=profile.target.max_response_bytes if profile.target else 1_000_000,
         endpoints=_endpoints(profile, load),
         model=load.model,
         users=load.users,
