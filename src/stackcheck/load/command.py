@@ -33,7 +33,7 @@ from stackcheck.outcomes import CheckResult
 from stackcheck.probes.http import HttpProbe
 from stackcheck.profile import LoadedProfile, load_profile
 from stackcheck.redact import Redactor
-from stackcheck.report import Report, render_console, result_line, write_report
+from stackcheck.report import Report, render_console, result_line, shown_live, write_report
 from stackcheck.report.console import terminal
 from stackcheck.report.folders import default_report_dir, point_latest
 from stackcheck.report.model import ProfileInfo, RunInfo, mark_interrupted, summarize
@@ -338,7 +338,8 @@ def run(args: argparse.Namespace) -> int:
     if report.load is not None:
         print(_load_line(report.load))
     for result in report.results:
-        print(result_line(result))
+        if shown_live(result):  # skips are grouped by render_console, not printed twice
+            print(result_line(result))
     print(render_console(report, str(report_dir)))
     if signum is not None:
         name = interrupt.signal_name(signum)
