@@ -37,7 +37,7 @@ from stackcheck.report import (
 from stackcheck.report.console import terminal
 from stackcheck.report.folders import default_report_dir, point_latest
 from stackcheck.resources import resolve_suites, suites_dir
-from stackcheck.settings import Settings, add_options, resolve_target
+from stackcheck.settings import Settings, add_options, plugin_option, resolve_target
 
 __all__ = ["main"]
 
@@ -203,14 +203,16 @@ def _pytest_args(args: argparse.Namespace, run: _VerifyRun) -> list[str]:
     """The pytest command line of a verify run: the chosen suites with the plugin's options."""
     root = suites_dir()
     pytest_args = [*(str(p) for p in run.suites), "-c", str(root / "pytest.ini"), "--rootdir", str(root)]
-    pytest_args += ["-p", "no:cacheprovider", "--profile", args.profile, "--infra", run.settings.infra]
-    pytest_args += ["--report-dir", str(run.report_dir), "--stackcheck-progress"]
+    # The plugin's options are prefixed (--stackcheck-profile): pytest's namespace is shared by all plugins.
+    opt = plugin_option
+    pytest_args += ["-p", "no:cacheprovider", opt("profile"), args.profile, opt("infra"), run.settings.infra]
+    pytest_args += [opt("report_dir"), str(run.report_dir), "--stackcheck-progress"]
     for option in args.stackcheck_set:
-        pytest_args += ["--set", option]
+        pytest_args += [opt("stackcheck_set"), option]
     if run.settings.allow_remote:
-        pytest_args.append("--allow-remote")
+        pytest_args.append(opt("allow_remote"))
     if run.target:
-        pytest_args += ["--target", run.target]
+        pytest_args += [opt("target"), run.target]
     pytest_args += ["-q", "--no-header", "-rN", "--tb=short"] if args.verbose else ["-p", "no:terminal"]
     return pytest_args
 

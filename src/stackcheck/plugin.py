@@ -1,6 +1,9 @@
 """The stackcheck pytest plugin: options, hooks and fixtures only.
 
-Active when ``--profile`` is given. Suites mark each test with the check it implements,
+Registered by :mod:`stackcheck.pytest_entry` only when ``--stackcheck-profile`` is given (an unrelated
+project's pytest run never sees these hooks, the marker or the fixtures).
+
+Suites mark each test with the check it implements,
 ``@pytest.mark.check(headers.HSTS)`` (the :class:`CheckSpec` object from :mod:`stackcheck.catalog`); the
 plugin turns every such test into a check result (assertion → ``failed``; could-not-check → ``error``;
 skip → ``skipped``), skips checks whose profile section is absent, and writes the report folder.
@@ -28,7 +31,7 @@ from stackcheck.profile.http import DEFAULT_DEADLINE_S
 from stackcheck.redact import Redactor
 from stackcheck.report import render_console, result_line, shown_live, write_report
 from stackcheck.report.publish import run_redactor
-from stackcheck.settings import Settings, add_options, resolve_target
+from stackcheck.settings import Settings, plugin_option, resolve_target
 
 __all__ = ["COLLECTOR", "Target"]
 
@@ -46,27 +49,16 @@ class Target:
     max_response_bytes: int = DEFAULT_MAX_BYTES
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("stackcheck", "stackcheck verification")
-    add_options(group.addoption)  # the same options as `stackcheck verify` (stackcheck.settings)
-    group.addoption(
-        "--stackcheck-progress",
-        action="store_true",
-        default=False,
-        help="Print one line per check as it finishes (used by the stackcheck CLI).",
-    )
-
-
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "check(spec): the stackcheck check (a CheckSpec) this test implements")
     # The run's settings, read once (options + environment); handed down as the `settings` fixture.
     settings = Settings.from_environ(
-        infra=str(config.getoption("infra", "auto")),
-        allow_remote=bool(config.getoption("allow_remote", False)),
-        target=config.getoption("target", None),
+        infra=str(config.getoption("stackcheck_infra", "auto")),
+        allow_remote=bool(config.getoption("stackcheck_allow_remote", False)),
+        target=config.getoption("stackcheck_target", None),
     )
     config.stash[SETTINGS] = settings
-    profile_path = config.getoption("profile", None)
+    profile_path = config.getoption("stackcheck_profile", None)
     if not profile_path:
         return
     try:
@@ -76,7 +68,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(Redactor().text(str(exc))) from None
     overrides = config.getoption("stackcheck_set")
     redactor = run_redactor(loaded.profile, settings.environ, [target, *overrides])
-    report_dir = config.getoption("report_dir")
+    report_dir = config.getoption("stackcheck_report_dir")
     progress = bool(config.getoption("stackcheck_progress"))
     collector = RunCollector(
         loaded=loaded,
@@ -220,7 +212,7 @@ def settings(request: pytest.FixtureRequest) -> Settings:
 def _collector(request: pytest.FixtureRequest) -> RunCollector:
     collector = request.config.stash.get(COLLECTOR, None)
     if collector is None:
-        raise UsageError("no profile given", "run with --profile FILE")
+        raise UsageError("no profile given", f"run with {plugin_option('profile')} FILE")
     return collector
 
 

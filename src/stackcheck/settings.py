@@ -215,11 +215,39 @@ VERIFY_OPTIONS: tuple[OptionSpec, ...] = (
 )
 
 
-def add_options(add: Callable[..., object], *, required: frozenset[str] = frozenset()) -> None:
+def add_options(
+    add: Callable[..., object], *, required: frozenset[str] = frozenset(), prefixed: bool = False
+) -> None:
     """Declare :data:`VERIFY_OPTIONS` with ``add`` (``parser.add_argument`` or ``group.addoption``).
 
-    ``required`` names the dests that must be given (the CLI requires ``--profile``; the plugin does not).
+    ``required`` names the dests that must be given (the CLI requires ``--profile``). ``prefixed`` is the
+    pytest plugin's spelling: ``--stackcheck-profile`` with dest ``stackcheck_profile`` (pytest's option
+    namespace is shared by every plugin installed; the CLI keeps ``--profile``).
     """
     for option in VERIFY_OPTIONS:
         extra = {"required": True} if option.dest in required else {}
-        add(option.flag, **option.kwargs(), **extra)
+        kwargs = option.kwargs()
+        flag = option.flag
+        if prefixed:
+            flag, kwargs["dest"] = plugin_flag(option), plugin_dest(option)
+        add(flag, **kwargs, **extra)
+
+
+def plugin_flag(option: OptionSpec) -> str:
+    """``--profile`` → ``--stackcheck-profile`` (``--stackcheck-x`` stays as it is)."""
+    bare = option.flag.removeprefix("--").removeprefix("stackcheck-")
+    return f"--stackcheck-{bare}"
+
+
+def plugin_dest(option: OptionSpec) -> str:
+    """``profile`` → ``stackcheck_profile`` (``stackcheck_set`` stays as it is)."""
+    return f"stackcheck_{option.dest.removeprefix('stackcheck_')}"
+
+
+def plugin_option(dest: str) -> str:
+    """The pytest flag of a :data:`VERIFY_OPTIONS` dest: ``plugin_option("profile")`` is
+    ``--stackcheck-profile``."""
+    for option in VERIFY_OPTIONS:
+        if option.dest == dest:
+            return plugin_flag(option)
+    raise KeyError(dest)

@@ -45,7 +45,9 @@ def limit(profile: Profile) -> RateLimitSection:
 @pytest.fixture
 def bound(request: pytest.FixtureRequest, target: Target, limit: RateLimitSection) -> int:
     """Most requests one burst may send; refuses non-loopback targets without ``--allow-remote``."""
-    require_loopback(target.base_url, bool(request.config.getoption("allow_remote")), "the rate-limit probe")
+    require_loopback(
+        target.base_url, bool(request.config.getoption("stackcheck_allow_remote")), "the rate-limit probe"
+    )
     return probe_bound(limit)
 
 

@@ -8,6 +8,11 @@ from typing import Any
 
 import pytest
 
+# Loaded before pytester's in-process runs take their sys.modules snapshot: stackcheck.pytest_entry imports
+# the plugin only in an active run, and a plugin re-imported per run would hold another catalog's specs.
+import stackcheck.catalog
+import stackcheck.plugin  # noqa: F401
+
 SUITE = """
 import pytest
 from stackcheck import CouldNotCheck
@@ -44,7 +49,13 @@ def run(
     pytester.makefile(".yaml", profile=profile)
     pytester.makepyfile(test_suite=suite)
     result = pytester.runpytest(
-        "-p", "no:cacheprovider", "--profile", "profile.yaml", "--report-dir", "out", *args
+        "-p",
+        "no:cacheprovider",
+        "--stackcheck-profile",
+        "profile.yaml",
+        "--stackcheck-report-dir",
+        "out",
+        *args,
     )
     report = json.loads((pytester.path / "out" / "report.json").read_text())
     return int(result.ret), report
@@ -130,7 +141,7 @@ def test_a_check_named_by_string_is_a_usage_error(pytester: pytest.Pytester, mar
     # Checks are referred to by their CheckSpec object: a string (even a registered id) is refused.
     pytester.makefile(".yaml", profile="name: p\n")
     pytester.makepyfile(test_suite=f"import pytest\n@pytest.mark.check({marker})\ndef test_x():\n    pass\n")
-    result = pytester.runpytest("-p", "no:cacheprovider", "--profile", "profile.yaml")
+    result = pytester.runpytest("-p", "no:cacheprovider", "--stackcheck-profile", "profile.yaml")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"*@pytest.mark.check({marker[1:-1]!r}) names no registered check*"])
 
@@ -143,7 +154,7 @@ def test_an_unregistered_spec_is_a_usage_error(pytester: pytest.Pytester) -> Non
         "@pytest.mark.check(ROGUE)\ndef test_x():\n    pass\n"
     )
     pytester.makepyfile(test_suite=suite)
-    result = pytester.runpytest("-p", "no:cacheprovider", "--profile", "profile.yaml")
+    result = pytester.runpytest("-p", "no:cacheprovider", "--stackcheck-profile", "profile.yaml")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*names no registered check*"])
 
@@ -151,7 +162,7 @@ def test_an_unregistered_spec_is_a_usage_error(pytester: pytest.Pytester) -> Non
 def test_invalid_profile_is_a_usage_error_naming_the_key(pytester: pytest.Pytester) -> None:
     pytester.makefile(".yaml", profile="name: p\nhealth:\n  samples: 0\n")
     pytester.makepyfile(test_suite="def test_x():\n    pass\n")
-    result = pytester.runpytest("-p", "no:cacheprovider", "--profile", "profile.yaml")
+    result = pytester.runpytest("-p", "no:cacheprovider", "--stackcheck-profile", "profile.yaml")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*profile.yaml:3:3 health.samples: must be at least 1*"])
 
@@ -171,5 +182,55 @@ def test_plugin_is_inert_without_a_profile(pytester: pytest.Pytester) -> None:
 def test_terminal_summary_lists_results(pytester: pytest.Pytester) -> None:
     pytester.makefile(".yaml", profile="name: p\nhealth: {}\n")
     pytester.makepyfile(test_suite=SUITE)
-    result = pytester.runpytest("-p", "no:cacheprovider", "--profile", "profile.yaml")
+    result = pytester.runpytest("-p", "no:cacheprovider", "--stackcheck-profile", "profile.yaml")
     result.stdout.fnmatch_lines(["*stackcheck*", "*FAIL*health.ready*503*", "*NON-COMPLIANT*exit code 1*"])
+
+
+def test_an_unrelated_project_with_its_own_check_marker_and_fixtures_is_unaffected(
+    pytester: pytest.Pytester,
+) -> None:
+    # stackcheck installed next to another project: its marker, its `profile`/`http` fixtures and its
+    # `--target` option (a name stackcheck's plugin used to take) are its own; stackcheck adds nothing.
+    pytester.makeconftest(
+        "import pytest\n"
+        "def pytest_addoption(parser):\n"
+        "    parser.addoption('--target', action='store_true', dest='target')\n"
+        "def pytest_configure(config):\n"
+        "    config.addinivalue_line('markers', 'check(kind): the project\\'s own marker')\n"
+        "@pytest.fixture\ndef profile():\n    return 'theirs'\n"
+        "@pytest.fixture\ndef http():\n    return 'their client'\n"
+    )
+    pytester.makepyfile(
+        test_app=(
+            "import pytest\n"
+            "@pytest.mark.check('fast')\n"
+            "def test_x(profile, http, request):\n"
+            "    assert profile == 'theirs' and http == 'their client'\n"
+            "    assert request.config.getoption('target') is True\n"
+            "    assert not request.config.pluginmanager.has_plugin('stackcheck-run')\n"
+        )
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", "--target", "--strict-markers")
+    result.assert_outcomes(passed=1)
+    out = result.stdout.str()
+    assert "results:" not in out and "COMPLIANT" not in out and not (pytester.path / "reports").exists()
+
+
+def test_the_options_are_prefixed_and_the_help_says_when_the_plugin_is_active(
+    pytester: pytest.Pytester,
+) -> None:
+    result = pytester.runpytest("--help")
+    text = result.stdout.str()
+    assert "inactive unless --stackcheck-profile" in text
+    for flag in ("--stackcheck-profile", "--stackcheck-target", "--stackcheck-set", "--stackcheck-infra"):
+        assert flag in text, flag
+    assert "\n  --target" not in text and "\n  --infra" not in text  # (--profile is pytest-profiling's)
+
+
+def test_pytest_profiling_installed_next_to_stackcheck_both_work(pytester: pytest.Pytester) -> None:
+    # pytest-profiling declares --profile (dest "profile"): with stackcheck's options prefixed, one run uses
+    # both — the profiler writes its stats, stackcheck its report.
+    pytest.importorskip("pytest_profiling")
+    code, report = run(pytester, "name: p\nhealth: {}\n", SUITE, "--profile")
+    assert code == 1 and statuses(report)["health.live"] == "passed"
+    assert (pytester.path / "prof" / "combined.prof").is_file()
