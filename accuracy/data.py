@@ -402,8 +402,28 @@ def _redis_rows() -> Iterator[Row]:
             )
 
 
+def _unreachable_rows() -> Iterator[Row]:
+    from stackcheck.infra.base import free_port
+
+    dsn = f"postgresql://verifier:nothing@127.0.0.1:{free_port()}/postgres"
+    seen = _psql(dsn, "SELECT 1")
+    refused = "refused" in seen
+    section = {"version": ">=15", "extensions": ["pg_stat_statements"]}
+    yield from _rows(
+        "postgres",
+        "nothing listens on the DSN's port; the profile lists no vector",
+        _verify("postgres", section, dsn),
+        "psql",
+        [
+            Expect("pg.vector", None, "skipped", "vector not asked for", seen[:100], refused),
+            Expect("pg.version", None, "error", "no server to judge", seen[:100], refused),
+        ],
+    )
+
+
 def rows() -> Iterator[Row]:
     """Start the configurations, read them with psql/redis-cli, run stackcheck on each."""
     _need()
+    yield from _unreachable_rows()
     yield from _postgres_rows()
     yield from _redis_rows()
