@@ -201,7 +201,7 @@ def test_setting_has_profile_value(
     )
     evidence.message = f"{name} = {result.observed} ({read.source}){own}"
     if read.overrides:
-        evidence.message += f"; overridden by {', '.join(read.overrides)}"
+        evidence.message += f"; also set by {', '.join(read.overrides)}"
     assert result.matches, (
         f"{name} is {result.observed} on the server ({read.source}), the profile says {result.expected}{own}"
     )

@@ -47,6 +47,15 @@ PROFILE = {
         "app_instances": 2,
     },
 }
+WRONG = {
+    "name": "through-pgbouncer-wrong",
+    "postgres": {
+        "dsn": "${SC_PG_DSN}",
+        "extensions": ["plpgsql", "pg_trgm"],  # pg_trgm: shipped, not installed
+        "settings": {"work_mem": "64MB", "shared_buffers": "128MB"},
+        "rls_tables": ["accounts"],
+    },
+}
 SCHEMA = (
     "CREATE EXTENSION pgcrypto",
     "CREATE TABLE accounts (id int PRIMARY KEY, owner text NOT NULL)",
@@ -79,10 +88,7 @@ def test_the_postgres_suite_runs_twice_through_transaction_pooling(tmp_path: Pat
             first = run_through(tmp_path, dsn, "first")
             second = run_through(tmp_path, dsn, "second")
             third = run_through(tmp_path, dsn, "third")
-            wrong = dict(PROFILE["postgres"])  # type: ignore[call-overload]
-            wrong["settings"] = {**wrong["settings"], "work_mem": "64MB"}
-            wrong["extensions"] = ["plpgsql", "pg_trgm"]  # shipped, not installed
-            failing = run_through(tmp_path, dsn, "wrong", {**PROFILE, "postgres": wrong})
+            failing = run_through(tmp_path, dsn, "wrong", WRONG)
     ran = {k: v for k, v in first.statuses().items() if v != "skipped"}
     assert first.code == 0, (first.statuses(), first.stderr)
     assert set(ran.values()) == {"passed"} and len(ran) >= 12, ran
