@@ -333,7 +333,9 @@ def _superuser_reading(conn: Conn, name: str) -> tuple[str | None, str | None] |
             "SELECT setting FROM pg_file_settings WHERE name = %s AND applied ORDER BY seqno DESC LIMIT 1",
             (name,),
         ).fetchone()
-    except psycopg.errors.InsufficientPrivilege:
+    except psycopg.Error as exc:  # not a superuser (42501), or no postmaster.opts: cannot rebuild it
+        if conn.broken:
+            raise _refusal(exc, "reading the server's configuration") from None
         return None
     command_line = command_line_settings(str(opts[0]) if opts else "").get(name)
     return command_line, (str(file_row[0]) if file_row else None)
