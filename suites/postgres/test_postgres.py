@@ -13,18 +13,21 @@ from psycopg import sql
 from psycopg.rows import TupleRow
 
 from stackcheck.catalog import postgres as checks
-from stackcheck.probes.pgsettings import ServerSetting, compare_setting
+from stackcheck.probes.pgsettings import compare_setting
 from stackcheck.probes.postgres import (
     connect_or_none,
     connect_postgres,
+    create_or_fail,
     open_connections,
     run_or_fail,
     same_interval,
+    server_setting,
     server_version,
     uuid_fields,
     vector_round_trip,
 )
 from stackcheck.testing import (
+    CouldNotCheck,
     EvidenceRecorder,
     PostgresHypertable,
     PostgresSection,
@@ -104,6 +107,10 @@ def test_server_version_satisfies_requirement(
     assert Version(version) in version_specifier(wanted), f"PostgreSQL {version} does not satisfy {wanted}"
 
 
+_INSTALLED = (
+    "SELECT e.extversion, n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace"
+    " WHERE e.extname = %s"
+)
 _USABLE = {
     # pg_stat_statements installs without being preloaded, but then collects nothing and errors on use.
     "pg_stat_statements": "SELECT count(*) FROM {schema}.pg_stat_statements",
@@ -111,22 +118,32 @@ _USABLE = {
 
 
 @pytest.mark.check(checks.EXTENSIONS)
-def test_required_extension_is_installed_or_installable(
-    extension: str | None, pg: Conn, postgres_server: PostgresServer, evidence: EvidenceRecorder
+def test_required_extension_is_installed(
+    extension: str | None,
+    postgres: PostgresSection,
+    pg: Conn,
+    postgres_server: PostgresServer,
+    evidence: EvidenceRecorder,
 ) -> None:
     name = require(extension, "postgres.extensions lists no extensions")
-    installed = pg.execute(
-        "SELECT e.extversion, n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace"
-        " WHERE e.extname = %s",
-        (name,),
-    ).fetchone()
+    mode = postgres.extensions_state
+    installed = pg.execute(_INSTALLED, (name,)).fetchone()
     available = pg.execute(
         "SELECT default_version FROM pg_available_extensions WHERE name = %s", (name,)
     ).fetchone()
-    evidence.record(expected="installed or installable", op="in")
+    evidence.record(expected="installed" if mode == "installed" else "installed or installable", op="in")
     if installed is None and available is None:
         evidence.record(observed="not available")
         raise AssertionError(f"extension {name} is neither installed nor available on this server")
+    if installed is None and mode == "installed":
+        # The ADR's "uses X" means the database has it; that stackcheck's role could create it is no answer.
+        evidence.record(
+            observed="not installed (available)", default_version=available[0] if available else None
+        )
+        raise AssertionError(
+            f"extension {name} is not installed in this database (it is available: CREATE EXTENSION {name};"
+            " set postgres.extensions_state: available if shipping it is enough)"
+        )
     # A connection of its own: some extensions end the session with FATAL when they cannot load.
     with (
         connect_postgres(postgres_server.dsn, postgres_server.display) as conn,
@@ -135,18 +152,10 @@ def test_required_extension_is_installed_or_installable(
         state = "installed"
         evidence.record(observed="available, not creatable" if installed is None else "installed, not usable")
         if installed is None:
-            run_or_fail(
-                conn,
-                sql.SQL("CREATE EXTENSION {} CASCADE").format(sql.Identifier(name)),
-                f"extension {name} is available but cannot be created",
-            )
+            create_or_fail(conn, name)
             state = "installable"
             evidence.record(observed="installable, not usable")
-            installed = conn.execute(
-                "SELECT e.extversion, n.nspname FROM pg_extension e"
-                " JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = %s",
-                (name,),
-            ).fetchone()
+            installed = conn.execute(_INSTALLED, (name,)).fetchone()
             assert installed is not None, f"CREATE EXTENSION {name} left no extension behind"
         version, schema = str(installed[0]), str(installed[1])
         if name in _USABLE:
@@ -164,13 +173,11 @@ def test_setting_has_profile_value(
 ) -> None:
     name = require(setting, "postgres.settings lists no settings")
     wanted = postgres.settings[name]
-    row = pg.execute(
-        "SELECT name, setting, unit, vartype, source FROM pg_settings WHERE name = lower(%s)", (name,)
-    ).fetchone()
-    if row is None:
+    read = server_setting(pg, name)
+    if read is None:
         evidence.record(expected=wanted, observed=None)
         raise AssertionError(f"the server has no setting {name} (misspelt, or its extension is not loaded)")
-    server = ServerSetting(name=str(row[0]), setting=str(row[1]), unit=row[2], vartype=str(row[3]))
+    server = read.server
     try:
         result = compare_setting(wanted, server)
     except ValueError as exc:
@@ -182,22 +189,50 @@ def test_setting_has_profile_value(
         op="==",
         server_setting=server.setting,
         server_unit=server.unit,
-        source=row[4],
+        source=read.source,
+        session_setting=read.session,
+        session_source=read.session_source,
+        overrides=read.overrides,
     )
-    evidence.message = f"{name} = {result.observed}"
-    assert result.matches, f"{name} is {result.observed} on the server, the profile says {result.expected}"
+    own = (
+        f" (stackcheck's own session: {read.session}, {read.session_source})"
+        if read.session != server.setting
+        else ""
+    )
+    evidence.message = f"{name} = {result.observed} ({read.source}){own}"
+    if read.overrides:
+        evidence.message += f"; also set by {', '.join(read.overrides)}"
+    assert result.matches, (
+        f"{name} is {result.observed} on the server ({read.source}), the profile says {result.expected}{own}"
+    )
 
 
 @pytest.mark.check(checks.SSL)
 def test_ssl_on_and_plain_login_refused(
-    postgres: PostgresSection, pg: Conn, postgres_server: PostgresServer, evidence: EvidenceRecorder
+    postgres: PostgresSection,
+    request: pytest.FixtureRequest,
+    postgres_server: PostgresServer,
+    evidence: EvidenceRecorder,
 ) -> None:
     if not postgres.require_ssl:
         pytest.skip("postgres.require_ssl is false")
-    ssl_row = pg.execute("SELECT current_setting('ssl')").fetchone()
-    ssl_on = bool(ssl_row and ssl_row[0] == "on")
-    session = pg.execute("SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()").fetchone()
     plain = connect_or_none(postgres_server.dsn, sslmode="disable")
+    dsn_error: str | None = None
+    try:
+        pg: Conn = request.getfixturevalue("pg")
+    except CouldNotCheck as exc:
+        # The DSN's own connection failed (e.g. sslmode=verify-full against a server with ssl = off). A
+        # login without SSL that succeeds is the finding itself; if that is refused too, nothing is known.
+        if plain.conn is None:
+            raise
+        pg, dsn_error = plain.conn, str(exc)
+    try:
+        ssl_row = pg.execute("SELECT current_setting('ssl')").fetchone()
+        session = pg.execute("SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()").fetchone()
+    finally:
+        if plain.conn is not None:
+            plain.conn.close()
+    ssl_on = bool(ssl_row and ssl_row[0] == "on")
     refused = plain.error is not None
     evidence.record(
         expected={"ssl": "on", "non_ssl_login": "refused"},
@@ -206,9 +241,12 @@ def test_ssl_on_and_plain_login_refused(
         session_ssl=bool(session and session[0]),
         session_tls=session[1] if session else None,
         refusal=plain.error,
+        dsn_connection=dsn_error or "connected",
     )
     evidence.message = f"ssl on; a non-SSL login was refused ({plain.error})"
-    assert ssl_on, "the server has ssl = off"
+    assert ssl_on, "the server has ssl = off" + (
+        f" (so the DSN's connection failed: {dsn_error})" if dsn_error else ""
+    )
     assert refused, (
         "the server accepted a login without SSL (add `hostnossl all all all reject` to pg_hba.conf)"
     )

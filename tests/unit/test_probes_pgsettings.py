@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from stackcheck.probes.pgsettings import ServerSetting, compare_setting, parse_quantity
+from stackcheck.probes.pgsettings import (
+    ROLE_SOURCES,
+    ServerSetting,
+    command_line_settings,
+    compare_setting,
+    in_base_unit,
+    parse_quantity,
+)
 
 
 def _s(name: str, setting: str, unit: str | None, vartype: str) -> ServerSetting:
@@ -76,3 +83,53 @@ def test_parse_quantity() -> None:
     assert parse_quantity(" 0.9 ") == (0.9, "")
     with pytest.raises(ValueError, match="not a number"):
         parse_quantity("MB256")
+
+
+STATEMENT_TIMEOUT = _s("statement_timeout", "0", "ms", "integer")
+
+
+@pytest.mark.parametrize(
+    ("text", "server", "base"),
+    [
+        ("30s", STATEMENT_TIMEOUT, "30000"),
+        ("0", STATEMENT_TIMEOUT, "0"),
+        ("1min", STATEMENT_TIMEOUT, "60000"),
+        ("1500us", STATEMENT_TIMEOUT, "2"),  # rounded to the base unit, as PostgreSQL does
+        ("256MB", SHARED_BUFFERS_256MB, "32768"),
+        ("4MB", _s("work_mem", "4096", "kB", "integer"), "4096"),
+        ("1.1", _s("random_page_cost", "4", None, "real"), "1.1"),
+        ("true", _s("fsync", "on", None, "bool"), "on"),
+        ("OFF", _s("fsync", "on", None, "bool"), "off"),
+        ("read committed", _s("default_transaction_isolation", "x", None, "enum"), "read committed"),
+    ],
+)
+def test_in_base_unit_writes_values_as_pg_settings_shows_them(
+    text: str, server: ServerSetting, base: str
+) -> None:
+    assert in_base_unit(text, server) == base
+
+
+@pytest.mark.parametrize(
+    ("text", "server"), [("30MB", STATEMENT_TIMEOUT), ("maybe", _s("fsync", "on", None, "bool"))]
+)
+def test_in_base_unit_refuses_what_is_no_value_of_the_setting(text: str, server: ServerSetting) -> None:
+    with pytest.raises(ValueError, match="not"):
+        in_base_unit(text, server)
+
+
+def test_command_line_settings_reads_postmaster_opts() -> None:
+    # postmaster.opts as PostgreSQL 15 writes it (a real one, from the local provider).
+    opts = (
+        '/usr/lib/postgresql/15/bin/postgres "-D" "/tmp/x/data" "-c" "port=53517" "-c"'
+        ' "listen_addresses=127.0.0.1" "-c" "shared_preload_libraries=pg_stat_statements"'
+        ' "-c" "statement_timeout=0" "--work-mem=8MB" "-c" "search_path=a, b"\n'
+    )
+    found = command_line_settings(opts)
+    assert found["statement_timeout"] == "0" and found["port"] == "53517"
+    assert found["work_mem"] == "8MB" and found["search_path"] == "a, b"
+    assert "-D" not in found and command_line_settings('"unbalanced') == {}
+
+
+def test_role_sources_are_the_sessions_own() -> None:
+    assert {"user", "database user", "client"} <= ROLE_SOURCES
+    assert not {"default", "configuration file", "command line", "database", "global"} & ROLE_SOURCES

@@ -24,10 +24,11 @@ VERSION = CheckSpec(
 EXTENSIONS = CheckSpec(
     id="pg.extensions",
     requires=(Requires(keys=("postgres.extensions",), reason="postgres.extensions lists no extensions"),),
-    title="Each required extension is installed or installable (and usable)",
+    title="Each required extension is installed (or, if the profile says so, installable) and usable",
     severity=Severity.HIGH,
     remediation=(
-        "Install the extension's package and add it to shared_preload_libraries when it needs preloading."
+        "CREATE EXTENSION it in the database (install the server package first), and add it to "
+        "shared_preload_libraries when it needs preloading."
     ),
     fails_on=(
         "profile:pg-wrong.yaml",
@@ -45,7 +46,7 @@ EXTENSIONS = CheckSpec(
 SETTINGS = CheckSpec(
     id="pg.settings",
     requires=(Requires(keys=("postgres.settings",), reason="postgres.settings lists no settings"),),
-    title="Each tuned server setting has the profile's value (units normalised)",
+    title="Each tuned server setting has the profile's value (the server's, not the verifier's role's)",
     severity=Severity.MEDIUM,
     remediation=(
         "Set the listed parameters to the profile's values (postgresql.conf or ALTER SYSTEM) and reload "

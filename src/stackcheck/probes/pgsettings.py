@@ -10,9 +10,23 @@ from __future__ import annotations
 
 import math
 import re
+import shlex
 from dataclasses import dataclass
 
-__all__ = ["ServerSetting", "SettingComparison", "compare_setting", "parse_quantity"]
+__all__ = [
+    "ROLE_SOURCES",
+    "ServerSetting",
+    "SettingComparison",
+    "command_line_settings",
+    "compare_setting",
+    "in_base_unit",
+    "parse_quantity",
+]
+
+# pg_settings sources that belong to one session, not to every new session on the database: a per-role
+# (ALTER ROLE ... SET) or per-role-in-database setting, the client's startup options (PGOPTIONS, the DSN's
+# `options`), or a SET in the session. A value from one of these is not the server's.
+ROLE_SOURCES = frozenset({"user", "database user", "client", "session", "interactive", "test"})
 
 # Memory units are powers of 1024 and time units the usual ones, as in PostgreSQL's guc.c.
 _MEMORY: dict[str, int] = {"B": 1, "kB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
@@ -141,3 +155,42 @@ def compare_setting(expected: str | int | float | bool, server: ServerSetting) -
     if "," in text or "," in server.setting:
         return SettingComparison(_split_list(text) == _split_list(server.setting), text, server.setting, None)
     return SettingComparison(text == server.setting, text, server.setting, None)
+
+
+def in_base_unit(text: str, server: ServerSetting) -> str:
+    """A setting's value as written (``'30s'``, ``'on'``) in the form ``pg_settings.setting`` shows it
+    for ``server``'s unit and type (``'30000'`` for a ``ms`` setting); ``ValueError`` if it is no value."""
+    if server.vartype == "bool":
+        lowered = text.strip().lower()
+        if lowered not in _TRUE | _FALSE:
+            raise ValueError(f"{text!r} is not a boolean")
+        return "on" if lowered in _TRUE else "off"
+    if server.vartype not in ("integer", "real"):
+        return text.strip()
+    number, unit = parse_quantity(text)
+    server_scale = _unit_scale(server.unit) if server.unit else None
+    if unit:
+        scale = _unit_scale(unit)
+        if server_scale is None or scale is None or scale[0] != server_scale[0]:
+            raise ValueError(f"unit {unit!r} does not fit {server.name}")
+        number = number * scale[1] / server_scale[1]
+    if server.vartype == "integer":
+        return str(math.floor(number + 0.5))
+    return _fmt(number)
+
+
+def command_line_settings(postmaster_opts: str) -> dict[str, str]:
+    """``-c name=value`` and ``--name=value`` of the server's command line (``postmaster.opts``)."""
+    try:
+        words = shlex.split(postmaster_opts)
+    except ValueError:
+        return {}
+    found: dict[str, str] = {}
+    for i, word in enumerate(words):
+        pair = words[i + 1] if word == "-c" and i + 1 < len(words) else None
+        if pair is None and word.startswith("--") and "=" in word:
+            pair = word[2:]
+        if pair and "=" in pair:
+            name, value = pair.split("=", 1)
+            found[name.strip().lower().replace("-", "_")] = value
+    return found

@@ -16,16 +16,20 @@ from psycopg.abc import Query
 from psycopg.rows import TupleRow
 
 from stackcheck._exceptions import CouldNotCheck, ErrorReason, UsageError
+from stackcheck.probes.pgsettings import ROLE_SOURCES, ServerSetting, command_line_settings, in_base_unit
 
 __all__ = [
     "Attempt",
+    "SettingRead",
     "UuidFields",
     "VectorResult",
     "connect_or_none",
     "connect_postgres",
+    "create_or_fail",
     "open_connections",
     "run_or_fail",
     "same_interval",
+    "server_setting",
     "server_version",
     "uuid_fields",
     "vector_round_trip",
@@ -41,20 +45,39 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+def _refusal(exc: psycopg.Error, what: str) -> Exception:
+    # The server's own refusal carries a SQLSTATE — even a FATAL one that ends the session, as TimescaleDB
+    # does when it is not preloaded. No SQLSTATE, a connection class (08) or a shutdown (57P) means the
+    # server went away: that is "could not check", not non-compliance.
+    state = exc.sqlstate or ""
+    if not state or state.startswith(("08", "57P")):
+        return CouldNotCheck(f"lost the connection to Postgres: {_first_line(exc)}", ErrorReason.UNREACHABLE)
+    return AssertionError(f"{what}: {_first_line(exc)}")
+
+
 def run_or_fail(conn: Conn, query: Query, what: str) -> psycopg.Cursor[TupleRow]:
     """Execute ``query``; a server-side refusal fails the check with ``what`` and the server's reason."""
     try:
         return conn.execute(query)
     except psycopg.Error as exc:
-        # The server's own refusal carries a SQLSTATE — even a FATAL one that ends the session, as TimescaleDB
-        # does when it is not preloaded. No SQLSTATE, a connection class (08) or a shutdown (57P) means the
-        # server went away: that is "could not check", not non-compliance.
-        state = exc.sqlstate or ""
-        if not state or state.startswith(("08", "57P")):
-            raise CouldNotCheck(
-                f"lost the connection to Postgres: {_first_line(exc)}", ErrorReason.UNREACHABLE
-            ) from None
-        raise AssertionError(f"{what}: {_first_line(exc)}") from None
+        raise _refusal(exc, what) from None
+
+
+def create_or_fail(conn: Conn, extension: str) -> None:
+    """``CREATE EXTENSION ... CASCADE`` (the caller rolls it back); the server's refusal fails the check,
+    but a refusal of stackcheck's own role (no CREATE privilege, not a superuser) is :class:`CouldNotCheck`:
+    whether the verifier may create it says nothing about the server."""
+    statement = sql.SQL("CREATE EXTENSION {} CASCADE").format(sql.Identifier(extension))
+    try:
+        conn.execute(statement)
+    except psycopg.errors.InsufficientPrivilege as exc:
+        raise CouldNotCheck(
+            f"extension {extension} is available, but stackcheck's role may not create it to prove it loads"
+            f" ({_first_line(exc)}); install it, or run as a role that may",
+            ErrorReason.ACCESS_DENIED,
+        ) from None
+    except psycopg.Error as exc:
+        raise _refusal(exc, f"extension {extension} is available but cannot be created") from None
 
 
 @dataclass(frozen=True)
@@ -264,3 +287,104 @@ def same_interval(conn: Conn, observed: str, wanted: str) -> bool:
             f"postgres.hypertables: {wanted!r} is not an interval (write e.g. '30 days')"
         ) from None
     return bool(row and row[0])
+
+
+@dataclass(frozen=True)
+class SettingRead:
+    """A setting as a new session of a role without settings of its own gets it on this database.
+
+    ``server`` is that value (in ``pg_settings`` form), ``source`` where it comes from; ``session`` and
+    ``session_source`` are what the verifier's own session has (they differ when its role, its DSN's
+    ``options`` or PGOPTIONS override it); ``overrides`` lists each ALTER ROLE/DATABASE ... SET of it.
+    """
+
+    server: ServerSetting
+    source: str
+    session: str
+    session_source: str
+    overrides: list[str]
+
+
+_OVERRIDES = """
+SELECT s.setrole, s.setdatabase,
+       s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database()),
+       coalesce(r.rolname, ''), coalesce(d.datname, ''), split_part(cfg, '=', 2)
+FROM pg_db_role_setting s
+LEFT JOIN pg_roles r ON r.oid = s.setrole
+LEFT JOIN pg_database d ON d.oid = s.setdatabase
+CROSS JOIN LATERAL unnest(s.setconfig) AS cfg
+WHERE lower(split_part(cfg, '=', 1)) = %s
+"""
+
+
+def _describe(role: str, database: str, setting: str) -> str:
+    if role and database:
+        return f"ALTER ROLE {role} IN DATABASE {database} SET {setting}"
+    if role:
+        return f"ALTER ROLE {role} SET {setting}"
+    return f"ALTER DATABASE {database} SET {setting}" if database else f"ALTER ROLE ALL SET {setting}"
+
+
+def _superuser_reading(conn: Conn, name: str) -> tuple[str | None, str | None] | None:
+    """(command-line value, configuration-file value) when this role may read both, else ``None``."""
+    try:
+        opts = conn.execute("SELECT pg_read_file('postmaster.opts')").fetchone()
+        file_row = conn.execute(
+            "SELECT setting FROM pg_file_settings WHERE name = %s AND applied ORDER BY seqno DESC LIMIT 1",
+            (name,),
+        ).fetchone()
+    except psycopg.Error as exc:  # not a superuser (42501), or no postmaster.opts: cannot rebuild it
+        if conn.broken:
+            raise _refusal(exc, "reading the server's configuration") from None
+        return None
+    command_line = command_line_settings(str(opts[0]) if opts else "").get(name)
+    return command_line, (str(file_row[0]) if file_row else None)
+
+
+def server_setting(conn: Conn, name: str) -> SettingRead | None:
+    """What a new session of a role without per-role settings gets for ``name`` here; ``None``: no such
+    setting. The verifier's own per-role (or client) override is never taken for the server's value: when
+    it hides that value and this role may not read the server's configuration, :class:`CouldNotCheck`."""
+    row = conn.execute(
+        "SELECT name, setting, unit, vartype, source, boot_val FROM pg_settings WHERE name = lower(%s)",
+        (name,),
+    ).fetchone()
+    if row is None:
+        return None
+    session = ServerSetting(name=str(row[0]), setting=str(row[1]), unit=row[2], vartype=str(row[3]))
+    session_source, boot = str(row[4]), str(row[5])
+    found = conn.execute(_OVERRIDES, (session.name,)).fetchall()
+    overrides = [_describe(str(r[3]), str(r[4]), f"{session.name} = {r[5]}") for r in found]
+    if session_source not in ROLE_SOURCES:
+        return SettingRead(session, session_source, session.setting, session_source, overrides)
+    # The session's value is its own. Rebuild the server's from PostgreSQL's order of precedence:
+    # ALTER DATABASE (this one) > ALTER ROLE ALL > command line > configuration file > built-in default.
+    this_db = next((str(r[5]) for r in found if r[0] == 0 and r[2]), None)
+    all_roles = next((str(r[5]) for r in found if r[0] == 0 and r[1] == 0), None)
+    value, source = (this_db, "database") if this_db is not None else (all_roles, "global")
+    if value is None:
+        reading = _superuser_reading(conn, session.name)
+        if reading is None:
+            own = next((o for o in overrides if "ROLE" in o), f"the session's {session_source} setting")
+            raise CouldNotCheck(
+                f"{session.name} is {session.setting}{session.unit or ''} in stackcheck's session because of"
+                f" its own {session_source} setting ({own}), which hides the server's value; reading the"
+                " server's configuration (pg_file_settings, postmaster.opts) needs a superuser. Run it"
+                " as a role without a setting of its own for this parameter",
+                ErrorReason.ACCESS_DENIED,
+            )
+        command_line, in_file = reading
+        value, source = next(
+            (v, s)
+            for v, s in ((command_line, "command line"), (in_file, "configuration file"), (boot, "default"))
+            if v is not None
+        )
+    try:
+        base = in_base_unit(value, session)
+    except ValueError:
+        raise CouldNotCheck(
+            f"the server's {session.name} ({value!r}, {source}) is not a value stackcheck can read",
+            ErrorReason.UNEXPECTED_ANSWER,
+        ) from None
+    server = ServerSetting(name=session.name, setting=base, unit=session.unit, vartype=session.vartype)
+    return SettingRead(server, source, session.setting, session_source, overrides)

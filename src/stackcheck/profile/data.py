@@ -55,7 +55,16 @@ class PostgresSection(Section):
         None, description="DSN for --infra external; `${VAR}` is read from the environment."
     )
     version: VersionSpec | None = Field(None, description='Server version requirement, e.g. ">=16".')
-    extensions: list[str] = Field(default_factory=list, description="Extensions installed or installable.")
+    extensions: list[str] = Field(
+        default_factory=list, description="Extensions the database must have (see `extensions_state`)."
+    )
+    extensions_state: Literal["installed", "available"] = Field(
+        "installed",
+        description="What `extensions` means: `installed` (created in the DSN's database, the ADR's "
+        "'uses X'; a missing one fails whatever stackcheck's role may do) or `available` (installed, or "
+        "shipped with the server and creatable: stackcheck creates it in a rolled-back transaction; a role "
+        "that may not create it makes the check `error`).",
+    )
     settings: dict[str, str | int | float | bool] = Field(
         default_factory=dict, description="Server settings, compared after unit normalisation."
     )
