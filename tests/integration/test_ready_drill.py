@@ -56,6 +56,15 @@ def test_ready_reflects_each_dependency_on_the_reference_stack(tmp_path: Path) -
     assert containers_of(run.pid) == []
 
 
+def test_the_whole_reference_stack_is_compliant_as_the_readme_shows(tmp_path: Path) -> None:
+    # README: `stackcheck verify --profile policies/profiles/reference-stack.yaml --infra docker` → exit 0.
+    run = verify(STACK, "--infra", "docker", report_dir=tmp_path / "r", timeout=300)
+    statuses = run.statuses()
+    assert run.code == 0, {k: v for k, v in statuses.items() if v not in ("passed", "skipped")}
+    assert sum(v == "passed" for v in statuses.values()) >= 35, statuses
+    assert containers_of(run.pid) == []
+
+
 @pytest.mark.parametrize("defect", health.READY_DEPENDENCIES.examples("defect"))
 def test_ready_that_ignores_its_dependencies_fails_the_drill_only(tmp_path: Path, defect: str) -> None:
     profile = stack_with(tmp_path, "--defect", defect, health="  ready_recovery_s: 3\n")
