@@ -16,8 +16,10 @@ import yaml
 
 from conftest import CliRun
 from fixtures.exposition import OPENMETRICS_TYPE, TEXT_TYPE, ExpositionServer, LibraryApp
+from fixtures.refservice.runner import free_port
 from stackcheck.catalog import metrics
 from stackcheck.probes.metrics import ACCEPT
+from stackcheck.wait import wait_until
 from tests.integration.http_surface import result
 
 pytestmark = pytest.mark.integration
@@ -95,6 +97,37 @@ def test_the_scrape_sends_prometheus_accept_header(run_cli: Callable[..., CliRun
         run = _verify(run_cli, tmp_path, server.url, required=[], types={})
     assert run.code == 0, run.stdout + run.stderr
     assert server.accepts == [ACCEPT]
+
+
+def test_the_accept_header_is_the_one_prometheus_sends(tmp_path: Path) -> None:
+    """Prometheus 2.42 itself scrapes a loopback endpoint; what it asked for is what stackcheck asks for."""
+    prometheus = shutil.which("prometheus")
+    if prometheus is None:
+        pytest.skip("prometheus (Debian package prometheus) is not installed")
+    with ExpositionServer(VALID_TEXT) as server:
+        target = server.url.removeprefix("http://")
+        config = {
+            "scrape_configs": [
+                {"job_name": "t", "scrape_interval": "1s", "static_configs": [{"targets": [target]}]}
+            ]
+        }
+        (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
+        args = [
+            prometheus,
+            f"--config.file={tmp_path / 'prometheus.yml'}",
+            f"--storage.tsdb.path={tmp_path / 'data'}",
+            f"--web.listen-address=127.0.0.1:{free_port()}",
+        ]
+        log = tmp_path / "prometheus.log"
+        with log.open("w") as out:
+            proc = subprocess.Popen(args, stdout=out, stderr=out)
+        try:
+            scraped = wait_until(lambda: server.accepts, timeout=60, interval=0.5)
+            assert scraped, f"Prometheus never scraped {target}: {log.read_text()[-2000:]}"
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    assert server.accepts[0] == ACCEPT
 
 
 def test_a_non_numeric_le_that_promtool_rejects_fails_instead_of_erroring(
