@@ -110,15 +110,18 @@ def _parse_openmetrics(text: str) -> list[Metric]:
     try:
         return list(parse_openmetrics(text))  # type: ignore[no-untyped-call]
     except (ValueError, IndexError, KeyError) as exc:
-        # prometheus_client's reasons are terse ("Clashing name: x", "could not convert string to float"):
-        # read the lines again for the plain reason, falling back to the parser's words.
-        lenient: list[Metric] | None
+        reason = str(exc)
+    # prometheus_client's reasons are terse ("Clashing name: x", "could not convert string to float"): say
+    # what is wrong instead. A number that is not one: read the text leniently to name the sample (a second
+    # parse, only on this path).
+    if reason.startswith(("could not convert string to float", "Invalid le label", "Invalid quantile label")):
         try:
-            lenient = list(parse_text(text))
+            label_reason = _label_error(list(parse_text(text)))
         except (ValueError, IndexError, KeyError):
-            lenient = None
-        label_reason = _label_error(lenient) if lenient else None
-        raise Malformed(label_reason or explain_openmetrics_error(str(exc), text)) from None
+            label_reason = None
+        if label_reason is not None:
+            raise Malformed(label_reason)
+    raise Malformed(explain_openmetrics_error(reason, text))
 
 
 def _parse_text(text: str) -> list[Metric]:
