@@ -11,6 +11,7 @@ from stackcheck.probes.metrics import (
     ACCEPT,
     Exposition,
     Malformed,
+    exposition_format,
     find_family,
     latency_histogram,
     parse_exposition,
@@ -56,13 +57,14 @@ def exposition_of(scrape: Exchange, evidence: EvidenceRecorder) -> Exposition:
         return parse_exposition(scrape.text, scrape.response.headers.get("content-type", ""))
     except Malformed as exc:
         evidence.record(observed="malformed", content_type=scrape.response.headers.get("content-type"))
-        raise AssertionError(f"the exposition at {scrape.url} is malformed: {exc}") from None
+        fmt = exposition_format(scrape.response.headers.get("content-type", ""))
+        raise AssertionError(f"the {fmt} exposition at {scrape.url} is malformed: {exc}") from None
 
 
 @pytest.mark.check(checks.EXPOSITION)
-def test_metrics_path_serves_a_parsable_exposition(scrape: Exchange, evidence: EvidenceRecorder) -> None:
+def test_metrics_path_serves_a_well_formed_exposition(scrape: Exchange, evidence: EvidenceRecorder) -> None:
     evidence.record(
-        expected="200, parsable",
+        expected="200, well-formed",
         observed=scrape.status,
         content_type=scrape.response.headers.get("content-type"),
     )
