@@ -97,12 +97,16 @@ def test_required_metrics_are_exposed_with_their_types(
         if family is None:
             problems.append(f"{name} is missing")
         elif want is not None and family.type != want:
-            problems.append(f"{name} is a {family.type}, not a {want}")
+            problems.append(f"{name} is {_a(family.type)}, not {_a(want)}")
         else:
             found[name] = family.type
     evidence.record(observed=len(found), found=found, problems=problems)
     assert not problems, "; ".join(problems)
     evidence.message = f"{len(found)} required metrics exposed with the expected types"
+
+
+def _a(word: str) -> str:
+    return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"
 
 
 @pytest.mark.check(checks.LATENCY_HISTOGRAM)

@@ -89,7 +89,7 @@ def test_the_same_library_answering_only_text_fails_the_info_and_stateset_types(
         metrics.LATENCY_HISTOGRAM.id: "passed",
     }
     message = str(result(run, metrics.REQUIRED)["message"])
-    assert "build_info is a gauge, not a info" in message and "feature is a gauge, not a stateset" in message
+    assert "build_info is a gauge, not an info" in message and "feature is a gauge, not a stateset" in message
 
 
 def test_the_scrape_sends_prometheus_accept_header(run_cli: Callable[..., CliRun], tmp_path: Path) -> None:
