@@ -171,3 +171,43 @@ def test_max_bytes_bounds_either_format(
         run = _verify(run_cli, tmp_path, server.url, required=[], types={}, max_bytes=4096)
     assert run.statuses()[metrics.EXPOSITION.id] == "error", run.stdout + run.stderr
     assert "larger than 4,096 bytes" in str(result(run, metrics.EXPOSITION)["message"])
+
+
+# Text expositions promtool rejects although prometheus_client's lenient parser reads them (the second
+# column: what promtool says), and one it only lints (naming conventions): stackcheck agrees on each.
+PROMTOOL_CASES = [
+    (
+        VALID_TEXT.replace("total counter\n", "total counter\n# TYPE app_requests_total gauge\n"),
+        "second TYPE",
+    ),
+    (
+        VALID_TEXT.replace("# HELP app_requests_total Requests\n", "# HELP app_requests_total R\n" * 2),
+        "second HELP",
+    ),
+    ("jobs 2\n# TYPE jobs gauge\n" + VALID_TEXT, "TYPE reported after samples"),
+    (VALID_TEXT + "# HELP build B\n# TYPE build info\nbuild_info 1\n", 'unknown metric type "info"'),
+    (VALID_TEXT + '# HELP s S\n# TYPE s summary\ns{quantile="p99"} 1\n', "'quantile' label"),
+]
+
+
+@pytest.mark.parametrize(("body", "promtool_says"), PROMTOOL_CASES)
+def test_what_promtool_rejects_fails_the_exposition(
+    run_cli: Callable[..., CliRun], tmp_path: Path, body: str, promtool_says: str
+) -> None:
+    reference = _promtool(body)
+    assert reference.returncode == 1 and promtool_says in reference.stdout + reference.stderr
+    with ExpositionServer(body, TEXT_TYPE) as server:
+        run = _verify(run_cli, tmp_path, server.url, required=["app_requests_total"], types={})
+    assert run.statuses() == {c.id: "failed" for c in metrics.CHECKS}, run.stdout + run.stderr
+
+
+def test_what_promtool_only_lints_passes(run_cli: Callable[..., CliRun], tmp_path: Path) -> None:
+    body = (
+        VALID_TEXT
+        + "# HELP app_requests R\n# TYPE app_requests counter\napp_requests 3\n# TYPE jobs gauge\njobs 1\n"
+    )
+    reference = _promtool(body)
+    assert reference.returncode == 3 and '"_total" suffix' in reference.stdout + reference.stderr
+    with ExpositionServer(body, TEXT_TYPE) as server:
+        run = _verify(run_cli, tmp_path, server.url, required=["app_requests_total"], types={})
+    assert run.code == 0, run.stdout + run.stderr
