@@ -5,10 +5,18 @@ from __future__ import annotations
 import math
 
 import pytest
-from prometheus_client.metrics_core import Metric
 
 from stackcheck.catalog import metrics as checks
-from stackcheck.probes.metrics import find_family, latency_histogram, parse_exposition, unit_scale_ms
+from stackcheck.probes.metrics import (
+    ACCEPT,
+    Exposition,
+    Malformed,
+    exposition_format,
+    find_family,
+    latency_histogram,
+    parse_exposition,
+    unit_scale_ms,
+)
 from stackcheck.testing import (
     CouldNotCheck,
     ErrorReason,
@@ -29,13 +37,14 @@ def section(profile: Profile) -> MetricsSection:
 
 @pytest.fixture(scope="module")
 def scrape(http: HttpProbe, profile: Profile) -> Exchange:
-    """One scrape of the metrics path (at most ``metrics.max_bytes``), shared by the suite."""
+    """One scrape of the metrics path (at most ``metrics.max_bytes``), shared by the suite, asking for
+    OpenMetrics first as Prometheus does."""
     section = require(profile.metrics, "profile has no `metrics` section")
-    return http.get(section.path, max_bytes=section.max_bytes)
+    return http.get(section.path, max_bytes=section.max_bytes, headers={"Accept": ACCEPT})
 
 
-def families_of(scrape: Exchange) -> list[Metric]:
-    """The parsed families; a failed scrape or an unparsable text fails the calling check."""
+def exposition_of(scrape: Exchange, evidence: EvidenceRecorder) -> Exposition:
+    """The parsed exposition; a failed scrape or an unparsable text fails the calling check."""
     __tracebackhide__ = True
     assert scrape.status == 200, f"GET {scrape.url} answered {scrape.status}, not 200"
     if scrape.truncated:
@@ -46,20 +55,31 @@ def families_of(scrape: Exchange) -> list[Metric]:
         )
     try:
         return parse_exposition(scrape.text, scrape.response.headers.get("content-type", ""))
-    except ValueError as exc:
-        raise AssertionError(f"the exposition at {scrape.url} does not parse: {exc}") from None
+    except Malformed as exc:
+        evidence.record(observed="malformed", content_type=scrape.response.headers.get("content-type"))
+        fmt = exposition_format(scrape.response.headers.get("content-type", ""))
+        raise AssertionError(f"the {fmt} exposition at {scrape.url} is malformed: {exc}") from None
 
 
 @pytest.mark.check(checks.EXPOSITION)
-def test_metrics_path_serves_a_parsable_exposition(scrape: Exchange, evidence: EvidenceRecorder) -> None:
+def test_metrics_path_serves_a_well_formed_exposition(scrape: Exchange, evidence: EvidenceRecorder) -> None:
     evidence.record(
-        expected="200, parsable",
+        expected="200, well-formed",
         observed=scrape.status,
         content_type=scrape.response.headers.get("content-type"),
     )
-    families = families_of(scrape)
-    evidence.record(observed=f"{len(families)} families", families=len(families))
-    evidence.message = f"GET {scrape.url} -> {len(families)} metric families"
+    exposition = exposition_of(scrape, evidence)
+    families = len(exposition.families)
+    problems = [p.message for p in exposition.problems]
+    evidence.record(
+        observed=f"{families} families", families=families, format=exposition.format, problems=problems[:20]
+    )
+    assert not problems, (
+        f"the {exposition.format} exposition at {scrape.url} parses but is malformed: "
+        + "; ".join(problems[:5])
+        + (f" (and {len(problems) - 5} more)" if len(problems) > 5 else "")
+    )
+    evidence.message = f"GET {scrape.url} -> {families} metric families ({exposition.format})"
 
 
 @pytest.mark.check(checks.REQUIRED)
@@ -69,7 +89,7 @@ def test_required_metrics_are_exposed_with_their_types(
     if not section.required:
         pytest.skip("metrics.required lists no metrics")
     evidence.record(expected=len(section.required), op=">=", unit="metrics", required=section.required)
-    families = families_of(scrape)
+    families = exposition_of(scrape, evidence).families
     problems, found = [], {}
     for name in section.required:
         family = find_family(families, name)
@@ -77,12 +97,16 @@ def test_required_metrics_are_exposed_with_their_types(
         if family is None:
             problems.append(f"{name} is missing")
         elif want is not None and family.type != want:
-            problems.append(f"{name} is a {family.type}, not a {want}")
+            problems.append(f"{name} is {_a(family.type)}, not {_a(want)}")
         else:
             found[name] = family.type
     evidence.record(observed=len(found), found=found, problems=problems)
     assert not problems, "; ".join(problems)
     evidence.message = f"{len(found)} required metrics exposed with the expected types"
+
+
+def _a(word: str) -> str:
+    return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"
 
 
 @pytest.mark.check(checks.LATENCY_HISTOGRAM)
@@ -94,9 +118,12 @@ def test_latency_histogram_has_a_bucket_at_the_slo_threshold(
         threshold_ms, "no latency threshold: set metrics.latency_threshold_ms or slo.p95_ms"
     )
     evidence.record(expected=threshold_ms, unit="ms", op="==")
-    histogram = latency_histogram(families_of(scrape), section.latency_histogram)
+    exposition = exposition_of(scrape, evidence)
+    histogram = latency_histogram(exposition.families, section.latency_histogram)
     which = section.latency_histogram or "a histogram named *duration* or *latency*"
     assert histogram is not None, f"no latency histogram ({which}) in the exposition"
+    broken = exposition.problems_of(histogram.name)
+    assert not broken, f"{histogram.name} is malformed, the share within the SLO unreadable: {broken[0]}"
     scale = unit_scale_ms(histogram.name)
     bounds_ms = [round(b * scale, 6) for b in histogram.boundaries]
     closest = min(bounds_ms, key=lambda b: abs(b - threshold_ms)) if bounds_ms else None

@@ -74,7 +74,7 @@ http_request_duration_seconds_sum 0.4
 
 
 def test_exposition_families_types_and_histogram_buckets() -> None:
-    families = parse_exposition(EXPOSITION)
+    families = parse_exposition(EXPOSITION).families
     counter = find_family(families, "http_requests_total")
     assert counter is not None and counter.type == "counter"
     assert find_family(families, "http_request_duration_seconds_count") is not None

@@ -8,12 +8,15 @@ _common = {"suite": "metrics", "section": "metrics"}
 
 EXPOSITION = CheckSpec(
     id="metrics.exposition",
-    title="The metrics path answers a Prometheus text exposition that parses",
+    title="The metrics path answers a well-formed Prometheus exposition (text format or OpenMetrics)",
     severity=Severity.MEDIUM,
-    remediation="Serve the Prometheus text exposition at metrics.path (a client library's exporter).",
+    remediation="Serve the exposition at metrics.path with a client library's exporter (it negotiates the "
+    "format on Accept and writes it well-formed).",
     fails_on=(
         "defect:metrics-missing",
         "defect:metrics-garbled",
+        "test:tests/integration/test_metrics_third_party.py::"
+        "test_an_openmetrics_counter_without_total_fails_in_plain_words",
     ),
     claims=(
         Claim(system=System.CHIMERA, quote="/metrics: Prometheus metrics"),
@@ -31,6 +34,8 @@ REQUIRED = CheckSpec(
     fails_on=(
         "defect:metrics-missing",
         "defect:metrics-wrong-type",
+        "test:tests/integration/test_metrics_third_party.py::"
+        "test_the_same_library_answering_only_text_fails_the_info_and_stateset_types",
     ),
     claims=(
         Claim(system=System.CHIMERA, quote="Custom metrics via Micrometer"),
@@ -47,6 +52,8 @@ LATENCY_HISTOGRAM = CheckSpec(
     fails_on=(
         "defect:metrics-missing",
         "defect:histogram-coarse",
+        "test:tests/integration/test_metrics_third_party.py::"
+        "test_a_non_numeric_le_that_promtool_rejects_fails_instead_of_erroring",
     ),
     claims=(
         Claim(system=System.MONTE_CARLO, quote="Response time (p50, p95, p99)"),
