@@ -153,8 +153,16 @@ def _haproxy_cases() -> list[Case]:
             "HAProxy stick table, no Retry-After",
             f"{config} (no Retry-After)",
             haproxy(""),
-            TEN_PER_10S,
-            {"retry_after": ("failed", "the 429 carries no Retry-After")},
+            {**TEN_PER_10S, "max_wait_s": 5},
+            {
+                "retry_after": ("failed", "the 429 carries no Retry-After"),
+                "recovery": (
+                    "skipped",
+                    "no Retry-After: one window (10 s) is above max_wait_s 5; when a client is served again "
+                    "is not fixed by this configuration (denied requests count, and the 10 s rate weighs the "
+                    "previous period too)",
+                ),
+            },
         ),
     ]
 

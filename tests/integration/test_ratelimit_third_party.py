@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 import yaml
@@ -224,3 +224,22 @@ def test_retry_after_with_non_ascii_or_huge_digits_fails(
     assert "error" not in statuses.values(), statuses
     if status == "failed":
         assert "Retry-After" in result(run, ratelimit.RETRY_AFTER)["message"]
+
+
+# ---- Flask-Limiter: per IP vs one key; its Retry-After is truncated (int(reset - now)) -----------------
+
+needs_flask = pytest.mark.skipif(limiter_available("flask") is not None, reason="pip install flask-limiter")
+
+
+@needs_flask
+@pytest.mark.parametrize(
+    ("key", "per_ip"), [("ip", "passed"), ("shared", "failed")], ids=["per-ip", "one-key"]
+)
+def test_flask_limiter_key_decides_per_ip_and_its_truncated_retry_after_recovers(
+    run_cli: Callable[..., CliRun], tmp_path: Path, key: Literal["ip", "shared"], per_ip: str
+) -> None:
+    # recovery waits Retry-After + 1 s: Flask-Limiter says "8" when 8.9 s remain, and serves after 8.9 s.
+    limit = {"requests": 10, "per_seconds": 10, "path": "/api/v1/ping", "max_wait_s": 11}
+    with LimiterApp("flask", "10 per 10 seconds", key=key) as app:
+        run = verify(run_cli, tmp_path, app.url, limit)
+    assert run.statuses() == expected(SUITE, {ratelimit.PER_IP: per_ip})
