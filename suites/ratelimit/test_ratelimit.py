@@ -260,11 +260,11 @@ def test_rotating_forwarded_for_does_not_reset_the_budget(
         headers=[*SPOOF_HEADERS, "Forwarded"],
     )
     assert served <= allowance, (
-        f"{served} of {tries} requests with a new X-Forwarded-For each were served right after the budget "
-        f"was spent: the target takes the client address from X-Forwarded-For (or a similar header) sent "
-        f"from the probe's own address {source}, i.e. it trusts that address as a proxy (nginx "
-        "set_real_ip_from, uvicorn's --forwarded-allow-ips, which trusts 127.0.0.1 by default); any client "
-        "connecting from there resets its budget by rotating the header"
+        f"the target trusts X-Forwarded-For (or a similar header) from the probe's own address {source} as "
+        f"a proxy's: {served} of {tries} requests, each naming a new client address, were served right "
+        "after the budget was spent, so any client connecting from there resets its budget by rotating the "
+        "header (nginx set_real_ip_from, or uvicorn's --forwarded-allow-ips, which trusts 127.0.0.1 by "
+        "default)"
     )
     evidence.message = f"{tries} requests with rotating X-Forwarded-For from {source}: {served} served"
 
