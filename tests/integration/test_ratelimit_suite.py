@@ -29,7 +29,9 @@ def test_compliant_limit_passes_every_check_with_the_measured_limit_as_evidence(
     assert run.code == 0, run.stdout + run.stderr
     assert run.statuses() == expected(SUITE)
     enforced = result(run, ratelimit.ENFORCED)["evidence"]
-    assert enforced["expected"] == 10 and enforced["observed"] == 10 and enforced["unit"] == "requests"
+    assert enforced["expected"] == 10 and enforced["unit"] == "requests"
+    # A token bucket refills during the burst: on a loaded machine a few more are served, within tolerance.
+    assert 10 <= enforced["observed"] <= 10 + enforced["details"]["tolerance"], enforced
     assert enforced["details"]["refused_with"] == 429 and enforced["details"]["sent"] <= 15
     assert result(run, ratelimit.PER_IP)["evidence"]["details"]["second_client"] == "127.0.0.2"
 

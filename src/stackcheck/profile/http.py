@@ -132,6 +132,13 @@ class RateLimitSection(Section):
         description="Longest Retry-After that ratelimit.recovery waits for; a longer wait is opt-in: raise "
         "this (e.g. to 60 for a per-minute limit), else the check is skipped with the reason.",
     )
+    accept_delaying: bool = Field(
+        False,
+        description="Whether a limiter that holds excess requests back (answers paced to the rate, none "
+        "refused: nginx `limit_req burst=N` without `nodelay`) satisfies ratelimit.enforced. Default "
+        "false: the claim is that excess requests are refused with 429, so delaying fails it (saying so); "
+        "the checks that examine a refusal are skipped either way.",
+    )
 
 
 class HeadersSection(Section):
