@@ -36,6 +36,7 @@ from stackcheck.testing import (
     HttpProbe,
     Profile,
     RateLimitSection,
+    Settings,
     Target,
     require,
 )
@@ -48,11 +49,9 @@ def limit(profile: Profile) -> RateLimitSection:
 
 
 @pytest.fixture(scope="session")
-def bound(request: pytest.FixtureRequest, target: Target, limit: RateLimitSection) -> int:
+def bound(settings: Settings, target: Target, limit: RateLimitSection) -> int:
     """Most requests one burst may send; refuses non-loopback targets without ``--allow-remote``."""
-    require_loopback(
-        target.base_url, bool(request.config.getoption("stackcheck_allow_remote")), "the rate-limit probe"
-    )
+    require_loopback(target.base_url, settings.allow_remote, "the rate-limit probe")
     return probe_bound(limit)
 
 
