@@ -72,11 +72,17 @@ def _line(path: str, number: int) -> str:
     return lines[number - 1] if 0 < number <= len(lines) else ""
 
 
-def parse_detect_secrets(text: str, skip: list[str] | None = None, root: Path | None = None) -> list[Any]:
+def parse_detect_secrets(
+    text: str, skip: list[str] | None = None, root: Path | None = None, scan_root: Path | None = None
+) -> list[Any]:
     """detect-secrets' baseline JSON → findings, one per secret per line (types merged).
 
-    File names in the JSON are relative to the folder detect-secrets ran in (``root``).
+    File names in the JSON are relative to the folder detect-secrets ran in (``root``, default: the
+    current directory); findings name them relative to ``scan_root`` (default: the current directory),
+    as every scanner's findings do, and the ``# pragma: allowlist secret`` marker is read from the file
+    itself, wherever stackcheck runs.
     """
+    ran_in = (root or Path.cwd()).resolve()
     data = json.loads(text)
     grouped: dict[tuple[str, int, str], list[str]] = {}
     for filename, items in data.get("results", {}).items():
@@ -96,7 +102,8 @@ def parse_detect_secrets(text: str, skip: list[str] | None = None, root: Path | 
             continue
         # The n-th secret of this kind in this file: stable when lines move, and holds nothing of the secret.
         nth = seen[(filename, rule)] = seen.get((filename, rule), 0) + 1
-        status = "suppressed" if _ALLOWLISTED.search(_line(filename, number)) else "open"
+        path = ran_in / filename
+        status = "suppressed" if _ALLOWLISTED.search(_line(str(path), number)) else "open"
         message = f"{' / '.join(dict.fromkeys(named))} in committed file (secret tag {secret_tag(hashed)})"
         if status == "suppressed":
             message += " [suppressed inline: pragma: allowlist secret]"
@@ -107,7 +114,7 @@ def parse_detect_secrets(text: str, skip: list[str] | None = None, root: Path | 
                 severity=Severity.HIGH,
                 message=message,
                 anchor=f"{rule}#{nth}",
-                file=display_path(filename),
+                file=display_path(path, scan_root),
                 line=number,
                 status=status,
             )
@@ -119,7 +126,7 @@ def _parse(ctx: ScanContext, planned: Planned, result: JobResult) -> list[ToolOu
     if result.failure:
         return [ToolOutcome(NAME, CHECK, None, error=result.failure, duration_s=result.duration_s)]
     try:
-        findings = parse_detect_secrets(result.stdout, ctx.section.skip, result.job.cwd)
+        findings = parse_detect_secrets(result.stdout, ctx.section.skip, result.job.cwd, ctx.root)
     except (ValueError, KeyError) as exc:
         return [ToolOutcome(NAME, CHECK, None, error=f"detect-secrets printed unreadable JSON: {exc}")]
     return [ToolOutcome(NAME, CHECK, None, findings=tuple(findings), duration_s=result.duration_s)]
