@@ -75,7 +75,8 @@ def _line(path: str, number: int) -> str:
 def parse_detect_secrets(
     text: str, skip: list[str] | None = None, root: Path | None = None, scan_root: Path | None = None
 ) -> list[Any]:
-    """detect-secrets' baseline JSON → findings, one per secret per line (types merged).
+    """detect-secrets' baseline JSON → findings, one per secret per line (types merged; an entropy hit on
+    a line where a named detector hit is that secret).
 
     File names in the JSON are relative to the folder detect-secrets ran in (``root``, default: the
     current directory); findings name them relative to ``scan_root`` (default: the current directory),
@@ -93,9 +94,14 @@ def parse_detect_secrets(
                 str(item["hashed_secret"]),
             )
             grouped.setdefault(key, []).append(str(item["type"]))
+    # The entropy detectors hash a different span of the same token (the quoted string), so grouping by
+    # hash alone left a GitHub token as two findings, and a waiver for GitHubToken half-covered it.
+    named_lines = {(f, n) for (f, n, _), types in grouped.items() if any(t not in _GENERIC for t in types)}
     findings = []
     seen: dict[tuple[str, str], int] = {}
     for (filename, number, hashed), types in sorted(grouped.items()):
+        if (filename, number) in named_lines and all(t in _GENERIC for t in types):
+            continue  # an entropy hit on a line a named detector already reports
         named = [t for t in types if t not in _GENERIC] or types
         rule = named[0].replace(" ", "")
         if skip and rule in skip:
