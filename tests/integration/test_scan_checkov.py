@@ -26,7 +26,7 @@ SYSTEMS = ["chimera", "djinn", "ai-platform", "monte-carlo"]
 EXPECTED = {
     "chimera": {"CKV_SC_1", "CKV_SC_2"},
     "djinn": {"CKV_SC_3", "CKV_SC_4", "CKV_SC_5", "CKV_SC_7", "CKV_SC_8"},
-    "ai-platform": {"CKV_SC_5", "CKV2_SC_6", "CKV_SC_8"},
+    "ai-platform": {"CKV_SC_5", "CKV_AWS_21", "CKV_SC_8"},
     "monte-carlo": {"CKV_DOCKER_2", "CKV_DOCKER_3", "CKV_SC_7"},
 }
 

@@ -55,7 +55,6 @@ CUSTOM_SEVERITY: dict[str, Severity] = {
     "CKV_SC_3": Severity.HIGH,
     "CKV_SC_4": Severity.MEDIUM,
     "CKV_SC_5": Severity.HIGH,
-    "CKV2_SC_6": Severity.MEDIUM,
     "CKV_SC_7": Severity.CRITICAL,
     "CKV_SC_8": Severity.CRITICAL,
 }
