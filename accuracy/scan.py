@@ -336,17 +336,18 @@ def rows() -> Iterator[Row]:
 
 
 def _row(case: Case, verdicts: Verdicts, reading: Reading, tool: str, versions: Mapping[str, str]) -> Row:
-    theirs = _waived(case, reading.findings.get(case.name, set()), tool)
+    found = reading.findings.get(case.name, set())
+    # detect-secrets reports one entry per detector; stackcheck merges the detectors of one line into one
+    # finding named by the specific one (GitHubToken, not also "Base64 High Entropy String").
+    if tool == "detect-secrets":
+        named = {(r, f) for r, f in found if "HighEntropy" not in r}
+        found = named | {(r, f) for r, f in found if not any(f == g for _, g in named)}
+    theirs = _waived(case, found, tool)
     ours = {
         (str(f["rule_id"]), str(f["file"]))
         for f in verdicts.report.get("findings", [])
         if f["tool"] == tool and f["status"] == "open"
     }
-    # detect-secrets reports one entry per detector; stackcheck merges the detectors of one line into one
-    # finding named by the specific one (GitHubToken, not also "Base64 High Entropy String").
-    if tool == "detect-secrets":
-        named = {(r, f) for r, f in theirs if "HighEntropy" not in r}
-        theirs = named | {(r, f) for r, f in theirs if not any(f == g for _, g in named)}
     reading_verdict = _tool_verdict(case, reading, theirs)
     status = verdicts.status(case.check)
     unreadable = sorted(reading.unreadable.get(case.name, set()))
@@ -356,7 +357,7 @@ def _row(case: Case, verdicts: Verdicts, reading: Reading, tool: str, versions: 
     elif reading_verdict == "skipped":
         reference = "no file scanned"
     elif reading_verdict == "waived":
-        reference = f"{', '.join(sorted(r for r, _ in reading.findings[case.name]))} (all waived)"
+        reference = f"{', '.join(sorted(r for r, _ in found))} (all waived)"
     shown = ", ".join(sorted(r for r, _ in ours)) or "no open finding"
     return Row(
         suite="scan",
@@ -364,7 +365,8 @@ def _row(case: Case, verdicts: Verdicts, reading: Reading, tool: str, versions: 
         check=case.check,
         truth=case.truth,
         truth_detail=case.truth_detail,
-        reference_tool=f"{tool} {versions[tool]} direct",
+        reference_tool=f"{tool} {versions[tool]} direct"
+        + (", merged per line" if tool == "detect-secrets" else ""),
         reference=reference,
         reference_agrees=reading_verdict == case.truth and ours == theirs,
         stackcheck=status,
