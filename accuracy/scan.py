@@ -133,6 +133,13 @@ CASES: tuple[Case, ...] = (
         {"docker-compose.yml": COMPOSE_FILE_CONVENTION},
     ),
     Case(
+        "compose-unparseable",
+        IAC,
+        "error",
+        "the secret compose file with an unterminated quote: nothing can be judged",
+        {"docker-compose.yml": COMPOSE_SECRET.replace(f": {SECRET}", f': "{SECRET}\n   x: [')},
+    ),
+    Case(
         "py-bandit-issues",
         CODE,
         "failed",
@@ -173,6 +180,7 @@ CASES: tuple[Case, ...] = (
     Case("secret-clean", SECRETS, "passed", "no credential", {"settings.py": "DEBUG = False\n"}),
 )
 FOLDER = {IAC: "iac", CODE: "code", SECRETS: "secrets"}
+SILENT_IN_CHECKOV = {"compose-unparseable"}  # the reference cannot see what the case plants
 
 
 def _tool(name: str) -> Path:
@@ -349,6 +357,12 @@ def _row(case: Case, verdicts: Verdicts, reading: Reading, tool: str, versions: 
         if f["tool"] == tool and f["status"] == "open"
     }
     reading_verdict = _tool_verdict(case, reading, theirs)
+    decision = ""
+    if case.name in SILENT_IN_CHECKOV and reading_verdict != case.truth:
+        decision = (
+            "checkov alone skips a YAML file that does not parse without a word (no parsing_errors, nothing "
+            "logged); stackcheck parses every YAML file below scan.iac_paths itself and says error"
+        )
     status = verdicts.status(case.check)
     unreadable = sorted(reading.unreadable.get(case.name, set()))
     reference = ", ".join(sorted(r for r, _ in theirs)) or "no finding"
@@ -371,4 +385,5 @@ def _row(case: Case, verdicts: Verdicts, reading: Reading, tool: str, versions: 
         reference_agrees=reading_verdict == case.truth and ours == theirs,
         stackcheck=status,
         stackcheck_detail=f"{shown}; {verdicts.detail(case.check)}",
+        decision=decision,
     )
