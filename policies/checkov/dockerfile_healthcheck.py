@@ -1,12 +1,16 @@
-"""CKV_SC_2: the final image stage declares a HEALTHCHECK (and does not switch it off with NONE).
+"""CKV_SC_2: the final image stage has a HEALTHCHECK in effect (its own, or one inherited with
+``FROM stage``) and it is not ``HEALTHCHECK NONE``.
 
 Seed: Chimera "HEALTHCHECK --interval=30s --timeout=3s --start-period=60s CMD curl -f .../health/ready".
-checkov's CKV_DOCKER_2 accepts a HEALTHCHECK in any stage, including ``HEALTHCHECK NONE``.
+Only what checkov's built-in misses: CKV_DOCKER_2 passes a HEALTHCHECK in any stage, ``NONE`` included. A
+Dockerfile with no HEALTHCHECK at all is CKV_DOCKER_2's to report: this policy says nothing then.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from stackcheck_stages import final_stage_instruction
 
 from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.dockerfile.base_dockerfile_check import BaseDockerfileCheck
@@ -22,15 +26,14 @@ class FinalStageHasHealthcheck(BaseDockerfileCheck):
         )
 
     def scan_resource_conf(self, conf: dict[str, list[Any]]) -> tuple[CheckResult, list[Any] | None]:  # type: ignore[override]
-        froms = conf.get("FROM", [])
-        last_from = max((i["startline"] for i in froms), default=-1)
-        checks = [h for h in conf.get("HEALTHCHECK", []) if h["startline"] > last_from]
-        if not checks:
-            return CheckResult.FAILED, froms[-1:] or None
-        last = checks[-1]
-        if str(last["value"]).strip().upper().startswith("NONE"):
-            return CheckResult.FAILED, [last]
-        return CheckResult.PASSED, [last]
+        if not conf.get("HEALTHCHECK"):
+            return CheckResult.UNKNOWN, None  # CKV_DOCKER_2 reports a Dockerfile without HEALTHCHECK
+        check, last_from = final_stage_instruction(conf, "HEALTHCHECK")
+        if check is None:
+            return CheckResult.FAILED, [last_from] if last_from else None
+        if str(check["value"]).strip().upper().startswith("NONE"):
+            return CheckResult.FAILED, [check]
+        return CheckResult.PASSED, [check]
 
 
 check = FinalStageHasHealthcheck()

@@ -1,13 +1,17 @@
-"""CKV_SC_1: the final image stage switches to a non-root USER.
+"""CKV_SC_1: the final image stage runs as a non-root USER (its own, or one inherited with ``FROM stage``).
 
 Seeds: Djinn "Security: Run as non-root ... USER appuser"; Monte Carlo "User: appuser (UID 1000, non-root)".
-checkov's CKV_DOCKER_3 passes when *any* stage has a USER (a builder stage counts) and CKV_DOCKER_8 only
-rejects the literal name ``root``; this policy looks at the stage that ships and rejects root, 0 and 0:0.
+Only what checkov's built-ins miss: CKV_DOCKER_3 passes when *any* stage has a USER (a builder stage
+counts) and CKV_DOCKER_8 only rejects a last USER written ``root``. A Dockerfile with no USER at all, or
+whose last USER is ``root``, is theirs to report: this policy says nothing then (no duplicate finding).
+It fails a final stage that has no USER in effect (e.g. only a builder stage has one) or runs as 0 / 0:0.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from stackcheck_stages import final_stage_instruction
 
 from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.dockerfile.base_dockerfile_check import BaseDockerfileCheck
@@ -25,16 +29,15 @@ class FinalStageRunsAsNonRoot(BaseDockerfileCheck):
         )
 
     def scan_resource_conf(self, conf: dict[str, list[Any]]) -> tuple[CheckResult, list[Any] | None]:  # type: ignore[override]
-        froms = conf.get("FROM", [])
-        last_from = max((i["startline"] for i in froms), default=-1)
-        users = [u for u in conf.get("USER", []) if u["startline"] > last_from]
-        if not users:
-            return CheckResult.FAILED, froms[-1:] or None
-        last = users[-1]
-        user = str(last["value"]).strip().split(":", 1)[0]
-        if user in ROOT_USERS:
-            return CheckResult.FAILED, [last]
-        return CheckResult.PASSED, [last]
+        users = sorted(conf.get("USER", []), key=lambda u: u["startline"])
+        if not users or users[-1]["value"] == "root":
+            return CheckResult.UNKNOWN, None  # CKV_DOCKER_3 / CKV_DOCKER_8 report these
+        user, last_from = final_stage_instruction(conf, "USER")
+        if user is None:
+            return CheckResult.FAILED, [last_from] if last_from else None
+        if str(user["value"]).strip().split(":", 1)[0] in ROOT_USERS:
+            return CheckResult.FAILED, [user]
+        return CheckResult.PASSED, [user]
 
 
 check = FinalStageRunsAsNonRoot()

@@ -28,6 +28,9 @@ SECRET_NAME = re.compile(
 )
 # A connection URL carrying a password: scheme://user:password@host
 URL_WITH_PASSWORD = re.compile(r"^[a-z][a-z0-9+.-]*://[^/@:\s]+:([^/@\s]+)@", re.I)
+# `*_FILE` settings name the file a secret is read from; their value is a path.
+FILE_NAME = re.compile(r"_FILE$", re.I)
+FILE_PATH = re.compile(r"^(/|\./|\.\./|~/)[^\s]*$")
 # Values that reference a secret instead of holding it.
 REFERENCE = re.compile(r"^\s*(\$\{|\$\(|\$[A-Za-z_]|\{\{|var\.|local\.|data\.|module\.)")
 
@@ -52,6 +55,10 @@ def is_secret_literal(name: str, value: Any) -> bool:
     if match:
         return not REFERENCE.match(match.group(1))
     if not SECRET_NAME.search(name):
+        return False
+    # The Docker secrets convention (POSTGRES_PASSWORD_FILE=/run/secrets/db_password): a path to the
+    # secret, not the secret.
+    if FILE_NAME.search(name) and FILE_PATH.match(text):
         return False
     # Terraform references arrive from checkov's HCL parser as "${var.x}" or "var.x"; bare resource
     # attributes (neon_database.x.password) are references too.

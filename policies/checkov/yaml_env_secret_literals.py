@@ -20,8 +20,12 @@ from checkov.yaml_doc.enums import BlockType
 ENV_KEYS = {"environment", "env"}
 
 
-def _pairs(block: Any) -> list[tuple[str, Any, Any]]:
-    """(name, value, node for line numbers) of an environment block in any of its YAML shapes."""
+def _pairs(block: Any, parent: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """(name, value, node for line numbers) of an environment block in any of its YAML shapes.
+
+    checkov's YAML loader gives line numbers to mappings only: a ``- NAME=value`` list item is located by
+    the mapping that holds the ``environment:`` key (the service), never by line 1 of the file.
+    """
     out: list[tuple[str, Any, Any]] = []
     if isinstance(block, dict):
         out += [(str(k), v, block) for k, v in block.items() if not str(k).startswith("__")]
@@ -31,7 +35,7 @@ def _pairs(block: Any) -> list[tuple[str, Any, Any]]:
                 out.append((str(item["name"]), item.get("value"), item))
             elif isinstance(item, str) and "=" in item:
                 name, _, value = item.partition("=")
-                out.append((name, value, block))
+                out.append((name, value, parent))
     return out
 
 
@@ -39,7 +43,7 @@ def _find(node: Any, hits: list[Any]) -> None:
     if isinstance(node, dict):
         for key, value in node.items():
             if key in ENV_KEYS:
-                hits += [where for name, val, where in _pairs(value) if is_secret_literal(name, val)]
+                hits += [where for name, val, where in _pairs(value, node) if is_secret_literal(name, val)]
             _find(value, hits)
     elif isinstance(node, list):
         for item in node:

@@ -33,8 +33,9 @@ def test_passing_workflow_passes_and_failing_workflow_fails_with_actionlints_fin
     good, good_report = _scan(run_cli, tmp_path / "good")
     assert good.code == 0, good.stdout + good.stderr
     ci = next(r for r in good_report["results"] if r["id"] == CI)
+    # named relative to the profile's folder (fixtures/ci), the scan root
     assert ci["status"] == "passed" and ci["evidence"]["details"]["workflows"] == [
-        "fixtures/ci/passing/.github/workflows/ci.yml"
+        "passing/.github/workflows/ci.yml"
     ]
     assert good_report["run"]["tool_versions"]["actionlint"] == "1.7.12"
     bad, bad_report = _scan(run_cli, tmp_path / "bad", str(SAMPLES / "failing"))

@@ -43,15 +43,34 @@ def _results(proc: subprocess.CompletedProcess[str], rule: str) -> dict[str, int
     return counts
 
 
-@pytest.mark.parametrize("rule", POLICY_IDS)
-def test_custom_policy_passes_its_passing_sample_and_fails_its_failing_one(rule: str, tmp_path: Path) -> None:
+def _samples(kind: str) -> list[tuple[str, str]]:
+    """(policy id, sample folder) for every ``pass*`` or ``fail*`` folder of every policy."""
+    return [
+        (rule, d.name)
+        for rule in POLICY_IDS
+        for d in sorted((SAMPLES / rule).iterdir())
+        if d.is_dir() and d.name.startswith(kind)
+    ]
+
+
+@pytest.mark.parametrize(("rule", "sample"), _samples("pass") + _samples("fail"))
+def test_custom_policy_passes_its_passing_samples_and_fails_its_failing_ones(
+    rule: str, sample: str, tmp_path: Path
+) -> None:
     policies = render_policies(
         REPO_ROOT / "policies" / "checkov", tmp_path / "policies", PARAMS.get(rule, {})
     )
-    passing = _results(_checkov(policies, SAMPLES / rule / "pass", "-c", rule), rule)
-    failing = _results(_checkov(policies, SAMPLES / rule / "fail", "-c", rule), rule)
-    assert passing["failed"] == 0 and passing["passed"] >= 1, passing
-    assert failing["failed"] >= 1, failing
+    counts = _results(_checkov(policies, SAMPLES / rule / sample, "-c", rule), rule)
+    if sample.startswith("pass"):
+        assert counts["failed"] == 0 and counts["passed"] >= 1, counts
+    else:
+        assert counts["failed"] >= 1, counts
+
+
+def test_every_custom_policy_has_a_passing_and_a_failing_sample() -> None:
+    for rule in POLICY_IDS:
+        kinds = {d.name.split("-")[0] for d in (SAMPLES / rule).iterdir() if d.is_dir()}
+        assert {"pass", "fail"} <= kinds, rule
 
 
 BROKEN = {

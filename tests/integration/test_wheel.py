@@ -21,7 +21,7 @@ PACKAGED = [
     "suites/health/test_health.py",
     "loadtests/locustfile.py",
     "policies/checkov/terraform_region_allowed.py",
-    "policies/checkov/s3_versioning.yaml",
+    "policies/checkov/stackcheck_stages.py",
     "tools/trivy/go.mod",
     "tools/trivy/go.sum",
     "tools/trivydb/main.go",

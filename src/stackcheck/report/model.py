@@ -64,6 +64,11 @@ class RunInfo(_Model):
         False, description="A signal stopped the run before its end: the report is partial, with no verdict."
     )
     signal: str | None = Field(None, description="The signal that stopped it: SIGINT, SIGTERM or SIGHUP.")
+    scan_root: str | None = Field(
+        None,
+        description="stackcheck scan: the folder (a file:// URI) every finding's `file` is relative to — the "
+        "profile's folder; SARIF's `SRCROOT`.",
+    )
 
 
 class ProfileInfo(_Model):

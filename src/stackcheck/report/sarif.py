@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from itertools import groupby
+from pathlib import Path
 from typing import Any
 
 from stackcheck.catalog.spec import Severity
@@ -37,10 +38,17 @@ SECURITY_SEVERITY = {
 }
 
 
+ROOT_ID = "SRCROOT"  # finding files are relative to the scan root (report.run.scan_root)
+
+
 def _location(file: str | None, line: int | None) -> list[dict[str, Any]]:
     if not file:
         return []
-    physical: dict[str, Any] = {"artifactLocation": {"uri": file.replace("\\", "/")}}
+    uri = file.replace("\\", "/")
+    # An absolute path lies outside the scan root: a file URI of its own. Anything else (a relative path;
+    # an image reference such as "redis:7 (debian 12)", which is no file) is relative to SRCROOT.
+    artifact = {"uri": Path(uri).as_uri()} if uri.startswith("/") else {"uri": uri, "uriBaseId": ROOT_ID}
+    physical: dict[str, Any] = {"artifactLocation": artifact}
     if line:
         physical["region"] = {"startLine": line}
     return [{"physicalLocation": physical}]
@@ -63,7 +71,7 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
     return result
 
 
-def _tool_run(tool: str, findings: list[Finding]) -> dict[str, Any]:
+def _tool_run(tool: str, findings: list[Finding], root: str | None) -> dict[str, Any]:
     rules: dict[str, dict[str, Any]] = {}
     results = []
     for finding in findings:
@@ -78,11 +86,14 @@ def _tool_run(tool: str, findings: list[Finding]) -> dict[str, Any]:
                 },
             }
         results.append(_result(finding, list(rules).index(finding.rule_id)))
-    return {
+    run: dict[str, Any] = {
         "tool": {"driver": {"name": tool, "rules": list(rules.values())}},
         "automationDetails": {"id": f"stackcheck/{tool}/"},
         "results": results,
     }
+    if root is not None:
+        run["originalUriBaseIds"] = {ROOT_ID: {"uri": root}}
+    return run
 
 
 def _properties(result: CheckResult) -> dict[str, str]:
@@ -128,7 +139,7 @@ def render_sarif(report: Report) -> str:
     runs = []
     ordered = sorted(report.findings, key=lambda f: (f.tool, f.file or "", f.line or 0, f.rule_id))
     for tool, group in groupby(ordered, key=lambda f: f.tool):
-        runs.append(_tool_run(tool, list(group)))
+        runs.append(_tool_run(tool, list(group), report.run.scan_root))
     extra = _stackcheck_run(report)
     if extra is not None:
         runs.append(extra)

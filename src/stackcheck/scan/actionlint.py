@@ -80,11 +80,11 @@ def _plan(ctx: ScanContext) -> list[Planned]:
     return [Planned(CHECK, None, job=job)]
 
 
-def parse_actionlint(text: str, skip: Sequence[str] = ()) -> list[Any]:
+def parse_actionlint(text: str, skip: Sequence[str] = (), root: Path | None = None) -> list[Any]:
     """actionlint's ``{{json .}}`` output (a list of errors, or ``null`` when there is none) → findings.
 
     The rule id is actionlint's ``kind`` (``expression``, ``job-needs``, ``syntax-check`` ...); kinds in
-    ``skip`` (``scan.skip``) are dropped.
+    ``skip`` (``scan.skip``) are dropped; files are named relative to ``root`` (the scan root).
     """
     data = json.loads(text or "null") or []
     if not isinstance(data, list):
@@ -103,8 +103,8 @@ def parse_actionlint(text: str, skip: Sequence[str] = ()) -> list[Any]:
                 severity=Severity.HIGH if UNTRUSTED in message else Severity.MEDIUM,
                 message=message,
                 anchor=message,  # names the job, step or expression: stable when lines move
-                # relative to actionlint's working directory, which is ours
-                file=display_path(Path(file).resolve()) if file else None,
+                # actionlint names the files as given (absolute) or relative to its working directory, ours
+                file=display_path(file, root) if file else None,
                 line=int(item.get("line") or 0),
             )
         )
@@ -114,8 +114,8 @@ def parse_actionlint(text: str, skip: Sequence[str] = ()) -> list[Any]:
 def _parse(ctx: ScanContext, planned: Planned, result: JobResult) -> list[ToolOutcome]:
     if result.failure:
         return [ToolOutcome(NAME, CHECK, None, error=result.failure, duration_s=result.duration_s)]
-    findings = parse_actionlint(result.stdout, ctx.section.skip)
-    workflows = [display_path(w) for w in result.job.argv[1 + len(FLAGS) :]]
+    findings = parse_actionlint(result.stdout, ctx.section.skip, ctx.root)
+    workflows = [ctx.show(w) for w in result.job.argv[1 + len(FLAGS) :]]
     return [
         ToolOutcome(
             NAME,

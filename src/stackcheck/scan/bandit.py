@@ -51,7 +51,8 @@ def _plan(ctx: ScanContext) -> list[Planned]:
         return [Planned(CHECK, None, outcome=ToolOutcome(NAME, CHECK, None, error=error))]
     exe = locate(TOOL, ctx.settings)
     out = ctx.work / "bandit.json"
-    argv = [str(exe), "-r", *(str(p) for p in ctx.code_paths), "-f", "json", "-o", str(out), "-q"]
+    # Absolute paths: bandit names files as given, and stackcheck reads their lines back for # nosec.
+    argv = [str(exe), "-r", *(str(p.resolve()) for p in ctx.code_paths), "-f", "json", "-o", str(out), "-q"]
     argv += ["--ignore-nosec", "-x", ".git,.nox,.venv,venv,node_modules,__pycache__"]
     skips = [s for s in ctx.section.skip if _RULE.match(s)]
     if skips:
@@ -68,8 +69,11 @@ def _line_of(path: str, number: int) -> str:
     return lines[number - 1] if 0 < number <= len(lines) else ""
 
 
-def parse_bandit(text: str) -> tuple[list[Any], set[str], list[str]]:
-    """bandit JSON → (findings, literal secrets quoted in messages, files bandit could not read)."""
+def parse_bandit(text: str, root: Path | None = None) -> tuple[list[Any], set[str], list[str]]:
+    """bandit JSON → (findings, literal secrets quoted in messages, files bandit could not read).
+
+    Files are named relative to ``root`` (the scan root; default: the current directory).
+    """
     data = json.loads(text)
     findings = []
     secrets: set[str] = set()
@@ -99,13 +103,13 @@ def parse_bandit(text: str) -> tuple[list[Any], set[str], list[str]]:
                 severity=severity_of(item.get("issue_severity")),
                 message=f"{message} ({item.get('test_name')}, confidence {confidence})",
                 anchor=anchor,
-                file=display_path(filename),
+                file=display_path(filename, root),
                 line=number,
                 status=status,
             )
         )
     errors = [
-        f"{display_path(e.get('filename', '?'))}: {e.get('reason', '')}" for e in data.get("errors", [])
+        f"{display_path(e.get('filename', '?'), root)}: {e.get('reason', '')}" for e in data.get("errors", [])
     ]
     return findings, secrets, errors
 
@@ -114,9 +118,13 @@ def _parse(ctx: ScanContext, planned: Planned, result: JobResult) -> list[ToolOu
     if result.failure:
         return [ToolOutcome(NAME, CHECK, None, error=result.failure, duration_s=result.duration_s)]
     try:
-        findings, secrets, errors = parse_bandit(result.output or "{}")
-    except (ValueError, KeyError) as exc:
+        findings, secrets, errors = parse_bandit(result.output or "{}", ctx.root)
+        scanned = [k for k in json.loads(result.output or "{}").get("metrics", {}) if k != "_totals"]
+    except (ValueError, KeyError, AttributeError) as exc:
         return [ToolOutcome(NAME, CHECK, None, error=f"bandit wrote unreadable JSON: {exc}")]
+    if not scanned and not errors:
+        skipped = "no Python file under scan.code_paths (bandit read nothing)"
+        return [ToolOutcome(NAME, CHECK, None, skipped=skipped, duration_s=result.duration_s)]
     return [
         ToolOutcome(
             NAME,
@@ -124,8 +132,9 @@ def _parse(ctx: ScanContext, planned: Planned, result: JobResult) -> list[ToolOu
             None,
             findings=tuple(findings),
             duration_s=result.duration_s,
-            details={"unreadable_files": errors},
+            details={"unreadable_files": errors, "files_scanned": len(scanned) - len(errors)},
             secret_values=frozenset(secrets),
+            unscanned=tuple(errors),
         )
     ]
 

@@ -10,6 +10,7 @@ for load failures: a broken policy makes ``scan.iac`` an ``error`` naming the fi
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -42,6 +43,10 @@ CHECK = scan_checks.IAC
 OFFLINE_ENV = {"BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false", "LOG_LEVEL": "WARNING"}
 PARAMS_FILE = "stackcheck-params.txt"
 POLICY_SUFFIXES = (".py", ".yaml", ".yml", ".json")
+YAML_SUFFIXES = (".yml", ".yaml")
+SKIPPED_DIRS = {".git", ".nox", ".venv", "venv", "node_modules", "__pycache__", ".terraform"}
+MAX_YAML_FILES = 5000  # bounds the parse check on a huge tree
+MAX_YAML_BYTES = 5_000_000
 
 # checkov reports no severity offline; stackcheck's own policies carry theirs here.
 CUSTOM_SEVERITY: dict[str, Severity] = {
@@ -50,7 +55,6 @@ CUSTOM_SEVERITY: dict[str, Severity] = {
     "CKV_SC_3": Severity.HIGH,
     "CKV_SC_4": Severity.MEDIUM,
     "CKV_SC_5": Severity.HIGH,
-    "CKV2_SC_6": Severity.MEDIUM,
     "CKV_SC_7": Severity.CRITICAL,
     "CKV_SC_8": Severity.CRITICAL,
 }
@@ -185,20 +189,20 @@ def checkov_reports(text: str) -> list[dict[str, Any]]:
     return [r for r in data if isinstance(r, dict) and isinstance(r.get("results"), dict)]
 
 
-def _file_of(item: dict[str, Any], roots: tuple[Path, ...]) -> str | None:
+def _file_of(item: dict[str, Any], roots: tuple[Path, ...], scan_root: Path) -> str | None:
     """The scanned file: ``file_abs_path`` when it exists (checkov doubles it for some frameworks)."""
     absolute = item.get("file_abs_path")
     if absolute and Path(absolute).is_file():
-        return display_path(absolute)
+        return display_path(absolute, scan_root)
     relative = str(item.get("file_path") or "").lstrip("/")
     for root in roots:
         candidate = root / relative if root.is_dir() else root
         if relative and candidate.is_file() and (root.is_dir() or candidate.name == Path(relative).name):
-            return display_path(candidate)
+            return display_path(candidate, scan_root)
     return relative or None
 
 
-def _finding(item: dict[str, Any], status: str, roots: tuple[Path, ...]) -> Any:
+def _finding(item: dict[str, Any], status: str, roots: tuple[Path, ...], scan_root: Path) -> Any:
     rule = str(item["check_id"])
     severity = CUSTOM_SEVERITY.get(rule) or severity_of(item.get("severity"))
     lines = item.get("file_line_range") or [None]
@@ -210,10 +214,10 @@ def _finding(item: dict[str, Any], status: str, roots: tuple[Path, ...]) -> Any:
             or "no reason given"
         )
         message += f" [suppressed inline: {comment}]"
-    file = _file_of(item, roots)
+    file = _file_of(item, roots, scan_root)
     # yaml/GitHub Actions resources embed the absolute path of the file: keep the part that names the block.
     resource = str(item.get("resource"))
-    for prefix in sorted({str(r) for r in roots} | {str(Path.cwd().resolve())}, key=len, reverse=True):
+    for prefix in sorted({str(r) for r in roots} | {str(scan_root)}, key=len, reverse=True):
         resource = resource.replace(prefix + "/", "").replace(prefix, "")
     message += f" (resource {resource})"
     return make_finding(
@@ -226,6 +230,30 @@ def _finding(item: dict[str, Any], status: str, roots: tuple[Path, ...]) -> Any:
         line=lines[0],
         status=status,
     )
+
+
+def unparseable_yaml(paths: tuple[Path, ...], limit: int = MAX_YAML_FILES) -> list[Path]:
+    """YAML files below ``paths`` that do not parse: checkov's yaml and kubernetes runners skip them
+    without a word (no ``parsing_errors``, nothing logged), so stackcheck reads them itself."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_file():
+            files += [path] if path.suffix in YAML_SUFFIXES else []
+            continue
+        for folder, dirs, names in os.walk(path):
+            dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
+            files += [Path(folder) / n for n in sorted(names) if Path(n).suffix in YAML_SUFFIXES]
+            if len(files) >= limit:
+                break
+    bad = []
+    for file in files[:limit]:
+        try:
+            text = file.read_bytes()[:MAX_YAML_BYTES].decode("utf-8")
+            for _ in yaml.safe_load_all(text):
+                pass
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            bad.append(file)
+    return bad
 
 
 def _parse(ctx: ScanContext, planned: Planned, result: JobResult) -> list[ToolOutcome]:
@@ -243,21 +271,30 @@ def _parse(ctx: ScanContext, planned: Planned, result: JobResult) -> list[ToolOu
         return outcome(error=f"checkov wrote unreadable JSON: {exc}")
     findings = []
     passed = 0
-    parsing_errors = 0
+    unscanned: list[str] = []
+    roots = tuple(p.resolve() for p in ctx.iac_paths)
     for report in reports:
         results = report["results"]
-        roots = tuple(p.resolve() for p in ctx.iac_paths)
-        findings += [_finding(i, "open", roots) for i in results.get("failed_checks", [])]
-        findings += [_finding(i, "suppressed", roots) for i in results.get("skipped_checks", [])]
+        findings += [_finding(i, "open", roots, ctx.root) for i in results.get("failed_checks", [])]
+        findings += [_finding(i, "suppressed", roots, ctx.root) for i in results.get("skipped_checks", [])]
         passed += len(results.get("passed_checks", []))
+        names, kind = results.get("parsing_errors") or [], report.get("check_type")
+        unscanned += [f"{ctx.show(n)}: checkov could not parse it ({kind})" for n in names]
         count = report.get("summary", {}).get("parsing_errors", 0)
-        parsing_errors += count if isinstance(count, int) else len(count)
+        if isinstance(count, int) and count > len(names):
+            unscanned.append(f"{count - len(names)} more file(s) checkov could not parse ({kind})")
+    if {"yaml", "kubernetes"} & set(ctx.section.frameworks):
+        unscanned += [f"{ctx.show(p)}: not valid YAML, checkov skipped it" for p in unparseable_yaml(roots)]
+    if not reports and not unscanned:
+        frameworks = ", ".join(ctx.section.frameworks)
+        return outcome(skipped=f"no IaC file under scan.iac_paths for checkov's frameworks ({frameworks})")
     details = {
         "frameworks": [r.get("check_type") for r in reports],
         "passed_checks": passed,
-        "parsing_errors": parsing_errors,
+        "parsing_errors": len(unscanned),
+        "unreadable_files": unscanned,
     }
-    return outcome(findings=tuple(findings), details=details)
+    return outcome(findings=tuple(findings), details=details, unscanned=tuple(unscanned))
 
 
 # checkov ≈ 2.4 s here, almost all start-up: the slowest scanner, started first.

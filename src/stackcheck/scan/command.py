@@ -79,6 +79,7 @@ def build_report(loaded: LoadedProfile, scan: ScanRun, command: str, started: dt
             host=socket.gethostname(),
             tool_versions=tool_versions(scan.tool_versions),
             suites=tuple(sorted({r.suite for r in results})),
+            scan_root=scan.root.as_uri() + "/" if scan.root is not None else None,
         ),
         profile=ProfileInfo(
             name=loaded.profile.name,

@@ -17,18 +17,24 @@ from stackcheck.settings import Settings
 __all__ = ["Planned", "ScanContext", "display_path"]
 
 
-def display_path(path: str | Path) -> str:
-    """``path`` relative to the current directory when it lies below it (as reports show files)."""
-    p = Path(path)
+def display_path(path: str | Path, root: Path | None = None) -> str:
+    """How reports name a file: relative to the scan root (default: the current directory) when it lies
+    below it, else its absolute path. Every scanner's findings use this one convention (``ScanContext.root``),
+    so waiver ``subject`` globs, SARIF locations and inline suppressions do not depend on where the scanner
+    or stackcheck ran."""
+    absolute = Path(path).resolve()  # a relative path is relative to the current directory, as given
     try:
-        return str(p.resolve().relative_to(Path.cwd().resolve()))
+        return absolute.relative_to((root or Path.cwd()).resolve()).as_posix()
     except ValueError:
-        return str(p)
+        return absolute.as_posix()
 
 
 @dataclass(frozen=True)
 class ScanContext:
-    """Inputs of one scan; ``base`` is the folder the profile's relative paths start from."""
+    """Inputs of one scan; ``base`` is the folder the profile's relative paths start from.
+
+    ``root`` (``base`` resolved) is the scan root: every finding's ``file`` is relative to it.
+    """
 
     profile: Profile
     section: ScanSection
@@ -40,6 +46,15 @@ class ScanContext:
     secret_paths: tuple[Path, ...] = ()
     images: tuple[str, ...] = ()
     policies: Path | None = None
+
+    @property
+    def root(self) -> Path:
+        """The folder finding paths, waiver subjects and SARIF locations are relative to: the profile's."""
+        return self.base.resolve()
+
+    def show(self, path: str | Path) -> str:
+        """``path`` as reports name it (:func:`display_path` under :attr:`root`)."""
+        return display_path(path, self.root)
 
     @classmethod
     def build(

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from stackcheck._exceptions import CouldNotCheck
+from stackcheck._exceptions import CouldNotCheck, ErrorReason
 from stackcheck.catalog import REGISTRY
 from stackcheck.outcomes import CheckResult, Evidence, Status, WaiverRef
 from stackcheck.profile.models import Profile, Waiver
@@ -52,6 +52,7 @@ class ScanRun:
     outcomes: list[ToolOutcome]
     tool_versions: dict[str, str]
     redactor: Redactor
+    root: Path | None = None  # the scan root: findings' files are relative to it (the profile's folder)
 
 
 @dataclass(frozen=True)
@@ -127,15 +128,23 @@ def judge(
         **outcome.details,
     }
     ref: WaiverRef | None = None
+    unscanned = _unscanned_text(outcome.unscanned)
+    if outcome.unscanned:
+        details["unscanned"] = list(outcome.unscanned)
     if outcome.error is not None:
         status, message = Status.ERROR, outcome.error
     elif outcome.skipped is not None:
         status, message = Status.SKIPPED, outcome.skipped
     elif failing:
+        # Decided by what was read: a failing finding is non-compliant whatever the unread files hold.
         status = Status.FAILED
         shown = "; ".join(f"{f.rule_id} {f.file or ''}{f':{f.line}' if f.line else ''}" for f in failing[:3])
         more = f" (+{len(failing) - 3} more)" if len(failing) > 3 else ""
         message = f"{len(failing)} open {outcome.tool} finding(s) at or above {fail_on}: {shown}{more}"
+        if unscanned:
+            message += f"; also {unscanned}"
+    elif unscanned:
+        status, message = Status.ERROR, f"{outcome.tool} {unscanned}"
     elif waived:
         status, ref = Status.WAIVED, waiver
         message = f"{len(waived)} {outcome.tool} finding(s) at or above {fail_on}, all covered by waivers"
@@ -146,6 +155,8 @@ def judge(
             f"({counts['suppressed']} suppressed inline, {details['below_fail_on']} below {fail_on})"
         )
     evidence = Evidence(expected=0, observed=len(failing), op="<=", unit="findings", details=details)
+    if status is Status.ERROR:  # an error observed nothing: its evidence claims no count
+        evidence = Evidence(details=details)
     return CheckResult.of(
         outcome.check,
         status,
@@ -154,8 +165,23 @@ def judge(
         evidence=evidence if status is not Status.SKIPPED else Evidence(details={"tool": outcome.tool}),
         duration_s=outcome.duration_s,
         waiver=ref,
-        error_reason=outcome.error_reason if status is Status.ERROR else None,
+        error_reason=_error_reason(outcome) if status is Status.ERROR else None,
     )
+
+
+def _unscanned_text(unscanned: Sequence[str]) -> str:
+    """``could not scan 2 file(s): a.tf: ...; b.yml: ...`` (the first three named), or ``""``."""
+    if not unscanned:
+        return ""
+    more = f" (+{len(unscanned) - 3} more)" if len(unscanned) > 3 else ""
+    return f"could not scan {len(unscanned)} file(s): {'; '.join(unscanned[:3])}{more}"
+
+
+def _error_reason(outcome: ToolOutcome) -> ErrorReason:
+    """Why an outcome is ``error``: the tool's failure, or files it could not read (unexpected input)."""
+    if outcome.error is None and outcome.unscanned:
+        return ErrorReason.UNEXPECTED_ANSWER
+    return outcome.error_reason
 
 
 def _waiver_ref(findings: Sequence[Finding], waivers: Sequence[Waiver], today: dt.date) -> WaiverRef | None:
@@ -228,4 +254,5 @@ def run_scan(
         outcomes=outcomes,
         tool_versions=_versions(settings, steps),
         redactor=redactor,
+        root=base.resolve(),
     )

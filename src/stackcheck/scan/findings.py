@@ -113,6 +113,9 @@ class ToolOutcome:
     duration_s: float = 0.0
     details: dict[str, Any] = field(default_factory=dict)
     secret_values: frozenset[str] = frozenset()  # literal secrets seen: redacted everywhere, never stored
+    # Files the scanner could not read ("path: why"): without a failing finding elsewhere, the check is
+    # ``error`` naming them — a file nobody read is no evidence of compliance.
+    unscanned: tuple[str, ...] = ()
 
 
 def is_finding_waiver(waiver: Waiver, check_ids: Iterable[str]) -> bool:

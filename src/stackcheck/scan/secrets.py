@@ -72,11 +72,18 @@ def _line(path: str, number: int) -> str:
     return lines[number - 1] if 0 < number <= len(lines) else ""
 
 
-def parse_detect_secrets(text: str, skip: list[str] | None = None, root: Path | None = None) -> list[Any]:
-    """detect-secrets' baseline JSON → findings, one per secret per line (types merged).
+def parse_detect_secrets(
+    text: str, skip: list[str] | None = None, root: Path | None = None, scan_root: Path | None = None
+) -> list[Any]:
+    """detect-secrets' baseline JSON → findings, one per secret per line (types merged; an entropy hit on
+    a line where a named detector hit is that secret).
 
-    File names in the JSON are relative to the folder detect-secrets ran in (``root``).
+    File names in the JSON are relative to the folder detect-secrets ran in (``root``, default: the
+    current directory); findings name them relative to ``scan_root`` (default: the current directory),
+    as every scanner's findings do, and the ``# pragma: allowlist secret`` marker is read from the file
+    itself, wherever stackcheck runs.
     """
+    ran_in = (root or Path.cwd()).resolve()
     data = json.loads(text)
     grouped: dict[tuple[str, int, str], list[str]] = {}
     for filename, items in data.get("results", {}).items():
@@ -87,16 +94,22 @@ def parse_detect_secrets(text: str, skip: list[str] | None = None, root: Path | 
                 str(item["hashed_secret"]),
             )
             grouped.setdefault(key, []).append(str(item["type"]))
+    # The entropy detectors hash a different span of the same token (the quoted string), so grouping by
+    # hash alone left a GitHub token as two findings, and a waiver for GitHubToken half-covered it.
+    named_lines = {(f, n) for (f, n, _), types in grouped.items() if any(t not in _GENERIC for t in types)}
     findings = []
     seen: dict[tuple[str, str], int] = {}
     for (filename, number, hashed), types in sorted(grouped.items()):
+        if (filename, number) in named_lines and all(t in _GENERIC for t in types):
+            continue  # an entropy hit on a line a named detector already reports
         named = [t for t in types if t not in _GENERIC] or types
         rule = named[0].replace(" ", "")
         if skip and rule in skip:
             continue
         # The n-th secret of this kind in this file: stable when lines move, and holds nothing of the secret.
         nth = seen[(filename, rule)] = seen.get((filename, rule), 0) + 1
-        status = "suppressed" if _ALLOWLISTED.search(_line(filename, number)) else "open"
+        path = ran_in / filename
+        status = "suppressed" if _ALLOWLISTED.search(_line(str(path), number)) else "open"
         message = f"{' / '.join(dict.fromkeys(named))} in committed file (secret tag {secret_tag(hashed)})"
         if status == "suppressed":
             message += " [suppressed inline: pragma: allowlist secret]"
@@ -107,7 +120,7 @@ def parse_detect_secrets(text: str, skip: list[str] | None = None, root: Path | 
                 severity=Severity.HIGH,
                 message=message,
                 anchor=f"{rule}#{nth}",
-                file=display_path(filename),
+                file=display_path(path, scan_root),
                 line=number,
                 status=status,
             )
@@ -119,7 +132,7 @@ def _parse(ctx: ScanContext, planned: Planned, result: JobResult) -> list[ToolOu
     if result.failure:
         return [ToolOutcome(NAME, CHECK, None, error=result.failure, duration_s=result.duration_s)]
     try:
-        findings = parse_detect_secrets(result.stdout, ctx.section.skip, result.job.cwd)
+        findings = parse_detect_secrets(result.stdout, ctx.section.skip, result.job.cwd, ctx.root)
     except (ValueError, KeyError) as exc:
         return [ToolOutcome(NAME, CHECK, None, error=f"detect-secrets printed unreadable JSON: {exc}")]
     return [ToolOutcome(NAME, CHECK, None, findings=tuple(findings), duration_s=result.duration_s)]
