@@ -9,6 +9,7 @@ import pytest
 
 from stackcheck.catalog import tls as checks
 from stackcheck.probes.tls import (
+    CipherFacts,
     TlsScan,
     certificate_problems,
     cipher_weaknesses,
@@ -18,6 +19,12 @@ from stackcheck.probes.tls import (
     scan_error_reason,
     scan_tls,
     system_ca_file,
+)
+from stackcheck.probes.tls_policy import (
+    TlsPolicy,
+    load_policy,
+    policy_cipher_problems,
+    policy_protocol_problems,
 )
 from stackcheck.testing import (
     CouldNotCheck,
@@ -59,9 +66,15 @@ def tls_scan(target: Target, profile: Profile) -> TlsScan:
     )
 
 
+@pytest.fixture
+def policy(tls: TlsSection) -> TlsPolicy | None:
+    """The published configuration ``tls.policy`` names, if any."""
+    return load_policy(tls.policy) if tls.policy else None
+
+
 @pytest.mark.check(checks.PROTOCOLS)
 def test_no_protocol_below_the_minimum_is_accepted(
-    tls_scan: TlsScan, tls: TlsSection, evidence: EvidenceRecorder
+    tls_scan: TlsScan, tls: TlsSection, policy: TlsPolicy | None, evidence: EvidenceRecorder
 ) -> None:
     accepted = tls_scan.accepted
     lowest = accepted[0] if accepted else None
@@ -72,15 +85,22 @@ def test_no_protocol_below_the_minimum_is_accepted(
         accepted=accepted,
         errored=dict(tls_scan.protocol_errors),
         errors=list(tls_scan.errors),
+        policy=policy.source if policy else None,
     )
     # What a completed probe proved decides first; an errored probe that could change it makes it error.
     problems = protocol_problems(tls_scan, tls.min_version)
-    assert not problems, f"{'; '.join(problems)} (minimum TLS {tls.min_version})"
+    if policy is not None:
+        problems += [p for p in policy_protocol_problems(tls_scan, policy) if p.split(",")[0] not in problems]
+        allowed = ", ".join(sorted(policy.protocols))
+    rule = f"minimum TLS {tls.min_version}" + (f", {policy.name}: {allowed}" if policy else "")
+    assert not problems, f"{'; '.join(problems)} ({rule})"
     undecided = protocols_undecided(tls_scan, tls.min_version)
+    if policy is not None:  # a protocol the policy excludes may hide behind an errored probe too
+        undecided |= {p: why for p, why in tls_scan.protocol_errors.items() if p not in policy.protocols}
     if undecided:
         raise CouldNotCheck(
             f"{_errored(undecided)}: whether the server accepts {'them' if len(undecided) > 1 else 'it'} is "
-            f"unknown (completed: {_completed(tls_scan)}; minimum TLS {tls.min_version})",
+            f"unknown (completed: {_completed(tls_scan)}; {rule})",
             scan_error_reason(undecided),
         )
     evidence.message = f"accepted: {', '.join(accepted)}"
@@ -97,9 +117,16 @@ def _completed(scan: TlsScan) -> str:
 
 
 @pytest.mark.check(checks.CIPHERS)
-def test_every_accepted_cipher_suite_is_strong(tls_scan: TlsScan, evidence: EvidenceRecorder) -> None:
-    weak = {f"{c.protocol} {c.name}": cipher_weaknesses(c) for c in tls_scan.ciphers if cipher_weaknesses(c)}
+def test_every_accepted_cipher_suite_is_strong(
+    tls_scan: TlsScan, policy: TlsPolicy | None, evidence: EvidenceRecorder
+) -> None:
+    # A policy replaces the built-in rules: it is the published line the team chose (old allows 3DES).
+    def reasons(cipher: CipherFacts) -> list[str]:
+        return policy_cipher_problems(cipher, policy) if policy else cipher_weaknesses(cipher)
+
+    weak = {f"{c.protocol} {c.name}": reasons(c) for c in tls_scan.ciphers if reasons(c)}
     evidence.record(
+        policy=policy.source if policy else None,
         expected=0,
         observed=len(weak),
         unit="weak suites",
@@ -107,9 +134,8 @@ def test_every_accepted_cipher_suite_is_strong(tls_scan: TlsScan, evidence: Evid
         accepted=len(tls_scan.ciphers),
         errored=dict(tls_scan.protocol_errors),
     )
-    assert not weak, "weak cipher suites accepted: " + "; ".join(
-        f"{name} ({', '.join(reasons)})" for name, reasons in weak.items()
-    )
+    label = f"suites outside {policy.name} accepted: " if policy else "weak cipher suites accepted: "
+    assert not weak, label + "; ".join(f"{name} ({', '.join(reasons)})" for name, reasons in weak.items())
     undecided = ciphers_undecided(tls_scan)
     if undecided:
         seen = f"{len(tls_scan.ciphers)} suites accepted elsewhere, none weak" if tls_scan.ciphers else "none"
@@ -119,7 +145,11 @@ def test_every_accepted_cipher_suite_is_strong(tls_scan: TlsScan, evidence: Evid
         )
     if not tls_scan.ciphers:
         raise CouldNotCheck("the scan found no accepted cipher suite", ErrorReason.UNEXPECTED_ANSWER)
-    evidence.message = f"{len(tls_scan.ciphers)} accepted suites, all forward secret and strong"
+    evidence.message = (
+        f"{len(tls_scan.ciphers)} accepted suites, all allowed by {policy.name}"
+        if policy
+        else f"{len(tls_scan.ciphers)} accepted suites, all forward secret and strong"
+    )
 
 
 @pytest.mark.check(checks.CERTIFICATE)

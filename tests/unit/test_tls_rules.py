@@ -24,6 +24,7 @@ from stackcheck.probes.tls import (
     protocols_undecided,
     scan_error_reason,
 )
+from stackcheck.probes.tls_policy import load_policy, policy_cipher_problems, policy_protocol_problems
 from stackcheck.testing import ErrorReason
 
 NOW = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
@@ -284,3 +285,41 @@ def test_strict_profile_rejections_explain_themselves() -> None:
         "rules: the issuing CA needs keyUsage keyCertSign and a subject key identifier; see "
         "docs/suites/tls.md)"
     )
+
+
+def test_mozilla_intermediate_excludes_cbc_sha1_that_the_built_in_rules_allow() -> None:
+    intermediate = load_policy("mozilla-intermediate")
+    assert intermediate.protocols == {"TLS 1.2", "TLS 1.3"} and intermediate.dh_min_bits == 2048
+    cbc = CipherFacts(
+        protocol="TLS 1.2",
+        name="TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
+        key_size=128,
+        ephemeral="ECDH",
+        ephemeral_bits=253,
+    )
+    assert cipher_weaknesses(cbc) == []  # the built-in rules: forward secret, 128 bits, nothing broken
+    assert policy_cipher_problems(cbc, intermediate) == ["not in mozilla-intermediate"]
+    assert policy_cipher_problems(cbc, load_policy("mozilla-old")) == []
+    gcm = cbc.model_copy(update={"name": "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"})
+    assert policy_cipher_problems(gcm, intermediate) == []  # X25519 (253 bits) counts as 256
+    assert policy_cipher_problems(gcm.model_copy(update={"ephemeral_bits": 192}), intermediate) == [
+        "192-bit ECDH curve, below 256"
+    ]
+    dhe = CipherFacts(
+        protocol="TLS 1.2",
+        name="TLS_DHE_RSA_WITH_AES_128_GCM_SHA256",
+        key_size=128,
+        ephemeral="DH",
+        ephemeral_bits=1024,
+    )
+    assert policy_cipher_problems(dhe, intermediate) == ["1024-bit DH group, below 2048"]
+
+
+def test_mozilla_modern_allows_tls13_only() -> None:
+    modern = load_policy("mozilla-modern")
+    scan = _scan({"TLS 1.1": False, "TLS 1.2": True, "TLS 1.3": True}, {})
+    assert policy_protocol_problems(scan, modern) == ["TLS 1.2 is accepted, not in mozilla-modern"]
+    assert policy_protocol_problems(scan, load_policy("mozilla-intermediate")) == []
+    tls13 = CipherFacts(protocol="TLS 1.3", name="TLS_AES_128_GCM_SHA256", key_size=128)
+    assert policy_cipher_problems(tls13, modern) == []
+    assert "mozilla" in modern.source.lower() and "5.7" in modern.source
