@@ -19,6 +19,7 @@ belong to the ``tls`` suite. The certificate is still verified as configured (ch
 
 from __future__ import annotations
 
+import os
 import ssl
 import threading
 import time
@@ -41,7 +42,13 @@ _CHUNK = 64 * 1024
 def client_tls_context(verify: str | bool) -> ssl.SSLContext:
     """The TLS client of the HTTP probes: verification as ``verify`` says (as httpx: a CA file, the
     default store, or none), every protocol and suite the system OpenSSL can speak."""
-    context = httpx.create_ssl_context(verify=verify)
+    if isinstance(verify, str):
+        folder = os.path.isdir(verify)
+        context = ssl.create_default_context(
+            cafile=None if folder else verify, capath=verify if folder else None
+        )
+    else:
+        context = httpx.create_ssl_context(verify=verify)  # True: certifi's bundle, as httpx does
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # TLS 1.0/1.1 are deprecated: still read HTTP
         context.minimum_version = ssl.TLSVersion.TLSv1
