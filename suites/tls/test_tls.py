@@ -158,10 +158,12 @@ def test_certificate_is_trusted_matches_and_stays_valid(
 ) -> None:
     cert = tls_scan.certificate
     if cert is None:
-        why = f": {tls_scan.certificate_error}" if tls_scan.certificate_error else ""
-        raise CouldNotCheck(
-            f"the scan got no certificate from the server{why}", ErrorReason.UNEXPECTED_ANSWER
-        )
+        if tls_scan.certificate_error:
+            raise CouldNotCheck(
+                f"the certificate probe errored ({tls_scan.certificate_error})",
+                scan_error_reason({"certificate": tls_scan.certificate_error}),
+            )
+        raise CouldNotCheck("the scan got no certificate from the server", ErrorReason.UNEXPECTED_ANSWER)
     now = dt.datetime.now(dt.UTC)
     days_left = round((cert.not_after - now).total_seconds() / 86400, 1)
     problems = certificate_problems(

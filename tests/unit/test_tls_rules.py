@@ -18,6 +18,7 @@ from stackcheck.probes.tls import (
     certificate_problems,
     cipher_weaknesses,
     ciphers_undecided,
+    distrust_resets,
     explain_untrusted,
     hostname_matches,
     protocol_problems,
@@ -113,6 +114,16 @@ def test_an_errored_probe_below_the_minimum_leaves_the_verdict_open() -> None:
     assert scan_error_reason(protocols_undecided(scan, "1.2")) == ErrorReason.TOOL_FAILED
     assert protocols_undecided(scan, "1.0") == {"SSL 3.0": ALERT}
     assert ciphers_undecided(scan) == {"SSL 3.0": ALERT, "TLS 1.0": ALERT, "TLS 1.1": ALERT}
+
+
+def test_resets_are_refusals_unless_the_server_was_refusing_connections() -> None:
+    calm = distrust_resets({"SSL 2.0": False, "TLS 1.2": True}, {}, ["SSL 2.0"])
+    assert calm == ({"SSL 2.0": False, "TLS 1.2": True}, {})  # a server that resets unknown versions
+    done, errored = distrust_resets(
+        {"SSL 2.0": False, "TLS 1.3": False}, {"TLS 1.2": REJECTED}, ["SSL 2.0", "TLS 1.3"]
+    )
+    assert done == {} and list(errored) == ["SSL 2.0", "TLS 1.2", "TLS 1.3"]
+    assert errored["TLS 1.3"].startswith("every handshake was reset")
 
 
 def test_what_a_completed_probe_proved_decides_whatever_errored() -> None:

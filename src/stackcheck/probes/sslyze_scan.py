@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from stackcheck.probes.tls import CertificateFacts, CipherFacts, TlsScan
+from stackcheck.probes.tls import CertificateFacts, CipherFacts, TlsScan, distrust_resets
 
 __all__ = ["main", "scan"]
 
@@ -28,6 +28,7 @@ PROTOCOL_COMMANDS = (
     ("TLS 1.3", "tls_1_3_cipher_suites"),
 )
 CUSTOM_STORE = "Supplied CA file"  # the name sslyze gives the trust store built from custom_ca_file
+_RESET = "Server rejected the connection"  # sslyze's words for a reset during the handshake
 
 
 def _key_facts(cert: Any) -> tuple[str, int]:
@@ -213,6 +214,7 @@ def _protocols(
     protocols: dict[str, bool] = {}
     ciphers: list[CipherFacts] = []
     errors: dict[str, str] = {}
+    reset_only: list[str] = []
     for label, attr in PROTOCOL_COMMANDS:
         attempt = getattr(scan_result, attr)
         if attempt.status != ScanCommandAttemptStatusEnum.COMPLETED or attempt.result is None:
@@ -220,6 +222,10 @@ def _protocols(
             continue
         protocols[label] = bool(attempt.result.accepted_cipher_suites)
         ciphers += [_cipher(label, accepted) for accepted in attempt.result.accepted_cipher_suites]
+        refusals = {r.error_message for r in attempt.result.rejected_cipher_suites}
+        if not protocols[label] and refusals == {_RESET}:
+            reset_only.append(label)
+    protocols, errors = distrust_resets(protocols, errors, reset_only)
     return protocols, ciphers, errors
 
 

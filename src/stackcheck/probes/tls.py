@@ -34,6 +34,7 @@ __all__ = [
     "certificate_problems",
     "cipher_weaknesses",
     "ciphers_undecided",
+    "distrust_resets",
     "explain_untrusted",
     "hostname_matches",
     "protocol_problems",
@@ -192,6 +193,26 @@ def scan_tls(
     if proc.returncode != 0:
         raise CouldNotCheck(f"the sslyze scan of {host}:{port} failed: {last}", ErrorReason.TOOL_FAILED)
     return TlsScan.model_validate_json(stdout)
+
+
+_REFUSED_CONNECTION = "ServerRejectedConnection"  # sslyze's error for a connection closed at once
+
+
+def distrust_resets(
+    protocols: dict[str, bool], errors: dict[str, str], reset_only: list[str]
+) -> tuple[dict[str, bool], dict[str, str]]:
+    """Completed probes and errored ones, once "every handshake was reset" is weighed.
+
+    sslyze counts a connection reset during the handshake as a refusal, which it is for servers that reset
+    unknown versions. Not while the same server was also refusing connections outright (a limit on bursts
+    of connections): then a probe ``reset_only`` names says nothing about its protocol, and is errored.
+    """
+    if not any(_REFUSED_CONNECTION in why for why in errors.values()):
+        return protocols, errors
+    reason = "every handshake was reset while the server was refusing connections"
+    done = {p: v for p, v in protocols.items() if p not in reset_only}
+    errored = {**errors, **dict.fromkeys(reset_only, reason)}
+    return done, {p: errored[p] for p in PROTOCOL_ORDER if p in errored}
 
 
 def protocol_problems(scan: TlsScan, min_version: str) -> list[str]:
