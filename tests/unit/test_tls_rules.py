@@ -124,6 +124,7 @@ def test_resets_are_refusals_unless_the_server_was_refusing_connections() -> Non
     )
     assert done == {} and list(errored) == ["SSL 2.0", "TLS 1.2", "TLS 1.3"]
     assert errored["TLS 1.3"].startswith("every handshake was reset")
+    assert scan_error_reason(errored) == ErrorReason.UNREACHABLE
 
 
 def test_what_a_completed_probe_proved_decides_whatever_errored() -> None:

@@ -209,7 +209,9 @@ def distrust_resets(
     """
     if not any(_REFUSED_CONNECTION in why for why in errors.values()):
         return protocols, errors
-    reason = "every handshake was reset while the server was refusing connections"
+    reason = (
+        "every handshake was reset while the server was refusing connections (ServerRejectedTlsHandshake)"
+    )
     done = {p: v for p, v in protocols.items() if p not in reset_only}
     errored = {**errors, **dict.fromkeys(reset_only, reason)}
     return done, {p: errored[p] for p in PROTOCOL_ORDER if p in errored}
