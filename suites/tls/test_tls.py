@@ -9,12 +9,22 @@ import pytest
 
 from stackcheck.catalog import tls as checks
 from stackcheck.probes.tls import (
+    CipherFacts,
     TlsScan,
     certificate_problems,
     cipher_weaknesses,
+    ciphers_undecided,
     protocol_problems,
+    protocols_undecided,
+    scan_error_reason,
     scan_tls,
     system_ca_file,
+)
+from stackcheck.probes.tls_policy import (
+    TlsPolicy,
+    load_policy,
+    policy_cipher_problems,
+    policy_protocol_problems,
 )
 from stackcheck.testing import (
     CouldNotCheck,
@@ -56,9 +66,15 @@ def tls_scan(target: Target, profile: Profile) -> TlsScan:
     )
 
 
+@pytest.fixture
+def policy(tls: TlsSection) -> TlsPolicy | None:
+    """The published configuration ``tls.policy`` names, if any."""
+    return load_policy(tls.policy) if tls.policy else None
+
+
 @pytest.mark.check(checks.PROTOCOLS)
 def test_no_protocol_below_the_minimum_is_accepted(
-    tls_scan: TlsScan, tls: TlsSection, evidence: EvidenceRecorder
+    tls_scan: TlsScan, tls: TlsSection, policy: TlsPolicy | None, evidence: EvidenceRecorder
 ) -> None:
     accepted = tls_scan.accepted
     lowest = accepted[0] if accepted else None
@@ -67,25 +83,73 @@ def test_no_protocol_below_the_minimum_is_accepted(
         op=">=",
         observed=lowest,
         accepted=accepted,
+        errored=dict(tls_scan.protocol_errors),
         errors=list(tls_scan.errors),
+        policy=policy.source if policy else None,
     )
+    # What a completed probe proved decides first; an errored probe that could change it makes it error.
     problems = protocol_problems(tls_scan, tls.min_version)
-    assert not problems, f"{'; '.join(problems)} (minimum TLS {tls.min_version})"
+    if policy is not None:
+        problems += [p for p in policy_protocol_problems(tls_scan, policy) if p.split(",")[0] not in problems]
+        allowed = ", ".join(sorted(policy.protocols))
+    rule = f"minimum TLS {tls.min_version}" + (f", {policy.name}: {allowed}" if policy else "")
+    assert not problems, f"{'; '.join(problems)} ({rule})"
+    undecided = protocols_undecided(tls_scan, tls.min_version)
+    if policy is not None:  # a protocol the policy excludes may hide behind an errored probe too
+        undecided |= {p: why for p, why in tls_scan.protocol_errors.items() if p not in policy.protocols}
+    if undecided:
+        raise CouldNotCheck(
+            f"{_errored(undecided)}: whether the server accepts {'them' if len(undecided) > 1 else 'it'} is "
+            f"unknown (completed: {_completed(tls_scan)}; {rule})",
+            scan_error_reason(undecided),
+        )
     evidence.message = f"accepted: {', '.join(accepted)}"
 
 
+def _errored(errors: dict[str, str]) -> str:
+    probes = "the probes of " if len(errors) > 1 else "the probe of "
+    return probes + ", ".join(errors) + f" errored ({'; '.join(sorted(set(errors.values())))})"
+
+
+def _completed(scan: TlsScan) -> str:
+    done = [f"{p} {'accepted' if scan.protocols[p] else 'refused'}" for p in scan.protocols]
+    return ", ".join(done) or "none"
+
+
 @pytest.mark.check(checks.CIPHERS)
-def test_every_accepted_cipher_suite_is_strong(tls_scan: TlsScan, evidence: EvidenceRecorder) -> None:
-    weak = {f"{c.protocol} {c.name}": cipher_weaknesses(c) for c in tls_scan.ciphers if cipher_weaknesses(c)}
+def test_every_accepted_cipher_suite_is_strong(
+    tls_scan: TlsScan, policy: TlsPolicy | None, evidence: EvidenceRecorder
+) -> None:
+    # A policy replaces the built-in rules: it is the published line the team chose (old allows 3DES).
+    def reasons(cipher: CipherFacts) -> list[str]:
+        return policy_cipher_problems(cipher, policy) if policy else cipher_weaknesses(cipher)
+
+    weak = {f"{c.protocol} {c.name}": reasons(c) for c in tls_scan.ciphers if reasons(c)}
     evidence.record(
-        expected=0, observed=len(weak), unit="weak suites", weak=weak, accepted=len(tls_scan.ciphers)
+        policy=policy.source if policy else None,
+        expected=0,
+        observed=len(weak),
+        unit="weak suites",
+        weak=weak,
+        accepted=len(tls_scan.ciphers),
+        errored=dict(tls_scan.protocol_errors),
     )
+    label = f"suites outside {policy.name} accepted: " if policy else "weak cipher suites accepted: "
+    assert not weak, label + "; ".join(f"{name} ({', '.join(reasons)})" for name, reasons in weak.items())
+    undecided = ciphers_undecided(tls_scan)
+    if undecided:
+        seen = f"{len(tls_scan.ciphers)} suites accepted elsewhere, none weak" if tls_scan.ciphers else "none"
+        raise CouldNotCheck(
+            f"{_errored(undecided)}: a weak suite accepted there would go unseen (completed: {seen})",
+            scan_error_reason(undecided),
+        )
     if not tls_scan.ciphers:
         raise CouldNotCheck("the scan found no accepted cipher suite", ErrorReason.UNEXPECTED_ANSWER)
-    assert not weak, "weak cipher suites accepted: " + "; ".join(
-        f"{name} ({', '.join(reasons)})" for name, reasons in weak.items()
+    evidence.message = (
+        f"{len(tls_scan.ciphers)} accepted suites, all allowed by {policy.name}"
+        if policy
+        else f"{len(tls_scan.ciphers)} accepted suites, all forward secret and strong"
     )
-    evidence.message = f"{len(tls_scan.ciphers)} accepted suites, all forward secret and strong"
 
 
 @pytest.mark.check(checks.CERTIFICATE)
@@ -94,25 +158,36 @@ def test_certificate_is_trusted_matches_and_stays_valid(
 ) -> None:
     cert = tls_scan.certificate
     if cert is None:
+        if tls_scan.certificate_error:
+            raise CouldNotCheck(
+                f"the certificate probe errored ({tls_scan.certificate_error})",
+                scan_error_reason({"certificate": tls_scan.certificate_error}),
+            )
         raise CouldNotCheck("the scan got no certificate from the server", ErrorReason.UNEXPECTED_ANSWER)
     now = dt.datetime.now(dt.UTC)
     days_left = round((cert.not_after - now).total_seconds() / 86400, 1)
-    evidence.record(
-        expected=tls.cert_min_days_left,
-        op=">=",
-        observed=days_left,
-        unit="days",
-        subject=cert.subject,
-        issuer=cert.issuer,
-        not_after=cert.not_after.isoformat(),
-        key=f"{cert.key_type} {cert.key_bits}",
-        server_name=cert.server_name,
-        trusted_by=target.ca_bundle or "system CA store",
-    )
     problems = certificate_problems(
         cert, now=now, min_days=tls.cert_min_days_left, min_rsa_bits=tls.min_rsa_bits
     )
-    assert not problems, f"certificate {cert.subject}: {'; '.join(problems)}"
+    evidence.record(
+        subject=cert.subject,
+        issuer=cert.issuer,
+        not_after=cert.not_after.isoformat(),
+        days_left=days_left,
+        key=f"{cert.key_type} {cert.key_bits}",
+        signature=cert.signature_algorithm,
+        server_name=cert.server_name,
+        trusted_by=target.ca_bundle or "system CA store",
+        problems={p.property: p.message for p in problems},
+    )
+    # Expected/observed are the property that failed first (all of them are under details.problems);
+    # when nothing failed, the days left.
+    first = problems[0] if problems else None
+    evidence.expected = first.expected if first else tls.cert_min_days_left
+    evidence.observed = first.observed if first else days_left
+    evidence.op = first.op if first else ">="
+    evidence.unit = first.unit if first else "days"
+    assert not problems, f"certificate {cert.subject}: {'; '.join(p.message for p in problems)}"
     evidence.message = f"{cert.subject} by {cert.issuer}, trusted, {days_left:g} days left"
 
 

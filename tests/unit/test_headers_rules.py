@@ -7,6 +7,7 @@ import pytest
 from stackcheck.probes.headers import (
     ISOLATING_OPENER_POLICIES,
     csp_problems,
+    effective_hsts,
     enforced_problems,
     framing_protection,
     opener_policy,
@@ -29,6 +30,22 @@ def test_hsts_parses_max_age_and_flags() -> None:
 def test_invalid_hsts_is_rejected(value: str) -> None:
     with pytest.raises(ValueError, match=r"max-age|more than once"):
         parse_hsts(value)
+
+
+def test_identical_hsts_copies_are_judged_by_the_first() -> None:
+    """RFC 6797 8.1: the first header applies; identical copies (app and proxy both add it) change nothing."""
+    assert effective_hsts(["max-age=31536000; includeSubDomains"] * 2).max_age == 31536000
+    assert effective_hsts(["max-age=300", "MAX-AGE=300 "]).max_age == 300  # same directives, same policy
+    assert effective_hsts(["max-age=300"] * 2).max_age == 300  # ... and a short one stays short
+
+
+def test_differing_hsts_copies_promise_no_one_policy() -> None:
+    with pytest.raises(ValueError, match=r"sent 2 times with different values .*'max-age=300'"):
+        effective_hsts(["max-age=31536000", "max-age=300"])
+    with pytest.raises(ValueError, match="more than once"):  # one header line holding two values
+        effective_hsts(["max-age=1, max-age=2"])
+    with pytest.raises(ValueError, match="no Strict-Transport-Security"):
+        effective_hsts([])
 
 
 def test_csp_repeated_directive_is_invalid() -> None:

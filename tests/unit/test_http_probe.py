@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ssl
+from pathlib import Path
+
 import httpx
 import pytest
 
@@ -93,3 +96,18 @@ def test_a_target_that_answered_once_is_tried_again_after_a_timeout() -> None:
             p.get("/slow")
         assert p.get("/ok").status == 200
     assert calls == ["/ok", "/slow", "/ok"]
+
+
+def test_the_tls_client_accepts_legacy_suites_but_still_verifies(tmp_path: Path) -> None:
+    """Headers are about HTTP: any protocol and suite the server offers, the certificate verified as set."""
+    from fixtures.certs import issue_set
+    from stackcheck.probes.http import client_tls_context
+
+    ca_file = issue_set(tmp_path).ca_file
+    context = client_tls_context(str(ca_file))
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    assert context.minimum_version == ssl.TLSVersion.TLSv1
+    names = {c["name"] for c in context.get_ciphers()}
+    assert {"AES128-SHA", "ECDHE-RSA-AES128-SHA", "ECDHE-RSA-AES128-GCM-SHA256"} <= names
+    assert len(context.get_ca_certs()) == 1  # the CA file given, not the default store
+    assert client_tls_context(False).verify_mode == ssl.CERT_NONE

@@ -17,9 +17,16 @@ from stackcheck.probes.tls import (
     TlsScan,
     certificate_problems,
     cipher_weaknesses,
+    ciphers_undecided,
+    distrust_resets,
+    explain_untrusted,
     hostname_matches,
     protocol_problems,
+    protocols_undecided,
+    scan_error_reason,
 )
+from stackcheck.probes.tls_policy import load_policy, policy_cipher_problems, policy_protocol_problems
+from stackcheck.testing import ErrorReason
 
 NOW = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
 # Recorded from `python -m stackcheck.probes.sslyze_scan` against the reference service (tls-min=1.0 defect).
@@ -69,6 +76,79 @@ def test_protocols_below_the_minimum_and_missing_tls13() -> None:
     assert protocol_problems(only12, "1.2") == []
 
 
+REJECTED = "BUG_IN_SSLYZE (ServerRejectedConnection: Server rejected the connection)"
+ALERT = "BUG_IN_SSLYZE (OpenSSLError: error:140944E7:SSL routines:ssl3_read_bytes:reason(1255))"
+
+
+def _scan(protocols: dict[str, bool], errors: dict[str, str]) -> TlsScan:
+    return TlsScan.model_validate(RECORDED).model_copy(
+        update={"protocols": protocols, "protocol_errors": errors}
+    )
+
+
+def test_every_probe_errored_is_undecided_not_a_missing_protocol() -> None:
+    """A HAProxy rejecting bursts of connections: every probe errored, nothing is known."""
+    scan = _scan(
+        {}, dict.fromkeys(["SSL 2.0", "SSL 3.0", "TLS 1.0", "TLS 1.1", "TLS 1.2", "TLS 1.3"], REJECTED)
+    )
+    assert protocol_problems(scan, "1.2") == []
+    assert list(protocols_undecided(scan, "1.2")) == [
+        "SSL 2.0",
+        "SSL 3.0",
+        "TLS 1.0",
+        "TLS 1.1",
+        "TLS 1.2",
+        "TLS 1.3",
+    ]
+    assert scan_error_reason(protocols_undecided(scan, "1.2")) == ErrorReason.UNREACHABLE
+
+
+def test_an_errored_probe_below_the_minimum_leaves_the_verdict_open() -> None:
+    """TLS 1.0/1.1 errored, TLS 1.2/1.3 accepted: it used to pass a 1.2 minimum."""
+    scan = _scan(
+        {"SSL 2.0": False, "TLS 1.2": True, "TLS 1.3": True},
+        {"SSL 3.0": ALERT, "TLS 1.0": ALERT, "TLS 1.1": ALERT},
+    )
+    assert protocol_problems(scan, "1.2") == []
+    assert list(protocols_undecided(scan, "1.2")) == ["SSL 3.0", "TLS 1.0", "TLS 1.1"]
+    assert scan_error_reason(protocols_undecided(scan, "1.2")) == ErrorReason.TOOL_FAILED
+    assert protocols_undecided(scan, "1.0") == {"SSL 3.0": ALERT}
+    assert ciphers_undecided(scan) == {"SSL 3.0": ALERT, "TLS 1.0": ALERT, "TLS 1.1": ALERT}
+
+
+def test_resets_are_refusals_unless_the_server_was_refusing_connections() -> None:
+    calm = distrust_resets({"SSL 2.0": False, "TLS 1.2": True}, {}, ["SSL 2.0"])
+    assert calm == ({"SSL 2.0": False, "TLS 1.2": True}, {})  # a server that resets unknown versions
+    done, errored = distrust_resets(
+        {"SSL 2.0": False, "TLS 1.3": False}, {"TLS 1.2": REJECTED}, ["SSL 2.0", "TLS 1.3"]
+    )
+    assert done == {} and list(errored) == ["SSL 2.0", "TLS 1.2", "TLS 1.3"]
+    assert errored["TLS 1.3"].startswith("every handshake was reset")
+    assert scan_error_reason(errored) == ErrorReason.UNREACHABLE
+
+
+def test_what_a_completed_probe_proved_decides_whatever_errored() -> None:
+    accepted_11 = _scan({"TLS 1.1": True, "TLS 1.2": True}, {"TLS 1.0": ALERT, "TLS 1.3": ALERT})
+    assert protocol_problems(accepted_11, "1.2") == ["TLS 1.1 is accepted"]  # failed, errors or not
+    refused_13 = _scan({"TLS 1.2": True, "TLS 1.3": False}, {"TLS 1.0": ALERT})
+    assert protocol_problems(refused_13, "1.3") == [
+        "TLS 1.2 is accepted",
+        "no protocol at or above TLS 1.3 is offered",
+    ]
+
+
+def test_errored_probes_above_an_accepted_minimum_do_not_matter() -> None:
+    scan = _scan(
+        {"SSL 2.0": False, "SSL 3.0": False, "TLS 1.0": False, "TLS 1.1": False, "TLS 1.2": True},
+        {"TLS 1.3": ALERT},
+    )
+    assert protocol_problems(scan, "1.2") == [] and protocols_undecided(scan, "1.2") == {}
+    assert protocols_undecided(scan, "1.3") == {"TLS 1.3": ALERT}  # the one protocol a 1.3 minimum needs
+    nothing_upper = _scan({"TLS 1.0": False, "TLS 1.1": False, "TLS 1.2": False}, {"TLS 1.3": ALERT})
+    assert protocol_problems(nothing_upper, "1.2") == []  # TLS 1.3 may be offered: not "none offered"
+    assert protocols_undecided(nothing_upper, "1.2") == {"TLS 1.3": ALERT}
+
+
 def test_cipher_weaknesses() -> None:
     scan = TlsScan.model_validate(RECORDED)
     verdicts = {c.name: cipher_weaknesses(c) for c in scan.ciphers}
@@ -102,22 +182,75 @@ def _cert(**changes: object) -> CertificateFacts:
     return base.model_copy(update=changes)
 
 
-def test_certificate_problems() -> None:
-    assert certificate_problems(_cert(), now=NOW, min_days=14, min_rsa_bits=2048) == []
-    assert certificate_problems(
-        _cert(not_after=NOW + dt.timedelta(days=5)), now=NOW, min_days=14, min_rsa_bits=2048
-    ) == ["expires in 5.0 days, fewer than 14"]
-    problems = certificate_problems(
-        _cert(key_bits=1024, trusted=False, validation_error="unknown issuer (encountered processing <x>)"),
-        now=NOW,
-        min_days=14,
-        min_rsa_bits=2048,
+def _problems(**changes: object) -> list[tuple[str, str, object, object]]:
+    found = certificate_problems(_cert(**changes), now=NOW, min_days=14, min_rsa_bits=2048)
+    return [(p.property, p.message, p.expected, p.observed) for p in found]
+
+
+def test_certificate_problems_name_the_property_that_failed() -> None:
+    assert _problems() == []
+    assert _problems(not_after=NOW + dt.timedelta(days=5)) == [
+        ("days_left", "expires in 5 days, fewer than 14", 14, 5.0)
+    ]
+    assert _problems(key_bits=1024, trusted=False, chain_trusted=True) == [
+        ("key", "1024-bit RSA key, below 2048 bits", 2048, 1024)
+    ]
+    assert _problems(key_type="EC", key_bits=192)[0][1] == "192-bit EC key, below 256 bits"
+
+
+def test_a_wrong_host_or_an_expiry_is_not_also_an_untrusted_chain() -> None:
+    """sslyze's own validation fails for a wrong name or an expired certificate: the chain alone is fine."""
+    wrong = _problems(
+        san_dns=("example.com",),
+        san_ip=(),
+        trusted=False,
+        validation_error="validation failed: leaf certificate has no matching subjectAltName",
+        chain_trusted=True,
     )
-    assert problems == ["chain not trusted: unknown issuer", "1024-bit RSA key, below 2048 bits"]
-    assert (
-        "below 256 bits"
-        in certificate_problems(_cert(key_type="EC", key_bits=192), now=NOW, min_days=0, min_rsa_bits=2048)[0]
+    assert wrong == [
+        ("host", "not issued for 127.0.0.1 (subjectAltName: example.com)", "127.0.0.1", ["example.com"])
+    ]
+    # Without the second validation (chain_trusted None), sslyze's name/date errors are not a chain verdict.
+    expired = _problems(
+        not_after=NOW - dt.timedelta(days=1),
+        trusted=False,
+        validation_error="validation failed: cert is not valid at validation time",
     )
+    assert expired == [("days_left", "expired 1 day(s) ago (2026-11-22)", 14, -1.0)]
+
+
+def test_untrusted_chains_say_why_in_plain_words() -> None:
+    self_signed = _problems(
+        self_signed=True,
+        issuer="CN=localhost",
+        chain_trusted=False,
+        chain_error="validation failed: invalid extension: 2.5.29.35: Certificate is missing required ext",
+    )
+    assert self_signed == [
+        (
+            "chain",
+            "not trusted: self-signed (CN=localhost signed its own certificate): no trusted CA issued it",
+            "trusted chain",
+            "self-signed",
+        )
+    ]
+    dump = (
+        "validation failed: candidates exhausted: Forbidden signature algorithm: AlgorithmIdentifier { oid: "
+        "DefinedByMarker(PhantomData<asn1::object_identifier::ObjectIdentifier>), params: "
+        "Other(ObjectIdentifier { oid: 1.2.840.10045.4.1 }, None) }"
+    )
+    sha1 = _problems(chain_trusted=False, chain_error=dump, sha1_in_chain=True)
+    assert sha1 == [
+        (
+            "chain",
+            "not trusted: signed with ecdsa-with-SHA1: certificate validation refuses SHA-1 and MD5",
+            "trusted chain",
+            "signed with ecdsa-with-SHA1",
+        )
+    ]
+    assert "{" not in explain_untrusted(_cert(), "validation failed: odd thing: Foo { x: 1 }")
+    unknown = explain_untrusted(_cert(), "validation failed: candidates exhausted: signature does not match")
+    assert unknown.startswith("issued by CN=ca, which is not a CA of the trust store")
 
 
 def test_hostname_matching() -> None:
@@ -153,16 +286,52 @@ def test_broken_certificates_are_refused_by_the_validator(tmp_path: Path, kind: 
 
 
 def test_strict_profile_rejections_explain_themselves() -> None:
-    problems = certificate_problems(
-        _cert(
-            trusted=False, validation_error="basicConstraints.cA must not be asserted in an EE certificate"
-        ),
-        now=NOW,
-        min_days=0,
-        min_rsa_bits=2048,
+    error = "basicConstraints.cA must not be asserted in an EE certificate"
+    assert _problems(is_ca=True, chain_trusted=False, chain_error=error)[0][1] == (
+        "not trusted: the server certificate is a CA certificate (basicConstraints CA:TRUE), which WebPKI "
+        "forbids"
     )
-    assert problems == [
-        "chain not trusted: basicConstraints.cA must not be asserted in an EE certificate (strict WebPKI "
-        "rules: a CA certificate needs keyUsage keyCertSign, a server certificate must not be a CA; see "
+    no_key_usage = "invalid extension: 2.5.29.15: Certificate is missing required extension"
+    assert _problems(chain_trusted=False, chain_error=no_key_usage)[0][1] == (
+        "not trusted: invalid extension: 2.5.29.15: Certificate is missing required extension (strict WebPKI "
+        "rules: the issuing CA needs keyUsage keyCertSign and a subject key identifier; see "
         "docs/suites/tls.md)"
+    )
+
+
+def test_mozilla_intermediate_excludes_cbc_sha1_that_the_built_in_rules_allow() -> None:
+    intermediate = load_policy("mozilla-intermediate")
+    assert intermediate.protocols == {"TLS 1.2", "TLS 1.3"} and intermediate.dh_min_bits == 2048
+    cbc = CipherFacts(
+        protocol="TLS 1.2",
+        name="TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
+        key_size=128,
+        ephemeral="ECDH",
+        ephemeral_bits=253,
+    )
+    assert cipher_weaknesses(cbc) == []  # the built-in rules: forward secret, 128 bits, nothing broken
+    assert policy_cipher_problems(cbc, intermediate) == ["not in mozilla-intermediate"]
+    assert policy_cipher_problems(cbc, load_policy("mozilla-old")) == []
+    gcm = cbc.model_copy(update={"name": "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"})
+    assert policy_cipher_problems(gcm, intermediate) == []  # X25519 (253 bits) counts as 256
+    assert policy_cipher_problems(gcm.model_copy(update={"ephemeral_bits": 192}), intermediate) == [
+        "192-bit ECDH curve, below 256"
     ]
+    dhe = CipherFacts(
+        protocol="TLS 1.2",
+        name="TLS_DHE_RSA_WITH_AES_128_GCM_SHA256",
+        key_size=128,
+        ephemeral="DH",
+        ephemeral_bits=1024,
+    )
+    assert policy_cipher_problems(dhe, intermediate) == ["1024-bit DH group, below 2048"]
+
+
+def test_mozilla_modern_allows_tls13_only() -> None:
+    modern = load_policy("mozilla-modern")
+    scan = _scan({"TLS 1.1": False, "TLS 1.2": True, "TLS 1.3": True}, {})
+    assert policy_protocol_problems(scan, modern) == ["TLS 1.2 is accepted, not in mozilla-modern"]
+    assert policy_protocol_problems(scan, load_policy("mozilla-intermediate")) == []
+    tls13 = CipherFacts(protocol="TLS 1.3", name="TLS_AES_128_GCM_SHA256", key_size=128)
+    assert policy_cipher_problems(tls13, modern) == []
+    assert "mozilla" in modern.source.lower() and "5.7" in modern.source

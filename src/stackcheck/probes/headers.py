@@ -1,6 +1,8 @@
 """Reading security headers the way the Mozilla HTTP Observatory grades them (pure functions).
 
-The rules follow the Observatory's header tests: HSTS set twice or without a numeric ``max-age`` is invalid;
+The rules follow the Observatory's header tests: HSTS without a numeric ``max-age`` is invalid, and so is
+HSTS sent twice with different values (sent twice identically, it is judged by the first, as RFC 6797 8.1
+has browsers do);
 a CSP fails when scripts or objects may come from anywhere (``*``, ``https:``, ``data:``) or inline/eval is
 allowed (``'unsafe-inline'`` is neutralised by a nonce or hash, as browsers do); repeated directives are
 invalid; the last valid Referrer-Policy token wins. Unlike the Observatory, a missing Referrer-Policy
@@ -17,6 +19,7 @@ __all__ = [
     "PRIVATE_REFERRER_POLICIES",
     "Hsts",
     "csp_problems",
+    "effective_hsts",
     "enforced_problems",
     "framing_protection",
     "parse_csp",
@@ -75,6 +78,23 @@ def parse_hsts(value: str) -> Hsts:
     if max_age is None:
         raise ValueError("no max-age directive")
     return Hsts(max_age, include, preload)
+
+
+def effective_hsts(values: list[str]) -> Hsts:
+    """The policy a browser applies from the Strict-Transport-Security headers of one answer.
+
+    RFC 6797 8.1: a browser processes only the first header. Identical copies (an app and its proxy both
+    adding the same line) change nothing, so they are judged by the first. Copies that differ are a
+    ``ValueError``: which one applies depends on the path (a cache or proxy that folds them into one
+    ``a, b`` value makes the header invalid for every browser), so the answer promises no one policy.
+    """
+    if not values:
+        raise ValueError("no Strict-Transport-Security header")
+    distinct = list(dict.fromkeys(" ".join(v.split()).lower() for v in values))
+    if len(distinct) > 1:
+        shown = " | ".join(repr(v) for v in dict.fromkeys(values))
+        raise ValueError(f"sent {len(values)} times with different values ({shown})")
+    return parse_hsts(values[0])
 
 
 def parse_csp(value: str) -> dict[str, set[str]]:

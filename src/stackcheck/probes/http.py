@@ -9,12 +9,21 @@ Whatever the target sends, an exchange is bounded:
 - **headers**: h11 refuses a header block larger than 16 KiB (an error, never a read without end);
 - **retries**: once the target has failed at the transport level without ever answering in this run,
   later requests fail at once ("not retried") instead of each waiting its own timeout.
+
+Over HTTPS the client accepts whatever protocol version and cipher suite the server offers (TLS 1.0 up,
+CBC-SHA1, static RSA: OpenSSL security level 0), because the HTTP checks are about HTTP; the TLS verdicts
+belong to the ``tls`` suite. The certificate is still verified as configured (chain against
+``target.ca_bundle`` or the default store, host name); how strong its key and signature are is
+``tls.certificate``'s verdict.
 """
 
 from __future__ import annotations
 
+import os
+import ssl
 import threading
 import time
+import warnings
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
@@ -24,10 +33,28 @@ import httpx
 
 from stackcheck._exceptions import CouldNotCheck, ErrorReason
 
-__all__ = ["DEFAULT_MAX_BYTES", "Exchange", "HttpProbe"]
+__all__ = ["DEFAULT_MAX_BYTES", "Exchange", "HttpProbe", "client_tls_context"]
 
 DEFAULT_MAX_BYTES = 1_000_000  # a page, a health answer, an error page: far more than any check reads
 _CHUNK = 64 * 1024
+
+
+def client_tls_context(verify: str | bool) -> ssl.SSLContext:
+    """The TLS client of the HTTP probes: verification as ``verify`` says (as httpx: a CA file, the
+    default store, or none), every protocol and suite the system OpenSSL can speak."""
+    if isinstance(verify, str):
+        folder = os.path.isdir(verify)
+        context = ssl.create_default_context(
+            cafile=None if folder else verify, capath=verify if folder else None
+        )
+    else:
+        context = httpx.create_ssl_context(verify=verify)  # True: certifi's bundle, as httpx does
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # TLS 1.0/1.1 are deprecated: still read HTTP
+        context.minimum_version = ssl.TLSVersion.TLSv1
+    context.set_ciphers("ALL:@SECLEVEL=0")
+    context.options |= getattr(ssl, "OP_LEGACY_SERVER_CONNECT", 0x4)  # servers without RFC 5746
+    return context
 
 
 @dataclass(frozen=True)
@@ -78,7 +105,7 @@ class HttpProbe:
         self._client = self._new_client()
 
     def _new_client(self) -> httpx.Client:
-        transport = self._given_transport or httpx.HTTPTransport(verify=self._verify)
+        transport = self._given_transport or httpx.HTTPTransport(verify=client_tls_context(self._verify))
         return httpx.Client(
             base_url=self.base_url,
             timeout=self.timeout_s,

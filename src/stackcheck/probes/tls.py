@@ -12,11 +12,13 @@ import datetime as dt
 import ipaddress
 import json
 import os
+import re
 import signal
 import socket
 import ssl
 import subprocess
 import sys
+from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict
 
@@ -26,12 +28,18 @@ from stackcheck._exceptions import CouldNotCheck, ErrorReason
 __all__ = [
     "PROTOCOL_ORDER",
     "CertificateFacts",
+    "CertificateProblem",
     "CipherFacts",
     "TlsScan",
     "certificate_problems",
     "cipher_weaknesses",
+    "ciphers_undecided",
+    "distrust_resets",
+    "explain_untrusted",
     "hostname_matches",
     "protocol_problems",
+    "protocols_undecided",
+    "scan_error_reason",
     "scan_tls",
     "system_ca_file",
 ]
@@ -64,11 +72,20 @@ class CertificateFacts(_Frozen):
     key_bits: int
     san_dns: tuple[str, ...] = ()
     san_ip: tuple[str, ...] = ()
-    trusted: bool
+    trusted: bool  # sslyze's validation: chain, host name and dates together
     validation_error: str | None = None
     chain_length: int = 1
     sha1_in_chain: bool = False
     server_name: str
+    not_before: dt.datetime | None = None
+    self_signed: bool = False  # issuer is the subject and the key verifies its own signature
+    is_ca: bool = False  # basicConstraints CA:TRUE on the server certificate
+    signature_algorithm: str | None = None  # of the leaf, e.g. sha256WithRSAEncryption, ecdsa-with-SHA1
+    # The chain alone, validated again for a name the certificate carries at a time inside its validity,
+    # so that a wrong host or an expiry is reported as such and not also as "not trusted".
+    # None when that second validation could not run (no subjectAltName, no CA file).
+    chain_trusted: bool | None = None
+    chain_error: str | None = None
 
 
 class TlsScan(_Frozen):
@@ -78,10 +95,12 @@ class TlsScan(_Frozen):
     port: int
     server_name: str
     scanned_at: dt.datetime
-    protocols: dict[str, bool]
+    protocols: dict[str, bool]  # the protocols whose probe completed: accepted or not
     ciphers: tuple[CipherFacts, ...] = ()
     certificate: CertificateFacts | None = None
     errors: tuple[str, ...] = ()
+    protocol_errors: dict[str, str] = {}  # the protocols whose probe errored, and why: neither yes nor no
+    certificate_error: str | None = None
 
     @property
     def accepted(self) -> list[str]:
@@ -176,16 +195,74 @@ def scan_tls(
     return TlsScan.model_validate_json(stdout)
 
 
+_REFUSED_CONNECTION = "ServerRejectedConnection"  # sslyze's error for a connection closed at once
+
+
+def distrust_resets(
+    protocols: dict[str, bool], errors: dict[str, str], reset_only: list[str]
+) -> tuple[dict[str, bool], dict[str, str]]:
+    """Completed probes and errored ones, once "every handshake was reset" is weighed.
+
+    sslyze counts a connection reset during the handshake as a refusal, which it is for servers that reset
+    unknown versions. Not while the same server was also refusing connections outright (a limit on bursts
+    of connections): then a probe ``reset_only`` names says nothing about its protocol, and is errored.
+    """
+    if not any(_REFUSED_CONNECTION in why for why in errors.values()):
+        return protocols, errors
+    reason = (
+        "every handshake was reset while the server was refusing connections (ServerRejectedTlsHandshake)"
+    )
+    done = {p: v for p, v in protocols.items() if p not in reset_only}
+    errored = {**errors, **dict.fromkeys(reset_only, reason)}
+    return done, {p: errored[p] for p in PROTOCOL_ORDER if p in errored}
+
+
 def protocol_problems(scan: TlsScan, min_version: str) -> list[str]:
-    """Why the accepted protocols break ``min_version`` (empty when they do not)."""
+    """Why the probes that completed prove ``min_version`` broken (empty when they do not).
+
+    Only what a completed probe saw counts: an errored probe is neither accepted nor refused, so "nothing
+    at or above the minimum is offered" needs every probe at or above it to have completed. What the
+    errored probes leave open is :func:`protocols_undecided`.
+    """
     floor = PROTOCOL_ORDER.index(f"TLS {min_version}")
     accepted = scan.accepted
     problems = [f"{p} is accepted" for p in accepted if PROTOCOL_ORDER.index(p) < floor]
-    if not any(PROTOCOL_ORDER.index(p) >= floor for p in accepted):
+    upper = PROTOCOL_ORDER[floor:]
+    if not any(p in accepted for p in upper) and not any(p in scan.protocol_errors for p in upper):
         problems.append(f"no protocol at or above TLS {min_version} is offered")
-    elif min_version == "1.3" and "TLS 1.3" not in accepted:
-        problems.append("TLS 1.3 is not offered")
     return problems
+
+
+def protocols_undecided(scan: TlsScan, min_version: str) -> dict[str, str]:
+    """The errored probes that could change the verdict, with why they errored (empty: the verdict holds).
+
+    A protocol below the minimum whose probe errored might be accepted; one at or above it matters while
+    no completed probe has shown an accepted protocol there (and TLS 1.3 always does for a 1.3 minimum).
+    """
+    floor = PROTOCOL_ORDER.index(f"TLS {min_version}")
+    upper_accepted = any(PROTOCOL_ORDER.index(p) >= floor for p in scan.accepted)
+    open_ = {}
+    for label, reason in scan.protocol_errors.items():
+        index = PROTOCOL_ORDER.index(label)
+        if index < floor or not upper_accepted or (min_version == "1.3" and label == "TLS 1.3"):
+            open_[label] = reason
+    return open_
+
+
+_CONNECTION_ERRORS = ("CONNECTIVITY_ISSUE", "Rejected", "Connection", "TimedOut", "Timeout")
+
+
+def scan_error_reason(errors: dict[str, str]) -> ErrorReason:
+    """``unreachable`` when the probes errored because the server refused, reset or dropped connections
+    (a server that limits bursts of connections does), else ``tool_failed``."""
+    if errors and all(any(m in why for m in _CONNECTION_ERRORS) for why in errors.values()):
+        return ErrorReason.UNREACHABLE
+    return ErrorReason.TOOL_FAILED
+
+
+def ciphers_undecided(scan: TlsScan) -> dict[str, str]:
+    """Errored protocol probes: each might have accepted a weak suite, so no "all strong" verdict holds."""
+    return dict(scan.protocol_errors)
 
 
 def cipher_weaknesses(cipher: CipherFacts) -> list[str]:
@@ -235,33 +312,89 @@ def hostname_matches(cert: CertificateFacts, name: str) -> bool:
 
 # Validation errors that come from the strict certificate profile rather than from an unknown issuer.
 _STRICT_RULES = ("basicConstraints", "missing required extension", "keyUsage", "2.5.29.15", "2.5.29.19")
+_SIGNATURE_OIDS = {
+    "1.2.840.10045.4.1": "ecdsa-with-SHA1",
+    "1.2.840.113549.1.1.5": "sha1WithRSAEncryption",
+    "1.2.840.113549.1.1.4": "md5WithRSAEncryption",
+    "1.2.840.10040.4.3": "dsa-with-SHA1",
+}
+_NAME_OR_DATES = ("no matching subjectAltName", "not valid at validation time")
+_UNKNOWN_ISSUER = ("signature does not match", "no issuer", "unable to find", "candidates exhausted")
+
+
+@dataclass(frozen=True)
+class CertificateProblem:
+    """One property of the certificate that breaks the profile, in the evidence's terms."""
+
+    property: str  # days_left, host, chain, key, signature
+    message: str
+    expected: object
+    observed: object
+    op: str = "=="
+    unit: str | None = None
+
+
+def explain_untrusted(cert: CertificateFacts, error: str | None) -> str:
+    """Why the chain is not trusted, in plain words (the validator's text is a Rust error, at times a
+    debug dump of its structures)."""
+    if cert.self_signed:
+        return f"self-signed ({cert.subject} signed its own certificate): no trusted CA issued it"
+    text = (error or "validation failed").split(" (encountered processing")[0]
+    text = text.removeprefix("validation failed: ")
+    if "Forbidden signature algorithm" in text or cert.sha1_in_chain:
+        oid = re.search(r"oid: (\d+(?:\.\d+)+)", text)
+        name = _SIGNATURE_OIDS.get(oid.group(1), oid.group(1)) if oid else cert.signature_algorithm
+        return f"signed with {name or 'a forbidden algorithm'}: certificate validation refuses SHA-1 and MD5"
+    if any(rule in text for rule in _STRICT_RULES):
+        if cert.is_ca:
+            return (
+                "the server certificate is a CA certificate (basicConstraints CA:TRUE), which WebPKI forbids"
+            )
+        # openssl/curl accept these; the scan applies the CA/Browser Forum profile, as browsers do.
+        return (
+            f"{text.removeprefix('candidates exhausted: ')} (strict WebPKI rules: the issuing CA needs "
+            "keyUsage keyCertSign and a subject key identifier; see docs/suites/tls.md)"
+        )
+    if "{" in text:  # a debug dump of the validator's structures says nothing to a reader
+        text = text.split("{")[0].rstrip(" :(") + " (details omitted)"
+    if any(marker in text for marker in _UNKNOWN_ISSUER):
+        return f"issued by {cert.issuer}, which is not a CA of the trust store ({text})"
+    return text
 
 
 def certificate_problems(
     cert: CertificateFacts, *, now: dt.datetime, min_days: int, min_rsa_bits: int
-) -> list[str]:
-    """Why the certificate breaks the profile (empty when it does not)."""
+) -> list[CertificateProblem]:
+    """Each property of the certificate that breaks the profile (empty when none does): validity dates,
+    host name, chain, key size, signature hash. Each is judged apart from the others."""
     problems = []
-    days_left = (cert.not_after - now).total_seconds() / 86400
+    days_left = round((cert.not_after - now).total_seconds() / 86400, 1)
     if days_left < 0:
-        problems.append(f"expired {-days_left:.0f} day(s) ago ({cert.not_after:%Y-%m-%d})")
+        message = f"expired {-days_left:.0f} day(s) ago ({cert.not_after:%Y-%m-%d})"
+        problems.append(CertificateProblem("days_left", message, min_days, days_left, ">=", "days"))
     elif days_left < min_days:
-        problems.append(f"expires in {days_left:.1f} days, fewer than {min_days}")
+        message = f"expires in {days_left:g} days, fewer than {min_days}"
+        problems.append(CertificateProblem("days_left", message, min_days, days_left, ">=", "days"))
+    if cert.not_before is not None and cert.not_before > now:
+        message = f"not valid before {cert.not_before:%Y-%m-%d %H:%M} UTC"
+        problems.append(CertificateProblem("not_before", message, "<= now", cert.not_before.isoformat()))
     if not hostname_matches(cert, cert.server_name):
-        names = ", ".join([*cert.san_dns, *cert.san_ip]) or "none"
-        problems.append(f"not issued for {cert.server_name} (subjectAltName: {names})")
-    if not cert.trusted:
-        reason = (cert.validation_error or "validation failed").split(" (encountered processing")[0]
-        if any(hint in reason for hint in _STRICT_RULES):
-            # openssl/curl accept these; the scan applies the CA/Browser Forum profile, as browsers do.
-            reason += (
-                " (strict WebPKI rules: a CA certificate needs keyUsage keyCertSign, a server certificate "
-                "must not be a CA; see docs/suites/tls.md)"
-            )
-        problems.append(f"chain not trusted: {reason}")
+        names = [*cert.san_dns, *cert.san_ip]
+        message = f"not issued for {cert.server_name} (subjectAltName: {', '.join(names) or 'none'})"
+        problems.append(CertificateProblem("host", message, cert.server_name, names, "in"))
+    chain_ok = cert.chain_trusted
+    if chain_ok is None:  # no second validation: sslyze's verdict, unless it is about the name or dates
+        error = cert.validation_error or ""
+        chain_ok = cert.trusted or any(marker in error for marker in _NAME_OR_DATES)
+    if not chain_ok:
+        reason = explain_untrusted(cert, cert.chain_error or cert.validation_error)
+        short = reason.split(" (")[0].split(": ")[0]
+        problems.append(CertificateProblem("chain", f"not trusted: {reason}", "trusted chain", short))
     minimum = min_rsa_bits if cert.key_type in ("RSA", "DSA") else 256
     if cert.key_bits < minimum:
-        problems.append(f"{cert.key_bits}-bit {cert.key_type} key, below {minimum} bits")
-    if cert.sha1_in_chain:
-        problems.append("SHA-1 signature in the chain")
+        message = f"{cert.key_bits}-bit {cert.key_type} key, below {minimum} bits"
+        problems.append(CertificateProblem("key", message, minimum, cert.key_bits, ">=", "bits"))
+    if cert.sha1_in_chain and not any(p.property == "chain" and "SHA-1" in p.message for p in problems):
+        message = f"SHA-1 signature in the chain ({cert.signature_algorithm or 'sha1'})"
+        problems.append(CertificateProblem("signature", message, "SHA-256 or stronger", "SHA-1"))
     return problems

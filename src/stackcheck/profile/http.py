@@ -197,3 +197,10 @@ class TlsSection(Section):
     scan_timeout_s: Annotated[float, Field(gt=0, le=600)] = Field(
         60, description="Bound on the whole sslyze scan; beyond it the TLS checks are `error`."
     )
+    policy: Literal["mozilla-modern", "mozilla-intermediate", "mozilla-old"] | None = Field(
+        None,
+        description="A published configuration that tls.protocols and tls.ciphers judge against instead "
+        "of the built-in cipher rules: its protocols, suites and DH/ECDH sizes (Mozilla's, as shipped by "
+        "sslyze). `min_version` still applies. Default: none (the built-in rules allow CBC-SHA1 suites "
+        "with forward secrecy, which mozilla-intermediate excludes).",
+    )
