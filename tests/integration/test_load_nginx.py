@@ -14,6 +14,7 @@ import importlib.util
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -28,20 +29,28 @@ pytestmark = [
 ]
 
 
-def _load(run_cli: Callable[..., CliRun], tmp_path: Path, srv: NginxServer, path: str) -> tuple[CliRun, dict]:
+def _load(
+    run_cli: Callable[..., CliRun],
+    tmp_path: Path,
+    srv: NginxServer,
+    path: str,
+    slo: dict[str, float] | None = None,
+    url: str | None = None,
+) -> tuple[CliRun, dict[str, Any]]:
     profile = tmp_path / "p.yaml"
     profile.write_text(
         yaml.safe_dump(
             {
                 "name": "nginx-load",
                 "target": {"ca_bundle": str(srv.ca_file)},
-                "slo": {"p95_ms": 200},  # the shipped djinn.yaml shape: p95 only
+                "slo": slo or {"p95_ms": 200},  # the shipped djinn.yaml shape: p95 only
                 "load": {"users": 2, "spawn_rate": 2, "duration_s": 3, "endpoints": [{"path": path}]},
             }
         )
     )
     report_dir = tmp_path / "report"
-    run = run_cli("load", "--profile", str(profile), "--target", srv.url, "--report-dir", str(report_dir))
+    target = url or srv.url
+    run = run_cli("load", "--profile", str(profile), "--target", target, "--report-dir", str(report_dir))
     return run, json.loads((report_dir / "report.json").read_text())
 
 
@@ -69,3 +78,16 @@ def test_the_same_nginx_on_a_path_without_the_limit_passes_over_https_with_the_p
     p95 = next(r for r in report["results"] if r["id"] == "load.p95")
     assert p95["status"] == "passed" and run.code == 0, (p95, run.stdout)
     assert report["load"]["unanswered"] == 0 and report["load"]["latency_ms"]["count"] > 0
+
+
+def test_every_answer_a_redirect_says_what_was_received(
+    tmp_path: Path, run_cli: Callable[..., CliRun]
+) -> None:
+    # nginx's plain-HTTP port answers every request with 301 to HTTPS; load never follows it. The failure
+    # names the answer ("HTTP 301"), not "no request got an HTTP response".
+    with NginxServer(NginxSite()) as srv:
+        run, report = _load(run_cli, tmp_path, srv, "/", {"p95_ms": 200, "error_ratio": 0.01}, srv.http_url)
+    ratio = next(r for r in report["results"] if r["id"] == "load.error_ratio")
+    assert ratio["status"] == "failed" and "HTTP 301, expected 2xx" in ratio["message"], ratio
+    assert "no request got an HTTP response" not in run.stdout and run.code == 1, run.stdout
+    assert report["load"]["unanswered"] == 0
