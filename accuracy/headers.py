@@ -18,6 +18,7 @@ from typing import Any
 from accuracy.harness import Verdicts, run_tool, stackcheck
 from accuracy.model import Row, Unavailable
 from accuracy.servers import FULL_HEADERS, KINDS, Config, available, start
+from stackcheck.report.sanitize import one_line
 
 __all__ = ["CASES", "rows"]
 
@@ -161,11 +162,11 @@ def _rows_for(kind: str, case: Case, v: Verdicts, seen: Headers, curl_error: str
             truth=truth,
             truth_detail=_show(configured, check),
             reference_tool="curl -sk -D -",
-            reference=curl_error or _show(seen, check),
+            reference=one_line(curl_error or _show(seen, check), 300),
             reference_agrees=ref_ok,
             stackcheck=status,
-            stackcheck_detail=message,
-            decision=decisions.get(check, "") if status != truth else "",
+            stackcheck_detail=one_line(message, 300),
+            decision=decisions.get(check, ""),  # shown even when agreeing: the truth itself is a choice
         )
 
 

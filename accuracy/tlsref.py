@@ -29,6 +29,7 @@ TESTSSL_PROTOCOLS = {
     "TLS1_2": "TLS 1.2",
     "TLS1_3": "TLS 1.3",
 }
+TLS13_PREFIXES = ("TLS_AES_", "TLS_CHACHA20_")  # IANA names of TLS 1.3 suites (no key exchange in them)
 WEAK_WORDS = ("_NULL", "EXPORT", "RC4", "_DES_", "3DES", "_MD5", "_anon_")
 
 
@@ -181,7 +182,10 @@ def run_testssl(
             found.setdefault(ident.split(" ")[0], (str(item.get("severity", "")), finding))
             if section == "protocols" and ident in TESTSSL_PROTOCOLS and finding.startswith("offered"):
                 protocols.add(TESTSSL_PROTOCOLS[ident])
-            if section == "cipherTests" and ident.startswith("cipher-"):
+            if section == "cipherTests" and ident.startswith("cipher_"):  # -e: one line per suite
+                name = finding.split()[-1] if finding.split() else ""
+                suites.add(("TLS 1.3" if name.startswith(TLS13_PREFIXES) else "TLS ≤ 1.2", name))
+            if section == "cipherTests" and ident.startswith("cipher-"):  # -E: per protocol
                 m = re.match(r"(TLS 1(?:\.\d)?|SSLv\d)\s+\S+\s+\S+.*\s(\S+)$", finding)
                 if m:
                     ver = m[1].replace("SSLv", "SSL ") + (".0" if m[1] in ("TLS 1",) or "SSL" in m[1] else "")
