@@ -38,13 +38,14 @@ FULL_HEADERS: tuple[tuple[str, str], ...] = (
 @dataclass(frozen=True)
 class Config:
     """One server configuration: ``versions`` offered (``"1.0"``…``"1.3"``), the OpenSSL cipher string for
-    TLS ≤ 1.2, the headers sent (a name may repeat), whether the Server header names the version, and
-    :func:`fixtures.certs.issue_set` keywords for the certificate."""
+    TLS ≤ 1.2, the headers sent (a name may repeat), whether the Server header names the version, whether
+    plain HTTP redirects (nginx), and :func:`fixtures.certs.issue_set` keywords for the certificate."""
 
     versions: tuple[str, ...] = ("1.2", "1.3")
     ciphers: str = MOZILLA_INTERMEDIATE_CIPHERS
     headers: tuple[tuple[str, str], ...] = FULL_HEADERS
     server_tokens: bool = False
+    http_redirect: bool = True  # nginx only: its plain-HTTP port answers 301 to https:// (else serves files)
     certificate: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -79,6 +80,7 @@ def _nginx(config: Config) -> NginxServer:
         security_headers=security <= sent,
         server_tokens=config.server_tokens,
         retry_after_s=None,
+        http_redirect=config.http_redirect,
     )
     return NginxServer(site, certificate=config.certificate)
 

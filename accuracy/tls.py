@@ -4,10 +4,11 @@ Nine configurations per server — modern (TLS 1.3 only), intermediate (TLS 1.2+
 suites), legacy (TLS 1.0-1.3 with CBC and static-RSA suites at ``@SECLEVEL=0``), intermediate plus
 forward-secret CBC-SHA1 suites, and certificates expiring in 5 days, expired, for other names only,
 self-signed and on an RSA-1024 key — each judged by ``stackcheck verify --suite tls`` (``tls.protocols``,
-``tls.ciphers``, ``tls.certificate``), by sslscan (every case: protocols, suites per protocol, the
-certificate) and by testssl.sh (``-p -e`` where protocols and suites are the point, ``-S`` for the
-certificate cases on nginx: it is the slow one, ~20-40 s a run, so it runs in a bounded pool of threads
-beside the rest).
+``tls.ciphers``, ``tls.certificate``; ``tls.redirect`` on nginx's protocol cases, whose plain-HTTP port
+redirects except in the legacy one, beside ``curl``), by sslscan (every case: protocols, suites per
+protocol, the certificate) and by testssl.sh (``-p -e`` where protocols and suites are the point, ``-S``
+for the certificate cases on nginx: it is the slow one, ~20-40 s a run, so it runs in a bounded pool of
+threads beside the rest).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from accuracy.harness import Verdicts, stackcheck
+from accuracy.harness import Verdicts, run_tool, stackcheck
 from accuracy.model import Row, Unavailable
 from accuracy.servers import KINDS, Config, available, start
 from accuracy.tlsref import TlsReading, run_sslscan, run_testssl, weak_suites
@@ -56,7 +57,7 @@ CASES: tuple[Case, ...] = (
     Case("intermediate (TLS 1.2+1.3)", Config(), "1.2", testssl_scope=FULL, also_min=("1.3",)),
     Case(
         "legacy (TLS 1.0-1.3, CBC + static RSA, SECLEVEL=0)",
-        Config(versions=("1.0", "1.1", "1.2", "1.3"), ciphers=LEGACY),
+        Config(versions=("1.0", "1.1", "1.2", "1.3"), ciphers=LEGACY, http_redirect=False),
         weak=STATIC_RSA,
         testssl_scope=FULL,
     ),
@@ -96,14 +97,40 @@ class _Run:
     scope: tuple[str, ...] = ()  # what testssl.sh ran (empty: not run on this server)
     testssl: Future[TlsReading] | None = None
     verdicts: dict[str, Verdicts] = field(default_factory=dict)
+    http_port: int | None = None  # nginx's plain-HTTP port (tls.redirect), on the protocol cases
+    curl_redirect: str = ""
 
 
 def _profile(run: _Run, min_version: str) -> dict[str, Any]:
     return {
         "name": f"accuracy-tls-{run.kind}",
         "target": {"base_url": run.url, "ca_bundle": run.ca_file, "timeout_s": 5},
-        "tls": {"min_version": min_version, "cert_min_days_left": MIN_DAYS, "min_rsa_bits": MIN_RSA_BITS},
+        "tls": {
+            "min_version": min_version,
+            "cert_min_days_left": MIN_DAYS,
+            "min_rsa_bits": MIN_RSA_BITS,
+            **({"http_port": run.http_port} if run.http_port else {}),
+        },
     }
+
+
+def _redirect_row(run: _Run) -> Row:
+    redirects = run.case.config.http_redirect
+    status, message, _ = _sc(run.verdicts[run.case.min_version], "tls.redirect")
+    code, _, location = run.curl_redirect.partition(" ")
+    seen = code in ("301", "302", "303", "307", "308") and location.startswith("https://")
+    return Row(
+        suite="tls",
+        case=f"{run.kind}: {run.case.name}",
+        check="tls.redirect",
+        truth="passed" if redirects else "failed",
+        truth_detail="return 301 https://…" if redirects else "plain HTTP serves the docroot",
+        reference_tool="curl -s -w '%{http_code} %{redirect_url}'",
+        reference=one_line(run.curl_redirect or "no answer", 200),
+        reference_agrees=seen == redirects,
+        stackcheck=status,
+        stackcheck_detail=one_line(message, 300),
+    )
 
 
 def _fmt(protocols: frozenset[str] | set[str]) -> str:
@@ -226,6 +253,12 @@ def _start_error_rows(run: _Run) -> Iterator[Row]:
 def _observe(run: _Run) -> None:
     """sslscan and stackcheck (once per promise) on one running server."""
     run.sslscan = run_sslscan("127.0.0.1", urlsplit(run.url).port or 443)
+    if run.http_port:
+        fmt = "%{http_code} %{redirect_url}"
+        url = f"http://127.0.0.1:{run.http_port}/"
+        run.curl_redirect = run_tool(
+            ["curl", "-s", "--max-time", "20", "-o", "/dev/null", "-w", fmt, url], 60
+        ).stdout
     for min_version in (run.case.min_version, *run.case.also_min):
         run.verdicts[min_version] = stackcheck(
             "verify", _profile(run, min_version), "--target", run.url, "--suite", "tls"
@@ -254,6 +287,8 @@ def rows() -> Iterator[Row]:
                 run.start_error = str(exc)
                 continue
             run.url, run.ca_file = server.url, str(server.ca_file)
+            if run.kind == "nginx" and run.case.testssl_scope == FULL:
+                run.http_port = server.ports.http
             run.scope = _scope(run)
             if run.scope:  # the slowest first, so that they do not trail at the end
                 port = urlsplit(run.url).port or 443
@@ -269,3 +304,5 @@ def rows() -> Iterator[Row]:
                 yield _protocol_row(run, extra, f", promise TLS {extra} only")
             yield _cipher_row(run)
             yield _cert_row(run)
+            if run.http_port:
+                yield _redirect_row(run)
