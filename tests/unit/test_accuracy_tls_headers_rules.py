@@ -37,7 +37,8 @@ def test_certificate_reading_names_each_problem() -> None:
 
 def test_header_rules_follow_the_documented_ones() -> None:
     assert RULES["headers.hsts"]([HSTS])
-    assert not RULES["headers.hsts"]([HSTS, HSTS])  # sent twice: invalid (docs/suites/headers.md)
+    assert RULES["headers.hsts"]([HSTS, HSTS])  # identical copies: the first applies (RFC 6797 8.1)
+    assert not RULES["headers.hsts"]([HSTS, ("Strict-Transport-Security", "max-age=300")])  # differing
     assert not RULES["headers.hsts"]([("Strict-Transport-Security", "max-age=300")])
     assert not RULES["headers.hsts"]([])
     assert RULES["headers.server_banner"]([("Server", "nginx")])
