@@ -39,7 +39,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", help=f"comma-separated modules ({', '.join(CASE_MODULES)})")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="Markdown file to write")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows as JSON here")
+    parser.add_argument(
+        "--from-json", type=Path, default=None, help="render the table from a --json file (runs nothing)"
+    )
     args = parser.parse_args(argv)
+    if args.from_json:
+        saved = json.loads(args.from_json.read_text())
+        kept = [Row(**{k: v for k, v in r.items() if k != "agree"}) for r in saved["rows"]]
+        args.out.write_text(render(kept, saved["notes"], saved["elapsed_s"], partial=saved["partial"]))
+        return 0
     names = [n for n in args.only.split(",") if n] or list(CASE_MODULES)
     unknown = sorted(set(names) - set(CASE_MODULES))
     if unknown:
@@ -57,7 +65,13 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.monotonic() - started
     args.out.write_text(render(rows, notes, elapsed, partial=bool(args.only)))
     if args.json:
-        args.json.write_text(json.dumps([{**r.__dict__, "agree": r.agree} for r in rows], indent=1))
+        saved = {
+            "elapsed_s": elapsed,
+            "notes": notes,
+            "partial": bool(args.only),
+            "rows": [{**r.__dict__, "agree": r.agree} for r in rows],
+        }
+        args.json.write_text(json.dumps(saved, indent=1))
     bad = [r for r in rows if not r.agree and not r.decision]
     print(f"[accuracy] {len(rows)} rows, {len(bad)} unexplained disagreements -> {args.out}", file=sys.stderr)
     return 1 if bad or any("crashed" in n for n in notes) else 0

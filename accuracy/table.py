@@ -20,8 +20,8 @@ its row) or a defect.
 """
 
 
-def _cell(text: str) -> str:
-    return " ".join(str(text).split()).replace("|", "\\|")[:200]
+def _cell(text: str, limit: int = 200) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")[:limit]
 
 
 def render(rows: Sequence[Row], notes: Sequence[str], elapsed_s: float, *, partial: bool = False) -> str:
@@ -62,5 +62,5 @@ def render(rows: Sequence[Row], notes: Sequence[str], elapsed_s: float, *, parti
         decisions = [r for r in group if r.decision]
         if decisions:
             lines += ["", "Decisions:"]
-            lines += [f"- *{_cell(r.case)}* (`{r.check}`): {r.decision}" for r in decisions]
+            lines += [f"- *{_cell(r.case)}* (`{r.check}`): {_cell(r.decision, 1000)}" for r in decisions]
     return "\n".join(lines) + "\n"
