@@ -22,13 +22,19 @@ WATCHDOG = Path(interrupt.__file__).with_name("watchdog.py")
 
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)])
 def test_each_signal_becomes_an_interrupt_with_the_shells_exit_code(sig: signal.Signals, code: int) -> None:
+    original = signal.getsignal(sig)
+    if original is signal.SIG_IGN:  # run under nohup: the guard rightly leaves an ignored signal alone
+        signal.signal(sig, signal.SIG_DFL)
     before = signal.getsignal(sig)
-    with pytest.raises(interrupt.Interrupted) as caught, interrupt.guard():
-        os.kill(os.getpid(), sig)  # the handler runs before the next line
-    assert isinstance(caught.value, KeyboardInterrupt)  # every Ctrl-C cleanup path applies
-    assert caught.value.signum == sig and interrupt.exit_code_for(sig) == code
-    assert signal.getsignal(sig) == before, "the previous handler is back after the block"
-    assert interrupt.received() is None
+    try:
+        with pytest.raises(interrupt.Interrupted) as caught, interrupt.guard():
+            os.kill(os.getpid(), sig)  # the handler runs before the next line
+        assert isinstance(caught.value, KeyboardInterrupt)  # every Ctrl-C cleanup path applies
+        assert caught.value.signum == sig and interrupt.exit_code_for(sig) == code
+        assert signal.getsignal(sig) == before, "the previous handler is back after the block"
+        assert interrupt.received() is None
+    finally:
+        signal.signal(sig, original)
 
 
 def test_a_signal_ignored_at_start_stays_ignored() -> None:
