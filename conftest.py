@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -17,6 +18,18 @@ REPO_ROOT = Path(__file__).resolve().parent
 DEMO_PROFILE = REPO_ROOT / "policies" / "profiles" / "demo.yaml"
 
 pytest_plugins = ["pytester"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The signal tests deliver SIGINT/SIGTERM/SIGHUP to stackcheck and its children. A run started in the
+    # background by a non-interactive shell inherits SIGINT ignored (POSIX), one under nohup SIGHUP ignored —
+    # and stackcheck rightly keeps an ignored signal ignored. The harness's own run restores the defaults,
+    # which every process it starts then inherits.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(sig) is signal.SIG_IGN:
+            signal.signal(sig, signal.SIG_DFL)
 
 
 @dataclass(frozen=True)

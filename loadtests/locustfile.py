@@ -40,7 +40,7 @@ from locust import FastHttpUser, events, task
 from locust.exception import StopUser
 from locust.runners import MasterRunner, WorkerRunner
 
-from stackcheck.load.gate import TRANSPORT, evaluate, gate_exit_code
+from stackcheck.load.gate import GENERATOR, TRANSPORT, evaluate, gate_exit_code
 from stackcheck.load.histogram import Histogram
 from stackcheck.load.plan import IN_FLIGHT_PER_USER, PROGRESS_PREFIX, LoadPlan, PlanEndpoint
 from stackcheck.load.recorder import Recorder
@@ -207,6 +207,22 @@ class ProfileUser(FastHttpUser):
         return random.choices(STATE.endpoints, cum_weights=STATE.cum_weights)[0]
 
     def _request(self, endpoint: PlanEndpoint, due: float, capped: bool) -> None:
+        try:
+            self._send(endpoint, due, capped)
+        except Exception as exc:  # a request that died in the generator must not vanish from the count
+            log.exception("stackcheck load: the generator failed on %s", endpoint.name)
+            STATE.recorder.record(
+                endpoint.name,
+                endpoint.method,
+                0.0,
+                0.0,
+                0.0,
+                GENERATOR + _describe(exc),
+                answered=False,
+            )
+            STATE.sent += 1
+
+    def _send(self, endpoint: PlanEndpoint, due: float, capped: bool) -> None:
         assert STATE.plan is not None
         sent_at = time.perf_counter()
         lag_ms = max(0.0, (sent_at - due) * 1000.0)

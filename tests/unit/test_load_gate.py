@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from stackcheck.load.gate import TRANSPORT, evaluate, gate_exit_code, not_run
+from stackcheck.load.gate import GENERATOR, TRANSPORT, evaluate, gate_exit_code, not_run
 from stackcheck.load.plan import LoadPlan, build_plan
 from stackcheck.load.recorder import Recorder
 from stackcheck.load.stats import GeneratorProcess, LoadStats, build_stats
@@ -213,3 +213,15 @@ def test_a_target_that_mostly_did_not_answer_gets_no_verdict_however_fast_the_fe
     assert "90 of 100 requests got no HTTP answer" in results["load.p95"].message
     assert results["load.throughput"].status is Status.ERROR
     assert gate_exit_code(list(results.values())) == 3
+
+
+def test_requests_the_generator_could_not_send_leave_no_verdict() -> None:
+    # A request that died inside stackcheck's own generator is no evidence about the target: whatever the
+    # rest measured, every gated check is `error` (internal), never passed.
+    p = plan(p95_ms=200, error_ratio=0.5)
+    errors: list[str | None] = [None] * 9 + [GENERATOR + "TypeError: bad TLS context factory"]
+    results = evaluate(stats(p, [5.0] * 10, errors=errors), p.slo)
+    gated = [r for r in results if r.status is not Status.SKIPPED]
+    assert gated and all(r.status is Status.ERROR for r in gated), results
+    assert all(r.error_reason is ErrorReason.INTERNAL for r in gated)
+    assert "load generator failed on 1 request" in gated[0].message

@@ -19,10 +19,13 @@ from stackcheck.outcomes import CheckResult, ErrorReason, Evidence, Status
 from stackcheck.profile.models import SloSection
 from stackcheck.report.model import exit_code
 
-__all__ = ["LOAD_CHECK_IDS", "TRANSPORT", "evaluate", "gate_exit_code", "not_run"]
+__all__ = ["GENERATOR", "LOAD_CHECK_IDS", "TRANSPORT", "evaluate", "gate_exit_code", "not_run"]
 
 # Prefix of the failure text of a request that got no HTTP response at all (refused, reset, timeout).
 TRANSPORT = "transport: "
+# Prefix of the failure text of a request the load generator itself could not carry out (a bug of ours, a
+# broken TLS setting): no evidence about the target at all.
+GENERATOR = "generator: "
 
 LOAD_CHECK_IDS: frozenset[str] = frozenset(spec.id for spec in CHECKS)
 
@@ -192,6 +195,16 @@ def evaluate(stats: LoadStats, slo: SloSection | None) -> list[CheckResult]:
     if not stats.complete:
         message = "the load run was cut short before its end; no verdict"
         return not_run(slo, message, stats.wall_s, reason=ErrorReason.INCONCLUSIVE)
+    broken = [e for e in stats.errors if e.error.startswith(GENERATOR)]
+    if broken:
+        # Requests the generator could not send say nothing about the target; what the others measured
+        # is a partial sample of an unknown shape. No verdict.
+        count = sum(e.occurrences for e in broken)
+        message = (
+            f"stackcheck's load generator failed on {count} request(s) ({broken[0].error}); no verdict "
+            "(the load logs in the report folder say more)"
+        )
+        return not_run(slo, message, stats.wall_s, reason=ErrorReason.INTERNAL)
     if stats.requests and stats.unanswered * 2 > stats.requests:
         # Percentiles over the few answers that came are no evidence about a target that mostly did not
         # answer: no verdict, whatever the profile gates on (a dead target never passes).
