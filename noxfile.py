@@ -53,7 +53,7 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON, tags=["ci", "fast"])
 def lint(session: nox.Session) -> None:
-    """ruff: lint and format check of the package, suites, fixtures and tests."""
+    """ruff: lint and format check of the package, suites, fixtures, tests and the accuracy harness."""
     session.install(*nox.project.dependency_groups(PYPROJECT, "lint"))
     paths = [
         "src",
@@ -61,6 +61,8 @@ def lint(session: nox.Session) -> None:
         "fixtures",
         "tests",
         "benchmarks",
+        "accuracy",
+        "loadtests",
         "policies/checkov",
         "noxfile.py",
         "conftest.py",
