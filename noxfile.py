@@ -139,11 +139,14 @@ def bench(session: nox.Session) -> None:
 def accuracy(session: nox.Session) -> None:
     """Run stackcheck beside reference tools on servers it builds (accuracy/) and rewrite docs/accuracy.md.
 
-    Needs Debian's nginx, haproxy, apache2, testssl.sh, sslscan, prometheus (promtool), pgbouncer,
-    postgresql and redis-server; a case whose package is missing is listed as not run.
+    Needs Debian's nginx, haproxy, apache2, testssl.sh, sslscan, curl, prometheus (promtool), pgbouncer,
+    postgresql and redis-server (apt-get install ...; none is started as a service); a case module whose
+    package is missing is listed as not run. prometheus-node-exporter on PATH adds its case.
     ``-- --only tls,metrics`` runs a subset.
     """
     _install(session, "test")
+    # The scan cases compare with checkov, bandit and detect-secrets run directly (their own venvs).
+    session.run("python", "-m", "stackcheck.scan.tools", "install", "checkov", "bandit", "detect-secrets")
     session.run("python", "-m", "accuracy", *session.posargs)
 
 
