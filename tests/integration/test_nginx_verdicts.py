@@ -138,3 +138,45 @@ def test_legacy_tls_is_seen_with_its_weak_suites(run_cli: Callable[..., CliRun])
     assert run.statuses() == expected(["tls"], {tls.PROTOCOLS: "failed", tls.CIPHERS: "failed"})
     weak = result(run, tls.CIPHERS)["evidence"]["details"]["weak"]
     assert any("TLS_RSA_WITH_AES_128_CBC_SHA" in name for name in weak)
+
+
+@pytest.mark.parametrize("verify_client", [False, True], ids=["no-client-cert", "ssl-verify-client-on"])
+def test_a_required_client_certificate_makes_headers_error_not_a_verdict(
+    run_cli: Callable[..., CliRun], verify_client: bool
+) -> None:
+    # ssl_verify_client on: nginx completes the handshake and answers "400 No required SSL certificate was
+    # sent", with the `always` headers on that page. They were judged (6 passed, 2 failed here at once).
+    with NginxServer(replace(CAREFUL, verify_client=verify_client)) as server:
+        run = verify(run_cli, server, ["headers"])
+    statuses = set(run.statuses().values())
+    if not verify_client:
+        assert statuses == {"passed"}, run.stdout
+        return
+    assert statuses == {"error"}, run.stdout
+    hsts = result(run, headers.HSTS)
+    assert hsts["error_reason"] == "access_denied", hsts
+    assert "answered 400" in hsts["message"], hsts
+
+
+@pytest.mark.parametrize(
+    ("verify_client", "deny_dotfiles", "sensitive", "leak"),
+    [
+        (False, False, "failed", "passed"),
+        (False, True, "passed", "passed"),
+        (True, False, "error", "error"),
+    ],
+    ids=["dotfiles-served", "dotfiles-denied", "client-cert-required"],
+)
+def test_exposure_behind_a_required_client_certificate_is_error_not_none_served(
+    run_cli: Callable[..., CliRun], verify_client: bool, deny_dotfiles: bool, sensitive: str, leak: str
+) -> None:
+    # /.env and /.git/config are served to a client with a certificate; without one nginx answers 400 to
+    # every path, which passed as "21 sensitive paths probed, none served" before.
+    site = replace(CAREFUL, verify_client=verify_client, deny_dotfiles=deny_dotfiles)
+    with NginxServer(site) as server:
+        run = verify(run_cli, server, ["exposure"])
+    assert run.statuses() == {"exposure.sensitive_paths": sensitive, "exposure.error_leak": leak}, run.stdout
+    if verify_client:
+        refused = result(run, exposure.SENSITIVE_PATHS)
+        assert refused["error_reason"] == "access_denied", refused
+        assert refused["evidence"]["observed"] is None, refused["evidence"]

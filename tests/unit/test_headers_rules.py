@@ -9,6 +9,7 @@ from stackcheck.probes.headers import (
     csp_problems,
     effective_hsts,
     enforced_problems,
+    error_page,
     framing_protection,
     opener_policy,
     parse_csp,
@@ -143,3 +144,16 @@ def test_several_enforced_policies_count_a_weakness_only_when_each_has_it() -> N
 def test_opener_policy_token_decides(value: str | None, effective: str | None, isolating: bool) -> None:
     assert opener_policy(value) == effective
     assert (opener_policy(value) in ISOLATING_OPENER_POLICIES) is isolating
+
+
+def test_an_error_answer_is_no_evidence_about_the_headers() -> None:
+    assert error_page(200, "/") is None
+    assert error_page(301, "/") is None
+    refused = error_page(400, "/")
+    assert refused is not None and refused[1] and "answered 400 Bad Request" in refused[0]
+    forbidden = error_page(403, "/app")
+    assert forbidden is not None and forbidden[1] and forbidden[0].startswith("GET /app answered 403")
+    other = error_page(502, "/")
+    assert other is not None and not other[1] and "502 Bad Gateway" in other[0]
+    unknown = error_page(599, "/")
+    assert unknown is not None and "599 error" in unknown[0]

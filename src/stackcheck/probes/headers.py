@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from http import HTTPStatus
 
 __all__ = [
     "PRIVATE_REFERRER_POLICIES",
@@ -21,6 +22,7 @@ __all__ = [
     "csp_problems",
     "effective_hsts",
     "enforced_problems",
+    "error_page",
     "framing_protection",
     "parse_csp",
     "parse_hsts",
@@ -207,3 +209,33 @@ def version_banners(headers: Mapping[str, str]) -> dict[str, str]:
     return {
         name: headers[name] for name in BANNER_HEADERS if name in headers and _VERSION.search(headers[name])
     }
+
+
+# Statuses that say the client was turned away (credentials, a client certificate, an access rule).
+_REFUSALS = (400, 401, 403, 407, 421, 495, 496)
+
+
+def error_page(status: int, path: str) -> tuple[str, bool] | None:
+    """Why the answer to ``GET path`` cannot stand for the site's headers (``None`` when it can).
+
+    A 4xx/5xx answer is the server's error page, not the page the profile names: nginx adds ``always``
+    headers to a "400 No required SSL certificate was sent" page, a proxy with its backend down answers 502
+    with its own headers. Judging them would pass or fail the site on a page it never served. The flag is
+    True when the client was refused (access denied), False for any other error answer."""
+    if status < 400:
+        return None
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "error"
+    refused = status in _REFUSALS
+    why = (
+        "the server refused the client (a client certificate, credentials or an access rule is required)"
+        if refused
+        else "an error page is not the page whose headers the profile promises"
+    )
+    return (
+        f"GET {path} answered {status} {phrase}: {why}; headers are judged on a page that answers "
+        "2xx or 3xx (set headers.path)",
+        refused,
+    )
