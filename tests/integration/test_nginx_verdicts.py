@@ -180,3 +180,25 @@ def test_exposure_behind_a_required_client_certificate_is_error_not_none_served(
         refused = result(run, exposure.SENSITIVE_PATHS)
         assert refused["error_reason"] == "access_denied", refused
         assert refused["evidence"]["observed"] is None, refused["evidence"]
+
+
+@pytest.mark.parametrize(
+    ("value", "status", "message"),
+    [
+        ('max-age="31536000"; INCLUDESUBDOMAINS', "passed", "Strict-Transport-Security: max-age="),
+        ("max-age=60; max-age=31536000; includeSubDomains", "failed", "'max-age' appears more than once"),
+        ("max-age=31536000, includeSubDomains", "failed", "a ',' is not allowed in the value"),
+    ],
+    ids=["quoted-uppercase-valid", "max-age-twice", "comma-separated"],
+)
+def test_hsts_that_browsers_ignore_fails(
+    run_cli: Callable[..., CliRun], value: str, status: str, message: str
+) -> None:
+    # RFC 6797 6.1: each directive at most once; a header breaking the syntax is ignored by browsers.
+    # `max-age=60; max-age=31536000` passed (the last max-age was read); a single header with a comma was
+    # reported as "sent more than once".
+    with NginxServer(replace(CAREFUL, hsts_value=value)) as server:
+        run = verify(run_cli, server, ["headers"])
+    hsts = result(run, headers.HSTS)
+    assert hsts["status"] == status, run.stdout
+    assert message in str(hsts["message"]), hsts["message"]

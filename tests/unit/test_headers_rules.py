@@ -26,11 +26,31 @@ def test_hsts_parses_max_age_and_flags() -> None:
 
 
 @pytest.mark.parametrize(
-    "value", ["includeSubDomains", "max-age=abc", "max-age=1, max-age=2", "max-age=-5", ""]
+    "value",
+    [
+        "includeSubDomains",
+        "max-age=abc",
+        "max-age=1, max-age=2",
+        "max-age=31536000, includeSubDomains",
+        "max-age=-5",
+        "",
+        "max-age=60; max-age=31536000",  # RFC 6797 6.1: each directive at most once
+        "max-age=31536000; includeSubDomains; INCLUDESUBDOMAINS",
+        "max-age=\u0661\u0662\u0663",  # Arabic-Indic digits: not delta-seconds
+        'max-age="31536000',
+    ],
 )
 def test_invalid_hsts_is_rejected(value: str) -> None:
-    with pytest.raises(ValueError, match=r"max-age|more than once"):
+    with pytest.raises(ValueError, match=r"max-age|more than once|','"):
         parse_hsts(value)
+
+
+def test_hsts_message_names_what_is_invalid() -> None:
+    with pytest.raises(ValueError, match=r"a ',' is not allowed"):
+        parse_hsts("max-age=31536000, includeSubDomains")
+    with pytest.raises(ValueError, match=r"'max-age' appears more than once"):
+        parse_hsts("max-age=60; max-age=31536000")
+    assert parse_hsts("max-age = 31536000 ; includeSubDomains; foo=bar").max_age == 31536000
 
 
 def test_identical_hsts_copies_are_judged_by_the_first() -> None:
@@ -43,7 +63,7 @@ def test_identical_hsts_copies_are_judged_by_the_first() -> None:
 def test_differing_hsts_copies_promise_no_one_policy() -> None:
     with pytest.raises(ValueError, match=r"sent 2 times with different values .*'max-age=300'"):
         effective_hsts(["max-age=31536000", "max-age=300"])
-    with pytest.raises(ValueError, match="more than once"):  # one header line holding two values
+    with pytest.raises(ValueError, match="copies joined by a proxy"):  # one header line holding two values
         effective_hsts(["max-age=1, max-age=2"])
     with pytest.raises(ValueError, match="no Strict-Transport-Security"):
         effective_hsts([])

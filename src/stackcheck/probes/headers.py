@@ -48,6 +48,7 @@ KNOWN_REFERRER_POLICIES = (
 ISOLATING_OPENER_POLICIES = ("same-origin", "same-origin-allow-popups", "noopener-allow-popups")
 BANNER_HEADERS = ("server", "x-powered-by", "x-aspnet-version", "x-aspnetmvc-version", "x-generator")
 _VERSION = re.compile(r"\d+\.\d+|/\d")
+_ASCII_DIGITS = re.compile(r"[0-9]+")
 
 
 @dataclass(frozen=True)
@@ -60,17 +61,27 @@ class Hsts:
 
 
 def parse_hsts(value: str) -> Hsts:
-    """Parse ``max-age=N; includeSubDomains; preload``; ``ValueError`` when invalid (e.g. sent twice)."""
+    """Parse ``max-age=N; includeSubDomains; preload``; ``ValueError`` when invalid, i.e. when a browser
+    ignores the header (RFC 6797 6.1, 8.1): a ``,`` (two policies, or copies joined by a proxy), a directive
+    given twice, a ``max-age`` that is not ASCII digits (optionally a quoted string), or none."""
     if "," in value:
-        raise ValueError("the header is sent more than once (values joined by ',')")
+        raise ValueError("a ',' is not allowed in the value (two policies, or copies joined by a proxy)")
     max_age: int | None = None
     include = preload = False
+    seen: set[str] = set()
     for part in (p.strip() for p in value.split(";")):
         name, _, arg = part.partition("=")
         name = name.strip().lower()
+        if not name:
+            continue
+        if name in seen:
+            raise ValueError(f"the directive {name!r} appears more than once")
+        seen.add(name)
         if name == "max-age":
-            digits = arg.strip().strip('"')
-            if not digits.isdigit():
+            digits = arg.strip()
+            if len(digits) >= 2 and digits[0] == digits[-1] == '"':
+                digits = digits[1:-1]
+            if not _ASCII_DIGITS.fullmatch(digits):
                 raise ValueError(f"max-age {arg.strip()!r} is not a number of seconds")
             max_age = int(digits)
         elif name == "includesubdomains":
