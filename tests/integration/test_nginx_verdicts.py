@@ -202,3 +202,21 @@ def test_hsts_that_browsers_ignore_fails(
     hsts = result(run, headers.HSTS)
     assert hsts["status"] == status, run.stdout
     assert message in str(hsts["message"]), hsts["message"]
+
+
+@pytest.mark.parametrize(
+    ("frame_options", "status"),
+    [(("DENY", "SAMEORIGIN"), "passed"), (("ALLOWALL",), "failed"), (("DENY", "DENY"), "passed")],
+    ids=["deny-and-sameorigin", "allowall", "deny-twice"],
+)
+def test_conflicting_x_frame_options_block_framing_as_browsers_do(
+    run_cli: Callable[..., CliRun], frame_options: tuple[str, ...], status: str
+) -> None:
+    # Two add_header lines (an app and its proxy): HTML's processing falls back to deny for conflicting
+    # values. 'DENY, SAMEORIGIN' failed as "not DENY or SAMEORIGIN" (frameable) before.
+    no_ancestors = "default-src 'self'; object-src 'none'"  # framing is X-Frame-Options' alone
+    site = replace(CAREFUL, frame_options=frame_options, csp=no_ancestors)
+    with NginxServer(site) as server:
+        run = verify(run_cli, server, ["headers"])
+    framing = result(run, headers.FRAMING)
+    assert framing["status"] == status, run.stdout

@@ -113,6 +113,12 @@ def test_permissive_policies_fail_with_the_reason(policy: str, problem: str) -> 
         ({"x-frame-options": "DENY"}, True),
         ({"x-frame-options": "sameorigin"}, True),
         ({"x-frame-options": "ALLOW-FROM https://x"}, False),
+        ({"x-frame-options": "ALLOWALL"}, False),
+        # HTML: several distinct values naming deny/sameorigin/allowall block framing (fallback to deny)
+        ({"x-frame-options": "DENY, SAMEORIGIN"}, True),
+        ({"x-frame-options": "ALLOWALL, sameorigin"}, True),
+        ({"x-frame-options": "DENY, deny"}, True),
+        ({"x-frame-options": "foo, ALLOW-FROM https://x"}, False),
         ({"content-security-policy": "frame-ancestors 'none'"}, True),
         ({"content-security-policy": "frame-ancestors *", "x-frame-options": "DENY"}, False),
         ({"content-security-policy": "default-src 'self'", "x-frame-options": "DENY"}, True),

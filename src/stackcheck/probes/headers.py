@@ -193,7 +193,13 @@ def framing_protection(headers: Mapping[str, str]) -> tuple[bool, str]:
     xfo = headers.get("x-frame-options")
     if xfo is None:
         return False, "no X-Frame-Options and no CSP frame-ancestors"
-    if xfo.strip().lower() in ("deny", "sameorigin"):
+    # HTML's X-Frame-Options processing: the values (copies joined by ',') as a set, lower-cased; more
+    # than one distinct value that names deny, sameorigin or allowall blocks framing (browsers fall back to
+    # deny: "DENY, SAMEORIGIN" is protected), other sets of several values allow it.
+    values = {v.strip().lower() for v in xfo.split(",")}
+    if len(values) > 1 and values & {"deny", "sameorigin", "allowall"}:
+        return True, f"X-Frame-Options: {xfo.strip()} (conflicting values: browsers fall back to DENY)"
+    if len(values) == 1 and values <= {"deny", "sameorigin"}:
         return True, f"X-Frame-Options: {xfo.strip()}"
     return False, f"X-Frame-Options: {xfo.strip()!r} is not DENY or SAMEORIGIN"
 
