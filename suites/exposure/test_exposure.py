@@ -7,8 +7,16 @@ import secrets
 import pytest
 
 from stackcheck.catalog import exposure as checks
-from stackcheck.probes.exposure import SENSITIVE_PATHS, Answer, exposed, leaks
-from stackcheck.testing import EvidenceRecorder, ExposureSection, HttpProbe, Profile, require
+from stackcheck.probes.exposure import SENSITIVE_PATHS, Answer, exposed, leaks, refused_all
+from stackcheck.testing import (
+    CouldNotCheck,
+    ErrorReason,
+    EvidenceRecorder,
+    ExposureSection,
+    HttpProbe,
+    Profile,
+    require,
+)
 
 MAX_BODY = 65536  # only the start of a body is matched
 
@@ -25,9 +33,22 @@ def answer(http: HttpProbe, method: str, path: str, **kwargs: object) -> Answer:
     return Answer(exchange.status, exchange.text[:MAX_BODY])
 
 
+@pytest.fixture(scope="module")
+def root_status(http: HttpProbe) -> int:
+    """The status of ``GET /``: whether the server lets this client see anything at all."""
+    return http.get("/").status
+
+
+def require_seen(root: int, statuses: dict[str, int]) -> None:
+    """``error`` (access denied) when the server refused ``/`` and every probe: nothing was seen."""
+    refused = refused_all(root, statuses.values())
+    if refused is not None:
+        raise CouldNotCheck(refused, ErrorReason.ACCESS_DENIED)
+
+
 @pytest.mark.check(checks.SENSITIVE_PATHS)
 def test_sensitive_paths_are_not_served(
-    http: HttpProbe, section: ExposureSection, evidence: EvidenceRecorder
+    http: HttpProbe, section: ExposureSection, evidence: EvidenceRecorder, root_status: int
 ) -> None:
     paths = dict(SENSITIVE_PATHS) if section.builtin else {}
     paths.update({p: SENSITIVE_PATHS.get(p) for p in section.forbidden_paths})
@@ -39,21 +60,16 @@ def test_sensitive_paths_are_not_served(
         statuses[path] = got.status
         if exposed(path, got, baseline, signature):
             served.append(path)
-    evidence.record(
-        expected=0,
-        observed=len(served),
-        unit="paths served",
-        served=served,
-        statuses=statuses,
-        catch_all_status=baseline.status,
-    )
+    evidence.record(statuses=statuses, catch_all_status=baseline.status, root_status=root_status)
+    require_seen(root_status, {**statuses, "catch-all": baseline.status})
+    evidence.record(expected=0, observed=len(served), unit="paths served", served=served)
     assert not served, f"sensitive path(s) served: {', '.join(served)}"
     evidence.message = f"{len(paths)} sensitive paths probed, none served"
 
 
 @pytest.mark.check(checks.ERROR_LEAK)
 def test_error_pages_show_no_stack_trace_or_version(
-    http: HttpProbe, section: ExposureSection, evidence: EvidenceRecorder
+    http: HttpProbe, section: ExposureSection, evidence: EvidenceRecorder, root_status: int
 ) -> None:
     probes: list[tuple[str, str, dict[str, object]]] = [
         ("GET", f"/stackcheck-no-such-path-{secrets.token_hex(4)}", {}),
@@ -71,7 +87,10 @@ def test_error_pages_show_no_stack_trace_or_version(
         hits = leaks(got.body)
         if hits:
             found[label] = hits
-    evidence.record(expected=0, observed=len(found), unit="leaking pages", leaks=found, statuses=statuses)
+    evidence.record(statuses=statuses, root_status=root_status)
+    if not found:  # a leak shown on a refusal page is still a leak
+        require_seen(root_status, statuses)
+    evidence.record(expected=0, observed=len(found), unit="leaking pages", leaks=found)
     assert not found, "error pages leak internals: " + "; ".join(
         f"{label} -> {statuses[label]} shows {', '.join(hits)}" for label, hits in found.items()
     )

@@ -12,13 +12,24 @@ from stackcheck.probes.headers import (
     PRIVATE_REFERRER_POLICIES,
     effective_hsts,
     enforced_problems,
+    error_page,
     framing_protection,
     opener_policy,
     referrer_policy,
     split_policies,
     version_banners,
 )
-from stackcheck.testing import EvidenceRecorder, Exchange, HeadersSection, HttpProbe, Profile, Target, require
+from stackcheck.testing import (
+    CouldNotCheck,
+    ErrorReason,
+    EvidenceRecorder,
+    Exchange,
+    HeadersSection,
+    HttpProbe,
+    Profile,
+    Target,
+    require,
+)
 
 
 @pytest.fixture
@@ -29,9 +40,15 @@ def section(profile: Profile) -> HeadersSection:
 
 @pytest.fixture(scope="module")
 def page(http: HttpProbe, profile: Profile) -> Exchange:
-    """One ``GET headers.path``, shared by the suite (headers do not change between requests)."""
+    """One ``GET headers.path``, shared by the suite (headers do not change between requests); an error
+    answer (4xx/5xx) is no evidence about the site's headers: every check is ``error``."""
     section = require(profile.headers, "profile has no `headers` section")
-    return http.get(section.path)
+    answer = http.get(section.path)
+    unusable = error_page(answer.status, section.path)
+    if unusable is not None:
+        message, refused = unusable
+        raise CouldNotCheck(message, ErrorReason.ACCESS_DENIED if refused else ErrorReason.UNEXPECTED_ANSWER)
+    return answer
 
 
 def headers_of(page: Exchange) -> dict[str, str]:

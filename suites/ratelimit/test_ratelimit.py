@@ -265,7 +265,8 @@ def test_rotating_forwarded_for_does_not_reset_the_budget(
         f"a proxy's: {served} of {tries} requests, each naming a new client address, were served right "
         "after the budget was spent, so any client connecting from there resets its budget by rotating the "
         "header (nginx set_real_ip_from, or uvicorn's --forwarded-allow-ips, which trusts 127.0.0.1 by "
-        "default)"
+        "default; or a proxy in front that passes the client's own header on, as nginx "
+        "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for does, to an app that trusts the proxy)"
     )
     evidence.message = f"{tries} requests with rotating X-Forwarded-For from {source}: {served} served"
 

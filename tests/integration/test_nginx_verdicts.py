@@ -138,3 +138,85 @@ def test_legacy_tls_is_seen_with_its_weak_suites(run_cli: Callable[..., CliRun])
     assert run.statuses() == expected(["tls"], {tls.PROTOCOLS: "failed", tls.CIPHERS: "failed"})
     weak = result(run, tls.CIPHERS)["evidence"]["details"]["weak"]
     assert any("TLS_RSA_WITH_AES_128_CBC_SHA" in name for name in weak)
+
+
+@pytest.mark.parametrize("verify_client", [False, True], ids=["no-client-cert", "ssl-verify-client-on"])
+def test_a_required_client_certificate_makes_headers_error_not_a_verdict(
+    run_cli: Callable[..., CliRun], verify_client: bool
+) -> None:
+    # ssl_verify_client on: nginx completes the handshake and answers "400 No required SSL certificate was
+    # sent", with the `always` headers on that page. They were judged (6 passed, 2 failed here at once).
+    with NginxServer(replace(CAREFUL, verify_client=verify_client)) as server:
+        run = verify(run_cli, server, ["headers"])
+    statuses = set(run.statuses().values())
+    if not verify_client:
+        assert statuses == {"passed"}, run.stdout
+        return
+    assert statuses == {"error"}, run.stdout
+    hsts = result(run, headers.HSTS)
+    assert hsts["error_reason"] == "access_denied", hsts
+    assert "answered 400" in hsts["message"], hsts
+
+
+@pytest.mark.parametrize(
+    ("verify_client", "deny_dotfiles", "sensitive", "leak"),
+    [
+        (False, False, "failed", "passed"),
+        (False, True, "passed", "passed"),
+        (True, False, "error", "error"),
+    ],
+    ids=["dotfiles-served", "dotfiles-denied", "client-cert-required"],
+)
+def test_exposure_behind_a_required_client_certificate_is_error_not_none_served(
+    run_cli: Callable[..., CliRun], verify_client: bool, deny_dotfiles: bool, sensitive: str, leak: str
+) -> None:
+    # /.env and /.git/config are served to a client with a certificate; without one nginx answers 400 to
+    # every path, which passed as "21 sensitive paths probed, none served" before.
+    site = replace(CAREFUL, verify_client=verify_client, deny_dotfiles=deny_dotfiles)
+    with NginxServer(site) as server:
+        run = verify(run_cli, server, ["exposure"])
+    assert run.statuses() == {"exposure.sensitive_paths": sensitive, "exposure.error_leak": leak}, run.stdout
+    if verify_client:
+        refused = result(run, exposure.SENSITIVE_PATHS)
+        assert refused["error_reason"] == "access_denied", refused
+        assert refused["evidence"]["observed"] is None, refused["evidence"]
+
+
+@pytest.mark.parametrize(
+    ("value", "status", "message"),
+    [
+        ('max-age="31536000"; INCLUDESUBDOMAINS', "passed", "Strict-Transport-Security: max-age="),
+        ("max-age=60; max-age=31536000; includeSubDomains", "failed", "'max-age' appears more than once"),
+        ("max-age=31536000, includeSubDomains", "failed", "a ',' is not allowed in the value"),
+    ],
+    ids=["quoted-uppercase-valid", "max-age-twice", "comma-separated"],
+)
+def test_hsts_that_browsers_ignore_fails(
+    run_cli: Callable[..., CliRun], value: str, status: str, message: str
+) -> None:
+    # RFC 6797 6.1: each directive at most once; a header breaking the syntax is ignored by browsers.
+    # `max-age=60; max-age=31536000` passed (the last max-age was read); a single header with a comma was
+    # reported as "sent more than once".
+    with NginxServer(replace(CAREFUL, hsts_value=value)) as server:
+        run = verify(run_cli, server, ["headers"])
+    hsts = result(run, headers.HSTS)
+    assert hsts["status"] == status, run.stdout
+    assert message in str(hsts["message"]), hsts["message"]
+
+
+@pytest.mark.parametrize(
+    ("frame_options", "status"),
+    [(("DENY", "SAMEORIGIN"), "passed"), (("ALLOWALL",), "failed"), (("DENY", "DENY"), "passed")],
+    ids=["deny-and-sameorigin", "allowall", "deny-twice"],
+)
+def test_conflicting_x_frame_options_block_framing_as_browsers_do(
+    run_cli: Callable[..., CliRun], frame_options: tuple[str, ...], status: str
+) -> None:
+    # Two add_header lines (an app and its proxy): HTML's processing falls back to deny for conflicting
+    # values. 'DENY, SAMEORIGIN' failed as "not DENY or SAMEORIGIN" (frameable) before.
+    no_ancestors = "default-src 'self'; object-src 'none'"  # framing is X-Frame-Options' alone
+    site = replace(CAREFUL, frame_options=frame_options, csp=no_ancestors)
+    with NginxServer(site) as server:
+        run = verify(run_cli, server, ["headers"])
+    framing = result(run, headers.FRAMING)
+    assert framing["status"] == status, run.stdout

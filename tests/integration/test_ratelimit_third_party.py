@@ -206,6 +206,29 @@ def test_slowapi_under_uvicorn_default_proxy_headers_fails_spoofing(
     assert run.statuses() == expected(SUITE, changed)
 
 
+@needs_nginx
+@needs_slowapi
+@pytest.mark.parametrize(
+    ("forwarded_for", "spoofing"),
+    [("$remote_addr", "passed"), ("$proxy_add_x_forwarded_for", "failed")],
+    ids=["proxy-overwrites-xff", "proxy-appends-client-xff"],
+)
+def test_slowapi_behind_nginx_is_spoofable_only_when_the_proxy_passes_the_client_header_on(
+    run_cli: Callable[..., CliRun], tmp_path: Path, forwarded_for: str, spoofing: str
+) -> None:
+    # uvicorn trusts 127.0.0.1 (the proxy); the app sees the address the proxy names. With
+    # $proxy_add_x_forwarded_for the client's own header comes first and uvicorn takes it: spoofable.
+    limit = {"requests": 10, "per_seconds": 20, "path": "/api/v1/ping", "max_wait_s": 0}
+    with LimiterApp("slowapi", "10/20 seconds") as app:
+        site = NginxSite(upstream=app.url, upstream_forwarded_for=forwarded_for, retry_after_s=None)
+        with NginxServer(site) as server:
+            run = verify(run_cli, tmp_path, server.url, limit, server.ca_file)
+    changed = {ratelimit.RECOVERY: "skipped", ratelimit.SPOOFING: spoofing}
+    assert run.statuses() == expected(SUITE, changed), run.stdout
+    if spoofing == "failed":
+        assert "$proxy_add_x_forwarded_for" in result(run, ratelimit.SPOOFING)["message"]
+
+
 # ---- 6. Retry-After: ASCII digits or an HTTP date, anything else fails (never error) ---------------------
 
 

@@ -147,6 +147,15 @@ CERT_CASES: list[tuple[str, dict[str, Any], str, str, object, object]] = [
         None,
     ),
     ("rsa1024", {"key": "rsa1024"}, "key", "1024-bit RSA key, below 2048 bits", 2048, 1024),
+    (
+        "intermediate-not-sent",
+        {"intermediate": "missing"},
+        "chain",
+        "not trusted: incomplete chain or unknown CA: the server sent only its own certificate, issued by "
+        "CN=stackcheck local test intermediate CA",
+        None,
+        None,
+    ),
     ("sha1", {"signature_hash": "sha1"}, "chain", "not trusted: signed with ecdsa-with-SHA1", None, None),
 ]
 SECLEVEL0 = replace(NginxSite(), ciphers=f"{MOZILLA_INTERMEDIATE_CIPHERS}:@SECLEVEL=0")
@@ -180,8 +189,11 @@ def test_certificate_failures_say_what_failed(
         assert evidence["expected"] != 14
 
 
-def test_the_same_nginx_with_a_good_certificate_passes(run_cli: Callable[..., CliRun]) -> None:
-    with NginxServer(SECLEVEL0) as server:
+@pytest.mark.parametrize("certificate", [{}, {"intermediate": "sent"}], ids=["root-issued", "chain-sent"])
+def test_the_same_nginx_with_a_good_certificate_passes(
+    run_cli: Callable[..., CliRun], certificate: Mapping[str, Any]
+) -> None:
+    with NginxServer(SECLEVEL0, certificate=certificate) as server:
         run = verify(run_cli, server.url, server.ca_file, ["tls"])
     assert run.statuses()["tls.certificate"] == "passed", run.stdout
     evidence = result(run, tls.CERTIFICATE)["evidence"]

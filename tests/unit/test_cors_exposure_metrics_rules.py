@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from stackcheck.probes.cors import FOREIGN_ORIGIN, foreign_origins, grant_of, missing_grants
-from stackcheck.probes.exposure import SENSITIVE_PATHS, Answer, exposed, leaks
+from stackcheck.probes.exposure import SENSITIVE_PATHS, Answer, exposed, leaks, refused_all
 from stackcheck.probes.metrics import find_family, latency_histogram, parse_exposition, unit_scale_ms
 
 
@@ -83,3 +83,12 @@ def test_exposition_families_types_and_histogram_buckets() -> None:
     assert histogram is not None and histogram.boundaries == (0.1, 0.2)
     assert latency_histogram(families, "in_flight") is None
     assert unit_scale_ms("request_latency_ms") == 1.0 and unit_scale_ms(histogram.name) == 1000.0
+
+
+def test_nothing_seen_only_when_the_root_and_every_probe_are_refused() -> None:
+    assert refused_all(200, [403, 403, 404]) is None  # / answers: the 403s hide the paths
+    assert refused_all(400, [400, 400, 200]) is None  # something was served
+    assert refused_all(404, [404, 404]) is None  # not found is an answer about the paths
+    why = refused_all(400, [400, 400])
+    assert why is not None and "answered 400" in why
+    assert refused_all(401, [403, 401]) == refused_all(403, [401]) is not None

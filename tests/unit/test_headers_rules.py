@@ -9,6 +9,7 @@ from stackcheck.probes.headers import (
     csp_problems,
     effective_hsts,
     enforced_problems,
+    error_page,
     framing_protection,
     opener_policy,
     parse_csp,
@@ -25,11 +26,31 @@ def test_hsts_parses_max_age_and_flags() -> None:
 
 
 @pytest.mark.parametrize(
-    "value", ["includeSubDomains", "max-age=abc", "max-age=1, max-age=2", "max-age=-5", ""]
+    "value",
+    [
+        "includeSubDomains",
+        "max-age=abc",
+        "max-age=1, max-age=2",
+        "max-age=31536000, includeSubDomains",
+        "max-age=-5",
+        "",
+        "max-age=60; max-age=31536000",  # RFC 6797 6.1: each directive at most once
+        "max-age=31536000; includeSubDomains; INCLUDESUBDOMAINS",
+        "max-age=\u0661\u0662\u0663",  # Arabic-Indic digits: not delta-seconds
+        'max-age="31536000',
+    ],
 )
 def test_invalid_hsts_is_rejected(value: str) -> None:
-    with pytest.raises(ValueError, match=r"max-age|more than once"):
+    with pytest.raises(ValueError, match=r"max-age|more than once|','"):
         parse_hsts(value)
+
+
+def test_hsts_message_names_what_is_invalid() -> None:
+    with pytest.raises(ValueError, match=r"a ',' is not allowed"):
+        parse_hsts("max-age=31536000, includeSubDomains")
+    with pytest.raises(ValueError, match=r"'max-age' appears more than once"):
+        parse_hsts("max-age=60; max-age=31536000")
+    assert parse_hsts("max-age = 31536000 ; includeSubDomains; foo=bar").max_age == 31536000
 
 
 def test_identical_hsts_copies_are_judged_by_the_first() -> None:
@@ -42,7 +63,7 @@ def test_identical_hsts_copies_are_judged_by_the_first() -> None:
 def test_differing_hsts_copies_promise_no_one_policy() -> None:
     with pytest.raises(ValueError, match=r"sent 2 times with different values .*'max-age=300'"):
         effective_hsts(["max-age=31536000", "max-age=300"])
-    with pytest.raises(ValueError, match="more than once"):  # one header line holding two values
+    with pytest.raises(ValueError, match="copies joined by a proxy"):  # one header line holding two values
         effective_hsts(["max-age=1, max-age=2"])
     with pytest.raises(ValueError, match="no Strict-Transport-Security"):
         effective_hsts([])
@@ -92,6 +113,12 @@ def test_permissive_policies_fail_with_the_reason(policy: str, problem: str) -> 
         ({"x-frame-options": "DENY"}, True),
         ({"x-frame-options": "sameorigin"}, True),
         ({"x-frame-options": "ALLOW-FROM https://x"}, False),
+        ({"x-frame-options": "ALLOWALL"}, False),
+        # HTML: several distinct values naming deny/sameorigin/allowall block framing (fallback to deny)
+        ({"x-frame-options": "DENY, SAMEORIGIN"}, True),
+        ({"x-frame-options": "ALLOWALL, sameorigin"}, True),
+        ({"x-frame-options": "DENY, deny"}, True),
+        ({"x-frame-options": "foo, ALLOW-FROM https://x"}, False),
         ({"content-security-policy": "frame-ancestors 'none'"}, True),
         ({"content-security-policy": "frame-ancestors *", "x-frame-options": "DENY"}, False),
         ({"content-security-policy": "default-src 'self'", "x-frame-options": "DENY"}, True),
@@ -143,3 +170,16 @@ def test_several_enforced_policies_count_a_weakness_only_when_each_has_it() -> N
 def test_opener_policy_token_decides(value: str | None, effective: str | None, isolating: bool) -> None:
     assert opener_policy(value) == effective
     assert (opener_policy(value) in ISOLATING_OPENER_POLICIES) is isolating
+
+
+def test_an_error_answer_is_no_evidence_about_the_headers() -> None:
+    assert error_page(200, "/") is None
+    assert error_page(301, "/") is None
+    refused = error_page(400, "/")
+    assert refused is not None and refused[1] and "answered 400 Bad Request" in refused[0]
+    forbidden = error_page(403, "/app")
+    assert forbidden is not None and forbidden[1] and forbidden[0].startswith("GET /app answered 403")
+    other = error_page(502, "/")
+    assert other is not None and not other[1] and "502 Bad Gateway" in other[0]
+    unknown = error_page(599, "/")
+    assert unknown is not None and "599 error" in unknown[0]

@@ -249,8 +249,22 @@ def test_untrusted_chains_say_why_in_plain_words() -> None:
         )
     ]
     assert "{" not in explain_untrusted(_cert(), "validation failed: odd thing: Foo { x: 1 }")
-    unknown = explain_untrusted(_cert(), "validation failed: candidates exhausted: signature does not match")
-    assert unknown.startswith("issued by CN=ca, which is not a CA of the trust store")
+    two = _cert(chain_length=2)
+    unknown = explain_untrusted(two, "validation failed: candidates exhausted: signature does not match")
+    assert unknown == "issued by CN=ca, which is not a CA of the trust store (signature does not match)"
+    exhausted = "validation failed: candidates exhausted: all candidates exhausted with no interior errors"
+    assert explain_untrusted(two, exhausted).endswith("(no path to a trusted root)")
+    leaf_only = _problems(trusted=False, chain_trusted=False, chain_error=exhausted)
+    assert leaf_only == [
+        (
+            "chain",
+            "not trusted: incomplete chain or unknown CA: the server sent only its own certificate, "
+            "issued by CN=ca, which is not in the trust store (if CN=ca is an intermediate CA, the server's "
+            "certificate file must carry it after the leaf)",
+            "trusted chain",
+            "incomplete chain or unknown CA",
+        )
+    ]
 
 
 def test_hostname_matching() -> None:

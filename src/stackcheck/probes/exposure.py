@@ -8,9 +8,10 @@ a signature (``[core]`` in ``/.git/config``); for the others, and for servers th
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["LEAK_SIGNATURES", "SENSITIVE_PATHS", "Answer", "exposed", "leaks"]
+__all__ = ["LEAK_SIGNATURES", "REFUSALS", "SENSITIVE_PATHS", "Answer", "exposed", "leaks", "refused_all"]
 
 
 def _rx(pattern: str) -> re.Pattern[str]:
@@ -87,3 +88,23 @@ def exposed(path: str, answer: Answer, baseline: Answer, signature: re.Pattern[s
 def leaks(body: str) -> list[str]:
     """Labels of the leak signatures found in an error page."""
     return [label for label, pattern in LEAK_SIGNATURES.items() if pattern.search(body)]
+
+
+# Statuses of a server that turned the client itself away (a client certificate, credentials, an access rule,
+# plain HTTP on the TLS port): nginx answers "400 No required SSL certificate was sent" to every path.
+REFUSALS = frozenset({400, 401, 403, 407, 421, 495, 496})
+
+
+def refused_all(root: int, statuses: Iterable[int]) -> str | None:
+    """Why nothing was seen (``None`` when something was): ``GET /`` and every probe were refused.
+
+    A path that answers 403 while ``/`` answers 200 is hidden; a server that refuses ``/`` and every probe
+    alike never showed what it serves, so "none served" and "no leak" would be verdicts on nothing."""
+    seen = sorted({root, *statuses})
+    if root not in REFUSALS or not set(seen) <= REFUSALS:
+        return None
+    return (
+        f"every request was refused (GET / and each probe answered {', '.join(map(str, seen))}): the server "
+        "turned the client away (a client certificate, credentials or an access rule is required), so what "
+        "it serves could not be seen"
+    )

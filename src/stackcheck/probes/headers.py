@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from http import HTTPStatus
 
 __all__ = [
     "PRIVATE_REFERRER_POLICIES",
@@ -21,6 +22,7 @@ __all__ = [
     "csp_problems",
     "effective_hsts",
     "enforced_problems",
+    "error_page",
     "framing_protection",
     "parse_csp",
     "parse_hsts",
@@ -46,6 +48,7 @@ KNOWN_REFERRER_POLICIES = (
 ISOLATING_OPENER_POLICIES = ("same-origin", "same-origin-allow-popups", "noopener-allow-popups")
 BANNER_HEADERS = ("server", "x-powered-by", "x-aspnet-version", "x-aspnetmvc-version", "x-generator")
 _VERSION = re.compile(r"\d+\.\d+|/\d")
+_ASCII_DIGITS = re.compile(r"[0-9]+")
 
 
 @dataclass(frozen=True)
@@ -58,17 +61,27 @@ class Hsts:
 
 
 def parse_hsts(value: str) -> Hsts:
-    """Parse ``max-age=N; includeSubDomains; preload``; ``ValueError`` when invalid (e.g. sent twice)."""
+    """Parse ``max-age=N; includeSubDomains; preload``; ``ValueError`` when invalid, i.e. when a browser
+    ignores the header (RFC 6797 6.1, 8.1): a ``,`` (two policies, or copies joined by a proxy), a directive
+    given twice, a ``max-age`` that is not ASCII digits (optionally a quoted string), or none."""
     if "," in value:
-        raise ValueError("the header is sent more than once (values joined by ',')")
+        raise ValueError("a ',' is not allowed in the value (two policies, or copies joined by a proxy)")
     max_age: int | None = None
     include = preload = False
+    seen: set[str] = set()
     for part in (p.strip() for p in value.split(";")):
         name, _, arg = part.partition("=")
         name = name.strip().lower()
+        if not name:
+            continue
+        if name in seen:
+            raise ValueError(f"the directive {name!r} appears more than once")
+        seen.add(name)
         if name == "max-age":
-            digits = arg.strip().strip('"')
-            if not digits.isdigit():
+            digits = arg.strip()
+            if len(digits) >= 2 and digits[0] == digits[-1] == '"':
+                digits = digits[1:-1]
+            if not _ASCII_DIGITS.fullmatch(digits):
                 raise ValueError(f"max-age {arg.strip()!r} is not a number of seconds")
             max_age = int(digits)
         elif name == "includesubdomains":
@@ -180,7 +193,13 @@ def framing_protection(headers: Mapping[str, str]) -> tuple[bool, str]:
     xfo = headers.get("x-frame-options")
     if xfo is None:
         return False, "no X-Frame-Options and no CSP frame-ancestors"
-    if xfo.strip().lower() in ("deny", "sameorigin"):
+    # HTML's X-Frame-Options processing: the values (copies joined by ',') as a set, lower-cased; more
+    # than one distinct value that names deny, sameorigin or allowall blocks framing (browsers fall back to
+    # deny: "DENY, SAMEORIGIN" is protected), other sets of several values allow it.
+    values = {v.strip().lower() for v in xfo.split(",")}
+    if len(values) > 1 and values & {"deny", "sameorigin", "allowall"}:
+        return True, f"X-Frame-Options: {xfo.strip()} (conflicting values: browsers fall back to DENY)"
+    if len(values) == 1 and values <= {"deny", "sameorigin"}:
         return True, f"X-Frame-Options: {xfo.strip()}"
     return False, f"X-Frame-Options: {xfo.strip()!r} is not DENY or SAMEORIGIN"
 
@@ -207,3 +226,33 @@ def version_banners(headers: Mapping[str, str]) -> dict[str, str]:
     return {
         name: headers[name] for name in BANNER_HEADERS if name in headers and _VERSION.search(headers[name])
     }
+
+
+# Statuses that say the client was turned away (credentials, a client certificate, an access rule).
+_REFUSALS = (400, 401, 403, 407, 421, 495, 496)
+
+
+def error_page(status: int, path: str) -> tuple[str, bool] | None:
+    """Why the answer to ``GET path`` cannot stand for the site's headers (``None`` when it can).
+
+    A 4xx/5xx answer is the server's error page, not the page the profile names: nginx adds ``always``
+    headers to a "400 No required SSL certificate was sent" page, a proxy with its backend down answers 502
+    with its own headers. Judging them would pass or fail the site on a page it never served. The flag is
+    True when the client was refused (access denied), False for any other error answer."""
+    if status < 400:
+        return None
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "error"
+    refused = status in _REFUSALS
+    why = (
+        "the server refused the client (a client certificate, credentials or an access rule is required)"
+        if refused
+        else "an error page is not the page whose headers the profile promises"
+    )
+    return (
+        f"GET {path} answered {status} {phrase}: {why}; headers are judged on a page that answers "
+        "2xx or 3xx (set headers.path)",
+        refused,
+    )

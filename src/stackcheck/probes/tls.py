@@ -358,6 +358,15 @@ def explain_untrusted(cert: CertificateFacts, error: str | None) -> str:
     if "{" in text:  # a debug dump of the validator's structures says nothing to a reader
         text = text.split("{")[0].rstrip(" :(") + " (details omitted)"
     if any(marker in text for marker in _UNKNOWN_ISSUER):
+        if cert.chain_length == 1:  # the leaf alone: a missing intermediate looks the same as an unknown CA
+            return (
+                f"incomplete chain or unknown CA: the server sent only its own certificate, issued by "
+                f"{cert.issuer}, which is not in the trust store (if {cert.issuer} is an intermediate CA, "
+                "the server's certificate file must carry it after the leaf)"
+            )
+        text = text.removeprefix("candidates exhausted: ")
+        if text.startswith("all candidates exhausted"):  # the validator's words for "no path to a root"
+            text = "no path to a trusted root"
         return f"issued by {cert.issuer}, which is not a CA of the trust store ({text})"
     return text
 
