@@ -62,8 +62,8 @@ from stackcheck import interrupt
 with interrupt.guard(ends_process=True), interrupt.on_hard_exit(lambda: print("last words", flush=True)):
     child = subprocess.Popen(["sleep", "600"], start_new_session=True)
     interrupt.track(child)
-    print(child.pid, flush=True)
-    try:
+    try:  # the pid is printed inside the try: the test's first signal can arrive the moment it is read
+        print(child.pid, flush=True)
         time.sleep(60)
     except KeyboardInterrupt:
         print("cleaning up", flush=True)
