@@ -21,6 +21,7 @@ from stackcheck.probes.postgres import (
     connect_postgres,
     create_or_fail,
     open_connections,
+    rolled_back,
     run_or_fail,
     same_interval,
     server_setting,
@@ -151,7 +152,7 @@ def test_required_extension_is_installed(
     # statement mode refuses transaction blocks.
     with (
         connect_postgres(postgres_server.dsn, postgres_server.display) as conn,
-        conn.transaction(force_rollback=True) if installed is None else nullcontext(),
+        rolled_back(conn, f"create extension {name}") if installed is None else nullcontext(),
     ):
         state = "installed"
         evidence.record(observed="available, not creatable" if installed is None else "installed, not usable")

@@ -120,3 +120,22 @@ def test_statement_pooling_reads_an_installed_extension_without_a_transaction_bl
     assert run.status("pg.extensions", "pgcrypto") == "passed", run.statuses()
     # pg_trgm is shipped, not created: installed (the default) fails it, through the pooler too.
     assert run.status("pg.extensions", "pg_trgm") == "failed", run.statuses()
+
+
+def test_available_needs_a_transaction_block_which_statement_pooling_refuses(tmp_path: Path) -> None:
+    # extensions_state: available proves a shipped extension creatable in a rolled-back transaction. In
+    # statement mode PgBouncer refuses the transaction block: `error` access_denied saying so (it was `error`
+    # internal: ProtocolViolation); through a transaction pool the same check passes.
+    with LocalPostgres() as pg:
+        pg.add_role("verifier", "GRANT CREATE ON DATABASE postgres TO verifier")
+        section = {"dsn": "${SC_PG_DSN}", "extensions": ["pg_trgm"], "extensions_state": "available"}
+        profile = {"name": "available", "postgres": section}
+        with PgBouncer(pg, "verifier", pool_mode="statement") as bouncer:
+            refused = run_through(tmp_path, bouncer.dsn("verifier"), "statement", profile)
+        with PgBouncer(pg, "verifier", pool_mode="transaction") as bouncer:
+            pooled = run_through(tmp_path, bouncer.dsn("verifier"), "transaction", profile)
+    result = refused.results("pg.extensions")[0]
+    assert (result["status"], result["error_reason"]) == ("error", "access_denied"), result
+    assert "refused the transaction block" in result["message"], result
+    assert pooled.status("pg.extensions", "pg_trgm") == "passed", pooled.statuses()
+    assert pooled.results("pg.extensions")[0]["evidence"]["observed"] == "installable"

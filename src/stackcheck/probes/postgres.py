@@ -7,6 +7,8 @@ the server" (:class:`CouldNotCheck`: the check errors).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +30,7 @@ __all__ = [
     "create_or_fail",
     "login_failure",
     "open_connections",
+    "rolled_back",
     "run_or_fail",
     "same_interval",
     "server_setting",
@@ -79,6 +82,23 @@ def create_or_fail(conn: Conn, extension: str) -> None:
         ) from None
     except psycopg.Error as exc:
         raise _refusal(exc, f"extension {extension} is available but cannot be created") from None
+
+
+@contextmanager
+def rolled_back(conn: Conn, what: str) -> Iterator[None]:
+    """A transaction that is always rolled back; a pooler that refuses transaction blocks (PgBouncer in
+    statement mode) is :class:`CouldNotCheck` (``access_denied``): without one, ``what`` would change the
+    database for good."""
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(conn.transaction(force_rollback=True))
+        except psycopg.errors.ProtocolViolation as exc:
+            raise CouldNotCheck(
+                f"cannot {what} in a rolled-back transaction: the server refused the transaction block "
+                f"({_first_line(exc)}); connect to Postgres directly or through a session/transaction pool",
+                ErrorReason.ACCESS_DENIED,
+            ) from None
+        yield
 
 
 @dataclass(frozen=True)
