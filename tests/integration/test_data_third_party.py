@@ -231,3 +231,13 @@ def test_redis_persistence_is_judged_from_info_when_config_is_denied(tmp_path: P
     with LocalRedis({"appendonly": "no"}, users={"verifier": "+@all -config"}) as r:
         off = judge(tmp_path, "redis", {"appendonly": True}, r.url("verifier"))
         assert off.results("redis.persistence")[0]["status"] == "failed"
+
+
+def test_redis_maxmemory_zero_is_no_limit_in_the_verdict(tmp_path: Path) -> None:
+    with LocalRedis({"maxmemory": "0"}, users={"app": "+@all"}) as r:
+        r.admin(["ACL", "SETUSER", "default", "off"])  # only the ACL user may log in
+        unlimited = judge(tmp_path, "redis", {"maxmemory": "2gb"}, r.url("app")).results("redis.maxmemory")[0]
+        assert unlimited["status"] == "failed", unlimited
+        assert unlimited["message"] == "maxmemory is 0 (no limit), the profile says 2gb", unlimited
+        none_wanted = judge(tmp_path, "redis", {"maxmemory": 0}, r.url("app")).results("redis.maxmemory")[0]
+        assert none_wanted["status"] == "passed", none_wanted
