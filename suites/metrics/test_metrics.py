@@ -121,6 +121,14 @@ def test_latency_histogram_has_a_bucket_at_the_slo_threshold(
     exposition = exposition_of(scrape, evidence)
     histogram = latency_histogram(exposition.families, section.latency_histogram)
     which = section.latency_histogram or "a histogram named *duration* or *latency*"
+    if histogram is None and section.latency_histogram is not None:
+        # Named, and there, but not a histogram (a Go client's *_duration_seconds summary): say what it is.
+        base = section.latency_histogram.removesuffix("_bucket")
+        other = next((f.type for f in exposition.families if f.name == base), None)
+        assert other is None, (
+            f"{base} is {_a(other)}, not a histogram: it has no buckets to compute the share of requests "
+            "within the SLO threshold from"
+        )
     assert histogram is not None, f"no latency histogram ({which}) in the exposition"
     broken = exposition.problems_of(histogram.name)
     assert not broken, f"{histogram.name} is malformed, the share within the SLO unreadable: {broken[0]}"

@@ -6,6 +6,8 @@ table) do it inside a transaction that is always rolled back, so a staging datab
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import psycopg
 import pytest
 from packaging.version import Version
@@ -19,6 +21,7 @@ from stackcheck.probes.postgres import (
     connect_postgres,
     create_or_fail,
     open_connections,
+    rolled_back,
     run_or_fail,
     same_interval,
     server_setting,
@@ -144,10 +147,12 @@ def test_required_extension_is_installed(
             f"extension {name} is not installed in this database (it is available: CREATE EXTENSION {name};"
             " set postgres.extensions_state: available if shipping it is enough)"
         )
-    # A connection of its own: some extensions end the session with FATAL when they cannot load.
+    # A connection of its own: some extensions end the session with FATAL when they cannot load. Only a
+    # creation needs the rolled-back transaction: reading an installed one needs none, and PgBouncer in
+    # statement mode refuses transaction blocks.
     with (
         connect_postgres(postgres_server.dsn, postgres_server.display) as conn,
-        conn.transaction(force_rollback=True),
+        rolled_back(conn, f"create extension {name}") if installed is None else nullcontext(),
     ):
         state = "installed"
         evidence.record(observed="available, not creatable" if installed is None else "installed, not usable")

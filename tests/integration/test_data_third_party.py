@@ -102,6 +102,41 @@ def test_alter_system_is_read_from_the_configuration_file_under_an_override(tmp_
         assert right["status"] == "passed", right
 
 
+# ---- a refused login is the verifier's credentials, never the server's compliance ------------------------
+
+
+def test_a_wrong_password_or_a_missing_connect_privilege_is_access_denied(tmp_path: Path) -> None:
+    with LocalPostgres({"work_mem": "4MB"}) as pg:
+        dsn = pg.add_role("verifier")
+        pg.sql("CREATE DATABASE locked", "REVOKE CONNECT ON DATABASE locked FROM PUBLIC")
+        right = judge(tmp_path, "postgres", {"settings": {"work_mem": "4MB"}}, dsn)
+        assert setting_result(right)["status"] == "passed"
+        wrong = judge(
+            tmp_path,
+            "postgres",
+            {"settings": {"work_mem": "4MB"}},
+            dsn.replace(":" + pg.passwords["verifier"] + "@", ":not-it@"),
+        )
+        result = setting_result(wrong)
+        assert (result["status"], result["error_reason"]) == ("error", "access_denied"), result
+        assert "refused the login: password authentication failed" in result["message"]
+        assert "not-it" not in result["message"]
+        no_connect = setting_result(
+            judge(tmp_path, "postgres", {"settings": {"work_mem": "4MB"}}, pg.role_dsn("verifier", "locked"))
+        )
+        assert (no_connect["status"], no_connect["error_reason"]) == ("error", "access_denied"), no_connect
+        assert 'permission denied for database "locked"' in no_connect["message"]
+        pg.sql("GRANT CONNECT ON DATABASE locked TO verifier")
+        granted = judge(
+            tmp_path, "postgres", {"settings": {"work_mem": "4MB"}}, pg.role_dsn("verifier", "locked")
+        )
+        assert setting_result(granted)["status"] == "passed"
+        missing = setting_result(
+            judge(tmp_path, "postgres", {"settings": {"work_mem": "4MB"}}, pg.role_dsn("verifier", "nodb"))
+        )
+        assert (missing["status"], missing["error_reason"]) == ("error", "misconfigured"), missing
+
+
 # ---- pg.extensions: installed (default) vs available -----------------------------------------------------
 
 
@@ -196,3 +231,13 @@ def test_redis_persistence_is_judged_from_info_when_config_is_denied(tmp_path: P
     with LocalRedis({"appendonly": "no"}, users={"verifier": "+@all -config"}) as r:
         off = judge(tmp_path, "redis", {"appendonly": True}, r.url("verifier"))
         assert off.results("redis.persistence")[0]["status"] == "failed"
+
+
+def test_redis_maxmemory_zero_is_no_limit_in_the_verdict(tmp_path: Path) -> None:
+    with LocalRedis({"maxmemory": "0"}, users={"app": "+@all"}) as r:
+        r.admin(["ACL", "SETUSER", "default", "off"])  # only the ACL user may log in
+        unlimited = judge(tmp_path, "redis", {"maxmemory": "2gb"}, r.url("app")).results("redis.maxmemory")[0]
+        assert unlimited["status"] == "failed", unlimited
+        assert unlimited["message"] == "maxmemory is 0 (no limit), the profile says 2gb", unlimited
+        none_wanted = judge(tmp_path, "redis", {"maxmemory": 0}, r.url("app")).results("redis.maxmemory")[0]
+        assert none_wanted["status"] == "passed", none_wanted

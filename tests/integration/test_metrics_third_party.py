@@ -211,3 +211,44 @@ def test_what_promtool_only_lints_passes(run_cli: Callable[..., CliRun], tmp_pat
     with ExpositionServer(body, TEXT_TYPE) as server:
         run = _verify(run_cli, tmp_path, server.url, required=["app_requests_total"], types={})
     assert run.code == 0, run.stdout + run.stderr
+
+
+def test_a_summary_named_as_the_latency_histogram_fails_saying_it_is_a_summary(
+    run_cli: Callable[..., CliRun], tmp_path: Path
+) -> None:
+    # Prometheus 2.42's own /metrics (the Go client): go_gc_duration_seconds is a summary. Naming it as the
+    # latency histogram failed with "no latency histogram (go_gc_duration_seconds) in the exposition",
+    # although it is there; its real histogram passes.
+    binary = shutil.which("prometheus")
+    if binary is None:
+        pytest.skip("prometheus (Debian package prometheus) is not installed")
+    port = free_port()
+    (tmp_path / "prometheus.yml").write_text("global:\n  scrape_interval: 1h\nscrape_configs: []\n")
+    argv = [
+        binary,
+        f"--config.file={tmp_path / 'prometheus.yml'}",
+        f"--storage.tsdb.path={tmp_path / 'data'}",
+    ]
+    argv.append(f"--web.listen-address=127.0.0.1:{port}")
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path)
+    url = f"http://127.0.0.1:{port}"
+    try:
+
+        def ready() -> bool:
+            try:
+                return httpx.get(f"{url}/-/ready", timeout=2).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        assert wait_until(ready, 60, 0.2), "prometheus did not start"
+        summary = _verify(run_cli, tmp_path, url, latency_histogram="go_gc_duration_seconds")
+        histogram = _verify(
+            run_cli, tmp_path, url, latency_histogram="prometheus_http_request_duration_seconds"
+        )
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert summary.statuses()[metrics.LATENCY_HISTOGRAM.id] == "failed", summary.stdout + summary.stderr
+    message = str(result(summary, metrics.LATENCY_HISTOGRAM)["message"])
+    assert message.startswith("go_gc_duration_seconds is a summary, not a histogram"), message
+    assert histogram.statuses()[metrics.LATENCY_HISTOGRAM.id] == "passed", histogram.stdout + histogram.stderr

@@ -102,3 +102,40 @@ def test_the_postgres_suite_runs_twice_through_transaction_pooling(tmp_path: Pat
     assert failing.code == 1, (statuses, failing.stderr)
     assert statuses["pg.settings[work_mem]"] == "failed" and statuses["pg.extensions[pg_trgm]"] == "failed"
     assert statuses["pg.settings[shared_buffers]"] == "passed" and statuses["pg.rls[accounts]"] == "passed"
+
+
+def test_statement_pooling_reads_an_installed_extension_without_a_transaction_block(tmp_path: Path) -> None:
+    # PgBouncer in statement mode refuses transaction blocks; pg.extensions wrapped even the read of an
+    # installed extension in one and ended `error` (internal: ProtocolViolation) on plpgsql.
+    with LocalPostgres() as pg:
+        pg.add_role("verifier")
+        pg.sql("CREATE EXTENSION pgcrypto")
+        with PgBouncer(pg, "verifier", pool_mode="statement") as bouncer:
+            dsn = bouncer.dsn("verifier")
+            extensions = ["plpgsql", "pgcrypto", "pg_trgm"]
+            section = {"dsn": "${SC_PG_DSN}", "extensions": extensions}
+            profile = {"name": "statement-mode", "postgres": section}
+            run = run_through(tmp_path, dsn, "statement", profile)
+    assert run.status("pg.extensions", "plpgsql") == "passed", run.statuses()
+    assert run.status("pg.extensions", "pgcrypto") == "passed", run.statuses()
+    # pg_trgm is shipped, not created: installed (the default) fails it, through the pooler too.
+    assert run.status("pg.extensions", "pg_trgm") == "failed", run.statuses()
+
+
+def test_available_needs_a_transaction_block_which_statement_pooling_refuses(tmp_path: Path) -> None:
+    # extensions_state: available proves a shipped extension creatable in a rolled-back transaction. In
+    # statement mode PgBouncer refuses the transaction block: `error` access_denied saying so (it was `error`
+    # internal: ProtocolViolation); through a transaction pool the same check passes.
+    with LocalPostgres() as pg:
+        pg.add_role("verifier", "GRANT CREATE ON DATABASE postgres TO verifier")
+        section = {"dsn": "${SC_PG_DSN}", "extensions": ["pg_trgm"], "extensions_state": "available"}
+        profile = {"name": "available", "postgres": section}
+        with PgBouncer(pg, "verifier", pool_mode="statement") as bouncer:
+            refused = run_through(tmp_path, bouncer.dsn("verifier"), "statement", profile)
+        with PgBouncer(pg, "verifier", pool_mode="transaction") as bouncer:
+            pooled = run_through(tmp_path, bouncer.dsn("verifier"), "transaction", profile)
+    result = refused.results("pg.extensions")[0]
+    assert (result["status"], result["error_reason"]) == ("error", "access_denied"), result
+    assert "refused the transaction block" in result["message"], result
+    assert pooled.status("pg.extensions", "pg_trgm") == "passed", pooled.statuses()
+    assert pooled.results("pg.extensions")[0]["evidence"]["observed"] == "installable"

@@ -208,3 +208,36 @@ def test_a_tree_without_iac_or_python_is_skipped_saying_so_never_passed(
     assert code["status"] == "skipped" and "no Python file" in code["message"], code
     assert _result(report, secret_checks.REPO.id)["status"] == "passed"  # detect-secrets read README.md
     assert report["summary"]["passed"] == 1
+
+
+def _slow_to_parse(resources: str) -> str:
+    # A valid Terraform file that takes python-hcl2 well over 10 s to parse (~20 s alone on a 2-core
+    # machine): a generated lookup table of 300,000 numbers, as generated modules carry.
+    table = ",".join(str(i % 997) for i in range(300_000))
+    return f"{resources}\nlocals {{\n  table = [{table}]\n}}\n"
+
+
+def test_a_large_valid_terraform_file_is_judged_not_reported_unparseable(
+    tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    # checkov's own 10 s per-file parse timeout reported a valid 1 MB file as a parsing error (scan.iac
+    # `error`, its findings lost); stackcheck turns it off (the scanner process keeps its own bound).
+    tool("checkov")
+    tree = tmp_path / "generated"
+    (tree / "infra").mkdir(parents=True)
+    profile = tree / "scan.yaml"
+    profile.write_text("name: generated\nscan:\n  iac_paths: [infra]\n  frameworks: [terraform]\n")
+    (tree / "infra" / "main.tf").write_text(_slow_to_parse(PUBLIC_BUCKET_AND_OPEN_SG))
+    report, _ = _scan(run_cli, profile, tmp_path / "out", tmp_path, code=1)
+    iac = _result(report, scan_checks.IAC.id)
+    assert iac["status"] == "failed", iac
+    rules = {f["rule_id"] for f in report["findings"] if f["status"] == "open"}
+    assert {"CKV_AWS_20", "CKV_AWS_24"} <= rules, rules
+    # The same file under a profile that does not run the rules it breaks: read, judged, passed.
+    skip = ", ".join(sorted(rules))
+    profile.write_text(
+        f"name: generated\nscan:\n  iac_paths: [infra]\n  frameworks: [terraform]\n  skip: [{skip}]\n"
+    )
+    clean, _ = _scan(run_cli, profile, tmp_path / "out-clean", tmp_path, code=0)
+    result = _result(clean, scan_checks.IAC.id)
+    assert result["status"] == "passed" and result["evidence"]["details"]["passed_checks"] > 0, result

@@ -134,6 +134,7 @@ def test_redis_size_errors_and_formatting() -> None:
     assert format_size(1024**3, "2gb") == "1gb"
     assert format_size(67108864, "64mb") == "64mb"
     assert format_size(5, 10) == "5"
+    assert format_size(0, "2gb") == format_size(0, 0) == "0 (no limit)"
 
 
 def test_uuid_fields() -> None:

@@ -33,6 +33,8 @@ EXTENSIONS = CheckSpec(
     fails_on=(
         "profile:pg-wrong.yaml",
         "profile:pg-local.yaml",
+        "test:tests/integration/test_pgbouncer.py::"
+        "test_statement_pooling_reads_an_installed_extension_without_a_transaction_block",
     ),
     claims=(
         Claim(system=System.CHIMERA, quote="TimescaleDB for time-series data (prices, metrics)"),

@@ -7,6 +7,8 @@ the server" (:class:`CouldNotCheck`: the check errors).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +28,9 @@ __all__ = [
     "connect_or_none",
     "connect_postgres",
     "create_or_fail",
+    "login_failure",
     "open_connections",
+    "rolled_back",
     "run_or_fail",
     "same_interval",
     "server_setting",
@@ -80,6 +84,23 @@ def create_or_fail(conn: Conn, extension: str) -> None:
         raise _refusal(exc, f"extension {extension} is available but cannot be created") from None
 
 
+@contextmanager
+def rolled_back(conn: Conn, what: str) -> Iterator[None]:
+    """A transaction that is always rolled back; a pooler that refuses transaction blocks (PgBouncer in
+    statement mode) is :class:`CouldNotCheck` (``access_denied``): without one, ``what`` would change the
+    database for good."""
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(conn.transaction(force_rollback=True))
+        except psycopg.errors.ProtocolViolation as exc:
+            raise CouldNotCheck(
+                f"cannot {what} in a rolled-back transaction: the server refused the transaction block "
+                f"({_first_line(exc)}); connect to Postgres directly or through a session/transaction pool",
+                ErrorReason.ACCESS_DENIED,
+            ) from None
+        yield
+
+
 @dataclass(frozen=True)
 class Attempt:
     """A connection attempt: the connection, or why it was refused."""
@@ -108,9 +129,49 @@ def connect_postgres(dsn: str, display: str, timeout_s: int = 10) -> Conn:
     try:
         return psycopg.connect(dsn, autocommit=True, connect_timeout=timeout_s, prepare_threshold=None)
     except psycopg.OperationalError as exc:
-        raise CouldNotCheck(
-            f"cannot connect to Postgres at {display}: {_first_line(exc)}", ErrorReason.UNREACHABLE
-        ) from None
+        raise login_failure(exc, display) from None
+
+
+# libpq reports a refused login without a SQLSTATE: the server's (or PgBouncer's) FATAL text tells a login
+# it refused (a wrong password, no CONNECT privilege, an hba rule) from a server that was never reached.
+_LOGIN_REFUSED = (
+    "password authentication failed",
+    "sasl authentication failed",
+    "permission denied for database",
+    "no pg_hba.conf entry",
+    "pg_hba.conf rejects",
+    "is not permitted to log in",
+    "no such user",
+)
+_NO_DATABASE = ("no such database",)
+
+
+def login_failure(exc: psycopg.OperationalError, display: str) -> CouldNotCheck:
+    """Why a connection attempt failed: a refused login is ``access_denied`` (a wrong password or a role
+    without CONNECT is the verifier's credentials, never the server's compliance), a missing database is
+    ``misconfigured`` (the DSN), anything else ``unreachable``."""
+    text = str(exc)
+    lowered = text.lower()
+    refused = next((line for line in text.splitlines() if "FATAL" in line), _first_line(exc))
+    reason = refused.split("FATAL:", 1)[-1].strip()
+    if any(marker in lowered for marker in _LOGIN_REFUSED) or (
+        "role " in lowered and "does not exist" in lowered
+    ):
+        return CouldNotCheck(
+            f"Postgres at {display} refused the login: {reason} (check the user, password and database"
+            " privileges in postgres.dsn)",
+            ErrorReason.ACCESS_DENIED,
+        )
+    if any(marker in lowered for marker in _NO_DATABASE) or (
+        "database " in lowered and "does not exist" in lowered
+    ):
+        return CouldNotCheck(
+            f"Postgres at {display} has no such database: {reason} (check the database in postgres.dsn)",
+            ErrorReason.MISCONFIGURED,
+        )
+    return CouldNotCheck(
+        f"cannot connect to Postgres at {display}: {_first_line(exc)}", ErrorReason.UNREACHABLE
+    )
 
 
 def server_version(conn: Conn) -> tuple[str, str]:

@@ -35,7 +35,10 @@ def parse_redis_size(value: str | int) -> int:
 
 
 def format_size(size: int, like: str | int) -> str:
-    """``size`` bytes in the unit of ``like`` (so evidence reads ``expected 2gb, observed 1gb``)."""
+    """``size`` bytes in the unit of ``like`` (so evidence reads ``expected 2gb, observed 1gb``); ``0`` is
+    Redis's "no limit", said so (``maxmemory is 0gb`` read as a tiny limit)."""
+    if size == 0:
+        return "0 (no limit)"
     if isinstance(like, int):
         return str(size)
     match = _SIZE.match(like)

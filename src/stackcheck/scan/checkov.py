@@ -40,7 +40,15 @@ __all__ = [
 NAME = ScannerName.CHECKOV
 TOOL = ToolSpec(NAME, "checkov", "3.3.30", pip=("checkov==3.3.30",))
 CHECK = scan_checks.IAC
-OFFLINE_ENV = {"BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false", "LOG_LEVEL": "WARNING"}
+# HCL_PARSE_TIMEOUT_SEC=0: checkov gives up parsing a Terraform file after 10 s by default and reports it as a
+# parsing error; a valid 1 MB file on a busy machine took longer, and its findings were lost as "could not
+# parse it". The whole process is bounded by scan.timeout_s instead.
+OFFLINE_ENV = {
+    "BC_SKIP_MAPPING": "TRUE",
+    "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false",
+    "LOG_LEVEL": "WARNING",
+    "HCL_PARSE_TIMEOUT_SEC": "0",
+}
 PARAMS_FILE = "stackcheck-params.txt"
 POLICY_SUFFIXES = (".py", ".yaml", ".yml", ".json")
 YAML_SUFFIXES = (".yml", ".yaml")
