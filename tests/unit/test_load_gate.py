@@ -225,3 +225,25 @@ def test_requests_the_generator_could_not_send_leave_no_verdict() -> None:
     assert gated and all(r.status is Status.ERROR for r in gated), results
     assert all(r.error_reason is ErrorReason.INTERNAL for r in gated)
     assert "load generator failed on 1 request" in gated[0].message
+
+
+def test_a_target_answering_mostly_errors_has_no_latency_verdict_but_fails_its_error_ratio() -> None:
+    # Half the answers fast 500s plus some: the p95 over error pages says nothing about the promise.
+    p = plan(p95_ms=200, error_ratio=0.01)
+    errors: list[str | None] = ["HTTP 500, expected 2xx"] * 6 + [None] * 4
+    results = {r.id: r for r in evaluate(stats(p, [5.0] * 10, errors=errors), p.slo)}
+    assert results["load.p95"].status is Status.ERROR
+    assert results["load.p95"].error_reason is ErrorReason.INCONCLUSIVE
+    assert "6 of 10 answers were failures" in results["load.p95"].message
+    assert results["load.error_ratio"].status is Status.FAILED
+    # p95 only (the djinn.yaml shape): never compliant.
+    p = plan(p95_ms=200)
+    only = evaluate(stats(p, [5.0] * 10, errors=errors), p.slo)
+    assert gate_exit_code(only) == 3
+
+
+def test_a_few_failed_answers_leave_the_latency_verdict_standing() -> None:
+    p = plan(p95_ms=200)
+    errors: list[str | None] = ["HTTP 500, expected 2xx"] * 4 + [None] * 6
+    results = {r.id: r for r in evaluate(stats(p, [5.0] * 10, errors=errors), p.slo)}
+    assert results["load.p95"].status is Status.PASSED

@@ -213,11 +213,22 @@ def evaluate(stats: LoadStats, slo: SloSection | None) -> list[CheckResult]:
             "out): the target did not take the load; no verdict"
         )
         return not_run(slo, message, stats.wall_s, reason=ErrorReason.UNREACHABLE)
+    failed_answers = stats.failures - stats.unanswered
+    mostly_failed = bool(stats.requests) and failed_answers * 2 > stats.requests
     out = []
     for spec in CHECKS:
         reason = _unset(spec, slo)
         if reason or slo is None:
             out.append(_result(spec, Status.SKIPPED, reason or "", stats.wall_s))
+        elif mostly_failed and spec is not ERROR_RATIO:
+            # Fast error pages are no evidence of a latency or throughput promise about the service: when
+            # most answers are failures, those checks have no verdict (error_ratio still has one).
+            top = stats.errors[0].error if stats.errors else "unexpected answers"
+            message = (
+                f"{failed_answers} of {stats.requests} answers were failures (most common: {top}): "
+                "latency and throughput over failed answers are no evidence; no verdict"
+            )
+            out.append(_result(spec, Status.ERROR, message, stats.wall_s, None, ErrorReason.INCONCLUSIVE))
         elif spec is P95 and slo.p95_ms is not None:
             out.append(_latency(P95, 95, slo.p95_ms, stats))
         elif spec is P99 and slo.p99_ms is not None:
