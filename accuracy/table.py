@@ -6,6 +6,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from accuracy.model import Row
+from stackcheck.redact import Redactor
+from stackcheck.report.sanitize import md_cell, one_line
 
 __all__ = ["render"]
 
@@ -20,8 +22,15 @@ its row) or a defect.
 """
 
 
+_REDACT = Redactor()  # credential-shaped strings (URL user info, tokens) a tool or a target printed
+
+
 def _cell(text: str, limit: int = 200) -> str:
-    return " ".join(str(text).split()).replace("|", "\\|")[:limit]
+    """One table cell through the product's own layers: redacted, sanitised, one line, Markdown escaped.
+
+    Every row field passes here (tool output, server text, stackcheck's messages): a case module need not
+    clean what it yields."""
+    return md_cell(one_line(_REDACT.text(" ".join(str(text).split())), limit))
 
 
 def render(rows: Sequence[Row], notes: Sequence[str], elapsed_s: float, *, partial: bool = False) -> str:

@@ -37,3 +37,11 @@ def test_the_table_counts_agreements_decisions_and_disagreements() -> None:
     assert "| tls | 3 | 1 | 1 | 1 |" in text
     assert "bad \\| pipe" in text and "**no**" in text
     assert "pgbouncer missing" in text and "- *nginx TLS 1.3 only* (`tls.protocols`): why" in text
+
+
+def test_every_cell_is_redacted_and_sanitised_whatever_the_case_module_yields() -> None:
+    row = _row(reference="curl: http://admin:hunter22@127.0.0.1/ \x1b[31mred\x1b[0m <b>x</b>")
+    text = render([row], [], 1.0)
+    assert "hunter22" not in text  # the redaction layer masked the URL's credentials
+    assert "\x1b" not in text and "\\x1b" in text  # the escape character shows as text, never acts
+    assert "\\<b>" in text and "<b>" not in text.replace("\\<b>", "")  # raw HTML escaped for Markdown
