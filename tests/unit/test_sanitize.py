@@ -135,3 +135,20 @@ def test_known_values_are_masked_but_catalog_fields_are_kept() -> None:
     # A known value that is also a common word renames no suite and no title, but leaves no message.
     assert {(r.suite, r.title) for r in safe.results} == {("headers", "banner")}
     assert all("onerror" not in r.message and "[REDACTED]" in r.message for r in safe.results)
+
+
+def test_a_tool_log_in_the_report_folder_is_cut_to_its_tail_redacted_and_sanitised(
+    tmp_path: Path,
+) -> None:
+    from stackcheck.redact import Redactor
+    from stackcheck.report.publish import publish_log
+
+    log = tmp_path / "master.log"
+    log.write_bytes(
+        b"x" * 5000 + b"\nGET http://admin:hunter22@127.0.0.1/ failed \x1b[31mred\n" + b"\xff tail\n"
+    )
+    publish_log(log, Redactor(), limit_bytes=200)
+    text = log.read_text()
+    assert text.startswith("[the first ") and "bytes of this log were dropped]" in text
+    assert "hunter22" not in text and "admin:***@" in text
+    assert "\x1b" not in text and "\\x1b[31mred" in text and "\ufffd tail" in text

@@ -37,7 +37,7 @@ from stackcheck.report import Report, render_console, result_line, shown_live, w
 from stackcheck.report.console import terminal
 from stackcheck.report.folders import default_report_dir, point_latest
 from stackcheck.report.model import ProfileInfo, RunInfo, mark_interrupted, summarize
-from stackcheck.report.publish import publishable, run_redactor
+from stackcheck.report.publish import publish_log, publishable, run_redactor
 from stackcheck.settings import resolve_target
 from stackcheck.waivers import apply_waivers
 
@@ -323,6 +323,10 @@ def run(args: argparse.Namespace) -> int:
         report = _report(args, loaded, target, (started, dt.datetime.now(dt.UTC)), measured)
         report = mark_interrupted(report, signum) if signum is not None else report
         write_report(report, report_dir)
+        # Locust's own logs stay in the report folder: through the same redaction and sanitising.
+        redactor = run_redactor(loaded.profile, {}, [target, *args.overrides])
+        for log in sorted(work.glob("*.log")):
+            publish_log(log, redactor)
         return report
 
     # A second signal exits at once (stackcheck.interrupt): the partial report is written first.

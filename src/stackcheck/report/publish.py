@@ -12,6 +12,7 @@ suite.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from stackcheck.outcomes import CheckResult
@@ -20,11 +21,27 @@ from stackcheck.redact import SHAPE_MASK, Redactor, expand_references, secret_va
 from stackcheck.report.model import Report
 from stackcheck.report.sanitize import TEXT_LIMIT, cap, clean
 
-__all__ = ["publishable", "publishable_result", "run_redactor"]
+__all__ = ["LOG_LIMIT_BYTES", "publish_log", "publishable", "publishable_result", "run_redactor"]
 
 CATALOG_FIELDS = frozenset({"id", "suite", "title", "severity", "status", "claims", "controls"})
 # Server settings whose value is a credential (redis requirepass/masterauth, ...).
 _CREDENTIAL_SETTINGS = ("pass", "auth", "secret", "token", "key")
+
+
+LOG_LIMIT_BYTES = 1_000_000  # the tail of a tool's log kept in the report folder
+
+
+def publish_log(path: Path, redactor: Redactor, limit_bytes: int = LOG_LIMIT_BYTES) -> None:
+    """A tool's log in the report folder (Locust's), made publishable in place: its last ``limit_bytes``,
+    every line redacted and sanitised like any other text from a target or a tool."""
+    size = path.stat().st_size
+    with path.open("rb") as log:
+        log.seek(max(size - limit_bytes, 0))
+        text = log.read(limit_bytes).decode("utf-8", "replace")
+    lines = [_safe(line, redactor) for line in text.splitlines()]
+    if size > limit_bytes:
+        lines.insert(0, f"[the first {size - limit_bytes} bytes of this log were dropped]")
+    path.write_text("\n".join(lines) + "\n")
 
 
 def _safe(text: str, redactor: Redactor) -> str:
