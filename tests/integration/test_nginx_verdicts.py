@@ -220,3 +220,14 @@ def test_conflicting_x_frame_options_block_framing_as_browsers_do(
         run = verify(run_cli, server, ["headers"])
     framing = result(run, headers.FRAMING)
     assert framing["status"] == status, run.stdout
+
+
+def test_the_rate_limit_is_measured_from_both_addresses_on_a_legacy_only_server(
+    run_cli: Callable[..., CliRun],
+) -> None:
+    # Static-RSA CBC-SHA1 only: the second source address (ratelimit.per_ip) talks through the same TLS client
+    # as every HTTP probe; with Python's default context it could not, and per_ip was an error.
+    site = replace(CAREFUL, protocols=("TLSv1.2",), ciphers="AES128-SHA:@SECLEVEL=0")
+    with NginxServer(site) as server:
+        run = verify(run_cli, server, ["ratelimit"])
+    assert run.statuses() == expected(["ratelimit"]), run.stdout

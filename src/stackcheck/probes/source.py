@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-import ssl
 from urllib.parse import urlsplit
 
 import httpx
 
-from stackcheck.probes.http import HttpProbe
+from stackcheck.probes.http import HttpProbe, client_tls_context
 
 __all__ = ["alternate_source", "alternate_sources", "bound_probe"]
 
@@ -54,6 +53,7 @@ def alternate_sources(base_url: str, count: int = 2) -> tuple[list[str], str]:
 
 def bound_probe(base_url: str, source: str, *, timeout_s: float, verify: str | bool) -> HttpProbe:
     """An :class:`HttpProbe` whose connections leave from ``source``."""
-    context = ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify
-    transport = httpx.HTTPTransport(local_address=source, verify=context)
+    # The same TLS client as every HTTP probe (probes/http.py): the second address must be able to talk to
+    # whatever the first one could, legacy suites included.
+    transport = httpx.HTTPTransport(local_address=source, verify=client_tls_context(verify))
     return HttpProbe(base_url, timeout_s=timeout_s, transport=transport)  # TLS settings live in the transport
