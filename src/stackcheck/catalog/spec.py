@@ -142,6 +142,11 @@ class CheckSpec(BaseModel):
     requires: tuple[Requires, ...] = Field(
         (), description="Further profile keys the check needs (each entry skips on its own)."
     )
+    reads: tuple[str, ...] = Field(
+        (),
+        description="Profile keys (dotted) the check's verdict depends on, besides `section` and `requires`: a "
+        "claim that lists one of them in `verified_by` is verified by this check.",
+    )
     needs_target: bool = Field(True, description="Whether the check talks to the service under test.")
     remediation: str = Field("", description="What to change when the check fails (one line).")
     fails_on: tuple[str, ...] = Field((), description="Failing examples: defect:, profile: or sample:.")
@@ -157,6 +162,14 @@ class CheckSpec(BaseModel):
         ):
             raise ValueError(f"{section!r} is not a section of the profile model")
         return section
+
+    @field_validator("reads")
+    @classmethod
+    def _reads_exist(cls, keys: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [k for k in keys if not profile_key_exists(k)]
+        if unknown:
+            raise ValueError(f"reads unknown profile key(s) {', '.join(unknown)}")
+        return keys
 
     @field_validator("fails_on")
     @classmethod
