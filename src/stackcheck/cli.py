@@ -52,12 +52,12 @@ load; each writes a report folder (report.json, junit.xml, summary.md, results.s
 
 EPILOG = """\
 examples:
-  stackcheck verify --profile policies/profiles/demo.yaml --target http://127.0.0.1:8080
-  stackcheck verify --profile chimera-staging.yaml --suite health --set health.max_latency_ms=50
-  stackcheck verify --profile policies/profiles/reference-stack.yaml --infra docker
-  stackcheck scan --profile fixtures/iac/djinn/scan.yaml fixtures/iac/djinn/noncompliant
-  stackcheck load --profile loadtests/profiles/demo.yaml --target http://127.0.0.1:8080
-  stackcheck profile validate policies/profiles/chimera.yaml
+  stackcheck verify --profile staging.yaml --target https://127.0.0.1:8443
+  stackcheck verify --profile staging.yaml --suite health --set health.max_latency_ms=50
+  stackcheck verify --profile stack.yaml --infra docker      # throwaway Postgres/Redis it starts itself
+  stackcheck scan --profile staging.yaml deploy/
+  stackcheck load --profile staging.yaml --target http://127.0.0.1:8080
+  stackcheck profile validate staging.yaml
   stackcheck profile schema > profile.schema.json
   stackcheck report reports/out/latest
 
@@ -288,10 +288,11 @@ def _profile(args: argparse.Namespace) -> int:
         loaded = load_profile(args.file, args.overrides)
         check_waiver_ids(loaded.profile, args.file)
         sections = [s for s in PROFILE_SECTIONS if getattr(loaded.profile, s) is not None]
+        manual = sum(1 for c in loaded.profile.claims if c.manual is not None)
         print(
             f"ok: {args.file} is a valid profile '{loaded.profile.name}' "
             f"(sections: {', '.join(sections) or 'none'}; {len(loaded.profile.waivers)} waiver(s); "
-            f"sha256 {loaded.sha256[:12]})"
+            f"{len(loaded.profile.claims)} claim(s), {manual} manual; sha256 {loaded.sha256[:12]})"
         )
         return 0
     if args.profile_command == "schema":

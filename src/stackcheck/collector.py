@@ -17,6 +17,7 @@ import pytest
 
 from stackcheck._exceptions import CouldNotCheck, ErrorReason, UsageError
 from stackcheck.catalog import REGISTRY, CheckSpec
+from stackcheck.claims import apply_claims
 from stackcheck.outcomes import CheckResult, Evidence, Status
 from stackcheck.profile import LoadedProfile
 from stackcheck.redact import Redactor
@@ -161,6 +162,7 @@ class RunCollector:
     suites: set[str] = field(default_factory=set)
     report: Report | None = None
     redactor: Redactor = field(default_factory=Redactor)  # the run's secrets: results are kept redacted
+    extra_specs: tuple[CheckSpec, ...] = ()  # checks of a team's own suite, registered for this run
     _pending: dict[str, tuple[Status, str, float]] = field(default_factory=dict)
 
     def observe(
@@ -228,7 +230,8 @@ class RunCollector:
         results, waivers = apply_waivers(
             self.results, list(profile.waivers), set(REGISTRY), today or dt.date.today()
         )
-        results_t, waivers_t = tuple(results), tuple(waivers)
+        results_t, claims = apply_claims(results, profile, self.extra_specs)
+        waivers_t = tuple(waivers)
         self.report = Report(
             run=RunInfo(
                 command=self.command,
@@ -248,7 +251,8 @@ class RunCollector:
                 overrides=self.loaded.overrides,
             ),
             target=self.target,
-            summary=summarize(results_t, waivers_t),
+            summary=summarize(results_t, waivers_t, claims),
+            claims=claims,
             results=results_t,
             waivers=waivers_t,
         )

@@ -9,9 +9,9 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from stackcheck._exceptions import ErrorReason
-from stackcheck.catalog.spec import CheckSpec, Claim, Severity
+from stackcheck.catalog.spec import CheckSpec, Severity
 
-__all__ = ["CheckResult", "ErrorReason", "Evidence", "Status", "WaiverRef"]
+__all__ = ["CheckResult", "ClaimRef", "ErrorReason", "Evidence", "Status", "WaiverRef"]
 
 
 class Status(StrEnum):
@@ -46,6 +46,16 @@ class Evidence(BaseModel):
     )
 
 
+class ClaimRef(BaseModel):
+    """A claim of the profile that a result verifies: the team's sentence and where it is written."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(description="The claim's id in the profile.")
+    text: str = Field(description="The sentence, quoted.")
+    source: str = Field(description="Where it is written (document:line).")
+
+
 class WaiverRef(BaseModel):
     """The waiver that turned a failure into ``waived``."""
 
@@ -67,7 +77,9 @@ class CheckResult(BaseModel):
     severity: Severity = Field(description="critical | high | medium | low | info.")
     title: str = Field(description="What the check verifies, in words.")
     suite: str = Field(description="Suite (folder under suites/) the check belongs to.")
-    claims: tuple[Claim, ...] = Field((), description="ADR sentences the check proves: {system, quote}.")
+    claims: tuple[ClaimRef, ...] = Field(
+        (), description="The profile's claims this result verifies: {id, text, source} (profile `claims`)."
+    )
     controls: tuple[str, ...] = Field((), description="Control ids supported, e.g. SOC2:A1.2.")
     message: str = Field("", description="One line: why it passed, failed, errored or was skipped.")
     error_reason: ErrorReason | None = Field(
@@ -112,7 +124,6 @@ class CheckResult(BaseModel):
             severity=spec.severity,
             title=spec.title,
             suite=spec.suite,
-            claims=spec.claims,
             controls=spec.controls,
             message=message,
             error_reason=error_reason,

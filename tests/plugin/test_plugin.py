@@ -65,8 +65,17 @@ def statuses(report: dict[str, Any]) -> dict[str, str]:
     return {r["id"]: r["status"] for r in report["results"]}
 
 
+CLAIMS = """
+claims:
+  - {id: live, text: "Liveness answers 200", source: "adr/1.md:3", verified_by: [health.live]}
+  - {id: ready, text: "Readiness answers 200", source: "adr/0001.md:4", verified_by: [health.ready]}
+  - {id: probes, text: "Every probe answers", source: "adr/0001.md:5", verified_by: [health]}
+  - {id: cost, text: "Hosting costs < $50/month", source: "adr/0001.md:9", manual: "billing, not the service"}
+"""
+
+
 def test_each_outcome_is_classified(pytester: pytest.Pytester) -> None:
-    _, report = run(pytester, "name: p\nhealth: {}\n")
+    _, report = run(pytester, "name: p\nhealth: {}\n" + CLAIMS)
     assert statuses(report) == {
         "health.live": "passed",
         "health.ready": "failed",
@@ -88,7 +97,24 @@ def test_each_outcome_is_classified(pytester: pytest.Pytester) -> None:
         "health.latency": "internal",
     }
     assert report["summary"]["exit_code"] == 1
-    assert by_id["health.live"]["claims"] and by_id["health.live"]["controls"]
+    assert by_id["health.live"]["controls"]
+    # Each result carries the profile's claims it verifies, quoted with their source; each claim a verdict.
+    assert [c["id"] for c in by_id["health.live"]["claims"]] == ["live", "probes"]
+    assert by_id["health.live"]["claims"][0] == {
+        "id": "live",
+        "text": "Liveness answers 200",
+        "source": "adr/1.md:3",
+    }
+    verdicts = {c["id"]: c["status"] for c in report["claims"]}
+    assert verdicts == {"live": "verified", "ready": "violated", "probes": "violated", "cost": "manual"}
+    assert report["summary"]["claims"] == {
+        "total": 4,
+        "verified": 1,
+        "violated": 2,
+        "could_not_check": 0,
+        "manual": 1,
+        "not_run": 0,
+    }
 
 
 def test_absent_section_skips_every_check_with_the_reason(pytester: pytest.Pytester) -> None:

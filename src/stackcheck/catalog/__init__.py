@@ -9,18 +9,16 @@ from __future__ import annotations
 from stackcheck.catalog import cors, exposure, headers, health, load, metrics, postgres, ratelimit, redis, tls
 from stackcheck.catalog import scan as scan_checks
 from stackcheck.catalog import secrets as secret_checks
-from stackcheck.catalog.spec import STAGE_SUITES, CheckSpec, Claim, Requires, Severity, SuiteName, System
+from stackcheck.catalog.spec import STAGE_SUITES, CheckSpec, Requires, Severity, SuiteName
 
 __all__ = [
     "REGISTRY",
     "STAGE_CHECKS",
     "SUITES",
     "CheckSpec",
-    "Claim",
     "Requires",
     "Severity",
     "SuiteName",
-    "System",
     "get_check",
     "render_checks_doc",
 ]
@@ -76,26 +74,30 @@ def get_check(check_id: str) -> CheckSpec:
 
 
 def render_checks_doc() -> str:
-    """``docs/checks.md``: every check id with the claims it proves (generated; a test keeps it in sync)."""
+    """``docs/checks.md``: every check id, what it reads and what to change when it fails (generated)."""
     out = [
         "# Checks",
         "",
         "<!-- Generated from stackcheck.catalog (`nox -s docs`). Do not edit. -->",
         "",
-        "Every check has a stable id (scripts and waivers depend on it), a severity, the profile section it",
-        "needs (absent section → `skipped`), the architecture claims it proves (quoted from the seed ADRs)",
-        "and the control ids it supports.",
+        "Every check has a stable id (scripts, waivers and profile claims depend on it), a severity, the",
+        "profile section it needs (absent section → `skipped`), the profile keys its verdict reads, the",
+        "control ids it supports and a remediation line. A profile claim (`claims[].verified_by`) names",
+        "check ids or profile keys: a key stands for every check that reads it (docs/profile.md, `claims`).",
+        "The claims themselves are the team's, in its profile; the catalog quotes no architecture document.",
     ]
     groups = [(f"Suite `{name}`", checks) for name, checks in SUITES.items()]
     groups += [(f"Stage `stackcheck {name}`", checks) for name, checks in STAGE_CHECKS.items()]
     for heading, checks in groups:
-        out += ["", f"## {heading}", "", "| id | title | severity | profile section | controls |"]
+        out += ["", f"## {heading}", "", "| id | title | severity | reads | controls |"]
         out += ["|---|---|---|---|---|"]
         for spec in checks:
             controls = ", ".join(spec.controls)
-            out.append(f"| `{spec.id}` | {spec.title} | {spec.severity} | `{spec.section}` | {controls} |")
+            keys = [spec.section, *spec.reads, *(k for r in spec.requires for k in r.keys)]
+            reads = ", ".join(f"`{k}`" for k in dict.fromkeys(keys))
+            out.append(f"| `{spec.id}` | {spec.title} | {spec.severity} | {reads} | {controls} |")
         out.append("")
         for spec in checks:
-            out.append(f"- **`{spec.id}`** proves:")
-            out += [f"  - {c.system}: “{c.quote}”" for c in spec.claims]
+            if spec.remediation:
+                out.append(f"- **`{spec.id}`** when it fails: {spec.remediation}")
     return "\n".join(out) + "\n"

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from stackcheck.catalog.spec import CheckSpec, Claim, Severity, System
+from stackcheck.catalog.spec import CheckSpec, Severity
 
 _common = {"suite": "cors", "section": "cors"}
-_RESTRICTIVE = Claim(system=System.CHIMERA, quote="CORS policy restrictive")
 
 FOREIGN_ORIGIN = CheckSpec(
     id="cors.foreign_origin",
     title="Foreign, null and look-alike origins get no Access-Control-Allow-Origin",
     severity=Severity.HIGH,
+    reads=("cors.allowed_origins",),
     remediation=(
         "Answer Access-Control-Allow-Origin only for origins on an explicit allow-list; never echo the "
         "request's Origin."
@@ -19,7 +19,6 @@ FOREIGN_ORIGIN = CheckSpec(
         "defect:cors-reflect",
         "defect:cors-wildcard-credentials",
     ),
-    claims=(_RESTRICTIVE,),
     controls=("OWASP-ASVS:14.5.3", "SOC2:CC6.6"),
     **_common,
 )
@@ -29,7 +28,6 @@ CREDENTIALS_WILDCARD = CheckSpec(
     severity=Severity.HIGH,
     remediation="Never combine Access-Control-Allow-Origin: * with Access-Control-Allow-Credentials: true.",
     fails_on=("defect:cors-wildcard-credentials",),
-    claims=(_RESTRICTIVE,),
     controls=("OWASP-ASVS:14.5.3",),
     **_common,
 )
@@ -37,11 +35,14 @@ PREFLIGHT = CheckSpec(
     id="cors.preflight",
     title="Preflights from each allowed origin are granted for cors.methods, for that origin only",
     severity=Severity.MEDIUM,
+    reads=(
+        "cors.allowed_origins",
+        "cors.methods",
+    ),
     remediation=(
         "Answer OPTIONS preflights from allowed origins with 2xx and the Allow-Origin/Allow-Methods headers."
     ),
     fails_on=("defect:cors-preflight-broken",),
-    claims=(_RESTRICTIVE,),
     controls=("OWASP-ASVS:14.5.3",),
     **_common,
 )

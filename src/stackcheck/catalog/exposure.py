@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stackcheck.catalog.spec import CheckSpec, Claim, Severity, System
+from stackcheck.catalog.spec import CheckSpec, Severity
 
 _common = {"suite": "exposure", "section": "exposure"}
 
@@ -10,12 +10,12 @@ SENSITIVE_PATHS = CheckSpec(
     id="exposure.sensitive_paths",
     title="Well-known sensitive paths (/.env, /.git/config, ...) and exposure.forbidden_paths are not served",
     severity=Severity.CRITICAL,
+    reads=(
+        "exposure.forbidden_paths",
+        "exposure.builtin",
+    ),
     remediation="Do not serve dotfiles, VCS metadata, backups or admin endpoints; deny them at the proxy.",
     fails_on=("defect:expose=/.env",),
-    claims=(
-        Claim(system=System.CHIMERA, quote="No unnecessary endpoints exposed"),
-        Claim(system=System.DJINN, quote="No secrets in code or Docker images"),
-    ),
     controls=("OWASP-ASVS:12.5.1", "OWASP-ASVS:14.3.2", "SOC2:CC6.1"),
     **_common,
 )
@@ -23,12 +23,9 @@ ERROR_LEAK = CheckSpec(
     id="exposure.error_leak",
     title="Error pages leak no stack trace, debug page or server version",
     severity=Severity.MEDIUM,
+    reads=("exposure.error_paths",),
     remediation="Turn debug mode off and answer errors with a generic page (no stack trace, no versions).",
     fails_on=("defect:error-leak",),
-    claims=(
-        Claim(system=System.CHIMERA, quote="Log levels: ERROR (production), DEBUG (development)"),
-        Claim(system=System.CHIMERA, quote="No unnecessary endpoints exposed"),
-    ),
     controls=("OWASP-ASVS:7.4.1", "OWASP-ASVS:14.3.2"),
     **_common,
 )

@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-from stackcheck.catalog.spec import CheckSpec, Claim, Severity, System
+from stackcheck.catalog.spec import CheckSpec, Severity
 
 _common = {"suite": "headers", "section": "headers"}
-_DJINN = Claim(system=System.DJINN, quote="Security headers (CSP, HSTS, etc.)")
 
 HSTS = CheckSpec(
     id="headers.hsts",
     title="HTTPS answers carry Strict-Transport-Security with max-age >= headers.hsts_min_age_s",
     severity=Severity.HIGH,
+    reads=(
+        "headers.hsts_min_age_s",
+        "headers.hsts_include_subdomains",
+        "headers.hsts_preload",
+    ),
     remediation=(
         "Send Strict-Transport-Security: max-age at least headers.hsts_min_age_s on every HTTPS answer."
     ),
     fails_on=(
         "defect:hsts-short",
         "defect:no-header=strict-transport-security",
-    ),
-    claims=(
-        _DJINN,
-        Claim(system=System.MONTE_CARLO, quote="HSTS headers"),
-        Claim(system=System.DJINN, quote="HTTPS only"),
     ),
     controls=("OWASP-ASVS:14.4.5", "SOC2:CC6.7"),
     **_common,
@@ -38,7 +37,6 @@ CSP = CheckSpec(
         "defect:weak-csp",
         "defect:no-header=content-security-policy",
     ),
-    claims=(_DJINN,),
     controls=("OWASP-ASVS:14.4.3", "SOC2:CC6.6"),
     **_common,
 )
@@ -48,7 +46,6 @@ NOSNIFF = CheckSpec(
     severity=Severity.MEDIUM,
     remediation="Send X-Content-Type-Options: nosniff on every answer.",
     fails_on=("defect:no-header=x-content-type-options",),
-    claims=(_DJINN,),
     controls=("OWASP-ASVS:14.4.4",),
     **_common,
 )
@@ -58,7 +55,6 @@ FRAMING = CheckSpec(
     severity=Severity.MEDIUM,
     remediation="Send X-Frame-Options: DENY (or SAMEORIGIN) or a CSP frame-ancestors directive.",
     fails_on=("defect:framing-allowed",),
-    claims=(_DJINN,),
     controls=("OWASP-ASVS:14.4.7",),
     **_common,
 )
@@ -68,7 +64,6 @@ REFERRER_POLICY = CheckSpec(
     severity=Severity.LOW,
     remediation="Send Referrer-Policy: strict-origin-when-cross-origin (or no-referrer / same-origin).",
     fails_on=("defect:no-header=referrer-policy",),
-    claims=(_DJINN,),
     controls=("OWASP-ASVS:14.4.6",),
     **_common,
 )
@@ -78,7 +73,6 @@ SERVER_BANNER = CheckSpec(
     severity=Severity.LOW,
     remediation="Remove versions from Server and X-Powered-By (server_tokens off, ServerTokens Prod, ...).",
     fails_on=("defect:server-banner",),
-    claims=(Claim(system=System.CHIMERA, quote="No unnecessary endpoints exposed"),),
     controls=("OWASP-ASVS:14.3.3",),
     **_common,
 )
@@ -86,13 +80,13 @@ REQUIRED = CheckSpec(
     id="headers.required",
     title="Every header named in headers.required is present",
     severity=Severity.MEDIUM,
+    reads=("headers.required",),
     remediation="Send every header listed in headers.required on the checked page.",
     fails_on=(
         "defect:no-header=content-security-policy",
         "defect:no-header=x-content-type-options",
         "defect:no-header=referrer-policy",
     ),
-    claims=(_DJINN,),
     controls=("OWASP-ASVS:14.4.1",),
     **_common,
 )
@@ -103,7 +97,6 @@ COOP = CheckSpec(
     severity=Severity.LOW,
     remediation="Send Cross-Origin-Opener-Policy: same-origin (same-origin-allow-popups if you open popups).",
     fails_on=("defect:no-header=cross-origin-opener-policy",),
-    claims=(_DJINN,),
     controls=("OWASP-ASVS:14.4.1", "SOC2:CC6.6"),
     **_common,
 )

@@ -7,7 +7,7 @@ They are therefore listed in :data:`CHECKS` here and not in ``SUITES``.
 
 from __future__ import annotations
 
-from stackcheck.catalog.spec import CheckSpec, Claim, Severity, System
+from stackcheck.catalog.spec import CheckSpec, Severity
 
 _common = {"suite": "load", "section": "slo"}
 
@@ -15,17 +15,13 @@ P95 = CheckSpec(
     id="load.p95",
     title="95th percentile latency under load stays within slo.p95_ms",
     severity=Severity.HIGH,
+    reads=("slo.p95_ms",),
     remediation=(
         "Find the slow requests (tracing, slow query log) and fix them, or add capacity, until p95 fits "
         "slo.p95_ms."
     ),
     fails_on=(
         "test:tests/integration/test_load_stage.py::test_gate_fails_when_the_bound_is_below_the_true_p95_and_errors_exceed_the_budget",
-    ),
-    claims=(
-        Claim(system=System.DJINN, quote="API response time p95 < 200ms"),
-        Claim(system=System.DJINN, quote="Fast global response times (< 200ms)"),
-        Claim(system=System.MONTE_CARLO, quote="Alerting: ... Response time p95 > 2000ms"),
     ),
     controls=("SOC2:A1.1", "SOC2:CC7.1"),
     **_common,
@@ -34,11 +30,9 @@ P99 = CheckSpec(
     id="load.p99",
     title="99th percentile latency under load stays within slo.p99_ms",
     severity=Severity.MEDIUM,
+    reads=("slo.p99_ms",),
     remediation="Remove the tail latency (timeouts, GC pauses, lock waits) until p99 fits slo.p99_ms.",
     fails_on=("test:tests/unit/test_load_gate.py::test_p99_is_gated_on_its_own_bound",),
-    claims=(
-        Claim(system=System.MONTE_CARLO, quote="Application Metrics: ... Response time (p50, p95, p99)"),
-    ),
     controls=("SOC2:A1.1",),
     **_common,
 )
@@ -46,19 +40,12 @@ ERROR_RATIO = CheckSpec(
     id="load.error_ratio",
     title="Share of failed requests under load stays within slo.error_ratio",
     severity=Severity.HIGH,
+    reads=("slo.error_ratio",),
     remediation=(
         "Fix the errors the load produced (see the failures table) until their share fits slo.error_ratio."
     ),
     fails_on=(
         "test:tests/integration/test_load_stage.py::test_gate_fails_when_the_bound_is_below_the_true_p95_and_errors_exceed_the_budget",
-    ),
-    claims=(
-        Claim(system=System.MONTE_CARLO, quote="Alerting: - Error rate > 1%"),
-        Claim(
-            system=System.AI_PLATFORM,
-            quote="Threshold-Based Alerts ... Alerts when metrics exceed thresholds (e.g. error rate > 5%, "
-            "CPU > 80%)",
-        ),
     ),
     controls=("SOC2:A1.1", "SOC2:CC7.2"),
     **_common,
@@ -67,18 +54,10 @@ THROUGHPUT = CheckSpec(
     id="load.throughput",
     title="Completed requests per second while every user runs reach slo.rps",
     severity=Severity.MEDIUM,
+    reads=("slo.rps",),
     remediation="Add workers/instances or remove the bottleneck until the service sustains slo.rps.",
     fails_on=(
         "test:tests/integration/test_load_stage.py::test_throughput_fails_when_the_service_cannot_keep_up_single_process",
-    ),
-    claims=(
-        Claim(system=System.MONTE_CARLO, quote="Application Metrics: - Request rate (requests/sec)"),
-        Claim(system=System.DJINN, quote="Testing Approach: ... Load testing on staging"),
-        Claim(
-            system=System.AI_PLATFORM,
-            quote="Integration Tests ... Run integration, E2E, API, and security tests against staging; "
-            "performance/load tests",
-        ),
     ),
     controls=("SOC2:A1.1",),
     **_common,

@@ -1,8 +1,8 @@
-"""Checks of the ``postgres`` suite: the database the seeds build on, verified on a real server."""
+"""Checks of the ``postgres`` suite: version, extensions, settings and schema, verified on a real server."""
 
 from __future__ import annotations
 
-from stackcheck.catalog.spec import CheckSpec, Claim, Requires, Severity, System
+from stackcheck.catalog.spec import CheckSpec, Requires, Severity
 
 _common = {"suite": "postgres", "section": "postgres", "needs_target": False}
 
@@ -13,11 +13,6 @@ VERSION = CheckSpec(
     severity=Severity.HIGH,
     remediation="Upgrade the PostgreSQL server to a version postgres.version allows.",
     fails_on=("profile:pg-wrong.yaml",),
-    claims=(
-        Claim(system=System.CHIMERA, quote="Database: Managed PostgreSQL 16"),
-        Claim(system=System.DJINN, quote="postgres_version = 16"),
-        Claim(system=System.MONTE_CARLO, quote="**Base:** `postgres:16-alpine`"),
-    ),
     controls=("SOC2:CC8.1", "SOC2:CC7.1"),
     **_common,
 )
@@ -26,6 +21,7 @@ EXTENSIONS = CheckSpec(
     requires=(Requires(keys=("postgres.extensions",), reason="postgres.extensions lists no extensions"),),
     title="Each required extension is installed (or, if the profile says so, installable) and usable",
     severity=Severity.HIGH,
+    reads=("postgres.extensions_state",),
     remediation=(
         "CREATE EXTENSION it in the database (install the server package first), and add it to "
         "shared_preload_libraries when it needs preloading."
@@ -35,12 +31,6 @@ EXTENSIONS = CheckSpec(
         "profile:pg-local.yaml",
         "test:tests/integration/test_pgbouncer.py::"
         "test_statement_pooling_reads_an_installed_extension_without_a_transaction_block",
-    ),
-    claims=(
-        Claim(system=System.CHIMERA, quote="TimescaleDB for time-series data (prices, metrics)"),
-        Claim(system=System.CHIMERA, quote="pgvector for embeddings (RAG system)"),
-        Claim(system=System.CHIMERA, quote="pg_stat_statements for query performance"),
-        Claim(system=System.AI_PLATFORM, quote="Must enable pgvector extension."),
     ),
     controls=("SOC2:CC8.1",),
     **_common,
@@ -55,16 +45,6 @@ SETTINGS = CheckSpec(
         "or restart."
     ),
     fails_on=("profile:pg-wrong.yaml",),
-    claims=(
-        Claim(system=System.DJINN, quote="ALTER SYSTEM SET shared_buffers = '256MB';"),
-        Claim(system=System.DJINN, quote="ALTER SYSTEM SET effective_cache_size = '1GB';"),
-        Claim(system=System.DJINN, quote="ALTER SYSTEM SET maintenance_work_mem = '64MB';"),
-        Claim(system=System.DJINN, quote="ALTER SYSTEM SET checkpoint_completion_target = 0.9;"),
-        Claim(system=System.DJINN, quote="ALTER SYSTEM SET wal_buffers = '16MB';"),
-        Claim(system=System.DJINN, quote="ALTER SYSTEM SET default_statistics_target = 100;"),
-        Claim(system=System.DJINN, quote="ALTER SYSTEM SET random_page_cost = 1.1;"),
-        Claim(system=System.DJINN, quote="ALTER SYSTEM SET max_connections = 100;"),
-    ),
     controls=("SOC2:CC7.1", "SOC2:CC8.1"),
     **_common,
 )
@@ -75,7 +55,6 @@ SSL = CheckSpec(
     severity=Severity.HIGH,
     remediation="Turn ssl on and make pg_hba.conf use hostssl (and reject hostnossl) for remote logins.",
     fails_on=("profile:pg-wrong.yaml",),
-    claims=(Claim(system=System.DJINN, quote="Database connection over SSL"),),
     controls=("OWASP-ASVS:V9.2.2", "SOC2:CC6.7", "CIS-PostgreSQL:6.8", "GDPR:Art.32"),
     **_common,
 )
@@ -84,9 +63,9 @@ RLS = CheckSpec(
     requires=(Requires(keys=("postgres.rls_tables",), reason="postgres.rls_tables lists no tables"),),
     title="Listed tables have row-level security enabled (and forced), with at least one policy",
     severity=Severity.CRITICAL,
+    reads=("postgres.rls_forced",),
     remediation="ALTER TABLE ... ENABLE (and FORCE) ROW LEVEL SECURITY, with at least one policy per table.",
     fails_on=("profile:pg-wrong.yaml",),
-    claims=(Claim(system=System.DJINN, quote="PostgreSQL with specific requirements (UUIDv7, RLS)"),),
     controls=("OWASP-ASVS:V4.2.1", "OWASP-ASVS:V4.1.3", "SOC2:CC6.1", "GDPR:Art.25", "GDPR:Art.32"),
     **_common,
 )
@@ -100,7 +79,6 @@ UUIDV7 = CheckSpec(
         "gen_random_uuid()."
     ),
     fails_on=("profile:pg-wrong.yaml",),
-    claims=(Claim(system=System.DJINN, quote="PostgreSQL with specific requirements (UUIDv7, RLS)"),),
     controls=("SOC2:CC8.1",),
     **_common,
 )
@@ -108,16 +86,11 @@ VECTOR = CheckSpec(
     id="pg.vector",
     title="pgvector round trip: vector column, ANN index, nearest-neighbour query returns the right row",
     severity=Severity.HIGH,
+    reads=("postgres.vector_index",),
     remediation=(
         "Install pgvector on the server (CREATE EXTENSION vector) so vector columns and ANN indexes work."
     ),
     fails_on=("profile:pg-local.yaml",),
-    claims=(
-        Claim(system=System.CHIMERA, quote="Vector tables for embeddings"),
-        Claim(
-            system=System.AI_PLATFORM, quote="The database requires PostgreSQL with **pgvector** extension."
-        ),
-    ),
     controls=("SOC2:CC8.1",),
     **_common,
 )
@@ -131,10 +104,6 @@ TIMESERIES = CheckSpec(
         "profile names."
     ),
     fails_on=("profile:pg-wrong.yaml",),
-    claims=(
-        Claim(system=System.CHIMERA, quote="Time-series tables for OHLC data"),
-        Claim(system=System.CHIMERA, quote="TimescaleDB for time-series data (prices, metrics)"),
-    ),
     controls=("SOC2:A1.1", "GDPR:Art.5(1)(e)"),
     **_common,
 )
@@ -142,18 +111,16 @@ CONNECTIONS = CheckSpec(
     id="pg.connections",
     title="max_connections is high enough and every application pool fits (a full pool really connects)",
     severity=Severity.HIGH,
+    reads=(
+        "postgres.max_connections",
+        "postgres.pool_size",
+        "postgres.app_instances",
+    ),
     remediation=(
         "Raise max_connections or shrink the application pools until every pool fits beside the reserved "
         "slots."
     ),
     fails_on=("profile:pg-wrong.yaml",),
-    claims=(
-        Claim(system=System.DJINN, quote="ALTER SYSTEM SET max_connections = 100;"),
-        Claim(system=System.DJINN, quote="-- Default pool size: 25"),
-        Claim(system=System.BLUEGREEN, quote="Connection Pool (max 20 connections)"),
-        Claim(system=System.BLUEGREEN, quote="Instances: 2 per environment (4 total)"),
-        Claim(system=System.MONTE_CARLO, quote="**DB_POOL_SIZE** | 5 | 10 | 20"),
-    ),
     controls=("SOC2:A1.1",),
     **_common,
 )

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from stackcheck.catalog.spec import CheckSpec, Claim, Severity, System
+from stackcheck.catalog.spec import CheckSpec, Severity
 
 _common = {"suite": "ratelimit", "section": "rate_limit"}
-_PER_IP = (
-    Claim(system=System.CHIMERA, quote="Rate limiting (100 req/min per IP)"),
-    Claim(system=System.MONTE_CARLO, quote="Production: 60 requests/minute per IP"),
-)
 
 ENFORCED = CheckSpec(
     id="ratelimit.enforced",
     title="The first `requests` calls in a window succeed and the next one is refused with 429",
     severity=Severity.HIGH,
+    reads=(
+        "rate_limit.requests",
+        "rate_limit.per_seconds",
+        "rate_limit.path",
+        "rate_limit.accept_delaying",
+    ),
     remediation=(
         "Limit rate_limit.path to rate_limit.requests per rate_limit.per_seconds and refuse the excess "
         "with 429 (nginx: limit_req ... nodelay; or set rate_limit.accept_delaying if pacing is the claim)."
@@ -24,7 +26,6 @@ ENFORCED = CheckSpec(
         "defect:rate-limit=13",
         "test:tests/integration/test_ratelimit_third_party.py::test_burst_without_nodelay_is_reported_as_delaying",
     ),
-    claims=(*_PER_IP, Claim(system=System.MONTE_CARLO, quote="Token bucket algorithm")),
     controls=("OWASP-ASVS:11.1.4", "SOC2:CC6.6", "SOC2:A1.2"),
     **_common,
 )
@@ -32,12 +33,12 @@ RETRY_AFTER = CheckSpec(
     id="ratelimit.retry_after",
     title="A 429 answer carries a valid Retry-After (seconds or HTTP date, within the window)",
     severity=Severity.MEDIUM,
+    reads=("rate_limit.per_seconds",),
     remediation="Send Retry-After (seconds until the window resets) on every 429 answer.",
     fails_on=(
         "defect:no-retry-after",
         "test:tests/integration/test_ratelimit_third_party.py::test_retry_after_with_non_ascii_or_huge_digits_fails",
     ),
-    claims=(Claim(system=System.MONTE_CARLO, quote="Rate limit API calls ... Token bucket algorithm"),),
     controls=("OWASP-ASVS:11.1.4",),
     **_common,
 )
@@ -45,12 +46,15 @@ RECOVERY = CheckSpec(
     id="ratelimit.recovery",
     title="After waiting the Retry-After time, the client is served again",
     severity=Severity.MEDIUM,
+    reads=(
+        "rate_limit.max_wait_s",
+        "rate_limit.per_seconds",
+    ),
     remediation="Make Retry-After tell the truth: serve the client again once that time has passed.",
     fails_on=(
         "defect:retry-after-lies",
         "test:tests/integration/test_ratelimit_third_party.py::test_recovery_waits_a_retry_after_longer_than_the_window",
     ),
-    claims=(Claim(system=System.MONTE_CARLO, quote="Token bucket algorithm"),),
     controls=("SOC2:A1.2",),
     **_common,
 )
@@ -58,12 +62,15 @@ PER_IP = CheckSpec(
     id="ratelimit.per_ip",
     title="One client exhausting its budget does not limit a client from another address",
     severity=Severity.HIGH,
+    reads=(
+        "rate_limit.scope",
+        "rate_limit.requests",
+    ),
     remediation="Key the limiter by client address (rate_limit.scope), not one bucket shared by all clients.",
     fails_on=(
         "defect:global-bucket",
         "test:tests/integration/test_ratelimit_third_party.py::test_a_budget_of_one_per_ip_is_not_called_shared",
     ),
-    claims=(*_PER_IP, Claim(system=System.MONTE_CARLO, quote="Per-IP limits (unauthenticated)")),
     controls=("OWASP-ASVS:11.1.4", "SOC2:A1.2"),
     **_common,
 )
@@ -71,13 +78,16 @@ SPOOFING = CheckSpec(
     id="ratelimit.spoofing",
     title="Rotating X-Forwarded-For (and similar headers) does not reset a client's budget",
     severity=Severity.HIGH,
+    reads=(
+        "rate_limit.scope",
+        "rate_limit.requests",
+    ),
     remediation="Take the client address from the socket or from X-Forwarded-For set by your own proxy only.",
     fails_on=(
         "defect:trust-xff",
         "test:tests/integration/test_ratelimit_third_party.py::test_nginx_realip_trusting_the_probe_address_fails_spoofing_saying_so",
         "test:tests/integration/test_ratelimit_third_party.py::test_slowapi_under_uvicorn_default_proxy_headers_fails_spoofing",
     ),
-    claims=_PER_IP,
     controls=("OWASP-ASVS:11.1.4", "SOC2:CC6.6"),
     **_common,
 )

@@ -1,8 +1,8 @@
-"""Checks of the ``redis`` suite: the cache and queue the seeds rely on, verified on a real server."""
+"""Checks of the ``redis`` suite: the cache and queue, verified on a real server."""
 
 from __future__ import annotations
 
-from stackcheck.catalog.spec import CheckSpec, Claim, Requires, Severity, System
+from stackcheck.catalog.spec import CheckSpec, Requires, Severity
 
 _common = {"suite": "redis", "section": "redis", "needs_target": False}
 
@@ -13,11 +13,6 @@ VERSION = CheckSpec(
     severity=Severity.HIGH,
     remediation="Upgrade the Redis server to a version redis.version allows.",
     fails_on=("profile:redis-wrong.yaml",),
-    claims=(
-        Claim(system=System.CHIMERA, quote="Cache Layer: **Redis 7**"),
-        Claim(system=System.DJINN, quote="image: redis:7-alpine"),
-        Claim(system=System.MONTE_CARLO, quote="**Base:** `redis:7-alpine`"),
-    ),
     controls=("SOC2:CC8.1", "SOC2:CC7.1"),
     **_common,
 )
@@ -26,9 +21,9 @@ EVICTION = CheckSpec(
     requires=(Requires(keys=("redis.maxmemory_policy",), reason="redis.maxmemory_policy is not set"),),
     title="maxmemory-policy is the profile's, and a memory limit makes it take effect",
     severity=Severity.HIGH,
+    reads=("redis.maxmemory",),
     remediation="Set maxmemory-policy to the profile's value and a maxmemory limit so it takes effect.",
     fails_on=("profile:redis-wrong.yaml",),
-    claims=(Claim(system=System.BLUEGREEN, quote="Eviction Policy: allkeys-lru"),),
     controls=("SOC2:A1.1",),
     **_common,
 )
@@ -51,11 +46,6 @@ PERSISTENCE = CheckSpec(
         "Set appendonly/appendfsync/save as the profile says and check the last background save succeeded."
     ),
     fails_on=("profile:redis-wrong.yaml",),
-    claims=(
-        Claim(system=System.BLUEGREEN, quote="Cache: Production Redis (2GB, AOF persistence)"),
-        Claim(system=System.BLUEGREEN, quote="Cache: Staging Redis (512MB, daily snapshots)"),
-        Claim(system=System.DJINN, quote="command: redis-server --appendonly yes"),
-    ),
     controls=("SOC2:A1.2", "SOC2:A1.3"),
     **_common,
 )
@@ -68,10 +58,6 @@ MAXMEMORY = CheckSpec(
         "Set maxmemory to the profile's limit (redis.conf or CONFIG SET, persisted with CONFIG REWRITE)."
     ),
     fails_on=("profile:redis-wrong.yaml",),
-    claims=(
-        Claim(system=System.BLUEGREEN, quote="Cache: Production Redis (2GB, AOF persistence)"),
-        Claim(system=System.BLUEGREEN, quote="Cache: Dev Redis (128MB, no persistence)"),
-    ),
     controls=("SOC2:A1.1",),
     **_common,
 )
@@ -85,10 +71,6 @@ AUTH = CheckSpec(
         " access."
     ),
     fails_on=("profile:redis-wrong.yaml",),
-    claims=(
-        Claim(system=System.CHIMERA, quote="REDIS_URL=redis://user:pass@host:port"),
-        Claim(system=System.MONTE_CARLO, quote="Allow: Port 6379 (Redis) from app only"),
-    ),
     controls=("OWASP-ASVS:V2.10.2", "SOC2:CC6.1", "GDPR:Art.32"),
     **_common,
 )

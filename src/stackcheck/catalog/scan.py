@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from stackcheck.catalog.spec import CheckSpec, Claim, Severity, SuiteName, System
+from stackcheck.catalog.spec import CheckSpec, Severity, SuiteName
 
 _common: dict[str, Any] = {"suite": SuiteName.SCAN, "section": "scan", "needs_target": False}
 
@@ -17,13 +17,12 @@ IAC = CheckSpec(
     id="scan.iac",
     title="IaC (Dockerfile, Terraform, compose, Kubernetes, CI) passes checkov and the custom policies",
     severity=Severity.HIGH,
-    claims=(
-        Claim(system=System.DJINN, quote="Security scanning in CI/CD"),
-        Claim(system=System.DJINN, quote="Security: Run as non-root ... USER appuser"),
-        Claim(system=System.CHIMERA, quote="Data Residency: Primary: ap-south-1 (Mumbai) preferred"),
-        Claim(system=System.CHIMERA, quote="No secrets in code or configuration files"),
-        Claim(system=System.AI_PLATFORM, quote="S3: Enable versioning on user-upload buckets"),
-        Claim(system=System.MONTE_CARLO, quote="User: `appuser` (UID 1000, non-root)"),
+    reads=(
+        "scan.iac_paths",
+        "scan.policies",
+        "scan.allowed_regions",
+        "scan.frameworks",
+        "scan.fail_on",
     ),
     controls=("SOC2:CC7.1", "SOC2:CC8.1", "CIS-Docker:4.1", "CIS-Docker:4.6", "GDPR:Art.44"),
     remediation="Fix the IaC the checkov findings name (or waive a finding with owner, reason and expiry).",
@@ -41,12 +40,9 @@ CODE = CheckSpec(
     id="scan.code",
     title="Application code passes bandit (Python SAST)",
     severity=Severity.HIGH,
-    claims=(
-        Claim(
-            system=System.AI_PLATFORM,
-            quote="Static Code Analysis - Identify bugs and security vulnerabilities (SAST)",
-        ),
-        Claim(system=System.MONTE_CARLO, quote="Security scan (bandit)"),
+    reads=(
+        "scan.code_paths",
+        "scan.fail_on",
     ),
     controls=("SOC2:CC7.1", "SOC2:CC8.1", "OWASP-ASVS:14.2.1"),
     remediation="Fix the code bandit flags, or mark a reviewed line `# nosec BNNN` (listed as suppressed).",
@@ -57,10 +53,7 @@ IMAGE = CheckSpec(
     id="image.trivy",
     title="Container image configuration passes trivy's misconfiguration checks (non-root, HEALTHCHECK)",
     severity=Severity.HIGH,
-    claims=(
-        Claim(system=System.MONTE_CARLO, quote="Non-root user ... USER appuser"),
-        Claim(system=System.CHIMERA, quote="HEALTHCHECK --interval=30s --timeout=3s --start-period=60s"),
-    ),
+    reads=("scan.images",),
     controls=("CIS-Docker:4.1", "CIS-Docker:4.6", "SOC2:CC7.1"),
     remediation="Run the image as a non-root USER and give it a HEALTHCHECK (see the trivy findings).",
     fails_on=("sample:fixtures/images/refservice/Dockerfile.leaky",),
@@ -70,9 +63,10 @@ VULNERABILITIES = CheckSpec(
     id="image.vulnerabilities",
     title="Container image has no known vulnerabilities at or above scan.fail_on (needs a trivy DB)",
     severity=Severity.HIGH,
-    claims=(
-        Claim(system=System.AI_PLATFORM, quote="Image Scanning - Scan Docker images for known CVEs"),
-        Claim(system=System.MONTE_CARLO, quote="Build & Push Images ... Scan for vulns"),
+    reads=(
+        "scan.images",
+        "scan.vulnerability_db",
+        "scan.fail_on",
     ),
     controls=("SOC2:CC7.1", "OWASP-ASVS:14.2.1", "CIS-Docker:4.4"),
     remediation="Rebuild the image on patched packages (upgrade to the fixed versions the findings name).",
@@ -84,7 +78,7 @@ CI = CheckSpec(
     id="scan.ci",
     title="CI workflows (.github/workflows under scan.iac_paths) pass actionlint",
     severity=Severity.MEDIUM,
-    claims=(Claim(system=System.DJINN, quote="Security scanning in CI/CD"),),
+    reads=("scan.iac_paths",),
     controls=("SOC2:CC8.1",),
     remediation="Fix the workflow lines actionlint names (untrusted ${{ }} in run:, unknown needs, syntax).",
     fails_on=("sample:fixtures/ci/failing/.github/workflows/ci.yml",),

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from stackcheck.profile.models import Profile
 
-__all__ = ["CheckSpec", "Claim", "Requires", "Severity", "SuiteName", "System", "profile_key_exists"]
+__all__ = ["CheckSpec", "Requires", "Severity", "SuiteName", "profile_key_exists"]
 
 
 class Severity(StrEnum):
@@ -50,25 +50,6 @@ class SuiteName(StrEnum):
 
 #: Suites that are stage commands of their own rather than folders under ``suites/``.
 STAGE_SUITES: frozenset[SuiteName] = frozenset({SuiteName.LOAD})
-
-
-class System(StrEnum):
-    """The architecture documents under ``shared/seeds`` whose claims the checks prove."""
-
-    CHIMERA = "Chimera (000)"
-    DJINN = "Djinn (001)"
-    BLUEGREEN = "Railway blue-green platform (002)"
-    AI_PLATFORM = "AI Community Platform (003)"
-    MONTE_CARLO = "Monte Carlo planner (004)"
-
-
-class Claim(BaseModel):
-    """One sentence of an architecture decision record that a check proves, quoted."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    system: System = Field(description="The seed system whose ADR makes the claim.")
-    quote: str = Field(description="The claim, quoted (abridged with ...).")
 
 
 def _unwrap_model(annotation: object) -> type[BaseModel] | None:
@@ -144,13 +125,12 @@ class CheckSpec(BaseModel):
     )
     reads: tuple[str, ...] = Field(
         (),
-        description="Profile keys (dotted) the check's verdict depends on, besides `section` and `requires`: a "
-        "claim that lists one of them in `verified_by` is verified by this check.",
+        description="Profile keys (dotted) the check's verdict depends on, besides `section` and "
+        "`requires`: a claim that lists one of them in `verified_by` is verified by this check.",
     )
     needs_target: bool = Field(True, description="Whether the check talks to the service under test.")
     remediation: str = Field("", description="What to change when the check fails (one line).")
     fails_on: tuple[str, ...] = Field((), description="Failing examples: defect:, profile: or sample:.")
-    claims: tuple[Claim, ...] = ()
     controls: tuple[str, ...] = ()
 
     @field_validator("section")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stackcheck.catalog.spec import CheckSpec, Claim, Severity, System
+from stackcheck.catalog.spec import CheckSpec, Severity
 
 _common = {"suite": "tls", "section": "tls"}
 
@@ -10,15 +10,15 @@ PROTOCOLS = CheckSpec(
     id="tls.protocols",
     title="No protocol below tls.min_version is accepted (SSL 2/3 and TLS 1.0-1.3 probed)",
     severity=Severity.HIGH,
+    reads=(
+        "tls.min_version",
+        "tls.policy",
+    ),
     remediation=(
         "Disable every protocol below tls.min_version in the TLS terminator (ssl_protocols, SSLProtocol, "
         "ssl-min-ver)."
     ),
     fails_on=("defect:tls-min=1.2",),
-    claims=(
-        Claim(system=System.CHIMERA, quote="TLS 1.3 for all external connections"),
-        Claim(system=System.MONTE_CARLO, quote="TLS 1.3 only"),
-    ),
     controls=("OWASP-ASVS:9.1.3", "SOC2:CC6.7"),
     **_common,
 )
@@ -26,11 +26,11 @@ CIPHERS = CheckSpec(
     id="tls.ciphers",
     title="Every accepted cipher suite is strong: forward secrecy, 128-bit or more, no NULL/EXPORT/RC4/3DES",
     severity=Severity.HIGH,
+    reads=("tls.policy",),
     remediation=(
         "Offer only ECDHE/DHE AEAD suites of 128 bits or more (Mozilla intermediate or modern configuration)."
     ),
     fails_on=("test:tests/integration/test_tls_suite.py::test_each_defect_fails_exactly_its_check",),
-    claims=(Claim(system=System.MONTE_CARLO, quote="Strong cipher suites"),),
     controls=("OWASP-ASVS:9.1.2", "SOC2:CC6.7"),
     **_common,
 )
@@ -38,6 +38,11 @@ CERTIFICATE = CheckSpec(
     id="tls.certificate",
     title="Certificate is trusted, matches the host, stays valid cert_min_days_left more days, strong key",
     severity=Severity.HIGH,
+    reads=(
+        "tls.cert_min_days_left",
+        "tls.min_rsa_bits",
+        "tls.server_name",
+    ),
     remediation=(
         "Serve a certificate from a trusted CA for this host name, with a 2048-bit RSA or EC key, renewed"
         " in time."
@@ -49,10 +54,6 @@ CERTIFICATE = CheckSpec(
         "defect:weak-key",
         "defect:cert-expiring=5",
     ),
-    claims=(
-        Claim(system=System.MONTE_CARLO, quote="Certificate auto-renewal (Let's Encrypt)"),
-        Claim(system=System.DJINN, quote="SSL/TLS everywhere (Let's Encrypt)"),
-    ),
     controls=("OWASP-ASVS:9.2.1", "SOC2:CC6.7"),
     **_common,
 )
@@ -60,9 +61,9 @@ REDIRECT = CheckSpec(
     id="tls.redirect",
     title="Plain HTTP (tls.http_port) redirects to HTTPS",
     severity=Severity.MEDIUM,
+    reads=("tls.http_port",),
     remediation="Make the plain-HTTP port answer every request with a 301/308 redirect to https://.",
     fails_on=("defect:no-redirect",),
-    claims=(Claim(system=System.DJINN, quote="HTTPS only"),),
     controls=("OWASP-ASVS:9.1.1", "SOC2:CC6.7"),
     **_common,
 )

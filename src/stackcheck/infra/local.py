@@ -38,7 +38,7 @@ _PG_SEARCH = (
     "/usr/pgsql-*/bin",
     "/opt/homebrew/opt/postgresql*/bin",
 )
-# Preloaded when the server has them, as the seeds' stack needs (the profile's server_config may override).
+# Preloaded when the server has them, as the stacks we verify often need (server_config may override).
 _PRELOAD_WANTED = ("timescaledb", "pg_stat_statements")
 
 

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from stackcheck import __version__, interrupt
 from stackcheck._exceptions import CouldNotCheck, ErrorReason, UsageError
 from stackcheck.catalog import REGISTRY
+from stackcheck.claims import apply_claims
 from stackcheck.collector import tool_versions
 from stackcheck.load.gate import LOAD_CHECK_IDS, evaluate, not_run
 from stackcheck.load.plan import LoadPlan, build_plan
@@ -276,6 +277,7 @@ def _report(
     results, waivers = apply_waivers(
         results, list(profile.waivers), set(REGISTRY) | LOAD_CHECK_IDS, dt.date.today()
     )
+    results_t, claims = apply_claims(results, profile)
     report = Report(
         run=RunInfo(
             command=_command_line(args),
@@ -294,8 +296,9 @@ def _report(
             overrides=loaded.overrides,
         ),
         target=target,
-        summary=summarize(tuple(results), tuple(waivers)),
-        results=tuple(results),
+        summary=summarize(results_t, tuple(waivers), claims),
+        claims=claims,
+        results=results_t,
         waivers=tuple(waivers),
         load=stats,
     )

@@ -254,7 +254,9 @@ def _deep_merge(
     merged = dict(base)
     for key, value in over.items():
         path = (*prefix, key)
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+        if path == ("claims",) and isinstance(value, list) and isinstance(merged.get(key), list):
+            merged[key] = _merge_claims(merged[key], value, origins, over_origins)
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
             merged[key] = _deep_merge(merged[key], value, origins, over_origins, path)
             if path in over_origins:
                 origins[path] = over_origins[path]
@@ -265,6 +267,32 @@ def _deep_merge(
             for p, origin in over_origins.items():
                 if p[: len(path)] == path:
                     origins[p] = origin
+    return merged
+
+
+def _claim_id(item: object) -> object:
+    return item.get("id") if isinstance(item, dict) else None
+
+
+def _merge_claims(
+    base: list[Any], over: list[Any], origins: dict[KeyPath, Origin], over_origins: Mapping[KeyPath, Origin]
+) -> list[Any]:
+    """An overlay's claims join the base's: one with the id of a base claim replaces it, the others are added
+    (a staging overlay adds its own claims without repeating production's)."""
+    merged = list(base)
+    index = {_claim_id(item): i for i, item in enumerate(merged) if _claim_id(item) is not None}
+    for j, item in enumerate(over):
+        i = index.get(_claim_id(item)) if _claim_id(item) is not None else None
+        if i is None:
+            i = len(merged)
+            merged.append(item)
+        else:
+            merged[i] = item
+        for p in [p for p in origins if p[:2] == ("claims", i)]:
+            del origins[p]
+        for p, origin in over_origins.items():
+            if p[:2] == ("claims", j):
+                origins[("claims", i, *p[2:])] = origin
     return merged
 
 
@@ -431,6 +459,17 @@ def load_profile(path: str | Path, overrides: Sequence[str] = ()) -> LoadedProfi
             line=origin.line,
             column=origin.column,
         ) from None
+    from stackcheck.claims import claim_problems  # the claims name checks: the catalog imports the profile
+
+    problems = claim_problems(profile)
+    if problems:
+        key_path, message = problems[0]
+        origin = _origin_for(key_path, origins, display)
+        if len(problems) > 1:
+            message += f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})"
+        raise ProfileError(
+            message, source=origin.source, key=dotted_key(key_path), line=origin.line, column=origin.column
+        )
     canonical = json.dumps(profile.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
     return LoadedProfile(
         profile=profile,

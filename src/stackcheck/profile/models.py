@@ -10,9 +10,9 @@ assembles them into :class:`Profile` and re-exports them.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from stackcheck.profile.data import BackupSection, PostgresHypertable, PostgresSection, RedisSection
 from stackcheck.profile.fields import Section, version_specifier
@@ -32,6 +32,7 @@ from stackcheck.profile.stages import LoadEndpoint, LoadSection, ScanSection, Sl
 __all__ = [
     "PROFILE_SECTIONS",
     "BackupSection",
+    "Claim",
     "CorsSection",
     "ExposureSection",
     "HeadersSection",
@@ -64,6 +65,45 @@ class Waiver(Section):
     expires: dt.date = Field(description="Last day the waiver holds (YYYY-MM-DD).")
 
 
+class Claim(Section):
+    """One sentence of the team's architecture documents and what verifies it.
+
+    ``verified_by`` names check ids (``ratelimit.enforced``) or profile keys (``rate_limit.requests``, or a
+    whole section, ``rate_limit``): every check that reads one of those keys verifies the claim, and each of
+    their results carries the claim in the report. A claim no machine can check is ``manual`` instead, with
+    the reason.
+    """
+
+    id: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$", max_length=64)] = Field(
+        description="Stable id of the claim, e.g. adr-0003-rate-limit or c-007."
+    )
+    text: Annotated[str, Field(min_length=1, max_length=2000)] = Field(
+        description="The sentence, quoted as the document writes it (abridge with ...)."
+    )
+    source: Annotated[str, Field(min_length=1, max_length=500)] = Field(
+        description="Where it is written: document and line, e.g. docs/adr/0003-data.md:14."
+    )
+    verified_by: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=list,
+        description="Check ids and/or profile keys whose checks verify the claim (the keys must be set in "
+        "the profile). Check ids of a team's own suite are allowed (their namespace is theirs).",
+    )
+    manual: Annotated[str, Field(min_length=1, max_length=500)] | None = Field(
+        None,
+        description="Why no machine can check the claim (e.g. cost, an organisational rule): it is reported "
+        "as `manual`, never as verified.",
+    )
+
+    @model_validator(mode="after")
+    def _verified_xor_manual(self) -> Self:
+        if bool(self.verified_by) == (self.manual is not None):
+            raise ValueError(
+                f"claim {self.id!r}: give either verified_by (the checks or keys that verify it) or manual "
+                "(why no machine can), not both and not neither"
+            )
+        return self
+
+
 class Profile(Section):
     """One system in one environment: the checkable claims of its architecture decisions."""
 
@@ -88,8 +128,24 @@ class Profile(Section):
     backup: BackupSection | None = None
     scan: ScanSection | None = None
     waivers: list[Waiver] = Field(default_factory=list)
+    claims: list[Claim] = Field(
+        default_factory=list,
+        description="The sentences of the team's architecture documents this profile verifies, each with "
+        "its source and what verifies it; the report gives each a verdict.",
+    )
+
+    @model_validator(mode="after")
+    def _claim_ids_unique(self) -> Self:
+        seen: set[str] = set()
+        for claim in self.claims:
+            if claim.id in seen:
+                raise ValueError(f"claim id {claim.id!r} is used twice (each claim needs its own id)")
+            seen.add(claim.id)
+        return self
 
 
 PROFILE_SECTIONS: tuple[str, ...] = tuple(
-    name for name in Profile.model_fields if name not in {"name", "extends", "description", "waivers"}
+    name
+    for name in Profile.model_fields
+    if name not in {"name", "extends", "description", "waivers", "claims"}
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import types
 import typing
@@ -99,5 +100,5 @@ def render_profile_reference() -> str:
         model = _nested(field.annotation)
         if model is None:
             continue
-        out += ["", f"## `{name}`", "", (model.__doc__ or "").strip(), "", *field_table(model)]
+        out += ["", f"## `{name}`", "", inspect.cleandoc(model.__doc__ or ""), "", *field_table(model)]
     return "\n".join(out) + "\n"

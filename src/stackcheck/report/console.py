@@ -13,7 +13,7 @@ from stackcheck.outcomes import CheckResult, Status
 from stackcheck.redact import Redactor
 from stackcheck.report.model import Report
 from stackcheck.report.sanitize import one_line
-from stackcheck.report.summary import STATUS_MARK, format_evidence, verdict
+from stackcheck.report.summary import STATUS_MARK, claim_counts_line, format_evidence, verdict
 
 __all__ = ["render_console", "result_line", "shown_live", "skipped_lines", "terminal"]
 
@@ -59,6 +59,8 @@ def render_console(report: Report, report_dir: str | None = None) -> str:
         f"{s.total} results: {s.passed} passed, {s.failed} failed, {s.error} error, "
         f"{s.skipped} skipped, {s.waived} waived in {report.run.duration_s:.1f} s",
     ]
+    if claim_counts_line(report):
+        lines.append(claim_counts_line(report))
     for w in report.waivers:
         if w.state.value in ("expired", "stale"):
             line = f"  waiver for {w.check} ({w.owner}, expires {w.expires}) is {w.state.value}"

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from html import escape
 
+from stackcheck.claims import ClaimStatus, ClaimVerdict
 from stackcheck.load.stats import LoadStats
 from stackcheck.outcomes import CheckResult, Status
 from stackcheck.report.model import Report
-from stackcheck.report.summary import STATUS_MARK, format_evidence, verdict
+from stackcheck.report.summary import (
+    CLAIM_MARK,
+    CLAIM_ORDER,
+    STATUS_MARK,
+    claim_counts_line,
+    format_evidence,
+    verdict,
+)
 
 __all__ = ["render_html"]
 
@@ -19,6 +27,13 @@ _COLOR: dict[Status, str] = {
     Status.WAIVED: "#6a1b9a",
 }
 _ORDER = [Status.FAILED, Status.ERROR, Status.WAIVED, Status.PASSED, Status.SKIPPED]
+_CLAIM_COLOR: dict[ClaimStatus, str] = {
+    ClaimStatus.VERIFIED: _COLOR[Status.PASSED],
+    ClaimStatus.VIOLATED: _COLOR[Status.FAILED],
+    ClaimStatus.COULD_NOT_CHECK: _COLOR[Status.ERROR],
+    ClaimStatus.MANUAL: "#455a64",
+    ClaimStatus.NOT_RUN: _COLOR[Status.SKIPPED],
+}
 
 _CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2rem;color:#222;max-width:1200px}
@@ -98,8 +113,26 @@ def _load_section(load: LoadStats) -> list[str]:
     return out
 
 
+def _claim_row(c: ClaimVerdict) -> str:
+    tag = f'<span class="tag" style="background:{_CLAIM_COLOR[c.status]}">{CLAIM_MARK[c.status]}</span>'
+    return (
+        f"<tr><td>{tag}</td><td><code>{escape(c.id)}</code></td><td>“{escape(c.text)}”</td>"
+        f"<td><code>{escape(c.source)}</code></td><td>{escape(c.message)}</td></tr>"
+    )
+
+
+def _claims_section(report: Report) -> list[str]:
+    rows = [_claim_row(c) for c in sorted(report.claims, key=lambda c: CLAIM_ORDER.index(c.status))]
+    if not rows:
+        return []
+    return [
+        *_table("Claims", ("verdict", "claim", "sentence", "source", "why"), rows),
+        f'<p class="muted">{escape(claim_counts_line(report))}</p>',
+    ]
+
+
 def _result_row(r: CheckResult) -> str:
-    claims = "".join(f"<li>{escape(c.system)}: “{escape(c.quote)}”</li>" for c in r.claims)
+    claims = " ".join(f"<code>{escape(c.id)}</code>" for c in r.claims) or "-"
     waiver = (
         f"<br><span class=muted>waived by {escape(r.waiver.owner)} until {r.waiver.expires}: "
         f"{escape(r.waiver.reason)}</span>"
@@ -110,8 +143,8 @@ def _result_row(r: CheckResult) -> str:
     return (
         f"<tr><td>{_tag(r.status)}{reason}</td><td><code>{escape(r.label)}</code><br>"
         f"<span class=muted>{escape(r.title)}</span></td><td>{escape(r.message)}{waiver}</td>"
-        f"<td>{escape(format_evidence(r))}</td><td><details><summary>{len(r.claims)} claim(s)</summary>"
-        f"<ul>{claims}</ul><span class=muted>{escape(', '.join(r.controls))}</span></details></td></tr>"
+        f"<td>{escape(format_evidence(r))}</td><td>{escape(str(r.severity))}</td><td>{claims}<br>"
+        f"<span class=muted>{escape(', '.join(r.controls))}</span></td></tr>"
     )
 
 
@@ -166,8 +199,9 @@ def render_html(report: Report) -> str:
     ordered = sorted(report.results, key=lambda r: (_ORDER.index(r.status), r.id, r.subject or ""))
     body = [
         *_heading(report),
+        *_claims_section(report),
         "<h2>Results</h2><table><tr><th>status</th><th>check</th><th>message</th><th>evidence</th>"
-        "<th>proves</th></tr>",
+        "<th>severity</th><th>claims · controls</th></tr>",
         *(_result_row(r) for r in ordered),
         "</table>",
         *_table("Waivers", ("check", "state", "owner", "expires", "reason"), _waiver_rows(report)),

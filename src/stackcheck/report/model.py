@@ -13,6 +13,7 @@ from typing import Final, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from stackcheck.catalog.spec import Severity
+from stackcheck.claims import ClaimCounts, ClaimVerdict, count_claims
 from stackcheck.interrupt import exit_code_for, signal_name
 from stackcheck.load.stats import LoadStats
 from stackcheck.outcomes import CheckResult, Status
@@ -94,6 +95,9 @@ class Summary(_Model):
     waived: int = Field(0, description="Results with status waived.")
     expired_waivers: int = Field(0, description="Profile waivers past their date (each fails the run).")
     stale_waivers: int = Field(0, description="Profile waivers that covered nothing.")
+    claims: ClaimCounts = Field(
+        default_factory=ClaimCounts, description="The profile's claims by verdict (see `claims` below)."
+    )
     exit_code: int = Field(
         0,
         description="The CLI's exit code for this run: 0, 1 or 3; when interrupted, 128 + the signal's "
@@ -128,6 +132,9 @@ class Report(_Model):
     profile: ProfileInfo = Field(description="Which profile, with its hash.")
     target: str | None = Field(description="Base URL verified (null when no suite needed one).")
     summary: Summary = Field(description="Counts and the exit code.")
+    claims: tuple[ClaimVerdict, ...] = Field(
+        (), description="Each claim of the profile with its verdict and the results behind it."
+    )
     results: tuple[CheckResult, ...] = Field((), description="One entry per check and subject.")
     waivers: tuple[WaiverStatus, ...] = Field(
         (), description="Each profile waiver and its state in this run."
@@ -161,8 +168,12 @@ def exit_code(
     return ExitCode.OK
 
 
-def summarize(results: tuple[CheckResult, ...], waivers: tuple[WaiverStatus, ...]) -> Summary:
-    """Count results by status and compute the exit code."""
+def summarize(
+    results: tuple[CheckResult, ...],
+    waivers: tuple[WaiverStatus, ...],
+    claims: tuple[ClaimVerdict, ...] = (),
+) -> Summary:
+    """Count results by status and claims by verdict, and compute the exit code."""
     counts = {s: sum(1 for r in results if r.status is s) for s in Status}
     return Summary(
         total=len(results),
@@ -173,6 +184,7 @@ def summarize(results: tuple[CheckResult, ...], waivers: tuple[WaiverStatus, ...
         waived=counts[Status.WAIVED],
         expired_waivers=sum(1 for w in waivers if w.state is WaiverState.EXPIRED),
         stale_waivers=sum(1 for w in waivers if w.state is WaiverState.STALE),
+        claims=count_claims(claims),
         exit_code=int(exit_code(results, waivers)),
     )
 

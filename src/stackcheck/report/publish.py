@@ -4,9 +4,11 @@
 runs, and what the verify collector, the scan stage and the load stage apply to the report they keep, so
 the console lines printed from it are safe too. It is idempotent: applying it twice changes nothing.
 
-Fields the catalog owns (check id, suite, title, severity, claims, controls) are not redacted: they never
-come from a target, and a known secret that happens to be a common word (``postgres``) must not rename a
-suite.
+Fields the catalog owns (check id, suite, title, severity, controls) are not redacted: they never come from
+a target, and a known secret that happens to be a common word (``postgres``) must not rename a suite. The
+profile's claims (on each result and in ``claims``) are the team's own sentences: sanitised, not redacted
+(a quote such as "Postgres 16" must survive a database password ``postgres``; an ADR's placeholder URL is
+not a credential).
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from stackcheck.report.sanitize import TEXT_LIMIT, cap, clean
 
 __all__ = ["LOG_LIMIT_BYTES", "publish_log", "publishable", "publishable_result", "run_redactor"]
 
-CATALOG_FIELDS = frozenset({"id", "suite", "title", "severity", "status", "claims", "controls"})
+CATALOG_FIELDS = frozenset({"id", "suite", "title", "severity", "status", "controls"})
+PROFILE_TEXT_FIELDS = frozenset({"claims"})
 # Server settings whose value is a credential (redis requirepass/masterauth, ...).
 _CREDENTIAL_SETTINGS = ("pass", "auth", "secret", "token", "key")
 
@@ -65,7 +68,13 @@ def _walk(value: Any, redactor: Redactor) -> Any:
 
 
 def _result_data(result: dict[str, Any], redactor: Redactor) -> dict[str, Any]:
-    return {k: v if k in CATALOG_FIELDS else _walk(v, redactor) for k, v in result.items()}
+    return {
+        k: v if k in CATALOG_FIELDS else _walk(v, _PLAIN if k in PROFILE_TEXT_FIELDS else redactor)
+        for k, v in result.items()
+    }
+
+
+_PLAIN = Redactor()  # sanitises (via _safe) without knowing any secret: for the profile's own text
 
 
 def publishable_result(result: CheckResult, redactor: Redactor | None = None) -> CheckResult:
@@ -79,8 +88,10 @@ def publishable(report: Report, redactor: Redactor | None = None) -> Report:
     red = redactor or Redactor()
     raw = report.model_dump(mode="json", by_alias=True)
     results = [_result_data(r, red) for r in raw.pop("results")]
+    claims = _walk(raw.pop("claims", []), _PLAIN)
     out = _walk(raw, red)
     out["results"] = results
+    out["claims"] = claims
     return Report.model_validate(out)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from stackcheck.catalog.spec import Claim
+from stackcheck.claims import ClaimCounts, ClaimVerdict
 from stackcheck.load.stats import (
     EndpointStats,
     ErrorCount,
@@ -14,7 +14,7 @@ from stackcheck.load.stats import (
     LoadStats,
     SecondPoint,
 )
-from stackcheck.outcomes import CheckResult, ErrorReason, Evidence, WaiverRef
+from stackcheck.outcomes import CheckResult, ClaimRef, ErrorReason, Evidence, WaiverRef
 from stackcheck.profile.schema import field_table
 from stackcheck.report.model import Finding, ProfileInfo, Report, RunInfo, Summary
 from stackcheck.waivers import WaiverStatus
@@ -26,8 +26,10 @@ _PARTS: list[tuple[str, type[BaseModel]]] = [
     ("run", RunInfo),
     ("profile", ProfileInfo),
     ("summary", Summary),
+    ("summary.claims", ClaimCounts),
+    ("claims[]", ClaimVerdict),
     ("results[]", CheckResult),
-    ("results[].claims[]", Claim),
+    ("results[].claims[]", ClaimRef),
     ("results[].evidence", Evidence),
     ("results[].waiver", WaiverRef),
     ("waivers[]", WaiverStatus),

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from stackcheck.claims import ClaimStatus
 from stackcheck.outcomes import CheckResult, Status
 from stackcheck.report.model import ExitCode, Report
 from stackcheck.report.sanitize import md_cell, md_code
 from stackcheck.waivers import WaiverState
 
-__all__ = ["STATUS_MARK", "format_evidence", "render_summary", "verdict"]
+__all__ = ["CLAIM_MARK", "STATUS_MARK", "claim_counts_line", "format_evidence", "render_summary", "verdict"]
 
 STATUS_MARK: dict[Status, str] = {
     Status.PASSED: "PASS",
@@ -25,6 +26,51 @@ STATUS_MARK: dict[Status, str] = {
 }
 
 _ORDER = [Status.FAILED, Status.ERROR, Status.WAIVED, Status.PASSED, Status.SKIPPED]
+
+CLAIM_MARK: dict[ClaimStatus, str] = {
+    ClaimStatus.VERIFIED: "VERIFIED",
+    ClaimStatus.VIOLATED: "VIOLATED",
+    ClaimStatus.COULD_NOT_CHECK: "COULD NOT CHECK",
+    ClaimStatus.MANUAL: "MANUAL",
+    ClaimStatus.NOT_RUN: "NOT RUN",
+}
+CLAIM_ORDER = [
+    ClaimStatus.VIOLATED,
+    ClaimStatus.COULD_NOT_CHECK,
+    ClaimStatus.VERIFIED,
+    ClaimStatus.NOT_RUN,
+    ClaimStatus.MANUAL,
+]
+
+
+def claim_counts_line(report: Report) -> str:
+    """``12 claims: 9 verified, 1 violated, 0 could not check, 1 not run, 1 manual`` (or empty)."""
+    c = report.summary.claims
+    if not c.total:
+        return ""
+    return (
+        f"{c.total} claims: {c.verified} verified, {c.violated} violated, {c.could_not_check} could not "
+        f"check, {c.not_run} not run, {c.manual} manual"
+    )
+
+
+def _claims_table(report: Report) -> list[str]:
+    """The profile's claims, violated first: verdict, id, the sentence, its source, why."""
+    if not report.claims:
+        return []
+    lines = [
+        "",
+        "## Claims",
+        "",
+        claim_counts_line(report),
+        "",
+        "| verdict | claim | source | why |",
+        "|---|---|---|---|",
+    ]
+    for c in sorted(report.claims, key=lambda c: CLAIM_ORDER.index(c.status)):
+        claim = f"{md_code(c.id)} “{md_cell(c.text)}”"
+        lines.append(_row((CLAIM_MARK[c.status], claim, md_code(c.source), md_cell(c.message))))
+    return lines
 
 
 def _fmt(value: Any, unit: str | None) -> str:
@@ -82,14 +128,20 @@ def render_summary(report: Report) -> str:
         "",
         f"Target {md_code(report.target or '-')} · {s.total} results: {s.passed} passed, {s.failed} failed, "
         f"{s.error} error, {s.skipped} skipped, {s.waived} waived · {report.run.duration_s:.1f} s",
+        *_claims_table(report),
         "",
-        "| status | check | message | evidence |",
-        "|---|---|---|---|",
+        "## Results",
+        "",
+        "| status | check | message | evidence | claims |",
+        "|---|---|---|---|---|",
     ]
     ordered = sorted(report.results, key=lambda r: (_ORDER.index(r.status), r.id, r.subject or ""))
     for r in ordered:
+        claims = ", ".join(md_code(c.id) for c in r.claims)
         lines.append(
-            _row((md_cell(_mark(r)), md_code(r.label), md_cell(r.message), md_cell(format_evidence(r))))
+            _row(
+                (md_cell(_mark(r)), md_code(r.label), md_cell(r.message), md_cell(format_evidence(r)), claims)
+            )
         )
     notable = [w for w in report.waivers if w.state is not WaiverState.ACTIVE]
     if report.waivers:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from stackcheck import __version__, interrupt
 from stackcheck._exceptions import UsageError
+from stackcheck.claims import apply_claims
 from stackcheck.collector import tool_versions
 from stackcheck.profile import LoadedProfile, load_profile
 from stackcheck.redact import Redactor
@@ -69,7 +70,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def build_report(loaded: LoadedProfile, scan: ScanRun, command: str, started: dt.datetime) -> Report:
     """The run's report, redacted: every artifact is rendered from it."""
     finished = dt.datetime.now(dt.UTC)
-    results, waivers = tuple(scan.results), tuple(scan.waivers)
+    results, claims = apply_claims(scan.results, loaded.profile)
+    waivers = tuple(scan.waivers)
     report = Report(
         run=RunInfo(
             command=command,
@@ -89,7 +91,8 @@ def build_report(loaded: LoadedProfile, scan: ScanRun, command: str, started: dt
             overrides=loaded.overrides,
         ),
         target=None,
-        summary=summarize(results, waivers),
+        summary=summarize(results, waivers, claims),
+        claims=claims,
         results=results,
         waivers=waivers,
         findings=tuple(scan.findings),

@@ -1,0 +1,240 @@
+"""The team's claims: which results verify each profile claim, and each claim's verdict in a run.
+
+A claim (:class:`~stackcheck.profile.models.Claim`) names check ids and profile keys in ``verified_by``. A
+key stands for every check that reads it (``CheckSpec.section`` for a whole section, ``reads`` and
+``requires`` for a key), so a claim written as ``verified_by: [rate_limit.requests]`` is verified by the
+rate-limit checks without the team knowing their ids. Each result then carries the claims it verifies, and
+each claim gets one verdict from its results:
+
+- ``violated``: a result behind it failed (a waived failure too: the claim does not hold, the waiver only
+  accepts that for a while);
+- ``could_not_check``: none failed, but one could not be checked (``error``);
+- ``verified``: none failed or errored and at least one passed;
+- ``not_run``: no result behind it ran (its checks were skipped or not selected in this run);
+- ``manual``: the profile says no machine can check it, and why.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from stackcheck.catalog import REGISTRY, SuiteName
+from stackcheck.catalog.spec import CheckSpec, profile_key_exists
+from stackcheck.outcomes import CheckResult, ClaimRef, Status
+from stackcheck.profile.models import PROFILE_SECTIONS, Claim, Profile
+
+__all__ = [
+    "ClaimCounts",
+    "ClaimStatus",
+    "ClaimVerdict",
+    "apply_claims",
+    "attach_claims",
+    "claim_problems",
+    "count_claims",
+    "judge_claims",
+]
+
+
+class ClaimStatus(StrEnum):
+    """A claim's verdict in one run."""
+
+    VERIFIED = "verified"
+    VIOLATED = "violated"
+    COULD_NOT_CHECK = "could_not_check"
+    MANUAL = "manual"
+    NOT_RUN = "not_run"
+
+
+class ClaimVerdict(BaseModel):
+    """One profile claim and what this run found about it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(description="The claim's id in the profile.")
+    text: str = Field(description="The sentence, quoted.")
+    source: str = Field(description="Where it is written (document:line).")
+    status: ClaimStatus = Field(description="verified | violated | could_not_check | manual | not_run.")
+    message: str = Field(description="One line: why the claim has this verdict.")
+    verified_by: tuple[str, ...] = Field((), description="The check ids and profile keys the profile names.")
+    checks: tuple[str, ...] = Field((), description="The check ids those stand for.")
+    results: tuple[str, ...] = Field((), description="Labels of this run's results behind the claim.")
+    manual: str | None = Field(None, description="Why no machine can check it (manual claims).")
+
+
+class ClaimCounts(BaseModel):
+    """How many of the profile's claims ended in each verdict."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    total: int = Field(0, description="Claims in the profile.")
+    verified: int = Field(0, description="Claims whose checks all passed.")
+    violated: int = Field(0, description="Claims with a failed (or waived) result.")
+    could_not_check: int = Field(0, description="Claims with a result that could not be checked.")
+    manual: int = Field(0, description="Claims no machine can check, with the reason.")
+    not_run: int = Field(0, description="Claims none of whose checks ran in this run.")
+
+
+def _key_matches(key: str, read: str) -> bool:
+    return key == read or key.startswith(read + ".") or read.startswith(key + ".")
+
+
+def _reads(spec: CheckSpec) -> tuple[str, ...]:
+    return (*spec.reads, *(k for r in spec.requires for k in r.keys))
+
+
+def checks_for(item: str, specs: Iterable[CheckSpec] | None = None) -> tuple[str, ...]:
+    """The check ids a ``verified_by`` entry stands for: itself if it is a check id, else every check that
+    reads the key (a section name stands for every check of that section)."""
+    specs = tuple(REGISTRY.values()) if specs is None else tuple(specs)
+    if any(s.id == item for s in specs):
+        return (item,)
+    if "." not in item:
+        return tuple(s.id for s in specs if s.section == item)
+    return tuple(s.id for s in specs if any(_key_matches(item, r) for r in _reads(s)))
+
+
+def _is_builtin_namespace(item: str) -> bool:
+    prefix = item.split(".", 1)[0]
+    return prefix in {s.value for s in SuiteName} or prefix in {"pg", "drill", "ratelimit"}
+
+
+def _all_keys() -> list[str]:
+    from stackcheck.catalog.spec import _unwrap_model
+
+    keys = []
+    for section in PROFILE_SECTIONS:
+        model = _unwrap_model(Profile.model_fields[section].annotation)
+        keys += [f"{section}.{name}" for name in (model.model_fields if model else ())]
+    return keys
+
+
+def claim_problems(profile: Profile) -> list[tuple[tuple[str | int, ...], str]]:
+    """Mistakes in the profile's claims, each with the key path it is at: a ``verified_by`` entry that is
+    neither a check id nor a profile key, or a key whose section the profile does not set."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    for i, claim in enumerate(profile.claims):
+        for j, item in enumerate(claim.verified_by):
+            where: tuple[str | int, ...] = ("claims", i, "verified_by", j)
+            if item in REGISTRY:
+                continue
+            section = item.split(".", 1)[0]
+            if profile_key_exists(item) and section in PROFILE_SECTIONS:
+                if getattr(profile, section) is None:
+                    problems.append(
+                        (
+                            where,
+                            f"claim {claim.id!r} is verified by {item}, but the profile has no `{section}` "
+                            f"section: set {item}, or name a check id",
+                        )
+                    )
+                continue
+            near = difflib.get_close_matches(item, [*REGISTRY, *_all_keys()], n=1, cutoff=0.85)
+            if _is_builtin_namespace(item) or "." not in item or near:
+                hint = f" (did you mean {near[0]}?)" if near else ""
+                problems.append(
+                    (
+                        where,
+                        f"claim {claim.id!r}: {item!r} is neither a check id (`stackcheck checks` lists "
+                        f"them) nor a profile key (`stackcheck profile schema`){hint}",
+                    )
+                )
+            # Otherwise: a check id in a team's own namespace, resolved when its suite registers it.
+    return problems
+
+
+def _refs(claims: Sequence[Claim]) -> tuple[ClaimRef, ...]:
+    return tuple(ClaimRef(id=c.id, text=c.text, source=c.source) for c in claims)
+
+
+def _claim_checks(claim: Claim, specs: tuple[CheckSpec, ...]) -> tuple[str, ...]:
+    ids: dict[str, None] = {}
+    for item in claim.verified_by:
+        found = checks_for(item, specs)
+        if not found and "." in item and not profile_key_exists(item):
+            found = (item,)  # a check id of a team's suite that did not register in this run
+        ids.update(dict.fromkeys(found))
+    return tuple(ids)
+
+
+def _specs(extra: Iterable[CheckSpec]) -> tuple[CheckSpec, ...]:
+    return (*REGISTRY.values(), *(s for s in extra if s.id not in REGISTRY))
+
+
+def attach_claims(
+    results: Iterable[CheckResult], profile: Profile, extra_specs: Iterable[CheckSpec] = ()
+) -> tuple[CheckResult, ...]:
+    """Each result with the profile's claims it verifies (none when no claim points at its check)."""
+    specs = _specs(extra_specs)
+    by_check: dict[str, list[Claim]] = {}
+    for claim in profile.claims:
+        for check_id in _claim_checks(claim, specs):
+            by_check.setdefault(check_id, []).append(claim)
+    return tuple(
+        r.model_copy(update={"claims": _refs(by_check.get(r.id, ()))}) if r.id in by_check or r.claims else r
+        for r in results
+    )
+
+
+def _verdict(claim: Claim, checks: tuple[str, ...], behind: list[CheckResult]) -> tuple[ClaimStatus, str]:
+    if claim.manual is not None:
+        return ClaimStatus.MANUAL, f"manual: {claim.manual}"
+    if not checks:
+        keys = ", ".join(claim.verified_by)
+        return ClaimStatus.NOT_RUN, f"no stackcheck check reads {keys} yet"
+    labels = {s: [r.label for r in behind if r.status is s] for s in Status}
+    bad = labels[Status.FAILED] + labels[Status.WAIVED]
+    if bad:
+        waived = f" ({len(labels[Status.WAIVED])} waived)" if labels[Status.WAIVED] else ""
+        return ClaimStatus.VIOLATED, f"{len(bad)} result(s) failed{waived}: {', '.join(bad[:5])}"
+    if labels[Status.ERROR]:
+        return ClaimStatus.COULD_NOT_CHECK, f"could not check: {', '.join(labels[Status.ERROR][:5])}"
+    if labels[Status.PASSED]:
+        return ClaimStatus.VERIFIED, f"{len(labels[Status.PASSED])} result(s) passed"
+    if behind:
+        return ClaimStatus.NOT_RUN, f"every check behind it was skipped ({', '.join(checks[:5])})"
+    return ClaimStatus.NOT_RUN, f"none of its checks ran in this run ({', '.join(checks[:5])})"
+
+
+def judge_claims(
+    results: Sequence[CheckResult], profile: Profile, extra_specs: Iterable[CheckSpec] = ()
+) -> tuple[ClaimVerdict, ...]:
+    """The verdict of every profile claim, from the results of this run."""
+    specs = _specs(extra_specs)
+    verdicts = []
+    for claim in profile.claims:
+        checks = _claim_checks(claim, specs)
+        behind = [r for r in results if r.id in checks]
+        status, message = _verdict(claim, checks, behind)
+        verdicts.append(
+            ClaimVerdict(
+                id=claim.id,
+                text=claim.text,
+                source=claim.source,
+                status=status,
+                message=message,
+                verified_by=tuple(claim.verified_by),
+                checks=checks,
+                results=tuple(r.label for r in behind if r.status is not Status.SKIPPED),
+                manual=claim.manual,
+            )
+        )
+    return tuple(verdicts)
+
+
+def count_claims(verdicts: Sequence[ClaimVerdict]) -> ClaimCounts:
+    """Counts by verdict."""
+    counts = {s: sum(1 for v in verdicts if v.status is s) for s in ClaimStatus}
+    return ClaimCounts(total=len(verdicts), **{s.value: n for s, n in counts.items()})
+
+
+def apply_claims(
+    results: Iterable[CheckResult], profile: Profile, extra_specs: Iterable[CheckSpec] = ()
+) -> tuple[tuple[CheckResult, ...], tuple[ClaimVerdict, ...]]:
+    """The results with their claims attached, and every claim's verdict: what a report holds."""
+    extra = tuple(extra_specs)
+    attached = attach_claims(results, profile, extra)
+    return attached, judge_claims(attached, profile, extra)
