@@ -1,5 +1,5 @@
-"""A team's own claims end to end: a profile for a service that is none of the seeds, verified against the real
-reference service; every artifact names only that profile's claims, quoted with their source lines."""
+"""A team's own claims end to end: a profile for a service that is none of the seeds, verified against the
+real reference service; every artifact names only that profile's claims, quoted with their source lines."""
 
 from __future__ import annotations
 
