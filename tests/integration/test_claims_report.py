@@ -110,6 +110,8 @@ def test_a_teams_report_names_only_its_own_claims_each_quoted_with_its_source(
     assert "## Claims" in summary and "docs/adr/0007-edge.md:5" in summary and "VIOLATED" in summary
     assert "Hosting stays below EUR 300 per month." in page and "docs/adr/0007-edge.md:7" in page
     assert "5 claims: 2 verified, 1 violated" in run.stdout
+    junit = (run.report_dir / "junit.xml").read_text()
+    assert 'name="claim:pay-headers"' in junit and "docs/adr/0007-edge.md:5" in junit
     for artifact in sorted(run.report_dir.iterdir()):
         if artifact.is_file():
             text = artifact.read_text(errors="replace")

@@ -35,6 +35,10 @@ def render_junit(report: Report) -> str:
             case = ET.SubElement(
                 node, "testcase", classname=r.suite, name=r.label, time=f"{r.duration_s:.3f}"
             )
+            if r.claims:  # the team's sentences this result verifies, for CI tabs that show properties
+                props = ET.SubElement(case, "properties")
+                for c in r.claims:
+                    ET.SubElement(props, "property", name=f"claim:{c.id}", value=f"{c.text} ({c.source})")
             detail = "\n".join(x for x in (r.message, format_evidence(r)) if x)
             if r.status is Status.FAILED:
                 ET.SubElement(case, "failure", message=r.message, type=str(r.severity)).text = detail
