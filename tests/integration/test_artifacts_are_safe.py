@@ -41,6 +41,9 @@ headers: {hsts_min_age_s: 100, required: [content-security-policy]}
 waivers:
   - {check: headers.csp, owner: "ops | <b>web</b>", reason: "legacy | reason <script>x</script>",
      expires: 2099-01-01}
+claims:
+  - {id: c1, text: "Banner | <script>alert(2)</script> \\x1b[31m `code`", source: "adr.md:1 | <i>x</i>",
+     verified_by: [headers]}
 """
 DATA_PROFILE = """\
 name: planted-data
@@ -89,7 +92,8 @@ def test_a_target_answering_hostile_text_leaves_artifacts_that_parse_and_render_
         run = _run(run_cli, profile, "--target", url, "--suite", "metrics", "--suite", "headers")
     assert run.code == 1, run.stdout + run.stderr
     shape = assert_artifacts_inert(run.report_dir, run.stdout + run.stderr)
-    assert [cells for _, cells in shape] == [4, 5]  # results and waivers tables keep their columns
+    # The claims, results and waivers tables keep their columns (a claim's own | and markup included).
+    assert [cells for _, cells in shape] == [4, 5, 5]
     messages = {r["id"]: r["message"] for r in run.report["results"]}
     # What the target said is still there to read, as visible escapes, and one 100 KB line is capped.
     assert "\\x1b[31mred" in messages["headers.server_banner"]
