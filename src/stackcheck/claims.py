@@ -9,8 +9,10 @@ each claim gets one verdict from its results:
 - ``violated``: a result behind it failed (a waived failure too: the claim does not hold, the waiver only
   accepts that for a while);
 - ``could_not_check``: none failed, but one could not be checked (``error``);
-- ``verified``: none failed or errored and at least one passed;
-- ``not_run``: no result behind it ran (its checks were skipped or not selected in this run);
+- ``verified``: none failed or errored, at least one passed, and every check behind it ran (a skipped
+  result counts as run: the check looked and found nothing to apply to);
+- ``not_run``: nothing failed or errored, but a check behind it did not run in this run (not selected,
+  another stage's, or no check reads its keys yet), or every result was skipped;
 - ``manual``: the profile says no machine can check it, and why.
 """
 
@@ -192,6 +194,13 @@ def _verdict(claim: Claim, checks: tuple[str, ...], behind: list[CheckResult]) -
         return ClaimStatus.VIOLATED, f"{len(bad)} result(s) failed{waived}: {', '.join(bad[:5])}"
     if labels[Status.ERROR]:
         return ClaimStatus.COULD_NOT_CHECK, f"could not check: {', '.join(labels[Status.ERROR][:5])}"
+    ran = {r.id for r in behind}
+    missing = [c for c in checks if c not in ran]
+    if missing and behind:
+        return ClaimStatus.NOT_RUN, (
+            f"{', '.join(missing[:5])} did not run in this run (not selected, or another stage's); "
+            f"{len(labels[Status.PASSED])} result(s) behind it passed"
+        )
     if labels[Status.PASSED]:
         return ClaimStatus.VERIFIED, f"{len(labels[Status.PASSED])} result(s) passed"
     if behind:

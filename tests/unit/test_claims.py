@@ -166,3 +166,16 @@ def test_an_overlay_adds_claims_and_replaces_those_with_the_same_id(tmp_path: Pa
         ("mem", "512MB in staging"),
         ("extra", "staging only"),
     ]
+
+
+def test_a_claim_is_not_verified_while_a_check_behind_it_has_not_run() -> None:
+    # slo.p95_ms is read by the histogram check (verify) and by load.p95 (the load stage): a verify run
+    # alone supports the claim but does not prove it.
+    p = profile(claim("p95", "slo.p95_ms"), slo={"p95_ms": 200}, metrics={})
+    _, (verdict,) = apply_claims([result("metrics.latency_histogram", Status.PASSED)], p)
+    assert verdict.status is ClaimStatus.NOT_RUN
+    assert verdict.message.startswith("load.p95 did not run")
+    both = [result("metrics.latency_histogram", Status.PASSED), result("load.p95", Status.PASSED)]
+    assert apply_claims(both, p)[1][0].status is ClaimStatus.VERIFIED
+    failed = [result("metrics.latency_histogram", Status.FAILED)]
+    assert apply_claims(failed, p)[1][0].status is ClaimStatus.VIOLATED  # a failure needs no other stage
