@@ -9,7 +9,9 @@ be run by hand too, with the same plan::
 What it does, per process:
 
 * ``ProfileUser`` (a ``FastHttpUser``) requests the plan's endpoints by weight, grouped under readable
-  names, and validates every response with ``catch_response`` (status, optional body text).
+  names — each with its method, body and headers (``${VAR}`` references expanded from this process's
+  environment once, at start) — and validates every response with ``catch_response`` (status, optional
+  body text).
 * Paced model (default): each user sends on a fixed schedule (``users / target_rps`` apart, random
   phase) whether or not earlier responses have arrived (up to 8 in flight per user), and latency counts
   from the *scheduled* time: a stalling target cannot slow the arrivals down and hide its stall
@@ -31,6 +33,7 @@ import random
 import ssl
 import time
 import zlib
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +47,7 @@ from stackcheck.load.gate import GENERATOR, TRANSPORT, evaluate, gate_exit_code
 from stackcheck.load.histogram import Histogram
 from stackcheck.load.plan import IN_FLIGHT_PER_USER, PROGRESS_PREFIX, LoadPlan, PlanEndpoint
 from stackcheck.load.recorder import Recorder
+from stackcheck.load.request import expanded_headers
 from stackcheck.load.stats import GeneratorProcess, LoadStats, build_stats
 
 PROGRESS = PROGRESS_PREFIX  # lines `stackcheck load` shows while the run goes on
@@ -52,6 +56,22 @@ WORKER_FINAL_WAIT_S = 15.0
 TIMER_SLACK_S = 0.001
 READ_CHUNK = 64 * 1024
 log = logging.getLogger("stackcheck.load")
+
+
+@dataclass(frozen=True)
+class _Request:
+    """One endpoint of the plan, ready to send: its body's bytes and its headers, expanded."""
+
+    endpoint: PlanEndpoint
+    body: bytes | None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _prepare(endpoint: PlanEndpoint) -> _Request:
+    headers = {"Accept-Encoding": "gzip, deflate", **expanded_headers(dict(endpoint.headers), os.environ)}
+    if endpoint.content_type is not None:
+        headers["Content-Type"] = endpoint.content_type
+    return _Request(endpoint, endpoint.body, headers)
 
 
 class _State:
@@ -69,7 +89,7 @@ class _State:
         self.finals: set[str] = set()
         self.stats: LoadStats | None = None
         self.clock = (time.time(), time.process_time())  # reset when this process's test starts
-        self.endpoints: list[PlanEndpoint] = []
+        self.endpoints: list[_Request] = []
         self.cum_weights: list[int] = []
 
 
@@ -203,12 +223,13 @@ class ProfileUser(FastHttpUser):
         self._pool.spawn(self._request, self._endpoint(), due, capped)
 
     @staticmethod
-    def _endpoint() -> PlanEndpoint:
+    def _endpoint() -> _Request:
         return random.choices(STATE.endpoints, cum_weights=STATE.cum_weights)[0]
 
-    def _request(self, endpoint: PlanEndpoint, due: float, capped: bool) -> None:
+    def _request(self, request: _Request, due: float, capped: bool) -> None:
+        endpoint = request.endpoint
         try:
-            self._send(endpoint, due, capped)
+            self._send(request, due, capped)
         except Exception as exc:  # a request that died in the generator must not vanish from the count
             log.exception("stackcheck load: the generator failed on %s", endpoint.name)
             STATE.recorder.record(
@@ -222,8 +243,9 @@ class ProfileUser(FastHttpUser):
             )
             STATE.sent += 1
 
-    def _send(self, endpoint: PlanEndpoint, due: float, capped: bool) -> None:
+    def _send(self, request: _Request, due: float, capped: bool) -> None:
         assert STATE.plan is not None
+        endpoint = request.endpoint
         sent_at = time.perf_counter()
         lag_ms = max(0.0, (sent_at - due) * 1000.0)
         # Never follow a redirect: it could lead off loopback, past the remote-target guard. The body is
@@ -235,7 +257,8 @@ class ProfileUser(FastHttpUser):
             catch_response=True,
             allow_redirects=False,
             stream=True,
-            headers={"Accept-Encoding": "gzip, deflate"},
+            data=request.body,
+            headers=request.headers,
         ) as resp:
             body, raw_read = _read_bounded(resp, STATE.plan.max_response_bytes)
             meta = resp.request_meta
@@ -456,7 +479,7 @@ def _on_init(environment: Any, **_: Any) -> None:
         )
     plan = LoadPlan.model_validate_json(Path(path).read_text(encoding="utf-8"))
     STATE.plan = plan
-    STATE.endpoints = list(plan.endpoints)
+    STATE.endpoints = [_prepare(e) for e in plan.endpoints]
     running = 0
     for endpoint in plan.endpoints:
         running += endpoint.weight

@@ -19,6 +19,7 @@ import pytest
 from stackcheck import __version__, interrupt
 from stackcheck._exceptions import StackcheckError, UsageError
 from stackcheck.catalog import REGISTRY, STAGE_CHECKS, SUITES, SuiteName, render_checks_doc
+from stackcheck.catalog.readers import RUN_SECTIONS, section_readers
 from stackcheck.collector import RunCollector
 from stackcheck.infra import preflight
 from stackcheck.plugin import COLLECTOR
@@ -296,7 +297,8 @@ def _profile(args: argparse.Namespace) -> int:
         )
         return 0
     if args.profile_command == "schema":
-        sys.stdout.write(render_profile_reference() if args.markdown else schema_text())
+        markdown = render_profile_reference(section_readers(), RUN_SECTIONS) if args.markdown else ""
+        sys.stdout.write(markdown or schema_text())
         return 0
     return _fail("profile needs a subcommand: validate FILE | schema")
 
@@ -350,10 +352,10 @@ _Handler = Callable[[argparse.Namespace], int]
 
 def _run_command(args: argparse.Namespace, handlers: Mapping[str, _Handler]) -> int:
     try:
-        if args.command == "scan":
-            return int(importlib.import_module(STAGE_COMMANDS["scan"]).run(args, Settings.from_environ()))
         if args.command in STAGE_COMMANDS:
-            return int(importlib.import_module(STAGE_COMMANDS[args.command]).run(args))
+            return int(
+                importlib.import_module(STAGE_COMMANDS[args.command]).run(args, Settings.from_environ())
+            )
         return handlers[args.command](args)
     except StackcheckError as exc:
         return _fail(str(exc))

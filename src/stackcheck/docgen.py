@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from stackcheck.catalog import render_checks_doc
+from stackcheck.catalog.readers import RUN_SECTIONS, section_readers
 from stackcheck.profile import render_profile_reference
 from stackcheck.profile.schema import schema_text
 from stackcheck.report.reference import render_report_reference
@@ -15,7 +16,7 @@ __all__ = ["GENERATED", "main"]
 # repository-relative path → generator
 GENERATED: dict[str, Callable[[], str]] = {
     "docs/checks.md": render_checks_doc,
-    "docs/profile.md": render_profile_reference,
+    "docs/profile.md": lambda: render_profile_reference(section_readers(), RUN_SECTIONS),
     "docs/report.md": render_report_reference,
     "policies/profile.schema.json": schema_text,
 }

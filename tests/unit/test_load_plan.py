@@ -87,7 +87,12 @@ def test_the_plan_round_trips_through_json() -> None:
         ("load.users", "0", "greater than 0"),
         ("load.duration_s", "7200", "must be at most 3600"),
         ("load.model", "open", "'paced' or 'closed'"),
-        ("load.endpoints", "[{path: /x, method: POST}]", "'GET', 'HEAD' or 'OPTIONS'"),
+        ("load.endpoints", "[{path: /x, method: DELETE}]", "'OPTIONS', 'POST', 'PUT' or 'PATCH'"),
+        (
+            "load.endpoints",
+            "[{path: /x, method: POST}]",
+            r"POST /x \(endpoints\[0\]\) changes data .*allow_writes",
+        ),
     ],
 )
 def test_the_model_bounds_users_duration_and_methods(

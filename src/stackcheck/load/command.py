@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from contextlib import suppress
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from stackcheck.claims import apply_claims
 from stackcheck.collector import tool_versions
 from stackcheck.load.gate import LOAD_CHECK_IDS, evaluate, not_run
 from stackcheck.load.plan import LoadPlan, build_plan
+from stackcheck.load.request import expanded_headers, missing_references, secret_header_values
 from stackcheck.load.runner import LocustRun, free_port, locust_version
 from stackcheck.load.safety import require_loopback
 from stackcheck.load.stats import LoadStats
@@ -39,7 +41,7 @@ from stackcheck.report.console import terminal
 from stackcheck.report.folders import default_report_dir, point_latest
 from stackcheck.report.model import ProfileInfo, RunInfo, mark_interrupted, summarize
 from stackcheck.report.publish import publish_log, publishable, run_redactor
-from stackcheck.settings import resolve_target
+from stackcheck.settings import Settings, resolve_target
 from stackcheck.waivers import apply_waivers
 
 __all__ = ["DESCRIPTION", "HELP", "add_arguments", "run"]
@@ -143,15 +145,37 @@ def _command_line(args: argparse.Namespace) -> str:
     return Redactor().command(argv)
 
 
-def _preflight(plan: LoadPlan) -> tuple[str, ErrorReason] | None:
+def _require_references(plan: LoadPlan, environ: Mapping[str, str]) -> None:
+    """Refuse, before anything is sent, a header whose ``${VAR}`` is not set in the environment."""
+    by_key = {f"load.endpoints[{i}]": dict(e.headers) for i, e in enumerate(plan.endpoints)}
+    missing = missing_references(by_key, environ)
+    if missing:
+        raise UsageError(missing, "export it before the run; its value is redacted in every artifact")
+
+
+def _redactor(
+    loaded: LoadedProfile, plan: LoadPlan, texts: list[str], environ: Mapping[str, str]
+) -> Redactor:
+    """The run's redactor, which also knows what the headers' ``${VAR}`` references expand to."""
+    redactor = run_redactor(loaded.profile, {}, texts)
+    for endpoint in plan.endpoints:
+        redactor.add(secret_header_values(dict(endpoint.headers), environ))
+    return redactor
+
+
+def _preflight(plan: LoadPlan, environ: Mapping[str, str]) -> tuple[str, ErrorReason] | None:
     """One request before the load, through the bounded exchange every probe uses: an unreachable target
     is 'could not check', not a failure, and a hostile one cannot make this request read without end."""
     first = plan.endpoints[0]
+    headers = expanded_headers(dict(first.headers), environ)
+    if first.content_type is not None:
+        headers["Content-Type"] = first.content_type
     try:
         with HttpProbe(
             plan.target, timeout_s=plan.timeout_s, verify=plan.ca_bundle or True, max_bytes=65536
         ) as p:
-            p.request(first.method, first.path)
+            # The endpoint's own request (a write endpoint's too: one more write, documented).
+            p.request(first.method, first.path, content=first.body, headers=headers)
     except CouldNotCheck as exc:
         return f"target unreachable: {first.method} {plan.target}{first.path}: {exc}", exc.reason
     return None
@@ -167,18 +191,27 @@ def _load_line(stats: LoadStats) -> str:
     )
 
 
-def _run_workers(args: argparse.Namespace, loaded: LoadedProfile, target: str) -> int:
+def _run_workers(
+    args: argparse.Namespace, loaded: LoadedProfile, target: str, environ: Mapping[str, str]
+) -> int:
     """``--worker-of``: Locust workers for a master elsewhere; they stop when the master ends the run."""
     host, port = _host_port(args.worker_of, "--worker-of")
     require_loopback(f"tcp://{host}:{port}", args.allow_remote, what="master")
     count = max(_workers(args, loaded), 1)
     scratch = Path(args.report_dir or Path("reports") / "out" / "worker") / f"worker-{socket.gethostname()}"
-    plan = build_plan(loaded.profile, target, workers=count, stats_path=str(scratch / "unused.json"))
+    plan = build_plan(
+        loaded.profile,
+        target,
+        workers=count,
+        stats_path=str(scratch / "unused.json"),
+        base=loaded.path.parent,
+    )
+    _require_references(plan, environ)
     scratch.mkdir(parents=True, exist_ok=True)
     plan_path = scratch / "plan.json"
     plan_path.write_text(plan.model_dump_json(by_alias=True, indent=1), encoding="utf-8")
     print(f"stackcheck {__version__}: {count} Locust worker(s) for the master at {host}:{port}", flush=True)
-    run = LocustRun(plan, plan_path, scratch)
+    run = LocustRun(plan, plan_path, scratch, environ=environ)
     try:
         with interrupt.guard():
             run.start_workers((host, port), count)
@@ -198,16 +231,23 @@ def _run_workers(args: argparse.Namespace, loaded: LoadedProfile, target: str) -
 Measured = tuple[list[CheckResult], LoadStats | None, dict[str, str]]
 
 
-def _execute(plan: LoadPlan, plan_path: Path, work: Path, master_bind: tuple[str, int] | None) -> Measured:
+def _execute(
+    plan: LoadPlan,
+    plan_path: Path,
+    work: Path,
+    master_bind: tuple[str, int] | None,
+    environ: Mapping[str, str],
+) -> Measured:
     version = locust_version()
     if version is None:
         message = "locust is not installed in this environment: pip install 'stackcheck[load]'"
         return not_run(plan.slo, message, reason=ErrorReason.TOOL_MISSING), None, {}
-    problem = _preflight(plan)
+    problem = _preflight(plan, environ)
     if problem:
         message, reason = problem
         return not_run(plan.slo, message, reason=reason), None, {"locust": version}
-    outcome = LocustRun(plan, plan_path, work, master_bind=master_bind).run()
+    # The Locust processes expand the headers' ${VAR} references from this environment.
+    outcome = LocustRun(plan, plan_path, work, master_bind=master_bind, environ=environ).run()
     if outcome.stats is None:
         message = outcome.error or "no statistics"
         return not_run(plan.slo, message, reason=ErrorReason.TOOL_FAILED), None, {"locust": version}
@@ -227,7 +267,12 @@ def _master_bind(args: argparse.Namespace) -> tuple[str, int] | None:
 
 
 def _write_plan(
-    args: argparse.Namespace, loaded: LoadedProfile, target: str, work: Path, workers: int
+    args: argparse.Namespace,
+    loaded: LoadedProfile,
+    target: str,
+    work: Path,
+    workers: int,
+    environ: Mapping[str, str],
 ) -> tuple[LoadPlan, Path]:
     """The plan every Locust process reads, resolved and written to ``work/plan.json``."""
     plan = build_plan(
@@ -236,7 +281,10 @@ def _write_plan(
         workers=workers,
         external_workers=args.expect_workers,
         stats_path=str((work / "stats.json").resolve()),
+        base=loaded.path.parent,
     )
+    _require_references(plan, environ)
+    work.mkdir(parents=True, exist_ok=True)  # only once the plan holds: a refused run leaves nothing
     plan_path = work / "plan.json"
     plan_path.write_text(plan.model_dump_json(by_alias=True, indent=1), encoding="utf-8")
     return plan, plan_path
@@ -269,6 +317,7 @@ def _report(
     target: str,
     window: tuple[dt.datetime, dt.datetime],
     measured: Measured,
+    redactor: Redactor,
 ) -> Report:
     """The load stage's report: the gated results after waivers, and the statistics as ``load``."""
     started, finished = window
@@ -302,32 +351,36 @@ def _report(
         waivers=tuple(waivers),
         load=stats,
     )
-    return publishable(report, run_redactor(profile, {}, [target, *args.overrides]))
+    return publishable(report, redactor)
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run the load stage; return the exit code (0, 1, 2 or 3; 128 + N when signal N stopped it)."""
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the load stage; return the exit code (0, 1, 2 or 3; 128 + N when signal N stopped it).
+
+    ``settings.environ`` is where the endpoints' ``${VAR}`` header references are read from.
+    """
+    environ = settings.environ
     loaded = load_profile(args.profile, args.overrides)
     target = _target(args, loaded)
     if args.expect_workers < 0:
         raise UsageError(f"--expect-workers {args.expect_workers} is negative", "pass 0 or more")
     if args.worker_of:
-        return _run_workers(args, loaded, target)
+        return _run_workers(args, loaded, target, environ)
     master_bind = _master_bind(args)
     report_dir = Path(args.report_dir) if args.report_dir else default_report_dir(loaded.profile.name, "load")
     work = report_dir / "load"
-    work.mkdir(parents=True, exist_ok=True)
     workers = _workers(args, loaded)
-    plan, plan_path = _write_plan(args, loaded, target, work, workers)
+    plan, plan_path = _write_plan(args, loaded, target, work, workers, environ)
     _announce(args, loaded, target, plan, workers, master_bind)
     started = dt.datetime.now(dt.UTC)
 
+    redactor = _redactor(loaded, plan, [target, *args.overrides], environ)
+
     def finish(measured: Measured, signum: int | None) -> Report:
-        report = _report(args, loaded, target, (started, dt.datetime.now(dt.UTC)), measured)
+        report = _report(args, loaded, target, (started, dt.datetime.now(dt.UTC)), measured, redactor)
         report = mark_interrupted(report, signum) if signum is not None else report
         write_report(report, report_dir)
         # Locust's own logs stay in the report folder: through the same redaction and sanitising.
-        redactor = run_redactor(loaded.profile, {}, [target, *args.overrides])
         for log in sorted(work.glob("*.log")):
             publish_log(log, redactor)
         return report
@@ -335,7 +388,7 @@ def run(args: argparse.Namespace) -> int:
     # A second signal exits at once (stackcheck.interrupt): the partial report is written first.
     with interrupt.on_hard_exit(lambda: finish(_interrupted(plan, _signum()), _signum())):
         try:
-            measured, signum = _execute(plan, plan_path, work, master_bind), None
+            measured, signum = _execute(plan, plan_path, work, master_bind, environ), None
         except KeyboardInterrupt:  # Ctrl-C, SIGTERM or SIGHUP: LocustRun has stopped every process
             signum = _signum()
             measured = _interrupted(plan, signum)

@@ -6,12 +6,15 @@ The plan is written to a JSON file and read by ``loadtests/locustfile.py`` in ev
 
 from __future__ import annotations
 
+import base64
 import math
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from stackcheck._exceptions import UsageError
+from stackcheck.load.request import resolve_body
 from stackcheck.profile.models import LoadSection, Profile, SloSection
 
 __all__ = ["IN_FLIGHT_PER_USER", "PROGRESS_PREFIX", "LoadPlan", "PlanEndpoint", "build_plan"]
@@ -37,7 +40,7 @@ class _Model(BaseModel):
 
 
 class PlanEndpoint(_Model):
-    """One weighted endpoint, with its statistics name and its success rule."""
+    """One weighted endpoint: the request it sends, its statistics name and its success rule."""
 
     method: str
     path: str
@@ -45,6 +48,16 @@ class PlanEndpoint(_Model):
     weight: int
     expect_status: tuple[int, ...] = ()
     expect_body: str | None = None
+    body_base64: str | None = Field(None, description="The request body (resolved from the profile).")
+    content_type: str | None = None
+    headers: tuple[tuple[str, str], ...] = Field(
+        (), description="Further headers; values keep their ${VAR} references (expanded by the sender)."
+    )
+
+    @property
+    def body(self) -> bytes | None:
+        """The request body's bytes, or None."""
+        return base64.b64decode(self.body_base64) if self.body_base64 is not None else None
 
 
 class LoadPlan(_Model):
@@ -92,19 +105,25 @@ class LoadPlan(_Model):
         return self.users * (IN_FLIGHT_PER_USER if self.model == "paced" else 1)
 
 
-def _endpoints(profile: Profile, load: LoadSection) -> tuple[PlanEndpoint, ...]:
+def _endpoints(profile: Profile, load: LoadSection, base: Path) -> tuple[PlanEndpoint, ...]:
     if load.endpoints:
-        return tuple(
-            PlanEndpoint(
-                method=e.method,
-                path=e.path,
-                name=e.name or f"{e.method} {e.path.split('?')[0]}",
-                weight=e.weight,
-                expect_status=tuple(e.expect_status),
-                expect_body=e.expect_body,
+        planned = []
+        for index, e in enumerate(load.endpoints):
+            body = resolve_body(e, base, f"load.endpoints[{index}]")
+            planned.append(
+                PlanEndpoint(
+                    method=e.method,
+                    path=e.path,
+                    name=e.name or f"{e.method} {e.path.split('?')[0]}",
+                    weight=e.weight,
+                    expect_status=tuple(e.expect_status),
+                    expect_body=e.expect_body,
+                    body_base64=body[0] if body else None,
+                    content_type=body[1] if body else None,
+                    headers=tuple(e.headers.items()),
+                )
             )
-            for e in load.endpoints
-        )
+        return tuple(planned)
     health = profile.health
     paths = [p for p in ((health.live, health.ready) if health else ()) if p] or ["/"]
     return tuple(PlanEndpoint(method="GET", path=p, name=f"GET {p}", weight=1) for p in dict.fromkeys(paths))
@@ -131,8 +150,12 @@ def build_plan(
     workers: int,
     stats_path: str,
     external_workers: int = 0,
+    base: Path | None = None,
 ) -> LoadPlan:
-    """Resolve the profile's ``load:``/``slo:`` sections into a plan; ``UsageError`` if it cannot run."""
+    """Resolve the profile's ``load:``/``slo:`` sections into a plan; ``UsageError`` if it cannot run.
+
+    ``base`` is the folder ``body_file`` paths start from (the profile's; default: the current directory).
+    """
     if profile.load is None and profile.slo is None:
         raise UsageError(
             f"profile {profile.name!r} has neither a load: nor an slo: section: nothing to load-test",
@@ -156,7 +179,7 @@ def build_plan(
         ca_bundle=profile.target.ca_bundle if profile.target else None,
         timeout_s=timeout,
         max_response_bytes=profile.target.max_response_bytes if profile.target else 1_000_000,
-        endpoints=_endpoints(profile, load),
+        endpoints=_endpoints(profile, load, base or Path.cwd()),
         model=load.model,
         users=load.users,
         spawn_rate=load.spawn_rate,

@@ -6,6 +6,7 @@ import inspect
 import json
 import types
 import typing
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel
@@ -80,8 +81,29 @@ def _nested(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-def render_profile_reference() -> str:
-    """Markdown reference of every profile key, generated from the models (``docs/profile.md``)."""
+def _readers_line(
+    name: str, readers: Mapping[str, Sequence[str]], run_sections: Collection[str]
+) -> list[str]:
+    if readers.get(name):
+        return ["", "Read by " + ", ".join(f"`{check}`" for check in readers[name]) + "."]
+    if name in run_sections:
+        return []
+    return [
+        "",
+        "**No check reads this section yet.** Its keys record what the architecture promises, but no "
+        "result verifies them: a claim whose `verified_by` names them ends `not_run` (docs/claims.md); "
+        "write such a claim as `manual`, with the reason, until a check reads them.",
+    ]
+
+
+def render_profile_reference(
+    readers: Mapping[str, Sequence[str]] | None = None, run_sections: Collection[str] = ()
+) -> str:
+    """Markdown reference of every profile key, generated from the models (``docs/profile.md``).
+
+    ``readers`` (section → check ids, from the catalog) adds a "Read by" line to each section, or says that
+    no check reads it (except the ``run_sections``, which configure the run itself).
+    """
     out = [
         "# Profile reference",
         "",
@@ -100,5 +122,19 @@ def render_profile_reference() -> str:
         model = _nested(field.annotation)
         if model is None:
             continue
-        out += ["", f"## `{name}`", "", inspect.cleandoc(model.__doc__ or ""), "", *field_table(model)]
+        out += ["", f"## `{name}`", "", _doc(model)]
+        if readers is not None:
+            out += _readers_line(name, readers, run_sections)
+        out += ["", *field_table(model)]
+        # Models inside a section (the items of `load.endpoints` ...) get a table of their own.
+        for key, inner in model.model_fields.items():
+            item = _nested(inner.annotation)
+            if item is not None:
+                out += ["", f"### `{name}.{inner.alias or key}`: `{item.__name__}`", "", _doc(item)]
+                out += ["", *field_table(item)]
     return "\n".join(out) + "\n"
+
+
+def _doc(model: type[BaseModel]) -> str:
+    """A model's docstring without its source indentation."""
+    return inspect.cleandoc(model.__doc__ or "")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import json
+import re
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from stackcheck.profile.fields import PositiveFloat, Section, UrlPath
 
@@ -29,23 +31,137 @@ class SloSection(Section):
     )
 
 
+#: Methods that change data on the target: an endpoint may use one only with ``load.allow_writes: true``.
+WRITE_METHODS: frozenset[str] = frozenset({"POST", "PUT", "PATCH"})
+#: Most bytes of one request body (inline or from ``body_file``).
+MAX_BODY_BYTES = 1024 * 1024
+MAX_HEADERS = 32
+MAX_HEADER_VALUE = 8192
+_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_REFERENCE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}")
+# Set by the HTTP client itself (framing, the target's host) or by `content_type`.
+_RESERVED_HEADERS = {"host", "content-length", "transfer-encoding", "connection", "content-type"}
+_CREDENTIAL_WORDS = ("authorization", "cookie", "token", "secret", "password", "api-key", "apikey", "auth")
+
+
+def is_credential_header(name: str) -> bool:
+    """Whether a header of this name carries a credential (Authorization, Cookie, X-API-Key ...)."""
+    lowered = name.lower()
+    return any(word in lowered for word in _CREDENTIAL_WORDS)
+
+
+def header_references(value: str) -> list[str]:
+    """The environment variables a header value names (``Bearer ${API_TOKEN}`` → ``["API_TOKEN"]``)."""
+    return [m.group(0)[2:-1] for m in _REFERENCE.finditer(value)]
+
+
+def _check_headers(headers: dict[str, str]) -> dict[str, str]:
+    if len(headers) > MAX_HEADERS:
+        raise ValueError(f"at most {MAX_HEADERS} headers per endpoint (got {len(headers)})")
+    seen: set[str] = set()
+    for name, value in headers.items():
+        lowered = name.lower()
+        if not _TOKEN.match(name):
+            raise ValueError(f"header name {name!r} is not an HTTP token (letters, digits, -)")
+        if lowered in seen:
+            raise ValueError(f"header {name!r} is given twice (names are case-insensitive)")
+        seen.add(lowered)
+        if lowered in _RESERVED_HEADERS:
+            fix = "use `content_type`" if lowered == "content-type" else "the HTTP client sets it"
+            raise ValueError(f"header {name!r} cannot be set here: {fix}")
+        if any(c in value for c in "\r\n\0") or len(value) > MAX_HEADER_VALUE:
+            raise ValueError(
+                f"header {name!r}: the value must be one line of at most {MAX_HEADER_VALUE} chars"
+            )
+        if is_credential_header(name) and not header_references(value):
+            raise ValueError(
+                f"header {name!r} carries a credential: write it as a ${{VAR}} reference (e.g. "
+                f"'Bearer ${{API_TOKEN}}'), read from the environment when the run starts, so no secret "
+                "is written in the profile or the run's plan"
+            )
+    return headers
+
+
+JsonBody = dict[str, Any] | list[Any] | str
+
+
 class LoadEndpoint(Section):
-    """One endpoint the load test requests, with its share of the traffic and what counts as success."""
+    """One endpoint the load test requests: its share of the traffic, the request it sends (method, body,
+    headers) and what counts as success. Endpoints that write (POST, PUT, PATCH) need
+    `load.allow_writes: true`."""
 
     path: UrlPath = Field(description="URL path (with query, if any) requested, e.g. /api/v1/items?limit=10.")
     weight: Annotated[int, Field(ge=1, le=1000)] = Field(1, description="Relative share of the requests.")
-    method: Literal["GET", "HEAD", "OPTIONS"] = Field(
-        "GET", description="HTTP method; only safe methods, so a load test never changes data."
+    method: Literal["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH"] = Field(
+        "GET",
+        description="HTTP method. POST, PUT and PATCH change data on the target: they need "
+        "`load.allow_writes: true`, and may send a `body`.",
     )
     name: str | None = Field(
         None, description="Name the requests are grouped under in the statistics (default: METHOD path)."
     )
+    body: JsonBody | None = Field(
+        None,
+        description="Request body (POST, PUT, PATCH only): a mapping or a list is sent as JSON, a string as "
+        "written (UTF-8). At most 1 MiB.",
+    )
+    body_file: str | None = Field(
+        None,
+        description="File whose bytes are the request body, relative to the profile's folder (instead of "
+        "`body`; POST, PUT, PATCH only). At most 1 MiB; read once when the run starts.",
+    )
+    content_type: str | None = Field(
+        None,
+        description="Content-Type of the body (default: application/json for a mapping or list, "
+        "text/plain; charset=utf-8 for a string, guessed from the extension of `body_file`, else "
+        "application/octet-stream).",
+    )
+    headers: dict[str, str] = Field(
+        default_factory=dict,
+        description=f"Further request headers (at most {MAX_HEADERS}). Values may use `${{VAR}}`, read from "
+        "the environment when the run starts; a credential header (Authorization, Cookie, X-API-Key, any "
+        "name with token/secret/auth) must, so no secret is written in the profile. Host, Content-Length, "
+        "Transfer-Encoding, Connection and Content-Type are set by stackcheck.",
+    )
     expect_status: list[Annotated[int, Field(ge=100, le=599)]] = Field(
-        default_factory=list, description="Statuses that count as success (default: any 2xx)."
+        default_factory=list,
+        description="Statuses that count as success (default: any 2xx), e.g. [201] for a create; any "
+        "other status counts as a failed request (load.error_ratio).",
     )
     expect_body: str | None = Field(
         None, description="Text the response body must contain to count as success."
     )
+
+    @field_validator("headers")
+    @classmethod
+    def _headers_are_safe(cls, headers: dict[str, str]) -> dict[str, str]:
+        return _check_headers(headers)
+
+    @model_validator(mode="after")
+    def _body_fits_the_method(self) -> Self:
+        has_body = self.body is not None or self.body_file is not None
+        if self.body is not None and self.body_file is not None:
+            raise ValueError("give either `body` or `body_file`, not both")
+        if has_body and self.method not in WRITE_METHODS:
+            raise ValueError(
+                f"{self.method} {self.path} has a body: only POST, PUT and PATCH send one (set `method`)"
+            )
+        if self.content_type is not None and not has_body:
+            raise ValueError("`content_type` describes a body: add `body` or `body_file`, or remove it")
+        if self.content_type is not None and (
+            not self.content_type.strip() or any(c in self.content_type for c in "\r\n\0")
+        ):
+            raise ValueError("`content_type` must be one non-empty line, e.g. application/json")
+        if self.body is not None and len(inline_body(self.body)) > MAX_BODY_BYTES:
+            raise ValueError(f"the body is larger than {MAX_BODY_BYTES:,} bytes (1 MiB)")
+        return self
+
+
+def inline_body(body: JsonBody) -> bytes:
+    """The bytes an inline ``body`` is sent as: JSON for a mapping or list, UTF-8 text for a string."""
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 class LoadSection(Section):
@@ -58,10 +174,17 @@ class LoadSection(Section):
     duration_s: Annotated[float, Field(gt=0, le=3600)] = Field(
         30, description="Test length (s) from the first user's start, at most 1 h."
     )
+    allow_writes: bool = Field(
+        False,
+        description="Let endpoints use POST, PUT and PATCH. The load test then creates or changes data on "
+        "the target, up to `max_requests` times (plus one request before the run): point it only at a "
+        "target whose data may change (staging, a throwaway copy). Without it, a write endpoint is a "
+        "profile error.",
+    )
     endpoints: list[LoadEndpoint] = Field(
         default_factory=list,
-        description="Weighted endpoints to request (default: the health section's live and ready "
-        "endpoints, else /).",
+        description="Weighted endpoints to request (`LoadEndpoint`; default: the health section's live and "
+        "ready endpoints, else /).",
     )
     model: Literal["paced", "closed"] = Field(
         "paced",
@@ -89,6 +212,20 @@ class LoadSection(Section):
     max_requests: Annotated[int, Field(gt=0, le=100_000_000)] = Field(
         1_000_000, description="Hard bound on requests sent; the run stops when it is reached."
     )
+
+    @field_validator("endpoints")
+    @classmethod
+    def _writes_are_opted_in(cls, endpoints: list[LoadEndpoint], info: ValidationInfo) -> list[LoadEndpoint]:
+        if info.data.get("allow_writes"):
+            return endpoints
+        for index, endpoint in enumerate(endpoints):
+            if endpoint.method in WRITE_METHODS:
+                raise ValueError(
+                    f"{endpoint.method} {endpoint.path} (endpoints[{index}]) changes data on the target: "
+                    "set `load.allow_writes: true` to send writes (only against a target whose data may "
+                    "change), or use GET, HEAD or OPTIONS"
+                )
+        return endpoints
 
 
 ScanSeverity = Literal["critical", "high", "medium", "low", "info"]

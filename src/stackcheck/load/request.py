@@ -1,0 +1,84 @@
+"""The request one load endpoint sends: its body (inline or from a file, bounded) and its headers.
+
+The body is resolved once, when the plan is built (``body_file`` is read then, relative to the profile's
+folder, at most :data:`~stackcheck.profile.stages.MAX_BODY_BYTES`), and travels in the plan. Header
+values keep their ``${VAR}`` references in the plan — a credential is never written to the report folder —
+and are expanded by each process that sends (the preflight in the CLI, every Locust process) from its
+environment; :func:`missing_references` lets the CLI refuse a run whose variables are not set before
+anything is sent.
+"""
+
+from __future__ import annotations
+
+import base64
+import mimetypes
+import stat
+from collections.abc import Mapping
+from pathlib import Path
+
+from stackcheck._exceptions import UsageError
+from stackcheck.profile.stages import MAX_BODY_BYTES, LoadEndpoint, header_references, inline_body
+from stackcheck.redact import expand_references
+
+__all__ = ["PlanBody", "expanded_headers", "missing_references", "resolve_body", "secret_header_values"]
+
+JSON_TYPE = "application/json"
+TEXT_TYPE = "text/plain; charset=utf-8"
+BINARY_TYPE = "application/octet-stream"
+
+# (body as base64, content type) or None: what the plan carries for one endpoint.
+PlanBody = tuple[str, str] | None
+
+
+def _read_body_file(raw: str, base: Path, key: str) -> bytes:
+    path = Path(raw) if Path(raw).is_absolute() else base / raw
+    fix = f"point {key} at a regular file of at most {MAX_BODY_BYTES:,} bytes (relative to {base})"
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise UsageError(f"{key} {raw!r}: cannot read it ({exc.strerror or exc})", fix) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise UsageError(f"{key} {raw!r} is not a regular file", fix)
+    if info.st_size > MAX_BODY_BYTES:
+        raise UsageError(f"{key} {raw!r} is {info.st_size:,} bytes, more than 1 MiB", fix)
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_BODY_BYTES + 1)
+    except OSError as exc:
+        raise UsageError(f"{key} {raw!r}: cannot read it ({exc.strerror or exc})", fix) from None
+    if len(data) > MAX_BODY_BYTES:  # it grew between stat and read
+        raise UsageError(f"{key} {raw!r} is more than 1 MiB", fix)
+    return data
+
+
+def resolve_body(endpoint: LoadEndpoint, base: Path, key: str) -> PlanBody:
+    """The endpoint's body and content type; ``UsageError`` naming ``key`` when ``body_file`` is unusable."""
+    if endpoint.body is not None:
+        data = inline_body(endpoint.body)
+        default = TEXT_TYPE if isinstance(endpoint.body, str) else JSON_TYPE
+    elif endpoint.body_file is not None:
+        data = _read_body_file(endpoint.body_file, base, f"{key}.body_file")
+        default = mimetypes.guess_type(endpoint.body_file)[0] or BINARY_TYPE
+    else:
+        return None
+    return base64.b64encode(data).decode("ascii"), endpoint.content_type or default
+
+
+def missing_references(endpoints: Mapping[str, Mapping[str, str]], environ: Mapping[str, str]) -> str | None:
+    """The first header ``${VAR}`` not set in ``environ``, as text, or None (``endpoints``: key → headers)."""
+    for key, headers in endpoints.items():
+        for name, value in headers.items():
+            for var in header_references(value):
+                if var not in environ:
+                    return f"{key}.headers.{name} uses ${{{var}}}, which is not set in the environment"
+    return None
+
+
+def expanded_headers(headers: Mapping[str, str], environ: Mapping[str, str]) -> dict[str, str]:
+    """Header values with their ``${VAR}`` references replaced from ``environ``."""
+    return {name: expand_references(value, environ) for name, value in headers.items()}
+
+
+def secret_header_values(headers: Mapping[str, str], environ: Mapping[str, str]) -> list[str]:
+    """What the ``${VAR}`` references of the headers expand to: redacted in every artifact of the run."""
+    return [environ[var] for value in headers.values() for var in header_references(value) if var in environ]
