@@ -13,19 +13,23 @@ REPO = CheckSpec(
     id="secrets.repo",
     title="No secret committed in the repository (detect-secrets)",
     severity=Severity.CRITICAL,
-    reads=("scan.secret_paths",),
+    reads=("scan.secret_paths", "scan.iac_paths", "scan.code_paths", "scan.fail_on", "scan.skip"),
     suite=SuiteName.SECRETS,
     section="scan",
     needs_target=False,
     controls=("SOC2:CC6.1", "OWASP-ASVS:2.10.4", "OWASP-ASVS:14.3.1"),
     remediation="Rotate the secret, remove it from the files (and history), read it from a secret store.",
-    fails_on=("sample:fixtures/iac/djinn/noncompliant/docker-compose.yml",),
+    fails_on=(
+        "sample:fixtures/iac/djinn/noncompliant/docker-compose.yml",
+        "sample:tests/data/scan/thresholds/code/settings.py",  # a high finding: fails at `any`
+        "test:tests/integration/test_scan_thresholds.py::test_each_static_scanner_judges_its_findings_against_its_own_threshold",
+    ),
 )
 IMAGE = CheckSpec(
     id="secrets.image",
     title="No secret in any layer of the container image (trivy)",
     severity=Severity.CRITICAL,
-    reads=("scan.images",),
+    reads=("scan.images", "scan.fail_on"),
     suite=SuiteName.SECRETS,
     section="scan",
     needs_target=False,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import typing
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
@@ -229,6 +230,56 @@ class LoadSection(Section):
 
 
 ScanSeverity = Literal["critical", "high", "medium", "low", "info"]
+#: A finding threshold: a severity (that one and above fail), or ``any`` (every open finding fails).
+FailOnLevel = Literal["any", "critical", "high", "medium", "low", "info"]
+#: Keys of the mapping form of ``scan.fail_on``: a scanner (``stackcheck.scan.scanner.ScannerName``), a
+#: check a scanner decides (more specific: it wins over its scanner), or ``default``. A unit test keeps
+#: these in step with the scan registry (the profile cannot import it: the registry imports the profile).
+FailOnScanner = Literal["checkov", "bandit", "detect-secrets", "trivy", "actionlint"]
+FailOnCheck = Literal[
+    "scan.iac",
+    "scan.code",
+    "scan.ci",
+    "image.trivy",
+    "image.vulnerabilities",
+    "secrets.image",
+    "secrets.repo",
+]
+FailOnKey = Literal["default", FailOnScanner, FailOnCheck]
+FAIL_ON_SCANNERS: tuple[str, ...] = typing.get_args(FailOnScanner)
+FAIL_ON_CHECKS: tuple[str, ...] = typing.get_args(FailOnCheck)
+_LEVELS = typing.get_args(FailOnLevel)
+DEFAULT_FAIL_ON: FailOnLevel = "low"
+
+
+def _check_fail_on(value: object) -> object:
+    """One clear line for a wrong threshold or key (pydantic would list every branch of the union)."""
+    levels = ", ".join(_LEVELS)
+    if isinstance(value, str):
+        if value not in _LEVELS:
+            raise ValueError(f"{value!r} is not a threshold: write one of {levels}, or a mapping per scanner")
+        return value
+    if isinstance(value, dict):
+        keys = ("default", *FAIL_ON_SCANNERS, *FAIL_ON_CHECKS)
+        # `--set scan.fail_on.image.vulnerabilities=high` splits the check id at its dot: join it again.
+        value = {
+            **{k: v for k, v in value.items() if not isinstance(v, dict)},
+            **{
+                f"{k}.{sub}": v
+                for k, inner in value.items()
+                if isinstance(inner, dict)
+                for sub, v in inner.items()
+            },
+        }
+        for key, level in value.items():
+            if key not in keys:
+                raise ValueError(f"{key!r} is not a scanner or check id (known: {', '.join(keys)})")
+            if level not in _LEVELS:
+                raise ValueError(f"{key}: {level!r} is not a threshold (write one of {levels})")
+        return value
+    raise ValueError(f"must be a threshold ({levels}) or a mapping of scanner or check id to threshold")
+
+
 CHECKOV_FRAMEWORKS_DEFAULT = ["dockerfile", "terraform", "kubernetes", "github_actions", "yaml"]
 
 
@@ -259,8 +310,15 @@ class ScanSection(Section):
         default_factory=list,
         description="Cloud regions IaC may name (data residency, e.g. [ap-south-1]); empty: any.",
     )
-    fail_on: ScanSeverity = Field(
-        "low", description="Open findings at or above this severity fail their check; lower ones are listed."
+    fail_on: FailOnLevel | dict[FailOnKey, FailOnLevel] = Field(
+        DEFAULT_FAIL_ON,
+        description="Threshold of the scan checks: open findings at or above it fail their check, lower ones "
+        "are listed in the result and in `findings[]` but do not fail; `any`: every open finding fails, "
+        "whatever its severity. One value for every scanner, or a mapping per scanner (checkov, bandit, "
+        "detect-secrets, trivy, actionlint) and per check (scan.iac, scan.code, scan.ci, image.trivy, "
+        "image.vulnerabilities, secrets.image, secrets.repo; a check wins over its scanner), with "
+        f"`default` for the rest (else {DEFAULT_FAIL_ON}), e.g. `{{checkov: any, bandit: high, "
+        "image.vulnerabilities: high, secrets.repo: any, secrets.image: any}`.",
     )
     vulnerability_db: str | None = Field(
         None,
@@ -276,3 +334,18 @@ class ScanSection(Section):
         default_factory=list, description="Log files of the service that secrets.logs inspects."
     )
     timeout_s: PositiveFloat = Field(600, description="Bound on each scanner process (s).")
+
+    @field_validator("fail_on", mode="before")
+    @classmethod
+    def _fail_on_is_known(cls, value: object) -> object:
+        return _check_fail_on(value)
+
+    def threshold(self, scanner: str, check: str) -> tuple[str, str]:
+        """The threshold one scanner's check judges its findings against, and the key that set it."""
+        if isinstance(self.fail_on, str):
+            return self.fail_on, "scan.fail_on"
+        levels: dict[str, str] = {str(k): str(v) for k, v in self.fail_on.items()}
+        for key in (check, scanner, "default"):
+            if key in levels:
+                return levels[key], f"scan.fail_on.{key}"
+        return DEFAULT_FAIL_ON, "scan.fail_on (default)"

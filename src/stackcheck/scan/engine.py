@@ -20,6 +20,7 @@ from stackcheck._exceptions import CouldNotCheck, ErrorReason
 from stackcheck.catalog import REGISTRY
 from stackcheck.outcomes import CheckResult, Evidence, Status, WaiverRef
 from stackcheck.profile.models import Profile, Waiver
+from stackcheck.profile.stages import DEFAULT_FAIL_ON
 from stackcheck.redact import Redactor
 from stackcheck.report.model import Finding
 from stackcheck.report.publish import run_redactor
@@ -112,17 +113,40 @@ def _versions(settings: Settings, steps: Sequence[_Step]) -> dict[str, str]:
     }
 
 
+def _threshold_text(fail_on: str) -> str:
+    return "at any severity" if fail_on == "any" else f"at or above {fail_on}"
+
+
+def _labels(findings: Sequence[Finding], limit: int = 3) -> str:
+    """``B105 app.py:5; B602 app.py:10 (+2 more)``: the first findings, by rule and place."""
+    shown = "; ".join(f"{f.rule_id} {f.file or ''}{f':{f.line}' if f.line else ''}" for f in findings[:limit])
+    return shown + (f" (+{len(findings) - limit} more)" if len(findings) > limit else "")
+
+
 def judge(
-    outcome: ToolOutcome, findings: Sequence[Finding], fail_on: str, waiver: WaiverRef | None
+    outcome: ToolOutcome,
+    findings: Sequence[Finding],
+    fail_on: str,
+    waiver: WaiverRef | None,
+    fail_on_key: str = "scan.fail_on",
 ) -> CheckResult:
-    """The check result of one outcome, from its findings after waivers (``waiver`` covers waived ones)."""
+    """The check result of one outcome, from its findings after waivers (``waiver`` covers waived ones).
+
+    ``fail_on`` is this check's threshold (a severity or ``any``) and ``fail_on_key`` the profile key that
+    set it: open findings below it are listed (message and evidence) but do not fail.
+    """
     counts = {s: sum(1 for f in findings if f.status == s) for s in ("open", "waived", "suppressed")}
     failing = [f for f in findings if f.status == "open" and at_least(f.severity, fail_on)]
     waived = [f for f in findings if f.status == "waived" and at_least(f.severity, fail_on)]
+    below = [f for f in findings if f.status == "open" and not at_least(f.severity, fail_on)]
+    threshold = _threshold_text(fail_on)
     details = {
         "tool": outcome.tool,
         "findings": counts,
-        "below_fail_on": sum(1 for f in findings if f.status == "open" and not at_least(f.severity, fail_on)),
+        "fail_on": fail_on,
+        "fail_on_key": fail_on_key,
+        "below_fail_on": len(below),
+        "below_fail_on_findings": [finding_label(f) + f" ({f.severity})" for f in below[:50]],
         "suppressed_inline": [finding_label(f) for f in findings if f.status == "suppressed"],
         "duration_s": round(outcome.duration_s, 2),
         **outcome.details,
@@ -138,22 +162,24 @@ def judge(
     elif failing:
         # Decided by what was read: a failing finding is non-compliant whatever the unread files hold.
         status = Status.FAILED
-        shown = "; ".join(f"{f.rule_id} {f.file or ''}{f':{f.line}' if f.line else ''}" for f in failing[:3])
-        more = f" (+{len(failing) - 3} more)" if len(failing) > 3 else ""
-        message = f"{len(failing)} open {outcome.tool} finding(s) at or above {fail_on}: {shown}{more}"
+        message = f"{len(failing)} open {outcome.tool} finding(s) {threshold}: {_labels(failing)}"
+        if below:
+            message += f"; {len(below)} below {fail_on} listed, not failing"
         if unscanned:
             message += f"; also {unscanned}"
     elif unscanned:
         status, message = Status.ERROR, f"{outcome.tool} {unscanned}"
     elif waived:
         status, ref = Status.WAIVED, waiver
-        message = f"{len(waived)} {outcome.tool} finding(s) at or above {fail_on}, all covered by waivers"
+        message = f"{len(waived)} {outcome.tool} finding(s) {threshold}, all covered by waivers"
     else:
         status = Status.PASSED
-        message = (
-            f"{outcome.tool}: no open finding at or above {fail_on} "
-            f"({counts['suppressed']} suppressed inline, {details['below_fail_on']} below {fail_on})"
-        )
+        message = f"{outcome.tool}: no open finding {threshold} ({counts['suppressed']} suppressed inline"
+        if fail_on != "any":
+            message += f", {len(below)} below {fail_on}"
+            if below:
+                message += f": {_labels(below)}"
+        message += ")"
     evidence = Evidence(expected=0, observed=len(failing), op="<=", unit="findings", details=details)
     if status is Status.ERROR:  # an error observed nothing: its evidence claims no count
         evidence = Evidence(details=details)
@@ -203,7 +229,6 @@ class _Verdicts:
 
 def _judge_all(profile: Profile, outcomes: Sequence[ToolOutcome], today: dt.date) -> _Verdicts:
     """One waiver policy: waivers naming a registered check id cover results, the others cover findings."""
-    fail_on = profile.scan.fail_on if profile.scan else "low"
     finding_waivers = [w for w in profile.waivers if is_finding_waiver(w, REGISTRY)]
     check_waivers = [w for w in profile.waivers if not is_finding_waiver(w, REGISTRY)]
     all_findings = [f for o in outcomes for f in o.findings]
@@ -213,7 +238,13 @@ def _judge_all(profile: Profile, outcomes: Sequence[ToolOutcome], today: dt.date
     for outcome in outcomes:
         mine = waived_findings[cursor : cursor + len(outcome.findings)]
         cursor += len(outcome.findings)
-        results.append(judge(outcome, mine, fail_on, _waiver_ref(mine, finding_waivers, today)))
+        # Each check against its own threshold: per check, per scanner, or one for all (scan.fail_on).
+        fail_on, key = (
+            profile.scan.threshold(outcome.tool, outcome.check.id)
+            if profile.scan
+            else (DEFAULT_FAIL_ON, "scan.fail_on (default)")
+        )
+        results.append(judge(outcome, mine, fail_on, _waiver_ref(mine, finding_waivers, today), key))
     results, check_statuses = apply_waivers(results, check_waivers, set(REGISTRY), today)
     # Waiver states in the order the profile lists the waivers.
     order = {id(w): i for i, w in enumerate(profile.waivers)}

@@ -64,8 +64,8 @@ def severity_of(text: str | None, default: Severity = Severity.MEDIUM) -> Severi
 
 
 def at_least(severity: Severity, threshold: str) -> bool:
-    """Whether ``severity`` is at or above ``threshold`` (a severity word)."""
-    return SEVERITY_RANK[severity] >= SEVERITY_RANK[Severity(threshold)]
+    """Whether ``severity`` is at or above ``threshold`` (a severity word, or ``any``: every severity)."""
+    return threshold == "any" or SEVERITY_RANK[severity] >= SEVERITY_RANK[Severity(threshold)]
 
 
 def make_finding(
