@@ -19,6 +19,7 @@ belong to the ``tls`` suite. The certificate is still verified as configured (ch
 
 from __future__ import annotations
 
+import json
 import os
 import ssl
 import threading
@@ -26,7 +27,7 @@ import time
 import warnings
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
 
 import httpx
@@ -59,8 +60,13 @@ def client_tls_context(verify: str | bool) -> ssl.SSLContext:
 
 @dataclass(frozen=True)
 class Exchange:
-    """One request and its answer, kept as evidence. ``response`` carries the status and headers (its
-    stream is closed: read the body from ``body``/``text``)."""
+    """One request and its answer, kept as evidence (what ``http.get()`` returns).
+
+    ``status`` (also ``status_code``, httpx's spelling), ``headers`` (case-insensitive), ``body`` (also
+    ``content``: the bytes read, at most the probe's cap), ``text``, ``json()``, ``url``, ``method``,
+    ``elapsed_ms`` and ``truncated``. ``response`` is httpx's response (its stream is closed: read the body
+    from ``body``/``text``). Any other attribute is an ``AttributeError`` that names these.
+    """
 
     method: str
     url: str
@@ -71,9 +77,49 @@ class Exchange:
     truncated: bool = False  # the answer was longer than the probe's cap; the rest was not read
 
     @property
+    def status_code(self) -> int:
+        """The HTTP status (``status``), as httpx and requests spell it."""
+        return self.status
+
+    @property
+    def headers(self) -> httpx.Headers:
+        """The answer's headers (case-insensitive; ``get_list(name)`` for repeated ones)."""
+        return self.response.headers
+
+    @property
+    def content(self) -> bytes:
+        """The body read (``body``), as httpx and requests spell it."""
+        return self.body
+
+    @property
     def text(self) -> str:
         """The body read, decoded with the answer's charset (UTF-8 by default), undecodable bytes replaced."""
         return self.body.decode(self.response.charset_encoding or "utf-8", errors="replace")
+
+    def json(self) -> Any:
+        """The body parsed as JSON; :class:`CouldNotCheck` when the body was cut at the probe's cap (the
+        document is incomplete), ``ValueError`` when it is not JSON."""
+        if self.truncated:
+            raise CouldNotCheck(
+                f"{self.method} {self.url}: the answer is longer than the probe reads ({len(self.body)} "
+                "bytes, target.max_response_bytes): its JSON is incomplete",
+                ErrorReason.UNEXPECTED_ANSWER,
+            )
+        try:
+            return json.loads(self.body)
+        except ValueError as exc:
+            raise ValueError(f"{self.method} {self.url} did not answer JSON ({exc})") from None
+
+    if not TYPE_CHECKING:  # at run time only: mypy keeps flagging a misspelt attribute
+
+        def __getattr__(self, name: str) -> Any:
+            if name.startswith("__"):
+                raise AttributeError(name)
+            raise AttributeError(
+                f"an Exchange (what http.get() returns) has no attribute {name!r}; it has status "
+                "(or status_code), headers, body (or content), text, json(), url, method, elapsed_ms, "
+                "truncated and response (docs/team-checks.md)"
+            )
 
 
 class HttpProbe:
