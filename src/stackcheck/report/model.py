@@ -100,8 +100,9 @@ class Summary(_Model):
     )
     exit_code: int = Field(
         0,
-        description="The CLI's exit code for this run: 0, 1 or 3; when interrupted, 128 + the signal's "
-        "number (130 SIGINT, 143 SIGTERM, 129 SIGHUP).",
+        description="The CLI's exit code for this run: 0, 1 or 3, or 2 when the run produced no result "
+        "(nothing was checked); when interrupted, 128 + the signal's number (130 SIGINT, 143 SIGTERM, 129 "
+        "SIGHUP).",
     )
 
 
@@ -159,7 +160,10 @@ class Report(_Model):
 def exit_code(
     results: tuple[CheckResult, ...] | list[CheckResult], waivers: tuple[WaiverStatus, ...]
 ) -> ExitCode:
-    """0 all good; 1 a failure or an expired waiver; 3 no failure but something could not be checked."""
+    """0 all good; 1 a failure or an expired waiver; 3 no failure but something could not be checked; 2 no
+    result at all (nothing was checked: a run that checked nothing is never compliant)."""
+    if not results:
+        return ExitCode.USAGE
     statuses = {r.status for r in results}
     if Status.FAILED in statuses or any(w.state is WaiverState.EXPIRED for w in waivers):
         return ExitCode.FAILED

@@ -115,6 +115,8 @@ def verdict(report: Report) -> str:
         return f"NON-COMPLIANT: {s.failed} check(s) failed{extra}"
     if code is ExitCode.ERROR:
         return f"INCOMPLETE: {s.error} check(s) could not be run; nothing failed"
+    if code is ExitCode.USAGE:
+        return "NOTHING CHECKED: the run produced no result (no check was collected, or it stopped first)"
     return "COMPLIANT: every check that ran passed"
 
 
