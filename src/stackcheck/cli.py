@@ -39,6 +39,7 @@ from stackcheck.report.console import terminal
 from stackcheck.report.folders import default_report_dir, point_latest
 from stackcheck.resources import resolve_suites, suites_dir
 from stackcheck.settings import Settings, add_options, plugin_option, resolve_target
+from stackcheck.team import module_clash, reserved_namespaces, suite_folders
 
 __all__ = ["main"]
 
@@ -111,7 +112,17 @@ def _add_verify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         action="append",
         default=[],
         metavar="NAME",
-        help=f"run only this suite (repeatable; default: all). Suites: {', '.join(SUITES)}",
+        help=f"run only this suite (repeatable; default: all). Suites: {', '.join(SUITES)}, and team (the "
+        "team's own folders: --suite-dir, suite_dirs in the profile)",
+    )
+    verify.add_argument(
+        "--suite-dir",
+        dest="suite_dir",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="also run the team's own suite in DIR, whose tests declare their checks with "
+        "stackcheck.testing.check (repeatable; see docs/team-checks.md)",
     )
     verify.add_argument("-v", "--verbose", action="store_true", help="show pytest's own output too")
 
@@ -141,9 +152,13 @@ def _fail(message: str) -> int:
     return int(ExitCode.USAGE)
 
 
-def check_waiver_ids(profile: Profile, source: str) -> None:
-    """A waiver naming no known check would silently cover nothing: a configuration error."""
+def check_waiver_ids(profile: Profile, source: str, *, team: bool = False) -> None:
+    """A waiver naming no known check would silently cover nothing: a configuration error. With a team
+    suite in the run (``team``), an id in a team's namespace is its check's (a stale waiver if none is)."""
+    reserved = reserved_namespaces()
     for index, waiver in enumerate(profile.waivers):
+        if team and waiver.check.split(".", 1)[0] not in reserved:
+            continue
         if ":" not in waiver.check and waiver.check not in REGISTRY:
             raise UsageError(
                 f"{source} waivers[{index}].check: unknown check id {waiver.check!r}",
@@ -160,6 +175,7 @@ class _VerifyRun:
     suites: list[Path]
     target: str | None
     report_dir: Path
+    team_dirs: list[Path]  # the team's own suite folders (--suite-dir, suite_dirs)
 
 
 def _check_files(profile: Profile, path: str) -> None:
@@ -176,12 +192,13 @@ def _prepare(args: argparse.Namespace) -> _VerifyRun:
     """Everything that is a usage error (exit 2) is found here, before any check runs."""
     loaded = load_profile(args.profile, args.stackcheck_set)
     profile = loaded.profile
-    suite_paths = resolve_suites(args.suite)
+    suite_paths, team_dirs = _suite_selection(args, loaded.path, profile)
     names = [p.name for p in suite_paths]
-    check_waiver_ids(profile, args.profile)
+    check_waiver_ids(profile, args.profile, team=bool(team_dirs))
     settings = Settings.from_environ(infra=args.infra, allow_remote=args.allow_remote, target=args.target)
     target = resolve_target(settings.target, profile)
-    preflight(settings, profile, names, target)
+    if suite_paths:  # (no names would mean every suite) the team's servers are known once its tests are
+        preflight(settings, profile, names, target)
     needs_target = [
         spec.id
         for name in names
@@ -197,13 +214,35 @@ def _prepare(args: argparse.Namespace) -> _VerifyRun:
     if target and profile.rate_limit is not None and "ratelimit" in names:
         require_loopback(target, settings.allow_remote, "the rate-limit probe")
     report_dir = Path(args.report_dir) if args.report_dir else default_report_dir(profile.name)
-    return _VerifyRun(profile, settings, suite_paths, target, report_dir)
+    return _VerifyRun(profile, settings, suite_paths, target, report_dir, team_dirs)
+
+
+def _suite_selection(args: argparse.Namespace, path: Path, profile: Profile) -> tuple[list[Path], list[Path]]:
+    """The built-in suite folders and the team's folders of a verify run.
+
+    ``--suite`` names built-in suites and ``team``; the team's folders run when no ``--suite`` is given or
+    it names ``team``, and a folder given with ``--suite-dir`` always does.
+    """
+    chosen = list(args.suite)
+    builtin = [name for name in chosen if name != "team"]
+    suite_paths = resolve_suites(builtin) if builtin or not chosen else []
+    profile_dirs = profile.suite_dirs if not chosen or "team" in chosen else []
+    team_dirs = suite_folders(args.suite_dir, profile_dirs, path)
+    if "team" in chosen and not team_dirs:
+        raise UsageError(
+            "--suite team: the run has no team suite folder", "pass --suite-dir DIR, or set suite_dirs"
+        )
+    clash = module_clash([*suite_paths, *team_dirs])
+    if clash:
+        raise UsageError(f"test file names clash: {clash}", "rename one: pytest imports both as one module")
+    return suite_paths, team_dirs
 
 
 def _pytest_args(args: argparse.Namespace, run: _VerifyRun) -> list[str]:
     """The pytest command line of a verify run: the chosen suites with the plugin's options."""
     root = suites_dir()
-    pytest_args = [*(str(p) for p in run.suites), "-c", str(root / "pytest.ini"), "--rootdir", str(root)]
+    folders = [*(str(p) for p in run.suites), *(str(p) for p in run.team_dirs)]
+    pytest_args = [*folders, "-c", str(root / "pytest.ini"), "--rootdir", str(root)]
     # The plugin's options are prefixed (--stackcheck-profile): pytest's namespace is shared by all plugins.
     opt = plugin_option
     pytest_args += ["-p", "no:cacheprovider", opt("profile"), args.profile, opt("infra"), run.settings.infra]
@@ -226,7 +265,7 @@ def _verify(args: argparse.Namespace) -> int:
     print(
         terminal(
             f"stackcheck {__version__}: verifying {run.profile.name} ({args.profile}) against {against};"
-            f" suites: {', '.join(p.name for p in run.suites)}"
+            f" suites: {', '.join([*(p.name for p in run.suites), *(f'team ({p})' for p in run.team_dirs)])}"
         ),
         flush=True,
     )
@@ -252,7 +291,8 @@ def _verify(args: argparse.Namespace) -> int:
     with interrupt.on_hard_exit(write_partial):
         code = pytest.main(_pytest_args(args, run), plugins=[_Grab()])
         collector = grabbed.get("collector")
-        if code == pytest.ExitCode.INTERRUPTED or interrupt.received() is not None:
+        loading_failed = collector is not None and bool(collector.collection_errors)
+        if (code == pytest.ExitCode.INTERRUPTED and not loading_failed) or interrupt.received() is not None:
             return _interrupted_verify(collector, run.report_dir)
     if collector is None or collector.report is None:
         return _fail(
@@ -262,6 +302,11 @@ def _verify(args: argparse.Namespace) -> int:
         return _fail(collector.collection_errors[0])
     if collector.usage_errors:  # a configuration mistake met while checking: exit 2, not "could not check"
         return _fail(collector.usage_errors[0])
+    if not collector.report.results:  # the report says NOTHING CHECKED (exit code 2) too
+        return _fail(
+            f"no check ran: the suites hold no test marked with a check (pytest exit code {int(code)}); "
+            f"the report in {run.report_dir} says so"
+        )
     if not args.report_dir:
         point_latest(run.report_dir)
     return int(collector.report.summary.exit_code)
@@ -287,7 +332,8 @@ def _interrupted_verify(collector: RunCollector | None, report_dir: Path) -> int
 def _profile(args: argparse.Namespace) -> int:
     if args.profile_command == "validate":
         loaded = load_profile(args.file, args.overrides)
-        check_waiver_ids(loaded.profile, args.file)
+        suite_folders([], loaded.profile.suite_dirs, loaded.path)  # each must be a folder
+        check_waiver_ids(loaded.profile, args.file, team=bool(loaded.profile.suite_dirs))
         sections = [s for s in PROFILE_SECTIONS if getattr(loaded.profile, s) is not None]
         manual = sum(1 for c in loaded.profile.claims if c.manual is not None)
         print(

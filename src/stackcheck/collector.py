@@ -23,6 +23,7 @@ from stackcheck.profile import LoadedProfile
 from stackcheck.redact import Redactor
 from stackcheck.report.model import ProfileInfo, Report, RunInfo, mark_interrupted, summarize
 from stackcheck.report.publish import publishable, publishable_result
+from stackcheck.team import TeamRegistry
 from stackcheck.waivers import apply_waivers
 
 __all__ = ["Classification", "EvidenceRecorder", "RunCollector", "classify_exception", "tool_versions"]
@@ -162,7 +163,7 @@ class RunCollector:
     suites: set[str] = field(default_factory=set)
     report: Report | None = None
     redactor: Redactor = field(default_factory=Redactor)  # the run's secrets: results are kept redacted
-    extra_specs: tuple[CheckSpec, ...] = ()  # checks of a team's own suite, registered for this run
+    team: TeamRegistry = field(default_factory=TeamRegistry)  # the team's own checks, for this run only
     _pending: dict[str, tuple[Status, str, float]] = field(default_factory=dict)
 
     def observe(
@@ -218,9 +219,13 @@ class RunCollector:
         if self.on_result is not None:
             # Show the line as the report will: a failure an active waiver covers reads WAIVED.
             shown, _ = apply_waivers(
-                [result], list(self.loaded.profile.waivers), set(REGISTRY), dt.date.today()
+                [result], list(self.loaded.profile.waivers), self.known_ids(), dt.date.today()
             )
             self.on_result(shown[0])
+
+    def known_ids(self) -> set[str]:
+        """Every check id of this run: the catalog's and the team's (a waiver naming neither is stale)."""
+        return set(REGISTRY) | self.team.ids()
 
     def finish(self, today: dt.date | None = None, *, interrupted_by: int | None = None) -> Report:
         """Apply waivers, summarise, and build the report: publishable (redacted and sanitised), and
@@ -228,9 +233,9 @@ class RunCollector:
         finished = dt.datetime.now(dt.UTC)
         profile = self.loaded.profile
         results, waivers = apply_waivers(
-            self.results, list(profile.waivers), set(REGISTRY), today or dt.date.today()
+            self.results, list(profile.waivers), self.known_ids(), today or dt.date.today()
         )
-        results_t, claims = apply_claims(results, profile, self.extra_specs)
+        results_t, claims = apply_claims(results, profile, self.team.specs())
         waivers_t = tuple(waivers)
         self.report = Report(
             run=RunInfo(

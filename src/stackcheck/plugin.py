@@ -4,14 +4,17 @@ Registered by :mod:`stackcheck.pytest_entry` only when ``--stackcheck-profile`` 
 project's pytest run never sees these hooks, the marker or the fixtures).
 
 Suites mark each test with the check it implements,
-``@pytest.mark.check(headers.HSTS)`` (the :class:`CheckSpec` object from :mod:`stackcheck.catalog`); the
-plugin turns every such test into a check result (assertion → ``failed``; could-not-check → ``error``;
+``@pytest.mark.check(headers.HSTS)`` (the :class:`CheckSpec` object from :mod:`stackcheck.catalog`); a
+team's own tests with the :class:`~stackcheck.team.TeamCheck` they declare (``@check(...)`` from
+:mod:`stackcheck.testing`), registered here for this run as they are collected. The plugin turns every
+such test into a check result (assertion → ``failed``; could-not-check → ``error``;
 skip → ``skipped``), skips checks whose profile section is absent, and writes the report folder.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import signal
 import sys
 from collections.abc import Generator, Iterator
@@ -32,11 +35,13 @@ from stackcheck.redact import Redactor
 from stackcheck.report import render_console, result_line, shown_live, write_report
 from stackcheck.report.publish import run_redactor
 from stackcheck.settings import Settings, plugin_option, resolve_target
+from stackcheck.team import TeamCheck, TeamCheckError, reserved_namespaces
 
 __all__ = ["COLLECTOR", "Target"]
 
 COLLECTOR = pytest.StashKey[RunCollector]()
 EVIDENCE = pytest.StashKey[EvidenceRecorder]()
+REFUSED = pytest.StashKey[str]()  # why the collected tests were refused (a usage error: nothing ran)
 
 
 @dataclass(frozen=True)
@@ -89,23 +94,57 @@ def _print_result(result: CheckResult) -> None:
 
 
 def check_spec(item: pytest.Item) -> CheckSpec | None:
-    """The spec of the check an item implements: the object its ``check`` marker carries."""
+    """The spec of the check an item implements: the object its ``check`` marker carries, if it is a
+    built-in check or a team check registered in this run."""
     marker = item.get_closest_marker("check")
     if marker is None or not marker.args or not isinstance(marker.args[0], CheckSpec):
         return None
     spec: CheckSpec = marker.args[0]
+    if isinstance(spec, TeamCheck):
+        collector = item.config.stash.get(COLLECTOR, None)
+        return spec if collector is not None and collector.team.get(spec.id) == spec else None
     return spec if REGISTRY.get(spec.id) == spec else None
 
 
+def _refuse_collection(config: pytest.Config, items: list[pytest.Item], message: str) -> None:
+    """A mistake in the suites (a check declared twice, a marker naming no check): nothing runs, the
+    report says nothing was checked, pytest exits 4 and the CLI prints ``message`` once and exits 2."""
+    collector = config.stash.get(COLLECTOR, None)
+    if collector is not None and message not in collector.usage_errors:
+        collector.usage_errors.append(message)
+    config.stash[REFUSED] = message
+    config.hook.pytest_deselected(items=list(items))
+    items.clear()
+
+
+def _unknown_check(item: pytest.Item, marker: pytest.Mark) -> str:
+    name = marker.args[0] if marker.args else "(none)"
+    shown = name.id if isinstance(name, CheckSpec) else name
+    builtin = not isinstance(shown, str) or shown.split(".", 1)[0] in reserved_namespaces()
+    fix = (
+        "mark the test with the CheckSpec object from stackcheck.catalog (@pytest.mark.check(health.LIVE))"
+        if builtin
+        else f"declare it with @check({shown!r}, title=..., severity=...) from stackcheck.testing "
+        "(docs/team-checks.md)"
+    )
+    return f"{item.nodeid}: @pytest.mark.check({shown!r}) names no registered check; {fix}"
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        marker = item.get_closest_marker("check")
-        if marker is not None and check_spec(item) is None:
-            name = marker.args[0] if marker.args else "(none)"
-            raise pytest.UsageError(
-                f"{item.nodeid}: @pytest.mark.check({name!r}) names no registered check; "
-                "mark the test with the CheckSpec object from stackcheck.catalog"
-            )
+    collector = config.stash.get(COLLECTOR, None)
+    marked = [(item, m) for item in items if (m := item.get_closest_marker("check")) is not None]
+    for _, marker in marked:  # the team's checks of this run: registered as their tests are collected
+        spec = marker.args[0] if marker.args else None
+        if isinstance(spec, TeamCheck) and collector is not None:
+            try:
+                collector.team.register(spec)
+            except TeamCheckError as exc:
+                _refuse_collection(config, items, str(exc))
+                return
+    for item, marker in marked:
+        if check_spec(item) is None:
+            _refuse_collection(config, items, _unknown_check(item, marker))
+            return
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -115,7 +154,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         return
     item.stash[EVIDENCE] = EvidenceRecorder()
     profile = collector.loaded.profile
-    if getattr(profile, spec.section, None) is None:
+    if spec.section and getattr(profile, spec.section, None) is None:  # a team check may need none
         pytest.skip(f"profile has no `{spec.section}` section")
     # Decided before any fixture runs, so an unset key skips even when the target is unreachable.
     for requirement in spec.requires:
@@ -171,6 +210,8 @@ class _CollectionWatcher:
         if report.failed:
             lines = [ln for ln in str(report.longrepr).strip().splitlines() if ln.strip()]
             detail = lines[-1].strip() if lines else "collection error"
+            # A mistake stackcheck raised on purpose (a team check declared wrongly) is its message alone.
+            detail = re.sub(r"^E\s+stackcheck(\.\w+)+: ", "", detail)
             self.collector.collection_errors.append(f"{report.nodeid or 'suite'}: cannot load: {detail}")
 
 
@@ -179,12 +220,20 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if collector is None:
         return
     # Ctrl-C, or SIGTERM/SIGHUP under stackcheck.interrupt.guard: a partial report, marked interrupted.
-    signum = interrupt.received() or (signal.SIGINT if exitstatus == pytest.ExitCode.INTERRUPTED else None)
+    # pytest also stops with INTERRUPTED on a suite that cannot be loaded: that is no signal.
+    stopped = exitstatus == pytest.ExitCode.INTERRUPTED and not collector.collection_errors
+    signum = interrupt.received() or (signal.SIGINT if stopped else None)
     report = collector.finish(interrupted_by=signum)
     if collector.report_dir is not None:
         write_report(report, collector.report_dir, collector.redactor)
-    if session.config.getoption("stackcheck_progress"):
+    progress = session.config.getoption("stackcheck_progress")
+    if progress:
         print(render_console(report, str(collector.report_dir) if collector.report_dir else None), flush=True)
+    refused = session.config.stash.get(REFUSED, None)
+    if refused is not None:
+        session.exitstatus = pytest.ExitCode.USAGE_ERROR
+        if not progress:  # the CLI prints it itself, once
+            print(f"ERROR: {refused}", file=sys.stderr, flush=True)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

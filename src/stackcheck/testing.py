@@ -3,6 +3,9 @@
 A suite under ``suites/`` imports from three places only: :mod:`stackcheck.testing` (this module: the
 fixtures' types, evidence, errors, waiting, profile sections), :mod:`stackcheck.catalog` (the check objects
 its tests are marked with) and :mod:`stackcheck.probes` (the rules it applies to what it observed).
+
+A team's own suite folder (``--suite-dir``) needs this module only: :func:`check` declares its checks, and
+the fixtures' types are here (docs/team-checks.md).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from typing import TypeVar
 import pytest
 
 from stackcheck._exceptions import CouldNotCheck, ErrorReason, UsageError
+from stackcheck.catalog.spec import Severity
 from stackcheck.collector import EvidenceRecorder
 from stackcheck.infra import PostgresServer, RedisServer, ServiceSession
 from stackcheck.infra.launch import LaunchedService
@@ -34,6 +38,7 @@ from stackcheck.profile.models import (
 from stackcheck.scan.engine import ScanRun
 from stackcheck.scan.replay import replay
 from stackcheck.settings import Settings
+from stackcheck.team import TeamCheck, check
 from stackcheck.wait import wait_until
 
 __all__ = [
@@ -60,9 +65,12 @@ __all__ = [
     "ScanSection",
     "ServiceSession",
     "Settings",
+    "Severity",
     "Target",
+    "TeamCheck",
     "TlsSection",
     "UsageError",
+    "check",
     "loaded_profile",
     "profile_of",
     "replay",

@@ -32,7 +32,9 @@ class Severity(StrEnum):
 
 
 class SuiteName(StrEnum):
-    """Where a check runs: a folder under ``suites/`` (``--suite NAME``), or a stage command of its own."""
+    """Where a check runs: a folder under ``suites/`` (``--suite NAME``), a stage command of its own, or a
+    team's own suite folder (``TEAM``: ``--suite-dir``, its checks registered at run time, see
+    :mod:`stackcheck.team`)."""
 
     HEALTH = "health"
     POSTGRES = "postgres"
@@ -46,6 +48,7 @@ class SuiteName(StrEnum):
     SCAN = "scan"
     SECRETS = "secrets"
     LOAD = "load"  # the `stackcheck load` stage: no folder under suites/
+    TEAM = "team"  # a team's own suite folder: no catalog module, checks registered by its tests
 
 
 #: Suites that are stage commands of their own rather than folders under ``suites/``.

@@ -133,6 +133,13 @@ class Profile(Section):
         description="The sentences of the team's architecture documents this profile verifies, each with "
         "its source and what verifies it; the report gives each a verdict.",
     )
+    suite_dirs: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=list,
+        description="The team's own suite folders (e.g. `[./checks]`), relative to the folder of the profile "
+        "file given to `--profile`: `stackcheck verify` runs their tests with the built-in suites, like "
+        "`--suite-dir DIR` (`--suite team` runs only them). Their tests declare their checks with "
+        "`stackcheck.testing.check` (docs/team-checks.md).",
+    )
 
     @model_validator(mode="after")
     def _claim_ids_unique(self) -> Self:
@@ -147,5 +154,5 @@ class Profile(Section):
 PROFILE_SECTIONS: tuple[str, ...] = tuple(
     name
     for name in Profile.model_fields
-    if name not in {"name", "extends", "description", "waivers", "claims"}
+    if name not in {"name", "extends", "description", "waivers", "claims", "suite_dirs"}
 )
