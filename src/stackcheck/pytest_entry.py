@@ -3,7 +3,8 @@
 Installed next to any project, stackcheck must not change that project's pytest runs: this module only
 declares the options, each prefixed ``--stackcheck-`` (so none can collide with another plugin's
 ``--profile``), and imports the plugin proper (:mod:`stackcheck.plugin`: hooks, the ``check`` marker,
-the fixtures) only when ``--stackcheck-profile`` is given. ``stackcheck verify`` passes it; by hand::
+the fixtures; :mod:`stackcheck.service_fixtures`: the run's servers) only when ``--stackcheck-profile`` is
+given. ``stackcheck verify`` passes it; by hand::
 
     pytest suites/health --stackcheck-profile policies/profiles/demo.yaml --stackcheck-target URL
 """
@@ -33,6 +34,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("stackcheck_profile", None):
-        from stackcheck import plugin
+        from stackcheck import plugin, service_fixtures
 
         config.pluginmanager.register(plugin, "stackcheck-run")
+        config.pluginmanager.register(service_fixtures, "stackcheck-services")
