@@ -37,9 +37,9 @@ from stackcheck.report import (
 )
 from stackcheck.report.console import terminal
 from stackcheck.report.folders import default_report_dir, point_latest
-from stackcheck.resources import resolve_suites, suites_dir
+from stackcheck.resources import suites_dir
 from stackcheck.settings import Settings, add_options, plugin_option, resolve_target
-from stackcheck.team import module_clash, reserved_namespaces, suite_folders
+from stackcheck.team import reserved_namespaces, select_suites, suite_folders
 
 __all__ = ["main"]
 
@@ -192,7 +192,7 @@ def _prepare(args: argparse.Namespace) -> _VerifyRun:
     """Everything that is a usage error (exit 2) is found here, before any check runs."""
     loaded = load_profile(args.profile, args.stackcheck_set)
     profile = loaded.profile
-    suite_paths, team_dirs = _suite_selection(args, loaded.path, profile)
+    suite_paths, team_dirs = select_suites(args.suite, args.suite_dir, profile.suite_dirs, loaded.path)
     names = [p.name for p in suite_paths]
     check_waiver_ids(profile, args.profile, team=bool(team_dirs))
     settings = Settings.from_environ(infra=args.infra, allow_remote=args.allow_remote, target=args.target)
@@ -215,27 +215,6 @@ def _prepare(args: argparse.Namespace) -> _VerifyRun:
         require_loopback(target, settings.allow_remote, "the rate-limit probe")
     report_dir = Path(args.report_dir) if args.report_dir else default_report_dir(profile.name)
     return _VerifyRun(profile, settings, suite_paths, target, report_dir, team_dirs)
-
-
-def _suite_selection(args: argparse.Namespace, path: Path, profile: Profile) -> tuple[list[Path], list[Path]]:
-    """The built-in suite folders and the team's folders of a verify run.
-
-    ``--suite`` names built-in suites and ``team``; the team's folders run when no ``--suite`` is given or
-    it names ``team``, and a folder given with ``--suite-dir`` always does.
-    """
-    chosen = list(args.suite)
-    builtin = [name for name in chosen if name != "team"]
-    suite_paths = resolve_suites(builtin) if builtin or not chosen else []
-    profile_dirs = profile.suite_dirs if not chosen or "team" in chosen else []
-    team_dirs = suite_folders(args.suite_dir, profile_dirs, path)
-    if "team" in chosen and not team_dirs:
-        raise UsageError(
-            "--suite team: the run has no team suite folder", "pass --suite-dir DIR, or set suite_dirs"
-        )
-    clash = module_clash([*suite_paths, *team_dirs])
-    if clash:
-        raise UsageError(f"test file names clash: {clash}", "rename one: pytest imports both as one module")
-    return suite_paths, team_dirs
 
 
 def _pytest_args(args: argparse.Namespace, run: _VerifyRun) -> list[str]:

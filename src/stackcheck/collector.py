@@ -23,7 +23,7 @@ from stackcheck.profile import LoadedProfile
 from stackcheck.redact import Redactor
 from stackcheck.report.model import ProfileInfo, Report, RunInfo, mark_interrupted, summarize
 from stackcheck.report.publish import publishable, publishable_result
-from stackcheck.team import TeamRegistry
+from stackcheck.team import TeamRegistry, link_claims
 from stackcheck.waivers import apply_waivers
 
 __all__ = ["Classification", "EvidenceRecorder", "RunCollector", "classify_exception", "tool_versions"]
@@ -235,7 +235,8 @@ class RunCollector:
         results, waivers = apply_waivers(
             self.results, list(profile.waivers), self.known_ids(), today or dt.date.today()
         )
-        results_t, claims = apply_claims(results, profile, self.team.specs())
+        claimed = link_claims(profile, self.team.specs())  # claims a team check says it verifies
+        results_t, claims = apply_claims(results, claimed, self.team.specs())
         waivers_t = tuple(waivers)
         self.report = Report(
             run=RunInfo(

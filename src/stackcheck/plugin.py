@@ -35,7 +35,7 @@ from stackcheck.redact import Redactor
 from stackcheck.report import render_console, result_line, shown_live, write_report
 from stackcheck.report.publish import run_redactor
 from stackcheck.settings import Settings, plugin_option, resolve_target
-from stackcheck.team import TeamCheck, TeamCheckError, reserved_namespaces
+from stackcheck.team import TeamCheck, TeamCheckError, claim_problem, reserved_namespaces
 
 __all__ = ["COLLECTOR", "Target"]
 
@@ -145,6 +145,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if check_spec(item) is None:
             _refuse_collection(config, items, _unknown_check(item, marker))
             return
+    problem = (
+        claim_problem(collector.team.specs(), collector.loaded.profile, str(collector.loaded.path))
+        if collector
+        else None
+    )
+    if problem is not None:
+        _refuse_collection(config, items, problem)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

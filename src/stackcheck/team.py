@@ -34,9 +34,21 @@ from pydantic import Field, ValidationError, field_validator
 from stackcheck._exceptions import UsageError
 from stackcheck.catalog import REGISTRY
 from stackcheck.catalog.spec import CheckSpec, Severity, SuiteName
-from stackcheck.profile.models import PROFILE_SECTIONS
+from stackcheck.profile.models import PROFILE_SECTIONS, Profile
+from stackcheck.resources import resolve_suites
 
-__all__ = ["TeamCheck", "TeamCheckError", "TeamRegistry", "check", "module_clash", "reserved_namespaces"]
+__all__ = [
+    "TeamCheck",
+    "TeamCheckError",
+    "TeamRegistry",
+    "check",
+    "claim_problem",
+    "link_claims",
+    "module_clash",
+    "reserved_namespaces",
+    "select_suites",
+    "suite_folders",
+]
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -65,6 +77,14 @@ class TeamCheck(CheckSpec):
     )
     claim_ids: tuple[str, ...] = Field((), description="Ids of the profile claims (claims[].id) it verifies.")
     defined_at: str = Field("", description="Where it was declared (file:line), for error messages.")
+
+    @field_validator("id")
+    @classmethod
+    def _own_namespace(cls, check_id: str) -> str:
+        namespace = check_id.split(".", 1)[0]
+        if namespace in reserved_namespaces():
+            raise ValueError(f"check id {check_id!r} is in stackcheck's namespace {namespace!r}")
+        return check_id
 
     @field_validator("section")
     @classmethod
@@ -215,3 +235,64 @@ def suite_folders(options: Sequence[str], profile_dirs: Sequence[str], profile_p
         if resolved not in found:
             found.append(resolved)
     return found
+
+
+def claim_problem(specs: Iterable[TeamCheck], profile: Profile, source: str) -> str | None:
+    """The first team check that says it verifies a claim the profile does not list, or marks ``manual``."""
+    claims = {c.id: c for c in profile.claims}
+    for spec in specs:
+        for claim_id in spec.claim_ids:
+            claim = claims.get(claim_id)
+            if claim is None:
+                listed = ", ".join(claims) or "none"
+                return (
+                    f"{spec.defined_at}: check {spec.id!r} verifies claim {claim_id!r}, but {source} lists "
+                    f"no claim with that id (claims[].id: {listed})"
+                )
+            if claim.manual is not None:
+                return (
+                    f"{spec.defined_at}: check {spec.id!r} verifies claim {claim_id!r}, which {source} marks "
+                    "manual (no machine can check it): drop one of the two"
+                )
+    return None
+
+
+def link_claims(profile: Profile, specs: Iterable[TeamCheck]) -> Profile:
+    """``profile`` with each claim a team check names (``claims=``) verified by that check too (for this
+    run's verdicts: the profile file is unchanged)."""
+    adds: dict[str, list[str]] = {}
+    for spec in specs:
+        for claim_id in spec.claim_ids:
+            adds.setdefault(claim_id, []).append(spec.id)
+    if not adds:
+        return profile
+    claims = [
+        c.model_copy(update={"verified_by": list(dict.fromkeys([*c.verified_by, *adds[c.id]]))})
+        if c.id in adds and c.manual is None
+        else c
+        for c in profile.claims
+    ]
+    return profile.model_copy(update={"claims": claims})
+
+
+def select_suites(
+    names: Sequence[str], options: Sequence[str], profile_dirs: Sequence[str], profile_path: Path
+) -> tuple[list[Path], list[Path]]:
+    """The built-in suite folders and the team's folders of a verify run.
+
+    ``names`` (``--suite``) are built-in suites and ``team``: the team's folders (``options`` from
+    ``--suite-dir``, ``profile_dirs`` from ``suite_dirs``) run when no name is given or ``team`` is one; a
+    folder given with ``--suite-dir`` always runs.
+    """
+    chosen = list(names)
+    builtin = [name for name in chosen if name != "team"]
+    suite_paths = resolve_suites(builtin) if builtin or not chosen else []
+    team_dirs = suite_folders(options, profile_dirs if not chosen or "team" in chosen else [], profile_path)
+    if "team" in chosen and not team_dirs:
+        raise UsageError(
+            "--suite team: the run has no team suite folder", "pass --suite-dir, or set suite_dirs"
+        )
+    clash = module_clash([*suite_paths, *team_dirs])
+    if clash:
+        raise UsageError(f"test file names clash: {clash}", "rename one: pytest imports both as one module")
+    return suite_paths, team_dirs
