@@ -33,3 +33,13 @@ def _moved_to_test_catalog() -> None:
 def test_readme_names_the_two_commands() -> None:
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
     assert "nox -s demo" in readme and "nox -s tests" in readme
+
+
+def test_the_team_checks_page_lists_every_reserved_namespace_and_is_linked() -> None:
+    from stackcheck.team import reserved_namespaces
+
+    page = (REPO_ROOT / "docs" / "team-checks.md").read_text(encoding="utf-8")
+    listing = page.split("must not be one stackcheck uses: ", 1)[1].split(" (every", 1)[0]
+    listed = {part.strip("` ") for part in listing.split(",")}
+    assert listed == set(reserved_namespaces()), "docs/team-checks.md: update the reserved namespaces"
+    assert "docs/team-checks.md" in (REPO_ROOT / "README.md").read_text(encoding="utf-8")

@@ -6,6 +6,7 @@ Markers: ``docker`` (needs a Docker engine and the local images) and ``local_bin
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -45,6 +46,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             problem = local_problem(["postgres", "redis"])
             if problem:
                 item.add_marker(pytest.mark.skip(reason=problem))
+
+
+@pytest.fixture(scope="session")
+def built_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """stackcheck's wheel, built once per session from this checkout (``pip wheel``, at most 300 s)."""
+    out = tmp_path_factory.mktemp("wheel")
+    # Offline-friendly: build with the hatchling already installed when there is one.
+    isolation = [] if importlib.util.find_spec("hatchling") is None else ["--no-build-isolation"]
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", *isolation, "-w", str(out), str(REPO)],
+        check=True,
+        timeout=300,
+        capture_output=True,
+    )
+    (wheel,) = out.glob("stackcheck-*.whl")
+    return wheel
 
 
 def _docker_reason() -> str | None:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -30,18 +27,8 @@ PACKAGED = [
 
 
 @pytest.fixture(scope="module")
-def wheel_files(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
-    out = tmp_path_factory.mktemp("wheel")
-    # Offline-friendly: build with the hatchling already installed when there is one.
-    isolation = [] if importlib.util.find_spec("hatchling") is None else ["--no-build-isolation"]
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", *isolation, "-w", str(out), str(REPO)],
-        check=True,
-        timeout=300,
-        capture_output=True,
-    )
-    (wheel,) = out.glob("stackcheck-*.whl")
-    with zipfile.ZipFile(wheel) as archive:
+def wheel_files(built_wheel: Path) -> set[str]:
+    with zipfile.ZipFile(built_wheel) as archive:
         return set(archive.namelist())
 
 

@@ -43,9 +43,10 @@ def test_unexpected_exception_is_error_not_failed():
 """
 
 
-def run(
-    pytester: pytest.Pytester, profile: str, suite: str = SUITE, *args: str
-) -> tuple[int, dict[str, Any]]:
+def run_active(
+    pytester: pytest.Pytester, profile: str, suite: str, *args: str
+) -> tuple[int, dict[str, Any], pytest.RunResult]:
+    """Run ``suite`` (as ``test_suite.py``) with ``profile``, the plugin active; its report folder ``out``."""
     pytester.makefile(".yaml", profile=profile)
     pytester.makepyfile(test_suite=suite)
     result = pytester.runpytest(
@@ -58,7 +59,14 @@ def run(
         *args,
     )
     report = json.loads((pytester.path / "out" / "report.json").read_text())
-    return int(result.ret), report
+    return int(result.ret), report, result
+
+
+def run(
+    pytester: pytest.Pytester, profile: str, suite: str = SUITE, *args: str
+) -> tuple[int, dict[str, Any]]:
+    code, report, _ = run_active(pytester, profile, suite, *args)
+    return code, report
 
 
 def statuses(report: dict[str, Any]) -> dict[str, str]:

@@ -22,6 +22,36 @@ def test_answer_is_returned_with_status_and_timing() -> None:
     assert exchange.status == 503 and exchange.url == "http://127.0.0.1:9/ready" and exchange.elapsed_ms >= 0
 
 
+def test_an_exchange_answers_the_spellings_of_httpx_and_requests() -> None:
+    answer = httpx.Response(201, json={"status": "UP"}, headers={"X-Request-Id": "r1"})
+    with probe(httpx.MockTransport(lambda request: answer)) as p:
+        exchange = p.get("/live")
+    assert exchange.status_code == exchange.status == 201
+    assert exchange.headers["x-request-id"] == "r1" and exchange.content == exchange.body
+    assert exchange.json() == {"status": "UP"} and exchange.text == '{"status":"UP"}'
+
+
+def test_a_misspelt_attribute_names_the_ones_an_exchange_has() -> None:
+    with probe(httpx.MockTransport(lambda request: httpx.Response(200))) as p:
+        exchange = p.get("/live")
+    with pytest.raises(AttributeError, match=r"no attribute 'status_cod'; it has status \(or status_code\)"):
+        getattr(exchange, "status_cod")  # noqa: B009 (mypy flags the spelling itself; this is run time)
+
+
+def test_json_of_a_cut_answer_is_could_not_check_and_of_text_a_value_error() -> None:
+    cut = HttpProbe(
+        "http://127.0.0.1:9",
+        transport=httpx.MockTransport(lambda request: httpx.Response(200, text="[1, 2, 3]")),
+        max_bytes=4,
+    )
+    with cut as p, pytest.raises(CouldNotCheck, match="JSON is incomplete") as raised:
+        p.get("/list").json()
+    assert raised.value.reason == "unexpected_answer"
+    page = probe(httpx.MockTransport(lambda request: httpx.Response(200, text="<html>")))
+    with page as p, pytest.raises(ValueError, match=r"GET http://127\.0\.0\.1:9/page did not answer JSON"):
+        p.get("/page").json()
+
+
 def test_connection_refused_is_could_not_check_unreachable() -> None:
     def refuse(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("[Errno 111] Connection refused", request=request)

@@ -23,6 +23,7 @@ from stackcheck.report import (
     Report,
     RunInfo,
     read_report,
+    render_console,
     render_html,
     render_junit,
     render_summary,
@@ -97,6 +98,14 @@ def test_exit_code_is_3_for_errors_without_failures() -> None:
 
 def test_exit_code_is_0_for_passed_skipped_and_waived() -> None:
     assert make_report(Status.PASSED, Status.SKIPPED, Status.WAIVED).summary.exit_code == 0
+
+
+def test_a_run_with_no_result_is_never_compliant() -> None:
+    # A marker naming no check used to end as pytest exit 4 with a report saying COMPLIANT, exit code 0.
+    report = make_report()
+    assert report.summary.exit_code == 2
+    for text in (render_summary(report), render_html(report), render_console(report, None)):
+        assert "NOTHING CHECKED" in text and "COMPLIANT:" not in text
 
 
 def test_junit_maps_failed_to_failure_and_error_to_error() -> None:
