@@ -194,7 +194,7 @@ def _prepare(args: argparse.Namespace) -> _VerifyRun:
     profile = loaded.profile
     suite_paths, team_dirs = select_suites(args.suite, args.suite_dir, profile.suite_dirs, loaded.path)
     names = [p.name for p in suite_paths]
-    check_waiver_ids(profile, args.profile, team=bool(team_dirs))
+    check_waiver_ids(profile, args.profile, team=bool(team_dirs or profile.suite_dirs))
     settings = Settings.from_environ(infra=args.infra, allow_remote=args.allow_remote, target=args.target)
     target = resolve_target(settings.target, profile)
     if suite_paths:  # (no names would mean every suite) the team's servers are known once its tests are
