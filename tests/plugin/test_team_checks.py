@@ -249,27 +249,22 @@ def test_uses_redis(redis_client):
 
 
 def test_a_check_verifies_the_profile_claims_it_names(pytester: pytest.Pytester, server: str) -> None:
+    # c-prices names only acme.fresh; acme.live_up joins it through claims=; c-live names acme.live_up
+    # by id: each result carries its claims, each claim's verdict comes from them.
     profile = """
 name: acme
 claims:
-  - id: c-fresh
-    text: "Data is at most 5 s old."
-    source: "docs/adr/0007.md:12"
-    verified_by: [acme.freshness]
-  - {id: c-live, text: "Liveness answers UP.", source: "docs/adr/0007.md:20", verified_by: [acme.other]}
+  - {id: c-prices, text: "Prices are live and fresh.", source: "docs/adr/7.md:12", verified_by: [acme.fresh]}
+  - {id: c-live, text: "Liveness answers UP.", source: "docs/adr/0007.md:20", verified_by: [acme.live_up]}
 """
-    suite = TEAM.replace('"acme.live_up", ', '"acme.live_up", claims=["c-live"], ')
-    _, report, _ = run(
-        pytester,
-        suite.replace('"acme.fresh"', '"acme.freshness"'),
-        "--stackcheck-target",
-        server,
-        profile=profile,
-    )
+    suite = TEAM.replace('"acme.live_up", ', '"acme.live_up", claims=["c-prices"], ')
+    _, report, _ = run(pytester, suite, "--stackcheck-target", server, profile=profile)
     results = by_id(report)
-    assert [c["id"] for c in results["acme.live_up"]["claims"]] == ["c-live"]
-    assert [c["source"] for c in results["acme.freshness"]["claims"]] == ["docs/adr/0007.md:12"]
-    assert {c["id"]: c["status"] for c in report["claims"]} == {"c-fresh": "violated", "c-live": "verified"}
+    assert [c["id"] for c in results["acme.live_up"]["claims"]] == ["c-prices", "c-live"]
+    assert [c["source"] for c in results["acme.fresh"]["claims"]] == ["docs/adr/7.md:12"]
+    verdicts = {c["id"]: c for c in report["claims"]}
+    assert (verdicts["c-prices"]["status"], verdicts["c-live"]["status"]) == ("violated", "verified")
+    assert set(verdicts["c-prices"]["results"]) == {"acme.fresh", "acme.live_up"}
 
 
 def test_a_check_naming_a_claim_the_profile_lacks_is_refused(pytester: pytest.Pytester) -> None:
