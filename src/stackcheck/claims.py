@@ -24,7 +24,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from stackcheck.catalog import REGISTRY, SuiteName
+from stackcheck.catalog import REGISTRY, reserved_namespaces
 from stackcheck.catalog.spec import CheckSpec, profile_key_exists
 from stackcheck.outcomes import CheckResult, ClaimRef, Status
 from stackcheck.profile.models import PROFILE_SECTIONS, Claim, Profile
@@ -100,8 +100,7 @@ def checks_for(item: str, specs: Iterable[CheckSpec] | None = None) -> tuple[str
 
 
 def _is_builtin_namespace(item: str) -> bool:
-    prefix = item.split(".", 1)[0]
-    return prefix in {s.value for s in SuiteName} or prefix in {"pg", "drill", "ratelimit"}
+    return item.split(".", 1)[0] in reserved_namespaces()
 
 
 def _all_keys() -> list[str]:

@@ -32,7 +32,7 @@ import pytest
 from pydantic import Field, ValidationError, field_validator
 
 from stackcheck._exceptions import UsageError
-from stackcheck.catalog import REGISTRY
+from stackcheck.catalog import reserved_namespaces
 from stackcheck.catalog.spec import CheckSpec, Severity, SuiteName
 from stackcheck.profile.models import PROFILE_SECTIONS, Profile
 from stackcheck.resources import resolve_suites
@@ -53,18 +53,10 @@ __all__ = [
 F = TypeVar("F", bound=Callable[..., object])
 
 _ID = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")
-# Namespaces stackcheck keeps for checks it may add (drills), besides those its catalog already uses.
-_KEPT = frozenset({"stackcheck", "drill", "team"})
 
 
 class TeamCheckError(UsageError):
     """A team check declared wrongly (its id, severity, section) or twice: exit 2, never a result."""
-
-
-def reserved_namespaces() -> frozenset[str]:
-    """First parts of check ids a team may not use: those of the built-in checks, the suite names, and a
-    few kept for later (``drill``)."""
-    return frozenset({i.split(".", 1)[0] for i in REGISTRY} | {s.value for s in SuiteName} | _KEPT)
 
 
 class TeamCheck(CheckSpec):

@@ -172,6 +172,10 @@ def test_report_folder_holds_json_junit_and_summary(
     assert report["schema"] == "stackcheck.report/v1"
     assert report["target"] == service.url and report["profile"]["name"] == "demo"
     assert len(report["profile"]["sha256"]) == 64 and report["run"]["tool_versions"]["stackcheck"]
+    claims = report["summary"].pop("claims")
+    # demo.yaml's claims: the probes claim fails with health.ready; the others of the suite hold.
+    assert {c["id"]: c["status"] for c in report["claims"]}["probes"] == "violated"
+    assert claims["violated"] >= 1 and claims["total"] == len(report["claims"])
     assert report["summary"] == {
         "total": 8,
         "passed": 5,

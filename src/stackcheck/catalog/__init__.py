@@ -21,6 +21,7 @@ __all__ = [
     "SuiteName",
     "get_check",
     "render_checks_doc",
+    "reserved_namespaces",
 ]
 
 # The registry: one line per catalog module (each module's CHECKS lists its checks in report order).
@@ -63,6 +64,16 @@ SUITES: dict[SuiteName, tuple[CheckSpec, ...]] = _by_suite(_CHECKS, stage=False)
 STAGE_CHECKS: dict[SuiteName, tuple[CheckSpec, ...]] = _by_suite(_CHECKS, stage=True)
 #: Every check by id.
 REGISTRY: dict[str, CheckSpec] = _index(_CHECKS)
+
+
+#: First parts of check ids kept for stackcheck beyond those in use: a later built-in check never collides.
+_KEPT_NAMESPACES = frozenset({"stackcheck", "drill", "team"})
+
+
+def reserved_namespaces() -> frozenset[str]:
+    """First parts of check ids a team may not use: those of the built-in checks, the suite names, and a
+    few kept for later (``drill``)."""
+    return frozenset({i.split(".", 1)[0] for i in REGISTRY} | {s.value for s in SuiteName} | _KEPT_NAMESPACES)
 
 
 def get_check(check_id: str) -> CheckSpec:
