@@ -7,7 +7,12 @@ as a team's would already run, and are never stopped by stackcheck (the relay in
 
 from __future__ import annotations
 
+import re
+import signal
 import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +24,8 @@ import yaml
 from fixtures.nginx import NginxServer, NginxSite, nginx_binary
 from stackcheck.catalog import health
 from stackcheck.infra.local import LocalProvider, find_redis_server
-from tests.integration.conftest import REPO, Run, verify
+from stackcheck.wait import wait_until
+from tests.integration.conftest import REPO, Run, cli_env, verify
 
 pytestmark = [
     pytest.mark.integration,
@@ -59,6 +65,7 @@ def profile(
     cache_check: str = "redis",
     drill: str = "stop",
     search: str | None = None,
+    recovery_s: float = 5,
 ) -> Path:
     """The reference service reading /health/ready from both dependencies through their relays."""
     cache = (
@@ -78,7 +85,7 @@ def profile(
                 {"name": "search", "address": search or deps.search},
                 {"name": "cache", "address": deps.cache},
             ],
-            "ready_recovery_s": 5,
+            "ready_recovery_s": recovery_s,
             "drill": drill,
         },
     }
@@ -174,3 +181,50 @@ def test_a_remote_dependency_address_is_refused_before_anything_runs(
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and "dependency search at 192.0.2.10 is not a loopback address" in lines[0]
     assert "--allow-remote" in lines[0]
+
+
+def _launched(profile_path: Path) -> list[str]:
+    """Command lines of live processes started from ``profile_path`` (the launched reference service)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if proc.name.isdigit() and str(profile_path) in cmdline and "fixtures.refservice" in cmdline:
+            found.append(cmdline)
+    return found
+
+
+def test_sigterm_during_a_drill_closes_the_relay_and_leaves_the_dependency_alone(
+    tmp_path: Path, dependencies: Dependencies
+) -> None:
+    # ready-ignores=search keeps the search drill waiting 30 s for /ready to go down, so the signal usually
+    # lands in it; the relay exists from the launch on, so what is asserted holds wherever it lands.
+    path = profile(tmp_path, dependencies, "--defect", "ready-ignores=search", recovery_s=30)
+    argv = [sys.executable, "-m", "stackcheck", "verify", "--profile", str(path), "--suite", "health"]
+    argv += ["--report-dir", str(tmp_path / "r")]
+    proc = subprocess.Popen(
+        argv,
+        cwd=REPO,
+        env=cli_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        assert wait_until(lambda: bool(_launched(path)), 60, 0.2), "the service was not launched"
+        relay = re.search(r"search=http://(127\.0\.0\.1:\d+)/", _launched(path)[0])
+        assert relay is not None
+        assert wait_until(lambda: not refused(relay.group(1)), 10, 0.1)
+        time.sleep(2)  # on an idle machine: in the search drill (live/ready/latency take well under 2 s)
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 143, out
+    assert refused(relay.group(1)), "the relay outlived the run"
+    assert _launched(path) == [], "the launched service outlived the run"
+    assert not refused(dependencies.search) and not refused(dependencies.cache)

@@ -6,11 +6,14 @@ import socket
 import socketserver
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+import yaml
 
 from stackcheck import CouldNotCheck, UsageError
 from stackcheck.infra.relay import MAX_CONNECTIONS, Relay, require_loopback_dependencies
+from stackcheck.profile import load_profile
 from stackcheck.profile.models import Profile
 
 
@@ -138,3 +141,39 @@ def test_a_remote_dependency_is_a_usage_error_unless_allowed() -> None:
         {"name": "x", "health": {"ready_dependencies": [{"name": "search", "address": "[::1]:9200"}]}}
     )
     require_loopback_dependencies(ipv6, allow_remote=False)
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        (
+            "search",
+            "health.ready_dependencies[0]: 'search' is not one of the run's servers (postgres, redis): write "
+            "any other dependency as {name: search, address: HOST:PORT}",
+        ),
+        (
+            {"name": "search", "address": "9200"},
+            "health.ready_dependencies[0].address: '9200' is not HOST:PORT",
+        ),
+        (
+            {"name": "redis", "address": "127.0.0.1:6380"},
+            "'redis' is the run's own server: list it as `redis`",
+        ),
+        ({"name": "search"}, "health.ready_dependencies[0].address: required key is missing"),
+        ({"name": "search", "address": "::1:9200"}, "write an IPv6 address in brackets"),
+    ],
+)
+def test_dependency_mistakes_name_the_entry_and_the_fix(tmp_path: Path, entry: object, message: str) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump({"name": "x", "health": {"ready_dependencies": [entry]}}))
+    with pytest.raises(UsageError) as info:
+        load_profile(path)
+    assert message in str(info.value)
+
+
+def test_a_dependency_listed_twice_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    search = {"name": "search", "address": "127.0.0.1:9200"}
+    path.write_text(yaml.safe_dump({"name": "x", "health": {"ready_dependencies": [search, search]}}))
+    with pytest.raises(UsageError, match="search listed twice"):
+        load_profile(path)

@@ -61,10 +61,24 @@ class ReadyDependency(Section):
 
 
 # A bare name is one of the run's servers, a mapping any other dependency: the shape decides, so a mistake in
-# a mapping is reported as that mapping's, not as "must be postgres or redis".
+# a mapping is reported as that mapping's, not as "must be postgres or redis". (The tags are not
+# identifiers, so the loader's error location skips them: health.ready_dependencies[0].address.)
+_SERVER, _OTHER = "a server of the run", "{name, address}"
+
+
+def _server_name(value: object) -> object:
+    if isinstance(value, str) and value not in ("postgres", "redis"):
+        raise ValueError(
+            f"{value!r} is not one of the run's servers (postgres, redis): write any other dependency as "
+            f"{{name: {value}, address: HOST:PORT}}"
+        )
+    return value
+
+
 Dependency = Annotated[
-    Annotated[Literal["postgres", "redis"], Tag("server")] | Annotated[ReadyDependency, Tag("other")],
-    Discriminator(lambda v: "server" if isinstance(v, str) else "other"),
+    Annotated[Literal["postgres", "redis"], BeforeValidator(_server_name), Tag(_SERVER)]
+    | Annotated[ReadyDependency, Tag(_OTHER)],
+    Discriminator(lambda v: _SERVER if isinstance(v, str) else _OTHER),
 ]
 
 
