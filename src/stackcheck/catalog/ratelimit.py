@@ -89,7 +89,6 @@ PER_KEY = CheckSpec(
         "rate_limit.scope",
         "rate_limit.header",
         "rate_limit.key_values",
-        "rate_limit.requests",
         "rate_limit.also",
     ),
     remediation=(
