@@ -104,6 +104,17 @@ def test_a_wrong_path_is_could_not_check_not_a_verdict() -> None:
         burst(probe, RateLimitSection(requests=3, path="/nope"), bound=5)
 
 
+def test_a_keyed_burst_carries_its_key_and_a_refused_key_says_so() -> None:
+    keyed = RateLimit(requests=3, scope="header", header="X-API-Key", path="/api")
+    probe, seen = _probe([200] * 3 + [429])
+    budget = Budget(probe, keyed, bound=8, headers={"X-API-Key": "k1"})
+    assert budget.first().successes == 3
+    assert {r.headers["x-api-key"] for r in seen} == {"k1"}
+    probe, _ = _probe([401])
+    with pytest.raises(CouldNotCheck, match=r"answered 401 to a request carrying X-API-Key .* key_values"):
+        Budget(probe, keyed, bound=8, headers={"X-API-Key": "unknown"}).first()
+
+
 def test_spoofed_headers_rotate_documentation_addresses() -> None:
     first, second = spoofed_headers(0), spoofed_headers(1)
     assert first["X-Forwarded-For"] == "203.0.113.1" and second["X-Forwarded-For"] == "203.0.113.2"

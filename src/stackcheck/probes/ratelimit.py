@@ -163,9 +163,15 @@ def burst(
                 return Burst(i + 1, successes, None, now - start, statuses, tuple(latencies), True, now)
             continue
         if i == 0 and exchange.status not in refusals:
+            keyed = (
+                f" to a request carrying {limit.header} (if the service refuses the key, give one it "
+                "accepts in key_values)"
+                if limit.header
+                else ""
+            )
             raise CouldNotCheck(
-                f"{limit.method} {limit.path} answered {exchange.status} before any limit applied: "
-                "rate_limit.path must name an endpoint that answers 2xx",
+                f"{limit.method} {limit.path} answered {exchange.status}{keyed} before any limit applied: "
+                "the limit's path must name an endpoint that answers 2xx",
                 ErrorReason.MISCONFIGURED,
             )
         return Burst(i + 1, successes, exchange, now - start, statuses, tuple(latencies), False, now)
