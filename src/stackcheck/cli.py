@@ -22,8 +22,10 @@ from stackcheck.catalog import REGISTRY, STAGE_CHECKS, SUITES, SuiteName, render
 from stackcheck.catalog.readers import RUN_SECTIONS, section_readers
 from stackcheck.collector import RunCollector
 from stackcheck.infra import preflight
+from stackcheck.infra.relay import require_loopback_dependencies
 from stackcheck.plugin import COLLECTOR
 from stackcheck.probes.loopback import require_loopback
+from stackcheck.probes.ratelimit_plan import plan_limits
 from stackcheck.profile import PROFILE_SECTIONS, Profile, load_profile, render_profile_reference
 from stackcheck.profile.schema import schema_text
 from stackcheck.report import (
@@ -211,8 +213,12 @@ def _prepare(args: argparse.Namespace) -> _VerifyRun:
             f"pass --target URL, or set target.base_url or service.command in {args.profile}",
         )
     _check_files(profile, args.profile)
-    if target and profile.rate_limit is not None and "ratelimit" in names:
-        require_loopback(target, settings.allow_remote, "the rate-limit probe")
+    if profile.rate_limit is not None and "ratelimit" in names:
+        if target:
+            require_loopback(target, settings.allow_remote, "the rate-limit probe")
+        plan_limits(profile.rate_limit, settings.environ)  # a key value's ${VAR} not set: exit 2 now
+    if "health" in names:
+        require_loopback_dependencies(profile, settings.allow_remote)
     report_dir = Path(args.report_dir) if args.report_dir else default_report_dir(profile.name)
     return _VerifyRun(profile, settings, suite_paths, target, report_dir, team_dirs)
 

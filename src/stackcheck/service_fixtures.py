@@ -24,6 +24,7 @@ from stackcheck import CouldNotCheck, UsageError
 from stackcheck.infra import PostgresServer, RedisServer, ServiceSession, choose_provider, needed_services
 from stackcheck.infra.base import ServiceName
 from stackcheck.infra.launch import LaunchedService
+from stackcheck.infra.relay import Relay, other_dependencies, require_loopback_dependencies
 from stackcheck.infra.select import launch_needs
 from stackcheck.outcomes import ErrorReason
 from stackcheck.plugin import COLLECTOR, check_spec
@@ -181,10 +182,29 @@ def redis_client(redis_server: RedisServer) -> Iterator[redis.Redis]:
 
 
 @pytest.fixture(scope="session")
+def dependency_relays(profile: Profile, settings: Settings) -> Iterator[dict[str, Relay]]:
+    """A loopback relay in front of each TCP/HTTP dependency of ``health.ready_dependencies``, by name.
+
+    The service is wired to the relays (``{dep_NAME}``), so the readiness drill can stop or pause a
+    dependency stackcheck did not start. Every relay is closed when the session ends, on every way out.
+    """
+    relays: dict[str, Relay] = {}
+    try:
+        require_loopback_dependencies(profile, settings.allow_remote)
+        for dep in other_dependencies(profile):
+            relays[dep.name] = Relay(dep.name, dep.address).open()
+        yield relays
+    finally:
+        for relay in relays.values():
+            relay.close()
+
+
+@pytest.fixture(scope="session")
 def launched_service(
     request: pytest.FixtureRequest, profile: Profile, settings: Settings
 ) -> Iterator[LaunchedService]:
-    """The service under test, started from ``service.command`` and wired to the run's Postgres/Redis."""
+    """The service under test, started from ``service.command`` and wired to the run's Postgres/Redis and to
+    the relays of its other dependencies (``{dep_NAME}``)."""
     if profile.service is None:
         raise UsageError("no `service` section", "add service.command to the profile, or pass --target URL")
     services: ServiceSession = request.getfixturevalue("services")
@@ -194,6 +214,9 @@ def launched_service(
         values["postgres_dsn"] = services.postgres().dsn
     if "redis" in needs:
         values["redis_url"] = services.redis().url
+    if other_dependencies(profile):
+        relays: dict[str, Relay] = request.getfixturevalue("dependency_relays")
+        values.update({f"dep_{name}": relay.address for name, relay in relays.items()})
     live = profile.health.live if profile.health and profile.health.live else "/"
     path = request.config.stash[COLLECTOR].loaded.path
     with LaunchedService(profile.service, values, path, live, settings.environ) as service:

@@ -19,6 +19,7 @@ from stackcheck.catalog.spec import Severity
 from stackcheck.collector import EvidenceRecorder
 from stackcheck.infra import PostgresServer, RedisServer, ServiceSession
 from stackcheck.infra.launch import LaunchedService
+from stackcheck.infra.relay import Relay
 from stackcheck.plugin import COLLECTOR, Target
 from stackcheck.probes.http import Exchange, HttpProbe
 from stackcheck.profile import LoadedProfile, Profile, version_specifier
@@ -30,7 +31,9 @@ from stackcheck.profile.models import (
     MetricsSection,
     PostgresHypertable,
     PostgresSection,
+    RateLimit,
     RateLimitSection,
+    ReadyDependency,
     RedisSection,
     ScanSection,
     TlsSection,
@@ -58,9 +61,12 @@ __all__ = [
     "PostgresSection",
     "PostgresServer",
     "Profile",
+    "RateLimit",
     "RateLimitSection",
+    "ReadyDependency",
     "RedisSection",
     "RedisServer",
+    "Relay",
     "ScanRun",
     "ScanSection",
     "ServiceSession",

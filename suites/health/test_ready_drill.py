@@ -1,7 +1,9 @@
 """Suite ``health``, the readiness fault drill: /ready must reflect each dependency; /live must not.
 
 stackcheck starts the service itself (profile ``service.command``, fixture ``launched_service``) wired to the
-run's throwaway Postgres and Redis, then interrupts each dependency in ``health.ready_dependencies`` in turn.
+run's throwaway Postgres and Redis, and to a loopback relay in front of each other dependency
+(``{dep_NAME}``), then interrupts each dependency in ``health.ready_dependencies`` in turn: the server
+itself for Postgres and Redis, the relay for the others.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from stackcheck.testing import (
     PostgresServer,
     Profile,
     RedisServer,
+    Relay,
     ServiceSession,
     profile_of,
     require,
@@ -36,18 +39,30 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     deps = profile.health.ready_dependencies
     if deps:
-        params = [pytest.param(d, id=d, marks=pytest.mark.services(d)) for d in deps]
+        params = [
+            pytest.param(d, id=d, marks=pytest.mark.services(d))
+            if isinstance(d, str)
+            else pytest.param(d.name, id=d.name)
+            for d in deps
+        ]
         metafunc.parametrize("dependency", params)
 
 
 @pytest.fixture
 def dependency() -> str | None:
-    """Replaced by one parameter per ``health.ready_dependencies`` entry."""
+    """Replaced by one parameter per ``health.ready_dependencies`` entry (its name)."""
     return None
 
 
-def _server(services: ServiceSession, name: str) -> PostgresServer | RedisServer:
-    return services.postgres() if name == "postgres" else services.redis()
+def _interrupted(request: pytest.FixtureRequest, name: str) -> PostgresServer | RedisServer | Relay:
+    """What the drill stops or pauses for dependency ``name``: the run's server, or the relay before it."""
+    if name in ("postgres", "redis"):
+        services: ServiceSession = request.getfixturevalue("services")
+        return services.postgres() if name == "postgres" else services.redis()
+    relays: dict[str, Relay] = request.getfixturevalue("dependency_relays")
+    relay = relays[name]
+    relay.check_upstream()
+    return relay
 
 
 def _is_2xx(status: int) -> bool:
@@ -65,8 +80,7 @@ def test_ready_turns_non_2xx_while_a_dependency_is_down_and_back_after(
     health: HealthSection = require(profile.health, "profile has no `health` section")
     ready = require(health.ready, "health.ready is not set")
     live = require(health.live, "health.live is not set")
-    services: ServiceSession = request.getfixturevalue("services")
-    server = _server(services, name)
+    server = _interrupted(request, name)
     if not server.managed:
         pytest.skip(f"{name} was not started by stackcheck (--infra external): it is never interrupted")
     if profile.service is None:
@@ -109,6 +123,7 @@ def test_ready_turns_non_2xx_while_a_dependency_is_down_and_back_after(
         recovery_s=round(up_s, 2) if came_back else None,
         live_statuses=sorted(set(live_statuses)),
         service_url=service.url,
+        **({"relayed": server.upstream, "relay": server.address} if isinstance(server, Relay) else {}),
     )
     bad_live = sorted({s for s in live_statuses if s != 200})
     assert not bad_live, (

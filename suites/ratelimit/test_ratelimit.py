@@ -1,6 +1,11 @@
-"""Suite ``ratelimit``: the promised request budget per client, measured with bounded bursts.
+"""Suite ``ratelimit``: the promised request budgets, measured with bounded bursts, one limit at a time.
 
-The first burst of the run decides what the target does with excess requests (refuse, hold back, serve
+The profile's limits (``rate_limit`` and each of ``rate_limit.also``) are planned once
+(:func:`~stackcheck.probes.ratelimit_plan.plan_limits`): with more than one, every check runs once per limit,
+its subject the limit's name or path. A limit that cannot be measured (its burst needs more than
+``max_requests``, or a tighter limit on the same endpoint refuses first) has every check skipped, saying why.
+
+Per limit, the first burst decides what the target does with excess requests (refuse, hold back, serve
 all); the other checks reuse that observation (:class:`~stackcheck.probes.ratelimit_budget.Budget`): a
 target that refuses nothing is never burst at again, one that refuses only has its budget topped up. The
 tests run in this order on purpose: ``enforced`` spends the budget, the next ones only need the refusal or
@@ -21,13 +26,13 @@ from stackcheck.probes.ratelimit import (
     SPOOF_HEADERS,
     Burst,
     parse_retry_after,
-    probe_bound,
     refill_allowance,
     send,
     spoofed_headers,
     wait_seconds,
 )
 from stackcheck.probes.ratelimit_budget import Budget, PerIp, per_ip_verdict
+from stackcheck.probes.ratelimit_plan import LimitUnderTest, plan_limits
 from stackcheck.probes.source import alternate_sources, bound_probe
 from stackcheck.testing import (
     CouldNotCheck,
@@ -35,33 +40,75 @@ from stackcheck.testing import (
     EvidenceRecorder,
     HttpProbe,
     Profile,
-    RateLimitSection,
+    RateLimit,
     Settings,
     Target,
+    profile_of,
     require,
 )
 
 
-@pytest.fixture(scope="session")
-def limit(profile: Profile) -> RateLimitSection:
-    """The profile's ``rate_limit`` section (the plugin already skipped the check when it is absent)."""
-    return require(profile.rate_limit, "profile has no `rate_limit` section")
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    profile = profile_of(metafunc.config)
+    if "limit_key" not in metafunc.fixturenames or profile is None or profile.rate_limit is None:
+        return
+    limits = profile.rate_limit.limits()
+    if len(limits) > 1:  # one limit keeps the results it always had: no subject
+        metafunc.parametrize("limit_key", [k for k, _ in limits], ids=[lim.label for _, lim in limits])
+
+
+@pytest.fixture
+def limit_key() -> str:
+    """Replaced by one parameter per limit when the profile has several; else the one ``rate_limit``."""
+    return "rate_limit"
 
 
 @pytest.fixture(scope="session")
-def bound(settings: Settings, target: Target, limit: RateLimitSection) -> int:
-    """Most requests one burst may send; refuses non-loopback targets without ``--allow-remote``."""
+def plan(profile: Profile, settings: Settings, target: Target) -> dict[str, LimitUnderTest]:
+    """Every limit of the profile as the suite measures it; refuses non-loopback targets without
+    ``--allow-remote``."""
+    section = require(profile.rate_limit, "profile has no `rate_limit` section")
     require_loopback(target.base_url, settings.allow_remote, "the rate-limit probe")
-    return probe_bound(limit)
+    return {planned.key: planned for planned in plan_limits(section, settings.environ)}
+
+
+@pytest.fixture
+def under_test(plan: dict[str, LimitUnderTest], limit_key: str) -> LimitUnderTest:
+    """This check's limit; skipped (with the reason) when the plan says it cannot be measured."""
+    planned = plan[limit_key]
+    if planned.skip is not None:
+        pytest.skip(planned.skip)
+    return planned
+
+
+@pytest.fixture
+def limit(under_test: LimitUnderTest) -> RateLimit:
+    """This check's limit as the profile wrote it."""
+    return under_test.limit
 
 
 @pytest.fixture(scope="session")
-def budget(http: HttpProbe, limit: RateLimitSection, bound: int) -> Budget:
-    """The run's one observation of the limit, shared by every check of the suite."""
-    return Budget(http, limit, bound)
+def budgets() -> dict[str, Budget]:
+    """The run's observation of each limit (by profile key), shared by every check of the suite."""
+    return {}
 
 
-def _pacing(result: Burst, limit: RateLimitSection) -> str:
+@pytest.fixture
+def budget(budgets: dict[str, Budget], http: HttpProbe, under_test: LimitUnderTest) -> Budget:
+    """This limit's one observation (made on first use); a keyed limit's bursts carry the first key."""
+    if under_test.key not in budgets:
+        budgets[under_test.key] = Budget(http, under_test.limit, under_test.bound, under_test.headers(0))
+    return budgets[under_test.key]
+
+
+def _where(under_test: LimitUnderTest) -> str:
+    """``GET /api/v1/items with X-API-Key #1``: the endpoint and, for a keyed limit, which key."""
+    limit = under_test.limit
+    key = f" with {under_test.key_name(0)}" if under_test.key_values else ""
+    return f"{limit.method} {limit.path}{key}"
+
+
+def _pacing(result: Burst, limit: RateLimit) -> str:
     return (
         f"answers held back to about one per {result.held_ms / 1000:.2f} s (the last ones took "
         f"{result.held_ms:.0f} ms each, the fastest {result.first_ms:.0f} ms), none refused"
@@ -83,8 +130,9 @@ def spend_budget(budget: Budget) -> Burst:
 
 @pytest.mark.check(checks.ENFORCED)
 def test_first_requests_succeed_and_the_next_is_refused_with_429(
-    budget: Budget, limit: RateLimitSection, bound: int, evidence: EvidenceRecorder
+    budget: Budget, under_test: LimitUnderTest, evidence: EvidenceRecorder
 ) -> None:
+    limit, bound = under_test.limit, budget.bound
     result = budget.first()
     allowance = refill_allowance(result.elapsed_s, limit)
     evidence.record(
@@ -99,18 +147,20 @@ def test_first_requests_succeed_and_the_next_is_refused_with_429(
         elapsed_s=round(result.elapsed_s, 3),
         statuses={str(k): v for k, v in result.statuses.items()},
         delayed=result.delayed,
+        **({"key": under_test.key_name(0)} if under_test.key_values else {}),
     )
-    where = f"{limit.method} {limit.path}"
+    where = _where(under_test)
     if result.delayed:
         evidence.record(observed="delayed", latencies_ms=list(result.latencies_ms), unit=None, op=None)
         pacing = f"{where}: {_pacing(result, limit)} ({result.sent} requests sent)"
         if limit.accept_delaying:
-            evidence.message = f"{pacing}: the limiter delays excess requests (rate_limit.accept_delaying)"
+            accepted = f"{under_test.key}.accept_delaying"
+            evidence.message = f"{pacing}: the limiter delays excess requests ({accepted})"
             return
         raise AssertionError(
             f"{pacing}: the limiter delays excess requests instead of refusing them with 429 (nginx "
-            "limit_req burst without nodelay); set rate_limit.accept_delaying: true if pacing satisfies "
-            "the claim"
+            f"limit_req burst without nodelay); set {under_test.key}.accept_delaying: true if pacing "
+            "satisfies the claim"
         )
     if result.refusal is None:
         if allowance > bound - limit.requests:
@@ -147,7 +197,7 @@ def test_first_requests_succeed_and_the_next_is_refused_with_429(
 
 @pytest.mark.check(checks.RETRY_AFTER)
 def test_429_carries_a_valid_retry_after(
-    budget: Budget, limit: RateLimitSection, evidence: EvidenceRecorder
+    budget: Budget, limit: RateLimit, evidence: EvidenceRecorder
 ) -> None:
     first = budget.first()  # the refusal's headers are all this check reads: no request of its own
     if first.refusal is None:
@@ -175,10 +225,12 @@ def test_429_carries_a_valid_retry_after(
 
 @pytest.mark.check(checks.PER_IP)
 def test_a_second_client_address_keeps_its_own_budget(
-    budget: Budget, http: HttpProbe, target: Target, limit: RateLimitSection, evidence: EvidenceRecorder
+    budget: Budget, http: HttpProbe, target: Target, under_test: LimitUnderTest, evidence: EvidenceRecorder
 ) -> None:
+    limit = under_test.limit
     if limit.scope != "ip":
-        pytest.skip(f"rate_limit.scope is {limit.scope!r}: one budget for all clients is what is promised")
+        whose = "one budget for all clients" if limit.scope == "global" else f"a budget per {limit.header}"
+        pytest.skip(f"{under_test.key}.scope is {limit.scope!r}: {whose} is what is promised, not one per IP")
     sources, reason = alternate_sources(target.base_url)
     if not sources:
         pytest.skip(f"cannot vary the client address: {reason}")
@@ -231,7 +283,67 @@ def test_a_second_client_address_keeps_its_own_budget(
     )
 
 
+@pytest.mark.check(checks.PER_KEY)
+def test_a_second_api_key_keeps_its_own_budget(
+    budget: Budget, http: HttpProbe, under_test: LimitUnderTest, evidence: EvidenceRecorder
+) -> None:
+    limit = under_test.limit
+    if limit.scope != "header":
+        pytest.skip(f"{under_test.key}.scope is {limit.scope!r}: the budget is not keyed by a header")
+    spent = spend_budget(budget)
+    first, second = under_test.key_name(0), under_test.key_name(1)
+    tries = min(3, limit.requests)
+    statuses: list[int] = []
+    for _ in range(tries):  # until the second key's own budget (however small) refuses
+        statuses.append(send(http, limit, under_test.headers(1)).status)
+        if not 200 <= statuses[-1] < 300:
+            break
+    control = send(http, limit, under_test.headers(0)).status
+    reading = per_ip_verdict([(second, statuses)], control, time.perf_counter() - spent.ended_at, limit)
+    evidence.record(
+        expected=f"> {reading.could_regain}",
+        observed=reading.served,
+        unit="requests",
+        header=limit.header,
+        second_key_statuses=statuses,
+        first_key_status_after=control,
+        shared_bucket_could_regain=reading.could_regain,
+        verdict=str(reading.verdict),
+    )
+    refused_with = spent.refused_status
+    if statuses[0] != refused_with and not 200 <= statuses[0] < 300:
+        raise CouldNotCheck(
+            f"{second} was answered {statuses[0]} on its first request (the limit refuses with "
+            f"{refused_with}): the service does not accept it as a key; give two keys it accepts in "
+            f"{under_test.key}.key_values",
+            ErrorReason.MISCONFIGURED,
+        )
+    assert reading.verdict is not PerIp.SHARED, (
+        f"{second} was refused ({statuses[0]}) on its very first request right after {first} spent its "
+        f"budget on {limit.method} {limit.path}: the budget is not kept per {limit.header} (one bucket for "
+        "every key, or keyed by client address)"
+    )
+    if reading.verdict is PerIp.INCONCLUSIVE:
+        raise CouldNotCheck(
+            f"{reading.served} answers after {first}'s budget was spent ({second}: {statuses}), but a shared "
+            f"bucket could have regained {reading.could_regain} tokens meanwhile: inconclusive (the probe "
+            "ran slowly; rerun on an idler machine)",
+            ErrorReason.INCONCLUSIVE,
+        )
+    evidence.message = (
+        f"{second} served right after {first} spent its budget ({statuses}): {reading.served} answers, more "
+        f"than the {reading.could_regain} a shared bucket could have regained"
+    )
+
+
 GRANULARITY_S = 1.0  # of Retry-After (delta-seconds and HTTP-dates alike)
+
+
+def _raise(key: str, field: str, value: int) -> str:
+    """How to raise ``key.field``: ``--set`` reaches the first limit; a limit of ``also`` is edited."""
+    if key == "rate_limit":
+        return f"--set rate_limit.{field}={value}"
+    return f"set {key}.{field}: {value} in the profile"
 
 
 def _probe_address(target: Target) -> str:
@@ -241,12 +353,13 @@ def _probe_address(target: Target) -> str:
 
 @pytest.mark.check(checks.SPOOFING)
 def test_rotating_forwarded_for_does_not_reset_the_budget(
-    budget: Budget, http: HttpProbe, target: Target, limit: RateLimitSection, evidence: EvidenceRecorder
+    budget: Budget, http: HttpProbe, target: Target, under_test: LimitUnderTest, evidence: EvidenceRecorder
 ) -> None:
+    limit = under_test.limit
     spend_budget(budget)
     tries = 6
     start = time.perf_counter()
-    statuses = [send(http, limit, spoofed_headers(i)).status for i in range(tries)]
+    statuses = [send(http, limit, under_test.headers(0, spoofed_headers(i))).status for i in range(tries)]
     allowance = refill_allowance(time.perf_counter() - start, limit)
     served = sum(200 <= s < 300 for s in statuses)
     source = _probe_address(target)
@@ -273,8 +386,9 @@ def test_rotating_forwarded_for_does_not_reset_the_budget(
 
 @pytest.mark.check(checks.RECOVERY)
 def test_access_returns_after_the_retry_after_wait(
-    budget: Budget, http: HttpProbe, limit: RateLimitSection, evidence: EvidenceRecorder
+    budget: Budget, http: HttpProbe, under_test: LimitUnderTest, evidence: EvidenceRecorder
 ) -> None:
+    limit = under_test.limit
     refusal = spend_budget(budget).refusal
     assert refusal is not None
     raw = refusal.response.headers.get("retry-after")
@@ -291,15 +405,15 @@ def test_access_returns_after_the_retry_after_wait(
     if wait > limit.max_wait_s:
         shown = f"{wait:g} s" if math.isfinite(wait) else "longer than any window"
         pytest.skip(
-            f"waiting {shown} ({source[:80]}) exceeds rate_limit.max_wait_s={limit.max_wait_s:g}"
-            + (f"; opt in with --set rate_limit.max_wait_s={math.ceil(wait)}" if wait <= 3600 else "")
+            f"waiting {shown} ({source[:80]}) exceeds {under_test.key}.max_wait_s={limit.max_wait_s:g}"
+            + (f"; opt in: {_raise(under_test.key, 'max_wait_s', math.ceil(wait))}" if wait <= 3600 else "")
         )
     started = time.monotonic()
     # Retry-After counts whole seconds and libraries truncate what remains (Flask-Limiter sends
     # int(reset - now), up to 1 s short): one second more is that granularity, not a tolerance for lies.
     wait_seconds(wait + GRANULARITY_S)
     waited = time.monotonic() - started
-    after = send(http, limit)
+    after = send(http, limit, under_test.headers(0))
     evidence.record(
         expected="2xx", observed=after.status, waited_s=round(waited, 2), asked_s=wait, retry_after=raw
     )

@@ -66,6 +66,7 @@ def test_demo_main_job_passes_on_the_reference_service(tmp_path: Path) -> None:
         "profile has no `postgres` section",
         "profile has no `redis` section",
         "profile has no `scan` section",
+        "rate_limit.scope is 'ip': the budget is not keyed by a header",  # ratelimit.per_key
     }
     assert "COMPLIANT" in proc.stdout and "exit code 0" in proc.stdout
 

@@ -16,6 +16,7 @@ from tests.integration.http_surface import (
     result,
     verify,
 )
+from tests.integration.test_ratelimit_several import coverage_rows as several_limits_rows
 
 pytestmark = pytest.mark.integration
 SUITE = ["ratelimit"]
@@ -87,4 +88,5 @@ def test_non_loopback_target_is_refused_without_allow_remote(run_cli: Callable[.
 
 
 def test_the_table_runs_every_failing_example_of_the_catalog() -> None:
-    assert_rows_cover_the_catalog("ratelimit", [(d, c) for d, c, *_ in ROWS])
+    # The defects of several limits at once (limit-off, key-ignored) run in the table of that test.
+    assert_rows_cover_the_catalog("ratelimit", [*((d, c) for d, c, *_ in ROWS), *several_limits_rows()])

@@ -50,3 +50,11 @@ def test_a_dependency_without_its_profile_section_is_never_started(section: str)
 
 def test_nothing_is_wired_without_a_service_section() -> None:
     assert launch_needs(_profile(postgres={})) == set()
+
+
+def test_a_relayed_dependency_needs_no_server_of_the_run() -> None:
+    search = {"name": "search", "address": "127.0.0.1:9200"}
+    profile = _profile(health={"ready_dependencies": [search]}, service=WIRED)
+    assert needed_services(profile, ["health"], "http://127.0.0.1:8080") == []
+    both = _profile(redis={}, health={"ready_dependencies": ["redis", search]}, service=WIRED)
+    assert needed_services(both, ["health"], "http://127.0.0.1:8080") == ["redis"]

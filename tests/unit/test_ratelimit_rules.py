@@ -18,6 +18,7 @@ from stackcheck.probes.ratelimit import (
     burst,
     delayed_run,
     held_back,
+    over_budget,
     parse_retry_after,
     probe_bound,
     refill_allowance,
@@ -25,7 +26,7 @@ from stackcheck.probes.ratelimit import (
 )
 from stackcheck.probes.ratelimit_budget import Budget, PerIp, per_ip_verdict
 from stackcheck.probes.source import alternate_source, alternate_sources
-from stackcheck.profile.models import RateLimitSection
+from stackcheck.profile.models import RateLimit, RateLimitSection
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, 0, tzinfo=dt.UTC)
 
@@ -61,8 +62,16 @@ def test_bound_is_the_limit_plus_a_small_margin() -> None:
     assert probe_bound(RateLimitSection(requests=10)) == 15
     assert probe_bound(RateLimitSection(requests=100)) == 110
     assert probe_bound(RateLimitSection(requests=10, margin=2)) == 12
-    with pytest.raises(UsageError, match="bound of 5000"):
-        probe_bound(RateLimitSection(requests=6000))
+
+
+def test_a_burst_above_max_requests_is_refused_naming_the_key_to_raise() -> None:
+    assert over_budget(RateLimitSection(requests=1000), "rate_limit") is None  # 1100: the default cap
+    reason = over_budget(RateLimit(requests=1200), "rate_limit.also[1]")
+    assert reason is not None
+    assert "up to 1320 requests, more than rate_limit.also[1].max_requests=1100: raise it to 1320" in reason
+    assert over_budget(RateLimit(requests=1200, max_requests=1320), "rate_limit") is None
+    beyond = over_budget(RateLimitSection(requests=6000, max_requests=5000), "rate_limit")
+    assert beyond is not None and "bound of 5000" in beyond and "dedicated load test" in beyond
 
 
 def test_refill_allowance_grows_with_the_time_the_burst_took() -> None:
@@ -93,6 +102,17 @@ def test_a_wrong_path_is_could_not_check_not_a_verdict() -> None:
     probe, _ = _probe([404])
     with pytest.raises(CouldNotCheck, match="answered 404 before any limit"):
         burst(probe, RateLimitSection(requests=3, path="/nope"), bound=5)
+
+
+def test_a_keyed_burst_carries_its_key_and_a_refused_key_says_so() -> None:
+    keyed = RateLimit(requests=3, scope="header", header="X-API-Key", path="/api")
+    probe, seen = _probe([200] * 3 + [429])
+    budget = Budget(probe, keyed, bound=8, headers={"X-API-Key": "k1"})
+    assert budget.first().successes == 3
+    assert {r.headers["x-api-key"] for r in seen} == {"k1"}
+    probe, _ = _probe([401])
+    with pytest.raises(CouldNotCheck, match=r"answered 401 to a request carrying X-API-Key .* key_values"):
+        Budget(probe, keyed, bound=8, headers={"X-API-Key": "unknown"}).first()
 
 
 def test_spoofed_headers_rotate_documentation_addresses() -> None:

@@ -76,9 +76,14 @@ READY_DEPENDENCIES = CheckSpec(
         "health.drill",
     ),
     remediation=(
-        "Have readiness query Postgres/Redis (with a short timeout) and answer 503 while one is down."
+        "Have readiness query each dependency it needs (Postgres, Redis, and any other it names) with a "
+        "short timeout, and answer 503 while one is down or hangs."
     ),
-    fails_on=("defect:ready-ignores-deps",),
+    fails_on=(
+        "defect:ready-ignores-deps",
+        "test:tests/integration/test_ready_drill_relay.py::test_ready_that_ignores_one_dependency_fails_its_drill_only",
+        "test:tests/integration/test_ready_drill_relay.py::test_a_tcp_connect_readiness_check_misses_a_paused_dependency",
+    ),
     suite="health",
     section="service",  # the drill starts the service itself, wired to dependencies it may interrupt
     needs_target=False,

@@ -1,4 +1,5 @@
-"""Checks of the ``ratelimit`` suite: the request budget per client the architecture promises."""
+"""Checks of the ``ratelimit`` suite: the request budgets the architecture promises, each run once per limit
+(``rate_limit`` and every entry of ``rate_limit.also``)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,10 @@ ENFORCED = CheckSpec(
         "rate_limit.requests",
         "rate_limit.per_seconds",
         "rate_limit.path",
+        "rate_limit.method",
         "rate_limit.accept_delaying",
+        "rate_limit.max_requests",
+        "rate_limit.also",  # every check runs once per limit, these included
     ),
     remediation=(
         "Limit rate_limit.path to rate_limit.requests per rate_limit.per_seconds and refuse the excess "
@@ -24,6 +28,7 @@ ENFORCED = CheckSpec(
         "defect:no-rate-limit",
         "defect:rate-limit=5",
         "defect:rate-limit=13",
+        "defect:limit-off=/auth/login",
         "test:tests/integration/test_ratelimit_third_party.py::test_burst_without_nodelay_is_reported_as_delaying",
     ),
     controls=("OWASP-ASVS:11.1.4", "SOC2:CC6.6", "SOC2:A1.2"),
@@ -33,7 +38,7 @@ RETRY_AFTER = CheckSpec(
     id="ratelimit.retry_after",
     title="A 429 answer carries a valid Retry-After (seconds or HTTP date, within the window)",
     severity=Severity.MEDIUM,
-    reads=("rate_limit.per_seconds",),
+    reads=("rate_limit.per_seconds", "rate_limit.also"),
     remediation="Send Retry-After (seconds until the window resets) on every 429 answer.",
     fails_on=(
         "defect:no-retry-after",
@@ -49,6 +54,7 @@ RECOVERY = CheckSpec(
     reads=(
         "rate_limit.max_wait_s",
         "rate_limit.per_seconds",
+        "rate_limit.also",
     ),
     remediation="Make Retry-After tell the truth: serve the client again once that time has passed.",
     fails_on=(
@@ -65,11 +71,33 @@ PER_IP = CheckSpec(
     reads=(
         "rate_limit.scope",
         "rate_limit.requests",
+        "rate_limit.also",
     ),
     remediation="Key the limiter by client address (rate_limit.scope), not one bucket shared by all clients.",
     fails_on=(
         "defect:global-bucket",
         "test:tests/integration/test_ratelimit_third_party.py::test_a_budget_of_one_per_ip_is_not_called_shared",
+    ),
+    controls=("OWASP-ASVS:11.1.4", "SOC2:A1.2"),
+    **_common,
+)
+PER_KEY = CheckSpec(
+    id="ratelimit.per_key",
+    title="One API key (rate_limit.header) exhausting its budget does not limit another key",
+    severity=Severity.HIGH,
+    reads=(
+        "rate_limit.scope",
+        "rate_limit.header",
+        "rate_limit.key_values",
+        "rate_limit.also",
+    ),
+    remediation=(
+        "Key the limiter by the header's value (nginx: limit_req_zone $http_x_api_key), not by client "
+        "address or one bucket shared by all keys."
+    ),
+    fails_on=(
+        "defect:key-ignored",
+        "test:tests/integration/test_ratelimit_keyed.py::test_nginx_keyed_by_the_api_key_or_by_address",
     ),
     controls=("OWASP-ASVS:11.1.4", "SOC2:A1.2"),
     **_common,
@@ -81,6 +109,7 @@ SPOOFING = CheckSpec(
     reads=(
         "rate_limit.scope",
         "rate_limit.requests",
+        "rate_limit.also",
     ),
     remediation="Take the client address from the socket or from X-Forwarded-For set by your own proxy only.",
     fails_on=(
@@ -92,4 +121,4 @@ SPOOFING = CheckSpec(
     **_common,
 )
 
-CHECKS: tuple[CheckSpec, ...] = (ENFORCED, RETRY_AFTER, PER_IP, SPOOFING, RECOVERY)
+CHECKS: tuple[CheckSpec, ...] = (ENFORCED, RETRY_AFTER, PER_IP, PER_KEY, SPOOFING, RECOVERY)

@@ -20,9 +20,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 
-from stackcheck._exceptions import CouldNotCheck, ErrorReason, UsageError
+from stackcheck._exceptions import CouldNotCheck, ErrorReason
 from stackcheck.probes.http import Exchange, HttpProbe
-from stackcheck.profile.models import RateLimitSection
+from stackcheck.profile.ratelimit import HARD_CAP, RateLimit
 from stackcheck.wait import wait_until
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "burst",
     "delayed_run",
     "held_back",
+    "over_budget",
     "parse_retry_after",
     "probe_bound",
     "refill_allowance",
@@ -41,7 +42,6 @@ __all__ = [
     "wait_seconds",
 ]
 
-HARD_CAP = 5000  # no probe sends more requests than this, whatever the profile says
 HELD_BACK_RUN = 4  # answers in a row held back that make a burst "delayed" (and stop it)
 _DELTA_SECONDS = re.compile(r"[0-9]+", re.ASCII)  # RFC 9110: delta-seconds = 1*DIGIT (ASCII digits only)
 _MAX_DIGITS = 12  # more digits than this is longer than any window (31,000 years): no need to convert
@@ -78,25 +78,37 @@ class Burst:
         return tail[len(tail) // 2] if tail else 0.0
 
 
-def probe_bound(limit: RateLimitSection) -> int:
-    """Most requests one burst may send: ``requests`` plus the margin (5, or 10 % when larger)."""
+def probe_bound(limit: RateLimit) -> int:
+    """Requests one burst of ``limit`` sends at most: ``requests`` plus the margin (5, or 10 % when larger).
+
+    Whether that is allowed is :func:`over_budget`'s question (``max_requests``, at most :data:`HARD_CAP`).
+    """
     margin = limit.margin if limit.margin is not None else max(5, math.ceil(limit.requests * 0.1))
-    bound = limit.requests + margin
+    return limit.requests + margin
+
+
+def over_budget(limit: RateLimit, key: str) -> str | None:
+    """Why a burst of ``limit`` (written at profile key ``key``) may not be sent, or ``None`` when it may."""
+    bound = probe_bound(limit)
+    if bound <= limit.max_requests:
+        return None
     if bound > HARD_CAP:
-        raise UsageError(
-            f"rate_limit.requests={limit.requests} needs bursts of {bound} requests, above stackcheck's "
-            f"bound of {HARD_CAP}",
-            "verify such a limit with a dedicated load test",
+        return (
+            f"measuring {limit.requests} per {limit.per_seconds} s takes bursts of {bound} requests, above "
+            f"stackcheck's bound of {HARD_CAP}: verify such a limit with a dedicated load test"
         )
-    return bound
+    return (
+        f"measuring {limit.requests} per {limit.per_seconds} s takes bursts of up to {bound} requests, "
+        f"more than {key}.max_requests={limit.max_requests}: raise it to {bound} to send them"
+    )
 
 
-def refill_allowance(elapsed_s: float, limit: RateLimitSection) -> int:
+def refill_allowance(elapsed_s: float, limit: RateLimit) -> int:
     """Tokens a bucket may regain while a probe of ``elapsed_s`` runs (plus one partly refilled token)."""
     return math.floor(elapsed_s * limit.requests / limit.per_seconds) + 1
 
 
-def send(probe: HttpProbe, limit: RateLimitSection, headers: dict[str, str] | None = None) -> Exchange:
+def send(probe: HttpProbe, limit: RateLimit, headers: dict[str, str] | None = None) -> Exchange:
     """One probe request to the limited endpoint."""
     kwargs: dict[str, object] = {"headers": headers} if headers else {}
     if limit.method == "POST":
@@ -104,7 +116,7 @@ def send(probe: HttpProbe, limit: RateLimitSection, headers: dict[str, str] | No
     return probe.request(limit.method, limit.path, **kwargs)
 
 
-def held_back(latency_ms: float, fastest_ms: float, limit: RateLimitSection) -> bool:
+def held_back(latency_ms: float, fastest_ms: float, limit: RateLimit) -> bool:
     """Whether an answer was held back by a pacing limiter rather than merely slow.
 
     Held back: it took at least half a refill interval (``per_seconds / requests``) and at least three times
@@ -115,7 +127,7 @@ def held_back(latency_ms: float, fastest_ms: float, limit: RateLimitSection) -> 
     return latency_ms >= 0.5 * interval_ms and latency_ms >= 3 * fastest_ms
 
 
-def delayed_run(latencies_ms: Sequence[float], limit: RateLimitSection) -> bool:
+def delayed_run(latencies_ms: Sequence[float], limit: RateLimit) -> bool:
     """Whether the last :data:`HELD_BACK_RUN` answers (of more) were all held back (:func:`held_back`)."""
     if len(latencies_ms) <= HELD_BACK_RUN:
         return False
@@ -125,7 +137,7 @@ def delayed_run(latencies_ms: Sequence[float], limit: RateLimitSection) -> bool:
 
 def burst(
     probe: HttpProbe,
-    limit: RateLimitSection,
+    limit: RateLimit,
     bound: int,
     headers_for: Callable[[int], dict[str, str]] | None = None,
     *,
@@ -151,9 +163,15 @@ def burst(
                 return Burst(i + 1, successes, None, now - start, statuses, tuple(latencies), True, now)
             continue
         if i == 0 and exchange.status not in refusals:
+            keyed = (
+                f" to a request carrying {limit.header} (if the service refuses the key, give one it "
+                "accepts in key_values)"
+                if limit.header
+                else ""
+            )
             raise CouldNotCheck(
-                f"{limit.method} {limit.path} answered {exchange.status} before any limit applied: "
-                "rate_limit.path must name an endpoint that answers 2xx",
+                f"{limit.method} {limit.path} answered {exchange.status}{keyed} before any limit applied: "
+                "the limit's path must name an endpoint that answers 2xx",
                 ErrorReason.MISCONFIGURED,
             )
         return Burst(i + 1, successes, exchange, now - start, statuses, tuple(latencies), False, now)

@@ -8,13 +8,13 @@ budget up again (a burst that meets the refusal after the few tokens regained me
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
 from stackcheck.probes.http import HttpProbe
 from stackcheck.probes.ratelimit import Burst, burst, refill_allowance
-from stackcheck.profile.models import RateLimitSection
+from stackcheck.profile.ratelimit import RateLimit
 
 __all__ = ["Budget", "PerIp", "PerIpVerdict", "per_ip_verdict"]
 
@@ -22,10 +22,13 @@ __all__ = ["Budget", "PerIp", "PerIpVerdict", "per_ip_verdict"]
 class Budget:
     """The run's rate-limit observation: ``first()`` bursts once; ``spend()`` makes sure it is spent now."""
 
-    def __init__(self, probe: HttpProbe, limit: RateLimitSection, bound: int) -> None:
+    def __init__(
+        self, probe: HttpProbe, limit: RateLimit, bound: int, headers: Mapping[str, str] | None = None
+    ) -> None:
         self.probe = probe
         self.limit = limit
         self.bound = bound
+        self.headers = dict(headers or {})  # sent on every request (a keyed limit's key header)
         self._first: Burst | None = None
         self._fresh = False  # the last burst's refusal has not been handed to a check by spend() yet
         self.bursts = 0
@@ -56,7 +59,10 @@ class Budget:
         # A top-up burst may meet the first burst's refusal status (even a 403) on its first request.
         known = self._first.refused_status if self._first is not None else None
         refusals = (429, 503) if known is None else (429, 503, known)
-        result = burst(self.probe, self.limit, self.bound, refusals=refusals)
+        headers = self.headers
+        result = burst(
+            self.probe, self.limit, self.bound, (lambda _: headers) if headers else None, refusals=refusals
+        )
         self.bursts += 1
         self.sent += result.sent
         self._fresh = not top_up
@@ -85,7 +91,7 @@ def per_ip_verdict(
     rounds: Sequence[tuple[str, Sequence[int]]],
     control: int,
     elapsed_s: float,
-    limit: RateLimitSection,
+    limit: RateLimit,
 ) -> PerIpVerdict:
     """Read ``rounds`` (fresh source address, statuses in order) sent after the first address was refused.
 

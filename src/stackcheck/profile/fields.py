@@ -32,8 +32,26 @@ def _check_path(path: str) -> str:
     return path
 
 
+def split_address(address: str) -> tuple[str, int]:
+    """``127.0.0.1:9200`` / ``[::1]:9200`` / ``localhost:9200`` → host and port (ValueError otherwise)."""
+    host, sep, port = address.rpartition(":")
+    if not sep or not host or not port.isascii() or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{address!r} is not HOST:PORT (e.g. 127.0.0.1:9200)")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    elif ":" in host:
+        raise ValueError(f"{address!r}: write an IPv6 address in brackets, e.g. [::1]:9200")
+    return host, int(port)
+
+
+def _check_address(address: str) -> str:
+    split_address(address)
+    return address
+
+
 VersionSpec = Annotated[str, AfterValidator(_check_specifier)]
 UrlPath = Annotated[str, AfterValidator(_check_path)]
+HostPort = Annotated[str, AfterValidator(_check_address)]
 PositiveInt = Annotated[int, Field(gt=0)]
 NonNegInt = Annotated[int, Field(ge=0)]
 PositiveFloat = Annotated[float, Field(gt=0)]

@@ -1,13 +1,13 @@
-"""Profile sections of the HTTP/TLS surface: target, service, health, metrics, rate limit, headers, CORS,
-exposure, TLS."""
+"""Profile sections of the HTTP/TLS surface: target, service, health, metrics, headers, CORS, exposure, TLS
+(the rate limit has a module of its own: :mod:`stackcheck.profile.ratelimit`)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Discriminator, Field, Tag, field_validator
 
-from stackcheck.profile.fields import NonNegInt, PositiveFloat, PositiveInt, Section, UrlPath
+from stackcheck.profile.fields import HostPort, NonNegInt, PositiveFloat, PositiveInt, Section, UrlPath
 
 DEFAULT_DEADLINE_S = 1800.0  # 30 minutes: far above any real run, far below "for ever"
 
@@ -34,6 +34,54 @@ class TargetSection(Section):
     )
 
 
+class ReadyDependency(Section):
+    """A dependency of the service that stackcheck did not start: a search engine, an upstream API, a broker.
+
+    The drill puts a loopback TCP relay in front of ``address`` and gives the service the relay's address
+    through the placeholder ``{dep_NAME}`` (``127.0.0.1:PORT``) in ``service.command`` / ``service.env``;
+    stopping the relay refuses connections, pausing it makes them hang. The dependency itself is never
+    touched.
+    """
+
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")] = Field(
+        description="What the service calls the dependency (lower case, digits, _): the drill's subject and "
+        "the placeholder `{dep_NAME}`. Not postgres or redis (those are the run's own servers)."
+    )
+    address: HostPort = Field(
+        description="Where the dependency listens, HOST:PORT (e.g. 127.0.0.1:9200, [::1]:6380); loopback "
+        "unless --allow-remote."
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _not_a_server_of_the_run(cls, name: str) -> str:
+        if name in ("postgres", "redis"):
+            raise ValueError(f"{name!r} is the run's own server: list it as `{name}`, without an address")
+        return name
+
+
+# A bare name is one of the run's servers, a mapping any other dependency: the shape decides, so a mistake in
+# a mapping is reported as that mapping's, not as "must be postgres or redis". (The tags are not
+# identifiers, so the loader's error location skips them: health.ready_dependencies[0].address.)
+_SERVER, _OTHER = "a server of the run", "{name, address}"
+
+
+def _server_name(value: object) -> object:
+    if isinstance(value, str) and value not in ("postgres", "redis"):
+        raise ValueError(
+            f"{value!r} is not one of the run's servers (postgres, redis): write any other dependency as "
+            f"{{name: {value}, address: HOST:PORT}}"
+        )
+    return value
+
+
+Dependency = Annotated[
+    Annotated[Literal["postgres", "redis"], BeforeValidator(_server_name), Tag(_SERVER)]
+    | Annotated[ReadyDependency, Tag(_OTHER)],
+    Discriminator(lambda v: _SERVER if isinstance(v, str) else _OTHER),
+]
+
+
 class HealthSection(Section):
     """Health endpoints (Kubernetes-style probes) and how fast they must answer."""
 
@@ -55,21 +103,34 @@ class HealthSection(Section):
     ready_recovery_s: Annotated[float, Field(gt=0, le=600)] = Field(
         30, description="Bound for /ready to change state when a dependency stops or returns (drill, s)."
     )
-    ready_dependencies: list[Literal["postgres", "redis"]] = Field(
+    ready_dependencies: list[Dependency] = Field(
         default_factory=list,
-        description="Dependencies the readiness endpoint must reflect; the drill interrupts each in turn.",
+        description="Dependencies the readiness endpoint must reflect; the drill interrupts each in turn: "
+        "`postgres` and `redis` (the run's own servers), or any TCP/HTTP dependency as `{name, address}`, "
+        "which the drill interrupts through a relay of its own (the service is given the relay's "
+        "address as `{dep_NAME}`).",
     )
     drill: Literal["stop", "pause"] = Field(
         "stop",
         description="How the drill interrupts a dependency: stop (connections refused) or pause (they hang).",
     )
 
+    @field_validator("ready_dependencies")
+    @classmethod
+    def _distinct(cls, deps: list[Dependency]) -> list[Dependency]:
+        names = [d if isinstance(d, str) else d.name for d in deps]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"{', '.join(twice)} listed twice: each dependency is drilled once")
+        return deps
+
 
 class ServiceSection(Section):
     """How stackcheck starts the service under test itself, wired to throwaway dependencies (fault drill).
 
     ``command`` and ``env`` values may use ``{port}`` (a free loopback port), ``{postgres_dsn}``,
-    ``{redis_url}``, ``{profile}`` (this profile's file), ``{profile_dir}`` and ``{python}``.
+    ``{redis_url}``, ``{dep_NAME}`` (the relay in front of dependency NAME of ``health.ready_dependencies``,
+    ``127.0.0.1:PORT``), ``{profile}`` (this profile's file), ``{profile_dir}`` and ``{python}``.
     """
 
     command: Annotated[list[str], Field(min_length=1)] = Field(
@@ -111,33 +172,6 @@ class MetricsSection(Section):
         None,
         description="Latency (ms) the histogram must have a bucket boundary at, so the SLO can be computed "
         "from it (default: slo.p95_ms).",
-    )
-
-
-class RateLimitSection(Section):
-    """A request budget per window, e.g. 100 requests per 60 s per client IP."""
-
-    requests: PositiveInt = Field(description="Requests allowed per window.")
-    per_seconds: PositiveInt = Field(60, description="Window length in seconds.")
-    scope: Literal["ip", "global"] = Field("ip", description="Whose budget: per client IP, or one for all.")
-    path: UrlPath = Field("/", description="Endpoint the limit applies to.")
-    method: Literal["GET", "HEAD", "POST"] = Field("GET", description="Method of the probe requests.")
-    margin: Annotated[int, Field(ge=1, le=200)] | None = Field(
-        None,
-        description="Requests beyond `requests` a probe may send before concluding there is no limit "
-        "(default: 5, or 10% of `requests` when larger).",
-    )
-    max_wait_s: Annotated[float, Field(ge=0, le=3600)] = Field(
-        5,
-        description="Longest Retry-After that ratelimit.recovery waits for; a longer wait is opt-in: raise "
-        "this (e.g. to 60 for a per-minute limit), else the check is skipped with the reason.",
-    )
-    accept_delaying: bool = Field(
-        False,
-        description="Whether a limiter that holds excess requests back (answers paced to the rate, none "
-        "refused: nginx `limit_req burst=N` without `nodelay`) satisfies ratelimit.enforced. Default "
-        "false: the claim is that excess requests are refused with 429, so delaying fails it (saying so); "
-        "the checks that examine a refusal are skipped either way.",
     )
 
 

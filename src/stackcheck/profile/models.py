@@ -22,11 +22,12 @@ from stackcheck.profile.http import (
     HeadersSection,
     HealthSection,
     MetricsSection,
-    RateLimitSection,
+    ReadyDependency,
     ServiceSection,
     TargetSection,
     TlsSection,
 )
+from stackcheck.profile.ratelimit import RateLimit, RateLimitSection
 from stackcheck.profile.stages import LoadEndpoint, LoadSection, ScanSection, SloSection
 
 __all__ = [
@@ -43,7 +44,9 @@ __all__ = [
     "PostgresHypertable",
     "PostgresSection",
     "Profile",
+    "RateLimit",
     "RateLimitSection",
+    "ReadyDependency",
     "RedisSection",
     "ScanSection",
     "ServiceSection",

@@ -126,10 +126,11 @@ def render_profile_reference(
         if readers is not None:
             out += _readers_line(name, readers, run_sections)
         out += ["", *field_table(model)]
-        # Models inside a section (the items of `load.endpoints` ...) get a table of their own.
+        # Models inside a section (the items of `load.endpoints` ...) get a table of their own; items of the
+        # section's own model (`rate_limit.also`) have the keys of the table above, and say so.
         for key, inner in model.model_fields.items():
             item = _nested(inner.annotation)
-            if item is not None:
+            if item is not None and not issubclass(model, item):
                 out += ["", f"### `{name}.{inner.alias or key}`: `{item.__name__}`", "", _doc(item)]
                 out += ["", *field_table(item)]
     return "\n".join(out) + "\n"

@@ -103,7 +103,7 @@ def run_redactor(
 ) -> Redactor:
     """The redactor of one run: the credentials in ``texts`` (target, ``--set`` options) and in the
     profile's URLs and DSNs after ``${VAR}`` expansion, the values of credential-like server settings,
-    and ``known`` values (canaries)."""
+    the test API keys of keyed rate limits, and ``known`` values (canaries)."""
     redactor = Redactor(known)
     urls = [profile.target.base_url if profile.target else None]
     settings: dict[str, object] = {}
@@ -114,6 +114,9 @@ def run_redactor(
         urls.append(profile.redis.url)
         settings.update(profile.redis.server_config)
     redactor.learn(*texts, *(expand_references(u, environ) for u in urls if u))
+    if profile.rate_limit is not None:  # API keys a keyed limit's probe sends
+        keys = [v for _, limit in profile.rate_limit.limits() for v in limit.key_values]
+        redactor.add(expand_references(v, environ) for v in keys)
     redactor.add(
         expand_references(str(v), environ)
         for k, v in settings.items()
