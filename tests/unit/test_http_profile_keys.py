@@ -10,6 +10,8 @@ import pytest
 
 from fixtures.refservice.defects import Defect, parse_defect
 from stackcheck import ProfileError
+from stackcheck.catalog import headers as header_checks
+from stackcheck.claims import checks_for
 from stackcheck.probes.cors import credential_problem, grant_of
 from stackcheck.probes.headers import exact_value_problem
 from stackcheck.probes.http import HttpProbe
@@ -243,3 +245,21 @@ def test_defects_of_the_new_keys_parse() -> None:
     for bad in ("cors-credentials=maybe", "header-value=x-frame-options", "no-headers-at=api"):
         with pytest.raises(ValueError, match="defect"):
             parse_defect(bad)
+
+
+@pytest.mark.parametrize(
+    ("key", "checks"),
+    [
+        ("headers.values", {"headers.values"}),
+        ("cors.allow_credentials", {"cors.credentials"}),
+        ("tls.allowed_ciphers", {"tls.ciphers"}),
+        ("metrics.public", {"metrics.not_public"}),
+        ("metrics.base_url", {"metrics.exposition", "metrics.required", "metrics.latency_histogram"}),
+    ],
+)
+def test_a_claim_naming_a_new_key_finds_the_checks_that_verify_it(key: str, checks: set[str]) -> None:
+    assert set(checks_for(key)) == checks
+
+
+def test_a_claim_naming_headers_paths_is_verified_by_every_headers_check() -> None:
+    assert set(checks_for("headers.paths")) == {spec.id for spec in header_checks.CHECKS}
