@@ -81,7 +81,7 @@ def test_https_answers_carry_hsts_with_a_long_enough_max_age(
         pytest.skip("the target is plain HTTP: browsers honour HSTS only over HTTPS (use the https:// URL)")
     raw = page.response.headers.get("strict-transport-security")
     evidence.record(expected=section.hsts_min_age_s, op=">=", unit="s", header=raw, url=page.url)
-    assert raw is not None, f"GET {page.url} carries no Strict-Transport-Security header"
+    assert raw is not None, f"GET {urlsplit(page.url).path} carries no Strict-Transport-Security header"
     values = page.response.headers.get_list("strict-transport-security")
     try:
         hsts = effective_hsts(values)
@@ -190,7 +190,7 @@ def test_every_required_header_is_present(
         required=section.required,
         missing=missing,
     )
-    assert not missing, f"missing header(s) on {page.url}: {', '.join(missing)}"
+    assert not missing, f"missing header(s) on {urlsplit(page.url).path}: {', '.join(missing)}"
     evidence.message = f"all {len(section.required)} required headers present"
 
 
@@ -223,5 +223,5 @@ def test_each_listed_header_carries_exactly_its_value(
         problems=problems,
         url=page.url,
     )
-    assert not problems, f"GET {page.url}: {'; '.join(problems)}"
+    assert not problems, f"GET {urlsplit(page.url).path}: {'; '.join(problems)}"
     evidence.message = f"all {len(section.values)} header(s) carry exactly their values"
