@@ -44,6 +44,7 @@ def one_round(folder: Path, index: int) -> tuple[float, float, float, int]:
             service.url,
         ]
         cmd += ["--set", f"target.ca_bundle={service.ca_file}", "--set", f"tls.http_port={service.http_port}"]
+        cmd += ["--set", f"metrics.base_url={service.metrics_url}"]
         cmd += ["--report-dir", str(report_dir)]
         for suite in SUITES:
             cmd += ["--suite", suite]

@@ -1,11 +1,19 @@
-"""Suite ``cors``: only the profile's origins may read answers cross-origin; never ``*`` with credentials."""
+"""Suite ``cors``: only the profile's origins may read answers cross-origin; never ``*`` with credentials;
+credentials for exactly the origins ``cors.allow_credentials`` allows them for."""
 
 from __future__ import annotations
 
 import pytest
 
 from stackcheck.catalog import cors as checks
-from stackcheck.probes.cors import FOREIGN_ORIGIN, Grant, foreign_origins, grant_of, missing_grants
+from stackcheck.probes.cors import (
+    FOREIGN_ORIGIN,
+    Grant,
+    credential_problem,
+    foreign_origins,
+    grant_of,
+    missing_grants,
+)
 from stackcheck.testing import CorsSection, EvidenceRecorder, HttpProbe, Profile, require
 
 PREFLIGHT_HEADERS = ("content-type",)
@@ -116,3 +124,53 @@ def test_preflights_from_allowed_origins_are_granted(
     evidence.record(expected=total, observed=granted, unit="preflights", problems=problems, statuses=answers)
     assert not problems, "; ".join(problems)
     evidence.message = f"{total} preflight(s) from allowed origins granted"
+
+
+@pytest.mark.check(checks.CREDENTIALS)
+def test_credentials_are_granted_to_exactly_the_allowed_origins(
+    http: HttpProbe, cors: CorsSection, evidence: EvidenceRecorder
+) -> None:
+    allow = bool(cors.allow_credentials)
+    method = cors.methods[0] if cors.methods else "GET"
+    problems: list[str] = []
+    credentialed: set[str] = set()
+    answers: list[dict[str, object]] = []
+    origins = [(o, True) for o in cors.allowed_origins]
+    origins += [(o, False) for o in foreign_origins(cors.allowed_origins)]
+    for origin, listed in origins:
+        requests = [("GET", simple_request(http, cors.path, origin))]
+        status, pre_headers = preflight(http, cors.path, origin, method)
+        pre = grant_of(origin, pre_headers)
+        # A preflight answered with an error status grants nothing (browsers stop there); one refused or
+        # not granted to an allowed origin is cors.preflight's failure, not a credentials verdict.
+        if 200 <= status < 300 and (pre.granted or not (listed and allow)):
+            requests.append((f"preflight {method}", pre))
+        for kind, grant in requests:
+            answers.append(
+                {
+                    "request": f"{kind} from {origin}",
+                    "allow_origin": grant.allow_origin,
+                    "credentials": grant.credentials_header,
+                }
+            )
+            if grant.credentialed:
+                credentialed.add(origin)
+            problem = credential_problem(grant, listed and allow, f"{kind} from {origin}")
+            if problem is not None:
+                problems.append(problem)
+    expected = sorted(cors.allowed_origins) if allow else []
+    evidence.record(
+        expected=expected,
+        op="==",
+        observed=sorted(credentialed),
+        unit="origins granted credentials",
+        allow_credentials=allow,
+        answers=answers,
+    )
+    assert not problems, "; ".join(problems)
+    evidence.message = (
+        f"credentials granted to exactly the {len(expected)} allowed origin(s), to none of "
+        f"{len(origins) - len(expected)} others"
+        if allow
+        else f"no origin of {len(origins)} tried is granted credentials"
+    )

@@ -1,4 +1,5 @@
-"""Suite ``headers``: HTTP security headers on one page (``headers.path``), graded like the Observatory."""
+"""Suite ``headers``: HTTP security headers, graded like the Observatory, on each page of ``headers.paths``
+(one result per page, its subject the path) or on the one page ``headers.path``."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from stackcheck.probes.headers import (
     effective_hsts,
     enforced_problems,
     error_page,
+    exact_value_problem,
     framing_protection,
     opener_policy,
     referrer_policy,
@@ -28,8 +30,24 @@ from stackcheck.testing import (
     HttpProbe,
     Profile,
     Target,
+    profile_of,
     require,
 )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    profile = profile_of(metafunc.config)
+    section = profile.headers if profile else None
+    if "header_path" in metafunc.fixturenames and section and section.paths:
+        # Module scope: each page is fetched once and judged by every check.
+        pages = section.pages()
+        metafunc.parametrize("header_path", pages, ids=pages, scope="module")
+
+
+@pytest.fixture(scope="module")
+def header_path(profile: Profile) -> str:
+    """Replaced by one parameter per ``headers.paths`` entry; without them, ``headers.path``."""
+    return require(profile.headers, "profile has no `headers` section").path
 
 
 @pytest.fixture
@@ -39,12 +57,11 @@ def section(profile: Profile) -> HeadersSection:
 
 
 @pytest.fixture(scope="module")
-def page(http: HttpProbe, profile: Profile) -> Exchange:
-    """One ``GET headers.path``, shared by the suite (headers do not change between requests); an error
-    answer (4xx/5xx) is no evidence about the site's headers: every check is ``error``."""
-    section = require(profile.headers, "profile has no `headers` section")
-    answer = http.get(section.path)
-    unusable = error_page(answer.status, section.path)
+def page(http: HttpProbe, header_path: str) -> Exchange:
+    """One ``GET`` of the page, shared by the suite's checks (headers do not change between requests); an
+    error answer (4xx/5xx) is no evidence about the site's headers: every check of that page is ``error``."""
+    answer = http.get(header_path)
+    unusable = error_page(answer.status, header_path)
     if unusable is not None:
         message, refused = unusable
         raise CouldNotCheck(message, ErrorReason.ACCESS_DENIED if refused else ErrorReason.UNEXPECTED_ANSWER)
@@ -64,7 +81,7 @@ def test_https_answers_carry_hsts_with_a_long_enough_max_age(
         pytest.skip("the target is plain HTTP: browsers honour HSTS only over HTTPS (use the https:// URL)")
     raw = page.response.headers.get("strict-transport-security")
     evidence.record(expected=section.hsts_min_age_s, op=">=", unit="s", header=raw, url=page.url)
-    assert raw is not None, f"GET {section.path} carries no Strict-Transport-Security header"
+    assert raw is not None, f"GET {urlsplit(page.url).path} carries no Strict-Transport-Security header"
     values = page.response.headers.get_list("strict-transport-security")
     try:
         hsts = effective_hsts(values)
@@ -173,7 +190,7 @@ def test_every_required_header_is_present(
         required=section.required,
         missing=missing,
     )
-    assert not missing, f"missing header(s): {', '.join(missing)}"
+    assert not missing, f"missing header(s) on {urlsplit(page.url).path}: {', '.join(missing)}"
     evidence.message = f"all {len(section.required)} required headers present"
 
 
@@ -187,3 +204,24 @@ def test_cross_origin_opener_policy_isolates_the_window(page: Exchange, evidence
         f"Cross-Origin-Opener-Policy {raw!r} lets cross-origin openers keep a handle on the window"
     )
     evidence.message = f"Cross-Origin-Opener-Policy: {effective}"
+
+
+@pytest.mark.check(checks.VALUES)
+def test_each_listed_header_carries_exactly_its_value(
+    page: Exchange, section: HeadersSection, evidence: EvidenceRecorder
+) -> None:
+    observed = {name: page.response.headers.get_list(name) for name in section.values}
+    problems = [
+        problem
+        for name, value in section.values.items()
+        if (problem := exact_value_problem(name, value, observed[name])) is not None
+    ]
+    evidence.record(
+        expected=section.values,
+        op="==",
+        observed={k: (v[0] if len(v) == 1 else v or None) for k, v in observed.items()},
+        problems=problems,
+        url=page.url,
+    )
+    assert not problems, f"GET {urlsplit(page.url).path}: {'; '.join(problems)}"
+    evidence.message = f"all {len(section.values)} header(s) carry exactly their values"

@@ -1,4 +1,5 @@
-"""Suite ``metrics``: the Prometheus exposition parses and carries what monitoring and the SLO need."""
+"""Suite ``metrics``: the Prometheus exposition parses and carries what monitoring and the SLO need, and
+the public side does not serve it when the profile says so (``metrics.public: false``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import math
 import pytest
 
 from stackcheck.catalog import metrics as checks
+from stackcheck.probes.exposure import REFUSALS, refused_all
 from stackcheck.probes.metrics import (
     ACCEPT,
     Exposition,
@@ -17,6 +19,7 @@ from stackcheck.probes.metrics import (
     parse_exposition,
     unit_scale_ms,
 )
+from stackcheck.probes.metrics_exposure import PUBLIC_READ_BYTES, exposition_signs, public_variants
 from stackcheck.testing import (
     CouldNotCheck,
     ErrorReason,
@@ -25,6 +28,7 @@ from stackcheck.testing import (
     HttpProbe,
     MetricsSection,
     Profile,
+    Target,
     require,
 )
 
@@ -36,11 +40,23 @@ def section(profile: Profile) -> MetricsSection:
 
 
 @pytest.fixture(scope="module")
-def scrape(http: HttpProbe, profile: Profile) -> Exchange:
+def scrape(request: pytest.FixtureRequest, target: Target, profile: Profile) -> Exchange:
     """One scrape of the metrics path (at most ``metrics.max_bytes``), shared by the suite, asking for
-    OpenMetrics first as Prometheus does."""
+    OpenMetrics first as Prometheus does: from ``metrics.base_url`` when set, else from the target."""
     section = require(profile.metrics, "profile has no `metrics` section")
-    return http.get(section.path, max_bytes=section.max_bytes, headers={"Accept": ACCEPT})
+    if section.base_url is None:
+        if not section.public:
+            pytest.skip(
+                "metrics.public is false and metrics.base_url is not set: the exposition is not on the "
+                "target (set metrics.base_url to where stackcheck can scrape it)"
+            )
+        http: HttpProbe = request.getfixturevalue("http")
+        return http.get(section.path, max_bytes=section.max_bytes, headers={"Accept": ACCEPT})
+    verify = target.ca_bundle or True
+    with HttpProbe(
+        section.base_url, timeout_s=target.timeout_s, verify=verify, max_bytes=section.max_bytes
+    ) as private:
+        return private.get(section.path, headers={"Accept": ACCEPT})
 
 
 def exposition_of(scrape: Exchange, evidence: EvidenceRecorder) -> Exposition:
@@ -141,3 +157,31 @@ def test_latency_histogram_has_a_bucket_at_the_slo_threshold(
         f"{', '.join(f'{b:g}' for b in bounds_ms)} ms): the share of requests within the SLO is unknowable"
     )
     evidence.message = f"{histogram.name} has a bucket at {threshold_ms:g} ms"
+
+
+@pytest.mark.check(checks.NOT_PUBLIC)
+def test_the_public_side_does_not_serve_the_exposition(
+    http: HttpProbe, section: MetricsSection, evidence: EvidenceRecorder
+) -> None:
+    if section.public:
+        pytest.skip("metrics.public is not false: the exposition may be served on the target")
+    statuses: dict[str, int] = {}
+    served: dict[str, str] = {}
+    for path in public_variants(section.path):
+        answer = http.get(path, max_bytes=PUBLIC_READ_BYTES, headers={"Accept": ACCEPT})
+        statuses[path] = answer.status
+        signs = exposition_signs(answer.status, answer.text, answer.response.headers.get("content-type", ""))
+        if signs is not None:
+            served[path] = signs
+    evidence.record(
+        expected="no exposition", observed=f"{len(served)} served", statuses=statuses, served=served
+    )
+    assert not served, f"the public target {http.base_url} serves the metrics exposition: " + "; ".join(
+        f"GET {path} -> {statuses[path]}, {signs}" for path, signs in served.items()
+    )
+    if set(statuses.values()) <= REFUSALS:  # refused: hidden, or is this client turned away everywhere?
+        refused = refused_all(http.get("/").status, statuses.values())
+        if refused is not None:
+            raise CouldNotCheck(refused, ErrorReason.ACCESS_DENIED)
+    evidence.message = "public side: " + ", ".join(f"GET {p} -> {code}" for p, code in statuses.items())
+    evidence.message += ", no exposition"

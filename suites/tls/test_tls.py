@@ -21,10 +21,13 @@ from stackcheck.probes.tls import (
     system_ca_file,
 )
 from stackcheck.probes.tls_policy import (
+    ALLOWED_LIST,
     TlsPolicy,
+    allowed_cipher_problems,
     load_policy,
     policy_cipher_problems,
     policy_protocol_problems,
+    suite_label,
 )
 from stackcheck.testing import (
     CouldNotCheck,
@@ -118,36 +121,48 @@ def _completed(scan: TlsScan) -> str:
 
 @pytest.mark.check(checks.CIPHERS)
 def test_every_accepted_cipher_suite_is_strong(
-    tls_scan: TlsScan, policy: TlsPolicy | None, evidence: EvidenceRecorder
+    tls_scan: TlsScan, tls: TlsSection, policy: TlsPolicy | None, evidence: EvidenceRecorder
 ) -> None:
-    # A policy replaces the built-in rules: it is the published line the team chose (old allows 3DES).
+    # The team's own list, else a published policy, replaces the built-in rules (old allows 3DES).
+    allowed = tls.allowed_suites() if tls.allowed_ciphers else None
+    rule = ALLOWED_LIST if allowed is not None else policy.name if policy else None
+
     def reasons(cipher: CipherFacts) -> list[str]:
+        if allowed is not None:
+            return allowed_cipher_problems(cipher, allowed)
         return policy_cipher_problems(cipher, policy) if policy else cipher_weaknesses(cipher)
 
-    weak = {f"{c.protocol} {c.name}": reasons(c) for c in tls_scan.ciphers if reasons(c)}
+    refused = [c for c in tls_scan.ciphers if reasons(c)]
+    weak = {f"{c.protocol} {c.name}": reasons(c) for c in refused}  # evidence keys: protocol and IANA name
     evidence.record(
         policy=policy.source if policy else None,
+        rule=rule or "built-in",
+        allowed=tls.allowed_ciphers or None,
         expected=0,
         observed=len(weak),
-        unit="weak suites",
+        unit="weak suites" if rule is None else "suites not allowed",
         weak=weak,
         accepted=len(tls_scan.ciphers),
+        accepted_suites=[suite_label(c) for c in tls_scan.ciphers],
         errored=dict(tls_scan.protocol_errors),
     )
-    label = f"suites outside {policy.name} accepted: " if policy else "weak cipher suites accepted: "
+    label = f"suites outside {rule} accepted: " if rule else "weak cipher suites accepted: "
+    if allowed is not None:  # the reason is always "not listed": name them as the server's config does
+        assert not refused, label + "; ".join(suite_label(c) for c in refused)
     assert not weak, label + "; ".join(f"{name} ({', '.join(reasons)})" for name, reasons in weak.items())
     undecided = ciphers_undecided(tls_scan)
     if undecided:
-        seen = f"{len(tls_scan.ciphers)} suites accepted elsewhere, none weak" if tls_scan.ciphers else "none"
+        verdict = "all listed" if allowed is not None else "none weak"
+        seen = f"{len(tls_scan.ciphers)} suites accepted elsewhere, {verdict}" if tls_scan.ciphers else "none"
         raise CouldNotCheck(
-            f"{_errored(undecided)}: a weak suite accepted there would go unseen (completed: {seen})",
+            f"{_errored(undecided)}: a suite accepted there would go unseen (completed: {seen})",
             scan_error_reason(undecided),
         )
     if not tls_scan.ciphers:
         raise CouldNotCheck("the scan found no accepted cipher suite", ErrorReason.UNEXPECTED_ANSWER)
     evidence.message = (
-        f"{len(tls_scan.ciphers)} accepted suites, all allowed by {policy.name}"
-        if policy
+        f"{len(tls_scan.ciphers)} accepted suites, all allowed by {rule}"
+        if rule
         else f"{len(tls_scan.ciphers)} accepted suites, all forward secret and strong"
     )
 

@@ -50,6 +50,8 @@ def verify(
     ]
     if service.http_port:
         args += ["--set", f"tls.http_port={service.http_port}"]
+    if service.metrics_url:
+        args += ["--set", f"metrics.base_url={service.metrics_url}"]
     for suite in suites:
         args += ["--suite", suite]
     return run_cli(*args, *extra)

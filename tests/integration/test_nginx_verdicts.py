@@ -82,6 +82,7 @@ def test_careless_nginx_fails_exactly_what_its_config_gets_wrong(run_cli: Callab
             exposure.ERROR_LEAK: "failed",  # ...and the version on its error pages
             exposure.SENSITIVE_PATHS: "failed",  # /.env and /.git/config under the root are served
             cors.FOREIGN_ORIGIN: "failed",  # Access-Control-Allow-Origin $http_origin
+            cors.CREDENTIALS: "failed",  # ...with Access-Control-Allow-Credentials true for everyone
             tls.REDIRECT: "failed",  # the plain port serves the site
         },
     )

@@ -59,6 +59,53 @@ def test_each_defect_fails_exactly_its_check(
     assert run.statuses() == expected(SUITE, changed)
 
 
+TLS13_SUITES = ["TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_GCM_SHA256"]
+TLS12_OPENSSL = ["ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-RSA-CHACHA20-POLY1305"]
+
+
+@pytest.mark.parametrize(
+    ("defects", "allowed", "overrides", "changed", "named"),
+    [
+        ([], TLS13_SUITES, [], {}, None),
+        # The list is explicit for TLS 1.3 too: a TLS 1.3 suite it does not hold fails.
+        ([], TLS13_SUITES[:1], [], {tls.CIPHERS: "failed"}, "TLS 1.3 TLS_AES_128_GCM_SHA256"),
+        (
+            ["tls-min=1.2"],
+            TLS13_SUITES,
+            [],
+            {tls.PROTOCOLS: "failed", tls.CIPHERS: "failed"},
+            "TLS 1.2 TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 (ECDHE-RSA-AES128-GCM-SHA256)",
+        ),
+        (["tls-min=1.2"], TLS13_SUITES + TLS12_OPENSSL, ["--set", "tls.min_version=1.2"], {}, None),
+        (
+            ["weak-ciphers"],
+            TLS13_SUITES + TLS12_OPENSSL,
+            ["--set", "tls.min_version=1.2"],
+            {tls.CIPHERS: "failed"},
+            "TLS 1.2 TLS_RSA_WITH_AES_128_CBC_SHA (AES128-SHA)",
+        ),
+    ],
+    ids=["tls13-listed", "tls13-one-listed", "tls12-unlisted", "tls12-by-openssl-name", "weak-unlisted"],
+)
+def test_allowed_ciphers_name_every_suite_outside_the_list(
+    run_cli: Callable[..., CliRun],
+    defects: list[str],
+    allowed: list[str],
+    overrides: list[str],
+    changed: dict[CheckSpec, str],
+    named: str | None,
+) -> None:
+    listed = ["--set", f"tls.allowed_ciphers=[{', '.join(allowed)}]"]
+    with https_refservice(defects) as service:
+        run = verify(run_cli, service, SUITE, *listed, *overrides)
+    assert run.statuses() == expected(SUITE, changed), run.stdout
+    found = result(run, tls.CIPHERS)
+    assert found["evidence"]["details"]["rule"] == "tls.allowed_ciphers"
+    if named is not None:
+        assert str(found["message"]).startswith("suites outside tls.allowed_ciphers accepted: "), found
+        assert named in str(found["message"]), found["message"]
+
+
 def test_tls10_is_seen_although_the_system_openssl_refuses_it(run_cli: Callable[..., CliRun]) -> None:
     with https_refservice(["tls-min=1.0"]) as service:
         context = ssl.create_default_context(cafile=str(service.ca_file))

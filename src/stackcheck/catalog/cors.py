@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stackcheck.catalog.spec import CheckSpec, Severity
+from stackcheck.catalog.spec import CheckSpec, Requires, Severity
 
 _common = {"suite": "cors", "section": "cors"}
 
@@ -47,4 +47,27 @@ PREFLIGHT = CheckSpec(
     **_common,
 )
 
-CHECKS: tuple[CheckSpec, ...] = (FOREIGN_ORIGIN, CREDENTIALS_WILDCARD, PREFLIGHT)
+CREDENTIALS = CheckSpec(
+    id="cors.credentials",
+    title="Credentials are granted to exactly the allowed origins (cors.allow_credentials), never with *",
+    severity=Severity.HIGH,
+    reads=("cors.allowed_origins", "cors.methods"),
+    remediation=(
+        "Answer Access-Control-Allow-Credentials: true only with Access-Control-Allow-Origin echoing an "
+        "origin of the allow-list (never *, never to other origins); send it to none when credentials are "
+        "not allowed."
+    ),
+    fails_on=(
+        "defect:cors-credentials=false",
+        "defect:cors-reflect",
+        "defect:cors-wildcard-credentials",
+        "test:tests/integration/test_cors_suite.py::test_credentials_false_fails_when_they_are_granted",
+    ),
+    controls=("OWASP-ASVS:14.5.3", "SOC2:CC6.6"),
+    requires=(
+        Requires(keys=("cors.allow_credentials",), any_of=True, reason="cors.allow_credentials is not set"),
+    ),
+    **_common,
+)
+
+CHECKS: tuple[CheckSpec, ...] = (FOREIGN_ORIGIN, CREDENTIALS_WILDCARD, PREFLIGHT, CREDENTIALS)

@@ -10,7 +10,7 @@ EXPOSITION = CheckSpec(
     id="metrics.exposition",
     title="The metrics path answers a well-formed Prometheus exposition (text format or OpenMetrics)",
     severity=Severity.MEDIUM,
-    reads=("metrics.path",),
+    reads=("metrics.path", "metrics.base_url"),
     remediation="Serve the exposition at metrics.path with a client library's exporter (it negotiates the "
     "format on Accept and writes it well-formed).",
     fails_on=(
@@ -29,6 +29,7 @@ REQUIRED = CheckSpec(
     reads=(
         "metrics.required",
         "metrics.types",
+        "metrics.base_url",
     ),
     remediation="Export every metric in metrics.required with the type the profile expects.",
     fails_on=(
@@ -48,6 +49,7 @@ LATENCY_HISTOGRAM = CheckSpec(
         "metrics.latency_histogram",
         "metrics.latency_threshold_ms",
         "slo.p95_ms",
+        "metrics.base_url",
     ),
     remediation="Give the request-latency histogram a bucket boundary at the SLO threshold (slo.p95_ms).",
     fails_on=(
@@ -59,5 +61,21 @@ LATENCY_HISTOGRAM = CheckSpec(
     controls=("SOC2:CC7.2", "SOC2:A1.2"),
     **_common,
 )
+NOT_PUBLIC = CheckSpec(
+    id="metrics.not_public",
+    title="The public target does not serve the metrics exposition (metrics.public: false)",
+    severity=Severity.MEDIUM,
+    reads=("metrics.public", "metrics.path"),
+    remediation=(
+        "Serve the exposition on a management port or internal address only (metrics.base_url), and deny "
+        "metrics.path at the public proxy (nginx: location /metrics { return 404; })."
+    ),
+    fails_on=(
+        "defect:metrics-public",
+        "test:tests/integration/test_nginx_profile_keys.py::test_metrics_behind_nginx_are_public_only_when_proxied",
+    ),
+    controls=("OWASP-ASVS:1.14.1", "OWASP-ASVS:14.3.2", "SOC2:CC6.6"),
+    **_common,
+)
 
-CHECKS: tuple[CheckSpec, ...] = (EXPOSITION, REQUIRED, LATENCY_HISTOGRAM)
+CHECKS: tuple[CheckSpec, ...] = (EXPOSITION, REQUIRED, LATENCY_HISTOGRAM, NOT_PUBLIC)

@@ -24,13 +24,18 @@ PROTOCOLS = CheckSpec(
 )
 CIPHERS = CheckSpec(
     id="tls.ciphers",
-    title="Every accepted cipher suite is strong: forward secrecy, 128-bit or more, no NULL/EXPORT/RC4/3DES",
+    title="Every accepted cipher suite is strong (forward secret, 128-bit+, no NULL/EXPORT/RC4/3DES), or "
+    "allowed by tls.policy / tls.allowed_ciphers",
     severity=Severity.HIGH,
-    reads=("tls.policy",),
+    reads=("tls.policy", "tls.allowed_ciphers"),
     remediation=(
-        "Offer only ECDHE/DHE AEAD suites of 128 bits or more (Mozilla intermediate or modern configuration)."
+        "Offer only ECDHE/DHE AEAD suites of 128 bits or more (Mozilla intermediate or modern "
+        "configuration); with tls.allowed_ciphers, only the suites it lists (TLS 1.3 ones too)."
     ),
-    fails_on=("test:tests/integration/test_tls_suite.py::test_each_defect_fails_exactly_its_check",),
+    fails_on=(
+        "test:tests/integration/test_tls_suite.py::test_each_defect_fails_exactly_its_check",
+        "test:tests/integration/test_nginx_profile_keys.py::test_allowed_ciphers_follow_ssl_ciphers",
+    ),
     controls=("OWASP-ASVS:9.1.2", "SOC2:CC6.7"),
     **_common,
 )

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-__all__ = ["FOREIGN_ORIGIN", "Grant", "foreign_origins", "grant_of", "missing_grants"]
+__all__ = ["FOREIGN_ORIGIN", "Grant", "credential_problem", "foreign_origins", "grant_of", "missing_grants"]
 
 FOREIGN_ORIGIN = "https://stackcheck-foreign.invalid"
 SAFELISTED_METHODS = ("GET", "HEAD", "POST")
@@ -25,6 +25,14 @@ class Grant:
     origin: str
     allow_origin: str | None
     allow_credentials: bool
+    credentials_header: str | None = None  # Access-Control-Allow-Credentials as sent
+
+    @property
+    def credentialed(self) -> bool:
+        """A browser lets the asking origin read the answer to a request with credentials (Fetch's CORS
+        check): Access-Control-Allow-Origin is that very origin (never ``*``) and
+        Access-Control-Allow-Credentials is exactly ``true``."""
+        return self.allow_origin == self.origin and self.credentials_header == "true"
 
     @property
     def granted(self) -> bool:
@@ -40,8 +48,9 @@ class Grant:
 def grant_of(origin: str, headers: Mapping[str, str]) -> Grant:
     """Read the grant from response headers (lower-case names)."""
     allow = headers.get("access-control-allow-origin")
-    credentials = headers.get("access-control-allow-credentials", "").strip().lower() == "true"
-    return Grant(origin, allow.strip() if allow is not None else None, credentials)
+    raw = headers.get("access-control-allow-credentials")
+    credentials = (raw or "").strip().lower() == "true"
+    return Grant(origin, allow.strip() if allow is not None else None, credentials, raw)
 
 
 def foreign_origins(allowed: Sequence[str]) -> list[str]:
@@ -74,3 +83,21 @@ def missing_grants(method: str, asked_headers: Sequence[str], headers: Mapping[s
     if lacking:
         problems.append(f"Access-Control-Allow-Headers lacks {', '.join(lacking)}")
     return problems
+
+
+def credential_problem(grant: Grant, allowed: bool, where: str) -> str | None:
+    """What is wrong with ``grant`` for ``cors.allow_credentials`` (``None`` when nothing is).
+
+    ``allowed``: the profile allows credentials for this origin (it is listed, and allow_credentials is
+    true); ``where`` names the request (``GET from https://app.example.com``)."""
+    if not allowed:
+        return f"{where} is granted credentials" if grant.credentialed else None
+    if grant.allow_origin == "*":
+        return f"{where}: Access-Control-Allow-Origin is *, which browsers refuse with credentials"
+    if grant.allow_origin != grant.origin:
+        shown = "absent" if grant.allow_origin is None else repr(grant.allow_origin)
+        return f"{where}: Access-Control-Allow-Origin is {shown}, not the origin itself"
+    if grant.credentials_header != "true":
+        shown = "absent" if grant.credentials_header is None else repr(grant.credentials_header)
+        return f"{where}: Access-Control-Allow-Credentials is {shown}, not true"
+    return None

@@ -23,6 +23,7 @@ __all__ = [
     "effective_hsts",
     "enforced_problems",
     "error_page",
+    "exact_value_problem",
     "framing_protection",
     "parse_csp",
     "parse_hsts",
@@ -228,6 +229,25 @@ def version_banners(headers: Mapping[str, str]) -> dict[str, str]:
     }
 
 
+def exact_value_problem(name: str, expected: str, values: list[str]) -> str | None:
+    """Why the header ``name`` (its field values, in order) does not carry exactly ``expected`` (``None``
+    when it does). Surrounding whitespace is trimmed; letter case counts. Sent more than once it fails even
+    with identical copies: any hop may join them into one ``a, b`` value (RFC 9110 5.3), which is not the
+    value, and some headers (Access-Control-Allow-Origin) are refused by browsers when repeated."""
+    got = [v.strip() for v in values]
+    if not got:
+        return f"{name} is not sent"
+    if len(got) > 1:
+        shown = " | ".join(repr(v) for v in got)
+        joined = ", ".join(got)
+        return f"{name} is sent {len(got)} times ({shown}), so its value is {joined!r}, not {expected!r}"
+    if got[0] == expected:
+        return None
+    if got[0].lower() == expected.lower():
+        return f"{name} is {got[0]!r}, not {expected!r} (only the letter case differs; exact match)"
+    return f"{name} is {got[0]!r}, not {expected!r}"
+
+
 # Statuses that say the client was turned away (credentials, a client certificate, an access rule).
 _REFUSALS = (400, 401, 403, 407, 421, 495, 496)
 
@@ -253,6 +273,6 @@ def error_page(status: int, path: str) -> tuple[str, bool] | None:
     )
     return (
         f"GET {path} answered {status} {phrase}: {why}; headers are judged on a page that answers "
-        "2xx or 3xx (set headers.path)",
+        "2xx or 3xx (set headers.path, or headers.paths)",
         refused,
     )

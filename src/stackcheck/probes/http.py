@@ -202,7 +202,10 @@ class HttpProbe:
         chunks: list[bytes] = []
         size = 0
         truncated = False
-        with client.stream(method, path, **kwargs) as response:  # type: ignore[arg-type]
+        # httpx reads "//x" relative to the base URL as a host ("network-path reference"), then drops it:
+        # the request would go to "/". An absolute URL keeps the path as written.
+        where = f"{client.base_url}".rstrip("/") + path if path.startswith("//") else path
+        with client.stream(method, where, **kwargs) as response:  # type: ignore[arg-type]
             for chunk in response.iter_bytes(_CHUNK):
                 room = cap - size
                 if len(chunk) > room:

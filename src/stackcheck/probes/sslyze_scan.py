@@ -188,6 +188,7 @@ def _cipher(label: str, accepted: Any) -> CipherFacts:
         anonymous=accepted.cipher_suite.is_anonymous,
         ephemeral=key.type_name if key is not None else None,
         ephemeral_bits=key.size if key is not None else None,
+        openssl_name=accepted.cipher_suite.openssl_name,
     )
 
 

@@ -60,6 +60,7 @@ class CipherFacts(_Frozen):
     anonymous: bool = False
     ephemeral: str | None = None
     ephemeral_bits: int | None = None
+    openssl_name: str | None = None  # the same suite as OpenSSL (nginx's ssl_ciphers) names it
 
 
 class CertificateFacts(_Frozen):

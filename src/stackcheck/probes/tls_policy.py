@@ -7,6 +7,9 @@ guidelines 5.7); they are read from sslyze, never copied here, so they follow th
 protocol and cipher parts are applied: certificate rules stay with ``tls.certificate`` (the profile's own
 ``cert_min_days_left``, ``min_rsa_bits``), and sslyze's vulnerability probes (ROBOT, Heartbleed...) are not
 run. The judging functions are pure.
+
+``tls.allowed_ciphers`` is the team's own list instead: :func:`allowed_cipher_problems` judges a suite
+against it by name only (no DH/ECDH sizes, no built-in rules), TLS 1.3 suites too.
 """
 
 from __future__ import annotations
@@ -16,7 +19,17 @@ from dataclasses import dataclass
 from stackcheck._exceptions import CouldNotCheck, ErrorReason
 from stackcheck.probes.tls import CipherFacts, TlsScan
 
-__all__ = ["TlsPolicy", "load_policy", "policy_cipher_problems", "policy_protocol_problems"]
+__all__ = [
+    "ALLOWED_LIST",
+    "TlsPolicy",
+    "allowed_cipher_problems",
+    "load_policy",
+    "policy_cipher_problems",
+    "policy_protocol_problems",
+    "suite_label",
+]
+
+ALLOWED_LIST = "tls.allowed_ciphers"
 
 # Mozilla's version names -> the scan's protocol labels.
 _VERSIONS = {
@@ -91,3 +104,17 @@ def policy_cipher_problems(cipher: CipherFacts, policy: TlsPolicy) -> list[str]:
     ):
         reasons.append(f"{bits}-bit ECDH curve, below {policy.ecdh_min_bits}")
     return reasons
+
+
+def allowed_cipher_problems(cipher: CipherFacts, allowed: frozenset[str]) -> list[str]:
+    """Why an accepted suite breaks ``tls.allowed_ciphers`` (IANA names): not listed, or nothing."""
+    return [] if cipher.name in allowed else [f"not in {ALLOWED_LIST}"]
+
+
+def suite_label(cipher: CipherFacts) -> str:
+    """``TLS 1.2 TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA (ECDHE-RSA-AES128-SHA)``: protocol, IANA name and,
+    when it differs, the OpenSSL name a server's configuration uses."""
+    label = f"{cipher.protocol} {cipher.name}"
+    if cipher.openssl_name and cipher.openssl_name != cipher.name:
+        label += f" ({cipher.openssl_name})"
+    return label

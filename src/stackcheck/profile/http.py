@@ -3,9 +3,19 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BeforeValidator, Discriminator, Field, Tag, field_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationInfo,
+    field_validator,
+)
 
 from stackcheck.profile.fields import HostPort, NonNegInt, PositiveFloat, PositiveInt, Section, UrlPath
 
@@ -143,6 +153,19 @@ class ServiceSection(Section):
     )
 
 
+def _check_base_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(
+            f"{url!r} must be an http:// or https:// URL with a host, e.g. http://127.0.0.1:9464"
+        )
+    if parts.path.strip("/") or parts.query or parts.fragment:
+        raise ValueError(f"{url!r} must be a base URL without a path (the path is metrics.path)")
+    return url.rstrip("/")
+
+
+BaseUrl = Annotated[str, AfterValidator(_check_base_url)]
+
 MetricType = Literal[
     "counter", "gauge", "histogram", "summary", "info", "stateset", "gaugehistogram", "unknown"
 ]
@@ -173,16 +196,70 @@ class MetricsSection(Section):
         description="Latency (ms) the histogram must have a bucket boundary at, so the SLO can be computed "
         "from it (default: slo.p95_ms).",
     )
+    base_url: BaseUrl | None = Field(
+        None,
+        description="Where the metrics checks scrape `metrics.path` when the exposition is not on the public "
+        "target: a management port or an internal address, e.g. http://127.0.0.1:9464 (scheme, host and "
+        "port; the target's ca_bundle and timeout apply). Default: the target. With `public: false` and no "
+        "`base_url`, the checks that read the exposition are skipped (it is not reachable from here).",
+    )
+    public: bool = Field(
+        True,
+        description="Whether the public target may serve the exposition. `false`: metrics.not_public "
+        "requires that the target does not answer a Prometheus exposition at `metrics.path` (nor with a "
+        "trailing slash toggled or a doubled leading slash); a refusal (401/403/404) or a page that is no "
+        "exposition passes. Default true: the check is skipped.",
+    )
+
+
+# An HTTP field name (RFC 9110 5.1: a token).
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 
 class HeadersSection(Section):
-    """HTTP security headers."""
+    """HTTP security headers: what each headers check requires, and on which pages."""
 
     hsts_min_age_s: NonNegInt = Field(15552000, description="Minimum Strict-Transport-Security max-age (s).")
     hsts_include_subdomains: bool = Field(False, description="HSTS must carry includeSubDomains.")
     hsts_preload: bool = Field(False, description="HSTS must carry preload.")
     required: list[str] = Field(default_factory=list, description="Header names that must be present.")
-    path: UrlPath = Field("/", description="Page whose response headers are examined.")
+    values: dict[str, str] = Field(
+        default_factory=dict,
+        description="Headers that must carry exactly this value, e.g. {x-frame-options: DENY, "
+        "referrer-policy: strict-origin-when-cross-origin} (headers.values). Names are case-insensitive; the "
+        "value is compared exactly (letter case too) after trimming surrounding whitespace. A header sent "
+        "more than once fails, saying so: HTTP lets any hop join the copies into one `a, b` value.",
+    )
+    path: UrlPath = Field(
+        "/", description="Page whose response headers are examined (the one-page form of `paths`)."
+    )
+    paths: list[UrlPath] = Field(
+        default_factory=list,
+        description="Pages whose response headers every headers check examines, e.g. [/, /api/v1/ping, "
+        '/health/live]: one result per page and check, its subject the path ("on every response"). When '
+        "set, it takes precedence over `path`, which is then not read; when empty, only `path` is examined "
+        "and results carry no subject (as before `paths` existed).",
+    )
+
+    @field_validator("values")
+    @classmethod
+    def _header_values(cls, values: dict[str, str]) -> dict[str, str]:
+        seen: dict[str, str] = {}
+        for name, value in values.items():
+            if not _TOKEN.fullmatch(name):
+                raise ValueError(f"{name!r} is not a header name (letters, digits and -: x-frame-options)")
+            if name.lower() in seen:
+                raise ValueError(f"header {name!r} is named twice ({seen[name.lower()]!r} and {name!r})")
+            seen[name.lower()] = name
+            if not isinstance(value, str) or not value.strip():
+                raise ValueError(f"the value of {name!r} must be a non-empty string (quote it in YAML)")
+            if any(c in value for c in "\r\n\0"):
+                raise ValueError(f"the value of {name!r} must be one line")
+        return {name.lower(): value.strip() for name, value in values.items()}
+
+    def pages(self) -> list[str]:
+        """The paths the headers checks examine: ``paths`` (deduplicated) when set, else ``[path]``."""
+        return list(dict.fromkeys(self.paths)) or [self.path]
 
 
 class CorsSection(Section):
@@ -194,6 +271,24 @@ class CorsSection(Section):
         default_factory=lambda: ["GET"],
         description="Methods a preflight from an allowed origin must be granted.",
     )
+    allow_credentials: bool | None = Field(
+        None,
+        description="Whether credentialed cross-origin requests (cookies, HTTP auth) are allowed "
+        "(cors.credentials). true: each origin in `allowed_origins` is answered "
+        "`Access-Control-Allow-Credentials: true` with its own origin echoed in Access-Control-Allow-Origin "
+        "(never `*`), on a simple request and on a preflight, and no other origin ever is; false: no origin "
+        "ever is. Unset: cors.credentials is skipped.",
+    )
+
+    @field_validator("allow_credentials")
+    @classmethod
+    def _credentials_need_origins(cls, allow: bool | None, info: ValidationInfo) -> bool | None:
+        if allow and not info.data.get("allowed_origins", [None]):
+            raise ValueError(
+                "cors.allow_credentials: true needs cors.allowed_origins (the origins credentials are "
+                "allowed for); with no origin allowed, write allow_credentials: false"
+            )
+        return allow
 
 
 class ExposureSection(Section):
@@ -238,3 +333,33 @@ class TlsSection(Section):
         "sslyze). `min_version` still applies. Default: none (the built-in rules allow CBC-SHA1 suites "
         "with forward secrecy, which mozilla-intermediate excludes).",
     )
+    allowed_ciphers: list[str] = Field(
+        default_factory=list,
+        description="The cipher suites the server may accept, each by its IANA name "
+        "(TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256) or its OpenSSL name (ECDHE-RSA-AES128-GCM-SHA256), TLS 1.3 "
+        "suites included (TLS_AES_128_GCM_SHA256): tls.ciphers fails naming every accepted suite the list "
+        "does not hold, and passes when each is listed. It replaces the built-in cipher rules; mutually "
+        "exclusive with `policy`. Empty: the built-in rules (or `policy`).",
+    )
+
+    @field_validator("allowed_ciphers")
+    @classmethod
+    def _known_suites(cls, names: list[str], info: ValidationInfo) -> list[str]:
+        if names and info.data.get("policy"):
+            raise ValueError(
+                f"tls.allowed_ciphers and tls.policy ({info.data['policy']}) are mutually exclusive: each "
+                "says which suites are allowed; keep one of them (an overlay can set policy: null)"
+            )
+        from stackcheck.probes.tls_names import unknown_suite_problem
+
+        for name in names:
+            problem = unknown_suite_problem(name)
+            if problem is not None:
+                raise ValueError(problem)
+        return names
+
+    def allowed_suites(self) -> frozenset[str]:
+        """The IANA names ``allowed_ciphers`` stands for (OpenSSL names translated)."""
+        from stackcheck.probes.tls_names import iana_names
+
+        return frozenset(n for name in self.allowed_ciphers for n in iana_names(name))
