@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Discriminator, Field, Tag, model_validator
 
 from stackcheck.profile.fields import NonNegInt, PositiveInt, Section, VersionSpec
 from stackcheck.redact import literal_credential
@@ -31,7 +31,27 @@ def _check_no_literal_secret(value: str | None) -> str | None:
     return value
 
 
+_EXTENSION_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$")
+_REDIS_USER = re.compile(r"^[!-~]{1,128}$")  # printable, no spaces: what ACL SETUSER accepts as one name
+
+
+def _check_extension_name(name: str) -> str:
+    # Extension names are passed as parameters, never interpolated; this catches typos like "vector, x".
+    if not _EXTENSION_NAME.match(name):
+        raise ValueError(f"{name!r} is not an extension name (as in pg_available_extensions, e.g. uuid-ossp)")
+    return name
+
+
+def _check_redis_user(name: str) -> str:
+    if not _REDIS_USER.match(name):
+        raise ValueError(f"{name!r} is not a Redis ACL user name (printable characters, no spaces)")
+    return name
+
+
 SqlName = Annotated[str, AfterValidator(_check_sql_name)]
+ExtensionName = Annotated[str, AfterValidator(_check_extension_name)]
+RedisUserName = Annotated[str, AfterValidator(_check_redis_user)]
+ExtensionState = Literal["installed", "available"]
 ServerConfig = dict[str, str | int | float | bool]
 
 
@@ -48,6 +68,52 @@ class PostgresHypertable(Section):
     )
 
 
+class PostgresExtension(Section):
+    """A required extension with a state of its own (the list form `vector` takes `extensions_state`)."""
+
+    name: ExtensionName = Field(description="Extension name, as in pg_available_extensions (e.g. vector).")
+    state: ExtensionState | None = Field(
+        None, description="`installed` or `available` for this extension; unset: `extensions_state`."
+    )
+
+
+def _extension_form(value: object) -> str:
+    return "a name" if isinstance(value, str) else "{name, state}"
+
+
+# A name, or {name, state}: the discriminator picks one form, so a mistake in either is reported once. The
+# tags are not identifiers on purpose: the loader leaves them out of the key path it names.
+ExtensionEntry = Annotated[
+    Annotated[ExtensionName, Tag("a name")] | Annotated[PostgresExtension, Tag("{name, state}")],
+    Discriminator(_extension_form),
+]
+
+
+class PostgresPartitionedTable(Section):
+    """A table that must be partitioned (declarative partitioning), with its strategy and key."""
+
+    table: SqlName = Field(description="Table name, `table` or `schema.table`.")
+    strategy: Literal["range", "list", "hash"] | None = Field(
+        None, description="Partitioning strategy it must use (unset: any)."
+    )
+    key: str | list[str] | None = Field(
+        None,
+        description='Partition key: a column (`created_at`), several (`[tenant_id, region]` or "tenant_id,'
+        ' region"), or an expression as pg_get_partkeydef() prints it; compared column by column, case and'
+        " spaces ignored (unset: any).",
+    )
+    min_partitions: PositiveInt | None = Field(
+        None, description="At least this many partitions attached directly to it (a default one counts)."
+    )
+
+    @model_validator(mode="after")
+    def _key_not_empty(self) -> PostgresPartitionedTable:
+        parts = [self.key] if isinstance(self.key, str) else self.key
+        if parts is not None and not any(p.strip(" ,") for p in parts):
+            raise ValueError("key is empty (name the column(s), or leave key out to accept any key)")
+        return self
+
+
 class PostgresSection(Section):
     """The PostgreSQL server and what it must carry."""
 
@@ -55,20 +121,43 @@ class PostgresSection(Section):
         None, description="DSN for --infra external; `${VAR}` is read from the environment."
     )
     version: VersionSpec | None = Field(None, description='Server version requirement, e.g. ">=16".')
-    extensions: list[str] = Field(
-        default_factory=list, description="Extensions the database must have (see `extensions_state`)."
+    extensions: list[ExtensionEntry] = Field(
+        default_factory=list,
+        description="Extensions the database must have: names (`vector`), which take `extensions_state`, "
+        "or `{name: vector, state: available}` entries, whose own state wins.",
     )
-    extensions_state: Literal["installed", "available"] = Field(
+    extensions_state: ExtensionState = Field(
         "installed",
-        description="What `extensions` means: `installed` (created in the DSN's database, the ADR's "
-        "'uses X'; a missing one fails whatever stackcheck's role may do) or `available` (installed, or "
-        "shipped with the server and creatable: stackcheck creates it in a rolled-back transaction; a role "
-        "that may not create it makes the check `error`).",
+        description="What a plain name in `extensions` means: `installed` (created in the DSN's database, the"
+        " ADR's 'uses X'; a missing one fails whatever stackcheck's role may do) or `available` (installed, "
+        "or shipped with the server and creatable: stackcheck creates it in a rolled-back transaction; a role"
+        " that may not create it makes the check `error`). An entry's own `state` overrides it.",
+    )
+    extensions_absent: list[ExtensionName] = Field(
+        default_factory=list,
+        description="Extensions that must not be installed in the DSN's database (e.g. `[postgis, "
+        "plpython3u]`); each one found fails `pg.extensions_absent`, named. Shipped but not created passes.",
     )
     settings: dict[str, str | int | float | bool] = Field(
         default_factory=dict, description="Server settings, compared after unit normalisation."
     )
     require_ssl: bool = Field(False, description="The server must refuse non-SSL logins.")
+    sslmode: Literal["verify-ca", "verify-full"] | None = Field(
+        None,
+        description="The sslmode clients must use: a client with it connects (`pg.sslmode`). `verify-ca`: "
+        "the server's certificate chains to `ca_bundle`; `verify-full`: it also names the host "
+        "(`server_name`). That plain logins are refused is `require_ssl` (sslmode=require: use that).",
+    )
+    ca_bundle: str | None = Field(
+        None,
+        description="PEM file of the CAs clients trust for the server's certificate (relative to the working "
+        "directory; default: the DSN's sslrootcert, else libpq's ~/.postgresql/root.crt). Read by `sslmode`.",
+    )
+    server_name: str | None = Field(
+        None,
+        description="Host name clients connect to, when the DSN's host is another (an IP, a tunnel): the "
+        "certificate must name it. Default: the DSN's host. Read by `sslmode: verify-full`.",
+    )
     image: str | None = Field(
         None,
         description="Container image for --infra docker (else $STACKCHECK_POSTGRES_IMAGE, else "
@@ -101,6 +190,11 @@ class PostgresSection(Section):
     hypertables: list[PostgresHypertable] = Field(
         default_factory=list, description="TimescaleDB hypertables that must exist, with optional policies."
     )
+    partitioned_tables: list[PostgresPartitionedTable] = Field(
+        default_factory=list,
+        description="Tables that must be partitioned (declarative partitioning), e.g. `[{table: events, "
+        "strategy: range, key: created_at, min_partitions: 3}]`.",
+    )
     max_connections: PositiveInt | None = Field(
         None, description="The server's max_connections must be at least this."
     )
@@ -111,6 +205,31 @@ class PostgresSection(Section):
         1,
         description="Application instances sharing the server (blue-green: both colours), each with a pool.",
     )
+
+    @model_validator(mode="after")
+    def _coherent(self) -> PostgresSection:
+        names = [e if isinstance(e, str) else e.name for e in self.extensions]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"extensions lists {', '.join(twice)} more than once")
+        both = sorted(set(names) & set(self.extensions_absent))
+        if both:
+            raise ValueError(f"{', '.join(both)} is in both extensions and extensions_absent")
+        if self.sslmode is None and (self.ca_bundle or self.server_name):
+            raise ValueError("ca_bundle and server_name are read with sslmode (set sslmode: verify-full)")
+        if self.server_name and self.sslmode != "verify-full":
+            raise ValueError("server_name is only checked with sslmode: verify-full")
+        return self
+
+    def required_extensions(self) -> dict[str, ExtensionState]:
+        """Each listed extension and the state it must be in: its own ``state``, else ``extensions_state``."""
+        states: dict[str, ExtensionState] = {}
+        for entry in self.extensions:
+            if isinstance(entry, str):
+                states[entry] = self.extensions_state
+            else:
+                states[entry.name] = entry.state or self.extensions_state
+        return states
 
 
 class RedisSection(Section):
@@ -152,6 +271,22 @@ class RedisSection(Section):
     rdb_snapshots: bool | None = Field(
         None, description="RDB snapshots must be scheduled (true) or disabled (false)."
     )
+    default_user: Literal["disabled"] | None = Field(
+        None,
+        description="`disabled`: the ACL `default` user is off, so every client must log in as a named ACL "
+        "user (stricter than `require_auth`, which a `requirepass` on the default user also passes). "
+        "Read with ACL GETUSER (`redis.acl`).",
+    )
+    acl_users: list[RedisUserName] = Field(
+        default_factory=list,
+        description="ACL users that must exist and be enabled (`on`), e.g. `[app, worker]` (`redis.acl`).",
+    )
+
+    @model_validator(mode="after")
+    def _coherent(self) -> RedisSection:
+        if self.default_user == "disabled" and "default" in self.acl_users:
+            raise ValueError("acl_users lists default, which default_user: disabled says must be off")
+        return self
 
 
 class BackupSection(Section):

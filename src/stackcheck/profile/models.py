@@ -14,7 +14,14 @@ from typing import Annotated, Self
 
 from pydantic import Field, model_validator
 
-from stackcheck.profile.data import BackupSection, PostgresHypertable, PostgresSection, RedisSection
+from stackcheck.profile.data import (
+    BackupSection,
+    PostgresExtension,
+    PostgresHypertable,
+    PostgresPartitionedTable,
+    PostgresSection,
+    RedisSection,
+)
 from stackcheck.profile.fields import Section, version_specifier
 from stackcheck.profile.http import (
     CorsSection,
@@ -41,7 +48,9 @@ __all__ = [
     "LoadEndpoint",
     "LoadSection",
     "MetricsSection",
+    "PostgresExtension",
     "PostgresHypertable",
+    "PostgresPartitionedTable",
     "PostgresSection",
     "Profile",
     "RateLimit",
