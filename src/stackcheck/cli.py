@@ -182,12 +182,16 @@ class _VerifyRun:
 
 def _check_files(profile: Profile, path: str) -> None:
     """Files the profile names must exist before anything is checked (a typo is exit 2, not exit 3)."""
-    bundle = profile.target.ca_bundle if profile.target else None
-    if bundle and not Path(bundle).is_file():
-        raise UsageError(
-            f"target.ca_bundle: {bundle} is not a file",
-            f"fix the path in {path} or --set target.ca_bundle=PATH (relative to the working directory)",
-        )
+    bundles = {
+        "target.ca_bundle": profile.target.ca_bundle if profile.target else None,
+        "postgres.ca_bundle": profile.postgres.ca_bundle if profile.postgres else None,
+    }
+    for key, bundle in bundles.items():
+        if bundle and not Path(bundle).is_file():
+            raise UsageError(
+                f"{key}: {bundle} is not a file",
+                f"fix the path in {path} or --set {key}=PATH (relative to the working directory)",
+            )
 
 
 def _prepare(args: argparse.Namespace) -> _VerifyRun:

@@ -167,8 +167,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     for requirement in spec.requires:
         values = [_profile_value(profile, key) for key in requirement.keys]
         if requirement.any_of:
-            # Keys whose false is a requirement of its own (appendonly: false): one set suffices.
-            if all(v is None for v in values):
+            # Keys whose false is a requirement of its own (appendonly: false): one set suffices; an
+            # empty list or mapping says nothing.
+            if all(v is None or v == [] or v == {} for v in values):
                 pytest.skip(requirement.skip_reason())
         elif any(v is None or v is False or v == [] or v == {} for v in values):
             pytest.skip(requirement.skip_reason())

@@ -35,7 +35,6 @@ from stackcheck.testing import (
     PostgresHypertable,
     PostgresSection,
     PostgresServer,
-    Profile,
     UsageError,
     profile_of,
     require,
@@ -52,7 +51,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if section is None:
         return
     params: dict[str, tuple[list[object], list[str]]] = {
-        "extension": (list(section.extensions), list(section.extensions)),
+        "extension": (list(section.required_extensions()), list(section.required_extensions())),
         "setting": (list(section.settings), list(section.settings)),
         "rls_table": (list(section.rls_tables), list(section.rls_tables)),
         "hypertable": (list(section.hypertables), [h.name for h in section.hypertables]),
@@ -84,12 +83,6 @@ def rls_table() -> str | None:
 def hypertable() -> PostgresHypertable | None:
     """Replaced by one parameter per ``postgres.hypertables`` entry."""
     return None
-
-
-@pytest.fixture
-def postgres(profile: Profile) -> PostgresSection:
-    """The profile's ``postgres`` section (the plugin already skipped the check when it is absent)."""
-    return require(profile.postgres, "profile has no `postgres` section")
 
 
 @pytest.mark.check(checks.VERSION)
@@ -129,7 +122,7 @@ def test_required_extension_is_installed(
     evidence: EvidenceRecorder,
 ) -> None:
     name = require(extension, "postgres.extensions lists no extensions")
-    mode = postgres.extensions_state
+    mode = postgres.required_extensions()[name]
     installed = pg.execute(_INSTALLED, (name,)).fetchone()
     available = pg.execute(
         "SELECT default_version FROM pg_available_extensions WHERE name = %s", (name,)
@@ -145,7 +138,7 @@ def test_required_extension_is_installed(
         )
         raise AssertionError(
             f"extension {name} is not installed in this database (it is available: CREATE EXTENSION {name};"
-            " set postgres.extensions_state: available if shipping it is enough)"
+            f" write {{name: {name}, state: available}} in postgres.extensions if shipping it is enough)"
         )
     # A connection of its own: some extensions end the session with FATAL when they cannot load. Only a
     # creation needs the rolled-back transaction: reading an installed one needs none, and PgBouncer in
@@ -322,7 +315,7 @@ def test_uuidv7_generation(postgres: PostgresSection, pg: Conn, evidence: Eviden
 def test_vector_round_trip_with_ann_index(
     postgres: PostgresSection, request: pytest.FixtureRequest, evidence: EvidenceRecorder
 ) -> None:
-    if "vector" not in postgres.extensions:  # decided before connecting: an unreachable server is no reason
+    if "vector" not in postgres.required_extensions():  # decided before connecting (unreachable: no reason)
         pytest.skip("postgres.extensions does not list vector (pgvector)")
     pg: Conn = request.getfixturevalue("pg")
     result = vector_round_trip(pg, postgres.vector_index)

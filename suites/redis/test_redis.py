@@ -12,7 +12,15 @@ import redis
 from packaging.version import Version
 
 from stackcheck.catalog import redis as checks
-from stackcheck.probes.redis import config_get, format_size, parse_redis_size, unauthenticated_client
+from stackcheck.probes.redis import (
+    AclUser,
+    acl_user,
+    config_get,
+    format_size,
+    parse_redis_size,
+    session_user,
+    unauthenticated_client,
+)
 from stackcheck.testing import (
     CouldNotCheck,
     EvidenceRecorder,
@@ -174,3 +182,49 @@ def test_unauthenticated_command_refused(
     assert outcome == "refused", (
         "Redis answers commands without authentication (set requirepass or ACL users)"
     )
+
+
+def _acl_state(user: AclUser | None) -> str:
+    return "missing" if user is None else "on" if user.enabled else "off"
+
+
+@pytest.mark.check(checks.ACL)
+def test_acl_default_user_disabled_and_named_users_enabled(
+    redis_section: RedisSection, redis_client: redis.Redis, evidence: EvidenceRecorder
+) -> None:
+    expected: dict[str, str] = {"default": "off"} if redis_section.default_user == "disabled" else {}
+    expected |= dict.fromkeys(redis_section.acl_users, "on")
+    me = session_user(redis_client)
+    evidence.record(expected=expected, op="==", session_user=me)
+    if "default" in expected and me == "default":
+        # stackcheck itself is logged in as the default user: it is enabled, whatever ACL GETUSER may say.
+        evidence.record(observed={"default": "on"})
+        raise AssertionError(
+            "the default user is enabled: stackcheck logged in as it (ACL SETUSER default off, and log in "
+            "as a named user in redis.url)"
+        )
+    users = {name: acl_user(redis_client, name) for name in expected}
+    observed = {name: _acl_state(user) for name, user in users.items()}
+    if observed.get("default") == "missing":
+        observed["default"] = "off"  # no default user at all: nobody logs in without a name
+    nopass = sorted(n for n, u in users.items() if u and u.enabled and u.nopass and n != "default")
+    evidence.record(
+        observed=observed,
+        flags={name: list(user.flags) for name, user in users.items() if user is not None},
+        nopass=nopass,
+    )
+    problems = []
+    for name, want in expected.items():
+        got = observed[name]
+        if got == want:
+            continue
+        if name == "default" and want == "off":
+            problems.append("the default user is enabled (ACL SETUSER default off)")
+        elif got == "missing":
+            problems.append(f"ACL user {name} does not exist")
+        else:
+            problems.append(f"ACL user {name} exists but is disabled (off)")
+    evidence.message = ", ".join(f"{n} {state}" for n, state in observed.items())
+    if nopass:
+        evidence.message += f" ({', '.join(nopass)}: nopass, any password logs in)"
+    assert not problems, "; ".join(problems)

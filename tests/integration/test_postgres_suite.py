@@ -27,6 +27,9 @@ def test_compliant_postgres_passes_every_check(tmp_path: Path) -> None:
         "pg.extensions[vector]",
         "pg.extensions[timescaledb]",
         "pg.extensions[pg_stat_statements]",
+        "pg.extensions[pgcrypto]",  # {name: pgcrypto, state: available}: shipped and creatable is enough
+        "pg.extensions_absent[postgis]",
+        "pg.extensions_absent[hstore]",
         "pg.settings[shared_buffers]",
         "pg.settings[max_connections]",
         "pg.settings[random_page_cost]",
@@ -34,10 +37,11 @@ def test_compliant_postgres_passes_every_check(tmp_path: Path) -> None:
         "pg.uuidv7",
         "pg.vector",
         "pg.timeseries[public.prices]",
+        "pg.partitioning[events]",
         "pg.connections",
     ]
     assert {k: statuses.get(k) for k in expected_passed} == dict.fromkeys(expected_passed, "passed")
-    assert statuses["pg.ssl"] == "skipped"
+    assert statuses["pg.ssl"] == "skipped" and statuses["pg.sslmode"] == "skipped"
     shared = run.results("pg.settings")[1]["evidence"]
     assert shared["expected"] == "256MB" and shared["observed"] == "256MB"
     assert shared["details"]["server_setting"] == "32768" and shared["details"]["server_unit"] == "8kB"
@@ -56,6 +60,7 @@ def test_wrong_postgres_fails_each_check(tmp_path: Path) -> None:
         "pg.extensions[vector]",  # shipped, but not installed in the database (extensions_state: installed)
         "pg.extensions[timescaledb]",  # not installed (and not preloaded)
         "pg.extensions[pg_stat_statements]",  # not installed (and unusable without preloading)
+        "pg.extensions_absent[hstore]",  # created by the migration
         "pg.settings[shared_buffers]",
         "pg.settings[max_connections]",
         "pg.settings[random_page_cost]",
@@ -63,12 +68,15 @@ def test_wrong_postgres_fails_each_check(tmp_path: Path) -> None:
         "pg.rls[accounts]",  # a policy, but RLS never enabled
         "pg.uuidv7",  # returns version 4
         "pg.timeseries[public.prices]",  # a plain table
+        "pg.partitioning[events]",  # a plain table too
         "pg.connections",  # 4 pools of 20 > 50 - 3 reserved
     ]
     assert {k: statuses.get(k) for k in must_fail} == dict.fromkeys(must_fail, "failed")
     assert run.failed_checks() == failing_on("profile:pg-wrong.yaml"), "the catalog's failing examples"
     assert "not installed" in run.results("pg.extensions")[0]["message"]
     assert statuses["pg.vector"] == "passed"  # ivfflat this time: both index types work
+    assert statuses["pg.extensions_absent[postgis]"] == "passed"  # not shipped in the image at all
+    assert run.results("pg.partitioning")[0]["message"] == "public.events is a plain table, not partitioned"
     shared = run.results("pg.settings")[1]["evidence"]
     assert (shared["expected"], shared["observed"]) == ("256MB", "128MB")
     rls = run.results("pg.rls")[0]

@@ -107,6 +107,56 @@ TIMESERIES = CheckSpec(
     controls=("SOC2:A1.1", "GDPR:Art.5(1)(e)"),
     **_common,
 )
+EXTENSIONS_ABSENT = CheckSpec(
+    id="pg.extensions_absent",
+    requires=(
+        Requires(keys=("postgres.extensions_absent",), reason="postgres.extensions_absent lists none"),
+    ),
+    title="Each extension the profile forbids is not installed in the database",
+    severity=Severity.HIGH,
+    remediation="DROP EXTENSION it in the database (and stop shipping its package if no database needs it).",
+    fails_on=(
+        "profile:pg-wrong.yaml",
+        "test:tests/integration/test_data_extensions.py::test_a_forbidden_extension_fails_once_created",
+    ),
+    controls=("OWASP-ASVS:V14.2.2", "SOC2:CC7.1", "SOC2:CC8.1"),
+    **_common,
+)
+SSLMODE = CheckSpec(
+    id="pg.sslmode",
+    requires=(Requires(keys=("postgres.sslmode",), reason="postgres.sslmode is not set"),),
+    reads=("postgres.ca_bundle", "postgres.server_name"),
+    title="A client with the profile's sslmode (verify-ca/verify-full) connects: the certificate validates",
+    severity=Severity.HIGH,
+    remediation=(
+        "Serve a certificate issued by the CA clients trust (postgres.ca_bundle) that names the host they "
+        "connect to (subjectAltName), with ssl on."
+    ),
+    fails_on=(
+        "test:tests/integration/test_data_client_tls.py::test_verify_full_fails_on_a_wrong_host_or_an_untrusted_certificate",
+        "test:tests/integration/test_data_client_tls.py::test_verify_full_fails_when_the_server_has_ssl_off",
+    ),
+    controls=("OWASP-ASVS:V9.2.1", "SOC2:CC6.7", "GDPR:Art.32"),
+    **_common,
+)
+PARTITIONING = CheckSpec(
+    id="pg.partitioning",
+    requires=(
+        Requires(keys=("postgres.partitioned_tables",), reason="postgres.partitioned_tables lists no tables"),
+    ),
+    title="Listed tables are partitioned with the profile's strategy and key, with enough partitions",
+    severity=Severity.MEDIUM,
+    remediation=(
+        "Create the table with PARTITION BY <strategy> (<key>) and attach its partitions (a plain table "
+        "cannot be altered into a partitioned one: create the new table and move the rows)."
+    ),
+    fails_on=(
+        "profile:pg-wrong.yaml",
+        "test:tests/integration/test_data_partitions.py::test_wrong_strategy_key_or_too_few_partitions_fail",
+    ),
+    controls=("SOC2:A1.1", "SOC2:CC8.1"),
+    **_common,
+)
 CONNECTIONS = CheckSpec(
     id="pg.connections",
     title="max_connections is high enough and every application pool fits (a full pool really connects)",
@@ -128,11 +178,14 @@ CONNECTIONS = CheckSpec(
 CHECKS: tuple[CheckSpec, ...] = (
     VERSION,
     EXTENSIONS,
+    EXTENSIONS_ABSENT,
     SETTINGS,
     SSL,
+    SSLMODE,
     RLS,
     UUIDV7,
     VECTOR,
     TIMESERIES,
+    PARTITIONING,
     CONNECTIONS,
 )

@@ -75,4 +75,26 @@ AUTH = CheckSpec(
     **_common,
 )
 
-CHECKS: tuple[CheckSpec, ...] = (VERSION, EVICTION, PERSISTENCE, MAXMEMORY, AUTH)
+ACL = CheckSpec(
+    id="redis.acl",
+    requires=(
+        Requires(
+            keys=("redis.default_user", "redis.acl_users"),
+            reason="the profile sets neither redis.default_user nor redis.acl_users",
+            any_of=True,
+        ),
+    ),
+    title="The ACL is as the profile says: the default user disabled, the named users present and enabled",
+    severity=Severity.CRITICAL,
+    remediation=(
+        "ACL SETUSER default off, and create each named user with ACL SETUSER NAME on >password ...; "
+        "persist it (aclfile + ACL SAVE, or the user directives of redis.conf)."
+    ),
+    fails_on=(
+        "test:tests/integration/test_data_redis_acl.py::test_an_enabled_default_user_or_a_missing_user_fails",
+    ),
+    controls=("OWASP-ASVS:V2.10.2", "OWASP-ASVS:V4.1.3", "SOC2:CC6.1", "SOC2:CC6.3", "GDPR:Art.32"),
+    **_common,
+)
+
+CHECKS: tuple[CheckSpec, ...] = (VERSION, EVICTION, PERSISTENCE, MAXMEMORY, AUTH, ACL)

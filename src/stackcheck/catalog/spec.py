@@ -81,8 +81,8 @@ def profile_key_exists(dotted: str) -> bool:
 class Requires(BaseModel):
     """Profile keys a check needs beyond its section; unset (or false, or empty) → the check is skipped.
 
-    ``any_of=True`` skips only when every key is unset (``None``): for keys whose false value is a
-    requirement of its own (``redis.appendonly: false``).
+    ``any_of=True`` skips only when every key is unset (``None``, or an empty list/mapping): for keys whose
+    false value is a requirement of its own (``redis.appendonly: false``).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import redis
@@ -16,7 +17,15 @@ from redis.retry import Retry
 
 from stackcheck._exceptions import CouldNotCheck, ErrorReason
 
-__all__ = ["config_get", "format_size", "parse_redis_size", "unauthenticated_client"]
+__all__ = [
+    "AclUser",
+    "acl_user",
+    "config_get",
+    "format_size",
+    "parse_redis_size",
+    "session_user",
+    "unauthenticated_client",
+]
 
 # Redis' own units (redis.conf): k/m/g are powers of 1000, kb/mb/gb powers of 1024.
 _UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1024, "m": 1000**2, "mb": 1024**2, "g": 1000**3, "gb": 1024**3}
@@ -80,3 +89,61 @@ def unauthenticated_client(url: str, timeout_s: float = 5.0) -> redis.Redis:
         socket_connect_timeout=timeout_s,
         socket_timeout=timeout_s,
     )
+
+
+@dataclass(frozen=True)
+class AclUser:
+    """What ``ACL GETUSER`` says of one user (its flags only: never its password hashes)."""
+
+    name: str
+    flags: tuple[str, ...]
+
+    @property
+    def enabled(self) -> bool:
+        """``on``: the user may log in (``off`` refuses every AUTH and HELLO as it)."""
+        return "on" in self.flags
+
+    @property
+    def nopass(self) -> bool:
+        """``nopass``: any password logs in as it."""
+        return "nopass" in self.flags
+
+
+def _text(value: object) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+
+
+def acl_user(client: redis.Redis, name: str) -> AclUser | None:
+    """``ACL GETUSER name``; ``None`` when there is no such user. A server that does not let this client run
+    it (``NOPERM``, a provider that renamed or blocked ``ACL``, Redis before 6) is :class:`CouldNotCheck`:
+    what the ACL holds is then unknown, never non-compliant."""
+    try:
+        reply: Any = client.acl_getuser(name)
+    except redis.exceptions.NoPermissionError as exc:
+        raise CouldNotCheck(
+            f"the server refuses ACL GETUSER to stackcheck's user ({exc}); log in as a user allowed "
+            "+acl|getuser (or +@admin) to read the ACL",
+            ErrorReason.ACCESS_DENIED,
+        ) from None
+    except redis.ResponseError as exc:
+        raise CouldNotCheck(
+            f"the server does not answer ACL GETUSER ({exc}): no ACL (Redis < 6), or the provider renamed"
+            " or blocked the command",
+            ErrorReason.ACCESS_DENIED,
+        ) from None
+    if reply is None:
+        return None
+    if not isinstance(reply, dict):
+        raise CouldNotCheck(
+            f"ACL GETUSER {name} answered {type(reply).__name__}, not a user", ErrorReason.UNEXPECTED_ANSWER
+        )
+    raw = reply.get("flags", reply.get(b"flags", []))
+    return AclUser(name=name, flags=tuple(_text(f) for f in raw or ()))
+
+
+def session_user(client: redis.Redis) -> str | None:
+    """``ACL WHOAMI``: the user this client is logged in as; ``None`` when the server does not say."""
+    try:
+        return _text(client.execute_command("ACL", "WHOAMI"))  # type: ignore[no-untyped-call]
+    except redis.ResponseError:
+        return None

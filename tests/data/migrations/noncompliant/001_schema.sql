@@ -5,3 +5,7 @@ CREATE TABLE prices (time timestamptz NOT NULL, symbol text NOT NULL, close nume
 
 CREATE TABLE accounts (id uuid PRIMARY KEY DEFAULT uuidv7(), tenant_id text NOT NULL, email text NOT NULL);
 CREATE POLICY tenant_isolation ON accounts USING (tenant_id = current_setting('app.tenant_id', true));
+
+-- events as one plain table, and an extension the team's ADR rules out.
+CREATE TABLE events (id bigint NOT NULL, created_at timestamptz NOT NULL, payload jsonb);
+CREATE EXTENSION hstore;
