@@ -7,6 +7,7 @@ Markers: ``docker`` (needs a Docker engine and the local images) and ``local_bin
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import json
 import os
 import signal
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from stackcheck.catalog import REGISTRY
 
@@ -148,6 +150,28 @@ def verify(
     report_file = report_dir / "report.json"
     report = json.loads(report_file.read_text()) if report_file.is_file() else None
     return Run(proc.returncode, out, err, proc.pid, report)
+
+
+_external_runs = itertools.count()
+
+
+def judge(tmp_path: Path, suite: str, section: dict[str, Any], url: str) -> Run:
+    """``stackcheck verify --suite SUITE --infra external`` of a profile holding only ``section`` (plus the
+    DSN/URL, read from the environment as a staging run reads it), against the server at ``url``."""
+    n = next(_external_runs)
+    key = "dsn" if suite == "postgres" else "url"
+    profile = tmp_path / f"profile-{n}.yaml"
+    body = {"name": f"{suite}-external-{n}", suite: {key: "${SC_URL}", **section}}
+    profile.write_text(yaml.safe_dump(body))
+    return verify(
+        profile,
+        "--suite",
+        suite,
+        "--infra",
+        "external",
+        report_dir=tmp_path / f"r{n}",
+        env=cli_env(SC_URL=url),
+    )
 
 
 def containers_of(pid: int) -> list[str]:

@@ -5,34 +5,14 @@
 
 from __future__ import annotations
 
-import itertools
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
 from fixtures.datastores import LocalPostgres
-from tests.integration.conftest import Run, cli_env, verify
+from tests.integration.conftest import Run, judge
 
 pytestmark = [pytest.mark.integration, pytest.mark.local_binaries]
-_runs = itertools.count()
-
-
-def judge(tmp_path: Path, section: dict[str, Any], dsn: str) -> Run:
-    """``stackcheck verify --suite postgres --infra external`` with the DSN from the environment."""
-    n = next(_runs)
-    profile = tmp_path / f"profile-{n}.yaml"
-    profile.write_text(yaml.safe_dump({"name": f"ext-{n}", "postgres": {"dsn": "${SC_PG_DSN}", **section}}))
-    return verify(
-        profile,
-        "--suite",
-        "postgres",
-        "--infra",
-        "external",
-        report_dir=tmp_path / f"r{n}",
-        env=cli_env(SC_PG_DSN=dsn),
-    )
 
 
 def statuses(run: Run, check: str) -> dict[str, str]:
@@ -44,19 +24,21 @@ def test_an_entrys_own_state_wins_over_extensions_state(tmp_path: Path) -> None:
         # pgcrypto and pg_trgm are trusted: a role with CREATE on the database may create them.
         dsn = pg.add_role("verifier", "GRANT CREATE ON DATABASE postgres TO verifier")
         mixed = [{"name": "pgcrypto", "state": "available"}, "pg_trgm"]
-        run = judge(tmp_path, {"extensions": mixed}, dsn)  # extensions_state: installed (default)
+        run = judge(tmp_path, "postgres", {"extensions": mixed}, dsn)  # extensions_state: installed (default)
         assert statuses(run, "pg.extensions") == {"pgcrypto": "passed", "pg_trgm": "failed"}, run.stderr
         by_name = {r["subject"]: r for r in run.results("pg.extensions")}
         assert by_name["pgcrypto"]["evidence"]["observed"] == "installable"
         assert "{name: pg_trgm, state: available}" in by_name["pg_trgm"]["message"]
         flipped = [{"name": "pgcrypto", "state": "installed"}, "pg_trgm"]
-        run = judge(tmp_path, {"extensions": flipped, "extensions_state": "available"}, dsn)
+        run = judge(tmp_path, "postgres", {"extensions": flipped, "extensions_state": "available"}, dsn)
         assert statuses(run, "pg.extensions") == {"pgcrypto": "failed", "pg_trgm": "passed"}
         # An entry without a state of its own takes extensions_state.
-        run = judge(tmp_path, {"extensions": [{"name": "pg_trgm"}], "extensions_state": "available"}, dsn)
+        run = judge(
+            tmp_path, "postgres", {"extensions": [{"name": "pg_trgm"}], "extensions_state": "available"}, dsn
+        )
         assert statuses(run, "pg.extensions") == {"pg_trgm": "passed"}
         pg.sql("CREATE EXTENSION pgcrypto")
-        run = judge(tmp_path, {"extensions": flipped, "extensions_state": "available"}, dsn)
+        run = judge(tmp_path, "postgres", {"extensions": flipped, "extensions_state": "available"}, dsn)
         assert statuses(run, "pg.extensions") == {"pgcrypto": "passed", "pg_trgm": "passed"}
 
 
@@ -64,7 +46,7 @@ def test_a_forbidden_extension_fails_once_created(tmp_path: Path) -> None:
     forbidden = {"extensions_absent": ["hstore", "postgis", "plpython3u"]}
     with LocalPostgres() as pg:
         dsn = pg.add_role("verifier")
-        clean = judge(tmp_path, forbidden, dsn)
+        clean = judge(tmp_path, "postgres", forbidden, dsn)
         assert statuses(clean, "pg.extensions_absent") == dict.fromkeys(
             ["hstore", "postgis", "plpython3u"], "passed"
         ), clean.stderr
@@ -72,7 +54,7 @@ def test_a_forbidden_extension_fails_once_created(tmp_path: Path) -> None:
         assert hstore["message"] == "hstore is not installed (shipped with the server) in database postgres"
         assert (hstore["evidence"]["expected"], hstore["evidence"]["observed"]) == ("absent", "absent")
         pg.sql("CREATE EXTENSION hstore")
-        dirty = judge(tmp_path, forbidden, dsn)
+        dirty = judge(tmp_path, "postgres", forbidden, dsn)
     assert statuses(dirty, "pg.extensions_absent") == {
         "hstore": "failed",
         "postgis": "passed",
@@ -90,7 +72,9 @@ def test_a_forbidden_extension_fails_once_created(tmp_path: Path) -> None:
 def test_unreachable_server_is_error_for_forbidden_extensions(tmp_path: Path) -> None:
     from stackcheck.infra.base import free_port
 
-    run = judge(tmp_path, {"extensions_absent": ["postgis"]}, f"postgresql://v@127.0.0.1:{free_port()}/x")
+    run = judge(
+        tmp_path, "postgres", {"extensions_absent": ["postgis"]}, f"postgresql://v@127.0.0.1:{free_port()}/x"
+    )
     result = run.results("pg.extensions_absent")[0]
     assert (result["status"], result["error_reason"]) == ("error", "unreachable"), result
     assert run.code == 3

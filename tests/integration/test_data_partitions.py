@@ -11,10 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from fixtures.datastores import LocalPostgres
-from tests.integration.conftest import Run, cli_env, verify
+from tests.integration.conftest import Run, judge
 
 pytestmark = [pytest.mark.integration, pytest.mark.local_binaries]
 
@@ -57,20 +56,9 @@ def server(postgres: LocalPostgres) -> str:
     return postgres.role_dsn("verifier")
 
 
-def judge(tmp_path: Path, tables: list[dict[str, Any]], dsn: str) -> Run:
+def judge_tables(tmp_path: Path, tables: list[dict[str, Any]], dsn: str) -> Run:
     """``stackcheck verify --suite postgres --infra external`` with only ``partitioned_tables`` set."""
-    profile = tmp_path / "profile.yaml"
-    body = {"name": "partitions", "postgres": {"dsn": "${SC_PG_DSN}", "partitioned_tables": tables}}
-    profile.write_text(yaml.safe_dump(body))
-    return verify(
-        profile,
-        "--suite",
-        "postgres",
-        "--infra",
-        "external",
-        report_dir=tmp_path / "report",
-        env=cli_env(SC_PG_DSN=dsn),
-    )
+    return judge(tmp_path, "postgres", {"partitioned_tables": tables}, dsn)
 
 
 def by_table(run: Run) -> dict[str, dict[str, Any]]:
@@ -78,7 +66,7 @@ def by_table(run: Run) -> dict[str, dict[str, Any]]:
 
 
 def test_tables_partitioned_as_declared_pass(tmp_path: Path, server: str) -> None:
-    run = judge(
+    run = judge_tables(
         tmp_path,
         [
             {"table": "events", "strategy": "range", "key": "Created_At", "min_partitions": 3},
@@ -107,7 +95,7 @@ def test_tables_partitioned_as_declared_pass(tmp_path: Path, server: str) -> Non
 
 
 def test_wrong_strategy_key_or_too_few_partitions_fail(tmp_path: Path, server: str) -> None:
-    run = judge(
+    run = judge_tables(
         tmp_path,
         [
             {"table": "events", "strategy": "list", "key": "created_at"},
@@ -144,7 +132,9 @@ def test_wrong_strategy_key_or_too_few_partitions_fail(tmp_path: Path, server: s
 def test_a_schema_the_verifier_may_not_use_is_error_not_failed(
     tmp_path: Path, postgres: LocalPostgres
 ) -> None:
-    run = judge(tmp_path, [{"table": "billing.invoices", "strategy": "list"}], postgres.role_dsn("outsider"))
+    run = judge_tables(
+        tmp_path, [{"table": "billing.invoices", "strategy": "list"}], postgres.role_dsn("outsider")
+    )
     result = run.results("pg.partitioning")[0]
     assert (result["status"], result["error_reason"]) == ("error", "access_denied"), result
     assert "permission denied for schema billing" in result["message"] and "GRANT USAGE" in result["message"]
@@ -153,7 +143,7 @@ def test_a_schema_the_verifier_may_not_use_is_error_not_failed(
 def test_unreachable_server_is_error(tmp_path: Path) -> None:
     from stackcheck.infra.base import free_port
 
-    run = judge(tmp_path, [{"table": "events"}], f"postgresql://v@127.0.0.1:{free_port()}/postgres")
+    run = judge_tables(tmp_path, [{"table": "events"}], f"postgresql://v@127.0.0.1:{free_port()}/postgres")
     result = run.results("pg.partitioning")[0]
     assert (result["status"], result["error_reason"]) == ("error", "unreachable"), result
     assert run.code == 3

@@ -8,35 +8,15 @@ that may not run ``CONFIG``.
 
 from __future__ import annotations
 
-import itertools
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from fixtures.datastores import LocalPostgres, LocalRedis
-from tests.integration.conftest import Run, cli_env, verify
+from tests.integration.conftest import Run, judge
 
 pytestmark = [pytest.mark.integration, pytest.mark.local_binaries]
-_runs = itertools.count()
-
-
-def judge(tmp_path: Path, suite: str, section: dict[str, Any], url: str) -> Run:
-    """``stackcheck verify --suite SUITE --infra external`` with the DSN/URL from the environment."""
-    n = next(_runs)
-    key = "dsn" if suite == "postgres" else "url"
-    profile = tmp_path / f"profile-{n}.yaml"
-    profile.write_text(yaml.safe_dump({"name": f"third-party-{n}", suite: {key: "${SC_URL}", **section}}))
-    return verify(
-        profile,
-        "--suite",
-        suite,
-        "--infra",
-        "external",
-        report_dir=tmp_path / f"r{n}",
-        env=cli_env(SC_URL=url),
-    )
 
 
 def setting_result(run: Run) -> dict[str, Any]:
