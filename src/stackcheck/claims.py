@@ -38,6 +38,7 @@ __all__ = [
     "claim_problems",
     "count_claims",
     "judge_claims",
+    "rejudge_claims",
 ]
 
 
@@ -246,3 +247,35 @@ def apply_claims(
     extra = tuple(extra_specs)
     attached = attach_claims(results, profile, extra)
     return attached, judge_claims(attached, profile, extra)
+
+
+def rejudge_claims(
+    stages: Sequence[Sequence[ClaimVerdict]], results: Sequence[CheckResult]
+) -> tuple[ClaimVerdict, ...]:
+    """The claims' verdicts over the results of several stages of one profile (``stackcheck run``,
+    ``report merge``), by :func:`judge_claims`'s rules: each stage judged the same claims with only its own
+    results, so a claim whose checks span stages is verified only here, once every stage has run. Needs no
+    profile: every verdict carries its claim and the check ids it stands for (a team's checks included)."""
+    merged: dict[str, ClaimVerdict] = {}
+    checks: dict[str, dict[str, None]] = {}
+    for verdicts in stages:
+        for verdict in verdicts:
+            merged.setdefault(verdict.id, verdict)
+            checks.setdefault(verdict.id, {}).update(dict.fromkeys(verdict.checks))
+    out = []
+    for claim_id, first in merged.items():
+        ids = tuple(checks[claim_id])
+        claim = Claim.model_construct(
+            id=first.id,
+            text=first.text,
+            source=first.source,
+            verified_by=list(first.verified_by),
+            manual=first.manual,
+        )
+        behind = [r for r in results if r.id in ids]
+        status, message = _verdict(claim, ids, behind)
+        labels = tuple(r.label for r in behind if r.status is not Status.SKIPPED)
+        out.append(
+            first.model_copy(update={"status": status, "message": message, "checks": ids, "results": labels})
+        )
+    return tuple(out)

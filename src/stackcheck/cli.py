@@ -28,6 +28,7 @@ from stackcheck.probes.loopback import require_loopback
 from stackcheck.probes.ratelimit_plan import plan_limits
 from stackcheck.profile import PROFILE_SECTIONS, Profile, load_profile, render_profile_reference
 from stackcheck.profile.schema import schema_text
+from stackcheck.redact import Redactor
 from stackcheck.report import (
     ExitCode,
     mark_interrupted,
@@ -39,6 +40,8 @@ from stackcheck.report import (
 )
 from stackcheck.report.console import terminal
 from stackcheck.report.folders import default_report_dir, point_latest
+from stackcheck.report.merge import merge_reports, refuse_mismatch
+from stackcheck.report.model import Report
 from stackcheck.resources import suites_dir
 from stackcheck.settings import Settings, add_options, plugin_option, resolve_target
 from stackcheck.team import reserved_namespaces, select_suites, suite_folders
@@ -51,11 +54,13 @@ Verify that a running stack still matches its architecture decisions, and keep t
 A profile (YAML) states what the architecture promises: health endpoints, latency bounds,
 Postgres/Redis settings, TLS, rate limits... `stackcheck verify` checks a running target against it,
 `stackcheck scan` checks the code, IaC and images, `stackcheck load` checks the latency SLOs under
-load; each writes a report folder (report.json, junit.xml, summary.md, results.sarif).
+load; each writes a report folder (report.json, junit.xml, summary.md, results.sarif, index.html).
+`stackcheck run` runs every stage the profile configures and writes one folder for all of them.
 """
 
 EPILOG = """\
 examples:
+  stackcheck run --profile staging.yaml --target http://127.0.0.1:8080   # scan, verify and load: one report
   stackcheck verify --profile staging.yaml --target https://127.0.0.1:8443
   stackcheck verify --profile staging.yaml --suite health --set health.max_latency_ms=50
   stackcheck verify --profile stack.yaml --infra docker      # throwaway Postgres/Redis it starts itself
@@ -64,6 +69,7 @@ examples:
   stackcheck profile validate staging.yaml
   stackcheck profile schema > profile.schema.json
   stackcheck report reports/out/latest
+  stackcheck report merge verify-job/ scan-job/ load-job/ -o evidence/   # stages run in separate CI jobs
 
 exit codes:
   0  nothing failed and nothing errored
@@ -77,6 +83,23 @@ exit codes:
 
 _FORMAT = argparse.RawDescriptionHelpFormatter
 
+REPORT_DESCRIPTION = """\
+stackcheck report DIR
+  Re-render every artifact of the report folder DIR from its report.json and print its verdict.
+
+stackcheck report merge DIR... -o OUT
+  Merge the report folders of one profile's stages that ran apart (verify, scan and load in three CI
+  jobs) into OUT: results and findings side by side, the load statistics, each waiver's state over all
+  stages, the claims judged over every stage's results, and the verdict of the whole; every artifact is
+  rendered again. The verdict and the counts are those one `stackcheck run` would give. Folders of another
+  profile (its name, or its sha256 after extends and --set), of another target, or holding the same
+  results twice are refused (exit 2).
+
+examples:
+  stackcheck report reports/out/latest
+  stackcheck report merge verify-report/ scan-report/ load-report/ -o evidence/
+"""
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -86,8 +109,15 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_verify(sub)
     _add_profile(sub)
-    report = sub.add_parser("report", help="re-render a finished run's report folder and print its verdict")
-    report.add_argument("dir", metavar="DIR")
+    report = sub.add_parser(
+        "report",
+        help="re-render a finished run's report folder and print its verdict, or merge stage folders",
+        description=REPORT_DESCRIPTION,
+        formatter_class=_FORMAT,
+    )
+    report.add_argument("dir", metavar="DIR", help="a report folder, or `merge` followed by folders")
+    report.add_argument("more", nargs="*", metavar="DIR", help="report merge: the stage folders")
+    report.add_argument("-o", "--output", metavar="OUT", help="report merge: the folder to write")
     checks = sub.add_parser("checks", help="list every check id with its title")
     checks.add_argument("--markdown", action="store_true", help="print docs/checks.md")
     for name, module in STAGE_COMMANDS.items():
@@ -145,7 +175,11 @@ def _add_profile(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
 # Further stages, one line each: subcommand → module with HELP, DESCRIPTION, add_arguments(parser) and
 # run(args) -> exit code. Imported only when the command line is parsed.
-STAGE_COMMANDS: dict[str, str] = {"scan": "stackcheck.scan.command", "load": "stackcheck.load.command"}
+STAGE_COMMANDS: dict[str, str] = {
+    "run": "stackcheck.run_command",
+    "scan": "stackcheck.scan.command",
+    "load": "stackcheck.load.command",
+}
 
 
 def _fail(message: str) -> int:
@@ -246,7 +280,9 @@ def _pytest_args(args: argparse.Namespace, run: _VerifyRun) -> list[str]:
     return pytest_args
 
 
-def _verify(args: argparse.Namespace) -> int:
+def verify_command(args: argparse.Namespace) -> int:
+    """``stackcheck verify``: run the suites and write the report folder; the exit code (the stage
+    ``stackcheck run`` runs in process too)."""
     run = _prepare(args)
     against = run.target or (
         "the service it starts (service.command)" if run.profile.service else "no target"
@@ -338,7 +374,42 @@ def _profile(args: argparse.Namespace) -> int:
     return _fail("profile needs a subcommand: validate FILE | schema")
 
 
+def _read_folder(folder: Path) -> Report:
+    """``folder``'s report, or the one line that says why it cannot be read (UsageError, exit 2)."""
+    if not (folder / "report.json").is_file():
+        raise UsageError(
+            f"{folder}/report.json not found",
+            "pass a folder that a stackcheck run, verify, scan or load wrote",
+        )
+    try:
+        return read_report(folder)
+    except ValueError as exc:
+        first = str(exc).splitlines()[0]
+        raise UsageError(f"{folder}/report.json is not a stackcheck.report/v1 report ({first})") from None
+
+
+def _merge(args: argparse.Namespace) -> int:
+    if not args.more or not args.output:
+        return _fail("report merge needs the stage folders and -o OUT: report merge DIR... -o OUT")
+    folders = [Path(d) for d in args.more]
+    named = [(str(f), _read_folder(f)) for f in folders]
+    refuse_mismatch(named)
+    merged = merge_reports(
+        [r for _, r in named],
+        Redactor().command(["stackcheck", "report", "merge", *args.more, "-o", args.output]),
+    )
+    out = Path(args.output)
+    write_report(merged, out)
+    print(f"merged {len(folders)} report folders ({', '.join(merged.run.suites)}) into {out}")
+    print(render_console(merged, str(out)))
+    return merged.summary.exit_code
+
+
 def _report(args: argparse.Namespace) -> int:
+    if args.dir == "merge":
+        return _merge(args)
+    if args.more or args.output:
+        return _fail("report takes one folder; to merge folders: report merge DIR... -o OUT")
     folder = Path(args.dir)
     if not (folder / "report.json").is_file():
         return _fail(f"{folder}/report.json not found (pass the folder a `stackcheck verify` run wrote)")
@@ -371,7 +442,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``stackcheck`` console script; returns the exit code."""
     parser = _parser()
     args = parser.parse_args(argv)
-    handlers = {"verify": _verify, "profile": _profile, "report": _report, "checks": _checks}
+    handlers = {"verify": verify_command, "profile": _profile, "report": _report, "checks": _checks}
     if args.command is None:
         parser.print_help()
         return int(ExitCode.USAGE)

@@ -1,0 +1,155 @@
+"""`stackcheck run` and `stackcheck report merge` against the real reference service, a real scan (bandit,
+checkov) and a short real load: one folder whose artifacts agree with each other, the same verdicts from the
+stages run apart and merged, a defect failing both ways, and the refusals of `report merge`."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import REPO_ROOT, CliRun
+from tests.integration.scan_helpers import tool
+
+pytestmark = pytest.mark.integration
+
+CLAIMS = """\
+claims:
+  - id: edge-headers
+    text: "Every response carries X-Content-Type-Options."
+    source: docs/adr/0001-edge.md:3
+    verified_by: [headers.required]
+  - id: whole-stack
+    text: "Code, liveness and latency are watched together."
+    source: docs/adr/0001-edge.md:4
+    verified_by: [scan.code, health.live, load.p95]
+  - id: fast
+    text: "p95 stays under 1500 ms."
+    source: docs/adr/0001-edge.md:5
+    verified_by: [load.p95]
+"""
+
+
+def _profile(tmp_path: Path) -> Path:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "calc.py").write_text(
+        '"""Sums."""\n\n\ndef add(a: int, b: int) -> int:\n    return a + b\n'
+    )
+    shutil.copytree(REPO_ROOT / "fixtures" / "iac" / "chimera" / "compliant", tmp_path / "iac")
+    profile = tmp_path / "edge.yaml"
+    profile.write_text(
+        "name: edge\n"
+        "health: {live: /health/live, ready: null}\n"
+        "headers: {required: [x-content-type-options]}\n"
+        "scan: {iac_paths: [iac], code_paths: [app], secret_paths: [], frameworks: [dockerfile]}\n"
+        "slo: {p95_ms: 1500, error_ratio: 0.5}\n"
+        "load: {users: 2, spawn_rate: 2, duration_s: 3, processes: 0, endpoints: [{path: /health/live}]}\n"
+        + CLAIMS
+    )
+    return profile
+
+
+def _verdicts(report: dict[str, Any]) -> dict[str, Any]:
+    """What must not depend on how the stages were run: statuses, claims, counts, findings."""
+    results = {(r["id"], r["subject"]): r["status"] for r in report["results"]}
+    claims = {c["id"]: c["status"] for c in report["claims"]}
+    summary = {k: v for k, v in report["summary"].items()}
+    findings = sorted((f["tool"], f["rule_id"], f["file"], f["line"]) for f in report["findings"])
+    return {"results": results, "claims": claims, "summary": summary, "findings": findings}
+
+
+def _agree(folder: Path) -> dict[str, Any]:
+    """Every artifact of ``folder`` tells the same counts; return report.json."""
+    report: dict[str, Any] = json.loads((folder / "report.json").read_text())
+    summary = report["summary"]
+    suites = ET.parse(folder / "junit.xml").getroot()
+    cases = suites.findall(".//testcase")
+    assert len(cases) == summary["total"]
+    assert len([c for c in cases if c.find("failure") is not None]) == summary["failed"]
+    assert len([c for c in cases if c.find("error") is not None]) == summary["error"]
+    sarif = json.loads((folder / "results.sarif").read_text())
+    levels = [r for run in sarif["runs"] for r in run["results"]]
+    failed_ids = {r["id"] for r in report["results"] if r["status"] == "failed"}
+    sarif_rules = {r["ruleId"] for r in levels}
+    assert failed_ids <= sarif_rules
+    assert len(levels) >= summary["failed"] + len([f for f in report["findings"] if f["status"] == "open"])
+    md = (folder / "summary.md").read_text()
+    for key in ("passed", "failed", "error"):
+        assert re.search(rf"\b{summary[key]}\b[^\n]*{key}|{key}[^\n]*\b{summary[key]}\b", md, re.I), key
+    html = (folder / "index.html").read_text()
+    assert all(c["id"] in html for c in report["claims"]) and "load.p95" in html
+    return report
+
+
+def _stages(run_cli: Callable[..., CliRun], profile: Path, url: str, out: Path) -> list[CliRun]:
+    return [
+        run_cli("verify", "--profile", str(profile), "--target", url, "--report-dir", str(out / "v")),
+        run_cli("scan", "--profile", str(profile), "--report-dir", str(out / "s")),
+        run_cli("load", "--profile", str(profile), "--target", url, "--report-dir", str(out / "l")),
+    ]
+
+
+def _merge(run_cli: Callable[..., CliRun], *folders: Path, out: Path) -> CliRun:
+    return run_cli("report", "merge", *(str(f) for f in folders), "-o", str(out))
+
+
+@pytest.fixture
+def scanners() -> None:
+    tool("bandit")
+    tool("checkov")
+
+
+@pytest.mark.usefixtures("scanners")
+def test_one_run_writes_one_folder_for_every_stage_and_merging_the_stages_gives_the_same_verdicts(
+    tmp_path: Path, refservice: Callable[..., Any], run_cli: Callable[..., CliRun]
+) -> None:
+    service = refservice()
+    profile = _profile(tmp_path)
+    out = tmp_path / "run"
+    run = run_cli("run", "--profile", str(profile), "--target", service.url, "--report-dir", str(out))
+    assert run.code == 0, run.stdout + run.stderr
+    for stage in ("scan", "verify", "load"):
+        assert f"stage {['scan', 'verify', 'load'].index(stage) + 1}/3: {stage} ended: exit 0" in run.stdout
+    assert run.stdout.index("stage 1/3: scan") < run.stdout.index("stage 3/3: load")
+    report = _agree(out)
+    ids = {r["id"] for r in report["results"]}
+    assert {"scan.code", "scan.iac", "health.live", "headers.required", "load.p95"} <= ids
+    assert report["load"] is not None and report["load"]["requests"] > 0
+    assert report["target"] == service.url and report["summary"]["exit_code"] == 0
+    claims = {c["id"]: c["status"] for c in report["claims"]}
+    # Judged over every stage: no stage alone could verify whole-stack.
+    assert claims == {"edge-headers": "verified", "whole-stack": "verified", "fast": "verified"}
+    stage_claims = json.loads((out / "stages" / "verify" / "report.json").read_text())["claims"]
+    assert {c["id"]: c["status"] for c in stage_claims}["whole-stack"] == "not_run"
+
+    apart = tmp_path / "apart"
+    codes = [r.code for r in _stages(run_cli, profile, service.url, apart)]
+    assert codes == [0, 0, 0]
+    merged = _merge(run_cli, apart / "v", apart / "s", apart / "l", out=apart / "all")
+    assert merged.code == 0, merged.stderr
+    again = _agree(apart / "all")
+    one, two = _verdicts(report), _verdicts(again)
+    assert one == two
+
+
+@pytest.mark.usefixtures("scanners")
+def test_a_defect_fails_the_run_and_the_merge_alike(
+    tmp_path: Path, refservice: Callable[..., Any], run_cli: Callable[..., CliRun]
+) -> None:
+    service = refservice(defects=["no-header=x-content-type-options"])
+    profile = _profile(tmp_path)
+    out = tmp_path / "run"
+    run = run_cli("run", "--profile", str(profile), "--target", service.url, "--report-dir", str(out))
+    assert run.code == 1, run.stdout + run.stderr
+    report = _agree(out)
+    assert {c["id"]: c["status"] for c in report["claims"]}["edge-headers"] == "violated"
+    stages = [out / "stages" / s for s in ("scan", "verify", "load")]
+    merged = _merge(run_cli, *stages, out=tmp_path / "merged")
+    assert merged.code == 1, merged.stderr
+    assert _verdicts(_agree(tmp_path / "merged")) == _verdicts(report)
