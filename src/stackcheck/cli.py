@@ -280,6 +280,12 @@ def _pytest_args(args: argparse.Namespace, run: _VerifyRun) -> list[str]:
     return pytest_args
 
 
+def check_verify(args: argparse.Namespace) -> None:
+    """Every usage error of a verify run (UsageError, exit 2), found before anything runs (``stackcheck
+    run`` asks before its first stage)."""
+    _prepare(args)
+
+
 def verify_command(args: argparse.Namespace) -> int:
     """``stackcheck verify``: run the suites and write the report folder; the exit code (the stage
     ``stackcheck run`` runs in process too)."""

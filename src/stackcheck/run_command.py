@@ -11,6 +11,7 @@ stops it too, and the stages that ran are merged into a partial report marked in
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -19,12 +20,14 @@ from pathlib import Path
 from stackcheck import __version__, interrupt
 from stackcheck._exceptions import UsageError
 from stackcheck.catalog import SUITES
+from stackcheck.load.safety import require_loopback
 from stackcheck.profile import LoadedProfile, Profile, load_profile
 from stackcheck.redact import Redactor
 from stackcheck.report import ExitCode, Report, read_report, render_console, write_report
 from stackcheck.report.console import terminal
 from stackcheck.report.folders import default_report_dir, point_latest
 from stackcheck.report.merge import merge_reports
+from stackcheck.report.model import mark_interrupted
 from stackcheck.settings import Settings, add_options, resolve_target
 
 __all__ = ["DESCRIPTION", "HELP", "add_arguments", "planned_stages", "run"]
@@ -169,7 +172,9 @@ def _merged(args: argparse.Namespace, folders: list[Path], report_dir: Path) -> 
     return merged
 
 
-def _prepare(args: argparse.Namespace) -> tuple[LoadedProfile, list[str], str]:
+def _prepare(args: argparse.Namespace, report_dir: Path | None) -> tuple[LoadedProfile, list[str], str]:
+    """The profile and the stages to run; every usage error of any stage is raised here (exit 2), before
+    the first stage runs, so that a mistake does not cost a scan first."""
     loaded = load_profile(args.profile, args.stackcheck_set)
     target = resolve_target(args.target, loaded.profile)
     stages, left_out = planned_stages(loaded.profile, target, args.suite_dir)
@@ -178,13 +183,59 @@ def _prepare(args: argparse.Namespace) -> tuple[LoadedProfile, list[str], str]:
             f"{args.profile} configures no stage to run",
             "add a section a suite checks (e.g. health:), a scan: section, or load:/slo: with a target",
         )
+    if "load" in stages and target:
+        require_loopback(target, args.allow_remote)
+    if args.processes is not None and not 0 <= args.processes <= 256:
+        raise UsageError(f"--processes {args.processes} is out of range", "use 0 to 256")
+    if "verify" in stages:
+        from stackcheck.cli import check_verify
+
+        folder = (report_dir or Path(".")) / "stages" / "verify"
+        check_verify(_stage_args("verify", args, folder, _verify_suites(loaded.profile, stages)))
     return loaded, stages, left_out
+
+
+def _run_stage(
+    args: argparse.Namespace,
+    settings: Settings,
+    profile: Profile,
+    stages: list[str],
+    number: int,
+    report_dir: Path,
+    folders: list[Path],
+) -> int:
+    """Run stage ``number`` (1-based) of ``stages`` into ``report_dir/stages/<stage>``; its exit code."""
+    stage = stages[number - 1]
+    folder = report_dir / "stages" / stage
+    folders.append(folder)  # before it runs: a partial report of an interrupted stage is merged too
+    print(f"== stage {number}/{len(stages)}: {stage} (report: {folder}) ==", flush=True)
+    started = time.monotonic()
+    code = _stage_runner(stage)(_stage_args(stage, args, folder, _verify_suites(profile, stages)), settings)
+    took = time.monotonic() - started
+    print(f"== stage {number}/{len(stages)}: {stage} ended: exit {code} in {took:.1f} s ==", flush=True)
+    return code
+
+
+def _interrupted(
+    args: argparse.Namespace, folders: list[Path], report_dir: Path, stage: str, code: int
+) -> int:
+    """A signal stopped the run: the stages that wrote a report are merged into a partial one."""
+    merged = _merged(args, folders, report_dir)
+    if merged is not None and not merged.run.interrupted:  # the signal came between two stages
+        merged = mark_interrupted(merged, interrupt.received() or signal.SIGINT)
+        write_report(merged, report_dir)
+    done = f"the partial report was written to {report_dir}" if merged else "no report was written"
+    where = f" in the {stage} stage" if stage else ""
+    print(f"stackcheck: run interrupted{where}; {done}", file=sys.stderr)
+    if merged is not None:
+        return merged.summary.exit_code
+    return code if code >= 128 else interrupt.exit_code_for(interrupt.received() or signal.SIGINT)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run every configured stage, merge their reports into one folder; the exit code of the merged
     results (0 ok, 1 failed, 3 error; 2 when a stage refused to run; 128 + N when signal N stopped it)."""
-    loaded, stages, left_out = _prepare(args)
+    loaded, stages, left_out = _prepare(args, Path(args.report_dir) if args.report_dir else None)
     report_dir = Path(args.report_dir) if args.report_dir else default_report_dir(loaded.profile.name)
     print(
         terminal(
@@ -196,27 +247,23 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if left_out:
         print(left_out, flush=True)
     folders: list[Path] = []
-    for number, stage in enumerate(stages, start=1):
-        folder = report_dir / "stages" / stage
-        print(f"== stage {number}/{len(stages)}: {stage} (report: {folder}) ==", flush=True)
-        started = time.monotonic()
-        stage_args = _stage_args(stage, args, folder, _verify_suites(loaded.profile, stages))
-        code = _stage_runner(stage)(stage_args, settings)
-        folders.append(folder)
-        took = time.monotonic() - started
-        print(f"== stage {number}/{len(stages)}: {stage} ended: exit {code} in {took:.1f} s ==", flush=True)
-        if code == ExitCode.USAGE:
-            print(
-                f"stackcheck: error: the {stage} stage did not run (see above); the run stopped, nothing "
-                "was merged",
-                file=sys.stderr,
-            )
-            return int(ExitCode.USAGE)
-        if code >= 128 or interrupt.received() is not None:
-            merged = _merged(args, folders, report_dir)
-            done = f"the partial report was written to {report_dir}" if merged else "no report was written"
-            print(f"stackcheck: run interrupted in the {stage} stage; {done}", file=sys.stderr)
-            return code if code >= 128 else interrupt.exit_code_for(interrupt.received() or 2)
+    # A second signal ends the process at once: the stage writes its partial report, then this hook
+    # (registered first, run last) merges what the stages wrote.
+    with interrupt.on_hard_exit(lambda: _merged(args, folders, report_dir)):
+        try:
+            for number, stage in enumerate(stages, start=1):
+                code = _run_stage(args, settings, loaded.profile, stages, number, report_dir, folders)
+                if code == ExitCode.USAGE:
+                    print(
+                        f"stackcheck: error: the {stage} stage did not run (see above); the run stopped, "
+                        "nothing was merged",
+                        file=sys.stderr,
+                    )
+                    return int(ExitCode.USAGE)
+                if code >= 128 or interrupt.received() is not None:
+                    return _interrupted(args, folders, report_dir, stage, code)
+        except KeyboardInterrupt:  # between two stages, or a stage that let it through
+            return _interrupted(args, folders, report_dir, "", 0)
     merged = _merged(args, folders, report_dir)
     if merged is None:
         print("stackcheck: error: no stage wrote a report", file=sys.stderr)

@@ -136,6 +136,9 @@ def test_one_run_writes_one_folder_for_every_stage_and_merging_the_stages_gives_
     again = _agree(apart / "all")
     one, two = _verdicts(report), _verdicts(again)
     assert one == two
+    # The same stage twice is not a body of evidence: refused, naming both folders.
+    twice = _merge(run_cli, apart / "v", out / "stages" / "verify", out=tmp_path / "twice")
+    assert twice.code == 2 and "both hold a result of" in twice.stderr and not (tmp_path / "twice").exists()
 
 
 @pytest.mark.usefixtures("scanners")
@@ -153,3 +156,25 @@ def test_a_defect_fails_the_run_and_the_merge_alike(
     merged = _merge(run_cli, *stages, out=tmp_path / "merged")
     assert merged.code == 1, merged.stderr
     assert _verdicts(_agree(tmp_path / "merged")) == _verdicts(report)
+
+
+def test_a_run_that_would_load_a_remote_host_is_refused_before_any_stage_runs(
+    tmp_path: Path, run_cli: Callable[..., CliRun]
+) -> None:
+    profile = _profile(tmp_path)
+    out = tmp_path / "run"
+    run = run_cli(
+        "run", "--profile", str(profile), "--target", "http://192.0.2.10:8080", "--report-dir", str(out)
+    )
+    assert run.code == 2 and run.stderr.count("\n") == 1, run.stderr
+    assert "is not a loopback address" in run.stderr and "Traceback" not in run.stderr
+    assert not out.exists() and "stage 1" not in run.stdout  # not even the scan ran
+
+
+def test_a_profile_that_configures_no_stage_is_a_usage_error(
+    tmp_path: Path, run_cli: Callable[..., CliRun]
+) -> None:
+    profile = tmp_path / "bare.yaml"
+    profile.write_text("name: bare\n")
+    run = run_cli("run", "--profile", str(profile))
+    assert run.code == 2 and run.stderr.count("\n") == 1 and "configures no stage" in run.stderr

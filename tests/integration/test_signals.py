@@ -296,6 +296,30 @@ def test_load_leaves_no_locust_process(start: Callable[..., Run], tmp_path: Path
         assert reasons == {"interrupted"}
 
 
+@pytest.mark.skipif(importlib.util.find_spec("locust") is None, reason="locust is not installed")
+@pytest.mark.parametrize("how", ["SIGTERM", "twice"])
+def test_run_stopped_in_its_load_stage_merges_the_stages_into_one_partial_report(
+    start: Callable[..., Run], tmp_path: Path, how: str
+) -> None:
+    server = LatencyServer(["/api=fixed:5"]).start()
+    try:
+        profile = tmp_path / "run.yaml"
+        profile.write_text(
+            "name: signals-run\nhealth: {live: /api, ready: null}\nslo: {p95_ms: 500}\n"
+            "load: {users: 4, spawn_rate: 4, duration_s: 120, endpoints: [{path: /api}]}\n"
+        )
+        run = start("run", "--profile", str(profile), "--target", server.url, "--processes", "1")
+        assert wait_until(lambda: run.saw("t="), 120, 0.2), f"the load did not flow:\n{run.output}"
+        report = stop_and_check(run, how)
+    finally:
+        server.stop()
+    assert report is not None
+    statuses = {r["id"]: r["status"] for r in report["results"]}
+    assert statuses["health.live"] == "passed", "the verify stage's results are in the partial report"
+    assert {statuses[c] for c in statuses if c.startswith("load.")} <= {"error", "skipped"}
+    assert (run.report_dir / "stages" / "load" / "report.json").is_file()
+
+
 @pytest.mark.docker
 def test_the_watchdog_removes_the_containers_of_its_label() -> None:
     """The SIGKILL case above, without a later run's reap_orphans that could also have removed them."""
