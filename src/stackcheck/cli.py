@@ -113,10 +113,11 @@ def _parser() -> argparse.ArgumentParser:
         "report",
         help="re-render a finished run's report folder and print its verdict, or merge stage folders",
         description=REPORT_DESCRIPTION,
+        usage="stackcheck report DIR\n       stackcheck report merge DIR... -o OUT",
         formatter_class=_FORMAT,
     )
     report.add_argument("dir", metavar="DIR", help="a report folder, or `merge` followed by folders")
-    report.add_argument("more", nargs="*", metavar="DIR", help="report merge: the stage folders")
+    report.add_argument("more", nargs="*", default=[], metavar="DIR", help="report merge: the stage folders")
     report.add_argument("-o", "--output", metavar="OUT", help="report merge: the folder to write")
     checks = sub.add_parser("checks", help="list every check id with its title")
     checks.add_argument("--markdown", action="store_true", help="print docs/checks.md")
