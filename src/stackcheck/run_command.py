@@ -28,6 +28,7 @@ from stackcheck.report.console import terminal
 from stackcheck.report.folders import default_report_dir, point_latest
 from stackcheck.report.merge import merge_reports
 from stackcheck.report.model import mark_interrupted
+from stackcheck.scan.replay import forget_shared_scans
 from stackcheck.settings import Settings, add_options, resolve_target
 
 __all__ = ["DESCRIPTION", "HELP", "add_arguments", "planned_stages", "run"]
@@ -115,7 +116,11 @@ def _stage_args(stage: str, args: argparse.Namespace, folder: Path, suites: list
     common = {"profile": args.profile, "report_dir": str(folder)}
     if stage == "scan":
         return argparse.Namespace(
-            **common, paths=[], overrides=list(args.stackcheck_set), install_tools=args.install_tools
+            **common,
+            paths=[],
+            overrides=list(args.stackcheck_set),
+            install_tools=args.install_tools,
+            share_scan=True,  # verify's secrets suite replays this scan instead of scanning again
         )
     if stage == "load":
         return argparse.Namespace(
@@ -235,6 +240,13 @@ def _interrupted(
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run every configured stage, merge their reports into one folder; the exit code of the merged
     results (0 ok, 1 failed, 3 error; 2 when a stage refused to run; 128 + N when signal N stopped it)."""
+    try:
+        return _run(args, settings)
+    finally:
+        forget_shared_scans()
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
     loaded, stages, left_out = _prepare(args, Path(args.report_dir) if args.report_dir else None)
     report_dir = Path(args.report_dir) if args.report_dir else default_report_dir(loaded.profile.name)
     print(

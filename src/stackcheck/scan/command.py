@@ -28,6 +28,7 @@ from stackcheck.report.model import ProfileInfo, Report, RunInfo, mark_interrupt
 from stackcheck.report.publish import publishable
 from stackcheck.scan.engine import ScanRun, run_scan
 from stackcheck.scan.registry import SCANNERS
+from stackcheck.scan.replay import share_scan
 from stackcheck.scan.runner import JobResult
 from stackcheck.scan.toolcache import install
 from stackcheck.settings import Settings
@@ -143,6 +144,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     with interrupt.on_hard_exit(interrupted):
         try:
             scan = run_scan(profile, loaded.path.parent, settings, paths, on_job=_job_line)
+            if getattr(args, "share_scan", False) and not paths:  # stackcheck run: verify replays it
+                share_scan(loaded, scan)
         except KeyboardInterrupt:  # Ctrl-C, SIGTERM or SIGHUP: run_jobs has stopped every scanner
             report = interrupted()
             print(render_console(report, str(report_dir)))

@@ -20,7 +20,25 @@ from stackcheck.profile import LoadedProfile
 from stackcheck.scan.engine import ScanRun, run_scan
 from stackcheck.settings import Settings
 
-__all__ = ["image_subjects", "replay", "scan_session"]
+__all__ = ["forget_shared_scans", "image_subjects", "replay", "scan_session", "share_scan"]
+
+# A scan this process already ran for the same effective profile (`stackcheck run`: the scan stage, then
+# verify's secrets suite, which replays secrets.repo/secrets.image): replayed instead of scanning twice.
+_SHARED: dict[tuple[str, str], ScanRun] = {}
+
+
+def _key(loaded: LoadedProfile) -> tuple[str, str]:
+    return str(loaded.path.resolve()), loaded.sha256
+
+
+def share_scan(loaded: LoadedProfile, scan: ScanRun) -> None:
+    """Let the suites of a later verify run in this process replay ``scan`` (same profile file and sha256)."""
+    _SHARED[_key(loaded)] = scan
+
+
+def forget_shared_scans() -> None:
+    """Drop what :func:`share_scan` kept (at the end of the run that shared it)."""
+    _SHARED.clear()
 
 
 def image_subjects(images: Sequence[str]) -> list[str]:
@@ -33,6 +51,9 @@ def scan_session(loaded: LoadedProfile, settings: Settings) -> ScanRun:
 
     ``settings`` are the plugin's (tool overrides, the tool cache, canary values in its environment).
     """
+    shared = _SHARED.get(_key(loaded))
+    if shared is not None:
+        return shared
     return run_scan(loaded.profile, loaded.path.parent, settings)
 
 
