@@ -180,6 +180,7 @@ STAGE_COMMANDS: dict[str, str] = {
     "run": "stackcheck.run_command",
     "scan": "stackcheck.scan.command",
     "load": "stackcheck.load.command",
+    "adr": "stackcheck.adr.command",
 }
 
 

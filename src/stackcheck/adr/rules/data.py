@@ -1,0 +1,184 @@
+"""Rules of the data layer: PostgreSQL (version, extensions, settings, SSL, pools, RLS) and Redis."""
+
+from __future__ import annotations
+
+import re
+
+from stackcheck.adr.model import Rule, Sentence, Value
+from stackcheck.adr.rules.base import SIZE_UNIT, Build, first, in_context, negated, redis_size, rule
+
+__all__ = ["EXTENSIONS", "RULES"]
+
+
+def _version(low: float, high: float, key: str) -> Build:
+    """A version rule's build: a major version in [low, high] read as a minimum (\"PostgreSQL 16\" → >=16)."""
+
+    def build(match: re.Match[str], sentence: Sentence) -> dict[str, Value] | None:
+        version = match.group("v")
+        if not low <= float(version.split(".")[0]) <= high:
+            return None
+        return {key: f">={version}"}
+
+    return build
+
+
+# Extension name in the database → how ADRs write it.
+EXTENSIONS: dict[str, str] = {
+    "vector": r"\bpgvector\b|\bvector\s+extension\b|\bextension\s+vector\b",
+    "timescaledb": r"\btimescale(?:db)?\b",
+    "pg_stat_statements": r"\bpg_stat_statements\b",
+    "postgis": r"\bpostgis\b",
+    "pgcrypto": r"\bpgcrypto\b",
+    "uuid-ossp": r"\buuid-ossp\b",
+    "pg_trgm": r"\bpg_trgm\b",
+    "citext": r"\bcitext\b",
+    "hstore": r"\bhstore\b",
+    "pg_partman": r"\bpg_partman\b",
+    "pg_cron": r"\bpg_cron\b",
+    "pgaudit": r"\bpgaudit\b",
+}
+
+
+def _extensions(_match: re.Match[str], sentence: Sentence) -> dict[str, Value] | None:
+    text = re.sub(r"\bif\s+not\s+exists\b", " ", sentence.text, flags=re.I)
+    found: list[object] = []
+    for name, words in EXTENSIONS.items():
+        mention = re.search(words, text, re.I)
+        if mention and not negated(text, mention.start()) and not re.search(
+            r"must\s+not|not\s+be\s+installed|absent", text[mention.end() : mention.end() + 40], re.I
+        ):
+            found.append(name)
+    return {"postgres.extensions": found} if found else None
+
+
+def _setting(match: re.Match[str], sentence: Sentence) -> dict[str, Value] | None:
+    raw = match.group("value").strip()
+    value: Value
+    if raw[:1] in "'\"":
+        value = raw.strip("'\"")
+    elif re.fullmatch(r"-?\d+", raw):
+        value = int(raw)
+    elif re.fullmatch(r"-?\d+\.\d+", raw):
+        value = float(raw)
+    else:
+        value = raw
+    return {"postgres.settings": {match.group("name").lower(): value}}
+
+
+def _pool(match: re.Match[str], sentence: Sentence) -> dict[str, Value] | None:
+    if in_context(sentence, r"pgbouncer|pooler|pool\s+mode|default\s+pool\s+size"):
+        return None  # the pooler's own settings, not the application's pool
+    return {"postgres.pool_size": int(first(match, "n", "n2"))}
+
+
+def _instances(match: re.Match[str], sentence: Sentence) -> dict[str, Value] | None:
+    # "2 per environment (4 total)" counts 4; a range "3-10" its upper end: every instance holds a pool.
+    count = first(match, "total", "m", "m2", "m3", "m4", "n", "n3")
+    return {"postgres.app_instances": int(count)}
+
+
+_NOT_TABLES = {"all", "every", "each", "the", "tables", "table", "and", "our", "its"}
+
+
+def _rls(match: re.Match[str], sentence: Sentence) -> dict[str, Value] | None:
+    tables = [t for t in re.split(r"\s*(?:,|\band\b)\s*", match.group("tables")) if t]
+    if not tables or any(t.lower() in _NOT_TABLES for t in tables):
+        return None
+    values: dict[str, Value] = {"postgres.rls_tables": list(tables)}
+    if re.search(r"\bforced?\b", sentence.text, re.I):
+        values["postgres.rls_forced"] = True
+    return values
+
+
+def _appendonly(match: re.Match[str], sentence: Sentence) -> dict[str, Value] | None:
+    word = (match.group("v") or "").lower()
+    if word:
+        return {"redis.appendonly": word in {"yes", "true"}}
+    if negated(sentence.text, match.start()):
+        return {"redis.appendonly": False} if re.search(r"\bno\s+persistence", sentence.text, re.I) else None
+    return {"redis.appendonly": True}
+
+
+def _maxmemory(match: re.Match[str], sentence: Sentence) -> dict[str, Value] | None:
+    if match.group("n3") and not in_context(sentence, r"\bredis\b"):
+        return None  # "2GB total capacity" says which server only through its context
+    return {"redis.maxmemory": redis_size(first(match, "n", "n2", "n3"), first(match, "u", "u2", "u3"))}
+
+
+_PG = r"\b(?:postgres(?:ql)?|pg)"
+_REPLICAS = r"(?:instances|replicas|pods|tasks|containers)"
+RULES: tuple[Rule, ...] = (
+    rule(
+        "PostgreSQL version",
+        rf"{_PG}(?:[\s:_-]*(?:version\s*[=:]?\s*)?)v?(?P<v>\d{{1,2}}(?:\.\d+)?)\b(?!\s*(?:gb|mb|%|ms|connections))",
+        _version(9, 30, "postgres.version"),
+    ),
+    rule("PostgreSQL extensions", "|".join(EXTENSIONS.values()), _extensions),
+    rule(
+        "PostgreSQL setting (SQL)",
+        r"^\s*(?:ALTER\s+(?:SYSTEM|DATABASE\s+\w+)\s+)?SET\s+(?P<name>[a-z_][a-z0-9_.]*)\s*(?:=|\bTO\b)\s*"
+        r"(?P<value>'[^']*'|\"[^\"]*\"|[^;\s]+)",
+        _setting,
+    ),
+    rule(
+        "PostgreSQL requires SSL",
+        r"\b(?:database|db|postgres(?:ql)?)\s+connections?\s+(?:over|via|using|with|requires?)\s+(?:ssl|tls)\b"
+        r"|\b(?:ssl|tls)\s+(?:is\s+)?(?:required|enforced|mandatory)\s+(?:for|on)\s+(?:the\s+|all\s+)?"
+        r"(?:database|db|postgres)|\bsslmode\s*=\s*require\b|\bhostssl\b",
+        lambda m, s: {"postgres.require_ssl": True},
+    ),
+    rule(
+        "application connection pool",
+        r"\bconnection\s+pool\b[^.\d]{0,30}(?P<n>\d+)|(?:\b|_)pool[_ ]size\b[^.\d]{0,10}(?P<n2>\d+)",
+        _pool,
+    ),
+    rule(
+        "application instances",
+        rf"\b{_REPLICAS}\b\s*[:|]?\s*(?P<n>\d+)(?:\s*[-\u2013]\s*(?P<m>\d+))?(?:[^.(]*\((?P<total>\d+)\s+total\))?"
+        rf"|\bmax\s*replicas\s*[:=]\s*(?P<m2>\d+)"
+        rf"|\b(?:runs?|with)\s+(?P<n3>\d+)(?:\s*[-\u2013]\s*(?P<m3>\d+))?\s+{_REPLICAS}\b"
+        rf"|\((?P<n4>\d+)\s*[-\u2013]\s*(?P<m4>\d+)\s+{_REPLICAS}\)",
+        _instances,
+    ),
+    rule(
+        "row-level security",
+        r"\brow[- ]level\s+security\b[^.;]*?\bon\s+(?P<tables>[A-Za-z_][\w.]*(?:\s*(?:,|\band\b)\s*[A-Za-z_][\w.]*)*)",
+        _rls,
+    ),
+    rule("UUIDv7 function", r"\b(?P<f>uuidv7|uuid_generate_v7)\s*\(\)", lambda m, s: {"postgres.uuidv7": m.group("f")}),
+    rule(
+        "Redis version",
+        r"\bredis(?:[\s:_-]*(?:version\s*[=:]?\s*)?)v?(?P<v>\d{1,2}(?:\.\d+)?)\b(?!\s*(?:gb|mb|%|ms))",
+        _version(2, 20, "redis.version"),
+    ),
+    rule(
+        "Redis eviction policy",
+        r"\b(?P<p>noeviction|allkeys-lru|allkeys-lfu|allkeys-random|volatile-lru|volatile-lfu|volatile-random"
+        r"|volatile-ttl)\b",
+        lambda m, s: None if negated(s.text, m.start()) else {"redis.maxmemory_policy": m.group("p").lower()},
+    ),
+    rule(
+        "Redis AOF persistence",
+        r"\bappendonly\b\s*[:=]?\s*[\"']?(?P<v>yes|no|true|false)\b|\bAOF\b|\bno\s+persistence\b(?=[^.]*\bredis\b)"
+        r"|(?<=redis\b)[^.]*\bno\s+persistence\b",
+        _appendonly,
+    ),
+    rule(
+        "Redis fsync policy",
+        r"\bappendfsync\b\s*[:=]?\s*(?P<v>always|everysec|no)\b|\bfsync\s+every\s+second\b",
+        lambda m, s: {"redis.appendfsync": (m.group("v") or "everysec").lower()},
+    ),
+    rule(
+        "Redis memory limit",
+        rf"\bmaxmemory\b\s*[:=]?\s*(?P<n>\d+(?:\.\d+)?)\s*(?P<u>{SIZE_UNIT})\b"
+        rf"|\bredis\b[^.;]{{0,20}}?\((?P<n2>\d+)\s*(?P<u2>gb|mb|g|m)\b"
+        rf"|(?P<n3>\d+)\s*(?P<u3>gb|mb)\s+(?:total\s+)?(?:capacity|memory|ram)\b",
+        _maxmemory,
+    ),
+    rule(
+        "Redis requires authentication",
+        r"\bdefault\s+(?:redis\s+)?user\b[^.]{0,20}\b(?:is\s+)?disabled\b|\brequirepass\b"
+        r"|\bredis\b[^.]{0,40}\b(?:requires?|enforces?)\s+(?:auth\b|authentication|a\s+password)",
+        lambda m, s: {"redis.require_auth": True},
+    ),
+)

@@ -1,0 +1,101 @@
+"""Rules of the HTTP surface: metrics, the rate limit, CORS and exposure."""
+
+from __future__ import annotations
+
+import re
+
+from stackcheck.adr.model import Rule, Sentence, Value
+from stackcheck.adr.rules.base import NUMBER, in_context, negated, number, paths, rule, seconds
+
+__all__ = ["RULES"]
+
+
+def _metrics_path(_match: re.Match[str], sentence: Sentence) -> dict[str, Value] | None:
+    found = [p for p in paths(sentence.text) if "metric" in p.lower()]
+    if not found and re.search(r"prometheus", sentence.text, re.I):
+        found = paths(sentence.text)[:1]
+    return {"metrics.path": found[0]} if found else None
+
+
+def _metric_types(_match: re.Match[str], sentence: Sentence) -> dict[str, Value] | None:
+    named = re.findall(
+        r"`?\b([a-z][a-z0-9_]*_[a-z0-9_]+)\b`?\s*\((?:an?\s+)?(counter|gauge|histogram|summary)\)",
+        sentence.text,
+    )
+    if not named:
+        return None
+    return {
+        "metrics.required": [name for name, _ in named],
+        "metrics.types": {name: kind for name, kind in named},
+    }
+
+
+# "100 req/min", "60 requests/minute", "30 requests per minute", "6000 requests per 10 minutes", "10/s".
+_PER = r"(?:/|\s+per\s+|\s+an?\s+|\s+every\s+)"
+_WINDOW = r"(?P<count>\d+\s*)?(?P<unit>second|sec|s|minute|min|m|hour|hr|h|day|d)s?\b"
+_LIMIT_CONTEXT = r"rate.?limit|throttl|limited\s+to|\blimits?\b|\ballow(?:s|ed)?\b|\bquota\b|\bbudget\b"
+
+
+def _rate_limit(match: re.Match[str], sentence: Sentence) -> dict[str, Value] | None:
+    text = sentence.text
+    if not in_context(sentence, _LIMIT_CONTEXT) or negated(text, match.start()):
+        return None
+    tail = text[match.end() : match.end() + 60].lower()
+    head = text[: match.start()].lower()
+    if re.search(r"\bper\s+(?:api\s+)?(?:key|user|token|account|tenant|header)\b|\bheader\b", tail + " " + head):
+        return None  # keyed by something other than the client address: the profile has no key for it
+    window = int(seconds(match.group("count") or "1", match.group("unit")))
+    values: dict[str, Value] = {
+        "rate_limit.requests": int(number(match.group("n"))),
+        "rate_limit.per_seconds": window,
+    }
+    if re.search(r"\bper\s+(?:client\s+)?ip\b|\bper\s+(?:client|source)\s+address|\bby\s+ip\b", tail + " " + head):
+        values["rate_limit.scope"] = "ip"
+    elif re.search(r"\bglobal(?:ly)?\b|\bin\s+total\b|\bacross\s+all\s+clients\b", tail + " " + head):
+        values["rate_limit.scope"] = "global"
+    return values
+
+
+def _cors_restrictive(match: re.Match[str], sentence: Sentence) -> dict[str, Value] | None:
+    if re.search(r"https?://", sentence.text):
+        return None  # the origins rule's
+    return {"cors.allowed_origins": []}
+
+
+def _cors_origins(_match: re.Match[str], sentence: Sentence) -> dict[str, Value] | None:
+    origins = re.findall(r"https?://[A-Za-z0-9.-]+(?::\d+)?", sentence.text)
+    if not origins or re.search(r"\*|any\s+origin|all\s+origins", sentence.text, re.I):
+        return None
+    return {"cors.allowed_origins": list(dict.fromkeys(origins))}
+
+
+def _exposure(match: re.Match[str], sentence: Sentence) -> dict[str, Value] | None:
+    forbidden = paths(sentence.text)
+    if forbidden:
+        return {"exposure.forbidden_paths": list(forbidden)}
+    if re.search(r"endpoints?|paths?|routes?|urls?|files?|debug|admin|actuator", sentence.text, re.I):
+        return {"exposure.builtin": True}
+    return None
+
+
+RULES: tuple[Rule, ...] = (
+    rule("metrics endpoint", r"/[\w/-]*metrics\b|prometheus\s+(?:scrapes|metrics|endpoint)", _metrics_path),
+    rule("metric names and types", r"\((?:an?\s+)?(?:counter|gauge|histogram|summary)\)", _metric_types),
+    rule(
+        "rate limit",
+        rf"(?P<n>{NUMBER})\s*(?:req(?:uest)?s?|calls|attempts|hits)?{_PER}{_WINDOW}",
+        _rate_limit,
+    ),
+    rule(
+        "restrictive CORS",
+        r"\bcors\b[^.]{0,40}\b(?:restrictive|strict|locked\s+down|disabled|deny|no\s+cross-origin)",
+        _cors_restrictive,
+    ),
+    rule("CORS origins", r"\bcors\b|cross-origin|allowed\s+origins?", _cors_origins),
+    rule(
+        "nothing sensitive exposed",
+        r"\b(?:no|never|nothing)\b[^.]{0,40}\b(?:exposed|served|public(?:ly)?\s+reachable)"
+        r"|\bmust\s+(?:never|not)\s+be\s+(?:served|exposed|reachable)",
+        _exposure,
+    ),
+)
