@@ -136,7 +136,9 @@ def score(answer: Path) -> Score:
     drafted = _drafted(result)
     correct = {p for p, lines in expected.items() if p in drafted and drafted[p] & lines}
     manual_lines = {c.sentence.line for c in result.manual}
-    key_lines = {int(c["line"]) for c in key["claims"]} | {int(x) for c in key["claims"] for x in c.get("also", [])}
+    key_lines = {int(c["line"]) for c in key["claims"]} | {
+        int(x) for c in key["claims"] for x in c.get("also", [])
+    }
     found = sum(1 for lines in manual if lines & manual_lines)
     extra = sum(
         1
@@ -164,12 +166,16 @@ def score_all(pattern: str = "[0-9][0-9][0-9].yaml") -> list[Score]:
 
 def _total(scores: list[Score], name: str) -> Score:
     return Score(
-        name,
-        *(sum(getattr(s, f) for s in scores) for f in ("expected", "drafted", "correct")),
-        *(sum(getattr(s, f) for s in scores) for f in ("manual_expected", "manual_found", "manual_extra")),
-        (),
-        (),
-        (),
+        document=name,
+        expected=sum(s.expected for s in scores),
+        drafted=sum(s.drafted for s in scores),
+        correct=sum(s.correct for s in scores),
+        manual_expected=sum(s.manual_expected for s in scores),
+        manual_found=sum(s.manual_found for s in scores),
+        manual_extra=sum(s.manual_extra for s in scores),
+        skipped_keys=(),
+        misses=(),
+        wrong=(),
     )
 
 
@@ -190,7 +196,8 @@ def render_table(seeds: list[Score], held_out: list[Score]) -> str:
     rows = [_row(s) for s in seeds] + [_row(_total(seeds, "**seeds, total**"))]
     rows += [_row(s) for s in held_out]
     notes = [
-        f"- {s.document}: missed {', '.join(s.misses) or 'none'}; wrong or untraced {', '.join(s.wrong) or 'none'}"
+        f"- {s.document}: missed {', '.join(s.misses) or 'none'}; "
+        f"wrong or untraced {', '.join(s.wrong) or 'none'}"
         + (f"; keys not in the profile yet: {', '.join(s.skipped_keys)}" if s.skipped_keys else "")
         for s in (*seeds, *held_out)
     ]

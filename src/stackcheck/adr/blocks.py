@@ -38,18 +38,36 @@ _STEP = re.compile(r"^\s*(?:\d{1,3}[.)]|[-*])\s+(.*)$")
 _TREE = re.compile(r"^[\s\u2500-\u257f|`+\\/-]*")
 
 
-def read_block(lang: str, lines: Lines, source: str, headings: tuple[str, ...], lead: tuple[str, ...]) -> list[Sentence]:
+def read_block(
+    lang: str, lines: Lines, source: str, headings: tuple[str, ...], lead: tuple[str, ...]
+) -> list[Sentence]:
     """The sentences of one fenced block whose info string is ``lang`` (lower case)."""
     kind = _LANGS.get(lang, "code")
     if kind == "skip":
         return []
     reader = {"yaml": _yaml, "hcl": _hcl, "sql": _sql, "dockerfile": _dockerfile, "plain": _plain}.get(kind)
     pieces = list(reader(lines) if reader else _code(lines))
-    machine = kind not in {"yaml", "plain"} or len(set(_MACHINE_KEYS.findall("\n".join(t for _, t in lines)))) >= 2
-    comments = {n for n, raw in lines if _COMMENT.match(raw) and not raw.strip().startswith(("-", ";")) or raw.strip().startswith("--")}
+    machine = (
+        kind not in {"yaml", "plain"} or len(set(_MACHINE_KEYS.findall("\n".join(t for _, t in lines)))) >= 2
+    )
+    # Comments and numbered steps are prose even in a program or configuration file.
+    comments = {
+        n
+        for n, raw in lines
+        if (_COMMENT.match(raw) and not raw.strip().startswith(("-", ";")))
+        or raw.strip().startswith("--")
+        or (kind == "code" and _STEP.match(raw))
+    }
     return [
         Sentence(
-            text, source, line, Kind.CODE, kind, headings, (*lead, *parents), prose=not machine or line in comments
+            text,
+            source,
+            line,
+            Kind.CODE,
+            kind,
+            headings,
+            (*lead, *parents),
+            prose=not machine or line in comments,
         )
         for line, text, parents in pieces
         if text
@@ -167,7 +185,9 @@ def _plain(lines: Lines) -> Iterator[Piece]:
         tree = _TREE.match(raw)
         indent = len(tree.group(0)) if tree and len(parts) == 1 else 0
         # A line ending in ":" introduces the lines below it, even at its own indent ("Recovery Process:").
-        while stack and (stack[-1][0] > indent or (stack[-1][0] == indent and not stack[-1][1].endswith(":"))):
+        while stack and (
+            stack[-1][0] > indent or (stack[-1][0] == indent and not stack[-1][1].endswith(":"))
+        ):
             stack.pop()
         parents = tuple(text for _, text in stack)
         for part in parts:

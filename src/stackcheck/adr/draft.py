@@ -130,14 +130,21 @@ def _settle(claim: DraftClaim, merged: Merged, environment: Environment) -> Draf
     if claim.manual is not None and not claim.findings:
         return claim
     keys = [k for k in merged.values if claim.id in merged.owners.get(k, [])]
-    checks = [c for f in claim.findings for c in f.verifies if REGISTRY[c].section in {_section_of(k) for k in merged.values}]
+    checks = [
+        c
+        for f in claim.findings
+        for c in f.verifies
+        if REGISTRY[c].section in {_section_of(k) for k in merged.values}
+    ]
     verified = tuple(dict.fromkeys([*keys, *checks]))
     if verified:
         applied = {k: merged.values[k] for k in keys}
         return replace(claim, verified_by=verified, manual=None, applied=applied)
     waiting = [c for f in claim.findings for c in f.verifies]
     reason = merged.lost.get(claim.id) or (
-        f"{waiting[0]} verifies it once the {REGISTRY[waiting[0]].section} section is set" if waiting else None
+        f"{waiting[0]} verifies it once the {REGISTRY[waiting[0]].section} section is set"
+        if waiting
+        else None
     )
     return replace(claim, manual=reason or manual_reason(claim.sentence) or "no profile key expresses it")
 
@@ -160,12 +167,16 @@ def draft(paths: Sequence[Path], environment: Environment = "production", name: 
     settled = [_settle(c, merged, environment) for c in claims]
     # A heading that mapped nothing more than its section repeats is no claim of its own; the other
     # environments' columns of a table row that also has this environment's are the same claim.
-    in_draft = {(c.sentence.line, c.sentence.quoted) for c in settled if environment_of(c.sentence) == environment}
+    in_draft = {
+        (c.sentence.line, c.sentence.quoted) for c in settled if environment_of(c.sentence) == environment
+    }
     kept = tuple(
         c
         for c in settled
         if (c.sentence.kind is not Kind.HEADING or c.verified_by)
-        and not (c.sentence.env not in (None, environment) and (c.sentence.line, c.sentence.quoted) in in_draft)
+        and not (
+            c.sentence.env not in (None, environment) and (c.sentence.line, c.sentence.quoted) in in_draft
+        )
     )
     return Draft(
         name=profile_name,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from stackcheck.adr.model import Sentence
+from stackcheck.adr.model import Kind, Sentence
 
 __all__ = ["MANUAL", "ManualKind", "manual_reason"]
 
@@ -23,10 +23,14 @@ class ManualKind:
     name: str
     pattern: re.Pattern[str]
     reason: str
+    context: bool = False  # also matched on the lines the sentence hangs under ("Validation Rules:")
+    prose_only: bool = False  # not matched on lines of code blocks (whose YAML names vendors everywhere)
 
 
-def _kind(name: str, pattern: str, reason: str) -> ManualKind:
-    return ManualKind(name, re.compile(pattern, re.I), reason)
+def _kind(
+    name: str, pattern: str, reason: str, context: bool = False, prose_only: bool = False
+) -> ManualKind:
+    return ManualKind(name, re.compile(pattern, re.I), reason, context, prose_only)
 
 
 MANUAL: tuple[ManualKind, ...] = (
@@ -43,15 +47,31 @@ MANUAL: tuple[ManualKind, ...] = (
         "secrets.logs checks it once scan.log_files and scan.canaries are set (the ADR names neither)",
     ),
     _kind(
+        "secret storage",
+        r"\bsecrets?\s+manager\b|\bkey\s+vault\b|\bvault\b|\benvironment\s+variables?\b|\bsecret\s+store\b"
+        r"|^secrets?\s*:",
+        "where secrets live is platform configuration: no check reads it",
+    ),
+    _kind(
         "non-root image",
         r"\bnon-?root\b|(?-i:^USER\s+\w+)|\brun(?:s)?\s+as\s+(?:user|uid)\b|\buid\s+\d+",
         "a non-root image: checkov checks the Dockerfile once scan.iac_paths names it (the ADR names none)",
+    ),
+    _kind(
+        "container hardening",
+        r"\bread-?only\b|\bcap-drop\b|\bcapabilit|\bseccomp\b|\bprivileged\b|no-new-privileges",
+        "container runtime flags: no check inspects the orchestrator",
     ),
     _kind(
         "scanning",
         r"\bSAST\b|\bDAST\b|static\s+(?:code\s+)?analysis|\bbandit\b|\bgosec\b|security\s+scan|scan\w*\s+"
         r"(?:docker\s+|container\s+)?images?|\bCVEs?\b|\bvulns?\b|vulnerabilit",
         "stackcheck scan checks it once scan.code_paths / scan.images name the code and images",
+    ),
+    _kind(
+        "infrastructure as code",
+        r"\bIaC\b|\bterraform\b|\bcloudformation\b|infrastructure\s+as\s+code|\bhelm\b",
+        "IaC: stackcheck scan checks it once scan.iac_paths names the files (the ADR names none)",
     ),
     _kind(
         "cost",
@@ -72,8 +92,14 @@ MANUAL: tuple[ManualKind, ...] = (
     _kind(
         "backup",
         r"\bbackups?\b|\bsnapshots?\b|\bretention\b|\bPITR\b|point-in-time|\barchiv|\breplication\b|\bWAL\b"
-        r"|\bdumps?\b|\brestore",
+        r"|\bdumps?\b|\brestor",
         "backup schedule, retention and replication are provider settings: no check reads them",
+        context=True,
+    ),
+    _kind(
+        "database features",
+        r"\buuid\s?v7\b|\bRLS\b|row-level\s+security|\bpartition(?:ed|ing)?\b|\bhypertables?\b",
+        "names no function or table: set postgres.uuidv7, postgres.rls_tables or postgres.hypertables",
     ),
     _kind(
         "pooler",
@@ -81,18 +107,29 @@ MANUAL: tuple[ManualKind, ...] = (
         "connection-pooler settings: no check reads PgBouncer's configuration",
     ),
     _kind(
+        "transport security",
+        r"\bTLS\b|\bSSL\b|\bHTTPS\b|\bcertificates?\b",
+        "names no protocol version, policy or port: set tls.min_version, tls.policy or tls.http_port",
+    ),
+    _kind(
+        "metrics",
+        r"\bprometheus\b|\bmetrics?\s+export",
+        "names no metrics endpoint: set metrics.path (and metrics.required) to check the exposition",
+    ),
+    _kind(
         "data residency",
         r"\bresidency\b|\bregions?\b|(?:us|eu|ap|sa|ca|me|af)-(?:north|south|east|west|central)\w*-\d",
-        "data residency: scan.allowed_regions checks the IaC's regions once it is a rule and scan.iac_paths is set",
+        "data residency: scan.allowed_regions checks the IaC's regions once it is a rule and scan.iac_paths "
+        "is set",
     ),
     _kind(
         "monitoring",
-        r"\balert(?:s|ing)?\b|\bmonitor(?:ing|ed)?\b|\bdashboards?\b|\btracing\b|\bAPM\b|\bon-call\b",
+        r"\balert(?:s|ing)?\b|\balarms?\b|\bmonitor(?:ing|ed)?\b|\bdashboards?\b|\btracing\b|\bAPM\b|\bon-call\b",
         "monitoring and alerting configuration: no check reads it",
     ),
     _kind(
         "logging",
-        r"\blogs?\b|\blogging\b|\bPII\b",
+        r"\blogs?\b|\blogging\b|\bPII\b|\blog\s+level\b",
         "log format and content: no check reads the service's logs for it",
     ),
     _kind(
@@ -111,31 +148,53 @@ MANUAL: tuple[ManualKind, ...] = (
         "input validation",
         r"\bvalidat|\bsanitiz|\binputs?\b|\bupload",
         "input validation: no check knows the API's inputs",
+        context=True,
     ),
     _kind(
         "timeouts and caching",
-        r"\btimeouts?\b|\bTTL\b|\bcach(?:e|ing)\b",
-        "an internal timeout or cache behaviour: not observable from outside",
+        r"\btimeouts?\b|\bTTL\b|\bcach(?:e|ing)\b|\bdebug\b",
+        "an internal timeout, cache or debug setting: not observable from outside",
+        context=True,
+    ),
+    _kind(
+        "application limits",
+        r"\bmax(?:imum)?\b|\bmin(?:imum)?\b|\blimits?\b|\bretries\b|\brestart\s+policy\b",
+        "an application or orchestrator limit: no check observes it",
     ),
     _kind(
         "scaling",
-        r"(?=.*\d)(?:auto-?scal|\bscal(?:e|es|ing)\b|\breplicas?\b|\bHPA\b|\binstances?\b)|auto-?scaling\s+limits",
+        r"(?=.*\d)(?:auto-?scal|\bscal(?:e|es|ing)\b|\breplicas?\b|\bHPA\b|\binstances?\b)|auto-?scaling\s+limits"
+        r"|\bhorizontal(?:ly)?\b|\bstateless\b",
         "scaling behaviour: no bounded check shows it",
+    ),
+    _kind(
+        "user-facing timing",
+        r"\bmean\s+time\s+to\b|\bMTT[RD]\b|\bpage\s+load\b|\btime\s+to\s+market\b",
+        "measured over time or from users' browsers: no bounded check shows it",
     ),
     _kind(
         "process",
         r"\brunbooks?\b|\bdrills?\b|\brehears|\btest(?:ed|s|ing)?\s+(?:quarterly|annually|monthly|periodically|every)"
-        r"|\breview(?:ed|s)?\b|\bapprov(?:al|ed|e)\b|\bdocumented\b|\bmanual\s+(?:approval|verification|validation"
-        r"|trigger|backups?)|\bon\s+every\s+(?:push|merge|commit|pr)\b|auto-?deploy|\bblue[/-]green\b|\bcanary\b"
-        r"|\brollback\b|\bCI/CD\b|\bcoverage\b|\bdependency\s+updates|deployment\s+(?:frequency|failure)"
-        r"|\bquarterly\b|\bannual(?:ly)?\b|\bupon\s+approval|\bmanual\s+validation",
+        r"|\breview(?:ed|s)?\b|\bapprov(?:al|ed|e)\b|\bdocument(?:ed)?\b|\bprocedures?\b|\bmanual\s+(?:approval"
+        r"|verification|validation|trigger|backups?)|\bon\s+every\s+(?:push|merge|commit|pr)\b|auto-?deploy"
+        r"|\bdeploys?\s+to\b|\bpromote\b|\bblue[/-]green\b|\bcanary\b|\brollback\b|\bCI/CD\b|\bcoverage\b"
+        r"|\bdependency\s+updates|deployment\s+(?:frequency|failure)|\bquarterly\b|\bannual(?:ly)?\b"
+        r"|\bupon\s+approval|\bswitch\s+traffic\b|\bif\s+healthy\b|\brun\s+health\s+checks\b|\bhealth\s+check\s+each\b",
         "process: no check observes it",
     ),
     _kind(
         "platform",
-        r"^(?:platform|provider|hosting|framework|runtime|secret\s+store|orchestration)\s*:|\bprimary\s+choice\b"
-        r"|\b(?:hosted|deployed|runs?)\s+on\b|\bwe\s+(?:use|run|deploy)\b|\bfor\s+production\s+launch\b",
+        r"^(?:platform|provider|hosting|framework|runtime|language|build|packaging|secret\s+store|orchestration)\s*:"
+        r"|\bprimary\s+choice\b|\b(?:hosted|deployed|runs?)\s+on\b|\bwe\s+(?:use|run|deploy)\b"
+        r"|\bfor\s+production\s+launch\b",
         "a platform or framework choice: no check observes the provider",
+    ),
+    _kind(
+        "platform (named)",
+        r"\b(?:aws|amazon|gcp|google\s+cloud|azure|railway|vercel|heroku|render|fly\.io|netlify|neon|supabase"
+        r"|ecs|fargate|eks|gke|aks|kubernetes|cloud\s+run|elasticache|rds)\b",
+        "a platform or framework choice: no check observes the provider",
+        prose_only=True,
     ),
     _kind(
         "requirement",
@@ -145,9 +204,20 @@ MANUAL: tuple[ManualKind, ...] = (
 )
 
 
+# A claim says something of something: two bare words ("Log aggregation", "Cache") are a label.
+_PREDICATE = re.compile(r"\S+\s+\S+\s+\S+|\d|\b(?:only|no|never|must|required|all|every)\b|:\s*\S", re.I)
+
+
 def manual_reason(sentence: Sentence) -> str | None:
     """Why no key can verify ``sentence``, if it reads as a claim at all; None for a sentence that is not."""
+    if not _PREDICATE.search(sentence.text):
+        return None
+    # DB_POOL_SIZE, LOG_LEVEL: configuration names read as words.
+    text = sentence.text.replace("_", " ")
+    parents = " / ".join(sentence.parents).replace("_", " ")
     for kind in MANUAL:
-        if kind.pattern.search(sentence.text):
+        if kind.prose_only and sentence.kind is Kind.CODE:
+            continue
+        if kind.pattern.search(text) or (kind.context and kind.pattern.search(parents)):
             return kind.reason
     return None

@@ -52,14 +52,19 @@ class Merged:
     def drop(self, key: str, reason: str) -> list[str]:
         """Remove ``key`` (a model refused its value); returns the claims that had set it."""
         self.values.pop(key, None)
-        gone = [i for k in list(self.owners) if k == key or k.startswith((key + "=", key + ".")) for i in self.owners.pop(k)]
+        gone = [
+            i
+            for k in list(self.owners)
+            if k == key or k.startswith((key + "=", key + "."))
+            for i in self.owners.pop(k)
+        ]
         for claim in gone:
             self.lost.setdefault(claim, reason)
         return gone
 
 
 def _conflict(merged: Merged, key: str, value: Value) -> str | None:
-    """None if ``value`` can go in; "new" if it replaces a laxer value; else the id of the claim it loses to."""
+    """None if ``value`` can go in; "new" if it replaces a laxer value; else the claim it loses to."""
     old = merged.values.get(key)
     if old is None or isinstance(value, list):
         return None
@@ -106,7 +111,8 @@ def _apply(merged: Merged, claim: DraftClaim, finding: Finding, where: Callable[
         kept = _token(merged.values.get(key))
         merged.lost.setdefault(
             claim.id,
-            f"conflicts with {winner} ({where(winner)}), whose {key} {kept} the draft keeps: review which holds",
+            f"conflicts with {winner} ({where(winner)}), whose {key} {kept} the draft keeps: "
+            "review which holds",
         )
         return False
     for key, verdict in verdicts.items():

@@ -62,7 +62,9 @@ def read_document(path: Path, display: str | None = None) -> list[Sentence]:
     except FileNotFoundError:
         raise UsageError(f"{name}: no such file", "pass the path of a Markdown or text ADR") from None
     except IsADirectoryError:
-        raise UsageError(f"{name} is a directory", "pass the ADR files themselves, e.g. docs/adr/*.md") from None
+        raise UsageError(
+            f"{name} is a directory", "pass the ADR files themselves, e.g. docs/adr/*.md"
+        ) from None
     except OSError as exc:
         raise UsageError(f"{name}: cannot be read ({exc.strerror or exc})") from None
     if len(raw) > MAX_BYTES:
@@ -201,7 +203,15 @@ def _table(state: _State, lines: list[str], index: int) -> int:
                 if env and cell:
                     state.sentences.append(
                         Sentence(
-                            f"{label}: {cell}", state.source, end + 1, Kind.ROW, "", state.heading_path, (), env, quote
+                            f"{label}: {cell}",
+                            state.source,
+                            end + 1,
+                            Kind.ROW,
+                            "",
+                            state.heading_path,
+                            (),
+                            env,
+                            quote,
                         )
                     )
         else:

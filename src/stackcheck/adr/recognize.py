@@ -35,16 +35,17 @@ _NOT_DECIDED = re.compile(
     r"|next\s+steps|migration\s+(?:path|strategy|plan)|scaling\s+(?:strategy|considerations)"
     r"|scale[- ]?(?:up|out)\b|growth[\s_]+phase|scale[\s_]+phase|phase\s+\d|consequences|risks"
     r"|reasons?|reasoning|trigger_points|enterprise_migration|scaling_adjustments|estimated?|estimates"
-    r"|purpose)\b",
+    r"|examples?|samples?|breakdown|allocation|runbooks?|playbooks?|troubleshooting)\b",
     re.I,
 )
+_NOT_DECIDED_HEADING = re.compile(r"^(?:purpose|background|glossary|table\s+of\s+contents)\b", re.I)
 # Labels of a document's metadata, not of a claim ("Status: accepted", "Last Updated: 2025-08-10").
 _META = re.compile(
     r"^(?:status|date|authors?|owners?|decision\s+owner|last\s+updated|reviewers?|approvers?|deciders"
     r"|supersedes|superseded\s+by|version|revision|implementation\s+target)\b",
     re.I,
 )
-_OPTIONAL = re.compile(r"\boptional\b|\bif\s+needed\b|\bwhen\s+(?:budget|needed)|\bconsider\b", re.I)
+_OPTIONAL = re.compile(r"\boptional\b|\bif\s+needed\b|\bwhen\s+(?:budget|needed)", re.I)
 
 
 def _found(pattern: re.Pattern[str], text: str) -> set[Environment]:
@@ -88,7 +89,7 @@ def environment_of(sentence: Sentence) -> Environment | None:
 
 def is_excluded(sentence: Sentence) -> bool:
     """Whether the sentence stands under a heading or key that records something not decided."""
-    if any(_NOT_DECIDED.search(h) for h in sentence.headings):
+    if any(_NOT_DECIDED.search(h) or _NOT_DECIDED_HEADING.search(h) for h in sentence.headings):
         return True
     if any(_NOT_DECIDED.search(p.split(":")[0]) for p in sentence.parents if len(p) <= 60):
         return True

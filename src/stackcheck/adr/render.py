@@ -50,7 +50,9 @@ def _comment(owners: list[str], where: dict[str, str]) -> str:
 
 def _field_order(section: str) -> list[str]:
     annotation = Profile.model_fields[section].annotation
-    model = next((a for a in getattr(annotation, "__args__", (annotation,)) if hasattr(a, "model_fields")), None)
+    model = next(
+        (a for a in getattr(annotation, "__args__", (annotation,)) if hasattr(a, "model_fields")), None
+    )
     return list(model.model_fields) if model is not None else []
 
 
@@ -63,7 +65,8 @@ def _section_lines(draft: Draft, section: str, fields: dict[str, Value], where: 
         if isinstance(value, dict) and value:
             lines.append(f"  {field}:")
             for sub, item in value.items():
-                lines.append(f"    {_scalar(sub)}: {_scalar(item)}{_comment(draft.owners.get(f'{key}.{sub}', []), where)}")
+                comment = _comment(draft.owners.get(f"{key}.{sub}", []), where)
+                lines.append(f"    {_scalar(sub)}: {_scalar(item)}{comment}")
             continue
         lines.append(f"  {field}: {_scalar(value)}{_comment(draft.owners.get(key, []), where)}")
     for field in _NULL_UNLESS_SET.get(section, ()):
@@ -88,7 +91,8 @@ def render_draft(draft: Draft) -> str:
     where = {c.id: c.sentence.where for c in draft.claims}
     documents = ", ".join(draft.documents)
     out = [
-        f"# Draft profile from {documents}, by `stackcheck adr draft` for the {draft.environment} environment.",
+        f"# Draft profile from {documents}",
+        f"# by `stackcheck adr draft` for the {draft.environment} environment.",
         "# Each key names the claim it came from (id, file:line): review every one before use; keys the ADR",
         "# does not give keep the profile's defaults (docs/profile.md). Claims no key expresses are manual.",
         f"name: {_scalar(draft.name)}",

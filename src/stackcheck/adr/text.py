@@ -12,7 +12,8 @@ __all__ = ["cells", "clean_inline", "decode", "repair_mojibake", "split_sentence
 
 MAX_LINE = 2000  # longer lines are cut: a claim is a sentence, not a minified file
 
-# UTF-8 read as cp1252 (or cp1254) and saved again: "â”‚" for "│", "ğŸš€" for "🚀", "âœ…" for "✅".
+# UTF-8 read as cp1252 (or cp1254) and saved again: a box-drawing bar, an emoji or a check mark shows as
+# "\u00e2" or "\u011f\u0178" followed by one to three cp1252 letters.
 _MOJIBAKE = re.compile(
     "\u00e2[\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014"
     "\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]|\u011f\u0178|\u00c3[\u0080-\u00bf]"
@@ -43,7 +44,7 @@ def _byte(char: str) -> bytes | None:
 
 
 def repair_mojibake(line: str) -> str:
-    """Undo one round of UTF-8-read-as-cp1252 on a line that shows its marks; other lines are returned as is."""
+    """Undo one round of UTF-8-read-as-cp1252 on a line that shows its marks; others come back as is."""
     if not _MOJIBAKE.search(line):
         return line
     parts = [_byte(c) for c in line]

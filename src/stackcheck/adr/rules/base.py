@@ -13,8 +13,8 @@ __all__ = [
     "first",
     "in_context",
     "megabytes",
-    "minutes",
     "milliseconds",
+    "minutes",
     "negated",
     "number",
     "paths",
@@ -63,7 +63,9 @@ _TIME_UNITS = {
     "w": 604800, "week": 604800, "weeks": 604800,
     "y": 31536000, "year": 31536000, "years": 31536000,
 }  # fmt: skip
-TIME_UNIT = r"(?:ms|msec|milliseconds?|secs?|seconds?|s|mins?|minutes?|m|hrs?|hours?|h|days?|d|weeks?|w|years?|y)"
+TIME_UNIT = (
+    r"(?:ms|msec|milliseconds?|secs?|seconds?|s|mins?|minutes?|m|hrs?|hours?|h|days?|d|weeks?|w|years?|y)"
+)
 _WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "ten": 10, "a": 1, "an": 1}
 
 
@@ -99,9 +101,14 @@ def redis_size(amount: str, unit: str) -> str:
 
 
 def in_context(sentence: Sentence, pattern: str) -> bool:
-    """Whether the sentence, or a heading or line it stands under, matches ``pattern``."""
+    """Whether the sentence, a line it hangs under, or its own (nearest) heading matches ``pattern``.
+
+    Not the headings further up: a document titled "... operating limits" does not make every number
+    in it a limit.
+    """
     regex = re.compile(pattern, re.I)
-    return bool(regex.search(sentence.text) or regex.search(sentence.context))
+    near = (*sentence.headings[-1:], *sentence.parents)
+    return bool(regex.search(sentence.text) or any(regex.search(p) for p in near))
 
 
 _NEGATION = re.compile(

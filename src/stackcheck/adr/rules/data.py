@@ -4,10 +4,26 @@ from __future__ import annotations
 
 import re
 
-from stackcheck.adr.model import Rule, Sentence, Value
+from stackcheck.adr.model import Sentence, Value
 from stackcheck.adr.rules.base import SIZE_UNIT, Build, first, in_context, negated, redis_size, rule
 
-__all__ = ["EXTENSIONS", "RULES"]
+__all__ = [
+    "APP_INSTANCES",
+    "EXTENSIONS",
+    "PG_EXTENSIONS",
+    "PG_POOL_SIZE",
+    "PG_REQUIRE_SSL",
+    "PG_RLS",
+    "PG_SETTING",
+    "PG_UUIDV7",
+    "PG_VERSION",
+    "REDIS_AOF",
+    "REDIS_AUTH",
+    "REDIS_EVICTION",
+    "REDIS_FSYNC",
+    "REDIS_MAXMEMORY",
+    "REDIS_VERSION",
+]
 
 
 def _version(low: float, high: float, key: str) -> Build:
@@ -44,8 +60,12 @@ def _extensions(_match: re.Match[str], sentence: Sentence) -> dict[str, Value] |
     found: list[object] = []
     for name, words in EXTENSIONS.items():
         mention = re.search(words, text, re.I)
-        if mention and not negated(text, mention.start()) and not re.search(
-            r"must\s+not|not\s+be\s+installed|absent", text[mention.end() : mention.end() + 40], re.I
+        if (
+            mention
+            and not negated(text, mention.start())
+            and not re.search(
+                r"must\s+not|not\s+be\s+installed|absent", text[mention.end() : mention.end() + 40], re.I
+            )
         ):
             found.append(name)
     return {"postgres.extensions": found} if found else None
@@ -107,78 +127,94 @@ def _maxmemory(match: re.Match[str], sentence: Sentence) -> dict[str, Value] | N
 
 _PG = r"\b(?:postgres(?:ql)?|pg)"
 _REPLICAS = r"(?:instances|replicas|pods|tasks|containers)"
-RULES: tuple[Rule, ...] = (
-    rule(
-        "PostgreSQL version",
-        rf"{_PG}(?:[\s:_-]*(?:version\s*[=:]?\s*)?)v?(?P<v>\d{{1,2}}(?:\.\d+)?)\b(?!\s*(?:gb|mb|%|ms|connections))",
-        _version(9, 30, "postgres.version"),
-    ),
-    rule("PostgreSQL extensions", "|".join(EXTENSIONS.values()), _extensions),
-    rule(
-        "PostgreSQL setting (SQL)",
-        r"^\s*(?:ALTER\s+(?:SYSTEM|DATABASE\s+\w+)\s+)?SET\s+(?P<name>[a-z_][a-z0-9_.]*)\s*(?:=|\bTO\b)\s*"
-        r"(?P<value>'[^']*'|\"[^\"]*\"|[^;\s]+)",
-        _setting,
-    ),
-    rule(
-        "PostgreSQL requires SSL",
-        r"\b(?:database|db|postgres(?:ql)?)\s+connections?\s+(?:over|via|using|with|requires?)\s+(?:ssl|tls)\b"
-        r"|\b(?:ssl|tls)\s+(?:is\s+)?(?:required|enforced|mandatory)\s+(?:for|on)\s+(?:the\s+|all\s+)?"
-        r"(?:database|db|postgres)|\bsslmode\s*=\s*require\b|\bhostssl\b",
-        lambda m, s: {"postgres.require_ssl": True},
-    ),
-    rule(
-        "application connection pool",
-        r"\bconnection\s+pool\b[^.\d]{0,30}(?P<n>\d+)|(?:\b|_)pool[_ ]size\b[^.\d]{0,10}(?P<n2>\d+)",
-        _pool,
-    ),
-    rule(
-        "application instances",
-        rf"\b{_REPLICAS}\b\s*[:|]?\s*(?P<n>\d+)(?:\s*[-\u2013]\s*(?P<m>\d+))?(?:[^.(]*\((?P<total>\d+)\s+total\))?"
-        rf"|\bmax\s*replicas\s*[:=]\s*(?P<m2>\d+)"
-        rf"|\b(?:runs?|with)\s+(?P<n3>\d+)(?:\s*[-\u2013]\s*(?P<m3>\d+))?\s+{_REPLICAS}\b"
-        rf"|\((?P<n4>\d+)\s*[-\u2013]\s*(?P<m4>\d+)\s+{_REPLICAS}\)",
-        _instances,
-    ),
-    rule(
-        "row-level security",
-        r"\brow[- ]level\s+security\b[^.;]*?\bon\s+(?P<tables>[A-Za-z_][\w.]*(?:\s*(?:,|\band\b)\s*[A-Za-z_][\w.]*)*)",
-        _rls,
-    ),
-    rule("UUIDv7 function", r"\b(?P<f>uuidv7|uuid_generate_v7)\s*\(\)", lambda m, s: {"postgres.uuidv7": m.group("f")}),
-    rule(
-        "Redis version",
-        r"\bredis(?:[\s:_-]*(?:version\s*[=:]?\s*)?)v?(?P<v>\d{1,2}(?:\.\d+)?)\b(?!\s*(?:gb|mb|%|ms))",
-        _version(2, 20, "redis.version"),
-    ),
-    rule(
-        "Redis eviction policy",
-        r"\b(?P<p>noeviction|allkeys-lru|allkeys-lfu|allkeys-random|volatile-lru|volatile-lfu|volatile-random"
-        r"|volatile-ttl)\b",
-        lambda m, s: None if negated(s.text, m.start()) else {"redis.maxmemory_policy": m.group("p").lower()},
-    ),
-    rule(
-        "Redis AOF persistence",
-        r"\bappendonly\b\s*[:=]?\s*[\"']?(?P<v>yes|no|true|false)\b|\bAOF\b|\bno\s+persistence\b(?=[^.]*\bredis\b)"
-        r"|(?<=redis\b)[^.]*\bno\s+persistence\b",
-        _appendonly,
-    ),
-    rule(
-        "Redis fsync policy",
-        r"\bappendfsync\b\s*[:=]?\s*(?P<v>always|everysec|no)\b|\bfsync\s+every\s+second\b",
-        lambda m, s: {"redis.appendfsync": (m.group("v") or "everysec").lower()},
-    ),
-    rule(
-        "Redis memory limit",
-        rf"\bmaxmemory\b\s*[:=]?\s*(?P<n>\d+(?:\.\d+)?)\s*(?P<u>{SIZE_UNIT})\b"
-        rf"|\bredis\b[^.;]{{0,20}}?\((?P<n2>\d+)\s*(?P<u2>gb|mb|g|m)\b"
-        rf"|(?P<n3>\d+)\s*(?P<u3>gb|mb)\s+(?:total\s+)?(?:capacity|memory|ram)\b",
-        _maxmemory,
-    ),
-    rule(
-        "Redis requires authentication",
-        r"\bdefault\s+(?:redis\s+)?user\b[^.]{0,20}\b(?:is\s+)?disabled\b|\brequirepass\b"
-        r"|\bredis\b[^.]{0,40}\b(?:requires?|enforces?)\s+(?:auth\b|authentication|a\s+password)",
-        lambda m, s: {"redis.require_auth": True},
-    ),
+PG_VERSION = rule(
+    "PostgreSQL version",
+    rf"{_PG}(?:[\s:_-]*(?:version\s*[=:]?\s*)?)v?(?P<v>\d{{1,2}}(?:\.\d+)?)\b(?!\s*(?:gb|mb|%|ms|connections))",
+    _version(9, 30, "postgres.version"),
+)
+
+PG_EXTENSIONS = rule("PostgreSQL extensions", "|".join(EXTENSIONS.values()), _extensions)
+
+PG_SETTING = rule(
+    "PostgreSQL setting (SQL)",
+    r"^\s*(?:ALTER\s+(?:SYSTEM|DATABASE\s+\w+)\s+)?SET\s+(?P<name>[a-z_][a-z0-9_.]*)\s*(?:=|\bTO\b)\s*"
+    r"(?P<value>'[^']*'|\"[^\"]*\"|[^;\s]+)",
+    _setting,
+)
+
+PG_REQUIRE_SSL = rule(
+    "PostgreSQL requires SSL",
+    r"\b(?:database|db|postgres(?:ql)?)\s+connections?\s+(?:over|via|using|with|requires?)\s+(?:ssl|tls)\b"
+    r"|\b(?:ssl|tls)\s+(?:is\s+)?(?:required|enforced|mandatory)\s+(?:for|on)\s+(?:the\s+|all\s+)?"
+    r"(?:database|db|postgres)|\bsslmode\s*=\s*require\b|\bhostssl\b",
+    lambda m, s: {"postgres.require_ssl": True},
+)
+
+PG_POOL_SIZE = rule(
+    "application connection pool",
+    r"\bconnection\s+pool\b[^.\d]{0,30}(?P<n>\d+)|(?:\b|_)pool[_ ]size\b[^.\d]{0,10}(?P<n2>\d+)",
+    _pool,
+)
+
+APP_INSTANCES = rule(
+    "application instances",
+    rf"\b{_REPLICAS}\b\s*[:|]?\s*(?P<n>\d+)(?:\s*[-\u2013]\s*(?P<m>\d+))?(?:[^.(]*\((?P<total>\d+)\s+total\))?"
+    rf"|\bmax\s*replicas\s*[:=]\s*(?P<m2>\d+)"
+    rf"|\b(?:runs?|with)\s+(?P<n3>\d+)(?:\s*[-\u2013]\s*(?P<m3>\d+))?\s+{_REPLICAS}\b"
+    rf"|\((?P<n4>\d+)\s*[-\u2013]\s*(?P<m4>\d+)\s+{_REPLICAS}\)",
+    _instances,
+)
+
+PG_RLS = rule(
+    "row-level security",
+    r"\brow[- ]level\s+security\b[^.;]*?\bon\s+"
+    r"(?P<tables>[A-Za-z_][\w.]*(?:\s*(?:,|\band\b)\s*[A-Za-z_][\w.]*)*)",
+    _rls,
+)
+
+PG_UUIDV7 = rule(
+    "UUIDv7 function",
+    r"\b(?P<f>uuidv7|uuid_generate_v7)\s*\(\)",
+    lambda m, s: {"postgres.uuidv7": m.group("f")},
+)
+
+REDIS_VERSION = rule(
+    "Redis version",
+    r"\bredis(?:[\s:_-]*(?:version\s*[=:]?\s*)?)v?(?P<v>\d{1,2}(?:\.\d+)?)\b(?!\s*(?:gb|mb|%|ms))",
+    _version(2, 20, "redis.version"),
+)
+
+REDIS_EVICTION = rule(
+    "Redis eviction policy",
+    r"\b(?P<p>noeviction|allkeys-lru|allkeys-lfu|allkeys-random|volatile-lru|volatile-lfu|volatile-random"
+    r"|volatile-ttl)\b",
+    lambda m, s: None if negated(s.text, m.start()) else {"redis.maxmemory_policy": m.group("p").lower()},
+)
+
+REDIS_AOF = rule(
+    "Redis AOF persistence",
+    r"\bappendonly\b\s*[:=]?\s*[\"']?(?P<v>yes|no|true|false)\b|\bAOF\b|\bno\s+persistence\b(?=[^.]*\bredis\b)"
+    r"|(?<=redis\b)[^.]*\bno\s+persistence\b",
+    _appendonly,
+)
+
+REDIS_FSYNC = rule(
+    "Redis fsync policy",
+    r"\bappendfsync\b\s*[:=]?\s*(?P<v>always|everysec|no)\b|\bfsync\s+every\s+second\b",
+    lambda m, s: {"redis.appendfsync": (m.group("v") or "everysec").lower()},
+)
+
+REDIS_MAXMEMORY = rule(
+    "Redis memory limit",
+    rf"\bmaxmemory\b\s*[:=]?\s*(?P<n>\d+(?:\.\d+)?)\s*(?P<u>{SIZE_UNIT})\b"
+    rf"|\bredis\b[^.;]{{0,20}}?\((?P<n2>\d+)\s*(?P<u2>gb|mb|g|m)\b"
+    rf"|(?P<n3>\d+)\s*(?P<u3>gb|mb)\s+(?:total\s+)?(?:capacity|memory|ram)\b",
+    _maxmemory,
+)
+
+REDIS_AUTH = rule(
+    "Redis requires authentication",
+    r"\bdefault\s+(?:redis\s+)?user\b[^.]{0,20}\b(?:is\s+)?disabled\b|\brequirepass\b"
+    r"|\bredis\b[^.]{0,40}\b(?:requires?|enforces?)\s+(?:auth\b|authentication|a\s+password)",
+    lambda m, s: {"redis.require_auth": True},
 )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from stackcheck.adr.model import Rule, Sentence, Value
+from stackcheck.adr.model import Sentence, Value
 from stackcheck.adr.rules.base import NUMBER, TIME_UNIT, in_context, milliseconds, paths, rule
 
-__all__ = ["RULES"]
+__all__ = ["DOCKER_HEALTHCHECK_TIMEOUT", "HEALTH_ENDPOINTS", "HEALTH_LATENCY", "READY_DEPENDENCIES"]
 
 _HEALTH = r"health|probe|liveness|readiness|startup|healthcheck|\balive\b"
 _ROLE_WORDS = (
@@ -78,18 +78,23 @@ def _dependencies(_match: re.Match[str], sentence: Sentence) -> dict[str, Value]
     return {"health.ready_dependencies": found} if found else None
 
 
-RULES: tuple[Rule, ...] = (
-    rule("health endpoints", r"(?<![\w.])/[a-z]", _endpoints),
-    rule(
-        "health latency",
-        rf"\b(?:respond|answer|reply|return)s?\w*\s+(?:in|within|under|below)\s*(?:<|less\s+than)?\s*"
-        rf"(?P<n>{NUMBER})\s*(?P<unit>{TIME_UNIT})\b",
-        _latency,
-    ),
-    rule("docker healthcheck timeout", rf"HEALTHCHECK\b.*--timeout[= ](?P<n>{NUMBER})(?P<unit>ms|s|m)\b", _docker_timeout),
-    rule(
-        "readiness dependencies",
-        r"\b(?:available|connected|reachable|reached|up|down|unavailable|cannot|lost|fails?)\b",
-        _dependencies,
-    ),
+HEALTH_ENDPOINTS = rule("health endpoints", r"(?<![\w.])/[a-z]", _endpoints)
+
+HEALTH_LATENCY = rule(
+    "health latency",
+    rf"\b(?:respond|answer|reply|return)s?\w*\s+(?:in|within|under|below)\s*(?:<|less\s+than)?\s*"
+    rf"(?P<n>{NUMBER})\s*(?P<unit>{TIME_UNIT})\b",
+    _latency,
+)
+
+DOCKER_HEALTHCHECK_TIMEOUT = rule(
+    "docker healthcheck timeout",
+    rf"HEALTHCHECK\b.*--timeout[= ](?P<n>{NUMBER})(?P<unit>ms|s|m)\b",
+    _docker_timeout,
+)
+
+READY_DEPENDENCIES = rule(
+    "readiness dependencies",
+    r"\b(?:available|connected|reachable|reached|up|down|unavailable|cannot|lost|fails?)\b",
+    _dependencies,
 )

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import re
 
-from stackcheck.adr.model import Rule, Sentence, Value
+from stackcheck.adr.model import Sentence, Value
 from stackcheck.adr.rules.base import NUMBER, in_context, negated, number, paths, rule, seconds
 
-__all__ = ["RULES"]
+__all__ = [
+    "CORS_ORIGINS",
+    "CORS_RESTRICTIVE",
+    "METRICS_PATH",
+    "METRIC_TYPES",
+    "NOTHING_EXPOSED",
+    "RATE_LIMIT",
+]
 
 
 def _metrics_path(_match: re.Match[str], sentence: Sentence) -> dict[str, Value] | None:
@@ -42,14 +49,18 @@ def _rate_limit(match: re.Match[str], sentence: Sentence) -> dict[str, Value] | 
         return None
     tail = text[match.end() : match.end() + 60].lower()
     head = text[: match.start()].lower()
-    if re.search(r"\bper\s+(?:api\s+)?(?:key|user|token|account|tenant|header)\b|\bheader\b", tail + " " + head):
+    if re.search(
+        r"\bper\s+(?:api\s+)?(?:key|user|token|account|tenant|header)\b|\bheader\b", tail + " " + head
+    ):
         return None  # keyed by something other than the client address: the profile has no key for it
     window = int(seconds(match.group("count") or "1", match.group("unit")))
     values: dict[str, Value] = {
         "rate_limit.requests": int(number(match.group("n"))),
         "rate_limit.per_seconds": window,
     }
-    if re.search(r"\bper\s+(?:client\s+)?ip\b|\bper\s+(?:client|source)\s+address|\bby\s+ip\b", tail + " " + head):
+    if re.search(
+        r"\bper\s+(?:client\s+)?ip\b|\bper\s+(?:client|source)\s+address|\bby\s+ip\b", tail + " " + head
+    ):
         values["rate_limit.scope"] = "ip"
     elif re.search(r"\bglobal(?:ly)?\b|\bin\s+total\b|\bacross\s+all\s+clients\b", tail + " " + head):
         values["rate_limit.scope"] = "global"
@@ -78,24 +89,31 @@ def _exposure(match: re.Match[str], sentence: Sentence) -> dict[str, Value] | No
     return None
 
 
-RULES: tuple[Rule, ...] = (
-    rule("metrics endpoint", r"/[\w/-]*metrics\b|prometheus\s+(?:scrapes|metrics|endpoint)", _metrics_path),
-    rule("metric names and types", r"\((?:an?\s+)?(?:counter|gauge|histogram|summary)\)", _metric_types),
-    rule(
-        "rate limit",
-        rf"(?P<n>{NUMBER})\s*(?:req(?:uest)?s?|calls|attempts|hits)?{_PER}{_WINDOW}",
-        _rate_limit,
-    ),
-    rule(
-        "restrictive CORS",
-        r"\bcors\b[^.]{0,40}\b(?:restrictive|strict|locked\s+down|disabled|deny|no\s+cross-origin)",
-        _cors_restrictive,
-    ),
-    rule("CORS origins", r"\bcors\b|cross-origin|allowed\s+origins?", _cors_origins),
-    rule(
-        "nothing sensitive exposed",
-        r"\b(?:no|never|nothing)\b[^.]{0,40}\b(?:exposed|served|public(?:ly)?\s+reachable)"
-        r"|\bmust\s+(?:never|not)\s+be\s+(?:served|exposed|reachable)",
-        _exposure,
-    ),
+METRICS_PATH = rule(
+    "metrics endpoint", r"/[\w/-]*metrics\b|prometheus\s+(?:scrapes|metrics|endpoint)", _metrics_path
+)
+
+METRIC_TYPES = rule(
+    "metric names and types", r"\((?:an?\s+)?(?:counter|gauge|histogram|summary)\)", _metric_types
+)
+
+RATE_LIMIT = rule(
+    "rate limit",
+    rf"(?P<n>{NUMBER})\s*(?:req(?:uest)?s?|calls|attempts|hits)?{_PER}{_WINDOW}",
+    _rate_limit,
+)
+
+CORS_RESTRICTIVE = rule(
+    "restrictive CORS",
+    r"\bcors\b[^.]{0,40}\b(?:restrictive|strict|locked\s+down|disabled|deny|no\s+cross-origin)",
+    _cors_restrictive,
+)
+
+CORS_ORIGINS = rule("CORS origins", r"\bcors\b|cross-origin|allowed\s+origins?", _cors_origins)
+
+NOTHING_EXPOSED = rule(
+    "nothing sensitive exposed",
+    r"\b(?:no|never|nothing)\b[^.]{0,40}\b(?:exposed|served|public(?:ly)?\s+reachable)"
+    r"|\bmust\s+(?:never|not)\s+be\s+(?:served|exposed|reachable)",
+    _exposure,
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from stackcheck.adr.model import Rule, Sentence, Value
+from stackcheck.adr.model import Sentence, Value
 from stackcheck.adr.rules.base import (
     NUMBER,
     TIME_UNIT,
@@ -17,7 +17,14 @@ from stackcheck.adr.rules.base import (
     rule,
 )
 
-__all__ = ["RULES"]
+__all__ = [
+    "ALLOWED_REGIONS",
+    "RECOVERY_OBJECTIVES",
+    "SCANNER_TARGETS",
+    "SLO_ERROR_RATIO",
+    "SLO_PERCENTILE",
+    "SLO_THROUGHPUT",
+]
 
 _BOUND = r"<=?|>=?|\u2264|\u2265|under|below|within|at\s+most|less\s+than|above|over|exceeds?"
 
@@ -55,18 +62,23 @@ def _objectives(_match: re.Match[str], sentence: Sentence) -> dict[str, Value] |
         which = (match.group("which") or match.group("which2")).lower()
         amount, unit = first(match, "n", "n2"), first(match, "unit", "unit2")
         key = "backup.rto_minutes" if which in {"rto"} or "time" in which else "backup.rpo_minutes"
-        values.setdefault(key, int(round(float(minutes(amount, unit)))))
+        values.setdefault(key, round(float(minutes(amount, unit))))
     return values or None
 
 
-_REGION = r"\b(?:us|eu|ap|sa|ca|me|af|il)-(?:north|south|east|west|central|northeast|southeast|northwest|southwest)-\d\b"
+_REGION = (
+    r"\b(?:us|eu|ap|sa|ca|me|af|il)-(?:north|south|east|west|central|northeast|southeast|northwest|southwest)"
+    r"-\d\b"
+)
 
 
 def _regions(_match: re.Match[str], sentence: Sentence) -> dict[str, Value] | None:
     text = sentence.text
     if re.search(r"prefer|when\s+possible|ideally|if\s+possible|fallback", text, re.I):
         return None  # a preference is not a rule
-    if not re.search(r"\bonly\b|\bstay|\bmust\b|restricted|limited\s+to|never\s+leave|remain|within|residency", text, re.I):
+    if not re.search(
+        r"\bonly\b|\bstay|\bmust\b|restricted|limited\s+to|never\s+leave|remain|within|residency", text, re.I
+    ):
         return None
     return {"scan.allowed_regions": list(dict.fromkeys(re.findall(_REGION, text, re.I)))}
 
@@ -79,7 +91,10 @@ _SCANNERS = {
     "trufflehog": "scan.secret_paths",
     "trivy": "scan.images",
 }
-_TARGET = re.compile(r"\b(?P<tool>bandit|checkov|trivy|gitleaks|detect-secrets|trufflehog)\b\s+(?:on|over|against)\s+(?P<target>[\w./:@-]+)", re.I)
+_TARGET = re.compile(
+    r"\b(?P<tool>bandit|checkov|trivy|gitleaks|detect-secrets|trufflehog)\b\s+(?:on|over|against)\s+(?P<target>[\w./:@-]+)",
+    re.I,
+)
 _STOPWORDS = {"the", "every", "each", "all", "our", "image", "images", "code", "push", "pull", "commit", "pr"}
 
 
@@ -98,26 +113,33 @@ def _scan_targets(_match: re.Match[str], sentence: Sentence) -> dict[str, Value]
     return values or None
 
 
-RULES: tuple[Rule, ...] = (
-    rule(
-        "latency percentile",
-        rf"\bp(?P<pct>\d{{2}})\b[^.;]{{0,30}}?(?:{_BOUND})\s*(?P<n>{NUMBER})\s*(?P<unit>{TIME_UNIT})\b"
-        rf"|\b(?P<pct2>\d{{2}})(?:th)?\s+percentile\b[^.;]{{0,30}}?(?:{_BOUND})\s*(?P<n2>{NUMBER})\s*(?P<unit2>{TIME_UNIT})\b",
-        _percentile,
-    ),
-    rule(
-        "error ratio",
-        rf"\berror\s+(?:rate|ratio|budget)\b[^.;]{{0,20}}?(?P<n>{NUMBER})\s*%"
-        rf"|\berrors?\b[^.;]{{0,20}}?(?:below|under|<|at\s+most)\s*(?P<n2>{NUMBER})\s*%",
-        _error_ratio,
-    ),
-    rule(
-        "throughput",
-        rf"(?:at\s+least|minimum\s+of|sustains?|sustained|handles?|throughput\s+of)[^.;\d]{{0,20}}(?P<n>{NUMBER})\s*"
-        r"(?:req(?:uest)?s?\s*(?:/|per\s+)s(?:ec(?:ond)?)?|rps)\b",
-        _throughput,
-    ),
-    rule("recovery objectives", r"\b(?:RTO|RPO|recovery[\s_]+(?:time|point)[\s_]+objective)", _objectives),
-    rule("allowed regions", _REGION, _regions),
-    rule("scanner targets", r"\b(?:bandit|checkov|trivy|gitleaks|detect-secrets|trufflehog)\b", _scan_targets),
+SLO_PERCENTILE = rule(
+    "latency percentile",
+    rf"\bp(?P<pct>\d{{2}})\b[^.;]{{0,30}}?(?:{_BOUND})\s*(?P<n>{NUMBER})\s*(?P<unit>{TIME_UNIT})\b"
+    rf"|\b(?P<pct2>\d{{2}})(?:th)?\s+percentile\b[^.;]{{0,30}}?(?:{_BOUND})\s*(?P<n2>{NUMBER})\s*(?P<unit2>{TIME_UNIT})\b",
+    _percentile,
+)
+
+SLO_ERROR_RATIO = rule(
+    "error ratio",
+    rf"\berror\s+(?:rate|ratio|budget)\b[^.;]{{0,20}}?(?P<n>{NUMBER})\s*%"
+    rf"|\berrors?\b[^.;]{{0,20}}?(?:below|under|<|at\s+most)\s*(?P<n2>{NUMBER})\s*%",
+    _error_ratio,
+)
+
+SLO_THROUGHPUT = rule(
+    "throughput",
+    rf"(?:at\s+least|minimum\s+of|sustains?|sustained|handles?|throughput\s+of)[^.;\d]{{0,20}}(?P<n>{NUMBER})\s*"
+    r"(?:req(?:uest)?s?\s*(?:/|per\s+)s(?:ec(?:ond)?)?|rps)\b",
+    _throughput,
+)
+
+RECOVERY_OBJECTIVES = rule(
+    "recovery objectives", r"\b(?:RTO|RPO|recovery[\s_]+(?:time|point)[\s_]+objective)", _objectives
+)
+
+ALLOWED_REGIONS = rule("allowed regions", _REGION, _regions)
+
+SCANNER_TARGETS = rule(
+    "scanner targets", r"\b(?:bandit|checkov|trivy|gitleaks|detect-secrets|trufflehog)\b", _scan_targets
 )

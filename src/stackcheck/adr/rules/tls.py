@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import re
 
-from stackcheck.adr.model import Rule, Sentence, Value
+from stackcheck.adr.model import Sentence, Value
 from stackcheck.adr.rules.base import in_context, negated, rule, seconds
 
-__all__ = ["HEADER_NAMES", "RULES"]
+__all__ = [
+    "CERT_DAYS_LEFT",
+    "HEADERS_NAMED",
+    "HEADER_LINE",
+    "HEADER_NAMES",
+    "HSTS_MAX_AGE",
+    "HTTP_REDIRECT",
+    "TLS_MIN_VERSION",
+    "TLS_POLICY",
+]
 
-_NORMATIVE = r"\bonly\b|\bminimum\b|\bmin\b|at\s+least|for\s+all|\brequired?\b|enforced?|everywhere|\bor\s+(?:higher|later|above|newer)|\+"
+_NORMATIVE = (
+    r"\bonly\b|\bminimum\b|\bmin\b|at\s+least|for\s+all|\brequired?\b|enforced?|everywhere"
+    r"|\bor\s+(?:higher|later|above|newer)|\+"
+)
 
 
 def _min_version(match: re.Match[str], sentence: Sentence) -> dict[str, Value] | None:
@@ -50,13 +62,15 @@ HEADER_NAMES: dict[str, str] = {
 def _named_headers(_match: re.Match[str], sentence: Sentence) -> dict[str, Value] | None:
     text = sentence.text
     found: list[object] = [
-        name for name, words in HEADER_NAMES.items() if (m := re.search(words, text, re.I)) and not negated(text, m.start())
+        name
+        for name, words in HEADER_NAMES.items()
+        if (m := re.search(words, text, re.I)) and not negated(text, m.start())
     ]
     return {"headers.required": found} if found else None
 
 
 def _header_line(match: re.Match[str], sentence: Sentence) -> dict[str, Value] | None:
-    """``Strict-Transport-Security: max-age=63072000; includeSubDomains`` (a header as the service sends it)."""
+    """``Strict-Transport-Security: max-age=63072000; preload``: a header as the service sends it."""
     name = match.group("name").lower()
     if name not in HEADER_NAMES:
         return None
@@ -87,25 +101,31 @@ def _hsts_age(match: re.Match[str], sentence: Sentence) -> dict[str, Value] | No
     return values
 
 
-RULES: tuple[Rule, ...] = (
-    rule("TLS minimum version", r"\bTLS\s*v?1\.[0-3]\b|\bTLSv1\.[0-3]\b", _min_version),
-    rule("TLS policy", r"\bmozilla(?:'s)?\s+(?P<level>modern|intermediate|old)\b", _policy),
-    rule(
-        "certificate days left",
-        r"(?:fewer|less)\s+than\s+(?P<n>\d+)\s+days?\s+(?:left|remaining|of\s+validity|before\s+expiry)"
-        r"|at\s+least\s+(?P<n2>\d+)\s+days?\s+(?:left|remaining|of\s+validity)",
-        _cert_days,
-    ),
-    rule(
-        "HTTP redirects to HTTPS",
-        r"\bport\s+(?P<port>\d{2,5})\b[^.]{0,40}\bredirect(?:s|ed)?\s+to\s+https",
-        _http_port,
-    ),
-    rule("security headers named", r"\bheaders?\b", _named_headers),
-    rule("security header line", r"^(?P<name>[A-Za-z][A-Za-z-]+)\s*:\s*(?P<value>\S.*)$", _header_line),
-    rule(
-        "HSTS max-age",
-        r"\bhsts\b[^.]{0,40}\bmax-age\s+(?:of\s+)?(?P<n>\d+|one|two|a)\s*(?P<unit>years?|days?|seconds?|s)\b",
-        _hsts_age,
-    ),
+TLS_MIN_VERSION = rule("TLS minimum version", r"\bTLS\s*v?1\.[0-3]\b|\bTLSv1\.[0-3]\b", _min_version)
+
+TLS_POLICY = rule("TLS policy", r"\bmozilla(?:'s)?\s+(?P<level>modern|intermediate|old)\b", _policy)
+
+CERT_DAYS_LEFT = rule(
+    "certificate days left",
+    r"(?:fewer|less)\s+than\s+(?P<n>\d+)\s+days?\s+(?:left|remaining|of\s+validity|before\s+expiry)"
+    r"|at\s+least\s+(?P<n2>\d+)\s+days?\s+(?:left|remaining|of\s+validity)",
+    _cert_days,
+)
+
+HTTP_REDIRECT = rule(
+    "HTTP redirects to HTTPS",
+    r"\bport\s+(?P<port>\d{2,5})\b[^.]{0,40}\bredirect(?:s|ed)?\s+to\s+https",
+    _http_port,
+)
+
+HEADERS_NAMED = rule("security headers named", r"\bheaders?\b", _named_headers)
+
+HEADER_LINE = rule(
+    "security header line", r"^(?P<name>[A-Za-z][A-Za-z-]+)\s*:\s*(?P<value>\S.*)$", _header_line
+)
+
+HSTS_MAX_AGE = rule(
+    "HSTS max-age",
+    r"\bhsts\b[^.]{0,40}\bmax-age\s+(?:of\s+)?(?P<n>\d+|one|two|a)\s*(?P<unit>years?|days?|seconds?|s)\b",
+    _hsts_age,
 )
