@@ -178,12 +178,22 @@ def draft(paths: Sequence[Path], environment: Environment = "production", name: 
             c.sentence.env not in (None, environment) and (c.sentence.line, c.sentence.quoted) in in_draft
         )
     )
+    # Ids in order without gaps: c-001, c-002... (what was dropped above leaves none).
+    ids = {c.id: f"c-{n:03d}" for n, c in enumerate(kept, 1)}
+
+    def renumber(text: str) -> str:
+        return re.sub(r"\bc-\d{3,}\b", lambda m: ids.get(m.group(0), m.group(0)), text)
+
+    final = tuple(
+        replace(c, id=ids[c.id], manual=renumber(c.manual) if c.manual is not None else None) for c in kept
+    )
+    owners = {key: [ids[i] for i in who if i in ids] for key, who in merged.owners.items()}
     return Draft(
         name=profile_name,
         documents=tuple(p.as_posix() for p in paths),
         environment=environment,
         values=merged.values,
-        owners=merged.owners,
-        claims=kept,
+        owners=owners,
+        claims=final,
         sentences=len(sentences),
     )

@@ -28,14 +28,17 @@ _ADJECTIVE = re.compile(
 _PAREN = re.compile(rf"\((?:{_ENV_ANY})\)", re.I)
 _WORD = re.compile(rf"\b(?:{_ENV_ANY})\b", re.I)
 
-# Headings and keys whose content is not the decision itself (ADR conventions: MADR, Nygard).
+# Headings and keys whose content is not the decision itself (ADR conventions: MADR, Nygard), matched at
+# the start of a heading or label ("Alternatives Considered", "Pros:", "Phase 2: Growth") so that a title
+# naming "the reference service" is not taken for a References section.
 _NOT_DECIDED = re.compile(
-    r"\b(?:alternatives?|options?\s+considered|option\s+\d+|considered|pros|cons|trade-?offs?|rationale"
-    r"|why\b|decision\s+log|references?|revision\s+history|decision\s+makers|related\s+(?:documents|adrs?)"
-    r"|next\s+steps|migration\s+(?:path|strategy|plan)|scaling\s+(?:strategy|considerations)"
-    r"|scale[- ]?(?:up|out)\b|growth[\s_]+phase|scale[\s_]+phase|phase\s+\d|consequences|risks"
-    r"|reasons?|reasoning|trigger_points|enterprise_migration|scaling_adjustments|estimated?|estimates"
-    r"|examples?|samples?|breakdown|allocation|runbooks?|playbooks?|troubleshooting)\b",
+    r"^[\W\d]*(?:alternatives?|options?\b|considered|pros\b|cons\b|trade-?offs?|rationale|why\b|decision\s+log"
+    r"|references?\b|revision\s+history|decision\s+makers|related\s+(?:documents|adrs?)|next\s+steps"
+    r"|migration\s+(?:path|strategy|plan)|scaling\s+(?:strategy|considerations)|scale[- _]?(?:up|out)\b"
+    r"|growth[\s_]+phase|scale[\s_]+phase|phase\s+\d|consequences|risks\b|reasons?\b|reasoning"
+    r"|trigger_points|enterprise_migration|scaling_adjustments|estimated?\b|estimates|examples?\b|samples?\b"
+    r"|runbooks?|playbooks?|troubleshooting)"
+    r"|\((?:scale[- ]?up|future|later)\)|\b(?:examples?|breakdown|allocation)\s*:?$",
     re.I,
 )
 _NOT_DECIDED_HEADING = re.compile(r"^(?:purpose|background|glossary|table\s+of\s+contents)\b", re.I)
@@ -96,4 +99,4 @@ def is_excluded(sentence: Sentence) -> bool:
     if _META.match(sentence.text) or _OPTIONAL.search(sentence.text):
         return True
     label = sentence.text.split(":", 1)[0] if ":" in sentence.text[:40] else ""
-    return bool(label and _NOT_DECIDED.search(label)) and sentence.kind is not Kind.HEADING
+    return bool(label and _NOT_DECIDED.search(label + ":")) and sentence.kind is not Kind.HEADING

@@ -15,6 +15,7 @@ RULES: tuple[Rule, ...] = (
     health.HEALTH_ENDPOINTS,
     health.HEALTH_LATENCY,
     health.DOCKER_HEALTHCHECK_TIMEOUT,
+    health.READY_RECOVERY,
     health.READY_DEPENDENCIES,
     http.METRICS_PATH,
     http.METRIC_TYPES,

@@ -68,7 +68,12 @@ def _extensions(_match: re.Match[str], sentence: Sentence) -> dict[str, Value] |
             )
         ):
             found.append(name)
-    return {"postgres.extensions": found} if found else None
+    if not found:
+        return None
+    values: dict[str, Value] = {"postgres.extensions": found}
+    if re.search(r"\b(?:available|creatable|installable)\b", text, re.I):
+        values["postgres.extensions_state"] = "available"  # shipped with the server, not necessarily created
+    return values
 
 
 def _setting(match: re.Match[str], sentence: Sentence) -> dict[str, Value] | None:
@@ -208,7 +213,7 @@ REDIS_MAXMEMORY = rule(
     "Redis memory limit",
     rf"\bmaxmemory\b\s*[:=]?\s*(?P<n>\d+(?:\.\d+)?)\s*(?P<u>{SIZE_UNIT})\b"
     rf"|\bredis\b[^.;]{{0,20}}?\((?P<n2>\d+)\s*(?P<u2>gb|mb|g|m)\b"
-    rf"|(?P<n3>\d+)\s*(?P<u3>gb|mb)\s+(?:total\s+)?(?:capacity|memory|ram)\b",
+    rf"|(?P<n3>\d+)\s*(?P<u3>gb|mb)\s+(?:total\s+)?(?:capacity|memory|ram|limit)\b",
     _maxmemory,
 )
 

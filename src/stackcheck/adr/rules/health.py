@@ -5,9 +5,24 @@ from __future__ import annotations
 import re
 
 from stackcheck.adr.model import Sentence, Value
-from stackcheck.adr.rules.base import NUMBER, TIME_UNIT, in_context, milliseconds, paths, rule
+from stackcheck.adr.rules.base import (
+    NUMBER,
+    TIME_UNIT,
+    in_context,
+    integral,
+    milliseconds,
+    paths,
+    rule,
+    seconds,
+)
 
-__all__ = ["DOCKER_HEALTHCHECK_TIMEOUT", "HEALTH_ENDPOINTS", "HEALTH_LATENCY", "READY_DEPENDENCIES"]
+__all__ = [
+    "DOCKER_HEALTHCHECK_TIMEOUT",
+    "HEALTH_ENDPOINTS",
+    "HEALTH_LATENCY",
+    "READY_DEPENDENCIES",
+    "READY_RECOVERY",
+]
 
 _HEALTH = r"health|probe|liveness|readiness|startup|healthcheck|\balive\b"
 _ROLE_WORDS = (
@@ -60,6 +75,12 @@ def _latency(match: re.Match[str], sentence: Sentence) -> dict[str, Value] | Non
     return {"health.max_latency_ms": milliseconds(match.group("n"), match.group("unit"))}
 
 
+def _recovery(match: re.Match[str], sentence: Sentence) -> dict[str, Value] | None:
+    if not in_context(sentence, r"readiness|\bready\b|readyz"):
+        return None
+    return {"health.ready_recovery_s": integral(seconds(match.group("n"), match.group("unit")))}
+
+
 def _docker_timeout(match: re.Match[str], sentence: Sentence) -> dict[str, Value] | None:
     return {"health.max_latency_ms": milliseconds(match.group("n"), match.group("unit"))}
 
@@ -82,11 +103,16 @@ HEALTH_ENDPOINTS = rule("health endpoints", r"(?<![\w.])/[a-z]", _endpoints)
 
 HEALTH_LATENCY = rule(
     "health latency",
-    rf"\b(?:respond|answer|reply|return)s?\w*\s+(?:in|within|under|below)\s*(?:<|less\s+than)?\s*"
+    rf"\b(?:respond|answer|reply|return)s?\w*\s+(?:in|within|under|below)\s*(?:<|under|less\s+than)?\s*"
     rf"(?P<n>{NUMBER})\s*(?P<unit>{TIME_UNIT})\b",
     _latency,
 )
 
+READY_RECOVERY = rule(
+    "readiness recovery time",
+    rf"\brecover(?:s|ed|y)?\s+(?:with)?in\s+(?P<n>{NUMBER})\s*(?P<unit>{TIME_UNIT})\b",
+    _recovery,
+)
 DOCKER_HEALTHCHECK_TIMEOUT = rule(
     "docker healthcheck timeout",
     rf"HEALTHCHECK\b.*--timeout[= ](?P<n>{NUMBER})(?P<unit>ms|s|m)\b",

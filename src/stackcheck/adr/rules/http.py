@@ -77,7 +77,14 @@ def _cors_origins(_match: re.Match[str], sentence: Sentence) -> dict[str, Value]
     origins = re.findall(r"https?://[A-Za-z0-9.-]+(?::\d+)?", sentence.text)
     if not origins or re.search(r"\*|any\s+origin|all\s+origins", sentence.text, re.I):
         return None
-    return {"cors.allowed_origins": list(dict.fromkeys(origins))}
+    values: dict[str, Value] = {"cors.allowed_origins": list(dict.fromkeys(origins))}
+    methods = re.search(
+        r"\bfor\s+((?:GET|POST|PUT|PATCH|DELETE|HEAD)(?:\s*(?:,|and|or)\s*(?:GET|POST|PUT|PATCH|DELETE|HEAD))*)\b",
+        sentence.text,
+    )
+    if methods:
+        values["cors.methods"] = re.findall(r"GET|POST|PUT|PATCH|DELETE|HEAD", methods.group(1))
+    return values
 
 
 def _exposure(match: re.Match[str], sentence: Sentence) -> dict[str, Value] | None:
@@ -113,7 +120,7 @@ CORS_ORIGINS = rule("CORS origins", r"\bcors\b|cross-origin|allowed\s+origins?",
 
 NOTHING_EXPOSED = rule(
     "nothing sensitive exposed",
-    r"\b(?:no|never|nothing)\b[^.]{0,40}\b(?:exposed|served|public(?:ly)?\s+reachable)"
+    r"\b(?:no|never|nothing)\b[^.]{0,40}\b(?:exposed|served|(?:public(?:ly)?\s+)?reachable)"
     r"|\bmust\s+(?:never|not)\s+be\s+(?:served|exposed|reachable)",
     _exposure,
 )

@@ -49,12 +49,12 @@ def _http_port(match: re.Match[str], sentence: Sentence) -> dict[str, Value] | N
 
 # The security headers the headers suite knows, by name and by the abbreviations ADRs use.
 HEADER_NAMES: dict[str, str] = {
-    "strict-transport-security": r"strict-transport-security|\bhsts\b",
-    "content-security-policy": r"content-security-policy|\bcsp\b",
+    "strict-transport-security": r"strict[- ]transport[- ]security|\bhsts\b",
+    "content-security-policy": r"content[- ]security[- ]policy|\bcsp\b",
     "x-content-type-options": r"x-content-type-options|\bnosniff\b",
     "x-frame-options": r"x-frame-options",
-    "referrer-policy": r"referrer-policy",
-    "permissions-policy": r"permissions-policy",
+    "referrer-policy": r"\breferr?er[- ]policy\b",
+    "permissions-policy": r"\bpermissions[- ]policy\b",
     "cross-origin-opener-policy": r"cross-origin-opener-policy|\bcoop\b",
 }
 
@@ -126,6 +126,7 @@ HEADER_LINE = rule(
 
 HSTS_MAX_AGE = rule(
     "HSTS max-age",
-    r"\bhsts\b[^.]{0,40}\bmax-age\s+(?:of\s+)?(?P<n>\d+|one|two|a)\s*(?P<unit>years?|days?|seconds?|s)\b",
+    r"\bhsts\b[^.,;]{0,40}?(?:\bmax-age\s+(?:of\s+)?|\bfor\s+(?:at\s+least\s+)?)(?P<n>\d+|one|two|a)\s*"
+    r"(?P<unit>years?|days?|seconds?|s)\b",
     _hsts_age,
 )
