@@ -58,6 +58,12 @@ def _rate_limit(match: re.Match[str], sentence: Sentence) -> dict[str, Value] | 
         "rate_limit.requests": int(number(match.group("n"))),
         "rate_limit.per_seconds": window,
     }
+    # "on /api/v1/ping", "POST /v2/login allows ...": the endpoint the budget applies to.
+    endpoint = re.search(r"(?:\b(?P<method>GET|HEAD|POST)\s+)?(?<![\w.:/])(?P<path>/[\w./~-]*[\w/])", text)
+    if endpoint:
+        values["rate_limit.path"] = endpoint.group("path")
+        if endpoint.group("method"):
+            values["rate_limit.method"] = endpoint.group("method")
     if re.search(
         r"\bper\s+(?:client\s+)?ip\b|\bper\s+(?:client|source)\s+address|\bby\s+ip\b", tail + " " + head
     ):
