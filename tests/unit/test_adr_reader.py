@@ -155,7 +155,7 @@ def test_tree_diagram_lines_hang_under_the_less_indented_line() -> None:
 
 
 def test_a_missing_file_is_one_usage_error(tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match="nope.md: no such file"):
+    with pytest.raises(UsageError, match=r"nope\.md: no such file"):
         read_document(tmp_path / "nope.md", "nope.md")
 
 
