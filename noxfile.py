@@ -135,6 +135,14 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/run_all.py", *session.posargs)
 
 
+@nox.session(python=PYTHON, default=False, tags=["accuracy", "bench"])
+def adr(session: nox.Session) -> None:
+    """Score ``stackcheck adr draft`` on the seed ADRs against their answer keys (recall, precision) and
+    rewrite the "adr draft" section of docs/benchmarks.md (offline, seconds)."""
+    _install(session)
+    session.run("python", "benchmarks/run_all.py", "adr")
+
+
 @nox.session(python=PYTHON, default=False, tags=["accuracy", "slow"])
 def accuracy(session: nox.Session) -> None:
     """Run stackcheck beside reference tools on servers it builds (accuracy/) and rewrite docs/accuracy.md.
