@@ -70,6 +70,7 @@ examples:
   stackcheck profile schema > profile.schema.json
   stackcheck report reports/out/latest
   stackcheck report merge verify-job/ scan-job/ load-job/ -o evidence/   # stages run in separate CI jobs
+  stackcheck adr draft docs/adr/0007-runtime.md -o profile.yaml   # a draft profile from your ADRs
 
 exit codes:
   0  nothing failed and nothing errored
