@@ -120,6 +120,13 @@ def test_a_draft_is_deterministic_and_redacts_credentials(tmp_path: Path) -> Non
     assert "hunter2secret" not in first and "appendonly: true" in first
 
 
+def test_a_claim_verified_by_a_check_needs_its_section_set(tmp_path: Path) -> None:
+    with_tls = draft([_write(tmp_path, "- TLS 1.3 only\n- Strong cipher suites\n", "a.md")])
+    assert with_tls.claims[1].verified_by == ("tls.ciphers",)
+    alone = draft([_write(tmp_path, "- Strong cipher suites\n", "b.md")])
+    assert alone.claims[0].manual == "tls.ciphers verifies it once the tls section is set"
+
+
 def test_health_defaults_the_adr_never_named_are_written_as_null(tmp_path: Path) -> None:
     out = render_draft(draft([_write(tmp_path, "- Health check: /health endpoint (30s interval)\n")]))
     assert "  live: /health  # c-001 " in out and "  ready: null  # not in the ADR" in out

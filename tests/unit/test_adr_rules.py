@@ -73,6 +73,8 @@ FIRES: list[tuple[Rule, Sentence, dict[str, Any]]] = [
     (http.NOTHING_EXPOSED, s("/.env must never be served"), {"exposure.forbidden_paths": ["/.env"]}),
     (tls.TLS_MIN_VERSION, s("TLS 1.3 only"), {"tls.min_version": "1.3"}),
     (tls.TLS_MIN_VERSION, s("Edge: TLS 1.2 and 1.3 only"), {"tls.min_version": "1.2"}),
+    (tls.STRONG_CIPHERS, s("Strong cipher suites"), {}),  # verified by tls.ciphers: no key of its own
+    (tls.CERT_RENEWAL, s("Certificate auto-renewal (Let's Encrypt)"), {}),
     (
         tls.TLS_POLICY,
         s("Ciphers follow Mozilla's intermediate profile"),
@@ -175,6 +177,8 @@ MISSES: list[tuple[Rule, Sentence]] = [
     (http.NOTHING_EXPOSED, s("No public database access")),
     (tls.TLS_MIN_VERSION, s("TLS 1.0 and 1.1 are disabled at the edge")),
     (tls.TLS_POLICY, s("Mozilla Firefox is supported")),
+    (tls.STRONG_CIPHERS, s("Ciphers are listed in the appendix")),
+    (tls.CERT_RENEWAL, s("Certificates are bought from a vendor")),
     (tls.CERT_DAYS_LEFT, s("Invoices are paid less than 30 days before expiry")),
     (tls.HTTP_REDIRECT, s("Port 8080 serves the API")),
     (tls.HEADERS_NAMED, s("Request headers are logged")),

@@ -24,6 +24,8 @@ RULES: tuple[Rule, ...] = (
     http.CORS_ORIGINS,
     http.NOTHING_EXPOSED,
     tls.TLS_MIN_VERSION,
+    tls.STRONG_CIPHERS,
+    tls.CERT_RENEWAL,
     tls.TLS_POLICY,
     tls.CERT_DAYS_LEFT,
     tls.HTTP_REDIRECT,

@@ -101,6 +101,18 @@ def _hsts_age(match: re.Match[str], sentence: Sentence) -> dict[str, Value] | No
     return values
 
 
+STRONG_CIPHERS = rule(
+    "strong cipher suites",
+    r"\b(?:strong|modern|secure)\s+cipher(?:\s+suites?|s)?\b|\bno\s+weak\s+ciphers?\b",
+    lambda m, s: {},
+    verifies=("tls.ciphers",),
+)
+CERT_RENEWAL = rule(
+    "certificates renewed",
+    r"\bcertificates?\b[^.;]{0,30}\b(?:auto-?renew\w*|renew(?:ed|al)\s+automatically)|\bcertificate\s+auto-?renewal\b",
+    lambda m, s: {},
+    verifies=("tls.certificate",),
+)
 TLS_MIN_VERSION = rule("TLS minimum version", r"\bTLS\s*v?1\.[0-3]\b|\bTLSv1\.[0-3]\b", _min_version)
 
 TLS_POLICY = rule("TLS policy", r"\bmozilla(?:'s)?\s+(?P<level>modern|intermediate|old)\b", _policy)
