@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from accuracy.adr_draft import ANSWERS, score_all
 from stackcheck.adr import draft, render_draft
@@ -168,3 +170,41 @@ def test_cli_help_shows_an_example(capsys: pytest.CaptureFixture[str]) -> None:
         main(["adr", "draft", "--help"])
     assert exit_info.value.code == 0
     assert "stackcheck adr draft docs/adr/0007-runtime.md -o" in capsys.readouterr().out
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=600))
+def test_any_text_drafts_a_valid_profile_whose_sources_are_its_lines(
+    tmp_path_factory: pytest.TempPathFactory, text: str
+) -> None:
+    doc = tmp_path_factory.mktemp("h") / "any.md"
+    doc.write_text(text, encoding="utf-8")
+    result = draft([doc])
+    lines = text.splitlines()
+    assert all(1 <= c.sentence.line <= max(len(lines), 1) for c in result.claims)
+    out = doc.with_suffix(".yaml")
+    out.write_text(render_draft(result))
+    load_profile(out)
+
+
+HOSTILE = "\n".join(
+    [
+        "1" * 1500,
+        "a/" * 700,
+        "- " + "redis " * 200,
+        "RTO " + "x" * 1200,
+        "| " + "a | " * 300,
+        "```\n" + "\u2502 " * 600 + "\n```",
+        "Row-level security on " + "t and " * 200,
+    ]
+    * 20
+)
+
+
+def test_a_hostile_document_is_read_in_bounded_time(tmp_path: Path) -> None:
+    import time
+
+    doc = _write(tmp_path, HOSTILE)
+    started = time.monotonic()
+    render_draft(draft([doc]))
+    assert time.monotonic() - started < 60  # ~2 s here; the bound only catches super-linear patterns

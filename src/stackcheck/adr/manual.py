@@ -25,12 +25,14 @@ class ManualKind:
     reason: str
     context: bool = False  # also matched on the lines the sentence hangs under ("Validation Rules:")
     prose_only: bool = False  # not matched on lines of code blocks (whose YAML names vendors everywhere)
+    only_with: re.Pattern[str] | None = None  # a second pattern the sentence must match too
 
 
 def _kind(
-    name: str, pattern: str, reason: str, context: bool = False, prose_only: bool = False
+    name: str, pattern: str, reason: str, context: bool = False, prose_only: bool = False, only_with: str = ""
 ) -> ManualKind:
-    return ManualKind(name, re.compile(pattern, re.I), reason, context, prose_only)
+    also = re.compile(only_with, re.I) if only_with else None
+    return ManualKind(name, re.compile(pattern, re.I), reason, context, prose_only, also)
 
 
 MANUAL: tuple[ManualKind, ...] = (
@@ -163,9 +165,9 @@ MANUAL: tuple[ManualKind, ...] = (
     ),
     _kind(
         "scaling",
-        r"(?=.*\d)(?:auto-?scal|\bscal(?:e|es|ing)\b|\breplicas?\b|\bHPA\b|\binstances?\b)|auto-?scaling\s+limits"
-        r"|\bhorizontal(?:ly)?\b|\bstateless\b",
+        r"(?:auto-?scal|\bscal(?:e|es|ing)\b|\breplicas?\b|\bHPA\b|\binstances?\b)",
         "scaling behaviour: no bounded check shows it",
+        only_with=r"\d|\blimits?\b|horizontal|stateless",
     ),
     _kind(
         "user-facing timing",
@@ -217,6 +219,8 @@ def manual_reason(sentence: Sentence) -> str | None:
     parents = " / ".join(sentence.parents).replace("_", " ")
     for kind in MANUAL:
         if kind.prose_only and sentence.kind is Kind.CODE:
+            continue
+        if kind.only_with is not None and not kind.only_with.search(text):
             continue
         if kind.pattern.search(text) or (kind.context and kind.pattern.search(parents)):
             return kind.reason

@@ -20,7 +20,7 @@ from stackcheck.adr.text import clean_inline, decode, repair_mojibake, split_sen
 
 __all__ = ["MAX_BYTES", "read_document", "read_text"]
 
-MAX_BYTES = 5_000_000  # an ADR is a few kB; a bound keeps a wrong argument (a disk image) harmless
+MAX_BYTES = 2_000_000  # an ADR is a few kB; a bound keeps a wrong argument (a disk image) harmless
 
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*([\w.+-]*)")
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 __all__ = ["cells", "clean_inline", "decode", "repair_mojibake", "split_sentences", "strip_decoration"]
 
-MAX_LINE = 2000  # longer lines are cut: a claim is a sentence, not a minified file
+MAX_LINE = 1000  # longer lines are cut: a claim is a sentence, not a minified file
 
 # UTF-8 read as cp1252 (or cp1254) and saved again: a box-drawing bar, an emoji or a check mark shows as
 # "\u00e2" or "\u011f\u0178" followed by one to three cp1252 letters.

@@ -25,7 +25,7 @@ __all__ = [
 Build = Callable[[re.Match[str], Sentence], dict[str, Value] | None]
 
 # 1,000 / 0.5 / 100k; a range "3-10" is read by the rules that accept one.
-NUMBER = r"\d[\d,]*(?:\.\d+)?"
+NUMBER = r"(?<![\d,.])\d{1,9}(?:,\d{3}){0,3}(?:\.\d{1,6})?"  # never starts inside a number: linear
 
 
 def rule(name: str, pattern: str, build: Build, verifies: tuple[str, ...] = ()) -> Rule:

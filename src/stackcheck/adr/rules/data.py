@@ -213,7 +213,7 @@ REDIS_MAXMEMORY = rule(
     "Redis memory limit",
     rf"\bmaxmemory\b\s*[:=]?\s*(?P<n>\d+(?:\.\d+)?)\s*(?P<u>{SIZE_UNIT})\b"
     rf"|\bredis\b[^.;]{{0,20}}?\((?P<n2>\d+)\s*(?P<u2>gb|mb|g|m)\b"
-    rf"|(?P<n3>\d+)\s*(?P<u3>gb|mb)\s+(?:total\s+)?(?:capacity|memory|ram|limit)\b",
+    rf"|(?<![\d.])(?P<n3>\d{{1,6}})\s*(?P<u3>gb|mb)\s+(?:total\s+)?(?:capacity|memory|ram|limit)\b",
     _maxmemory,
 )
 

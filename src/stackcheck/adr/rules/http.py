@@ -103,7 +103,7 @@ def _exposure(match: re.Match[str], sentence: Sentence) -> dict[str, Value] | No
 
 
 METRICS_PATH = rule(
-    "metrics endpoint", r"/[\w/-]*metrics\b|prometheus\s+(?:scrapes|metrics|endpoint)", _metrics_path
+    "metrics endpoint", r"/(?:[\w-]+/){0,6}metrics\b|prometheus\s+(?:scrapes|metrics|endpoint)", _metrics_path
 )
 
 METRIC_TYPES = rule(
