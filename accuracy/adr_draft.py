@@ -45,6 +45,10 @@ def _canon(value: object) -> str:
     return json.dumps(value, sort_keys=True)
 
 
+# Map-valued keys: scored entry by entry (a draft with three of four settings right gets three pairs).
+_MAPS = {"postgres.settings", "metrics.types", "redis.server_config", "scan.fail_on", "headers.values"}
+
+
 def pairs_of(key: str, value: object) -> Iterator[tuple[Pair, str]]:
     """Scored pairs of one key: list items one by one, map entries key by key, an empty list as itself.
 
@@ -55,7 +59,7 @@ def pairs_of(key: str, value: object) -> Iterator[tuple[Pair, str]]:
             yield (key, "[]"), key
         for item in value:
             yield (key, _canon(item)), f"{key}={json.dumps(item, sort_keys=True)}"
-    elif isinstance(value, dict) and key in {"postgres.settings", "metrics.types", "redis.server_config"}:
+    elif isinstance(value, dict) and key in _MAPS:
         for sub, item in value.items():
             yield (f"{key}.{sub}", _canon(item)), f"{key}.{sub}"
     else:

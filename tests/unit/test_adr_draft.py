@@ -173,7 +173,12 @@ def test_cli_help_shows_an_example(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=600))
+@given(
+    st.text(
+        alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"], exclude_characters="\x00"),
+        max_size=600,
+    )
+)
 def test_any_text_drafts_a_valid_profile_whose_sources_are_its_lines(
     tmp_path_factory: pytest.TempPathFactory, text: str
 ) -> None:

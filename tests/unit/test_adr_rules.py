@@ -156,6 +156,12 @@ FIRES: list[tuple[Rule, Sentence, dict[str, Any]]] = [
         {"scan.allowed_regions": ["eu-central-1"]},
     ),
     (
+        ops.SCAN_FAIL_ON,
+        s("bandit blocks merges on medium findings; HIGH or CRITICAL CVEs fail the build"),
+        {"scan.fail_on": {"bandit": "medium", "image.vulnerabilities": "high"}},
+    ),
+    (ops.SCAN_FAIL_ON, s("Any checkov failure breaks the build"), {"scan.fail_on": {"checkov": "any"}}),
+    (
         ops.SCANNER_TARGETS,
         s("CI runs bandit on services/api and checkov on infra/"),
         {"scan.code_paths": ["services/api"], "scan.iac_paths": ["infra/"]},
@@ -207,6 +213,7 @@ MISSES: list[tuple[Rule, Sentence]] = [
     (ops.RECOVERY_OBJECTIVES, s("Mean time to recovery < 1 hour")),
     (ops.ALLOWED_REGIONS, s("Primary: ap-south-1 (Mumbai) preferred")),
     (ops.SCANNER_TARGETS, s("Security scan (bandit)")),
+    (ops.SCAN_FAIL_ON, s("Deploys fail over to the standby under high load")),
 ]
 
 

@@ -14,6 +14,7 @@ from stackcheck._exceptions import UsageError
 from stackcheck.adr.draft import draft
 from stackcheck.adr.model import ENVIRONMENTS
 from stackcheck.adr.render import render_draft, summary_line
+from stackcheck.settings import Settings
 
 __all__ = ["DESCRIPTION", "HELP", "add_arguments", "run"]
 
@@ -58,8 +59,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace) -> int:
-    """Draft, write, report; a usage error is raised for the CLI to print as one line (exit 2)."""
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Draft, write, report; a usage error is raised for the CLI to print as one line (exit 2).
+
+    ``settings`` (what every stage command is given) is not read: a draft depends on the documents only.
+    """
+    del settings
     if getattr(args, "adr_command", None) != "draft":
         raise UsageError("adr needs a subcommand", "stackcheck adr draft ADR.md [MORE.md ...] [-o PROFILE]")
     result = draft([Path(d) for d in args.documents], args.env, args.name)

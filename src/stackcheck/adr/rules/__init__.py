@@ -52,4 +52,5 @@ RULES: tuple[Rule, ...] = (
     ops.RECOVERY_OBJECTIVES,
     ops.ALLOWED_REGIONS,
     ops.SCANNER_TARGETS,
+    ops.SCAN_FAIL_ON,
 )

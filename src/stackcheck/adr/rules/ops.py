@@ -113,6 +113,50 @@ def _scan_targets(_match: re.Match[str], sentence: Sentence) -> dict[str, Value]
     return values or None
 
 
+_LEVELS = ("critical", "high", "medium", "low")  # strictest first
+# A scanner's name → its scan.fail_on key (the secret scanners all stand for stackcheck's detect-secrets).
+_TOOL_KEYS = {
+    "bandit": "bandit",
+    "checkov": "checkov",
+    "trivy": "trivy",
+    "actionlint": "actionlint",
+    "gitleaks": "detect-secrets",
+    "detect-secrets": "detect-secrets",
+    "trufflehog": "detect-secrets",
+}
+_TOOLS = re.compile(rf"\b(?:{'|'.join(_TOOL_KEYS)})\b", re.I)
+_BLOCKS = re.compile(
+    r"\b(?:fail(?:s|ed|ing)?|block(?:s|ed|ing)?|break(?:s|ing)?|reject(?:s|ed)?|gate[sd]?)\b", re.I
+)
+_ANY = re.compile(r"\bany\s+(?:\w+\s+)?(?:finding|failure|issue|secret|vulnerabilit)", re.I)
+
+
+def _threshold(clause: str) -> str | None:
+    """The lowest severity a clause lets fail ("HIGH or CRITICAL" → high), or any."""
+    found = [level for level in _LEVELS if re.search(rf"\b{level}\b", clause, re.I)]
+    if found:
+        return found[-1]
+    return "any" if _ANY.search(clause) else None
+
+
+def _fail_on(_match: re.Match[str], sentence: Sentence) -> dict[str, Value] | None:
+    """Per-scanner thresholds: "bandit ... fails on any high-severity finding", "HIGH or CRITICAL
+    vulnerabilities block the release" (image.vulnerabilities)."""
+    values: dict[str, object] = {}
+    for clause in re.split(r";|\.\s", sentence.text):
+        block = _BLOCKS.search(clause)
+        level = _threshold(clause) if block else None
+        if block is None or level is None:
+            continue
+        tools = [(m.start(), _TOOL_KEYS[m.group(0).lower()]) for m in _TOOLS.finditer(clause)]
+        before = [key for at, key in tools if at < block.start()]
+        if re.search(r"vulnerabilit|\bCVEs?\b", clause, re.I) and not before:
+            values["image.vulnerabilities"] = level
+        elif before:
+            values[before[-1]] = level
+    return {"scan.fail_on": values} if values else None
+
+
 SLO_PERCENTILE = rule(
     "latency percentile",
     rf"\bp(?P<pct>\d{{2}})\b[^.;]{{0,30}}?(?:{_BOUND})\s*(?P<n>{NUMBER})\s*(?P<unit>{TIME_UNIT})\b"
@@ -140,6 +184,12 @@ RECOVERY_OBJECTIVES = rule(
 
 ALLOWED_REGIONS = rule("allowed regions", _REGION, _regions)
 
+SCAN_FAIL_ON = rule(
+    "scan thresholds",
+    r"\b(?:critical|high|medium|low|any)\b[^.;]{0,60}\b(?:fail|block|break|reject|gate)"
+    r"|\b(?:fail|block|break|reject|gate)\w*\b[^.;]{0,60}\b(?:critical|high|medium|low|any)\b",
+    _fail_on,
+)
 SCANNER_TARGETS = rule(
     "scanner targets", r"\b(?:bandit|checkov|trivy|gitleaks|detect-secrets|trufflehog)\b", _scan_targets
 )
