@@ -34,8 +34,9 @@ NOTES = """\
 Known disagreements: seed 003 line 191 gives alert thresholds as examples ("e.g. error rate > 5%");
 the answer key reads them as manual, the draft as `slo.error_ratio: 0.05` (it also takes 003's
 "RTO ... (e.g. 4 hours)", which the key sets). On the held-out ADR the draft misses the CORS origin
-named in the sentence before "CORS allows that origin only" (no coreference) and the load endpoint of
-the latency targets (no rule writes `load.endpoints`). First measured on the held-out ADR, before a
+named in the sentence before "CORS allows that origin only" (no coreference), the load endpoint of
+the latency targets (no rule writes `load.endpoints`), and a checkov threshold the key reads into "CI
+runs ... checkov" though the sentence gives none. First measured on the held-out ADR, before a
 fix of a bug it exposed (a document title with "limits" made a throughput target a rate limit): recall
 0.91, precision 0.96."""
 
