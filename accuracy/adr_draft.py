@@ -41,7 +41,12 @@ def _canon(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, dict):
-        value = {k: (int(v) if isinstance(v, float) and v.is_integer() else v) for k, v in value.items()}
+        # `name` labels a list entry's results (rate_limit.also): the draft's choice, not the ADR's value.
+        value = {
+            k: (int(v) if isinstance(v, float) and v.is_integer() else v)
+            for k, v in value.items()
+            if k != "name"
+        }
     return json.dumps(value, sort_keys=True)
 
 

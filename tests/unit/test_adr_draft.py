@@ -93,6 +93,35 @@ def test_first_claim_wins_a_conflict_without_a_direction(tmp_path: Path) -> None
     assert "conflicts with c-001" in (result.claims[1].manual or "")
 
 
+def test_a_second_rate_limit_is_a_further_limit_not_a_conflict(tmp_path: Path) -> None:
+    text = (
+        "- Anonymous clients are limited to 30 requests per minute per IP.\n"
+        "- POST /auth/login is limited to 5 attempts per minute per IP.\n"
+        "- Rate limiting: 30 requests/min per IP\n"
+    )
+    doc = _write(tmp_path, text)
+    result = draft([doc])
+    assert result.values["rate_limit.requests"] == 30
+    assert result.values["rate_limit.also"] == [
+        {
+            "name": "line-2",
+            "requests": 5,
+            "per_seconds": 60,
+            "path": "/auth/login",
+            "method": "POST",
+            "scope": "ip",
+        }
+    ]
+    assert [c.verified_by for c in result.claims] == [
+        ("rate_limit.requests", "rate_limit.per_seconds", "rate_limit.scope"),
+        ("rate_limit.also",),
+        ("rate_limit.requests", "rate_limit.per_seconds", "rate_limit.scope"),  # the first, restated
+    ]
+    out = tmp_path / "p.yaml"
+    out.write_text(render_draft(result))
+    assert len(load_profile(out).profile.rate_limit.also) == 1  # type: ignore[union-attr]
+
+
 def test_the_draft_is_for_one_environment(tmp_path: Path) -> None:
     text = (
         "## Rate limiting\n- Staging: 100 requests/minute per IP\n- Production: 60 requests/minute per IP\n"

@@ -91,7 +91,32 @@ FIRES: list[tuple[Rule, Sentence, dict[str, Any]]] = [
         s("Security headers (CSP, HSTS, etc.)"),
         {"headers.required": ["strict-transport-security", "content-security-policy"]},
     ),
-    (tls.HEADER_LINE, s("X-Frame-Options: DENY"), {"headers.required": ["x-frame-options"]}),
+    (
+        tls.HEADER_LINE,
+        s("X-Frame-Options: DENY"),
+        {"headers.required": ["x-frame-options"], "headers.values": {"x-frame-options": "DENY"}},
+    ),
+    (
+        tls.ALLOWED_CIPHERS,
+        s("Only TLS_AES_128_GCM_SHA256 and ECDHE-RSA-AES128-GCM-SHA256 are offered"),
+        {"tls.allowed_ciphers": ["TLS_AES_128_GCM_SHA256", "ECDHE-RSA-AES128-GCM-SHA256"]},
+    ),
+    (http.METRICS_PRIVATE, s("The metrics endpoint must not be public"), {"metrics.public": False}),
+    (
+        http.RATE_LIMIT,
+        s("Clients sending an X-API-Key header are limited to 1000 requests per hour per key"),
+        {
+            "rate_limit.requests": 1000,
+            "rate_limit.per_seconds": 3600,
+            "rate_limit.scope": "header",
+            "rate_limit.header": "X-API-Key",
+        },
+    ),
+    (
+        http.CORS_ORIGINS,
+        s("CORS allows https://a.example with credentials"),
+        {"cors.allowed_origins": ["https://a.example"], "cors.allow_credentials": True},
+    ),
     (
         tls.HEADER_LINE,
         s("Strict-Transport-Security: max-age=31536000; includeSubDomains"),
@@ -189,6 +214,8 @@ MISSES: list[tuple[Rule, Sentence]] = [
     (tls.HTTP_REDIRECT, s("Port 8080 serves the API")),
     (tls.HEADERS_NAMED, s("Request headers are logged")),
     (tls.HEADER_LINE, s("Retry-After: 30")),
+    (tls.ALLOWED_CIPHERS, s("Cipher suites follow the TLS_ policy of the platform")),
+    (http.METRICS_PRIVATE, s("Metrics are public on the status page")),
     (tls.HSTS_MAX_AGE, s("HSTS preload list submission is planned")),
     (data.PG_VERSION, s("Allow: Port 5432 (PostgreSQL) from app only")),
     (data.PG_VERSION, s("PostgreSQL: $25 (20GB storage)")),

@@ -103,7 +103,35 @@ def _put(merged: Merged, claim: str, key: str, value: Value) -> None:
         merged.owners.setdefault(key, []).append(claim)
 
 
+# Sections that hold several of one thing: a finding that conflicts with the first goes to the list.
+FURTHER = {"rate_limit": "rate_limit.also"}
+
+
+# What tells two limits apart even when their budgets agree: the endpoint and the key.
+_IDENTITY = ("path", "method", "header")
+
+
+def _further(merged: Merged, finding: Finding, claim: DraftClaim) -> Finding | None:
+    """A second whole-section finding ("5 per minute on /login") as an entry of its section's further ones,
+    unless it restates the first (the same limit in a table and in prose)."""
+    sections = {key.split(".", 1)[0] for key in finding.values}
+    if len(sections) != 1 or (section := sections.pop()) not in FURTHER:
+        return None
+    if not any(key.startswith(section + ".") for key in merged.values):
+        return None  # the first: it is the section itself
+    fields = {key.split(".", 1)[1]: value for key, value in finding.values.items()}
+    clash = any(_conflict(merged, f"{section}.{k}", v) not in (None, "new") for k, v in fields.items())
+    other = any(merged.values.get(f"{section}.{k}") != fields.get(k) for k in _IDENTITY if k in fields)
+    if not clash and not other:
+        return None
+    entry: dict[str, object] = {"name": f"line-{claim.sentence.line}", **fields}  # distinct results' subject
+    return Finding(finding.rule, {FURTHER[section]: [entry]}, finding.verifies)
+
+
 def _apply(merged: Merged, claim: DraftClaim, finding: Finding, where: Callable[[str], str]) -> bool:
+    further = _further(merged, finding, claim)
+    if further is not None:
+        return _apply(merged, claim, further, where)
     verdicts = {key: _conflict(merged, key, value) for key, value in finding.values.items()}
     losing = {k: v for k, v in verdicts.items() if v not in (None, "new")}
     if losing:

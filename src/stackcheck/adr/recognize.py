@@ -20,7 +20,9 @@ _ENV_WORDS: dict[Environment, str] = {
     "production": r"prod|production",
 }
 _ENV_ANY = "|".join(f"(?P<{env}>{words})" for env, words in _ENV_WORDS.items())
-_LABEL = re.compile(rf"^\s*(?:in\s+)?(?:{_ENV_ANY})\b\s*(?:environment|env)?\s*(?:[:|,(\u2013-]|$)", re.I)
+# "Production: ...", "Staging | ...", "In staging the limit is ...", "In the production environment, ..."
+_LABEL = re.compile(rf"^\s*(?:{_ENV_ANY})\b\s*(?:environment|env)?\s*(?:[:|,(\u2013-]|$)", re.I)
+_IN = re.compile(rf"^\s*in\s+(?:the\s+)?(?:{_ENV_ANY})\b", re.I)
 _ADJECTIVE = re.compile(
     rf"\b(?:{_ENV_ANY})\s+(?:redis|postgres(?:ql)?|database|db|cache|environment|instance|cluster|server)\b",
     re.I,
@@ -66,7 +68,7 @@ def environment_of_label(label: str) -> Environment | None:
 
 def _of_text(text: str) -> tuple[bool, Environment | None]:
     """(decided, env) from one text: a label prefix, "Prod Redis", "(production)"."""
-    envs = _found(_LABEL, text) or _found(_ADJECTIVE, text) | _found(_PAREN, text)
+    envs = _found(_LABEL, text) or _found(_IN, text) or _found(_ADJECTIVE, text) | _found(_PAREN, text)
     if len(envs) == 1:
         return True, next(iter(envs))
     return len(envs) > 1 or len(_found(_WORD, text)) > 1, None

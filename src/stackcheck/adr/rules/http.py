@@ -49,10 +49,12 @@ def _rate_limit(match: re.Match[str], sentence: Sentence) -> dict[str, Value] | 
         return None
     tail = text[match.end() : match.end() + 60].lower()
     head = text[: match.start()].lower()
-    if re.search(
+    keyed = re.search(
         r"\bper\s+(?:api\s+)?(?:key|user|token|account|tenant|header)\b|\bheader\b", tail + " " + head
-    ):
-        return None  # keyed by something other than the client address: the profile has no key for it
+    )
+    header = re.search(r"\b(X-[A-Za-z0-9-]+|Authorization|Api-Key)\b", text)
+    if keyed and header is None:
+        return None  # keyed by a user or key the sentence names no header for: manual
     window = int(seconds(match.group("count") or "1", match.group("unit")))
     values: dict[str, Value] = {
         "rate_limit.requests": int(number(match.group("n"))),
@@ -64,7 +66,10 @@ def _rate_limit(match: re.Match[str], sentence: Sentence) -> dict[str, Value] | 
         values["rate_limit.path"] = endpoint.group("path")
         if endpoint.group("method"):
             values["rate_limit.method"] = endpoint.group("method")
-    if re.search(
+    if keyed and header is not None:
+        values["rate_limit.scope"] = "header"
+        values["rate_limit.header"] = header.group(1)
+    elif re.search(
         r"\bper\s+(?:client\s+)?ip\b|\bper\s+(?:client|source)\s+address|\bby\s+ip\b", tail + " " + head
     ):
         values["rate_limit.scope"] = "ip"
@@ -84,6 +89,14 @@ def _cors_origins(_match: re.Match[str], sentence: Sentence) -> dict[str, Value]
     if not origins or re.search(r"\*|any\s+origin|all\s+origins", sentence.text, re.I):
         return None
     values: dict[str, Value] = {"cors.allowed_origins": list(dict.fromkeys(origins))}
+    if re.search(
+        r"\bwith(?:out)?\s+credentials\b|\bcredentials\s+(?:are\s+)?(?:allowed|not\s+allowed)",
+        sentence.text,
+        re.I,
+    ):
+        values["cors.allow_credentials"] = not re.search(
+            r"\bwithout\s+credentials|\bcredentials\s+(?:are\s+)?not\s+allowed", sentence.text, re.I
+        )
     methods = re.search(
         r"\bfor\s+((?:GET|POST|PUT|PATCH|DELETE|HEAD)(?:\s*(?:,|and|or)\s*(?:GET|POST|PUT|PATCH|DELETE|HEAD))*)\b",
         sentence.text,
@@ -91,6 +104,10 @@ def _cors_origins(_match: re.Match[str], sentence: Sentence) -> dict[str, Value]
     if methods:
         values["cors.methods"] = re.findall(r"GET|POST|PUT|PATCH|DELETE|HEAD", methods.group(1))
     return values
+
+
+def _metrics_private(_match: re.Match[str], sentence: Sentence) -> dict[str, Value] | None:
+    return {"metrics.public": False}
 
 
 def _exposure(match: re.Match[str], sentence: Sentence) -> dict[str, Value] | None:
@@ -124,6 +141,13 @@ CORS_RESTRICTIVE = rule(
 
 CORS_ORIGINS = rule("CORS origins", r"\bcors\b|cross-origin|allowed\s+origins?", _cors_origins)
 
+METRICS_PRIVATE = rule(
+    "metrics not public",
+    r"\b(?:metrics|exposition|prometheus\s+endpoint)\b[^.]{0,60}\b(?:(?:not|never)\s+(?:be\s+)?(?:public(?:ly)?"
+    r"|exposed\s+publicly|reachable\s+from\s+(?:the\s+)?(?:internet|public|outside))"
+    r"|(?:internal|separate|management|private)\s+(?:port|listener|network))",
+    _metrics_private,
+)
 NOTHING_EXPOSED = rule(
     "nothing sensitive exposed",
     r"\b(?:no|never|nothing)\b[^.]{0,40}\b(?:exposed|served|(?:public(?:ly)?\s+)?reachable)"

@@ -33,6 +33,14 @@ def _min_version(match: re.Match[str], sentence: Sentence) -> dict[str, Value] |
     return {"tls.min_version": lowest}
 
 
+_SUITE = re.compile(r"\bTLS_[A-Z0-9_]{8,}\b|\b(?:ECDHE|DHE)-[A-Z0-9-]{6,}\b")
+
+
+def _allowed_ciphers(_match: re.Match[str], sentence: Sentence) -> dict[str, Value] | None:
+    suites: list[object] = list(dict.fromkeys(_SUITE.findall(sentence.text)))
+    return {"tls.allowed_ciphers": suites} if suites else None
+
+
 def _policy(match: re.Match[str], sentence: Sentence) -> dict[str, Value] | None:
     return {"tls.policy": f"mozilla-{match.group('level').lower()}"}
 
@@ -75,8 +83,11 @@ def _header_line(match: re.Match[str], sentence: Sentence) -> dict[str, Value] |
     if name not in HEADER_NAMES:
         return None
     values: dict[str, Value] = {"headers.required": [name]}
+    value = match.group("value").strip()
     if name == "strict-transport-security":
-        values.update(_hsts_directives(match.group("value")))
+        values.update(_hsts_directives(value))  # its parts have keys of their own
+    elif re.fullmatch(r"[\w\-;=,./:'* ]{1,200}", value) and "..." not in value:
+        values["headers.values"] = {name: value}  # exactly this value (headers.values)
     return values
 
 
@@ -112,6 +123,9 @@ CERT_RENEWAL = rule(
     r"\bcertificates?\b[^.;]{0,30}\b(?:auto-?renew\w*|renew(?:ed|al)\s+automatically)|\bcertificate\s+auto-?renewal\b",
     lambda m, s: {},
     verifies=("tls.certificate",),
+)
+ALLOWED_CIPHERS = rule(
+    "allowed cipher suites", r"\bTLS_[A-Z0-9_]{8,}\b|\b(?:ECDHE|DHE)-[A-Z0-9-]{6,}\b", _allowed_ciphers
 )
 TLS_MIN_VERSION = rule("TLS minimum version", r"\bTLS\s*v?1\.[0-3]\b|\bTLSv1\.[0-3]\b", _min_version)
 
