@@ -169,6 +169,36 @@ FIRES: list[tuple[Rule, Sentence, dict[str, Any]]] = [
         {"redis.maxmemory": "2gb"},
     ),
     (data.REDIS_AUTH, s("Redis requires authentication (requirepass)"), {"redis.require_auth": True}),
+    (
+        data.PG_EXTENSIONS_ABSENT,
+        s("The plperlu extension must not be installed anywhere"),
+        {"postgres.extensions_absent": ["plperlu"]},
+    ),
+    (data.PG_SSLMODE, s("Workers connect with sslmode=verify-ca"), {"postgres.sslmode": "verify-ca"}),
+    (
+        data.PG_PARTITIONED,
+        s("audit_events is partitioned by range on created_at"),
+        {
+            "postgres.partitioned_tables": [
+                {"table": "audit_events", "strategy": "range", "key": "created_at"}
+            ]
+        },
+    ),
+    (
+        data.PG_PARTITIONED,
+        s("CREATE TABLE metrics (ts timestamptz, v float) PARTITION BY LIST (tenant_id);"),
+        {"postgres.partitioned_tables": [{"table": "metrics", "strategy": "list", "key": "tenant_id"}]},
+    ),
+    (
+        data.REDIS_DEFAULT_USER,
+        s("ACL SETUSER default off"),
+        {"redis.default_user": "disabled", "redis.require_auth": True},
+    ),
+    (
+        data.REDIS_ACL_USERS,
+        s("Redis ACL users app and worker must exist"),
+        {"redis.acl_users": ["app", "worker"]},
+    ),
     (ops.SLO_PERCENTILE, s("API response time p95 < 200ms"), {"slo.p95_ms": 200}),
     (ops.SLO_PERCENTILE, s("p99 under 1 s for searches"), {"slo.p99_ms": 1000}),
     (ops.SLO_ERROR_RATIO, s("Error rate > 1%"), {"slo.error_ratio": 0.01}),
@@ -233,6 +263,11 @@ MISSES: list[tuple[Rule, Sentence]] = [
     (data.REDIS_FSYNC, s("fsync is left to the OS")),
     (data.REDIS_MAXMEMORY, s("2GB total capacity", heading="Disks")),
     (data.REDIS_AUTH, s("Redis runs without a password in development")),
+    (data.PG_EXTENSIONS_ABSENT, s("The pg_cron extension must be installed")),
+    (data.PG_SSLMODE, s("Clients use sslmode=require")),
+    (data.PG_PARTITIONED, s("The disk is partitioned by the hosting team")),
+    (data.REDIS_DEFAULT_USER, s("The default user interface is disabled for guests")),
+    (data.REDIS_ACL_USERS, s("Operators log in as admin to the dashboard")),
     (ops.SLO_PERCENTILE, s("Response time (p50, p95, p99)")),
     (ops.SLO_PERCENTILE, s("p50 < 50 ms")),
     (ops.SLO_ERROR_RATIO, s("Deployment failure rate < 5%")),

@@ -69,7 +69,7 @@ def _extensions(_match: re.Match[str], sentence: Sentence) -> dict[str, Value] |
         ):
             found.append(name)
     if not found:
-        return None
+        return None  # (a forbidden one is the extensions_absent rule's)
     values: dict[str, Value] = {"postgres.extensions": found}
     if re.search(r"\b(?:available|creatable|installable)\b", text, re.I):
         values["postgres.extensions_state"] = "available"  # shipped with the server, not necessarily created
@@ -100,6 +100,41 @@ def _instances(match: re.Match[str], sentence: Sentence) -> dict[str, Value] | N
     # "2 per environment (4 total)" counts 4; a range "3-10" its upper end: every instance holds a pool.
     count = first(match, "total", "m", "m2", "m3", "m4", "n", "n3")
     return {"postgres.app_instances": int(count)}
+
+
+_ABSENT_AFTER = (
+    r"\s+extensions?\b[^.;]{0,20}?\b(?:must|may|should|shall)\s+(?:not|never)\s+be\s+"
+    r"(?:installed|created|present)"
+)
+
+
+def _absent(match: re.Match[str], sentence: Sentence) -> dict[str, Value] | None:
+    """ "The `plpython3u` extension must not be installed", "no untrusted extensions such as plperlu"."""
+    name = match.group("name").lower()
+    return (
+        None if name in {"the", "this", "that", "any", "an", "no"} else {"postgres.extensions_absent": [name]}
+    )
+
+
+def _partitioned(match: re.Match[str], sentence: Sentence) -> dict[str, Value] | None:
+    strategy = match.group("strategy") or match.group("strategy2")
+    if not strategy and not in_context(sentence, r"\btables?\b|postgres|database|\bsql\b"):
+        return None  # "the disk is partitioned": not a table
+    entry: dict[str, object] = {"table": first(match, "table", "table2")}
+    if strategy:
+        entry["strategy"] = strategy.lower()
+    key = match.group("key") or match.group("key2")
+    if key and key.lower() not in {"the", "a", "an", "its", "their"}:
+        entry["key"] = key.strip()
+    return {"postgres.partitioned_tables": [entry]}
+
+
+def _acl_users(match: re.Match[str], sentence: Sentence) -> dict[str, Value] | None:
+    if not in_context(sentence, r"\bredis\b|\bacl\b"):
+        return None
+    names = (u.strip(".") for u in re.split(r"\s*(?:,|\band\b)\s*", match.group("users")))
+    users = [u for u in names if u and u.lower() != "default"]
+    return {"redis.acl_users": list(users)} if users else None
 
 
 _NOT_TABLES = {"all", "every", "each", "the", "tables", "table", "and", "our", "its"}
@@ -217,9 +252,41 @@ REDIS_MAXMEMORY = rule(
     _maxmemory,
 )
 
+PG_EXTENSIONS_ABSENT = rule(
+    "PostgreSQL extension absent",
+    rf"\b(?:the\s+)?(?P<name>[a-z][a-z0-9_-]{{1,62}}){_ABSENT_AFTER}",
+    _absent,
+)
+PG_SSLMODE = rule(
+    "PostgreSQL client sslmode",
+    r"\bsslmode\s*=\s*(?P<mode>verify-full|verify-ca)\b",
+    lambda m, s: {"postgres.sslmode": m.group("mode").lower()},
+)
+PG_PARTITIONED = rule(
+    "partitioned table",
+    r"\b(?P<table>[a-z_][\w.]*)\s+(?:is|are)\s+partitioned\s+(?:by\s+(?P<strategy>range|list|hash)\b)?"
+    r"(?:\s*(?:on|by|of)\s+(?P<key>[a-z_]\w*))?"
+    r"|\bCREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(?P<table2>[a-z_][\w.]*)\b[^;]*?\bPARTITION\s+BY\s+"
+    r"(?P<strategy2>RANGE|LIST|HASH)\s*\((?P<key2>[^)]{1,80})\)",
+    _partitioned,
+)
+REDIS_DEFAULT_USER = rule(
+    "Redis default user disabled",
+    r"\bdefault\s+(?:redis\s+)?user\b[^.]{0,20}\b(?:is\s+)?(?:disabled|off|turned\s+off)\b"
+    r"|\bACL\s+SETUSER\s+default\s+off\b",
+    lambda m, s: (
+        {"redis.default_user": "disabled", "redis.require_auth": True}
+        if in_context(s, r"\bredis\b|\bacl\b")
+        else None
+    ),
+)
+REDIS_ACL_USERS = rule(
+    "Redis ACL users",
+    r"\b(?:acl\s+users?|authenticates?\s+as|logs?\s+in\s+as)\s+(?P<users>[\w.-]+(?:\s*(?:,|\band\b)\s*[\w.-]+)*)",
+    _acl_users,
+)
 REDIS_AUTH = rule(
     "Redis requires authentication",
-    r"\bdefault\s+(?:redis\s+)?user\b[^.]{0,20}\b(?:is\s+)?disabled\b|\brequirepass\b"
-    r"|\bredis\b[^.]{0,40}\b(?:requires?|enforces?)\s+(?:auth\b|authentication|a\s+password)",
+    r"\brequirepass\b|\bredis\b[^.]{0,40}\b(?:requires?|enforces?)\s+(?:auth\b|authentication|a\s+password)",
     lambda m, s: {"redis.require_auth": True},
 )
