@@ -238,7 +238,9 @@ def _prepare(args: argparse.Namespace) -> _VerifyRun:
     suite_paths, team_dirs = select_suites(args.suite, args.suite_dir, profile.suite_dirs, loaded.path)
     names = [p.name for p in suite_paths]
     check_waiver_ids(profile, args.profile, team=bool(team_dirs or profile.suite_dirs))
-    settings = Settings.from_environ(infra=args.infra, allow_remote=args.allow_remote, target=args.target)
+    settings = Settings.from_environ(
+        infra=args.infra, allow_remote=args.allow_remote, target=args.target, frameworks=args.framework
+    )
     target = resolve_target(settings.target, profile)
     if suite_paths:  # (no names would mean every suite) the team's servers are known once its tests are
         preflight(settings, profile, names, target)
@@ -277,6 +279,8 @@ def _pytest_args(args: argparse.Namespace, run: _VerifyRun) -> list[str]:
         pytest_args += [opt("stackcheck_set"), option]
     if run.settings.allow_remote:
         pytest_args.append(opt("allow_remote"))
+    for name in run.settings.frameworks:
+        pytest_args += [opt("framework"), name]
     if run.target:
         pytest_args += [opt("target"), run.target]
     pytest_args += ["-q", "--no-header", "-rN", "--tb=short"] if args.verbose else ["-p", "no:terminal"]
@@ -469,7 +473,9 @@ def _run_command(args: argparse.Namespace, handlers: Mapping[str, _Handler]) -> 
     try:
         if args.command in STAGE_COMMANDS:
             return int(
-                importlib.import_module(STAGE_COMMANDS[args.command]).run(args, Settings.from_environ())
+                importlib.import_module(STAGE_COMMANDS[args.command]).run(
+                    args, Settings.from_environ(frameworks=getattr(args, "framework", ()))
+                )
             )
         return handlers[args.command](args)
     except StackcheckError as exc:

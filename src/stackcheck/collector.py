@@ -18,6 +18,7 @@ import pytest
 from stackcheck._exceptions import CouldNotCheck, ErrorReason, UsageError
 from stackcheck.catalog import REGISTRY, CheckSpec
 from stackcheck.claims import apply_claims
+from stackcheck.controls import apply_controls
 from stackcheck.outcomes import CheckResult, Evidence, Status
 from stackcheck.profile import LoadedProfile
 from stackcheck.redact import Redactor
@@ -153,6 +154,7 @@ class RunCollector:
     target: str | None
     command: str
     infra: str | None = None
+    frameworks: tuple[str, ...] = ()  # --framework: the control frameworks the report shows
     report_dir: Path | None = None
     on_result: Callable[[CheckResult], None] | None = None
     results: list[CheckResult] = field(default_factory=list)
@@ -237,6 +239,7 @@ class RunCollector:
         )
         claimed = link_claims(profile, self.team.specs())  # claims a team check says it verifies
         results_t, claims = apply_claims(results, claimed, self.team.specs())
+        controls = apply_controls(results_t, self.frameworks, self.team.specs())
         waivers_t = tuple(waivers)
         self.report = Report(
             run=RunInfo(
@@ -257,8 +260,9 @@ class RunCollector:
                 overrides=self.loaded.overrides,
             ),
             target=self.target,
-            summary=summarize(results_t, waivers_t, claims),
+            summary=summarize(results_t, waivers_t, claims, controls),
             claims=claims,
+            controls=controls,
             results=results_t,
             waivers=waivers_t,
         )

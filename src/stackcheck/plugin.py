@@ -57,11 +57,15 @@ class Target:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "check(spec): the stackcheck check (a CheckSpec) this test implements")
     # The run's settings, read once (options + environment); handed down as the `settings` fixture.
-    settings = Settings.from_environ(
-        infra=str(config.getoption("stackcheck_infra", "auto")),
-        allow_remote=bool(config.getoption("stackcheck_allow_remote", False)),
-        target=config.getoption("stackcheck_target", None),
-    )
+    try:
+        settings = Settings.from_environ(
+            infra=str(config.getoption("stackcheck_infra", "auto")),
+            allow_remote=bool(config.getoption("stackcheck_allow_remote", False)),
+            target=config.getoption("stackcheck_target", None),
+            frameworks=config.getoption("stackcheck_framework", None) or (),
+        )
+    except StackcheckError as exc:
+        raise pytest.UsageError(str(exc)) from None
     config.stash[SETTINGS] = settings
     profile_path = config.getoption("stackcheck_profile", None)
     if not profile_path:
@@ -80,6 +84,7 @@ def pytest_configure(config: pytest.Config) -> None:
         target=target,
         command=redactor.command(["stackcheck", *sys.argv[1:]] if progress else sys.argv),
         infra=settings.infra,
+        frameworks=settings.frameworks,
         report_dir=Path(report_dir) if report_dir else None,
         on_result=_print_result if progress else None,
         redactor=redactor,

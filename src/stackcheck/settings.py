@@ -15,7 +15,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -31,11 +31,13 @@ __all__ = [
     "ENV_POSTGRES_IMAGE",
     "ENV_REDIS_IMAGE",
     "ENV_TOOLS_DIR",
+    "FRAMEWORK_OPTION",
     "INFRA_CHOICES",
     "VERIFY_OPTIONS",
     "InfraChoice",
     "OptionSpec",
     "Settings",
+    "add_option",
     "add_options",
     "resolve_target",
 ]
@@ -64,6 +66,7 @@ class Settings:
     infra: InfraChoice = "auto"
     allow_remote: bool = False
     target: str | None = None  # the --target option; resolve_target() adds the profile's target.base_url
+    frameworks: tuple[str, ...] = ()  # --framework: the control frameworks a report shows (empty: default)
 
     @classmethod
     def from_environ(
@@ -73,12 +76,16 @@ class Settings:
         infra: str = "auto",
         allow_remote: bool = False,
         target: str | None = None,
+        frameworks: Sequence[str] = (),
     ) -> Settings:
         """Read the settings from ``environ`` (default: this process's environment), once.
 
-        ``infra``, ``allow_remote`` and ``target`` are the ``--infra``, ``--allow-remote`` and ``--target``
-        options.
+        ``infra``, ``allow_remote``, ``target`` and ``frameworks`` are the ``--infra``, ``--allow-remote``,
+        ``--target`` and ``--framework`` options (an unknown framework is a usage error here, before any
+        check runs).
         """
+        from stackcheck.controls import check_frameworks  # the catalog is read only when asked (no cycle)
+
         env = dict(os.environ if environ is None else environ)
         explicit = env.get(ENV_TOOLS_DIR)
         return cls(
@@ -89,6 +96,7 @@ class Settings:
             infra=_infra(infra),
             allow_remote=allow_remote,
             target=target or None,
+            frameworks=check_frameworks(frameworks),
         )
 
     def tool_override(self, tool: str) -> Path | None:
@@ -183,6 +191,16 @@ class OptionSpec:
         return out
 
 
+#: ``--framework``: on ``verify`` (through :data:`VERIFY_OPTIONS`, for the plugin too), ``scan`` and ``load``.
+FRAMEWORK_OPTION = OptionSpec(
+    "--framework",
+    "framework",
+    "show the controls of this framework in the report (repeatable; default: every framework a check of "
+    "the run supports). Frameworks: policies/controls/*.yaml (soc2, asvs, cis-docker, pci-dss, gdpr, dpdp)",
+    metavar="NAME",
+    repeatable=True,
+)
+
 VERIFY_OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec("--profile", "profile", "profile YAML to verify against", metavar="FILE"),
     OptionSpec("--target", "target", "base URL of the service (overrides target.base_url)", metavar="URL"),
@@ -212,7 +230,14 @@ VERIFY_OPTIONS: tuple[OptionSpec, ...] = (
         "allow load and rate-limit probes against non-loopback targets (refused otherwise)",
         switch=True,
     ),
+    FRAMEWORK_OPTION,
 )
+
+
+def add_option(add: Callable[..., object], option: OptionSpec) -> None:
+    """Declare one option with ``add`` under its CLI spelling (``stackcheck scan``/``load`` take
+    :data:`FRAMEWORK_OPTION` like ``verify`` does)."""
+    add(option.flag, **option.kwargs())
 
 
 def add_options(

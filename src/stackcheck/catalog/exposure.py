@@ -16,7 +16,7 @@ SENSITIVE_PATHS = CheckSpec(
     ),
     remediation="Do not serve dotfiles, VCS metadata, backups or admin endpoints; deny them at the proxy.",
     fails_on=("defect:expose=/.env",),
-    controls=("OWASP-ASVS:12.5.1", "OWASP-ASVS:14.3.2", "SOC2:CC6.1"),
+    controls=("OWASP-ASVS:12.5.1", "SOC2:CC6.1"),
     **_common,
 )
 ERROR_LEAK = CheckSpec(
@@ -26,7 +26,7 @@ ERROR_LEAK = CheckSpec(
     reads=("exposure.error_paths",),
     remediation="Turn debug mode off and answer errors with a generic page (no stack trace, no versions).",
     fails_on=("defect:error-leak",),
-    controls=("OWASP-ASVS:7.4.1", "OWASP-ASVS:14.3.2"),
+    controls=("OWASP-ASVS:7.4.1", "OWASP-ASVS:14.3.2", "OWASP-ASVS:14.3.3"),
     **_common,
 )
 

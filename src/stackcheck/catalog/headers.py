@@ -94,7 +94,6 @@ REQUIRED = CheckSpec(
         "defect:no-header=x-content-type-options",
         "defect:no-header=referrer-policy",
     ),
-    controls=("OWASP-ASVS:14.4.1",),
     **_common,
 )
 
@@ -105,7 +104,7 @@ COOP = CheckSpec(
     reads=_PAGES,
     remediation="Send Cross-Origin-Opener-Policy: same-origin (same-origin-allow-popups if you open popups).",
     fails_on=("defect:no-header=cross-origin-opener-policy",),
-    controls=("OWASP-ASVS:14.4.1", "SOC2:CC6.6"),
+    controls=("SOC2:CC6.6",),
     **_common,
 )
 

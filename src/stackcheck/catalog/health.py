@@ -15,7 +15,7 @@ LIVE = CheckSpec(
         "Make the liveness endpoint answer 200 whenever the process can serve (no dependency checks in it)."
     ),
     fails_on=("defect:failing=/health/live",),
-    controls=("SOC2:A1.2", "SOC2:CC7.1"),
+    controls=("SOC2:A1.2", "SOC2:CC7.2"),
     **_common,
 )
 READY = CheckSpec(
@@ -25,7 +25,7 @@ READY = CheckSpec(
     reads=("health.ready",),
     remediation="Make the readiness endpoint answer 200 once the service and its dependencies are ready.",
     fails_on=("defect:ready-failing",),
-    controls=("SOC2:A1.2", "SOC2:CC7.1"),
+    controls=("SOC2:A1.2", "SOC2:CC7.2"),
     **_common,
 )
 STARTUP = CheckSpec(
@@ -45,7 +45,7 @@ EXTRA = CheckSpec(
     reads=("health.extra",),
     remediation="Serve each endpoint in health.extra with a 2xx answer, or remove it from the profile.",
     fails_on=("defect:missing=/freshness",),
-    controls=("SOC2:CC7.1",),
+    controls=("SOC2:CC7.2",),
     **_common,
 )
 LATENCY = CheckSpec(
@@ -87,7 +87,7 @@ READY_DEPENDENCIES = CheckSpec(
     suite="health",
     section="service",  # the drill starts the service itself, wired to dependencies it may interrupt
     needs_target=False,
-    controls=("SOC2:A1.2", "SOC2:CC7.1", "SOC2:CC7.5"),
+    controls=("SOC2:A1.2", "SOC2:CC7.2"),
 )
 
 CHECKS: tuple[CheckSpec, ...] = (LIVE, READY, STARTUP, EXTRA, LATENCY, READY_DEPENDENCIES)

@@ -58,7 +58,7 @@ LATENCY_HISTOGRAM = CheckSpec(
         "test:tests/integration/test_metrics_third_party.py::"
         "test_a_non_numeric_le_that_promtool_rejects_fails_instead_of_erroring",
     ),
-    controls=("SOC2:CC7.2", "SOC2:A1.2"),
+    controls=("SOC2:CC7.2", "SOC2:A1.1"),
     **_common,
 )
 NOT_PUBLIC = CheckSpec(

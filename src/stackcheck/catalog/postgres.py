@@ -13,7 +13,7 @@ VERSION = CheckSpec(
     severity=Severity.HIGH,
     remediation="Upgrade the PostgreSQL server to a version postgres.version allows.",
     fails_on=("profile:pg-wrong.yaml",),
-    controls=("SOC2:CC8.1", "SOC2:CC7.1"),
+    controls=("SOC2:CC7.1", "SOC2:CC8.1"),
     **_common,
 )
 EXTENSIONS = CheckSpec(
@@ -55,7 +55,14 @@ SSL = CheckSpec(
     severity=Severity.HIGH,
     remediation="Turn ssl on and make pg_hba.conf use hostssl (and reject hostnossl) for remote logins.",
     fails_on=("profile:pg-wrong.yaml",),
-    controls=("OWASP-ASVS:V9.2.2", "SOC2:CC6.7", "CIS-PostgreSQL:6.8", "GDPR:Art.32"),
+    controls=(
+        "OWASP-ASVS:9.2.2",
+        "SOC2:CC6.7",
+        "PCI-DSS:8.3.2",
+        "GDPR:Art.32(1)(a)",
+        "DPDP:S8(5)",
+        "DPDP:R6(1)(a)",
+    ),
     **_common,
 )
 RLS = CheckSpec(
@@ -66,7 +73,15 @@ RLS = CheckSpec(
     reads=("postgres.rls_forced",),
     remediation="ALTER TABLE ... ENABLE (and FORCE) ROW LEVEL SECURITY, with at least one policy per table.",
     fails_on=("profile:pg-wrong.yaml",),
-    controls=("OWASP-ASVS:V4.2.1", "OWASP-ASVS:V4.1.3", "SOC2:CC6.1", "GDPR:Art.25", "GDPR:Art.32"),
+    controls=(
+        "OWASP-ASVS:4.1.3",
+        "OWASP-ASVS:4.2.1",
+        "SOC2:CC6.1",
+        "GDPR:Art.25(2)",
+        "GDPR:Art.32(1)(b)",
+        "DPDP:S8(5)",
+        "DPDP:R6(1)(b)",
+    ),
     **_common,
 )
 UUIDV7 = CheckSpec(

@@ -31,7 +31,7 @@ ENFORCED = CheckSpec(
         "defect:limit-off=/auth/login",
         "test:tests/integration/test_ratelimit_third_party.py::test_burst_without_nodelay_is_reported_as_delaying",
     ),
-    controls=("OWASP-ASVS:11.1.4", "SOC2:CC6.6", "SOC2:A1.2"),
+    controls=("OWASP-ASVS:11.1.4", "SOC2:CC6.6", "SOC2:A1.1"),
     **_common,
 )
 RETRY_AFTER = CheckSpec(
@@ -61,7 +61,7 @@ RECOVERY = CheckSpec(
         "defect:retry-after-lies",
         "test:tests/integration/test_ratelimit_third_party.py::test_recovery_waits_a_retry_after_longer_than_the_window",
     ),
-    controls=("SOC2:A1.2",),
+    controls=("SOC2:A1.1",),
     **_common,
 )
 PER_IP = CheckSpec(
@@ -78,7 +78,7 @@ PER_IP = CheckSpec(
         "defect:global-bucket",
         "test:tests/integration/test_ratelimit_third_party.py::test_a_budget_of_one_per_ip_is_not_called_shared",
     ),
-    controls=("OWASP-ASVS:11.1.4", "SOC2:A1.2"),
+    controls=("OWASP-ASVS:11.1.4", "SOC2:A1.1"),
     **_common,
 )
 PER_KEY = CheckSpec(

@@ -13,7 +13,7 @@ VERSION = CheckSpec(
     severity=Severity.HIGH,
     remediation="Upgrade the Redis server to a version redis.version allows.",
     fails_on=("profile:redis-wrong.yaml",),
-    controls=("SOC2:CC8.1", "SOC2:CC7.1"),
+    controls=("SOC2:CC7.1", "SOC2:CC8.1"),
     **_common,
 )
 EVICTION = CheckSpec(
@@ -46,7 +46,7 @@ PERSISTENCE = CheckSpec(
         "Set appendonly/appendfsync/save as the profile says and check the last background save succeeded."
     ),
     fails_on=("profile:redis-wrong.yaml",),
-    controls=("SOC2:A1.2", "SOC2:A1.3"),
+    controls=("SOC2:A1.2",),
     **_common,
 )
 MAXMEMORY = CheckSpec(
@@ -71,7 +71,14 @@ AUTH = CheckSpec(
         " access."
     ),
     fails_on=("profile:redis-wrong.yaml",),
-    controls=("OWASP-ASVS:V2.10.2", "SOC2:CC6.1", "GDPR:Art.32"),
+    controls=(
+        "OWASP-ASVS:2.10.2",
+        "SOC2:CC6.1",
+        "PCI-DSS:8.3.1",
+        "GDPR:Art.32(1)(b)",
+        "DPDP:S8(5)",
+        "DPDP:R6(1)(b)",
+    ),
     **_common,
 )
 

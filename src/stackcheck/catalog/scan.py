@@ -46,7 +46,7 @@ CODE = CheckSpec(
     title="Application code passes bandit (Python SAST)",
     severity=Severity.HIGH,
     reads=("scan.code_paths", "scan.fail_on", "scan.skip"),
-    controls=("SOC2:CC7.1", "SOC2:CC8.1", "OWASP-ASVS:14.2.1"),
+    controls=("SOC2:CC7.1", "SOC2:CC8.1", "PCI-DSS:6.2.3"),
     remediation="Fix the code bandit flags, or mark a reviewed line `# nosec BNNN` (listed as suppressed).",
     fails_on=(
         "sample:tests/data/scan/code/app.py",
@@ -60,7 +60,7 @@ IMAGE = CheckSpec(
     title="Container image configuration passes trivy's misconfiguration checks (non-root, HEALTHCHECK)",
     severity=Severity.HIGH,
     reads=("scan.images", "scan.fail_on", "scan.skip"),
-    controls=("CIS-Docker:4.1", "CIS-Docker:4.6", "SOC2:CC7.1"),
+    controls=("SOC2:CC7.1", "CIS-Docker:4.1", "CIS-Docker:4.6"),
     remediation="Run the image as a non-root USER and give it a HEALTHCHECK (see the trivy findings).",
     fails_on=("sample:fixtures/images/refservice/Dockerfile.leaky",),
     **_common,
@@ -70,7 +70,7 @@ VULNERABILITIES = CheckSpec(
     title="Container image has no known vulnerabilities at or above scan.fail_on (needs a trivy DB)",
     severity=Severity.HIGH,
     reads=("scan.images", "scan.vulnerability_db", "scan.fail_on", "scan.skip"),
-    controls=("SOC2:CC7.1", "OWASP-ASVS:14.2.1", "CIS-Docker:4.4"),
+    controls=("SOC2:CC7.1", "OWASP-ASVS:14.2.1", "CIS-Docker:4.4", "PCI-DSS:6.3.3"),
     remediation="Rebuild the image on patched packages (upgrade to the fixed versions the findings name).",
     # stackcheck/redis:8 is vulnerable under these (test) advisories: tests/integration/test_scan_vulndb.py
     fails_on=(

@@ -17,7 +17,7 @@ REPO = CheckSpec(
     suite=SuiteName.SECRETS,
     section="scan",
     needs_target=False,
-    controls=("SOC2:CC6.1", "OWASP-ASVS:2.10.4", "OWASP-ASVS:14.3.1"),
+    controls=("SOC2:CC6.1", "OWASP-ASVS:2.10.4", "PCI-DSS:8.6.2"),
     remediation="Rotate the secret, remove it from the files (and history), read it from a secret store.",
     fails_on=(
         "sample:fixtures/iac/djinn/noncompliant/docker-compose.yml",
@@ -33,7 +33,7 @@ IMAGE = CheckSpec(
     suite=SuiteName.SECRETS,
     section="scan",
     needs_target=False,
-    controls=("SOC2:CC6.1", "OWASP-ASVS:2.10.4", "CIS-Docker:4.10"),
+    controls=("SOC2:CC6.1", "OWASP-ASVS:2.10.4", "CIS-Docker:4.10", "PCI-DSS:8.6.2"),
     remediation="Rotate the secret and rebuild without it: a file deleted in a later layer stays in it.",
     fails_on=("sample:fixtures/images/refservice/Dockerfile.leaky",),
 )
@@ -48,7 +48,7 @@ LOGS = CheckSpec(
     requires=(
         Requires(keys=("scan.log_files",), reason="scan.log_files is empty: no service log to inspect"),
     ),
-    controls=("SOC2:CC6.1", "OWASP-ASVS:7.1.1", "GDPR:Art.32"),
+    controls=("SOC2:CC6.1", "OWASP-ASVS:7.1.1", "PCI-DSS:8.3.2", "GDPR:Art.32(1)(b)"),
     remediation="Mask Authorization, API keys and other credentials before the service logs or echoes them.",
     fails_on=("defect:leaky-logs",),
 )

@@ -19,7 +19,14 @@ PROTOCOLS = CheckSpec(
         "ssl-min-ver)."
     ),
     fails_on=("defect:tls-min=1.2",),
-    controls=("OWASP-ASVS:9.1.3", "SOC2:CC6.7"),
+    controls=(
+        "OWASP-ASVS:9.1.3",
+        "SOC2:CC6.7",
+        "PCI-DSS:4.2.1",
+        "GDPR:Art.32(1)(a)",
+        "DPDP:S8(5)",
+        "DPDP:R6(1)(a)",
+    ),
     **_common,
 )
 CIPHERS = CheckSpec(
@@ -36,7 +43,14 @@ CIPHERS = CheckSpec(
         "test:tests/integration/test_tls_suite.py::test_each_defect_fails_exactly_its_check",
         "test:tests/integration/test_nginx_profile_keys.py::test_allowed_ciphers_follow_ssl_ciphers",
     ),
-    controls=("OWASP-ASVS:9.1.2", "SOC2:CC6.7"),
+    controls=(
+        "OWASP-ASVS:9.1.2",
+        "SOC2:CC6.7",
+        "PCI-DSS:4.2.1",
+        "GDPR:Art.32(1)(a)",
+        "DPDP:S8(5)",
+        "DPDP:R6(1)(a)",
+    ),
     **_common,
 )
 CERTIFICATE = CheckSpec(
@@ -59,7 +73,14 @@ CERTIFICATE = CheckSpec(
         "defect:weak-key",
         "defect:cert-expiring=5",
     ),
-    controls=("OWASP-ASVS:9.2.1", "SOC2:CC6.7"),
+    controls=(
+        "OWASP-ASVS:9.2.1",
+        "SOC2:CC6.7",
+        "PCI-DSS:4.2.1",
+        "GDPR:Art.32(1)(a)",
+        "DPDP:S8(5)",
+        "DPDP:R6(1)(a)",
+    ),
     **_common,
 )
 REDIRECT = CheckSpec(

@@ -26,6 +26,7 @@ from stackcheck._exceptions import CouldNotCheck, ErrorReason, UsageError
 from stackcheck.catalog import REGISTRY
 from stackcheck.claims import apply_claims
 from stackcheck.collector import tool_versions
+from stackcheck.controls import apply_controls
 from stackcheck.load.gate import LOAD_CHECK_IDS, evaluate, not_run
 from stackcheck.load.plan import LoadPlan, build_plan
 from stackcheck.load.request import expanded_headers, missing_references, secret_header_values
@@ -41,7 +42,7 @@ from stackcheck.report.console import terminal
 from stackcheck.report.folders import default_report_dir, point_latest
 from stackcheck.report.model import ProfileInfo, RunInfo, mark_interrupted, summarize
 from stackcheck.report.publish import publish_log, publishable, run_redactor
-from stackcheck.settings import Settings, resolve_target
+from stackcheck.settings import FRAMEWORK_OPTION, Settings, add_option, resolve_target
 from stackcheck.waivers import apply_waivers
 
 __all__ = ["DESCRIPTION", "HELP", "add_arguments", "run"]
@@ -101,6 +102,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="HOST:PORT",
         help="run only Locust worker processes for a master started elsewhere with --expect-workers",
     )
+    add_option(parser.add_argument, FRAMEWORK_OPTION)
 
 
 def _host_port(text: str, option: str) -> tuple[str, int]:
@@ -318,6 +320,7 @@ def _report(
     window: tuple[dt.datetime, dt.datetime],
     measured: Measured,
     redactor: Redactor,
+    frameworks: tuple[str, ...] = (),
 ) -> Report:
     """The load stage's report: the gated results after waivers, and the statistics as ``load``."""
     started, finished = window
@@ -327,6 +330,7 @@ def _report(
         results, list(profile.waivers), set(REGISTRY) | LOAD_CHECK_IDS, dt.date.today()
     )
     results_t, claims = apply_claims(results, profile)
+    controls = apply_controls(results_t, frameworks)
     report = Report(
         run=RunInfo(
             command=_command_line(args),
@@ -345,8 +349,9 @@ def _report(
             overrides=loaded.overrides,
         ),
         target=target,
-        summary=summarize(results_t, tuple(waivers), claims),
+        summary=summarize(results_t, tuple(waivers), claims, controls),
         claims=claims,
+        controls=controls,
         results=results_t,
         waivers=tuple(waivers),
         load=stats,
@@ -377,7 +382,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     redactor = _redactor(loaded, plan, [target, *args.overrides], environ)
 
     def finish(measured: Measured, signum: int | None) -> Report:
-        report = _report(args, loaded, target, (started, dt.datetime.now(dt.UTC)), measured, redactor)
+        window = (started, dt.datetime.now(dt.UTC))
+        report = _report(args, loaded, target, window, measured, redactor, settings.frameworks)
         report = mark_interrupted(report, signum) if signum is not None else report
         write_report(report, report_dir)
         # Locust's own logs stay in the report folder: through the same redaction and sanitising.

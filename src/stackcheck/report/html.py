@@ -7,6 +7,7 @@ from html import escape
 from stackcheck.claims import ClaimStatus, ClaimVerdict
 from stackcheck.load.stats import LoadStats
 from stackcheck.outcomes import CheckResult, Status
+from stackcheck.report.controls_view import controls_html
 from stackcheck.report.model import Report
 from stackcheck.report.summary import (
     CLAIM_MARK,
@@ -200,6 +201,7 @@ def render_html(report: Report) -> str:
     body = [
         *_heading(report),
         *_claims_section(report),
+        *controls_html(report),
         "<h2>Results</h2><table><tr><th>status</th><th>check</th><th>message</th><th>evidence</th>"
         "<th>severity</th><th>claims · controls</th></tr>",
         *(_result_row(r) for r in ordered),

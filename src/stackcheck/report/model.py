@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from stackcheck.catalog.spec import Severity
 from stackcheck.claims import ClaimCounts, ClaimVerdict, count_claims
+from stackcheck.controls import ControlCounts, ControlVerdict, count_controls
 from stackcheck.interrupt import exit_code_for, signal_name
 from stackcheck.load.stats import LoadStats
 from stackcheck.outcomes import CheckResult, Status
@@ -98,6 +99,11 @@ class Summary(_Model):
     claims: ClaimCounts = Field(
         default_factory=ClaimCounts, description="The profile's claims by verdict (see `claims` below)."
     )
+    controls: ControlCounts = Field(
+        default_factory=ControlCounts,
+        description="The shown frameworks' controls by verdict (see `controls` below); checks support "
+        "a control, they do not certify it.",
+    )
     exit_code: int = Field(
         0,
         description="The CLI's exit code for this run: 0, 1 or 3, or 2 when the run produced no result "
@@ -135,6 +141,12 @@ class Report(_Model):
     summary: Summary = Field(description="Counts and the exit code.")
     claims: tuple[ClaimVerdict, ...] = Field(
         (), description="Each claim of the profile with its verdict and the results behind it."
+    )
+    controls: tuple[ControlVerdict, ...] = Field(
+        (),
+        description="Each control of the shown frameworks (--framework, default: every framework a check of "
+        "this run supports) with its verdict and the checks behind it. A `supported` control is one the "
+        "run's evidence supports; no check certifies a control.",
     )
     results: tuple[CheckResult, ...] = Field((), description="One entry per check and subject.")
     waivers: tuple[WaiverStatus, ...] = Field(
@@ -176,8 +188,9 @@ def summarize(
     results: tuple[CheckResult, ...],
     waivers: tuple[WaiverStatus, ...],
     claims: tuple[ClaimVerdict, ...] = (),
+    controls: tuple[ControlVerdict, ...] = (),
 ) -> Summary:
-    """Count results by status and claims by verdict, and compute the exit code."""
+    """Count results by status, claims and controls by verdict, and compute the exit code."""
     counts = {s: sum(1 for r in results if r.status is s) for s in Status}
     return Summary(
         total=len(results),
@@ -189,6 +202,7 @@ def summarize(
         expired_waivers=sum(1 for w in waivers if w.state is WaiverState.EXPIRED),
         stale_waivers=sum(1 for w in waivers if w.state is WaiverState.STALE),
         claims=count_claims(claims),
+        controls=count_controls(controls),
         exit_code=int(exit_code(results, waivers)),
     )
 

@@ -89,9 +89,11 @@ def publishable(report: Report, redactor: Redactor | None = None) -> Report:
     raw = report.model_dump(mode="json", by_alias=True)
     results = [_result_data(r, red) for r in raw.pop("results")]
     claims = _walk(raw.pop("claims", []), _PLAIN)
+    controls = _walk(raw.pop("controls", []), _PLAIN)  # the catalog's text and result labels already safe
     out = _walk(raw, red)
     out["results"] = results
     out["claims"] = claims
+    out["controls"] = controls
     return Report.model_validate(out)
 
 

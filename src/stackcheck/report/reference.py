@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from stackcheck.claims import ClaimCounts, ClaimVerdict
+from stackcheck.controls import ControlCounts, ControlVerdict
 from stackcheck.load.stats import (
     EndpointStats,
     ErrorCount,
@@ -28,6 +29,8 @@ _PARTS: list[tuple[str, type[BaseModel]]] = [
     ("summary", Summary),
     ("summary.claims", ClaimCounts),
     ("claims[]", ClaimVerdict),
+    ("summary.controls", ControlCounts),
+    ("controls[]", ControlVerdict),
     ("results[]", CheckResult),
     ("results[].claims[]", ClaimRef),
     ("results[].evidence", Evidence),

@@ -20,6 +20,7 @@ from stackcheck import __version__, interrupt
 from stackcheck._exceptions import UsageError
 from stackcheck.claims import apply_claims
 from stackcheck.collector import tool_versions
+from stackcheck.controls import apply_controls
 from stackcheck.profile import LoadedProfile, load_profile
 from stackcheck.redact import Redactor
 from stackcheck.report import render_console, result_line, shown_live, write_report
@@ -31,7 +32,7 @@ from stackcheck.scan.registry import SCANNERS
 from stackcheck.scan.replay import share_scan
 from stackcheck.scan.runner import JobResult
 from stackcheck.scan.toolcache import install
-from stackcheck.settings import Settings
+from stackcheck.settings import FRAMEWORK_OPTION, Settings, add_option
 
 __all__ = ["DESCRIPTION", "HELP", "add_arguments", "build_report", "run"]
 
@@ -66,12 +67,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="install missing scanners into the tool cache first (needs the package registries)",
     )
+    add_option(parser.add_argument, FRAMEWORK_OPTION)
 
 
-def build_report(loaded: LoadedProfile, scan: ScanRun, command: str, started: dt.datetime) -> Report:
-    """The run's report, redacted: every artifact is rendered from it."""
+def build_report(
+    loaded: LoadedProfile,
+    scan: ScanRun,
+    command: str,
+    started: dt.datetime,
+    frameworks: tuple[str, ...] = (),
+) -> Report:
+    """The run's report, redacted: every artifact is rendered from it. ``frameworks``: ``--framework``."""
     finished = dt.datetime.now(dt.UTC)
     results, claims = apply_claims(scan.results, loaded.profile)
+    controls = apply_controls(results, frameworks)
     waivers = tuple(scan.waivers)
     report = Report(
         run=RunInfo(
@@ -92,8 +101,9 @@ def build_report(loaded: LoadedProfile, scan: ScanRun, command: str, started: dt
             overrides=loaded.overrides,
         ),
         target=None,
-        summary=summarize(results, waivers, claims),
+        summary=summarize(results, waivers, claims, controls),
         claims=claims,
+        controls=controls,
         results=results,
         waivers=waivers,
         findings=tuple(scan.findings),
@@ -135,7 +145,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         """An interrupted scan's partial report: no verdict (the scanners' results are judged together)."""
         redactor = Redactor()
         redactor.learn(*args.overrides)
-        report = build_report(loaded, ScanRun([], [], [], [], {}, redactor), redactor.command(argv), started)
+        empty = ScanRun([], [], [], [], {}, redactor)
+        report = build_report(loaded, empty, redactor.command(argv), started, settings.frameworks)
         report = mark_interrupted(report, interrupt.received() or signal.SIGINT)
         write_report(report, report_dir, redactor)
         return report
@@ -154,7 +165,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             return report.summary.exit_code
     scan.redactor.learn(*args.overrides)
     command = scan.redactor.command(argv)
-    report = build_report(loaded, scan, command, started)
+    report = build_report(loaded, scan, command, started, settings.frameworks)
     write_report(report, report_dir, scan.redactor)
     if not args.report_dir:
         point_latest(report_dir)
