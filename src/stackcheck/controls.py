@@ -51,6 +51,7 @@ __all__ = [
     "framework_names",
     "judge_controls",
     "load_catalog",
+    "render_controls_doc",
 ]
 
 CATALOG_DIR = "policies/controls"
@@ -300,3 +301,60 @@ def apply_controls(
     """What a report holds: the controls of the shown frameworks with their verdicts (beside
     :func:`stackcheck.claims.apply_claims`)."""
     return judge_controls(results, frameworks, extra_specs)
+
+
+_DOC_INTRO = """\
+# Controls
+
+<!-- Generated from policies/controls/*.yaml and the checks' controls (`python -m stackcheck.docgen`). Do not
+edit: change the catalog files or a check's `controls=`. -->
+
+**Checks support a control; they do not certify it.** A `supported` verdict says that every check
+stackcheck maps to the control ran in this run and passed: evidence an auditor can use, never an
+attestation that the control is met. Most controls ask for far more than a running stack shows (policies,
+people, procedures, scope); stackcheck reports only what it observed.
+
+## The catalog
+
+`policies/controls/` holds one YAML file per framework (`soc2`, `asvs`, `cis-docker`, `pci-dss`, `gdpr`,
+`dpdp`), packaged in the wheel: each control's id (`PREFIX:ID`), its title (the standard's wording, shortened
+where it is long) and `combine` (`all` by default, or `any`). The files name no check: *which* checks support a
+control is declared once, on the check (`CheckSpec.controls` in `src/stackcheck/catalog/`, or `controls=` of a
+team check, docs/team-checks.md). That way a result's `controls` in report.json and a control's `checks` can
+never disagree, a team's own check supports a catalog control without editing packaged files, and adding a
+check stays one file. `tests/unit/test_controls.py` fails when a check names a control the catalog does not
+know, and the catalog's model refuses a `checks:` key.
+
+## Verdicts
+
+A control's verdict comes from the results of its checks across the run (every stage in it):
+
+| verdict | when |
+|---|---|
+| `not_met` | a result of a check behind it failed; a **waived** failure too (the waiver accepts the gap until it expires, it does not close it; the message says how many were waived) |
+| `incomplete` | nothing failed, but a check behind it could not be checked (`error`), was skipped (its profile section or keys are not set: nothing was looked at) or did not run (not selected, or another stage's); with `combine: any`, only when no check behind it passed |
+| `supported` | nothing failed and every check behind it passed (`combine: any`: at least one passed) |
+| `not_covered` | no check supports it: the catalog lists it so the gap is visible |
+
+A check with several results (one per subject) counts as failed if one failed, as could-not-check if one
+errored, as passed if one passed and the others passed or were skipped.
+
+`--framework NAME` (repeatable; `verify`, `scan`, `load`) selects the frameworks a report shows; by default it
+shows every framework that one of the run's checks supports a control of. report.json holds the verdicts in
+`controls[]` and their counts in `summary.controls` (docs/report.md); summary.md and index.html show one table
+per framework, worst verdict first.
+"""  # noqa: E501 (Markdown table rows are one line each)
+
+
+def render_controls_doc() -> str:
+    """``docs/controls.md``: the statement, the verdicts, and every framework's controls with the checks
+    that support them (generated)."""
+    supporters = _supporters(tuple(REGISTRY.values()))
+    out = [_DOC_INTRO.rstrip("\n")]
+    for fw in load_catalog():
+        out += ["", f"## `{fw.framework}`: {fw.title}", "", f"Edition: {fw.edition}.", ""]
+        out += ["| control | title | combine | supporting checks |", "|---|---|---|---|"]
+        for c in fw.controls:
+            checks = ", ".join(f"`{s}`" for s in supporters.get(c.id, ())) or "none (not covered)"
+            out.append(f"| `{c.id}` | {c.title} | {c.combine} | {checks} |")
+    return "\n".join(out) + "\n"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from stackcheck.catalog import render_checks_doc
 from stackcheck.catalog.readers import RUN_SECTIONS, section_readers
+from stackcheck.controls import render_controls_doc
 from stackcheck.profile import render_profile_reference
 from stackcheck.profile.schema import schema_text
 from stackcheck.report.reference import render_report_reference
@@ -16,6 +17,7 @@ __all__ = ["GENERATED", "main"]
 # repository-relative path → generator
 GENERATED: dict[str, Callable[[], str]] = {
     "docs/checks.md": render_checks_doc,
+    "docs/controls.md": render_controls_doc,
     "docs/profile.md": lambda: render_profile_reference(section_readers(), RUN_SECTIONS),
     "docs/report.md": render_report_reference,
     "policies/profile.schema.json": schema_text,
