@@ -18,7 +18,7 @@ __all__ = ["UNSAFE", "assert_artifacts_inert", "gfm_cells", "occurrences"]
 
 # What must never be written raw: C0 controls but tab/newline, DEL, C1 controls, bidi overrides/isolates.
 UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-_MARKDOWN_TAGS = {"table", "thead", "tbody", "tr", "th", "td", "code", "h1", "h2", "p", "strong", "em"}
+_MARKDOWN_TAGS = {"table", "thead", "tbody", "tr", "th", "td", "code", "h1", "h2", "h3", "p", "strong", "em"}
 _ACTIVE = {"script", "iframe", "object", "embed", "img", "link", "base", "form"}
 
 

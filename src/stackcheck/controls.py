@@ -250,7 +250,8 @@ def _shown(
 ) -> list[Framework]:
     if frameworks:
         return [fw for fw in catalog if fw.framework in frameworks]
-    # Default: every framework one of this run's checks supports a control of.
+    # Default: every framework that a check of this run supports a control of (a skipped check looked at
+    # nothing: a run of one configured suite does not show every framework of the skipped ones).
     return [fw for fw in catalog if any(ran & set(supporters.get(c.id, ())) for c in fw.controls)]
 
 
@@ -261,14 +262,15 @@ def judge_controls(
     catalog: Sequence[Framework] | None = None,
 ) -> tuple[ControlVerdict, ...]:
     """The verdict of every control of the shown frameworks (``frameworks``, else each framework that a
-    check of this run supports), from this run's results; catalog order."""
+    check of this run that was not skipped supports), from this run's results; catalog order."""
     catalog = load_catalog() if catalog is None else catalog
     supporters = _supporters(_specs(extra_specs))
     by_check: dict[str, list[CheckResult]] = {}
     for result in results:
         by_check.setdefault(result.id, []).append(result)
     verdicts = []
-    for fw in _shown(catalog, frameworks, supporters, set(by_check)):
+    looked = {r.id for r in results if r.status is not Status.SKIPPED}
+    for fw in _shown(catalog, frameworks, supporters, looked):
         for control in fw.controls:
             checks = supporters.get(control.id, ())
             status, message = _verdict(control, checks, by_check)
@@ -340,7 +342,8 @@ A check with several results (one per subject) counts as failed if one failed, a
 errored, as passed if one passed and the others passed or were skipped.
 
 `--framework NAME` (repeatable; `verify`, `scan`, `load`) selects the frameworks a report shows; by default it
-shows every framework that one of the run's checks supports a control of. report.json holds the verdicts in
+shows every framework that a check of the run supports a control of (a skipped check, which looked at
+nothing, does not count). report.json holds the verdicts in
 `controls[]` and their counts in `summary.controls` (docs/report.md); summary.md and index.html show one table
 per framework, worst verdict first.
 """  # noqa: E501 (Markdown table rows are one line each)

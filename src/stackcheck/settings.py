@@ -195,8 +195,8 @@ class OptionSpec:
 FRAMEWORK_OPTION = OptionSpec(
     "--framework",
     "framework",
-    "show the controls of this framework in the report (repeatable; default: every framework a check of "
-    "the run supports). Frameworks: policies/controls/*.yaml (soc2, asvs, cis-docker, pci-dss, gdpr, dpdp)",
+    "show the controls of this framework in the report (repeatable; default: every framework a check "
+    "that ran, not skipped, supports): soc2, asvs, cis-docker, pci-dss, gdpr, dpdp (policies/controls/)",
     metavar="NAME",
     repeatable=True,
 )

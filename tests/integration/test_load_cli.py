@@ -85,3 +85,6 @@ def test_an_unreachable_target_is_could_not_check_with_a_report(
     assert by_id["load.p95"]["status"] == "error" and "target unreachable" in by_id["load.p95"]["message"]
     assert by_id["load.throughput"]["status"] == "error" and by_id["load.p99"]["status"] == "skipped"
     assert report["load"] is None and report["summary"]["exit_code"] == 3
+    # Could not check is never a verdict on a control: SOC 2 A1.1 (capacity) is incomplete, not met.
+    a11 = next(c for c in report["controls"] if c["id"] == "SOC2:A1.1")
+    assert a11["status"] == "incomplete" and "load.p95 could not be checked" in a11["message"]

@@ -63,11 +63,15 @@ def test_planted_secrets_are_found_and_redacted_in_every_file_the_run_wrote(
     repo = _repo(tmp_path)
     monkeypatch.setenv("PLANTED_CANARY", ENV_CANARY)
     out = tmp_path / "out"
-    run = run_cli("scan", "--profile", str(_profile(tmp_path, repo)), "--report-dir", str(out))
+    profile = str(_profile(tmp_path, repo))
+    run = run_cli("scan", "--profile", profile, "--report-dir", str(out), "--framework", "pci-dss")
     assert run.code == 1, run.stdout + run.stderr
     report = json.loads((out / "report.json").read_text())
     statuses = {r["id"]: r["status"] for r in report["results"]}
     assert statuses[secret_checks.REPO.id] == "failed" and statuses[scan_checks.CODE.id] == "failed", statuses
+    controls = {c["id"]: c["status"] for c in report["controls"]}  # --framework: PCI DSS alone
+    assert {c.split(":")[0] for c in controls} == {"PCI-DSS"}
+    assert controls["PCI-DSS:8.6.2"] == controls["PCI-DSS:6.2.3"] == "not_met"  # secrets.repo, scan.code
     rules = {(f["tool"], f["rule_id"], f["status"]) for f in report["findings"]}
     assert ("detect-secrets", "AWSAccessKey", "open") in rules
     assert ("bandit", "B105", "open") in rules

@@ -152,6 +152,11 @@ def test_a_team_suite_outside_the_repository_runs_from_the_installed_wheel(
         "acme-adr-3-live": "verified",
         "acme-adr-5-fresh": "violated",
     }
+    # A team check supports the catalog's controls (the wheel's copy of policies/controls) like a built-in.
+    controls = {c["id"]: c for c in report["controls"]}
+    assert {c["framework"] for c in controls.values()} == {"soc2"}  # only the team's checks looked
+    pi = controls["SOC2:PI1.2"]
+    assert (pi["status"], pi["checks"]) == ("not_met", ["acme.data_fresh"])
     others = {r["status"] for r in report["results"] if r["suite"] != "team"}
     assert others == {"skipped"}  # the built-in suites ran too: the profile has none of their sections
 

@@ -144,9 +144,9 @@ class Report(_Model):
     )
     controls: tuple[ControlVerdict, ...] = Field(
         (),
-        description="Each control of the shown frameworks (--framework, default: every framework a check of "
-        "this run supports) with its verdict and the checks behind it. A `supported` control is one the "
-        "run's evidence supports; no check certifies a control.",
+        description="Each control of the shown frameworks (--framework, default: every framework a check "
+        "that ran, not skipped, supports) with its verdict and the checks behind it. A `supported` "
+        "control is one the run's evidence supports; no check certifies a control.",
     )
     results: tuple[CheckResult, ...] = Field((), description="One entry per check and subject.")
     waivers: tuple[WaiverStatus, ...] = Field(
