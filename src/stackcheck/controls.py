@@ -279,7 +279,7 @@ def judge_controls(
                 ControlVerdict(
                     id=control.id,
                     framework=fw.framework,
-                    framework_title=f"{fw.title} ({fw.edition})",
+                    framework_title=f"{fw.title}, {fw.edition}",
                     title=control.title,
                     status=status,
                     combine=control.combine,

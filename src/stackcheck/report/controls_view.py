@@ -27,8 +27,9 @@ _COLOR: dict[ControlStatus, str] = {
     ControlStatus.NOT_COVERED: "#9e9e9e",
 }
 SUPPORT_NOTE = (
-    "Checks support a control; they do not certify it. SUPPORTED means every check stackcheck maps to the "
-    "control ran and passed in this run, not that the control is met: that is an auditor's judgement."
+    "Checks support a control; they do not certify it. SUPPORTED means the checks stackcheck maps to the "
+    "control ran and passed in this run (for a control whose checks combine as `any`, one of them), not "
+    "that the control is met: that is an auditor's judgement."
 )
 _TITLE_CHARS = 120  # summary.md keeps to a job summary's width; index.html shows the whole wording
 
