@@ -76,6 +76,8 @@ def test_a_defect_that_fails_one_check_turns_exactly_its_controls_to_not_met(
     page = (bad.report_dir / "index.html").read_text()
     assert "## Controls" in summary and "| NOT MET | `OWASP-ASVS:14.4.4` |" in summary
     assert "<code>OWASP-ASVS:14.4.4</code>" in page and "they do not certify it" in page
+    c = bad.report["summary"]["controls"]
+    assert f"{c['total']} controls: {c['supported']} supported, 1 not met" in bad.stdout
 
 
 def test_framework_selects_frameworks_no_check_of_the_run_supports(

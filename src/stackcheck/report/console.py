@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from stackcheck.outcomes import CheckResult, Status
 from stackcheck.redact import Redactor
+from stackcheck.report.controls_view import control_counts_line
 from stackcheck.report.model import Report
 from stackcheck.report.sanitize import one_line
 from stackcheck.report.summary import STATUS_MARK, claim_counts_line, format_evidence, verdict
@@ -61,6 +62,8 @@ def render_console(report: Report, report_dir: str | None = None) -> str:
     ]
     if claim_counts_line(report):
         lines.append(claim_counts_line(report))
+    if control_counts_line(report):  # checks support a control; the tables say they do not certify it
+        lines.append(control_counts_line(report) + " (supported by checks, not certified)")
     for w in report.waivers:
         if w.state.value in ("expired", "stale"):
             line = f"  waiver for {w.check} ({w.owner}, expires {w.expires}) is {w.state.value}"
