@@ -123,7 +123,7 @@ VALUES = CheckSpec(
         "defect:no-header=referrer-policy",
         "test:tests/integration/test_headers_suite.py::test_every_listed_path_is_judged_on_its_own",
     ),
-    controls=("OWASP-ASVS:14.4.1", "SOC2:CC6.6"),
+    controls=("SOC2:CC6.6",),
     requires=(Requires(keys=("headers.values",), reason="headers.values names no header"),),
     **_common,
 )

@@ -134,7 +134,7 @@ EXTENSIONS_ABSENT = CheckSpec(
         "profile:pg-wrong.yaml",
         "test:tests/integration/test_data_extensions.py::test_a_forbidden_extension_fails_once_created",
     ),
-    controls=("OWASP-ASVS:V14.2.2", "SOC2:CC7.1", "SOC2:CC8.1"),
+    controls=("OWASP-ASVS:14.2.2", "SOC2:CC7.1", "SOC2:CC8.1"),
     **_common,
 )
 SSLMODE = CheckSpec(
@@ -151,7 +151,7 @@ SSLMODE = CheckSpec(
         "test:tests/integration/test_data_client_tls.py::test_verify_full_fails_on_a_wrong_host_or_an_untrusted_certificate",
         "test:tests/integration/test_data_client_tls.py::test_verify_full_fails_when_the_server_has_ssl_off",
     ),
-    controls=("OWASP-ASVS:V9.2.1", "SOC2:CC6.7", "GDPR:Art.32"),
+    controls=("OWASP-ASVS:9.2.1", "SOC2:CC6.7", "GDPR:Art.32(1)(a)", "DPDP:S8(5)", "DPDP:R6(1)(a)"),
     **_common,
 )
 PARTITIONING = CheckSpec(

@@ -99,7 +99,7 @@ PER_KEY = CheckSpec(
         "defect:key-ignored",
         "test:tests/integration/test_ratelimit_keyed.py::test_nginx_keyed_by_the_api_key_or_by_address",
     ),
-    controls=("OWASP-ASVS:11.1.4", "SOC2:A1.2"),
+    controls=("OWASP-ASVS:11.1.4", "SOC2:A1.1"),
     **_common,
 )
 SPOOFING = CheckSpec(

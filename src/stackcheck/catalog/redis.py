@@ -100,7 +100,16 @@ ACL = CheckSpec(
     fails_on=(
         "test:tests/integration/test_data_redis_acl.py::test_an_enabled_default_user_or_a_missing_user_fails",
     ),
-    controls=("OWASP-ASVS:V2.10.2", "OWASP-ASVS:V4.1.3", "SOC2:CC6.1", "SOC2:CC6.3", "GDPR:Art.32"),
+    controls=(
+        "OWASP-ASVS:2.10.2",
+        "OWASP-ASVS:4.1.3",
+        "SOC2:CC6.1",
+        "SOC2:CC6.3",
+        "PCI-DSS:8.3.1",
+        "GDPR:Art.32(1)(b)",
+        "DPDP:S8(5)",
+        "DPDP:R6(1)(b)",
+    ),
     **_common,
 )
 
