@@ -14,10 +14,12 @@ running stack). A control's verdict, from the results of its checks in the run:
 
 - ``not_met``: a result behind it failed, a waived failure too (the waiver accepts the gap for a while, it
   does not close it);
-- ``incomplete``: nothing failed, but a check behind it could not be checked (``error``), was skipped (the
-  profile does not configure it: nothing was looked at) or did not run (not selected, another stage's);
-  with ``combine: any``, only when no check behind it passed;
-- ``supported``: nothing failed, and every check behind it passed (``combine: any``: at least one did);
+- ``incomplete``: nothing failed, but a check behind it could not be checked (``error``) or did not run
+  (not selected, another stage's), or every check behind it was skipped; with ``combine: any``, only when
+  no check behind it passed;
+- ``supported``: nothing failed or errored, every check behind it ran and at least one passed
+  (``combine: any``: one passed). A skipped check counts as run, as for claims: it looked and found
+  nothing to apply to (``cors.credentials`` when no origin may send credentials), and the message names it;
 - ``not_covered``: no check stackcheck knows supports it (the catalog lists it so the gap is visible).
 """
 
@@ -231,15 +233,23 @@ def _verdict(
         return ControlStatus.NOT_MET, f"failed: {_listed(of['failed'])}{note}"
     gaps = [
         *(f"{c} could not be checked" for c in of["error"]),
-        *(f"{c} was skipped" for c in of["skipped"]),
         *(f"{c} did not run" for c in of["not_run"]),
     ]
+    skipped = f"; not applicable (skipped): {_listed(of['skipped'])}" if of["skipped"] else ""
     if control.combine == "any" and of["passed"]:
-        return ControlStatus.SUPPORTED, f"supported by {_listed(of['passed'])} (any one suffices)"
+        return ControlStatus.SUPPORTED, f"supported by {_listed(of['passed'])} (any one suffices){skipped}"
     if gaps:
         passed = f"; {len(of['passed'])} of {len(checks)} check(s) passed" if of["passed"] else ""
         return ControlStatus.INCOMPLETE, f"{_listed(gaps)}{passed}"
-    return ControlStatus.SUPPORTED, f"all {len(checks)} supporting check(s) passed"
+    if not of["passed"]:
+        return (
+            ControlStatus.INCOMPLETE,
+            f"every check behind it was skipped (not configured): {_listed(checks)}",
+        )
+    return (
+        ControlStatus.SUPPORTED,
+        f"{len(of['passed'])} of {len(checks)} supporting check(s) passed{skipped}",
+    )
 
 
 def _shown(
@@ -334,8 +344,8 @@ A control's verdict comes from the results of its checks across the run (every s
 | verdict | when |
 |---|---|
 | `not_met` | a result of a check behind it failed; a **waived** failure too (the waiver accepts the gap until it expires, it does not close it; the message says how many were waived) |
-| `incomplete` | nothing failed, but a check behind it could not be checked (`error`), was skipped (its profile section or keys are not set: nothing was looked at) or did not run (not selected, or another stage's); with `combine: any`, only when no check behind it passed |
-| `supported` | nothing failed and every check behind it passed (`combine: any`: at least one passed) |
+| `incomplete` | nothing failed, but a check behind it could not be checked (`error`) or did not run (not selected, or another stage's), or every check behind it was skipped; with `combine: any`, only when no check behind it passed |
+| `supported` | nothing failed or errored, every check behind it ran and at least one passed (`combine: any`: one passed). A skipped check counts as run, as for claims (docs/claims.md): it looked and found nothing to apply to (its profile keys are not set); the verdict's message names it, so a reader sees what was not applicable |
 | `not_covered` | no check supports it: the catalog lists it so the gap is visible |
 
 A check with several results (one per subject) counts as failed if one failed, as could-not-check if one

@@ -28,8 +28,8 @@ _COLOR: dict[ControlStatus, str] = {
 }
 SUPPORT_NOTE = (
     "Checks support a control; they do not certify it. SUPPORTED means the checks stackcheck maps to the "
-    "control ran and passed in this run (for a control whose checks combine as `any`, one of them), not "
-    "that the control is met: that is an auditor's judgement."
+    "control ran in this run and passed (or were not applicable, skipped; with `any`, one of them passed), "
+    "not that the control is met: that is an auditor's judgement."
 )
 _TITLE_CHARS = 120  # summary.md keeps to a job summary's width; index.html shows the whole wording
 
