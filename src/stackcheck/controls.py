@@ -334,8 +334,9 @@ where it is long) and `combine` (`all` by default, or `any`). The files name no 
 control is declared once, on the check (`CheckSpec.controls` in `src/stackcheck/catalog/`, or `controls=` of a
 team check, docs/team-checks.md). That way a result's `controls` in report.json and a control's `checks` can
 never disagree, a team's own check supports a catalog control without editing packaged files, and adding a
-check stays one file. `tests/unit/test_controls.py` fails when a check names a control the catalog does not
-know, and the catalog's model refuses a `checks:` key.
+check stays one file. `tests/unit/test_controls.py` fails when a built-in check names a control the catalog
+does not know, and the catalog's model refuses a `checks:` key. A team check may name a control of a framework
+the catalog does not hold (its own, ISO 27001...): the id stays on its results, with no verdict.
 
 ## Verdicts
 
