@@ -249,3 +249,15 @@ def test_summary_md_and_index_html_show_a_table_per_framework_and_say_support_no
     assert "`tls.protocols`" in row
     assert "<code>GDPR:Art.32(1)(a)</code>" in page and "NOT MET" in page
     assert "## Controls" not in render_summary(_report())  # nothing shown, no empty section
+
+
+def test_a_secret_in_a_subject_is_redacted_in_the_controls_too() -> None:
+    from stackcheck.redact import Redactor
+    from stackcheck.report.publish import publishable
+
+    leaked = CheckResult.of(REGISTRY["headers.nosniff"], Status.FAILED, "m", subject="/files/hunter2-secret")
+    redactor = Redactor(["hunter2-secret"])
+    safe = publishable(_report(leaked), redactor)
+    assert "hunter2-secret" not in safe.to_json()
+    nosniff = next(c for c in safe.controls if c.id == "OWASP-ASVS:14.4.4")
+    assert nosniff.status is ControlStatus.NOT_MET and nosniff.title.startswith("All responses contain")

@@ -89,7 +89,12 @@ def publishable(report: Report, redactor: Redactor | None = None) -> Report:
     raw = report.model_dump(mode="json", by_alias=True)
     results = [_result_data(r, red) for r in raw.pop("results")]
     claims = _walk(raw.pop("claims", []), _PLAIN)
-    controls = _walk(raw.pop("controls", []), _PLAIN)  # the catalog's text and result labels already safe
+    # A control's id and wording are the catalog's (sanitised only); its message and result labels name
+    # subjects, which may come from a target: redacted like the results they quote.
+    controls = [
+        {k: _walk(v, red if k in ("message", "results") else _PLAIN) for k, v in c.items()}
+        for c in raw.pop("controls", [])
+    ]
     out = _walk(raw, red)
     out["results"] = results
     out["claims"] = claims
