@@ -53,6 +53,7 @@ __all__ = [
     "framework_names",
     "judge_controls",
     "load_catalog",
+    "rejudge_controls",
     "render_controls_doc",
 ]
 
@@ -299,6 +300,33 @@ def judge_controls(
                 )
             )
     return tuple(verdicts)
+
+
+def rejudge_controls(
+    stages: Sequence[Sequence[ControlVerdict]], results: Sequence[CheckResult]
+) -> tuple[ControlVerdict, ...]:
+    """The controls' verdicts over the results of several stages of one profile (``stackcheck run``,
+    ``report merge``), by :func:`judge_controls`'s rules: every framework some stage showed, each control
+    judged over all the results, with the checks any stage named behind it (a team's checks included).
+    Needs no catalog: every verdict carries its control's wording and combine rule."""
+    merged: dict[str, ControlVerdict] = {}
+    checks: dict[str, dict[str, None]] = {}
+    for verdicts in stages:
+        for verdict in verdicts:
+            merged.setdefault(verdict.id, verdict)
+            checks.setdefault(verdict.id, {}).update(dict.fromkeys(verdict.checks))
+    by_check: dict[str, list[CheckResult]] = {}
+    for result in results:
+        by_check.setdefault(result.id, []).append(result)
+    out = []
+    for control_id, first in merged.items():
+        ids = tuple(checks[control_id])
+        control = Control(id=first.id, title=first.title, combine=first.combine)
+        status, message = _verdict(control, ids, by_check)
+        behind = [r.label for c in ids for r in by_check.get(c, []) if r.status is not Status.SKIPPED]
+        update = {"status": status, "message": message, "checks": ids, "results": tuple(behind)}
+        out.append(first.model_copy(update=update))
+    return tuple(out)
 
 
 def count_controls(verdicts: Sequence[ControlVerdict]) -> ControlCounts:

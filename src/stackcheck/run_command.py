@@ -142,6 +142,7 @@ def _stage_args(stage: str, args: argparse.Namespace, folder: Path, suites: list
         allow_remote=args.allow_remote,
         target=args.target,
         verbose=args.verbose,
+        framework=list(args.framework),
     )
 
 

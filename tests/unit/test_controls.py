@@ -261,3 +261,22 @@ def test_a_secret_in_a_subject_is_redacted_in_the_controls_too() -> None:
     assert "hunter2-secret" not in safe.to_json()
     nosniff = next(c for c in safe.controls if c.id == "OWASP-ASVS:14.4.4")
     assert nosniff.status is ControlStatus.NOT_MET and nosniff.title.startswith("All responses contain")
+
+
+def test_merged_stages_judge_a_control_over_every_stages_results() -> None:
+    """``stackcheck run`` / ``report merge``: a control whose checks span two stages is supported only
+    once both have run; one failure in any stage makes it not met."""
+    from stackcheck.controls import rejudge_controls
+
+    a, b = result(A, Status.PASSED), result(B, Status.PASSED)
+    first = judge_controls([a], ("t",), (A, B), CATALOG)
+    second = judge_controls([b], ("t",), (A, B), CATALOG)
+    assert {v.id: v.status for v in first}["T:both"] is ControlStatus.INCOMPLETE
+    merged = {v.id: v for v in rejudge_controls([first, second], [a, b])}
+    assert merged["T:both"].status is ControlStatus.SUPPORTED and merged["T:both"].checks == (
+        "team.a",
+        "team.b",
+    )
+    assert merged["T:none"].status is ControlStatus.NOT_COVERED
+    failed = {v.id: v.status for v in rejudge_controls([first, second], [a, result(B, Status.FAILED)])}
+    assert failed["T:both"] is ControlStatus.NOT_MET and failed["T:a_only"] is ControlStatus.SUPPORTED

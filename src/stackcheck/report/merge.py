@@ -2,7 +2,8 @@
 
 Each stage (verify, scan, load) judges only its own results; the merged report judges them together:
 results and findings side by side, each waiver's state over every stage, the claims re-judged over all the
-results (a claim whose checks span stages is verified only when every stage ran), the verdict recomputed.
+results (a claim whose checks span stages is verified only when every stage ran), the controls likewise
+(every framework a stage showed, each control judged over every stage's results), the verdict recomputed.
 A verify run that includes the ``scan`` and ``secrets`` suites replays the scanners' verdicts: the same
 check and subject as the scan stage's. Of such a pair the scan stage's result is kept (its findings are the
 evidence behind it); the same result in two folders of any other kind is refused.
@@ -19,6 +20,7 @@ from typing import Any
 
 from stackcheck._exceptions import UsageError
 from stackcheck.claims import rejudge_claims
+from stackcheck.controls import rejudge_controls
 from stackcheck.outcomes import CheckResult
 from stackcheck.report.model import Report, RunInfo, mark_interrupted, summarize
 from stackcheck.waivers import WaiverState, WaiverStatus
@@ -30,7 +32,7 @@ __all__ = ["is_scan_stage", "merge_reports", "refuse_mismatch"]
 _WAIVER_RANK = {WaiverState.UNUSED: 0, WaiverState.STALE: 1, WaiverState.ACTIVE: 2, WaiverState.EXPIRED: 3}
 
 # The fields merged with their own rule; every other field is carried generically.
-_MERGED = {"schema_", "run", "profile", "target", "summary", "claims", "results", "waivers"}
+_MERGED = {"schema_", "run", "profile", "target", "summary", "claims", "controls", "results", "waivers"}
 
 
 def is_scan_stage(report: Report) -> bool:
@@ -125,6 +127,7 @@ def merge_reports(stages: Sequence[Report], command: str) -> Report:
             kept.setdefault(result.label, result)
     results = tuple(kept.values())
     claims = rejudge_claims([r.claims for r in stages], results)
+    controls = rejudge_controls([r.controls for r in stages], results)
     waivers = _waivers(stages)
     fields: dict[str, Any] = {
         name: _carried(name, stages) for name in Report.model_fields if name not in _MERGED
@@ -133,8 +136,9 @@ def merge_reports(stages: Sequence[Report], command: str) -> Report:
         run=_run_info(stages, command),
         profile=stages[0].profile,
         target=next((r.target for r in stages if r.target is not None), None),
-        summary=summarize(results, waivers, claims),
+        summary=summarize(results, waivers, claims, controls),
         claims=claims,
+        controls=controls,
         results=results,
         waivers=waivers,
         **fields,
