@@ -62,7 +62,14 @@ def _verdicts(report: dict[str, Any]) -> dict[str, Any]:
     claims = {c["id"]: c["status"] for c in report["claims"]}
     summary = {k: v for k, v in report["summary"].items()}
     findings = sorted((f["tool"], f["rule_id"], f["file"], f["line"]) for f in report["findings"])
-    return {"results": results, "claims": claims, "summary": summary, "findings": findings}
+    controls = {c["id"]: c["status"] for c in report["controls"]}
+    return {
+        "results": results,
+        "claims": claims,
+        "summary": summary,
+        "findings": findings,
+        "controls": controls,
+    }
 
 
 def _agree(folder: Path) -> dict[str, Any]:
@@ -168,6 +175,9 @@ def test_a_defect_fails_the_run_and_the_merge_alike(
     assert run.code == 1, run.stdout + run.stderr
     report = _agree(out)
     assert {c["id"]: c["status"] for c in report["claims"]}["edge-headers"] == "violated"
+    controls = {c["id"]: c for c in report["controls"]}
+    assert controls["OWASP-ASVS:14.4.4"]["status"] == "not_met"  # judged over every stage's results
+    assert controls["PCI-DSS:6.2.3"]["checks"] == ["scan.code"]  # a framework only the scan stage showed
     stages = [out / "stages" / s for s in ("scan", "verify", "load")]
     merged = _merge(run_cli, *stages, out=tmp_path / "merged")
     assert merged.code == 1, merged.stderr
