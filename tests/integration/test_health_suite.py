@@ -67,6 +67,9 @@ def test_demo_main_job_passes_on_the_reference_service(tmp_path: Path) -> None:
         "profile has no `redis` section",
         "profile has no `scan` section",
         "rate_limit.scope is 'ip': the budget is not keyed by a header",  # ratelimit.per_key
+        "headers.values names no header",  # headers.values
+        "cors.allow_credentials is not set",  # cors.credentials
+        "metrics.public is not false: the exposition may be served on the target",  # metrics.not_public
     }
     assert "COMPLIANT" in proc.stdout and "exit code 0" in proc.stdout
 

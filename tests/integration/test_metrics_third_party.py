@@ -24,6 +24,10 @@ from tests.integration.http_surface import result
 
 pytestmark = pytest.mark.integration
 
+# The checks that read the exposition; metrics.not_public is skipped (these profiles allow a public one).
+SCRAPE = tuple(c for c in metrics.CHECKS if c is not metrics.NOT_PUBLIC)
+NOT_PUBLIC = metrics.NOT_PUBLIC.id
+
 PROFILE = {
     "name": "metrics-third-party",
     "target": {"base_url": "http://127.0.0.1:1", "timeout_s": 10},
@@ -71,7 +75,7 @@ def test_the_library_serves_openmetrics_when_asked_so_info_and_stateset_keep_the
     with LibraryApp() as app:
         run = _verify(run_cli, tmp_path, app.url)
     assert run.code == 0, run.stdout + run.stderr
-    assert run.statuses() == {c.id: "passed" for c in metrics.CHECKS}
+    assert run.statuses() == {**{c.id: "passed" for c in SCRAPE}, NOT_PUBLIC: "skipped"}
     details = cast(dict[str, Any], result(run, metrics.EXPOSITION)["evidence"])["details"]
     assert details["format"] == "OpenMetrics"
     assert "openmetrics" in details["content_type"]
@@ -87,6 +91,7 @@ def test_the_same_library_answering_only_text_fails_the_info_and_stateset_types(
         metrics.EXPOSITION.id: "passed",
         metrics.REQUIRED.id: "failed",
         metrics.LATENCY_HISTOGRAM.id: "passed",
+        NOT_PUBLIC: "skipped",
     }
     message = str(result(run, metrics.REQUIRED)["message"])
     assert "build_info is a gauge, not an info" in message and "feature is a gauge, not a stateset" in message
@@ -140,7 +145,8 @@ def test_a_non_numeric_le_that_promtool_rejects_fails_instead_of_erroring(
     for body, expected in ((VALID_TEXT, "passed"), (broken, "failed")):
         with ExpositionServer(body, TEXT_TYPE) as server:
             run = _verify(run_cli, tmp_path, server.url, required=["app_requests_total"], types={})
-        assert run.statuses() == {c.id: expected for c in metrics.CHECKS}, run.stdout + run.stderr
+        want = {**{c.id: expected for c in SCRAPE}, NOT_PUBLIC: "skipped"}
+        assert run.statuses() == want, run.stdout + run.stderr
     message = str(result(run, metrics.LATENCY_HISTOGRAM)["message"])
     assert 'le="fast", which is not a number' in message and "ValueError" not in message
 
@@ -198,7 +204,8 @@ def test_what_promtool_rejects_fails_the_exposition(
     assert reference.returncode == 1 and promtool_says in reference.stdout + reference.stderr
     with ExpositionServer(body, TEXT_TYPE) as server:
         run = _verify(run_cli, tmp_path, server.url, required=["app_requests_total"], types={})
-    assert run.statuses() == {c.id: "failed" for c in metrics.CHECKS}, run.stdout + run.stderr
+    want = {**{c.id: "failed" for c in SCRAPE}, NOT_PUBLIC: "skipped"}
+    assert run.statuses() == want, run.stdout + run.stderr
 
 
 def test_what_promtool_only_lints_passes(run_cli: Callable[..., CliRun], tmp_path: Path) -> None:
