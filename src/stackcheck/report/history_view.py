@@ -56,6 +56,10 @@ def change_lines(c: Changes) -> list[str]:
     return lines or ["no change"]
 
 
+def _when(c: Changes) -> str:
+    return c.previous_time.strftime("%Y-%m-%d %H:%M:%S UTC") if c.previous_time else "-"
+
+
 def _trend_total(p: TrendPoint) -> str:
     return " · ".join(f"{s} {p.findings[s]}" for s in _SEVERITIES if p.findings.get(s)) or "-"
 
@@ -78,7 +82,7 @@ def history_markdown(report: Report) -> list[str]:
     if d.changes is None:
         lines.append(f"First recorded run of this profile in {md_code(d.history)}.")
     else:
-        when = d.changes.previous_time.isoformat() if d.changes.previous_time else "-"
+        when = _when(d.changes)
         lines.append(f"Compared with the run of {md_cell(when)} ({md_code(d.history)}):")
         lines.append("")
         lines += [f"- {md_cell(line)}" for line in change_lines(d.changes)]
@@ -145,8 +149,8 @@ def _chart(trend: tuple[TrendPoint, ...]) -> str:
     return (
         f'<svg role="img" aria-label="trend over the recorded runs" width="{_W}" height="{_H}" '
         f'viewBox="0 0 {_W} {_H}" xmlns="http://www.w3.org/2000/svg">{legend}{axis}{lines}</svg>'
-        f"<p>Each line is scaled to its own maximum: p95 up to {_p95(top_p95)}, open findings up to "
-        f"{int(top_found)}; pass ratio up to 100%.</p>"
+        f"<p>Each line is scaled to its own maximum: pass ratio up to 100%, p95 up to "
+        f"{_p95(top_p95) if top_p95 else '- (no load recorded)'}, open findings up to {int(top_found)}.</p>"
     )
 
 
@@ -159,7 +163,7 @@ def history_html(report: Report) -> list[str]:
     if d.changes is None:
         out.append(f"<p>First recorded run of this profile in <code>{escape(d.history)}</code>.</p>")
     else:
-        when = d.changes.previous_time.isoformat() if d.changes.previous_time else "-"
+        when = _when(d.changes)
         out.append(f"<p>Compared with the run of {escape(when)} (<code>{escape(d.history)}</code>):</p><ul>")
         out += [f"<li>{escape(line)}</li>" for line in change_lines(d.changes)]
         out.append("</ul>")
