@@ -20,6 +20,7 @@ from stackcheck.report.html import render_html
 from stackcheck.report.model import summarize
 from stackcheck.report.summary import render_summary
 from stackcheck.waivers import WaiverState, WaiverStatus
+from tests.unit.test_report import load_stats
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 TODAY = NOW.date()
@@ -122,6 +123,7 @@ def test_the_record_counts_pass_ratio_and_open_findings_by_severity() -> None:
     assert rec.pass_ratio == round(1 / 3, 4) and rec.failing == ("b", "c")
     assert rec.findings == {"high": 1, "low": 1} and rec.counts["skipped"] == 1
     assert rec.p95_ms is None  # no load ran
+    assert rec.claim_counts["total"] == 0 and "not_met" in rec.control_counts
 
 
 def test_the_trend_keeps_the_profiles_last_runs_only() -> None:
@@ -237,3 +239,15 @@ def test_waiver_expiry_round_trips_through_a_line() -> None:
     rec = record_of(report({"a": Status.PASSED}, waivers=(waiver(TODAY),)))
     again = HistoryRecord.model_validate(json.loads(rec.model_dump_json(by_alias=True)))
     assert again.waivers == (WaiverExpiry(check="headers.csp", owner="sec", expires=TODAY),)
+
+
+def test_a_load_runs_p95_is_recorded_and_drawn_in_the_trend(tmp_path: Path) -> None:
+    stats = load_stats()
+    loaded = report({"slo.p95": Status.PASSED}).model_copy(update={"load": stats})
+    assert record_of(loaded).p95_ms == stats.percentile(95) is not None
+    path = tmp_path / "history.jsonl"
+    record_history(loaded, path, TODAY)
+    again, _ = record_history(loaded, path, TODAY)
+    page, summary = render_html(again), render_summary(again)
+    assert page.count('stroke="#1565c0"') == 1 and "no load recorded" not in page
+    assert f"{stats.percentile(95):.1f} ms" in summary

@@ -62,6 +62,8 @@ class HistoryRecord(_Model):
     findings: dict[str, int] = Field(default_factory=dict, description="Open findings by severity.")
     failing: tuple[str, ...] = Field((), description="Labels of the failed and errored results.")
     fingerprints: tuple[str, ...] = Field((), description="Fingerprints of the open findings.")
+    claim_counts: dict[str, int] = Field(default_factory=dict, description="Claims by verdict.")
+    control_counts: dict[str, int] = Field(default_factory=dict, description="Controls by verdict.")
     claims: dict[str, str] = Field(default_factory=dict, description="Claim id → verdict.")
     controls: dict[str, str] = Field(default_factory=dict, description="Control id → verdict.")
     waivers: tuple[WaiverExpiry, ...] = Field((), description="The profile's waivers and their last day.")

@@ -82,6 +82,8 @@ def record_of(report: Report) -> HistoryRecord:
         pass_ratio=round(s.passed / judged, 4) if judged else None,
         p95_ms=report.load.percentile(95) if report.load else None,
         findings=findings,
+        claim_counts=s.claims.model_dump(),
+        control_counts=s.controls.model_dump(),
         failing=tuple(failing[:_MAX_ITEMS]),
         fingerprints=tuple(prints[:_MAX_ITEMS]),
         claims=dict(list(claims.items())[:_MAX_ITEMS]),
