@@ -6,10 +6,12 @@ a run stopped by a signal: 128 + its number (130 SIGINT, 143 SIGTERM, 129 SIGHUP
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import importlib
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,11 +41,21 @@ from stackcheck.report import (
     write_report,
 )
 from stackcheck.report.console import terminal
+from stackcheck.report.drift import compare
 from stackcheck.report.folders import default_report_dir, point_latest
+from stackcheck.report.history import record_history, record_of
+from stackcheck.report.history_view import change_lines
 from stackcheck.report.merge import merge_reports, refuse_mismatch
 from stackcheck.report.model import Report
 from stackcheck.resources import suites_dir
-from stackcheck.settings import Settings, add_options, plugin_option, resolve_target
+from stackcheck.settings import (
+    HISTORY_OPTION,
+    Settings,
+    add_option,
+    add_options,
+    plugin_option,
+    resolve_target,
+)
 from stackcheck.team import reserved_namespaces, select_suites, suite_folders
 
 __all__ = ["main"]
@@ -114,10 +126,13 @@ def _parser() -> argparse.ArgumentParser:
         "report",
         help="re-render a finished run's report folder and print its verdict, or merge stage folders",
         description=REPORT_DESCRIPTION,
-        usage="stackcheck report DIR\n       stackcheck report merge DIR... -o OUT",
+        usage="stackcheck report DIR\n       stackcheck report merge DIR... -o OUT\n"
+        "       stackcheck report diff OLD NEW",
         formatter_class=_FORMAT,
     )
-    report.add_argument("dir", metavar="DIR", help="a report folder, or `merge` followed by folders")
+    report.add_argument(
+        "dir", metavar="DIR", help="a report folder, or `merge` followed by folders, or `diff` OLD NEW"
+    )
     report.add_argument("more", nargs="*", default=[], metavar="DIR", help="report merge: the stage folders")
     report.add_argument("-o", "--output", metavar="OUT", help="report merge: the folder to write")
     checks = sub.add_parser("checks", help="list every check id with its title")
@@ -128,6 +143,8 @@ def _parser() -> argparse.ArgumentParser:
             name, help=stage.HELP, description=stage.DESCRIPTION, epilog=EPILOG, formatter_class=_FORMAT
         )
         stage.add_arguments(stage_parser)
+        if name in HISTORY_COMMANDS:
+            add_option(stage_parser.add_argument, HISTORY_OPTION)
     return parser
 
 
@@ -159,6 +176,7 @@ def _add_verify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "stackcheck.testing.check (repeatable; see docs/team-checks.md)",
     )
     verify.add_argument("-v", "--verbose", action="store_true", help="show pytest's own output too")
+    add_option(verify.add_argument, HISTORY_OPTION)
 
 
 def _add_profile(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -177,6 +195,9 @@ def _add_profile(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
 # Further stages, one line each: subcommand → module with HELP, DESCRIPTION, add_arguments(parser) and
 # run(args) -> exit code. Imported only when the command line is parsed.
+#: The commands that take ``--history`` (each writes one report folder).
+HISTORY_COMMANDS = ("verify", "run", "scan", "load")
+
 STAGE_COMMANDS: dict[str, str] = {
     "run": "stackcheck.run_command",
     "scan": "stackcheck.scan.command",
@@ -418,9 +439,45 @@ def _merge(args: argparse.Namespace) -> int:
     return merged.summary.exit_code
 
 
+def _diff(args: argparse.Namespace) -> int:
+    """``report diff OLD NEW``: what changed from one report folder to the other (exit 0)."""
+    if len(args.more) != 2 or args.output:
+        return _fail("report diff takes two report folders: report diff OLD NEW")
+    old, new = (_read_folder(Path(d)) for d in args.more)
+    print(terminal(f"report diff {args.more[0]} → {args.more[1]} (profile {new.profile.name})"))
+    changes = compare(record_of(old), record_of(new), dt.datetime.now(dt.UTC).date())
+    for line in change_lines(changes):
+        print(terminal(line))
+    return 0
+
+
+def _record_history(args: argparse.Namespace, started: float, code: int) -> int:
+    """``--history PATH``: the drift of the report this command wrote, added to its folder; its record
+    appended. A command that wrote no report (a usage error) records nothing."""
+    folder = Path(args.report_dir) if args.report_dir else Path("reports") / "out" / "latest"
+    path = folder / "report.json"
+    try:
+        fresh = path.is_file() and path.stat().st_mtime >= started - 1
+    except OSError:
+        fresh = False
+    if not fresh:
+        print(f"stackcheck: history: no report written by this run, nothing recorded in {args.history}")
+        return code
+    try:
+        report, line = record_history(read_report(folder), Path(args.history))
+        write_report(report, folder)
+    except OSError as exc:
+        print(f"stackcheck: history: cannot use {args.history} ({exc.strerror or exc})", file=sys.stderr)
+        return code
+    print(terminal(line))
+    return code
+
+
 def _report(args: argparse.Namespace) -> int:
     if args.dir == "merge":
         return _merge(args)
+    if args.dir == "diff":
+        return _diff(args)
     if args.more or args.output:
         return _fail("report takes one folder; to merge folders: report merge DIR... -o OUT")
     folder = Path(args.dir)
@@ -462,7 +519,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "verify" or args.command in STAGE_COMMANDS:
         # SIGTERM and SIGHUP (CI cancellation, `timeout`) end a run as Ctrl-C does (stackcheck.interrupt).
         with interrupt.guard(ends_process=True):
-            return _run_command(args, handlers)
+            started = time.time()
+            code = _run_command(args, handlers)
+            if getattr(args, "history", None) and args.command in HISTORY_COMMANDS:
+                code = _record_history(args, started, code)
+            return code
     return _run_command(args, handlers)
 
 

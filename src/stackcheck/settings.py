@@ -32,6 +32,7 @@ __all__ = [
     "ENV_REDIS_IMAGE",
     "ENV_TOOLS_DIR",
     "FRAMEWORK_OPTION",
+    "HISTORY_OPTION",
     "INFRA_CHOICES",
     "VERIFY_OPTIONS",
     "InfraChoice",
@@ -199,6 +200,16 @@ FRAMEWORK_OPTION = OptionSpec(
     "that ran, not skipped, supports): soc2, asvs, cis-docker, pci-dss, gdpr, dpdp (policies/controls/)",
     metavar="NAME",
     repeatable=True,
+)
+
+#: ``--history`` (docs/history.md): on ``verify``, ``scan``, ``load`` and ``run``, not in the plugin.
+HISTORY_OPTION = OptionSpec(
+    "--history",
+    "history",
+    "after the report is written, compare it with the last run of the same profile recorded in this JSON "
+    "Lines file, show what changed and the trend in the report, and append this run's record "
+    "(docs/history.md)",
+    metavar="PATH",
 )
 
 VERIFY_OPTIONS: tuple[OptionSpec, ...] = (

@@ -8,6 +8,7 @@ from stackcheck.claims import ClaimStatus, ClaimVerdict
 from stackcheck.load.stats import LoadStats
 from stackcheck.outcomes import CheckResult, Status
 from stackcheck.report.controls_view import controls_html
+from stackcheck.report.history_view import history_html
 from stackcheck.report.model import Report
 from stackcheck.report.summary import (
     CLAIM_MARK,
@@ -200,6 +201,7 @@ def render_html(report: Report) -> str:
     ordered = sorted(report.results, key=lambda r: (_ORDER.index(r.status), r.id, r.subject or ""))
     body = [
         *_heading(report),
+        *history_html(report),
         *_claims_section(report),
         *controls_html(report),
         "<h2>Results</h2><table><tr><th>status</th><th>check</th><th>message</th><th>evidence</th>"

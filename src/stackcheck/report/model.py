@@ -18,6 +18,7 @@ from stackcheck.controls import ControlCounts, ControlVerdict, count_controls
 from stackcheck.interrupt import exit_code_for, signal_name
 from stackcheck.load.stats import LoadStats
 from stackcheck.outcomes import CheckResult, Status
+from stackcheck.report.drift import Drift
 from stackcheck.waivers import WaiverState, WaiverStatus
 
 __all__ = [
@@ -155,6 +156,11 @@ class Report(_Model):
     findings: tuple[Finding, ...] = Field((), description="Static scanner findings (scan stage).")
     load: LoadStats | None = Field(
         None, description="Load statistics (load stage, schema stackcheck.load/v1): see `load` below."
+    )
+    drift: Drift | None = Field(
+        None,
+        description="With --history: what changed since the previous run of the profile and the trend "
+        "over the recorded runs (docs/history.md); null without it. Readers of reports without it see null.",
     )
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)

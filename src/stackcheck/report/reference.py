@@ -17,6 +17,7 @@ from stackcheck.load.stats import (
 )
 from stackcheck.outcomes import CheckResult, ClaimRef, ErrorReason, Evidence, WaiverRef
 from stackcheck.profile.schema import field_table
+from stackcheck.report.drift import Changes, Drift, TrendPoint, VerdictChange, WaiverExpiry
 from stackcheck.report.model import Finding, ProfileInfo, Report, RunInfo, Summary
 from stackcheck.waivers import WaiverStatus
 
@@ -44,6 +45,11 @@ _PARTS: list[tuple[str, type[BaseModel]]] = [
     ("load.errors[]", ErrorCount),
     ("load.timeseries[]", SecondPoint),
     ("load.histogram[]", HistogramBin),
+    ("drift", Drift),
+    ("drift.changes", Changes),
+    ("drift.changes.claims[], drift.changes.controls[]", VerdictChange),
+    ("drift.changes.waivers_expired[], drift.changes.waivers_expiring[]", WaiverExpiry),
+    ("drift.trend[]", TrendPoint),
 ]
 
 

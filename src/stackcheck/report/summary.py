@@ -12,6 +12,7 @@ from typing import Any
 from stackcheck.claims import ClaimStatus
 from stackcheck.outcomes import CheckResult, Status
 from stackcheck.report.controls_view import controls_markdown
+from stackcheck.report.history_view import history_markdown
 from stackcheck.report.model import ExitCode, Report
 from stackcheck.report.sanitize import md_cell, md_code
 from stackcheck.waivers import WaiverState
@@ -131,6 +132,7 @@ def render_summary(report: Report) -> str:
         "",
         f"Target {md_code(report.target or '-')} · {s.total} results: {s.passed} passed, {s.failed} failed, "
         f"{s.error} error, {s.skipped} skipped, {s.waived} waived · {report.run.duration_s:.1f} s",
+        *history_markdown(report),
         *_claims_table(report),
         *controls_markdown(report),
         "",
