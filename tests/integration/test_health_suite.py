@@ -180,6 +180,8 @@ def test_report_folder_holds_json_junit_and_summary(
     # demo.yaml's claims: the probes claim fails with health.ready; the others of the suite hold.
     assert {c["id"]: c["status"] for c in report["claims"]}["probes"] == "violated"
     assert claims["violated"] >= 1 and claims["total"] == len(report["claims"])
+    controls = report["summary"].pop("controls")
+    assert controls["not_met"] >= 1 and controls["total"] == len(report["controls"])
     assert report["summary"] == {
         "total": 8,
         "passed": 5,
