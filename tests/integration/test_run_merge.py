@@ -190,8 +190,9 @@ def test_a_run_that_would_load_a_remote_host_is_refused_before_any_stage_runs(
     profile = _profile(tmp_path)
     out = tmp_path / "run"
     run = run_cli(
-        "run", "--profile", str(profile), "--target", "http://192.0.2.10:8080", "--report-dir", str(out)
-    )
+        "run", "--profile", str(profile), "--target", "http://192.0.2.10:8080", "--report-dir", str(out),
+        isolated=True,
+    )  # fmt: skip
     assert run.code == 2 and run.stderr.count("\n") == 1, run.stderr
     assert "is not a loopback address" in run.stderr and "Traceback" not in run.stderr
     assert not out.exists() and "stage 1" not in run.stdout  # not even the scan ran

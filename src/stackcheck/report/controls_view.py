@@ -94,7 +94,7 @@ def controls_html(report: Report) -> list[str]:
     if not report.controls:
         return []
     out = [
-        "<h2>Controls</h2>",
+        '<h2 id="controls">Controls</h2>',
         f'<p class="muted">{escape(control_counts_line(report))}. {escape(SUPPORT_NOTE)}</p>',
     ]
     head = "".join(f"<th>{h}</th>" for h in ("verdict", "control", "title", "checks", "why"))

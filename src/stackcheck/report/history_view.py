@@ -159,7 +159,7 @@ def history_html(report: Report) -> list[str]:
     d = report.drift
     if d is None:
         return []
-    out = ['<section class="history"><h2>Since the previous run</h2>']
+    out = ['<section class="history"><h2 id="history">Since the previous run</h2>']
     if d.changes is None:
         out.append(f"<p>First recorded run of this profile in <code>{escape(d.history)}</code>.</p>")
     else:
