@@ -15,7 +15,7 @@ from stackcheck.locations import locate_results
 from stackcheck.outcomes import CheckResult, Status
 from stackcheck.profile import load_profile
 from stackcheck.report import Report, render_html, render_summary
-from stackcheck.report.charts import Threshold, bar_chart, nice_top
+from stackcheck.report.charts import Threshold, bar_chart, nice_top, ticks
 from stackcheck.report.model import SCHEMA_VERSION, ProfileInfo
 from stackcheck.report.sarif import render_sarif
 from tests.unit.test_report import make_report
@@ -106,6 +106,7 @@ def test_an_older_report_is_read_and_a_newer_revision_is_refused_by_name() -> No
 
 def test_charts_have_labelled_axes_a_drawn_threshold_and_a_legend() -> None:
     assert [nice_top(v) for v in (0.3, 7, 10, 11, 180, 0)] == [0.5, 10, 10, 20, 200, 1.0]
+    assert ticks(5) == [0, 1, 2, 3, 4, 5] and ticks(200) == [0, 50, 100, 150, 200]
     svg = bar_chart(
         [50.0, 120.0, 250.0],
         ["0 s", "1 s", "2 s"],

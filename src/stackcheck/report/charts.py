@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-__all__ = ["Threshold", "bar_chart", "legend", "nice_top", "stacked_bars"]
+__all__ = ["Threshold", "bar_chart", "legend", "nice_top", "stacked_bars", "ticks"]
 
 _W, _H = 640, 220
 _LEFT, _RIGHT, _TOP, _BOTTOM = 58, 16, 12, 44
@@ -50,6 +50,13 @@ def nice_top(value: float) -> float:
     return float(10 * power)
 
 
+def ticks(top: float) -> list[float]:
+    """Round tick values from 0 to ``top`` (a :func:`nice_top`): steps of 1, 2 or 5 times a power of ten."""
+    lead = round(top / 10 ** math.floor(math.log10(top)), 6) if top > 0 else 1.0
+    count = 4 if lead == 2 else 5
+    return [top * i / count for i in range(count + 1)]
+
+
 def _fmt(value: float) -> str:
     return f"{value:,.0f}" if value >= 10 or value == int(value) else f"{value:.2g}"
 
@@ -62,9 +69,8 @@ def _axes(top: float, x_labels: Sequence[str], x_title: str, y_title: str) -> st
         f'<line x1="{_LEFT}" y1="{base}" x2="{_W - _RIGHT}" y2="{base}" stroke="{_AXIS}"/>',
         f'<line x1="{_LEFT}" y1="{_TOP}" x2="{_LEFT}" y2="{base}" stroke="{_AXIS}"/>',
     ]
-    for i in range(5):
-        value = top * i / 4
-        y = base - plot_h * i / 4
+    for value in ticks(top):
+        y = base - plot_h * value / top
         out.append(f'<line x1="{_LEFT}" y1="{y:.1f}" x2="{_W - _RIGHT}" y2="{y:.1f}" stroke="#e0e0e0"/>')
         out.append(
             f'<text x="{_LEFT - 4}" y="{y + 4:.1f}" font-size="10" text-anchor="end">{_fmt(value)}</text>'
@@ -108,6 +114,7 @@ def bar_chart(
     threshold: Threshold | None = None,
     over_color: str | None = None,
     over_from: int | None = None,
+    over_label: str = "beyond the limit",
 ) -> str:
     """Bars on labelled axes in a figure with its legend. ``threshold`` draws a dashed horizontal line at
     its value; ``over_from`` colours the bars from that index on with ``over_color`` (a vertical limit,
@@ -139,13 +146,14 @@ def bar_chart(
         y = base - plot_h * threshold.value / top
         rects.append(
             f'<line x1="{_LEFT}" y1="{y:.1f}" x2="{_W - _RIGHT}" y2="{y:.1f}" stroke="{_THRESHOLD}" '
-            f'stroke-dasharray="5 3" stroke-width="1.5"/><text x="{_W - _RIGHT - 2}" y="{y - 4:.1f}" '
-            f'font-size="10" text-anchor="end" fill="{_THRESHOLD}">{escape(threshold.label)}</text>'
+            f'stroke-dasharray="5 3" stroke-width="1.5"/><text x="{_LEFT + 4}" y="{y - 4:.1f}" '
+            f'font-size="11" fill="{_THRESHOLD}" stroke="#fff" stroke-width="3" paint-order="stroke">'
+            f"{escape(threshold.label)}</text>"
         )
         keys.append((threshold.label, _THRESHOLD))
         dashed.append(threshold.label)
     if over_color and over_from is not None:
-        keys.append((f"{series}: beyond the limit", over_color))
+        keys.append((over_label, over_color))
     body = _axes(top, x_labels, x_title, y_title) + "".join(rects)
     return (
         f"<figure><figcaption>{escape(title)}</figcaption>{_svg(title, body)}"
@@ -169,10 +177,10 @@ def stacked_bars(
     plot_w = _W - left - right
     top = nice_top(max(sum(counts) for _, counts in rows) or 1)
     out = []
-    for i in range(5):
-        x = left + plot_w * i / 4
+    for value in ticks(top):
+        x = left + plot_w * value / top
         out.append(f'<line x1="{x:.1f}" y1="{head}" x2="{x:.1f}" y2="{height - 30}" stroke="#e0e0e0"/>')
-        tick = _fmt(top * i / 4)
+        tick = _fmt(value)
         out.append(f'<text x="{x:.1f}" y="{height - 18}" font-size="10" text-anchor="middle">{tick}</text>')
     out.append(
         f'<text x="{left + plot_w / 2:.1f}" y="{height - 4}" font-size="11" text-anchor="middle">'

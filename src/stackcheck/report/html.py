@@ -61,7 +61,7 @@ nav a{margin-right:.8rem}figure{margin:1rem 0}figcaption{font-weight:600;margin-
 .legend{margin:.2rem 0 0;font-size:.85rem}.key{margin-right:1.2rem;white-space:nowrap}
 .swatch{display:inline-block;width:.8rem;height:.8rem;margin-right:.35rem;vertical-align:-.1rem}
 .swatch.line{height:0;border-top:2px dashed;width:1.2rem;vertical-align:.2rem}
-td.num{text-align:right}
+td.num{text-align:right}td.id code{white-space:nowrap}
 @media print{body{margin:0;max-width:none;font-size:9pt}nav{display:none}h2{break-after:avoid}
 tr,figure{break-inside:avoid}thead{display:table-header-group}svg{max-width:100%;height:auto}
 a{color:inherit;text-decoration:none}}
@@ -160,6 +160,7 @@ def _load_section(report: Report, load: LoadStats) -> list[str]:
             series="requests per bucket",
             over_color="#ef9a9a" if slower is not None else None,
             over_from=slower,
+            over_label="requests slower than the SLO p95",
         )
         + (
             f'<p class="muted">Buckets right of the dashed line are slower than the SLO p95 ({p95:g} ms).</p>'
@@ -186,7 +187,7 @@ def _load_section(report: Report, load: LoadStats) -> list[str]:
 def _claim_row(c: ClaimVerdict) -> str:
     tag = f'<span class="tag" style="background:{_CLAIM_COLOR[c.status]}">{CLAIM_MARK[c.status]}</span>'
     return (
-        f"<tr><td>{tag}</td><td><code>{escape(c.id)}</code></td><td>“{escape(c.text)}”</td>"
+        f"<tr><td>{tag}</td><td class=id><code>{escape(c.id)}</code></td><td>“{escape(c.text)}”</td>"
         f"<td><code>{escape(c.source)}</code></td><td>{escape(c.message)}</td></tr>"
     )
 
@@ -249,9 +250,9 @@ def _finding_rows(report: Report) -> list[str]:
         key=lambda f: (order.get(f.status, 3), _SEVERITIES.index(str(f.severity)), f.tool, f.file or ""),
     )
     return [
-        f"<tr><td>{escape(f.status)}</td><td>{escape(f.tool)}</td><td><code>{escape(f.rule_id)}</code></td>"
-        f"<td>{escape(str(f.severity))}</td>"
-        f"<td><code>{escape(f.file or '-')}{f':{f.line}' if f.line else ''}</code>"
+        f"<tr><td>{escape(f.status)}</td><td>{escape(f.tool)}</td>"
+        f"<td class=id><code>{escape(f.rule_id)}</code></td><td>{escape(str(f.severity))}</td>"
+        f"<td class=id><code>{escape(f.file or '-')}{f':{f.line}' if f.line else ''}</code>"
         f"</td><td>{escape(f.message)}</td></tr>"
         for f in findings[:FINDINGS_SHOWN]
     ]
