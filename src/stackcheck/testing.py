@@ -36,6 +36,7 @@ from stackcheck.profile.models import (
     RateLimitSection,
     ReadyDependency,
     RedisSection,
+    RedisTtl,
     ScanSection,
     TlsSection,
 )
@@ -68,6 +69,7 @@ __all__ = [
     "ReadyDependency",
     "RedisSection",
     "RedisServer",
+    "RedisTtl",
     "Relay",
     "ScanRun",
     "ScanSection",

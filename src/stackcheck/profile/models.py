@@ -21,6 +21,7 @@ from stackcheck.profile.data import (
     PostgresPartitionedTable,
     PostgresSection,
     RedisSection,
+    RedisTtl,
 )
 from stackcheck.profile.fields import Section, version_specifier
 from stackcheck.profile.http import (
@@ -57,6 +58,7 @@ __all__ = [
     "RateLimitSection",
     "ReadyDependency",
     "RedisSection",
+    "RedisTtl",
     "ScanSection",
     "ServiceSection",
     "SloSection",
