@@ -15,7 +15,7 @@ from flask import Flask
 from flask_caching import Cache
 
 from fixtures.datastores import LocalRedis
-from tests.integration.conftest import Run, judge
+from tests.integration.conftest import REPO, Run, cli_env, judge, verify
 
 pytestmark = [pytest.mark.integration, pytest.mark.local_binaries]
 
@@ -134,3 +134,30 @@ def test_a_user_refused_scan_is_error_not_failed(tmp_path: Path) -> None:
     result = ttl_result(run, "cache:*")
     assert (result["status"], result["error_reason"]) == ("error", "access_denied"), result
     assert "+scan" in result["message"] and run.code == 3
+
+
+def test_the_bluegreen_profile_verifies_its_ttl_claim(tmp_path: Path) -> None:
+    # The shipped seed profile against a Redis set up as its ADR says, with sessions (1 h, redis-py) and
+    # configuration (24 h, Flask-Caching) written by the application's libraries.
+    config = {"maxmemory": "2gb", "maxmemory-policy": "allkeys-lru", "appendonly": "yes"}
+    with LocalRedis(config, users={"verifier": "+@all"}) as r:
+        write_sessions(r.url("default"), 3, 3600)
+        fill(cached_app(r.url("default"), 86400, "config:"), 2)
+        run = verify(
+            REPO / "policies" / "profiles" / "bluegreen.yaml",
+            "--suite",
+            "redis",
+            "--infra",
+            "external",
+            "--set",
+            "redis.url=${SC_URL}",
+            report_dir=tmp_path / "bluegreen",
+            env=cli_env(SC_URL=r.url("verifier")),
+        )
+    assert run.code == 0, (run.statuses(), run.stderr)
+    assert (
+        run.status("redis.ttl", "session:*") == "passed" and run.status("redis.ttl", "config:*") == "passed"
+    )
+    assert run.report is not None
+    claim = next(c for c in run.report["claims"] if c["id"] == "cache-ttl-session-config")
+    assert claim["status"] == "verified", claim

@@ -35,6 +35,7 @@ from stackcheck.profile.http import (
     TargetSection,
     TlsSection,
 )
+from stackcheck.profile.pgbouncer import PgBouncerSection, PoolMode
 from stackcheck.profile.ratelimit import RateLimit, RateLimitSection
 from stackcheck.profile.stages import LoadEndpoint, LoadSection, ScanSection, SloSection
 
@@ -49,6 +50,8 @@ __all__ = [
     "LoadEndpoint",
     "LoadSection",
     "MetricsSection",
+    "PgBouncerSection",
+    "PoolMode",
     "PostgresExtension",
     "PostgresHypertable",
     "PostgresPartitionedTable",
@@ -137,6 +140,7 @@ class Profile(Section):
     tls: TlsSection | None = None
     postgres: PostgresSection | None = None
     redis: RedisSection | None = None
+    pgbouncer: PgBouncerSection | None = None
     slo: SloSection | None = None
     load: LoadSection | None = None
     backup: BackupSection | None = None
