@@ -15,6 +15,7 @@ from flask import Flask
 from flask_caching import Cache
 
 from fixtures.datastores import LocalRedis
+from stackcheck.wait import wait_until
 from tests.integration.conftest import REPO, Run, cli_env, judge, verify
 
 pytestmark = [pytest.mark.integration, pytest.mark.local_binaries]
@@ -161,3 +162,31 @@ def test_the_bluegreen_profile_verifies_its_ttl_claim(tmp_path: Path) -> None:
     assert run.report is not None
     claim = next(c for c in run.report["claims"] if c["id"] == "cache-ttl-session-config")
     assert claim["status"] == "verified", claim
+
+
+def test_a_key_set_too_long_fails_after_it_has_counted_below_max(tmp_path: Path) -> None:
+    # Set with 905 s where 900 s is the bound, and read once fewer than 900 s are left: the remaining TTL
+    # alone passes it, remaining + OBJECT IDLETIME (a lower bound of the TTL it was set with) does not.
+    with LocalRedis(users={"verifier": "+@all"}) as r:
+        client = redis.Redis.from_url(r.url("default"))
+        try:
+            client.set("cache:report", "{}", ex=905)
+            assert wait_until(lambda: int(client.pttl("cache:report")) < 899_000, 30, 0.2)
+        finally:
+            client.close()
+        run = judge(tmp_path, "redis", {"ttls": [API]}, r.url("verifier"))
+    result = ttl_result(run, "cache:*")
+    assert result["status"] == "failed", result
+    assert result["evidence"]["observed"]["max_remaining_s"] < 900, result["evidence"]
+    assert result["evidence"]["details"]["max_set_at_least_s"] > 902, result["evidence"]
+
+
+def test_an_lfu_server_hides_idle_times_and_is_judged_on_remaining_ttls(tmp_path: Path) -> None:
+    # OBJECT IDLETIME is refused under an LFU maxmemory-policy: the remaining TTL is still judged, saying so.
+    config = {"maxmemory": "64mb", "maxmemory-policy": "allkeys-lfu"}
+    with LocalRedis(config, users={"verifier": "+@all"}) as r:
+        fill(cached_app(r.url("default"), 600, "cache:"), 3)
+        run = judge(tmp_path, "redis", {"ttls": [API]}, r.url("verifier"))
+    result = ttl_result(run, "cache:*")
+    assert result["status"] == "passed", result
+    assert "LFU" in result["evidence"]["details"]["idle_unreadable"], result["evidence"]
