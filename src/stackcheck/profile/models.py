@@ -21,6 +21,7 @@ from stackcheck.profile.data import (
     PostgresPartitionedTable,
     PostgresSection,
     RedisSection,
+    RedisTtl,
 )
 from stackcheck.profile.fields import Section, version_specifier
 from stackcheck.profile.http import (
@@ -34,6 +35,7 @@ from stackcheck.profile.http import (
     TargetSection,
     TlsSection,
 )
+from stackcheck.profile.pgbouncer import PgBouncerSection, PoolMode
 from stackcheck.profile.ratelimit import RateLimit, RateLimitSection
 from stackcheck.profile.stages import LoadEndpoint, LoadSection, ScanSection, SloSection
 
@@ -48,6 +50,8 @@ __all__ = [
     "LoadEndpoint",
     "LoadSection",
     "MetricsSection",
+    "PgBouncerSection",
+    "PoolMode",
     "PostgresExtension",
     "PostgresHypertable",
     "PostgresPartitionedTable",
@@ -57,6 +61,7 @@ __all__ = [
     "RateLimitSection",
     "ReadyDependency",
     "RedisSection",
+    "RedisTtl",
     "ScanSection",
     "ServiceSection",
     "SloSection",
@@ -135,6 +140,7 @@ class Profile(Section):
     tls: TlsSection | None = None
     postgres: PostgresSection | None = None
     redis: RedisSection | None = None
+    pgbouncer: PgBouncerSection | None = None
     slo: SloSection | None = None
     load: LoadSection | None = None
     backup: BackupSection | None = None
