@@ -6,7 +6,19 @@ Adding a suite: a catalog module, a :class:`SuiteName` member, and one line in `
 
 from __future__ import annotations
 
-from stackcheck.catalog import cors, exposure, headers, health, load, metrics, postgres, ratelimit, redis, tls
+from stackcheck.catalog import (
+    cors,
+    exposure,
+    headers,
+    health,
+    load,
+    logs,
+    metrics,
+    postgres,
+    ratelimit,
+    redis,
+    tls,
+)
 from stackcheck.catalog import scan as scan_checks
 from stackcheck.catalog import secrets as secret_checks
 from stackcheck.catalog.spec import STAGE_SUITES, CheckSpec, Requires, Severity, SuiteName
@@ -37,6 +49,7 @@ _CHECKS: tuple[CheckSpec, ...] = (
     *tls.CHECKS,
     *scan_checks.CHECKS,
     *secret_checks.CHECKS,
+    *logs.CHECKS,
     *load.CHECKS,
 )
 

@@ -34,6 +34,7 @@ from stackcheck.profile.http import (
     TargetSection,
     TlsSection,
 )
+from stackcheck.profile.logs import LogsSection
 from stackcheck.profile.ratelimit import RateLimit, RateLimitSection
 from stackcheck.profile.stages import LoadEndpoint, LoadSection, ScanSection, SloSection
 
@@ -47,6 +48,7 @@ __all__ = [
     "HealthSection",
     "LoadEndpoint",
     "LoadSection",
+    "LogsSection",
     "MetricsSection",
     "PostgresExtension",
     "PostgresHypertable",
@@ -133,6 +135,7 @@ class Profile(Section):
     cors: CorsSection | None = None
     exposure: ExposureSection | None = None
     tls: TlsSection | None = None
+    logs: LogsSection | None = None
     postgres: PostgresSection | None = None
     redis: RedisSection | None = None
     slo: SloSection | None = None
