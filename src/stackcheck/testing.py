@@ -28,6 +28,7 @@ from stackcheck.profile.models import (
     ExposureSection,
     HeadersSection,
     HealthSection,
+    LogsSection,
     MetricsSection,
     PostgresHypertable,
     PostgresPartitionedTable,
@@ -41,7 +42,7 @@ from stackcheck.profile.models import (
 )
 from stackcheck.scan.engine import ScanRun
 from stackcheck.scan.replay import replay
-from stackcheck.settings import Settings
+from stackcheck.settings import Settings, resolve_target
 from stackcheck.team import TeamCheck, check
 from stackcheck.wait import wait_until
 
@@ -57,6 +58,7 @@ __all__ = [
     "HttpProbe",
     "LaunchedService",
     "LoadedProfile",
+    "LogsSection",
     "MetricsSection",
     "PostgresHypertable",
     "PostgresPartitionedTable",
@@ -83,6 +85,7 @@ __all__ = [
     "profile_of",
     "replay",
     "require",
+    "resolve_target",
     "version_specifier",
     "wait_until",
 ]

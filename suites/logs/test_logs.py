@@ -18,6 +18,7 @@ from stackcheck.catalog import logs as checks
 from stackcheck.probes.logcapture import CommandLog, FileLog, LogSource, ServiceOutput
 from stackcheck.probes.logrun import LogRun, exercise
 from stackcheck.probes.logs import (
+    below_level,
     correlation_hits,
     leaks,
     level_counts,
@@ -25,17 +26,17 @@ from stackcheck.probes.logs import (
     missing_fields,
     sample,
 )
-from stackcheck.profile.logs import LOG_LEVELS, LogsSection
-from stackcheck.settings import resolve_target
 from stackcheck.testing import (
     CouldNotCheck,
     ErrorReason,
     EvidenceRecorder,
     HttpProbe,
+    LogsSection,
     Profile,
     Settings,
     loaded_profile,
     require,
+    resolve_target,
 )
 
 
@@ -170,8 +171,7 @@ def test_no_log_line_is_below_the_minimum_level(
 ) -> None:
     lines = log_run.judged_lines()
     assert logs.min_level is not None
-    floor = LOG_LEVELS.index(logs.min_level)
-    below = [line for line in lines if (lv := level_of(line, logs)) and LOG_LEVELS.index(lv) < floor]
+    below = below_level(lines, logs, logs.min_level)
     counts = level_counts(lines, logs)
     if counts.get("unknown", 0) == len(lines):
         raise CouldNotCheck(

@@ -67,6 +67,7 @@ class FileLog:
         self.display = path.name
         self.key = key
         self.offset = 0
+        self.inode = 0
 
     def open(self) -> None:
         """Remember the file's size; a missing file is :class:`CouldNotCheck` (misconfigured)."""
@@ -75,16 +76,18 @@ class FileLog:
                 f"{self.key}: {self.path} does not exist (is the service logging there?)",
                 ErrorReason.MISCONFIGURED,
             )
-        self.offset = self.path.stat().st_size
+        stat = self.path.stat()
+        self.offset, self.inode = stat.st_size, stat.st_ino
 
     def _current(self) -> int:
         try:
-            size = self.path.stat().st_size
+            stat = self.path.stat()
         except OSError:
             return 0
-        if size < self.offset:  # truncated or rotated: what is there now was written during the run
-            self.offset = 0
-        return size
+        if stat.st_ino != self.inode or stat.st_size < self.offset:
+            # rotated (a new file under the name) or truncated: all of it was written during the run
+            self.offset, self.inode = 0, stat.st_ino
+        return stat.st_size
 
     def size(self) -> int:
         """Bytes appended since :meth:`open`."""

@@ -21,6 +21,7 @@ from stackcheck.profile.logs import LOG_LEVELS, LogField, LogLevel, LogsSection,
 __all__ = [
     "LogLine",
     "Planted",
+    "below_level",
     "correlation_hits",
     "field_value",
     "leaks",
@@ -220,6 +221,12 @@ def mask(text: str, planted: Sequence[Planted] = ()) -> str:
 def sample(lines: list[LogLine], planted: Sequence[Planted] = ()) -> list[str]:
     """At most :data:`SAMPLE_LINES` of ``lines``, each as ``line N: <masked text>``."""
     return [f"line {line.number}: {mask(line.text, planted)}" for line in lines[:SAMPLE_LINES]]
+
+
+def below_level(lines: list[LogLine], section: LogsSection, floor: LogLevel) -> list[LogLine]:
+    """The lines whose level is less severe than ``floor`` (lines without a level are not counted)."""
+    rank = LOG_LEVELS.index(floor)
+    return [line for line in lines if (lv := level_of(line, section)) and LOG_LEVELS.index(lv) < rank]
 
 
 def level_counts(lines: list[LogLine], section: LogsSection) -> dict[str, int]:
