@@ -1,5 +1,6 @@
-"""The ``logs`` suite on a service whose logging nobody here wrote: Flask served by gunicorn, every line
-formatted by python-json-logger through gunicorn's own ``logconfig_dict`` (fixtures/logging_apps).
+"""The ``logs`` suite on services whose logging nobody here wrote (fixtures/logging_apps): Flask served by
+gunicorn, every line formatted by python-json-logger through gunicorn's own ``logconfig_dict``; and a
+Starlette app served by uvicorn, every line (uvicorn's own too) rendered by structlog.
 
 stackcheck launches it itself (``service:``) and reads its stdout, or the file it logs to (``logs.file``),
 or what ``tail -F`` prints of that file (``logs.command``). The JSON configuration passes every check; each
@@ -23,27 +24,38 @@ from stackcheck.catalog.logs import CORRELATION, LEVEL, PII, STRUCTURED
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.skipif(
-        any(importlib.util.find_spec(m) is None for m in ("flask", "gunicorn", "pythonjsonlogger")),
-        reason="flask, gunicorn and python-json-logger are needed (dependency group fixtures)",
+        any(
+            importlib.util.find_spec(m) is None
+            for m in ("flask", "gunicorn", "pythonjsonlogger", "structlog", "uvicorn")
+        ),
+        reason="the third-party logging apps need their libraries (dependency group fixtures)",
     ),
 ]
 
 CONF = REPO_ROOT / "fixtures" / "logging_apps" / "gunicorn_conf.py"
 APP = "fixtures.logging_apps.flask_app:app"
+COMMANDS = {
+    "gunicorn": ["{python}", "-m", "gunicorn", "-c", str(CONF), "--bind", "127.0.0.1:{port}", APP],
+    "structlog": ["{python}", "-m", "fixtures.logging_apps.structlog_app", "{port}"],
+}
 ALL = (STRUCTURED.id, CORRELATION.id, PII.id, LEVEL.id)
 # The forms planted values take (logs.probes.plant): none may reach any artifact of a run.
 PLANTED = re.compile(r"sc\.[0-9a-f]{10}(@|%40)example\.com|sckey_[0-9a-f]{32}|400000\d{10}|7700900\d{3}")
 
 
 def _verify(
-    run_cli: Callable[..., Any], tmp_path: Path, env: dict[str, str], logs: dict[str, Any] | None = None
+    run_cli: Callable[..., Any],
+    tmp_path: Path,
+    env: dict[str, str],
+    logs: dict[str, Any] | None = None,
+    app: str = "gunicorn",
 ) -> Any:
     profile = tmp_path / f"gunicorn-{len(list(tmp_path.glob('*.yaml')))}.yaml"
     data = {
-        "name": "gunicorn-python-json-logger",
+        "name": f"third-party-logs-{app}",
         "health": {"live": "/health"},
         "service": {
-            "command": ["{python}", "-m", "gunicorn", "-c", str(CONF), "--bind", "127.0.0.1:{port}", APP],
+            "command": COMMANDS[app],
             "cwd": str(REPO_ROOT),
             "env": env,
         },
@@ -69,37 +81,44 @@ def _no_planted_value_in_artifacts(run: Any) -> None:
     assert not PLANTED.search(run.stdout + run.stderr)
 
 
-def test_json_logging_config_passes_every_logs_check(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
-    run = _verify(run_cli, tmp_path, {})
+@pytest.mark.parametrize("app", sorted(COMMANDS))
+def test_json_logging_config_passes_every_logs_check(
+    tmp_path: Path, run_cli: Callable[..., Any], app: str
+) -> None:
+    run = _verify(run_cli, tmp_path, {}, app=app)
     assert {c: run.status_of(c) for c in ALL} == dict.fromkeys(ALL, "passed"), run.stdout + run.stderr
     assert run.code == 0
     evidence = _result(run, STRUCTURED.id)["evidence"]
-    assert evidence["details"]["log_lines"] >= 4  # gunicorn's own start-up lines and the requests'
+    assert evidence["details"]["log_lines"] >= 4  # the server's own start-up lines and the requests'
 
 
-def test_plain_text_formatter_fails_logs_structured(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
-    run = _verify(run_cli, tmp_path, {"LOGS_FORMAT": "plain"})
+@pytest.mark.parametrize(("app", "text"), [("gunicorn", "[INFO] gunicorn.error"), ("structlog", "[info")])
+def test_plain_text_formatter_fails_logs_structured(
+    tmp_path: Path, run_cli: Callable[..., Any], app: str, text: str
+) -> None:
+    run = _verify(run_cli, tmp_path, {"LOGS_FORMAT": "plain"}, app=app)
     assert run.status_of(STRUCTURED.id) == "failed", run.stdout + run.stderr
     assert run.status_of(PII.id) == "passed"
-    assert run.status_of(LEVEL.id) == "passed"  # `[INFO]` is read from a text line too
+    assert run.status_of(LEVEL.id) == "passed"  # `[INFO]`, `[info  ]` are read from a text line too
     details = _result(run, STRUCTURED.id)["evidence"]["details"]
     assert details["non_json_lines"] == details["log_lines"]
-    assert any("[INFO] gunicorn.error" in line for line in details["non_json_sample"])
+    assert any(text in line for line in details["non_json_sample"])
     _no_planted_value_in_artifacts(run)
 
 
 @pytest.mark.parametrize(
-    ("env", "leaked"),
+    ("app", "env", "leaked"),
     [
-        ({"LOGS_EMAIL": "1"}, ["email"]),  # the app logs the e-mail parameter as a JSON field
-        ({"LOGS_ACCESS": "full"}, ["card", "email", "phone"]),  # gunicorn's request line with the query
+        ("gunicorn", {"LOGS_EMAIL": "1"}, ["email"]),  # the app logs the e-mail parameter as a field
+        ("structlog", {"LOGS_EMAIL": "1"}, ["email"]),
+        ("gunicorn", {"LOGS_ACCESS": "full"}, ["card", "email", "phone"]),  # the request line, query too
     ],
-    ids=["app-logs-email", "access-log-query-string"],
+    ids=["gunicorn-app-logs-email", "structlog-app-logs-email", "gunicorn-access-log-query-string"],
 )
 def test_logging_the_email_fails_logs_pii_naming_the_kind_only(
-    tmp_path: Path, run_cli: Callable[..., Any], env: dict[str, str], leaked: list[str]
+    tmp_path: Path, run_cli: Callable[..., Any], app: str, env: dict[str, str], leaked: list[str]
 ) -> None:
-    run = _verify(run_cli, tmp_path, env)
+    run = _verify(run_cli, tmp_path, env, app=app)
     assert run.status_of(PII.id) == "failed", run.stdout + run.stderr
     assert run.status_of(STRUCTURED.id) == "passed"
     evidence = _result(run, PII.id)["evidence"]
@@ -108,8 +127,9 @@ def test_logging_the_email_fails_logs_pii_naming_the_kind_only(
     _no_planted_value_in_artifacts(run)
 
 
-def test_debug_level_fails_logs_level(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
-    run = _verify(run_cli, tmp_path, {"LOGS_LEVEL": "debug"})
+@pytest.mark.parametrize("app", sorted(COMMANDS))
+def test_debug_level_fails_logs_level(tmp_path: Path, run_cli: Callable[..., Any], app: str) -> None:
+    run = _verify(run_cli, tmp_path, {"LOGS_LEVEL": "debug"}, app=app)
     assert run.status_of(LEVEL.id) == "failed", run.stdout + run.stderr
     assert run.status_of(STRUCTURED.id) == "passed"
     details = _result(run, LEVEL.id)["evidence"]["details"]

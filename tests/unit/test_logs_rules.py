@@ -69,10 +69,12 @@ def test_levels_are_read_from_json_and_from_text_lines() -> None:
             "2026-01-01 [INFO] gunicorn.error: Booting worker",
             "time=1 level=debug msg=x",
             "no level here",
+            "2026-01-01T00:00:00Z [debug    ] handling  [app] path=/",
         )
     )
-    assert [level_of(line, SECTION) for line in lines] == ["debug", "warning", "info", "debug", None]
-    assert [line.number for line in below_level(lines, SECTION, "info")] == [1, 4]
+    levels = [level_of(line, SECTION) for line in lines]
+    assert levels == ["debug", "warning", "info", "debug", None, "debug"]
+    assert [line.number for line in below_level(lines, SECTION, "info")] == [1, 4, 6]
     assert level_counts(lines, SECTION)["unknown"] == 1
 
 

@@ -48,7 +48,10 @@ PII = CheckSpec(
     controls=("OWASP-ASVS:7.1.1", "GDPR:Art.25(2)", "GDPR:Art.32(1)(b)"),
     remediation="Log no query strings or headers verbatim: mask e-mails, phone and card numbers and API "
     "keys (or drop the fields) before they reach a log line.",
-    fails_on=(f"test:{_TESTS}::test_logging_the_email_fails_logs_pii_naming_the_kind_only",),
+    fails_on=(
+        f"test:{_TESTS}::test_logging_the_email_fails_logs_pii_naming_the_kind_only",
+        "defect:leaky-logs",  # the reference service logs X-API-Key verbatim
+    ),
 )
 LEVEL = CheckSpec(
     id="logs.level",

@@ -104,7 +104,11 @@ _LEVEL_WORDS: dict[str, LogLevel] = {
     "emergency": "critical",
     "panic": "critical",
 }
-_TEXT_LEVEL = re.compile(r"\b(TRACE|DEBUG|INFO|WARN|WARNING|ERROR|CRITICAL|FATAL)\b|\blevel=(\w+)")
+_TEXT_LEVEL = re.compile(
+    r"\b(TRACE|DEBUG|INFO|WARN|WARNING|ERROR|CRITICAL|FATAL)\b"  # logging's %(levelname)s, log4j, ...
+    r"|\blevel=(\w+)"  # logfmt (slog's TextHandler, logrus)
+    r"|\[\s*((?i:trace|debug|info|warn|warning|error|critical|fatal))\s*\]"  # structlog's console: [info  ]
+)
 
 
 def level_of(line: LogLine, section: LogsSection) -> LogLevel | None:
@@ -113,7 +117,7 @@ def level_of(line: LogLine, section: LogsSection) -> LogLevel | None:
         value = field_value(line.record, section.aliases("level"))
         return _LEVEL_WORDS.get(value.strip().lower()) if isinstance(value, str) else None
     match = _TEXT_LEVEL.search(line.text[:400])
-    word = (match.group(1) or match.group(2)) if match else None
+    word = next((g for g in match.groups() if g), None) if match else None
     return _LEVEL_WORDS.get(word.lower()) if word else None
 
 
