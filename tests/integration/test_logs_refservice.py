@@ -12,10 +12,15 @@ import pytest
 
 from conftest import DEMO_PROFILE
 from stackcheck.catalog.logs import CORRELATION, LEVEL, PII, STRUCTURED
+from tests.integration.http_surface import assert_rows_cover_the_catalog
 
 pytestmark = pytest.mark.integration
 
 ALL = (STRUCTURED.id, CORRELATION.id, PII.id, LEVEL.id)
+ROWS = [
+    ([], dict.fromkeys(ALL, "passed")),
+    (["leaky-logs"], {**dict.fromkeys(ALL, "passed"), PII.id: "failed"}),
+]
 
 
 def _verify(run_cli: Callable[..., Any], tmp_path: Path, url: str, log: Path | None) -> Any:
@@ -58,3 +63,10 @@ def test_reference_service_logs_pass_and_its_leaky_logs_defect_fails_logs_pii(
         assert unread is not None
         assert {c: unread.status_of(c) for c in ALL} == dict.fromkeys(ALL, "error"), unread.stdout
         assert "no log stream in reach" in unread.stdout + unread.stderr
+
+
+def test_the_rows_run_every_defect_example_of_the_logs_catalog() -> None:
+    from stackcheck.catalog import REGISTRY
+
+    rows = [(d, {REGISTRY[c]: status for c, status in changed.items()}) for d, changed in ROWS]
+    assert_rows_cover_the_catalog("logs", rows)
