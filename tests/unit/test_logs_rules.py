@@ -192,3 +192,49 @@ def test_a_log_command_that_cannot_start_is_a_usage_error(tmp_path: Path) -> Non
 def test_logs_section_mistakes_are_rejected(data: dict[str, object], match: str) -> None:
     with pytest.raises(ValidationError, match=match):
         LogsSection.model_validate(data)
+
+
+def test_one_window_sends_bounded_requests_and_reads_what_they_logged(tmp_path: Path) -> None:
+    import httpx
+
+    from stackcheck.probes.http import HttpProbe
+    from stackcheck.probes.logrun import MAX_REQUESTS, exercise
+
+    path = tmp_path / "app.log"
+    path.write_text('{"msg": "before the window"}\n')
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        cid = request.headers.get("x-correlation-id", "-")
+        with path.open("a") as fh:  # a leaky service: logs the full URL
+            fh.write(
+                json.dumps({"ts": "t", "level": "info", "msg": str(request.url), "request_id": cid}) + "\n"
+            )
+        return httpx.Response(200, json={})
+
+    section = LogsSection(correlation_header="X-Correlation-ID", settle_s=2)
+    with HttpProbe("http://127.0.0.1:9", transport=httpx.MockTransport(handler)) as http:
+        run = exercise(FileLog(path), http, section, [f"/p{i}" for i in range(30)])
+    assert len(seen) == run.requests == MAX_REQUESTS
+    assert len(run.lines) == MAX_REQUESTS  # only what the window's requests wrote
+    assert run.correlation_id is not None
+    assert correlation_hits(run.lines, run.correlation_id, section)[0] == [MAX_REQUESTS - 1]
+    assert set(leaks(run.lines, run.planted)) == {"email", "phone", "card"}  # the key rode in a header
+    assert seen[-1].headers["x-api-key"].startswith("sckey_")
+
+
+def test_a_window_that_captured_nothing_cannot_be_judged(tmp_path: Path) -> None:
+    import httpx
+
+    from stackcheck import CouldNotCheck
+    from stackcheck.probes.http import HttpProbe
+    from stackcheck.probes.logrun import exercise
+
+    path = tmp_path / "silent.log"
+    path.touch()
+    transport = httpx.MockTransport(lambda _: httpx.Response(200))
+    with HttpProbe("http://127.0.0.1:9", transport=transport) as http:
+        run = exercise(FileLog(path), http, LogsSection(settle_s=0.2), ["/"])
+    with pytest.raises(CouldNotCheck, match="no log line captured"):
+        run.judged_lines()
