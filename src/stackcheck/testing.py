@@ -28,6 +28,7 @@ from stackcheck.profile.models import (
     ExposureSection,
     HeadersSection,
     HealthSection,
+    LogsSection,
     MetricsSection,
     PgBouncerSection,
     PostgresHypertable,
@@ -43,7 +44,7 @@ from stackcheck.profile.models import (
 )
 from stackcheck.scan.engine import ScanRun
 from stackcheck.scan.replay import replay
-from stackcheck.settings import Settings
+from stackcheck.settings import Settings, resolve_target
 from stackcheck.team import TeamCheck, check
 from stackcheck.wait import wait_until
 
@@ -59,6 +60,7 @@ __all__ = [
     "HttpProbe",
     "LaunchedService",
     "LoadedProfile",
+    "LogsSection",
     "MetricsSection",
     "PgBouncerSection",
     "PostgresHypertable",
@@ -87,6 +89,7 @@ __all__ = [
     "profile_of",
     "replay",
     "require",
+    "resolve_target",
     "version_specifier",
     "wait_until",
 ]

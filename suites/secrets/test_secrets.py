@@ -15,9 +15,8 @@ from pathlib import Path
 import pytest
 
 from stackcheck.catalog import secrets as checks
+from stackcheck.probes.logcapture import FileLog
 from stackcheck.testing import (
-    CouldNotCheck,
-    ErrorReason,
     EvidenceRecorder,
     HttpProbe,
     Profile,
@@ -32,6 +31,7 @@ from stackcheck.testing import (
 
 MAX_REQUESTS = 12  # bounded load: a handful of GETs, whatever the profile lists
 LOG_SETTLE_S = 3.0  # how long the service may take to write its request log lines
+MAX_LOG_BYTES = 10_000_000  # of each log file, read per run
 
 
 @pytest.fixture
@@ -68,17 +68,12 @@ def test_planted_canary_never_appears_in_responses_or_logs(
     evidence: EvidenceRecorder,
 ) -> None:
     base = loaded_profile(request.config).path.parent
-    logs = [Path(f) if Path(f).is_absolute() else base / f for f in scan.log_files]
-    missing = [str(p) for p in logs if not p.is_file()]
-    if missing:
-        raise CouldNotCheck(
-            f"scan.log_files: {missing[0]} does not exist (is the service logging there?)",
-            ErrorReason.MISCONFIGURED,
-        )
+    logs = [FileLog(Path(f) if Path(f).is_absolute() else base / f, "scan.log_files") for f in scan.log_files]
+    for log in logs:
+        log.open()  # a missing file is `error` (misconfigured), naming it
     canary = f"sc-canary-{random_secrets.token_hex(16)}"
     held = [value for name in scan.canaries if (value := settings.environ.get(name))]
     watched = [canary, *held]
-    offsets = {p: p.stat().st_size for p in logs}
     headers = {"Authorization": f"Bearer {canary}", "X-API-Key": canary}
     leaks: list[str] = []
     for path in _paths(profile):
@@ -87,25 +82,20 @@ def test_planted_canary_never_appears_in_responses_or_logs(
         text = exchange.text + "\n" + "\n".join(f"{k}: {v}" for k, v in response.headers.items())
         leaks += [f"response of GET {path}" for value in watched if value in text][:1]
 
-    def appended(p: Path) -> str:
-        with p.open("rb") as fh:
-            fh.seek(offsets[p])
-            return fh.read().decode(errors="replace")
-
     # The service logs asynchronously: wait (bounded) until it wrote something about our requests.
-    wait_until(lambda: all(p.stat().st_size > offsets[p] for p in logs), LOG_SETTLE_S, 0.05)
-    written = {p: appended(p) for p in logs}
-    for p, text in written.items():
+    wait_until(lambda: all(log.size() > 0 for log in logs), LOG_SETTLE_S, 0.05)
+    written = {log.display: log.read(MAX_LOG_BYTES).data.decode(errors="replace") for log in logs}
+    for name, text in written.items():
         for number, line in enumerate(text.splitlines(), 1):
             if any(value in line for value in watched):
-                leaks.append(f"{p.name} (line {number} of what the run appended)")
+                leaks.append(f"{name} (line {number} of what the run appended)")
     evidence.record(
         expected=0,
         observed=len(leaks),
         op="<=",
         unit="occurrences",
         requests=len(_paths(profile)),
-        log_bytes_read={p.name: len(t) for p, t in written.items()},
+        log_bytes_read={name: len(t) for name, t in written.items()},
         canaries_watched=len(watched),
         found_in=leaks[:10],
     )

@@ -133,7 +133,8 @@ MANUAL: tuple[ManualKind, ...] = (
     _kind(
         "logging",
         r"\blogs?\b|\blogging\b|\bPII\b|\blog\s+level\b",
-        "log format and content: no check reads the service's logs for it",
+        "log format and content: the logs.* checks verify it once a logs section names the log stream "
+        "(logs.file, logs.command or service:; docs/logs.md)",
     ),
     _kind(
         "network",

@@ -12,6 +12,7 @@ from stackcheck.catalog import (
     headers,
     health,
     load,
+    logs,
     metrics,
     pgbouncer,
     postgres,
@@ -50,6 +51,7 @@ _CHECKS: tuple[CheckSpec, ...] = (
     *tls.CHECKS,
     *scan_checks.CHECKS,
     *secret_checks.CHECKS,
+    *logs.CHECKS,
     *load.CHECKS,
 )
 

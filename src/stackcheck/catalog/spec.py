@@ -48,6 +48,7 @@ class SuiteName(StrEnum):
     TLS = "tls"
     SCAN = "scan"
     SECRETS = "secrets"
+    LOGS = "logs"
     LOAD = "load"  # the `stackcheck load` stage: no folder under suites/
     TEAM = "team"  # a team's own suite folder: no catalog module, checks registered by its tests
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -122,6 +123,17 @@ class LaunchedService:
         self._log.seek(0)
         text = self._log.read().decode(errors="replace").strip()
         return text[-limit:] if text else "(no output)"
+
+    def output_size(self) -> int:
+        """Bytes the service has printed so far (stdout and stderr)."""
+        return os.fstat(self._log.fileno()).st_size
+
+    def read_output(self, offset: int, limit: int) -> bytes:
+        """At most ``limit`` bytes of what the service printed, from ``offset`` on.
+
+        ``pread`` leaves the file position alone: the service writes through the same open file.
+        """
+        return os.pread(self._log.fileno(), limit, offset)
 
     def stop(self) -> None:
         """Stop the process group: SIGTERM, then SIGKILL after 5 s."""

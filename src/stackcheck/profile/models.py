@@ -35,6 +35,7 @@ from stackcheck.profile.http import (
     TargetSection,
     TlsSection,
 )
+from stackcheck.profile.logs import LogsSection
 from stackcheck.profile.pgbouncer import PgBouncerSection, PoolMode
 from stackcheck.profile.ratelimit import RateLimit, RateLimitSection
 from stackcheck.profile.stages import LoadEndpoint, LoadSection, ScanSection, SloSection
@@ -49,6 +50,7 @@ __all__ = [
     "HealthSection",
     "LoadEndpoint",
     "LoadSection",
+    "LogsSection",
     "MetricsSection",
     "PgBouncerSection",
     "PoolMode",
@@ -138,6 +140,7 @@ class Profile(Section):
     cors: CorsSection | None = None
     exposure: ExposureSection | None = None
     tls: TlsSection | None = None
+    logs: LogsSection | None = None
     postgres: PostgresSection | None = None
     redis: RedisSection | None = None
     pgbouncer: PgBouncerSection | None = None
