@@ -28,6 +28,8 @@ from stackcheck.profile.models import (
     ExposureSection,
     HeadersSection,
     HealthSection,
+    InputEndpoint,
+    InputsSection,
     MetricsSection,
     PostgresHypertable,
     PostgresPartitionedTable,
@@ -38,6 +40,7 @@ from stackcheck.profile.models import (
     RedisSection,
     ScanSection,
     TlsSection,
+    UploadEndpoint,
 )
 from stackcheck.scan.engine import ScanRun
 from stackcheck.scan.replay import replay
@@ -55,6 +58,8 @@ __all__ = [
     "HeadersSection",
     "HealthSection",
     "HttpProbe",
+    "InputEndpoint",
+    "InputsSection",
     "LaunchedService",
     "LoadedProfile",
     "MetricsSection",
@@ -77,6 +82,7 @@ __all__ = [
     "Target",
     "TeamCheck",
     "TlsSection",
+    "UploadEndpoint",
     "UsageError",
     "check",
     "loaded_profile",

@@ -6,7 +6,19 @@ Adding a suite: a catalog module, a :class:`SuiteName` member, and one line in `
 
 from __future__ import annotations
 
-from stackcheck.catalog import cors, exposure, headers, health, load, metrics, postgres, ratelimit, redis, tls
+from stackcheck.catalog import (
+    cors,
+    exposure,
+    headers,
+    health,
+    inputs,
+    load,
+    metrics,
+    postgres,
+    ratelimit,
+    redis,
+    tls,
+)
 from stackcheck.catalog import scan as scan_checks
 from stackcheck.catalog import secrets as secret_checks
 from stackcheck.catalog.spec import STAGE_SUITES, CheckSpec, Requires, Severity, SuiteName
@@ -32,6 +44,7 @@ _CHECKS: tuple[CheckSpec, ...] = (
     *ratelimit.CHECKS,
     *headers.CHECKS,
     *cors.CHECKS,
+    *inputs.CHECKS,
     *exposure.CHECKS,
     *metrics.CHECKS,
     *tls.CHECKS,

@@ -34,6 +34,7 @@ from stackcheck.profile.http import (
     TargetSection,
     TlsSection,
 )
+from stackcheck.profile.inputs import InputEndpoint, InputParam, InputsSection, UploadEndpoint
 from stackcheck.profile.ratelimit import RateLimit, RateLimitSection
 from stackcheck.profile.stages import LoadEndpoint, LoadSection, ScanSection, SloSection
 
@@ -45,6 +46,9 @@ __all__ = [
     "ExposureSection",
     "HeadersSection",
     "HealthSection",
+    "InputEndpoint",
+    "InputParam",
+    "InputsSection",
     "LoadEndpoint",
     "LoadSection",
     "MetricsSection",
@@ -62,6 +66,7 @@ __all__ = [
     "SloSection",
     "TargetSection",
     "TlsSection",
+    "UploadEndpoint",
     "Waiver",
     "version_specifier",
 ]
@@ -131,6 +136,7 @@ class Profile(Section):
     rate_limit: RateLimitSection | None = None
     headers: HeadersSection | None = None
     cors: CorsSection | None = None
+    inputs: InputsSection | None = None
     exposure: ExposureSection | None = None
     tls: TlsSection | None = None
     postgres: PostgresSection | None = None
