@@ -92,15 +92,17 @@ def _exchange(http: HttpProbe, method: str, path: str, **kwargs: object) -> Exch
     """One request, retried once on a dropped connection (a server may close a keep-alive connection
     after an error); ``None`` when it is dropped again: the input cost an answer. A timeout is not retried
     (``error``)."""
-    for attempt in (1, 2):
-        try:
-            return http.request(method, path, **kwargs)
-        except CouldNotCheck as exc:
-            if exc.reason is not ErrorReason.UNREACHABLE or "not retried" in str(exc) or attempt == 2:
-                if exc.reason is ErrorReason.UNREACHABLE and attempt == 2:
-                    return None
-                raise
-    return None
+    try:
+        return http.request(method, path, **kwargs)
+    except CouldNotCheck as exc:
+        if exc.reason is not ErrorReason.UNREACHABLE:
+            raise
+    try:
+        return http.request(method, path, **kwargs)
+    except CouldNotCheck as exc:
+        if exc.reason is not ErrorReason.UNREACHABLE or "not retried" in str(exc):
+            raise  # the target never answered in this run: it is unreachable, not upset by the input
+        return None
 
 
 def _send(http: HttpProbe, endpoint: InputEndpoint, values: dict[str, object], probe: Probe) -> Answer:
@@ -116,6 +118,8 @@ def _checked_baseline(http: HttpProbe, endpoint: InputEndpoint) -> dict[str, obj
     """The valid request, sent first: a refusal means the profile does not describe the endpoint."""
     values = baseline(endpoint)
     answer = _send(http, endpoint, values, Probe("(all)", values, "accept", "at their valid values"))
+    if answer.status == DROPPED:
+        raise CouldNotCheck(f"the valid request to {endpoint.label} got no answer", ErrorReason.UNREACHABLE)
     if answer.status >= 500:
         raise AssertionError(f"the valid request to {endpoint.label} answered {answer.status}")
     if not 200 <= answer.status < 300:
