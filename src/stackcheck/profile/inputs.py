@@ -169,7 +169,7 @@ class InputsSection(Section):
     openapi: Annotated[str, Field(min_length=1)] | None = Field(
         None,
         description="The service's OpenAPI document: a URL path on the target (/openapi.json) or a file "
-        "(relative to the working directory). inputs.schema generates requests from it with Schemathesis.",
+        "(relative to the profile file). inputs.schema generates requests from it with Schemathesis.",
     )
     schema_examples: Annotated[int, Field(ge=1, le=200)] = Field(
         10,
