@@ -159,3 +159,17 @@ def test_a_target_that_never_answers_is_an_error(run_cli: Callable[..., CliRun],
         run = verify(run_cli, f"http://127.0.0.1:{silent.getsockname()[1]}", path)
     assert set(run.statuses().values()) == {"error"}, run.stdout
     assert {r["error_reason"] for r in run.report["results"]} == {"timeout"}
+
+
+def test_a_profile_that_does_not_describe_the_endpoint_is_an_error(
+    run_cli: Callable[..., CliRun], app: InputsApp, tmp_path: Path
+) -> None:
+    profile = yaml.safe_load(PROFILE.read_text())
+    profile["inputs"]["endpoints"][0]["params"][3]["name"] = "year"  # the app requires `years`
+    path = tmp_path / "profile.yaml"
+    path.write_text(yaml.safe_dump(profile))
+    run = verify(run_cli, app.url, path)
+    changed = {"inputs.bounds[simulate]": "error", "inputs.hostile[simulate]": "error"}
+    assert run.statuses() == expected(changed), run.stdout
+    found = result(run, "inputs.bounds[simulate]")
+    assert found["error_reason"] == "unexpected_answer" and "was answered 422" in found["message"], found
