@@ -18,6 +18,8 @@ BOUNDS = CheckSpec(
         "a JSON schema) and answer 4xx (400/422) for values outside them, never 2xx or 5xx."
     ),
     fails_on=(
+        "defect:inputs-unbounded",
+        "defect:inputs-crash",
         "test:tests/integration/test_inputs_suite.py::test_fastapi_without_bounds_fails_bounds",
         "test:tests/integration/test_inputs_suite.py::test_fastapi_crashing_on_wrong_types_fails",
     ),
@@ -36,6 +38,7 @@ HOSTILE = CheckSpec(
         "bleach), cap their length, and refuse non-strings with 4xx."
     ),
     fails_on=(
+        "defect:inputs-reflect",
         "test:tests/integration/test_inputs_suite.py::test_fastapi_reflecting_markup_fails_hostile",
         "test:tests/integration/test_inputs_suite.py::test_fastapi_crashing_on_wrong_types_fails",
     ),
@@ -52,7 +55,10 @@ UPLOAD_LIMIT = CheckSpec(
         "Refuse bodies over the limit with 413 before reading them (Content-Length, then a counting reader: "
         "nginx client_max_body_size, a middleware) rather than storing them."
     ),
-    fails_on=("test:tests/integration/test_inputs_suite.py::test_fastapi_without_an_upload_limit_fails",),
+    fails_on=(
+        "defect:upload-unlimited",
+        "test:tests/integration/test_inputs_suite.py::test_fastapi_without_an_upload_limit_fails",
+    ),
     controls=("OWASP-ASVS:12.1.1", "OWASP-ASVS:11.1.4"),
     **_common,
 )
