@@ -202,3 +202,18 @@ def test_a_document_that_is_not_openapi_cannot_be_checked() -> None:
     assert parse_document(b"openapi: 3.0.0\npaths: {}\n", "x")["paths"] == {}
     with pytest.raises(Exception, match="is not an OpenAPI document"):
         parse_document(b"<html>", "/openapi.json")
+
+
+def test_a_request_that_cannot_be_put_on_the_wire_is_dropped_not_judged() -> None:
+    import httpx
+
+    from stackcheck import CouldNotCheck
+    from stackcheck._exceptions import ErrorReason
+    from stackcheck.probes.inputs_schema import unsendable
+
+    wrapped = CouldNotCheck("failed", ErrorReason.UNREACHABLE)
+    wrapped.__cause__ = httpx.LocalProtocolError("Illegal header value")
+    assert unsendable(wrapped) and unsendable(UnicodeEncodeError("latin-1", "é", 0, 1, "x"))
+    refused = CouldNotCheck("cannot connect", ErrorReason.UNREACHABLE)
+    refused.__cause__ = httpx.ConnectError("refused")
+    assert not unsendable(refused)

@@ -25,7 +25,14 @@ import yaml
 
 from stackcheck._exceptions import CouldNotCheck, ErrorReason
 
-__all__ = ["SchemaCase", "generate_cases", "parse_document", "schema_problems", "schemathesis_missing"]
+__all__ = [
+    "SchemaCase",
+    "generate_cases",
+    "parse_document",
+    "schema_problems",
+    "schemathesis_missing",
+    "unsendable",
+]
 
 Mode = Literal["valid", "invalid"]
 _FAKE_BASE = "http://stackcheck.invalid"
@@ -42,6 +49,15 @@ class SchemaCase:
     path: str
     kwargs: dict[str, Any]
     case: Any = None  # Schemathesis's Case: its own checks judge the answer (schema_failures)
+
+
+def unsendable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the generated request could not be put on the wire at all (a header value
+    that is not Latin-1, a malformed header): the case is dropped, it says nothing about the target."""
+    import httpx
+
+    cause = exc.__cause__ if isinstance(exc, CouldNotCheck) else exc
+    return isinstance(cause, httpx.LocalProtocolError | UnicodeEncodeError | httpx.InvalidURL)
 
 
 def schemathesis_missing() -> str | None:
