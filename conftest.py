@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -68,6 +69,9 @@ def run_cli(tmp_path: Path) -> Callable[..., CliRun]:
     """Run ``python -m stackcheck ARGS`` as a subprocess; ``verify`` runs get a fresh report dir.
 
     ``env`` adds (or, with an empty value, removes) environment variables for that one run.
+    ``isolated`` runs it inside ``unshare -n`` (a network namespace with loopback alone, down): for the
+    runs that name a documentation address (192.0.2.0/24 ...), which is live on these machines, to prove
+    it is refused before any connection — none could leave the namespace if it were not.
     """
 
     def run(
@@ -76,15 +80,21 @@ def run_cli(tmp_path: Path) -> Callable[..., CliRun]:
         cwd: Path = REPO_ROOT,
         timeout: float = 300,
         env: Mapping[str, str] | None = None,
+        isolated: bool = False,
     ) -> CliRun:
         argv = list(args)
+        prefix: list[str] = []
+        if isolated:
+            if os.geteuid() != 0 or shutil.which("unshare") is None:
+                pytest.skip("a run naming a non-loopback address needs root and unshare (unshare -n)")
+            prefix = ["unshare", "-n"]
         report_dir: Path | None = None
         if report and argv and argv[0] == "verify" and "--report-dir" not in argv:
             report_dir = tmp_path / f"report-{len(list(tmp_path.iterdir()))}"
             argv += ["--report-dir", str(report_dir)]
         child = {**os.environ, "PYTHONPATH": str(REPO_ROOT), **(env or {})}
         proc = subprocess.run(
-            [sys.executable, "-m", "stackcheck", *argv],
+            [*prefix, sys.executable, "-m", "stackcheck", *argv],
             cwd=cwd,
             env={k: v for k, v in child.items() if v},
             capture_output=True,

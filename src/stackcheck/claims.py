@@ -35,6 +35,7 @@ __all__ = [
     "ClaimVerdict",
     "apply_claims",
     "attach_claims",
+    "claim_checks",
     "claim_problems",
     "count_claims",
     "judge_claims",
@@ -164,6 +165,11 @@ def _claim_checks(claim: Claim, specs: tuple[CheckSpec, ...]) -> tuple[str, ...]
 
 def _specs(extra: Iterable[CheckSpec]) -> tuple[CheckSpec, ...]:
     return (*REGISTRY.values(), *(s for s in extra if s.id not in REGISTRY))
+
+
+def claim_checks(claim: Claim, extra_specs: Iterable[CheckSpec] = ()) -> tuple[str, ...]:
+    """The check ids behind ``claim``'s ``verified_by`` (none for a manual claim, or a key no check reads)."""
+    return _claim_checks(claim, _specs(extra_specs)) if claim.manual is None else ()
 
 
 def attach_claims(

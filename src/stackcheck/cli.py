@@ -419,7 +419,9 @@ def _read_folder(folder: Path) -> Report:
         return read_report(folder)
     except ValueError as exc:
         first = str(exc).splitlines()[0]
-        raise UsageError(f"{folder}/report.json is not a stackcheck.report/v1 report ({first})") from None
+        raise UsageError(
+            f"{folder}/report.json cannot be read as a stackcheck.report/v1 report ({first})"
+        ) from None
 
 
 def _merge(args: argparse.Namespace) -> int:
@@ -487,7 +489,7 @@ def _report(args: argparse.Namespace) -> int:
         report = read_report(folder)
     except ValueError as exc:
         first = str(exc).splitlines()[0]
-        return _fail(f"{folder}/report.json is not a stackcheck.report/v1 report ({first})")
+        return _fail(f"{folder}/report.json cannot be read as a stackcheck.report/v1 report ({first})")
     write_report(report, folder)
     for result in report.results:
         if shown_live(result):

@@ -19,6 +19,7 @@ from stackcheck._exceptions import CouldNotCheck, ErrorReason, UsageError
 from stackcheck.catalog import REGISTRY, CheckSpec
 from stackcheck.claims import apply_claims
 from stackcheck.controls import apply_controls
+from stackcheck.locations import locate_results
 from stackcheck.outcomes import CheckResult, Evidence, Status
 from stackcheck.profile import LoadedProfile
 from stackcheck.redact import Redactor
@@ -239,6 +240,7 @@ class RunCollector:
         )
         claimed = link_claims(profile, self.team.specs())  # claims a team check says it verifies
         results_t, claims = apply_claims(results, claimed, self.team.specs())
+        results_t = locate_results(results_t, self.loaded, self.team.specs())
         controls = apply_controls(results_t, self.frameworks, self.team.specs())
         waivers_t = tuple(waivers)
         self.report = Report(
@@ -252,13 +254,7 @@ class RunCollector:
                 suites=tuple(sorted(self.suites)),
                 infra=self.infra,
             ),
-            profile=ProfileInfo(
-                name=profile.name,
-                path=str(self.loaded.path),
-                files=tuple(str(f) for f in self.loaded.files),
-                sha256=self.loaded.sha256,
-                overrides=self.loaded.overrides,
-            ),
+            profile=ProfileInfo.of(self.loaded),
             target=self.target,
             summary=summarize(results_t, waivers_t, claims, controls),
             claims=claims,

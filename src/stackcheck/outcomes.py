@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from stackcheck._exceptions import ErrorReason
 from stackcheck.catalog.spec import CheckSpec, Severity
 
-__all__ = ["CheckResult", "ClaimRef", "ErrorReason", "Evidence", "Status", "WaiverRef"]
+__all__ = ["CheckResult", "ClaimRef", "ErrorReason", "Evidence", "SourceRef", "Status", "WaiverRef"]
 
 
 class Status(StrEnum):
@@ -56,6 +56,19 @@ class ClaimRef(BaseModel):
     source: str = Field(description="Where it is written (document:line).")
 
 
+class SourceRef(BaseModel):
+    """Where the profile makes the promise a result verifies: the claim's line, else the key's."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    file: str = Field(
+        description="The profile file, relative to the profile's folder (`profile.root`) when it lies below "
+        "it, else absolute."
+    )
+    line: int | None = Field(None, description="1-based line of the key or claim; null for a --set option.")
+    key: str = Field(description="The dotted key (`claims[ID]` for a claim), e.g. `slo.p95_ms`.")
+
+
 class WaiverRef(BaseModel):
     """The waiver that turned a failure into ``waived``."""
 
@@ -88,6 +101,11 @@ class CheckResult(BaseModel):
     evidence: Evidence = Field(default_factory=Evidence, description="Expected vs observed, and details.")
     duration_s: float = Field(0.0, description="Time the check took (s).")
     waiver: WaiverRef | None = Field(None, description="The waiver that made a failure `waived`.")
+    remediation: str = Field("", description="What to change when the check fails (the catalog's line).")
+    source: SourceRef | None = Field(
+        None,
+        description="The profile line this result verifies (a claim's, else the key's): SARIF's location.",
+    )
 
     @model_validator(mode="after")
     def _reason_iff_error(self) -> Self:
@@ -130,6 +148,7 @@ class CheckResult(BaseModel):
             evidence=evidence or Evidence(),
             duration_s=round(duration_s, 4),
             waiver=waiver,
+            remediation=spec.remediation,
         )
 
     @property

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import secrets
 
+import httpx
 import pytest
 
 from stackcheck.catalog import exposure as checks
 from stackcheck.probes.exposure import SENSITIVE_PATHS, Answer, exposed, leaks, refused_all
+from stackcheck.probes.ports import PortState, reach
 from stackcheck.testing import (
     CouldNotCheck,
     ErrorReason,
@@ -15,6 +17,7 @@ from stackcheck.testing import (
     ExposureSection,
     HttpProbe,
     Profile,
+    Target,
     require,
 )
 
@@ -95,3 +98,28 @@ def test_error_pages_show_no_stack_trace_or_version(
         f"{label} -> {statuses[label]} shows {', '.join(hits)}" for label, hits in found.items()
     )
     evidence.message = f"{len(probes)} error-provoking requests, no stack trace or version shown"
+
+
+@pytest.mark.check(checks.CLOSED_PORTS)
+def test_datastore_ports_accept_no_connection(
+    target: Target, section: ExposureSection, evidence: EvidenceRecorder
+) -> None:
+    host = httpx.URL(target.base_url).host
+    seen = {}
+    for port in section.closed_ports:
+        try:
+            seen[port] = reach(host, port, timeout_s=min(target.timeout_s, 3.0))
+        except OSError as exc:
+            raise CouldNotCheck(f"{host}:{port}: {exc.strerror or exc}", ErrorReason.UNREACHABLE) from None
+    open_ports = [p for p, r in seen.items() if r.state is PortState.OPEN]
+    evidence.record(
+        expected=0,
+        observed=len(open_ports),
+        unit="ports open",
+        host=host,
+        ports={str(p): str(r.state) for p, r in seen.items()},
+    )
+    shown = ", ".join(str(p) for p in open_ports)
+    assert not open_ports, f"{host} accepts connections on {shown}: reachable from outside the application"
+    states = ", ".join(f"{p} {r.state}" for p, r in seen.items())
+    evidence.message = f"{host}: no connection accepted ({states})"

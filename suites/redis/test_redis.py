@@ -21,16 +21,34 @@ from stackcheck.probes.redis import (
     session_user,
     unauthenticated_client,
 )
+from stackcheck.probes.redis_ttl import CLOCK_SLACK_S, KeyTtl, key_label, sample_ttls
 from stackcheck.testing import (
     CouldNotCheck,
     EvidenceRecorder,
     Profile,
     RedisSection,
     RedisServer,
+    RedisTtl,
     UsageError,
+    profile_of,
     require,
     version_specifier,
 )
+
+LISTED_KEYS = 10  # violating keys named in the evidence, per kind
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    profile = profile_of(metafunc.config)
+    ttls = profile.redis.ttls if profile and profile.redis else []
+    if "ttl_rule" in metafunc.fixturenames and ttls:
+        metafunc.parametrize("ttl_rule", ttls, ids=[t.pattern for t in ttls])
+
+
+@pytest.fixture
+def ttl_rule() -> RedisTtl | None:
+    """Replaced by one parameter per ``redis.ttls`` entry."""
+    return None
 
 
 @pytest.fixture
@@ -227,4 +245,76 @@ def test_acl_default_user_disabled_and_named_users_enabled(
     evidence.message = ", ".join(f"{n} {state}" for n, state in observed.items())
     if nopass:
         evidence.message += f" ({', '.join(nopass)}: nopass, any password logs in)"
+    assert not problems, "; ".join(problems)
+
+
+def _too_long(key: KeyTtl, max_s: int) -> bool:
+    # Remaining TTL above max_s: set above it. remaining + idle is a lower bound of the TTL it was set with
+    # (idle <= age), so above max_s (plus the LRU clock's slack) it was set too long too.
+    bound = key.set_at_least_s
+    return key.remaining_s is not None and (
+        key.remaining_s > max_s or (bound is not None and bound > max_s + CLOCK_SLACK_S)
+    )
+
+
+@pytest.mark.check(checks.TTL)
+def test_keys_of_pattern_expire_within_max(
+    ttl_rule: RedisTtl | None,
+    redis_section: RedisSection,
+    redis_client: redis.Redis,
+    evidence: EvidenceRecorder,
+) -> None:
+    rule = require(ttl_rule, "redis.ttls lists no key pattern")
+    sample = sample_ttls(redis_client, rule.pattern, redis_section.ttl_sample)
+    keys = sample.keys
+    persistent = [k for k in keys if k.remaining_s is None]
+    too_long = [k for k in keys if rule.max_s is not None and _too_long(k, rule.max_s)]
+    remaining = [k.remaining_s for k in keys if k.remaining_s is not None]
+    bounds = [b for k in keys if (b := k.set_at_least_s) is not None]
+
+    def label(key: KeyTtl) -> str:
+        return key_label(key.key, rule.pattern, rule.show_keys)
+
+    expected: dict[str, object] = {"expires": True, "max_s": rule.max_s}
+    if rule.min_s is not None:
+        expected["min_s"] = rule.min_s
+    evidence.record(
+        expected=expected,
+        observed={
+            "sampled": len(keys),
+            "without_expiry": len(persistent),
+            "above_max": len(too_long),
+            "max_remaining_s": round(max(remaining), 1) if remaining else None,
+        },
+        op="<=",
+        pattern=rule.pattern,
+        max_set_at_least_s=round(max(bounds), 1) if bounds else None,
+        min_remaining_s=round(min(remaining), 1) if remaining else None,
+        keys_without_expiry=[
+            key_label(k.key, rule.pattern, rule.show_keys) for k in persistent[:LISTED_KEYS]
+        ],
+        keys_above_max={label(k): round(k.set_at_least_s or 0, 1) for k in too_long[:LISTED_KEYS]},
+        scan_calls=sample.scan_calls,
+        scan_complete=sample.complete,
+        vanished=sample.vanished,
+        idle_unreadable=sample.idle_unreadable,
+        min_s_judged=False,
+    )
+    scope = "every matching key" if sample.complete else f"a sample ({sample.scan_calls} SCAN calls)"
+    if not keys:
+        if rule.require_keys:
+            evidence.message = f"no key matches {rule.pattern}"
+            raise AssertionError(f"no key matches {rule.pattern} ({scope}), and require_keys is set")
+        pytest.skip(f"no key matches {rule.pattern} ({scope}): nothing to judge (require_keys: fail instead)")
+    longest = f"{max(remaining):.0f} s" if remaining else "none"
+    evidence.message = f"{len(keys)} keys of {rule.pattern} read ({scope}); longest remaining TTL {longest}"
+    problems = []
+    if persistent:
+        problems.append(f"{len(persistent)} of {len(keys)} keys of {rule.pattern} have no TTL (never expire)")
+    if too_long:
+        worst = max(k.set_at_least_s or 0 for k in too_long)
+        problems.append(
+            f"{len(too_long)} of {len(keys)} keys of {rule.pattern} were set with a TTL above {rule.max_s} s "
+            f"(up to at least {worst:.0f} s)"
+        )
     assert not problems, "; ".join(problems)

@@ -10,6 +10,7 @@ import importlib.util
 import itertools
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -124,10 +125,15 @@ def verify(
     report_dir: Path,
     env: dict[str, str] | None = None,
     timeout: float = 180,
+    isolated: bool = False,
 ) -> Run:
-    """Run ``python -m stackcheck verify --profile P ARGS`` and load the report it wrote."""
+    """Run ``python -m stackcheck verify --profile P ARGS`` and load the report it wrote. ``isolated``:
+    inside ``unshare -n`` (loopback alone), for a profile naming a documentation address."""
     path = profile if isinstance(profile, Path) else PROFILES / profile
+    if isolated and (os.geteuid() != 0 or shutil.which("unshare") is None):
+        pytest.skip("a run naming a non-loopback address needs root and unshare (unshare -n)")
     cmd = [
+        *(["unshare", "-n"] if isolated else []),
         sys.executable,
         "-m",
         "stackcheck",

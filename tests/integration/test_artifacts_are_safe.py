@@ -92,9 +92,9 @@ def test_a_target_answering_hostile_text_leaves_artifacts_that_parse_and_render_
         run = _run(run_cli, profile, "--target", url, "--suite", "metrics", "--suite", "headers")
     assert run.code == 1, run.stdout + run.stderr
     shape = assert_artifacts_inert(run.report_dir, run.stdout + run.stderr)
-    # The claims, controls (asvs, soc2), results and waivers tables keep their columns (a claim's own |
-    # and markup included).
-    assert [cells for _, cells in shape] == [4, 5, 5, 5, 5]
+    # Every table keeps its columns (a claim's own | and markup included): failures and errors, what to
+    # change, claims, controls (asvs, soc2), passed, skipped (in <details>), waivers.
+    assert [cells for _, cells in shape] == [5, 3, 4, 5, 5, 5, 2, 5]
     messages = {r["id"]: r["message"] for r in run.report["results"]}
     # What the target said is still there to read, as visible escapes, and one 100 KB line is capped.
     assert "\\x1b[31mred" in messages["headers.server_banner"]

@@ -126,7 +126,7 @@ def test_report_command_on_a_bad_folder_exits_2(tmp_path: Path, run_cli: Callabl
     assert "report.json not found" in one_line_error(run_cli("report", str(tmp_path)))
     (tmp_path / "report.json").write_text(json.dumps({"schema": "other"}))
     run = run_cli("report", str(tmp_path))
-    assert run.code == 2 and "not a stackcheck.report/v1 report" in one_line_error(run)
+    assert run.code == 2 and "cannot be read as a stackcheck.report/v1 report" in one_line_error(run)
 
 
 def test_schema_command_prints_the_committed_schema(run_cli: Callable[..., CliRun]) -> None:

@@ -35,6 +35,7 @@ def test_a_non_loopback_target_without_allow_remote_is_refused(
         "http://192.0.2.10:8080",
         "--report-dir",
         str(tmp_path / "r"),
+        isolated=True,
     )
     assert run.code == 2
     assert run.stderr.strip().splitlines() == [
@@ -46,8 +47,9 @@ def test_a_non_loopback_target_without_allow_remote_is_refused(
 
 def test_a_non_loopback_master_address_is_refused_too(profile: Path, run_cli: Callable[..., CliRun]) -> None:
     run = run_cli(
-        "load", "--profile", str(profile), "--target", "http://127.0.0.1:9", "--worker-of", "192.0.2.10:5557"
-    )
+        "load", "--profile", str(profile), "--target", "http://127.0.0.1:9", "--worker-of", "192.0.2.10:5557",
+        isolated=True,
+    )  # fmt: skip
     assert run.code == 2 and "master host '192.0.2.10' is not a loopback address" in run.stderr
 
 

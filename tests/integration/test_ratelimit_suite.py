@@ -77,8 +77,9 @@ def test_each_defect_fails_exactly_its_check(
 def test_non_loopback_target_is_refused_without_allow_remote(run_cli: Callable[..., CliRun]) -> None:
     # 192.0.2.1 is TEST-NET-1: the guard refuses before any request is sent.
     run = run_cli(
-        "verify", "--profile", str(SURFACE_PROFILE), "--target", "https://192.0.2.1:9", "--suite", "ratelimit"
-    )
+        "verify", "--profile", str(SURFACE_PROFILE), "--target", "https://192.0.2.1:9",
+        "--suite", "ratelimit", isolated=True,
+    )  # fmt: skip
     # Refused before anything runs: a usage error (exit 2), one line naming the host and the fix.
     assert run.code == 2, run.stdout + run.stderr
     lines = run.stderr.strip().splitlines()

@@ -176,7 +176,8 @@ def test_a_dependency_that_is_not_running_is_error_not_failed(
 def test_a_remote_dependency_address_is_refused_before_anything_runs(
     tmp_path: Path, dependencies: Dependencies
 ) -> None:
-    run = run_health(profile(tmp_path, dependencies, search="192.0.2.10:9200"), tmp_path)
+    path = profile(tmp_path, dependencies, search="192.0.2.10:9200")
+    run = verify(path, "--suite", "health", report_dir=tmp_path / "r", isolated=True)
     assert run.code == 2, run.stdout + run.stderr
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and "dependency search at 192.0.2.10 is not a loopback address" in lines[0]

@@ -13,7 +13,8 @@ pytestmark = pytest.mark.integration
 PASSWORD = {"SC_REDIS_PASSWORD": "s3cret-for-tests"}
 # redis.acl needs ACL users, which a throwaway server's server_config cannot create (`--user` takes one
 # argument per word): it is proven on servers with ACL users in test_data_redis_acl.py, and skipped here.
-CHECKS = [spec.id for spec in SUITES[SuiteName.REDIS] if spec.id != "redis.acl"]
+# redis.ttl needs keys an application wrote: proven in test_redis_ttl.py, skipped here (no redis.ttls).
+CHECKS = [spec.id for spec in SUITES[SuiteName.REDIS] if spec.id not in ("redis.acl", "redis.ttl")]
 
 
 @pytest.mark.docker
@@ -28,7 +29,11 @@ def test_compliant_redis_passes_every_check(tmp_path: Path) -> None:
         env=cli_env(**PASSWORD),
     )
     assert run.code == 0, (run.statuses(), run.stderr)
-    assert run.statuses() == {**dict.fromkeys(CHECKS, "passed"), "redis.acl": "skipped"}
+    assert run.statuses() == {
+        **dict.fromkeys(CHECKS, "passed"),
+        "redis.acl": "skipped",
+        "redis.ttl": "skipped",
+    }
     maxmemory = run.results("redis.maxmemory")[0]["evidence"]
     assert (maxmemory["expected"], maxmemory["observed"]) == ("64mb", "64mb")
     auth = run.results("redis.auth")[0]["evidence"]
@@ -49,7 +54,11 @@ def test_wrong_redis_fails_each_check(tmp_path: Path) -> None:
         env=cli_env(**PASSWORD),
     )
     assert run.code == 1, (run.statuses(), run.stderr)
-    assert run.statuses() == {**dict.fromkeys(CHECKS, "failed"), "redis.acl": "skipped"}
+    assert run.statuses() == {
+        **dict.fromkeys(CHECKS, "failed"),
+        "redis.acl": "skipped",
+        "redis.ttl": "skipped",
+    }
     assert run.failed_checks() == failing_on("profile:redis-wrong.yaml"), "the catalog's failing examples"
     eviction = run.results("redis.eviction")[0]
     assert eviction["evidence"]["observed"] == "noeviction"
@@ -87,7 +96,11 @@ def test_local_redis_passes_and_fails_like_docker(tmp_path: Path) -> None:
         report_dir=tmp_path / "good",
         env=cli_env(**PASSWORD),
     )
-    assert good.statuses() == {**dict.fromkeys(CHECKS, "passed"), "redis.acl": "skipped"}, good.stderr
+    assert good.statuses() == {
+        **dict.fromkeys(CHECKS, "passed"),
+        "redis.acl": "skipped",
+        "redis.ttl": "skipped",
+    }, good.stderr
     assert good.results("redis.version")[0]["evidence"]["details"]["provider"] == "local"
     bad = verify(
         "redis-wrong.yaml",
@@ -98,7 +111,11 @@ def test_local_redis_passes_and_fails_like_docker(tmp_path: Path) -> None:
         report_dir=tmp_path / "bad",
         env=cli_env(**PASSWORD),
     )
-    assert bad.statuses() == {**dict.fromkeys(CHECKS, "failed"), "redis.acl": "skipped"}, bad.stderr
+    assert bad.statuses() == {
+        **dict.fromkeys(CHECKS, "failed"),
+        "redis.acl": "skipped",
+        "redis.ttl": "skipped",
+    }, bad.stderr
 
 
 def test_unreachable_redis_is_error_exit_3(tmp_path: Path) -> None:
@@ -124,6 +141,7 @@ def test_unreachable_redis_is_error_exit_3(tmp_path: Path) -> None:
         **dict.fromkeys(CHECKS, "error"),
         "redis.maxmemory": "skipped",
         "redis.acl": "skipped",
+        "redis.ttl": "skipped",
     }
     message = run.results("redis.version")[0]["message"]
     assert "cannot reach Redis" in message and "s3cret" not in message

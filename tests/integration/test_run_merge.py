@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from conftest import REPO_ROOT, CliRun
+from tests.integration.browser import open_in_browser
 from tests.integration.scan_helpers import tool
 
 pytestmark = pytest.mark.integration
@@ -100,6 +101,21 @@ def _agree(folder: Path) -> dict[str, Any]:
     return report
 
 
+def _readable_in_a_browser(folder: Path, report: dict[str, Any]) -> None:
+    """index.html in headless Chromium: loads with no console message, screenshots, prints to PDF, and
+    the PDF's text holds every claim and control id of the run (a printed page that drops a table fails)."""
+    page = open_in_browser(folder / "index.html", folder.parent / "browser")
+    assert page.console == [], page.console
+    text = page.text_without_breaks()
+    ids = [c["id"] for c in report["claims"]] + [c["id"] for c in report["controls"]]
+    assert report["claims"] and report["controls"]
+    missing = [i for i in ids if i not in text]
+    assert missing == [], f"{len(missing)} of {len(ids)} ids not in the PDF, e.g. {missing[:5]}"
+    for heading in ("Claims", "Controls", "Results", "Findings", "Load", "p95 latency per second"):
+        assert heading in page.pdf_text, heading
+    assert "SLO p95 ≤ 1500 ms" in page.pdf_text  # the threshold line is labelled in print too
+
+
 def _stages(run_cli: Callable[..., CliRun], profile: Path, url: str, out: Path) -> list[CliRun]:
     return [
         run_cli("verify", "--profile", str(profile), "--target", url, "--report-dir", str(out / "v")),
@@ -140,6 +156,7 @@ def test_one_run_writes_one_folder_for_every_stage_and_merging_the_stages_gives_
         assert f"stage {['scan', 'verify', 'load'].index(stage) + 1}/3: {stage} ended: exit 0" in run.stdout
     assert run.stdout.index("stage 1/3: scan") < run.stdout.index("stage 3/3: load")
     report = _agree(out)
+    _readable_in_a_browser(out, report)
     ids = {r["id"] for r in report["results"]}
     assert {"scan.code", "scan.iac", "health.live", "headers.required", "load.p95"} <= ids
     assert report["load"] is not None and report["load"]["requests"] > 0
@@ -190,8 +207,9 @@ def test_a_run_that_would_load_a_remote_host_is_refused_before_any_stage_runs(
     profile = _profile(tmp_path)
     out = tmp_path / "run"
     run = run_cli(
-        "run", "--profile", str(profile), "--target", "http://192.0.2.10:8080", "--report-dir", str(out)
-    )
+        "run", "--profile", str(profile), "--target", "http://192.0.2.10:8080", "--report-dir", str(out),
+        isolated=True,
+    )  # fmt: skip
     assert run.code == 2 and run.stderr.count("\n") == 1, run.stderr
     assert "is not a loopback address" in run.stderr and "Traceback" not in run.stderr
     assert not out.exists() and "stage 1" not in run.stdout  # not even the scan ran

@@ -148,6 +148,21 @@ FIRES: list[tuple[Rule, Sentence, dict[str, Any]]] = [
     (data.PG_REQUIRE_SSL, s("Database connection over SSL"), {"postgres.require_ssl": True}),
     (data.PG_POOL_SIZE, s("Connection Pool (max 20 connections)"), {"postgres.pool_size": 20}),
     (data.PG_POOL_SIZE, s("DB_POOL_SIZE: 20"), {"postgres.pool_size": 20}),
+    (
+        data.PGBOUNCER_SETTING,
+        s("-- Pool mode: transaction", "Connection pooling with PgBouncer"),
+        {"pgbouncer.pool_mode": "transaction"},
+    ),
+    (
+        data.PGBOUNCER_SETTING,
+        s("-- Max client connections: 100", "Connection pooling with PgBouncer"),
+        {"pgbouncer.max_client_conn": 100},
+    ),
+    (
+        data.PGBOUNCER_SETTING,
+        s("default_pool_size = 25", "[pgbouncer] section of pgbouncer.ini"),
+        {"pgbouncer.default_pool_size": 25},
+    ),
     (data.APP_INSTANCES, s("Instances: 2 per environment (4 total)"), {"postgres.app_instances": 4}),
     (data.APP_INSTANCES, s("Auto Scaling (3-10 tasks)"), {"postgres.app_instances": 10}),
     (
@@ -254,6 +269,7 @@ MISSES: list[tuple[Rule, Sentence]] = [
     (data.PG_SETTING, s("SET the pool mode in PgBouncer")),
     (data.PG_REQUIRE_SSL, s("The database connection pool has 20 slots")),
     (data.PG_POOL_SIZE, s("Default pool size: 25", "Connection pooling with PgBouncer")),
+    (data.PGBOUNCER_SETTING, s("Pool mode: transaction", "Odyssey pooler")),
     (data.APP_INSTANCES, s("Kubernetes cluster (3 nodes)")),
     (data.PG_RLS, s("Row-level security on all tables")),
     (data.PG_UUIDV7, s("IDs are UUIDv7")),

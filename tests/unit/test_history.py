@@ -183,7 +183,7 @@ def test_three_runs_show_a_new_failure_then_fixed_in_summary_and_html(tmp_path: 
     assert "1 new failure(s), 0 fixed" in line
     summary, page = render_summary(second), render_html(second)
     assert "new failure: headers.nosniff" in summary and "new failure: headers.nosniff" in page
-    assert summary.index("Since the previous run") < summary.index("## Results")
+    assert summary.index("Since the previous run") < summary.index("## Failures and errors")
     assert "<svg" in page and "pass ratio" in page and "| 50.0% |" in summary
     third, _ = record_history(report(good, when=NOW + dt.timedelta(hours=2)), path, TODAY)
     assert "fixed: headers.nosniff" in render_summary(third) and "fixed: headers.nosniff" in render_html(

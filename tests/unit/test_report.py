@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -206,9 +207,11 @@ def test_html_report_is_self_contained_and_escapes_what_the_target_said() -> Non
     page = render_html(report)
     assert page.startswith("<!doctype html>") and page.rstrip().endswith("</html>")
     assert "<script" not in page and "&lt;script&gt;" in page
-    assert "src=" not in page and "href=" not in page  # nothing fetched
+    assert "src=" not in page  # nothing fetched; links only to the page's own sections
+    assert all(link.startswith("#") for link in re.findall(r'href="([^"]*)"', page))
     assert "health.latency[/p0]" in page and "Latency histogram" in page
     assert page.count("<svg") == 4  # the status bar, the histogram, p95 and requests per second
+    assert page.count('class="legend"') == 4  # every chart has its legend
 
 
 def test_load_statistics_are_typed_in_the_report_and_keep_their_json_shape(tmp_path: Path) -> None:
@@ -221,4 +224,4 @@ def test_load_statistics_are_typed_in_the_report_and_keep_their_json_shape(tmp_p
     assert raw["load"] == json.loads(stats.to_json())  # the shape the Locust master writes
     assert raw["load"]["schema"] == "stackcheck.load/v1"
     html = render_html(back)
-    assert "20 requests, 0 failed" in html and "p95 per second" in html
+    assert "20 requests, 0 failed" in html and "p95 latency per second" in html

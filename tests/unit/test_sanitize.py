@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from stackcheck.catalog import Severity
-from stackcheck.outcomes import CheckResult, ErrorReason, Evidence, Status, WaiverRef
+from stackcheck.outcomes import CheckResult, ErrorReason, Evidence, SourceRef, Status, WaiverRef
 from stackcheck.redact import Redactor
 from stackcheck.report import ARTIFACTS, Finding, ProfileInfo, Report, RunInfo, write_report
 from stackcheck.report.console import render_console, result_line
@@ -65,6 +65,8 @@ def _hostile_report() -> Report:
                 expected=HOSTILE, observed=hostile, details={"server": HOSTILE, "password": PW}
             ),
             error_reason=ErrorReason.UNREACHABLE if status is Status.ERROR else None,
+            remediation=f"set it | {HOSTILE[:40]}",
+            source=SourceRef(file=f"p|{HOSTILE[:20]}.yaml", line=3, key="headers.required"),
             waiver=WaiverRef(owner=f"ops | {HOSTILE}", reason=HOSTILE, expires=dt.date(2099, 1, 1))
             if status is Status.WAIVED
             else None,
@@ -117,7 +119,8 @@ def test_every_artifact_of_a_hostile_report_parses_renders_and_leaks_nothing(tmp
     report = json.loads((tmp_path / "report.json").read_text())
     assert all(len(r["message"]) <= TEXT_LIMIT and "[truncated" in r["message"] for r in report["results"])
     tables = assert_artifacts_inert(tmp_path)
-    assert tables == [(4, 5), (1, 5), (1, 6)]  # (rows, cells): results, waivers, findings
+    # (rows, cells): failures and errors, what to change, passed, waivers, findings
+    assert tables == [(3, 5), (2, 3), (1, 5), (1, 5), (1, 6)]
 
 
 def test_console_lines_hold_no_escape_sequence_nor_a_forged_line() -> None:

@@ -106,7 +106,8 @@ MANUAL: tuple[ManualKind, ...] = (
     _kind(
         "pooler",
         r"\bpgbouncer\b|\bpool\s+mode\b|\bdefault\s+pool\s+size\b|\bmax\s+client\s+connections\b",
-        "connection-pooler settings: no check reads PgBouncer's configuration",
+        "names no PgBouncer setting with its value: set pgbouncer.pool_mode, max_client_conn or "
+        "default_pool_size (pgbouncer.config reads them from the admin console)",
     ),
     _kind(
         "transport security",

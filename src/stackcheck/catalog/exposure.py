@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stackcheck.catalog.spec import CheckSpec, Severity
+from stackcheck.catalog.spec import CheckSpec, Requires, Severity
 
 _common = {"suite": "exposure", "section": "exposure"}
 
@@ -30,4 +30,21 @@ ERROR_LEAK = CheckSpec(
     **_common,
 )
 
-CHECKS: tuple[CheckSpec, ...] = (SENSITIVE_PATHS, ERROR_LEAK)
+CLOSED_PORTS = CheckSpec(
+    id="exposure.closed_ports",
+    title="The database and cache ports of the target's host accept no connection from outside",
+    severity=Severity.HIGH,
+    requires=(Requires(keys=("exposure.closed_ports",), reason="exposure.closed_ports names no port"),),
+    reads=("exposure.closed_ports",),
+    remediation=(
+        "Bind the database and cache to a private interface, or firewall their ports so that only the "
+        "application's hosts reach them."
+    ),
+    fails_on=(
+        "test:tests/integration/test_exposure_ports.py::test_a_datastore_port_open_to_the_runner_fails_naming_it",
+    ),
+    controls=("SOC2:CC6.6", "SOC2:CC6.1"),
+    **_common,
+)
+
+CHECKS: tuple[CheckSpec, ...] = (SENSITIVE_PATHS, ERROR_LEAK, CLOSED_PORTS)

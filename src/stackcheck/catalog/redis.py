@@ -113,4 +113,19 @@ ACL = CheckSpec(
     **_common,
 )
 
-CHECKS: tuple[CheckSpec, ...] = (VERSION, EVICTION, PERSISTENCE, MAXMEMORY, AUTH, ACL)
+TTL = CheckSpec(
+    id="redis.ttl",
+    requires=(Requires(keys=("redis.ttls",), reason="redis.ttls lists no key pattern"),),
+    title="Keys of each pattern expire, and none has a TTL longer than the profile's (sampled with SCAN)",
+    severity=Severity.MEDIUM,
+    reads=("redis.ttl_sample",),
+    remediation=(
+        "Write the pattern's keys with an expiry (SET ... EX, SETEX, EXPIRE) no longer than max_s, and give "
+        "existing keys one (EXPIRE)."
+    ),
+    fails_on=("test:tests/integration/test_redis_ttl.py::test_keys_without_expiry_or_too_long_fail",),
+    controls=("SOC2:A1.1", "GDPR:Art.5(1)(e)"),
+    **_common,
+)
+
+CHECKS: tuple[CheckSpec, ...] = (VERSION, EVICTION, PERSISTENCE, MAXMEMORY, AUTH, ACL, TTL)

@@ -39,6 +39,7 @@ class SuiteName(StrEnum):
     HEALTH = "health"
     POSTGRES = "postgres"
     REDIS = "redis"
+    PGBOUNCER = "pgbouncer"
     RATELIMIT = "ratelimit"
     HEADERS = "headers"
     CORS = "cors"

@@ -33,6 +33,7 @@ from stackcheck.load.request import expanded_headers, missing_references, secret
 from stackcheck.load.runner import LocustRun, free_port, locust_version
 from stackcheck.load.safety import require_loopback
 from stackcheck.load.stats import LoadStats
+from stackcheck.locations import locate_results
 from stackcheck.outcomes import CheckResult
 from stackcheck.probes.http import HttpProbe
 from stackcheck.profile import LoadedProfile, load_profile
@@ -330,6 +331,7 @@ def _report(
         results, list(profile.waivers), set(REGISTRY) | LOAD_CHECK_IDS, dt.date.today()
     )
     results_t, claims = apply_claims(results, profile)
+    results_t = locate_results(results_t, loaded)
     controls = apply_controls(results_t, frameworks)
     report = Report(
         run=RunInfo(
@@ -341,13 +343,7 @@ def _report(
             tool_versions=tool_versions(versions),
             suites=("load",),
         ),
-        profile=ProfileInfo(
-            name=profile.name,
-            path=str(loaded.path),
-            files=tuple(str(f) for f in loaded.files),
-            sha256=loaded.sha256,
-            overrides=loaded.overrides,
-        ),
+        profile=ProfileInfo.of(loaded),
         target=target,
         summary=summarize(results_t, tuple(waivers), claims, controls),
         claims=claims,

@@ -232,6 +232,38 @@ class PostgresSection(Section):
         return states
 
 
+class RedisTtl(Section):
+    """Keys matching a pattern must expire within a bound (a cache or session TTL the ADR promises)."""
+
+    pattern: Annotated[str, Field(min_length=1, max_length=200)] = Field(
+        description='SCAN MATCH glob of the keys, e.g. "cache:*" or "session:*" (Redis glob syntax).'
+    )
+    max_s: PositiveInt | None = Field(
+        None,
+        description="Longest TTL (seconds) a key may be set with: a key whose remaining TTL is longer fails. "
+        "Unset: only that every key expires.",
+    )
+    min_s: NonNegInt | None = Field(
+        None,
+        description="Shortest TTL (seconds) the ADR states; recorded, not judged: a sampled key's remaining "
+        "TTL counts down, so a short one says nothing of the TTL it was set with (docs/suites/redis.md).",
+    )
+    require_keys: bool = Field(
+        False, description="No key matching the pattern fails the check (default: `skipped`, saying so)."
+    )
+    show_keys: bool = Field(
+        False,
+        description="Name violating keys in full in the evidence. Default: the pattern's literal prefix, "
+        "the length and a per-run tag of the rest (session keys often hold the session id).",
+    )
+
+    @model_validator(mode="after")
+    def _bounds(self) -> RedisTtl:
+        if self.min_s is not None and self.max_s is not None and self.min_s > self.max_s:
+            raise ValueError(f"min_s ({self.min_s}) is above max_s ({self.max_s})")
+        return self
+
+
 class RedisSection(Section):
     """The Redis server and its configuration."""
 
@@ -281,11 +313,23 @@ class RedisSection(Section):
         default_factory=list,
         description="ACL users that must exist and be enabled (`on`), e.g. `[app, worker]` (`redis.acl`).",
     )
+    ttls: list[RedisTtl] = Field(
+        default_factory=list,
+        description='Key patterns whose keys must expire, e.g. `[{pattern: "cache:*", min_s: 300, max_s: '
+        "900}]` (`redis.ttl`, one result per pattern): keys sampled with SCAN, never KEYS.",
+    )
+    ttl_sample: Annotated[int, Field(gt=0, le=10000)] = Field(
+        200, description="At most this many keys per pattern are read (PTTL) by `redis.ttl`."
+    )
 
     @model_validator(mode="after")
     def _coherent(self) -> RedisSection:
         if self.default_user == "disabled" and "default" in self.acl_users:
             raise ValueError("acl_users lists default, which default_user: disabled says must be off")
+        patterns = [t.pattern for t in self.ttls]
+        twice = sorted({p for p in patterns if patterns.count(p) > 1})
+        if twice:
+            raise ValueError(f"ttls lists the pattern {', '.join(twice)} more than once")
         return self
 
 

@@ -300,6 +300,13 @@ class ExposureSection(Section):
         default_factory=list,
         description="Further requests (GET) expected to produce error pages, e.g. /api/items/not-a-number.",
     )
+    closed_ports: list[Annotated[int, Field(ge=1, le=65535)]] = Field(
+        default_factory=list,
+        max_length=64,
+        description="TCP ports of the target's host that must not accept a connection from where stackcheck "
+        'runs (exposure.closed_ports), e.g. [5432, 6379] for "no public database access": the database and '
+        "cache answer the application only. A connection accepted fails; refused or unanswered passes.",
+    )
 
 
 def _tls_version_text(value: object) -> object:

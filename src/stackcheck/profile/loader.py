@@ -21,7 +21,7 @@ from stackcheck._exceptions import ProfileError, UsageError
 from stackcheck.profile.messages import describe_error
 from stackcheck.profile.models import Profile
 
-__all__ = ["LoadedProfile", "load_profile", "parse_set_option"]
+__all__ = ["KeyPath", "LoadedProfile", "Origin", "load_profile", "parse_set_option"]
 
 KeyPath = tuple[str | int, ...]
 
@@ -51,6 +51,8 @@ class LoadedProfile:
     files: tuple[Path, ...]
     sha256: str
     overrides: tuple[str, ...] = field(default_factory=tuple)
+    # Where every key (and claim) was written: reports point at the line that makes a promise.
+    origins: Mapping[KeyPath, Origin] = field(default_factory=dict, compare=False, repr=False)
 
 
 class _ProfileLoader(yaml.SafeLoader):
@@ -477,4 +479,5 @@ def load_profile(path: str | Path, overrides: Sequence[str] = ()) -> LoadedProfi
         files=tuple(files),
         sha256=hashlib.sha256(canonical.encode()).hexdigest(),
         overrides=tuple(overrides),
+        origins=origins,
     )

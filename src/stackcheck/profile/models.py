@@ -21,6 +21,7 @@ from stackcheck.profile.data import (
     PostgresPartitionedTable,
     PostgresSection,
     RedisSection,
+    RedisTtl,
 )
 from stackcheck.profile.fields import Section, version_specifier
 from stackcheck.profile.http import (
@@ -35,6 +36,7 @@ from stackcheck.profile.http import (
     TlsSection,
 )
 from stackcheck.profile.inputs import InputEndpoint, InputParam, InputsSection, UploadEndpoint
+from stackcheck.profile.pgbouncer import PgBouncerSection, PoolMode
 from stackcheck.profile.ratelimit import RateLimit, RateLimitSection
 from stackcheck.profile.stages import LoadEndpoint, LoadSection, ScanSection, SloSection
 
@@ -52,6 +54,8 @@ __all__ = [
     "LoadEndpoint",
     "LoadSection",
     "MetricsSection",
+    "PgBouncerSection",
+    "PoolMode",
     "PostgresExtension",
     "PostgresHypertable",
     "PostgresPartitionedTable",
@@ -61,6 +65,7 @@ __all__ = [
     "RateLimitSection",
     "ReadyDependency",
     "RedisSection",
+    "RedisTtl",
     "ScanSection",
     "ServiceSection",
     "SloSection",
@@ -141,6 +146,7 @@ class Profile(Section):
     tls: TlsSection | None = None
     postgres: PostgresSection | None = None
     redis: RedisSection | None = None
+    pgbouncer: PgBouncerSection | None = None
     slo: SloSection | None = None
     load: LoadSection | None = None
     backup: BackupSection | None = None

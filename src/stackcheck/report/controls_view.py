@@ -84,8 +84,8 @@ def _html_row(v: ControlVerdict) -> str:
     tag = f'<span class="tag" style="background:{_COLOR[v.status]}">{CONTROL_MARK[v.status]}</span>'
     checks = " ".join(f"<code>{escape(c)}</code>" for c in v.checks) or "-"
     return (
-        f"<tr><td>{tag}</td><td><code>{escape(v.id)}</code></td><td>{escape(v.title)}</td>"
-        f"<td>{checks}</td><td>{escape(v.message)}</td></tr>"
+        f"<tr><td>{tag}</td><td class=id><code>{escape(v.id)}</code></td><td>{escape(v.title)}</td>"
+        f"<td class=id>{checks}</td><td>{escape(v.message)}</td></tr>"
     )
 
 
@@ -94,7 +94,7 @@ def controls_html(report: Report) -> list[str]:
     if not report.controls:
         return []
     out = [
-        "<h2>Controls</h2>",
+        '<h2 id="controls">Controls</h2>',
         f'<p class="muted">{escape(control_counts_line(report))}. {escape(SUPPORT_NOTE)}</p>',
     ]
     head = "".join(f"<th>{h}</th>" for h in ("verdict", "control", "title", "checks", "why"))

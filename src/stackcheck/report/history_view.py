@@ -103,7 +103,7 @@ def history_markdown(report: Report) -> list[str]:
     return lines
 
 
-_W, _H, _PAD = 640, 180, 40
+_W, _H, _PAD = 640, 200, 48
 _LINES = (("pass ratio", "#2e7d32"), ("p95 (ms)", "#1565c0"), ("open findings", "#c62828"))
 
 
@@ -139,11 +139,22 @@ def _chart(trend: tuple[TrendPoint, ...]) -> str:
         f'<text x="{_PAD + i * 170 + 16}" y="17" font-size="12">{escape(name)}</text>'
         for i, (name, color) in enumerate(_LINES)
     )
+    base, span = _H - _PAD + 10, _H - 2 * _PAD
+    ticks = "".join(
+        f'<line x1="{_PAD}" y1="{base - span * f:.1f}" x2="{_W - _PAD}" y2="{base - span * f:.1f}" '
+        f'stroke="#e0e0e0"/><text x="{_PAD - 4}" y="{base - span * f + 4:.1f}" font-size="10" '
+        f'text-anchor="end">{int(f * 100)}%</text>'
+        for f in (0.0, 0.5, 1.0)
+    )
     axis = (
-        f'<line x1="{_PAD}" y1="{_H - _PAD + 10}" x2="{_W - _PAD}" y2="{_H - _PAD + 10}" stroke="#999"/>'
-        f'<text x="{_PAD}" y="{_H - 8}" font-size="11">oldest</text>'
-        f'<text x="{_W - _PAD}" y="{_H - 8}" font-size="11" text-anchor="end">this run</text>'
-        f'<text x="4" y="{_PAD + 14}" font-size="10">100% / max</text>'
+        f'{ticks}<line x1="{_PAD}" y1="{base}" x2="{_W - _PAD}" y2="{base}" stroke="#555"/>'
+        f'<line x1="{_PAD}" y1="{base - span}" x2="{_PAD}" y2="{base}" stroke="#555"/>'
+        f'<text x="{_PAD}" y="{base + 14}" font-size="10">oldest</text>'
+        f'<text x="{_W - _PAD}" y="{base + 14}" font-size="10" text-anchor="end">this run</text>'
+        f'<text x="{_W / 2:.0f}" y="{_H - 4}" font-size="11" text-anchor="middle">recorded runs of the '
+        "profile, oldest to newest</text>"
+        f'<text x="10" y="{base - span / 2:.1f}" font-size="11" text-anchor="middle" '
+        f'transform="rotate(-90 10 {base - span / 2:.1f})">% of each line\'s maximum</text>'
     )
     lines = "".join(_polyline(v, top, c) for v, top, c in series)
     return (
@@ -159,7 +170,7 @@ def history_html(report: Report) -> list[str]:
     d = report.drift
     if d is None:
         return []
-    out = ['<section class="history"><h2>Since the previous run</h2>']
+    out = ['<section class="history"><h2 id="history">Since the previous run</h2>']
     if d.changes is None:
         out.append(f"<p>First recorded run of this profile in <code>{escape(d.history)}</code>.</p>")
     else:

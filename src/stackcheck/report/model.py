@@ -7,6 +7,8 @@ Field-by-field documentation: ``docs/report.md``.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 from enum import IntEnum
 from typing import Final, Literal
 
@@ -18,11 +20,13 @@ from stackcheck.controls import ControlCounts, ControlVerdict, count_controls
 from stackcheck.interrupt import exit_code_for, signal_name
 from stackcheck.load.stats import LoadStats
 from stackcheck.outcomes import CheckResult, Status
+from stackcheck.profile import LoadedProfile
 from stackcheck.report.drift import Drift
 from stackcheck.waivers import WaiverState, WaiverStatus
 
 __all__ = [
     "SCHEMA",
+    "SCHEMA_VERSION",
     "ExitCode",
     "Finding",
     "ProfileInfo",
@@ -35,6 +39,14 @@ __all__ = [
 ]
 
 SCHEMA: Final = "stackcheck.report/v1"
+# Fields are only added within v1; each addition raises the revision (docs/report.md lists them).
+# 1.0 results, waivers, findings, load · 1.1 claims · 1.2 controls, drift · 1.3 remediation, source, root.
+SCHEMA_VERSION: Final = "1.3"
+
+
+def _revision(version: str) -> tuple[int, int]:
+    major, _, minor = version.partition(".")
+    return int(major), int(minor or 0)
 
 
 class ExitCode(IntEnum):
@@ -84,6 +96,24 @@ class ProfileInfo(_Model):
         description="SHA-256 of the effective profile (after extends and --set), canonical JSON."
     )
     overrides: tuple[str, ...] = Field(default=(), description="The --set options given.")
+    root: str | None = Field(
+        None,
+        description="The profile's folder (a file:// URI): results' `source.file` is relative to it, as "
+        "scanner findings are (`run.scan_root`, the same folder); SARIF's `SRCROOT`. "
+        "Null in reports before 1.3.",
+    )
+
+    @classmethod
+    def of(cls, loaded: LoadedProfile) -> ProfileInfo:
+        """What a report records of the profile it verified."""
+        return cls(
+            name=loaded.profile.name,
+            path=str(loaded.path),
+            files=tuple(str(f) for f in loaded.files),
+            sha256=loaded.sha256,
+            overrides=loaded.overrides,
+            root=loaded.path.resolve().parent.as_uri() + "/",
+        )
 
 
 class Summary(_Model):
@@ -136,6 +166,13 @@ class Report(_Model):
         alias="schema",
         description="Schema id; changes only with a new major version.",
     )
+    schema_version: str = Field(
+        SCHEMA_VERSION,
+        pattern=r"^1\.[0-9]+$",
+        description="Revision within the schema id: fields are only added, each addition raises it. A reader "
+        "reads every revision up to its own (missing fields take their defaults) and refuses a newer one. "
+        "Absent (read as 1.0) in reports written before 1.3.",
+    )
     run: RunInfo = Field(description="When, where and with which tool versions.")
     profile: ProfileInfo = Field(description="Which profile, with its hash.")
     target: str | None = Field(description="Base URL verified (null when no suite needed one).")
@@ -171,8 +208,24 @@ class Report(_Model):
 
     @classmethod
     def from_json(cls, text: str) -> Report:
-        """Parse ``report.json`` text."""
-        return cls.model_validate_json(text)
+        """Parse ``report.json`` text of any revision up to :data:`SCHEMA_VERSION`; raise ``ValueError``
+        naming the revision for a newer one (an older stackcheck cannot tell what a newer field means)."""
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"not JSON: {exc}") from None
+        version = raw.get("schema_version", "1.0") if isinstance(raw, dict) else "1.0"
+        newer = (
+            isinstance(version, str)
+            and re.fullmatch(r"[0-9]+\.[0-9]+", version) is not None
+            and _revision(version) > _revision(SCHEMA_VERSION)
+        )
+        if newer:
+            raise ValueError(
+                f"schema_version {version} was written by a newer stackcheck; this one reads up to "
+                f"{SCHEMA_VERSION}: upgrade stackcheck to read it"
+            )
+        return cls.model_validate(raw)
 
 
 def exit_code(

@@ -15,10 +15,10 @@ from stackcheck.load.stats import (
     LoadStats,
     SecondPoint,
 )
-from stackcheck.outcomes import CheckResult, ClaimRef, ErrorReason, Evidence, WaiverRef
+from stackcheck.outcomes import CheckResult, ClaimRef, ErrorReason, Evidence, SourceRef, WaiverRef
 from stackcheck.profile.schema import field_table
 from stackcheck.report.drift import Changes, Drift, TrendPoint, VerdictChange, WaiverExpiry
-from stackcheck.report.model import Finding, ProfileInfo, Report, RunInfo, Summary
+from stackcheck.report.model import SCHEMA_VERSION, Finding, ProfileInfo, Report, RunInfo, Summary
 from stackcheck.waivers import WaiverStatus
 
 __all__ = ["render_report_reference"]
@@ -36,6 +36,7 @@ _PARTS: list[tuple[str, type[BaseModel]]] = [
     ("results[].claims[]", ClaimRef),
     ("results[].evidence", Evidence),
     ("results[].waiver", WaiverRef),
+    ("results[].source", SourceRef),
     ("waivers[]", WaiverStatus),
     ("findings[]", Finding),
     ("load", LoadStats),
@@ -66,6 +67,18 @@ def _error_reasons() -> list[str]:
     return lines + [f"| `{reason}` | {reason.meaning} |" for reason in ErrorReason]
 
 
+REVISIONS = (
+    ("1.0", "the run, profile, summary, results with evidence, waivers, findings, load statistics"),
+    ("1.1", "claims: `claims`, `summary.claims`, `results[].claims`"),
+    ("1.2", "controls (`controls`, `summary.controls`) and history (`drift`)"),
+    (
+        "1.3",
+        "`schema_version`; `results[].remediation` and `results[].source` (the profile line a result "
+        "verifies); `profile.root`",
+    ),
+)
+
+
 def render_report_reference() -> str:
     """Markdown reference of ``report.json`` (schema ``stackcheck.report/v1``)."""
     out = [
@@ -73,11 +86,30 @@ def render_report_reference() -> str:
         "",
         "<!-- Generated from stackcheck.report.model (`nox -s docs`). Do not edit. -->",
         "",
-        "Every `stackcheck verify`, `scan` and `load` run writes `report.json`; `junit.xml`, `summary.md`,",
-        "`results.sarif` and `index.html` are rendered from it (`stackcheck report DIR` re-renders them).",
-        "Fields are only ever added within `v1`; a",
-        "removal or a change of meaning bumps the schema id. Timestamps are ISO 8601 UTC; durations are",
-        "seconds.",
+        "Every `stackcheck run`, `verify`, `scan` and `load` writes `report.json`; `junit.xml`,",
+        "`summary.md`, `results.sarif` and `index.html` are rendered from it (`stackcheck report DIR`",
+        "re-renders them). Timestamps are ISO 8601 UTC; durations are seconds.",
+        "",
+        "## Versions",
+        "",
+        "Fields are only ever added within `stackcheck.report/v1`; a removal or a change of meaning bumps",
+        f"the schema id. Each addition raises `schema_version` (this stackcheck writes `{SCHEMA_VERSION}`):",
+        "",
+        "| schema_version | added |",
+        "|---|---|",
+        *(f"| {version} | {added} |" for version, added in REVISIONS),
+        "",
+        "What a reader does with a report of another revision:",
+        "",
+        "- **Older report, newer stackcheck** (`stackcheck report`, `report merge`, `report diff`):",
+        "  read as it is; the fields it lacks take their defaults (no claims, no controls, no `source`),",
+        "  and a re-rendered folder is written in the current revision.",
+        "- **Newer report, older stackcheck** (1.3 or later): refused with one line naming both revisions",
+        "  (`schema_version 1.4 was written by a newer stackcheck; this one reads up to 1.3`), exit 2.",
+        "- **Any newer report, stackcheck before 1.3**: its reader accepts no field it does not know, so",
+        "  it refuses the report (`... is not a stackcheck.report/v1 report (...)`), exit 2: read newer",
+        "  reports with a newer stackcheck. Your own readers should ignore keys they do not know: every",
+        "  revision of v1 only adds keys.",
     ]
     for title, model in _PARTS:
         out += [

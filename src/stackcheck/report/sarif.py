@@ -38,7 +38,12 @@ SECURITY_SEVERITY = {
 }
 
 
-ROOT_ID = "SRCROOT"  # finding files are relative to the scan root (report.run.scan_root)
+ROOT_ID = "SRCROOT"  # finding files and result sources are relative to the profile's folder
+
+
+def _root(report: Report) -> str | None:
+    """``SRCROOT``: the scan root, which is the profile's folder (the base of result sources too)."""
+    return report.run.scan_root or report.profile.root
 
 
 def _location(file: str | None, line: int | None) -> list[dict[str, Any]]:
@@ -114,24 +119,42 @@ def _stackcheck_run(report: Report) -> dict[str, Any] | None:
             or r.evidence.details.get("tool") in tools_with_findings
         ):
             continue
-        rules.setdefault(r.id, {"id": r.id, "shortDescription": {"text": r.title}})
+        rule: dict[str, Any] = {"id": r.id, "shortDescription": {"text": r.title}}
+        if r.remediation:
+            rule["help"] = {"text": r.remediation}
+        rules.setdefault(r.id, rule)
         results.append(
             {
                 "ruleId": r.id,
                 "ruleIndex": list(rules).index(r.id),
                 "level": "error" if r.status is Status.FAILED else "warning",
-                "message": {"text": f"{r.label}: {r.status}: {r.message}"},
+                "message": {"text": _message(r)},
+                # The profile line that makes the promise: code scanning annotates it.
+                "locations": _location(r.source.file, r.source.line) if r.source else [],
                 "properties": _properties(r),
             }
         )
     if not results and report.findings:
         return None
     version = report.run.tool_versions.get("stackcheck", "unknown")
-    return {
+    run: dict[str, Any] = {
         "tool": {"driver": {"name": "stackcheck", "version": version, "rules": list(rules.values())}},
         "automationDetails": {"id": "stackcheck/checks/"},
         "results": results,
     }
+    root = _root(report)
+    if root is not None:
+        run["originalUriBaseIds"] = {ROOT_ID: {"uri": root}}
+    return run
+
+
+def _message(r: CheckResult) -> str:
+    text = f"{r.label}: {r.status}: {r.message}"
+    if r.claims:
+        text += " · claim " + ", ".join(f"{c.id} “{c.text}”" for c in r.claims)
+    if r.remediation and r.status is Status.FAILED:
+        text += f" · fix: {r.remediation}"
+    return text
 
 
 def render_sarif(report: Report) -> str:
@@ -139,7 +162,7 @@ def render_sarif(report: Report) -> str:
     runs = []
     ordered = sorted(report.findings, key=lambda f: (f.tool, f.file or "", f.line or 0, f.rule_id))
     for tool, group in groupby(ordered, key=lambda f: f.tool):
-        runs.append(_tool_run(tool, list(group), report.run.scan_root))
+        runs.append(_tool_run(tool, list(group), _root(report)))
     extra = _stackcheck_run(report)
     if extra is not None:
         runs.append(extra)

@@ -133,22 +133,8 @@ def render_summary(report: Report) -> str:
         f"Target {md_code(report.target or '-')} · {s.total} results: {s.passed} passed, {s.failed} failed, "
         f"{s.error} error, {s.skipped} skipped, {s.waived} waived · {report.run.duration_s:.1f} s",
         *history_markdown(report),
-        *_claims_table(report),
-        *controls_markdown(report),
-        "",
-        "## Results",
-        "",
-        "| status | check | message | evidence | claims |",
-        "|---|---|---|---|---|",
+        *_results_tables(report),
     ]
-    ordered = sorted(report.results, key=lambda r: (_ORDER.index(r.status), r.id, r.subject or ""))
-    for r in ordered:
-        claims = ", ".join(md_code(c.id) for c in r.claims)
-        lines.append(
-            _row(
-                (md_cell(_mark(r)), md_code(r.label), md_cell(r.message), md_cell(format_evidence(r)), claims)
-            )
-        )
     notable = [w for w in report.waivers if w.state is not WaiverState.ACTIVE]
     if report.waivers:
         lines += [
@@ -174,6 +160,53 @@ def render_summary(report: Report) -> str:
 
 
 FINDINGS_SHOWN = 50
+_HEAD = ("| status | check | message | evidence | claims |", "|---|---|---|---|---|")
+
+
+def _result_row(r: CheckResult) -> str:
+    claims = ", ".join(md_code(c.id) for c in r.claims)
+    cells = (md_cell(_mark(r)), md_code(r.label), md_cell(r.message), md_cell(format_evidence(r)), claims)
+    return _row(cells)
+
+
+def _fix_row(r: CheckResult) -> str:
+    where = f"{r.source.file}:{r.source.line}" if r.source and r.source.line else ""
+    return _row((md_code(r.label), md_cell(r.remediation or "-"), md_code(where) if where else "-"))
+
+
+def _results_tables(report: Report) -> list[str]:
+    """Failures and errors first (with what to change), then the claims and controls, then what passed;
+    skipped checks collapsed in a ``<details>`` block (the only HTML summary.md holds)."""
+    ordered = sorted(report.results, key=lambda r: (_ORDER.index(r.status), r.id, r.subject or ""))
+    bad = [r for r in ordered if r.status in (Status.FAILED, Status.ERROR, Status.WAIVED)]
+    passed = [r for r in ordered if r.status is Status.PASSED]
+    skipped = [r for r in ordered if r.status is Status.SKIPPED]
+    lines = ["", "## Failures and errors", ""]
+    if bad:
+        lines += [*_HEAD, *(_result_row(r) for r in bad)]
+        fixes = [r for r in bad if r.status is not Status.WAIVED and (r.remediation or r.source)]
+        if fixes:
+            lines += ["", "| check | what to change | promised at |", "|---|---|---|"]
+            lines += [_fix_row(r) for r in fixes]
+    else:
+        lines.append("None: no check failed and none could not be run.")
+    lines += _claims_table(report)
+    lines += controls_markdown(report)
+    if passed:
+        lines += ["", f"## Passed ({len(passed)})", "", *_HEAD, *(_result_row(r) for r in passed)]
+    if skipped:
+        lines += [
+            "",
+            f"<details><summary>Skipped ({len(skipped)}): not configured in the profile, or not "
+            "applicable</summary>",
+            "",
+            "| check | why |",
+            "|---|---|",
+            *(_row((md_code(r.label), md_cell(r.message))) for r in skipped),
+            "",
+            "</details>",
+        ]
+    return lines
 
 
 def _row(cells: tuple[str, ...]) -> str:

@@ -21,6 +21,7 @@ from stackcheck._exceptions import UsageError
 from stackcheck.claims import apply_claims
 from stackcheck.collector import tool_versions
 from stackcheck.controls import apply_controls
+from stackcheck.locations import locate_results
 from stackcheck.profile import LoadedProfile, load_profile
 from stackcheck.redact import Redactor
 from stackcheck.report import render_console, result_line, shown_live, write_report
@@ -80,6 +81,7 @@ def build_report(
     """The run's report, redacted: every artifact is rendered from it. ``frameworks``: ``--framework``."""
     finished = dt.datetime.now(dt.UTC)
     results, claims = apply_claims(scan.results, loaded.profile)
+    results = locate_results(results, loaded)
     controls = apply_controls(results, frameworks)
     waivers = tuple(scan.waivers)
     report = Report(
@@ -93,13 +95,7 @@ def build_report(
             suites=tuple(sorted({r.suite for r in results})),
             scan_root=scan.root.as_uri() + "/" if scan.root is not None else None,
         ),
-        profile=ProfileInfo(
-            name=loaded.profile.name,
-            path=str(loaded.path),
-            files=tuple(str(f) for f in loaded.files),
-            sha256=loaded.sha256,
-            overrides=loaded.overrides,
-        ),
+        profile=ProfileInfo.of(loaded),
         target=None,
         summary=summarize(results, waivers, claims, controls),
         claims=claims,

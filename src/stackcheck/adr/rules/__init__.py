@@ -39,6 +39,7 @@ RULES: tuple[Rule, ...] = (
     data.PG_SETTING,
     data.PG_REQUIRE_SSL,
     data.PG_POOL_SIZE,
+    data.PGBOUNCER_SETTING,
     data.APP_INSTANCES,
     data.PG_RLS,
     data.PG_UUIDV7,

@@ -10,6 +10,7 @@ from stackcheck.adr.rules.base import SIZE_UNIT, Build, first, in_context, negat
 __all__ = [
     "APP_INSTANCES",
     "EXTENSIONS",
+    "PGBOUNCER_SETTING",
     "PG_EXTENSIONS",
     "PG_POOL_SIZE",
     "PG_REQUIRE_SSL",
@@ -94,6 +95,21 @@ def _pool(match: re.Match[str], sentence: Sentence) -> dict[str, Value] | None:
     if in_context(sentence, r"pgbouncer|pooler|pool\s+mode|default\s+pool\s+size"):
         return None  # the pooler's own settings, not the application's pool
     return {"postgres.pool_size": int(first(match, "n", "n2"))}
+
+
+_POOLER_KEYS = {
+    "mode": "pgbouncer.pool_mode",
+    "mcc": "pgbouncer.max_client_conn",
+    "dps": "pgbouncer.default_pool_size",
+}
+
+
+def _pooler(match: re.Match[str], sentence: Sentence) -> dict[str, Value] | None:
+    if not in_context(sentence, r"\bpgbouncer\b"):
+        return None  # another pooler's (or an application's) setting: not read from PgBouncer's console
+    group = next(name for name in _POOLER_KEYS if match.group(name))
+    value = match.group(group)
+    return {_POOLER_KEYS[group]: value.lower() if group == "mode" else int(value)}
 
 
 def _instances(match: re.Match[str], sentence: Sentence) -> dict[str, Value] | None:
@@ -194,6 +210,14 @@ PG_POOL_SIZE = rule(
     "application connection pool",
     r"\bconnection\s+pool\b[^.\d]{0,30}(?P<n>\d+)|(?:\b|_)pool[_ ]size\b[^.\d]{0,10}(?P<n2>\d+)",
     _pool,
+)
+
+PGBOUNCER_SETTING = rule(
+    "PgBouncer setting",
+    r"\bpool[_ ]mode\s*[:=]\s*(?P<mode>session|transaction|statement)\b"
+    r"|\bmax(?:imum)?[_ ]client[_ ]conn(?:ections)?\s*[:=]\s*(?P<mcc>\d+)"
+    r"|\bdefault[_ ]pool[_ ]size\s*[:=]\s*(?P<dps>\d+)",
+    _pooler,
 )
 
 APP_INSTANCES = rule(

@@ -1,0 +1,45 @@
+"""docs/seeds.md's measure: a profile's claims split into verified by checks / manual / no check yet, and the
+answer key's claims no profile claim cites."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from stackcheck.coverage import render_seeds_doc, seed_coverage
+
+SEED = "shared/seeds/009_abcdef.txt"
+
+
+def test_claims_are_counted_by_how_they_are_verified_and_unlisted_ones_named(tmp_path: Path) -> None:
+    profiles, answers = tmp_path / "profiles", tmp_path / "answers"
+    profiles.mkdir()
+    answers.mkdir()
+    (profiles / "nine.yaml").write_text(
+        "name: nine\nslo: {p95_ms: 200}\nclaims:\n"
+        f"  - {{id: fast, text: p95 under 200 ms, source: '{SEED}:7', verified_by: [slo.p95_ms]}}\n"
+        f"  - {{id: cost, text: $20 a month, source: '{SEED}:3', manual: cost}}\n"
+        f"  - {{id: ver, text: Postgres 16, source: '{SEED}:5', verified_by: [pg.version]}}\n"
+    )
+    (profiles / "nine-staging.yaml").write_text("extends: nine.yaml\nname: nine-staging\n")
+    (profiles / "plain.yaml").write_text("name: plain\n")  # quotes no seed: not listed
+    (answers / "009.yaml").write_text(
+        "document: 009_abcdef.txt\nclaims:\n"
+        "  - {line: 7, text: p95 under 200 ms, sets: {slo.p95_ms: 200}}\n"
+        "  - {line: 9, also: [3], text: cheap, manual: cost}\n"
+        "  - {line: 11, text: TLS 1.3 only, sets: {tls.min_version: '1.3'}}\n"
+        "  - {line: 12, text: staging limit, env: staging, sets: {rate_limit.requests: 100}}\n"
+    )
+    seeds = {s.profile: s for s in seed_coverage(profiles, answers)}
+    assert set(seeds) == {"nine.yaml", "nine-staging.yaml"}
+    nine = seeds["nine.yaml"]
+    assert [(c.id, c.kind) for c in nine.claims] == [
+        ("fast", "checked"),
+        ("cost", "manual"),
+        ("ver", "checked"),
+    ]
+    assert "load.p95" in nine.claims[0].checks
+    assert [u["line"] for u in nine.unlisted] == [11]  # 9 is cited through `also`; 12 is staging's
+    assert seeds["nine-staging.yaml"].unlisted == ()  # an overlay is counted on its base
+    doc = render_seeds_doc(profiles, answers)
+    assert "| `nine.yaml` | `009_abcdef.txt` | 3 | 2 | 1 | 0 | 1 |" in doc
+    assert "- line 11: “TLS 1.3 only” (checkable)" in doc
