@@ -28,6 +28,8 @@ from stackcheck.profile.models import (
     ExposureSection,
     HeadersSection,
     HealthSection,
+    InputEndpoint,
+    InputsSection,
     LogsSection,
     MetricsSection,
     PgBouncerSection,
@@ -41,6 +43,7 @@ from stackcheck.profile.models import (
     RedisTtl,
     ScanSection,
     TlsSection,
+    UploadEndpoint,
 )
 from stackcheck.scan.engine import ScanRun
 from stackcheck.scan.replay import replay
@@ -58,6 +61,8 @@ __all__ = [
     "HeadersSection",
     "HealthSection",
     "HttpProbe",
+    "InputEndpoint",
+    "InputsSection",
     "LaunchedService",
     "LoadedProfile",
     "LogsSection",
@@ -83,6 +88,7 @@ __all__ = [
     "Target",
     "TeamCheck",
     "TlsSection",
+    "UploadEndpoint",
     "UsageError",
     "check",
     "loaded_profile",

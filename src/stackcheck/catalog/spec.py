@@ -43,6 +43,7 @@ class SuiteName(StrEnum):
     RATELIMIT = "ratelimit"
     HEADERS = "headers"
     CORS = "cors"
+    INPUTS = "inputs"
     EXPOSURE = "exposure"
     METRICS = "metrics"
     TLS = "tls"

@@ -150,6 +150,11 @@ class HttpProbe:
         self._dead: CouldNotCheck | None = None
         self._client = self._new_client()
 
+    @property
+    def verify(self) -> str | bool:
+        """How the certificate is verified: a CA file or folder, the default store (``True``) or not."""
+        return self._verify
+
     def _new_client(self) -> httpx.Client:
         transport = self._given_transport or httpx.HTTPTransport(verify=client_tls_context(self._verify))
         return httpx.Client(

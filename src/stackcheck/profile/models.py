@@ -35,6 +35,7 @@ from stackcheck.profile.http import (
     TargetSection,
     TlsSection,
 )
+from stackcheck.profile.inputs import InputEndpoint, InputParam, InputsSection, UploadEndpoint
 from stackcheck.profile.logs import LogsSection
 from stackcheck.profile.pgbouncer import PgBouncerSection, PoolMode
 from stackcheck.profile.ratelimit import RateLimit, RateLimitSection
@@ -48,6 +49,9 @@ __all__ = [
     "ExposureSection",
     "HeadersSection",
     "HealthSection",
+    "InputEndpoint",
+    "InputParam",
+    "InputsSection",
     "LoadEndpoint",
     "LoadSection",
     "LogsSection",
@@ -69,6 +73,7 @@ __all__ = [
     "SloSection",
     "TargetSection",
     "TlsSection",
+    "UploadEndpoint",
     "Waiver",
     "version_specifier",
 ]
@@ -138,6 +143,7 @@ class Profile(Section):
     rate_limit: RateLimitSection | None = None
     headers: HeadersSection | None = None
     cors: CorsSection | None = None
+    inputs: InputsSection | None = None
     exposure: ExposureSection | None = None
     tls: TlsSection | None = None
     logs: LogsSection | None = None
