@@ -31,7 +31,7 @@ def _runs_pg_isready(service: dict[str, Any]) -> bool:
 class ComposePostgresHealthcheck(BaseYamlCheck):
     def __init__(self) -> None:
         super().__init__(
-            name="Ensure compose's Postgres services have a pg_isready healthcheck when the profile promises it",
+            name="Ensure compose's Postgres services have a pg_isready healthcheck (when promised)",
             id="CKV_SC_16",
             categories=(CheckCategories.GENERAL_SECURITY,),
             supported_entities=("services",),

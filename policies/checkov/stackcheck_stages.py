@@ -34,9 +34,7 @@ def final_chain(conf: dict[str, list[Any]]) -> list[int]:
     chain = [len(stages) - 1]
     while True:  # bounded: each stage at most once
         image = stages[chain[-1]][1].lower()
-        parents = [
-            j for j in range(chain[-1]) if (stages[j][2] or "").lower() == image or str(j) == image
-        ]
+        parents = [j for j in range(chain[-1]) if (stages[j][2] or "").lower() == image or str(j) == image]
         if not parents or parents[-1] in chain:
             return chain
         chain.append(parents[-1])

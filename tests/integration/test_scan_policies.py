@@ -39,7 +39,9 @@ def _checkov(policies: Path, target: Path, *extra: str) -> subprocess.CompletedP
 def _checks(proc: subprocess.CompletedProcess[str], rule: str, kind: str) -> list[dict[str, object]]:
     data = json.loads(proc.stdout)
     reports = data if isinstance(data, list) else [data]
-    return [c for r in reports for c in r["results"][f"{kind}_checks"] if c["check_id"] == rule]
+    # With no result at all checkov prints only a summary (no "results").
+    found = [c for r in reports for c in r.get("results", {}).get(f"{kind}_checks", [])]
+    return [c for c in found if c["check_id"] == rule]
 
 
 def _results(proc: subprocess.CompletedProcess[str], rule: str) -> dict[str, int]:
@@ -70,7 +72,8 @@ def test_custom_policy_passes_its_passing_samples_and_fails_its_failing_ones(
         assert counts["failed"] >= 1, counts
     if f"{rule}/{sample}" in WHERE:
         file, line = WHERE[f"{rule}/{sample}"]
-        found = {(Path(str(c["file_path"])).name, c["file_line_range"][0]) for c in _checks(proc, rule, "failed")}  # type: ignore[index]
+        failed = _checks(proc, rule, "failed")
+        found = {(Path(str(c["file_path"])).name, c["file_line_range"][0]) for c in failed}  # type: ignore[index]
         assert found == {(file, line)}, found
 
 

@@ -44,10 +44,10 @@ Port = Annotated[int, Field(ge=1, le=65535)]
 class HealthcheckPromise(Section):
     """The final stage's HEALTHCHECK (CKV_SC_12); an option left out is Docker's default."""
 
-    path: UrlPath | None = Field(None, description="URL path the HEALTHCHECK command requests, e.g. /health/ready.")
-    interval: Duration | None = Field(None, description="--interval, e.g. 30s (Docker's default: 30s).")
-    timeout: Duration | None = Field(None, description="--timeout, e.g. 3s (Docker's default: 30s).")
-    start_period: Duration | None = Field(None, description="--start-period, e.g. 60s (Docker's default: 0s).")
+    path: UrlPath | None = Field(None, description="URL path of the health command, e.g. /health/ready.")
+    interval: Duration | None = Field(None, description="--interval, e.g. 30s (Docker's default 30s).")
+    timeout: Duration | None = Field(None, description="--timeout, e.g. 3s (Docker's default 30s).")
+    start_period: Duration | None = Field(None, description="--start-period, e.g. 60s (default 0s).")
 
 
 class BuildSection(Section):
@@ -56,26 +56,32 @@ class BuildSection(Section):
     compose Postgres healthcheck."""
 
     multi_stage: bool | None = Field(
-        None, description="true: the Dockerfile has a builder and a runtime stage that copies from it (CKV_SC_10)."
+        None,
+        description="true: the Dockerfile has a builder stage and a final stage that copies from it "
+        "(CKV_SC_10).",
     )
     expose: list[Port] | None = Field(
-        None, description="The ports the final stage EXPOSEs, exactly (no more, no fewer), e.g. [8080] (CKV_SC_11)."
+        None,
+        description="The ports the final stage EXPOSEs, exactly (no more, no fewer), e.g. [8080] "
+        "(CKV_SC_11).",
     )
     healthcheck: HealthcheckPromise | None = Field(
         None, description="Path and timings of the final stage's HEALTHCHECK (CKV_SC_12)."
     )
     base_image: Annotated[str, AfterValidator(_check_image)] | None = Field(
         None,
-        description="The final stage's base image, e.g. scratch or python:3.12-slim; a patch of the same line "
-        "(python:3.12.8-slim) and a digest pin match too (CKV_SC_13).",
+        description="The final stage's base image, e.g. scratch or python:3.12-slim; a patch of the same "
+        "line (python:3.12.8-slim) and a digest pin match too (CKV_SC_13).",
     )
     build_env: Annotated[dict[str, str], AfterValidator(_check_env)] = Field(
         default_factory=dict,
-        description="Variables the build sets (ENV, ARG or on a RUN line), e.g. {CGO_ENABLED: '0'} (CKV_SC_14).",
+        description="Variables the build sets (ENV, ARG or on a RUN line), e.g. {CGO_ENABLED: '0'} "
+        "(CKV_SC_14).",
     )
     uid: Annotated[int, Field(ge=0)] | None = Field(
         None, description="The numeric UID the final stage's USER runs as, e.g. 1000 (CKV_SC_15)."
     )
     compose_pg_isready: bool | None = Field(
-        None, description="true: compose's Postgres services have a healthcheck running pg_isready (CKV_SC_16)."
+        None,
+        description="true: compose's Postgres services have a healthcheck running pg_isready (CKV_SC_16).",
     )
