@@ -1,7 +1,8 @@
 """Parameters the stackcheck policies take from the profile, read at scan time.
 
 ``stackcheck scan`` copies this folder to a scratch directory and writes ``stackcheck-params.txt`` (JSON)
-next to this file (allowed regions, promised Postgres/Redis majors, whether Redis must persist).
+next to this file (allowed regions, promised Postgres/Redis majors, whether Redis must persist, the
+``scan.build`` claims).
 Run directly with checkov, without that file, every parameterised policy uses the defaults below: no
 region restriction, no promised major (the image must still name a numeric major), no persistence
 requirement.
@@ -20,6 +21,7 @@ DEFAULTS: dict[str, Any] = {
     "postgres_majors": [],  # empty: any numeric major
     "redis_majors": [],
     "redis_appendonly": None,  # None: not promised either way
+    "build": {},  # scan.build: an absent key promises nothing
 }
 
 # Names of settings that hold credentials; a literal value under such a name is a leaked secret.
@@ -80,3 +82,21 @@ def image_name(image: str) -> str:
     ref = image.split("@", 1)[0]
     last = ref.rsplit("/", 1)[-1]
     return last.split(":", 1)[0]
+
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)")
+_DURATION_UNIT = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def build_promise(key: str) -> Any:
+    """One ``scan.build`` claim of the profile, or None when it promises nothing."""
+    value = params().get("build", {}).get(key)
+    return None if value in (None, {}, []) else value
+
+
+def seconds(duration: str) -> float | None:
+    """A Docker duration (``30s``, ``1m30s``, ``500ms``) in seconds; None when it is not one."""
+    text = duration.strip()
+    if not text or _DURATION_PART.sub("", text):
+        return None
+    return sum(float(n) * _DURATION_UNIT[u] for n, u in _DURATION_PART.findall(text))

@@ -22,24 +22,55 @@ def _stages(conf: dict[str, list[Any]]) -> list[tuple[int, str, str | None]]:
     return stages or [(-1, "", None)]
 
 
+def _bounds(conf: dict[str, list[Any]]) -> list[tuple[int, int]]:
+    """(first, after-last) line span of every stage."""
+    starts = [s[0] for s in _stages(conf)] + [10**9]
+    return [(starts[i], starts[i + 1]) for i in range(len(starts) - 1)]
+
+
+def final_chain(conf: dict[str, list[Any]]) -> list[int]:
+    """The final stage's index, then the stages it inherits from through ``FROM <stage>``, nearest first."""
+    stages = _stages(conf)
+    chain = [len(stages) - 1]
+    while True:  # bounded: each stage at most once
+        image = stages[chain[-1]][1].lower()
+        parents = [j for j in range(chain[-1]) if (stages[j][2] or "").lower() == image or str(j) == image]
+        if not parents or parents[-1] in chain:
+            return chain
+        chain.append(parents[-1])
+
+
+def in_stage(conf: dict[str, list[Any]], name: str, index: int) -> list[Any]:
+    """The ``name`` instructions of stage ``index`` in file order."""
+    first, after = _bounds(conf)[index]
+    mine = [x for x in conf.get(name, []) if first < x["startline"] < after]
+    return sorted(mine, key=lambda x: x["startline"])
+
+
+def stage_count(conf: dict[str, list[Any]]) -> int:
+    """How many stages (FROM instructions) the Dockerfile has."""
+    return len(conf.get("FROM", []))
+
+
+def final_from(conf: dict[str, list[Any]]) -> Any | None:
+    """The final stage's FROM instruction."""
+    froms = sorted(conf.get("FROM", []), key=lambda i: i["startline"])
+    return froms[-1] if froms else None
+
+
+def final_base_image(conf: dict[str, list[Any]]) -> tuple[str, Any | None]:
+    """(the image the final stage is built on, after following ``FROM <stage>``; the FROM that names it)."""
+    chain = final_chain(conf)
+    froms = sorted(conf.get("FROM", []), key=lambda i: i["startline"])
+    if not froms:
+        return "", None
+    return _stages(conf)[chain[-1]][1], froms[chain[-1]]
+
+
 def final_stage_instruction(conf: dict[str, list[Any]], name: str) -> tuple[Any | None, Any | None]:
     """(the last ``name`` instruction in effect in the final stage, or None; the final FROM, or None)."""
-    stages = _stages(conf)
-    starts = [s[0] for s in stages] + [10**9]
-    own: list[Any | None] = []
-    for i in range(len(stages)):
-        mine = [x for x in conf.get(name, []) if starts[i] < x["startline"] < starts[i + 1]]
-        own.append(max(mine, key=lambda x: x["startline"]) if mine else None)
-    index = len(stages) - 1
-    seen = set()
-    while index not in seen:  # bounded: each stage once
-        seen.add(index)
-        if own[index] is not None:
-            break
-        image = stages[index][1].lower()
-        parents = [j for j in range(index) if (stages[j][2] or "").lower() == image or str(j) == image]
-        if not parents:
-            break
-        index = parents[-1]
-    froms = sorted(conf.get("FROM", []), key=lambda i: i["startline"])
-    return own[index], (froms[-1] if froms else None)
+    for index in final_chain(conf):
+        own = in_stage(conf, name, index)
+        if own:
+            return own[-1], final_from(conf)
+    return None, final_from(conf)

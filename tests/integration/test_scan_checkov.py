@@ -24,16 +24,26 @@ SYSTEMS = ["chimera", "djinn", "ai-platform", "monte-carlo"]
 # The policies each non-compliant sample must trip (further built-in findings come on top). Monte Carlo's
 # Dockerfile has no USER and no HEALTHCHECK at all: the built-ins report that, CKV_SC_1/2 stay silent.
 EXPECTED = {
-    "chimera": {"CKV_SC_1", "CKV_SC_2"},
-    "djinn": {"CKV_SC_3", "CKV_SC_4", "CKV_SC_5", "CKV_SC_7", "CKV_SC_8"},
+    "chimera": {"CKV_SC_1", "CKV_SC_2", "CKV_SC_11"},
+    "djinn": {
+        "CKV_SC_1",
+        "CKV_SC_3",
+        "CKV_SC_4",
+        "CKV_SC_5",
+        "CKV_SC_7",
+        "CKV_SC_8",
+        "CKV_SC_13",
+        "CKV_SC_14",
+    }
+    | {"CKV_SC_16"},
     "ai-platform": {"CKV_SC_5", "CKV_AWS_21", "CKV_SC_8"},
-    "monte-carlo": {"CKV_DOCKER_2", "CKV_DOCKER_3", "CKV_SC_7"},
+    "monte-carlo": {"CKV_DOCKER_2", "CKV_DOCKER_3", "CKV_SC_7", "CKV_SC_10", "CKV_SC_13"},
 }
 
 
 FRAMEWORKS = {
     "chimera": "dockerfile",
-    "djinn": "terraform,yaml,github_actions",
+    "djinn": "terraform,dockerfile,yaml,github_actions",
     "ai-platform": "terraform",
     "monte-carlo": "dockerfile,kubernetes,yaml",
 }

@@ -20,7 +20,10 @@ from tests.integration.scan_helpers import tool
 pytestmark = pytest.mark.integration
 
 SAMPLES = REPO_ROOT / "tests" / "data" / "scan" / "policies"
+# Parameters per policy id, or per "id/sample" where one sample needs its own (CKV_SC_13 with scratch).
 PARAMS = json.loads((SAMPLES / "params.json").read_text())
+# Where each failing sample's finding must point: "id/sample" -> (file, first line).
+WHERE = json.loads((SAMPLES / "lines.json").read_text())
 FRAMEWORK = {"Dockerfile": "dockerfile", "docker-compose.yml": "yaml", "main.tf": "terraform"}
 POLICY_IDS = sorted(p.name for p in SAMPLES.iterdir() if p.is_dir())
 
@@ -33,14 +36,16 @@ def _checkov(policies: Path, target: Path, *extra: str) -> subprocess.CompletedP
     return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300, check=False)
 
 
-def _results(proc: subprocess.CompletedProcess[str], rule: str) -> dict[str, int]:
+def _checks(proc: subprocess.CompletedProcess[str], rule: str, kind: str) -> list[dict[str, object]]:
     data = json.loads(proc.stdout)
     reports = data if isinstance(data, list) else [data]
-    counts = {"passed": 0, "failed": 0}
-    for report in reports:
-        for kind in counts:
-            counts[kind] += sum(1 for c in report["results"][f"{kind}_checks"] if c["check_id"] == rule)
-    return counts
+    # With no result at all checkov prints only a summary (no "results").
+    found = [c for r in reports for c in r.get("results", {}).get(f"{kind}_checks", [])]
+    return [c for c in found if c["check_id"] == rule]
+
+
+def _results(proc: subprocess.CompletedProcess[str], rule: str) -> dict[str, int]:
+    return {kind: len(_checks(proc, rule, kind)) for kind in ("passed", "failed")}
 
 
 def _samples(kind: str) -> list[tuple[str, str]]:
@@ -57,14 +62,34 @@ def _samples(kind: str) -> list[tuple[str, str]]:
 def test_custom_policy_passes_its_passing_samples_and_fails_its_failing_ones(
     rule: str, sample: str, tmp_path: Path
 ) -> None:
-    policies = render_policies(
-        REPO_ROOT / "policies" / "checkov", tmp_path / "policies", PARAMS.get(rule, {})
-    )
-    counts = _results(_checkov(policies, SAMPLES / rule / sample, "-c", rule), rule)
+    params = PARAMS.get(f"{rule}/{sample}", PARAMS.get(rule, {}))
+    policies = render_policies(REPO_ROOT / "policies" / "checkov", tmp_path / "policies", params)
+    proc = _checkov(policies, SAMPLES / rule / sample, "-c", rule)
+    counts = _results(proc, rule)
     if sample.startswith("pass"):
         assert counts["failed"] == 0 and counts["passed"] >= 1, counts
     else:
         assert counts["failed"] >= 1, counts
+    if f"{rule}/{sample}" in WHERE:
+        file, line = WHERE[f"{rule}/{sample}"]
+        failed = _checks(proc, rule, "failed")
+        found = {(Path(str(c["file_path"])).name, c["file_line_range"][0]) for c in failed}  # type: ignore[index]
+        assert found == {(file, line)}, found
+
+
+def test_every_new_failing_sample_names_where_its_finding_points() -> None:
+    failing = {f"{rule}/{sample}" for rule, sample in _samples("fail")}
+    assert {k for k in failing if int(k.split("_")[2].split("/")[0]) >= 10} <= set(WHERE), set(WHERE)
+
+
+def test_without_the_profile_promise_the_build_policies_say_nothing(tmp_path: Path) -> None:
+    """Run directly with checkov (no stackcheck-params.txt), every scan.build policy stays silent."""
+    policies = render_policies(REPO_ROOT / "policies" / "checkov", tmp_path / "policies", {})
+    for rule in ("CKV_SC_10", "CKV_SC_11", "CKV_SC_12", "CKV_SC_13", "CKV_SC_14", "CKV_SC_15"):
+        assert _results(_checkov(policies, SAMPLES / rule / "fail", "-c", rule), rule) == {
+            "passed": 0,
+            "failed": 0,
+        }, rule
 
 
 def test_every_custom_policy_has_a_passing_and_a_failing_sample() -> None:

@@ -25,6 +25,7 @@ IAC = CheckSpec(
         "scan.frameworks",
         "scan.policies",
         "scan.allowed_regions",
+        "scan.build",
         "scan.skip",
     ),
     controls=("SOC2:CC7.1", "SOC2:CC8.1", "CIS-Docker:4.1", "CIS-Docker:4.6", "GDPR:Art.44"),

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from stackcheck.profile.build import BuildSection
 from stackcheck.profile.fields import PositiveFloat, Section, UrlPath
 
 
@@ -309,6 +310,9 @@ class ScanSection(Section):
     allowed_regions: list[str] = Field(
         default_factory=list,
         description="Cloud regions IaC may name (data residency, e.g. [ap-south-1]); empty: any.",
+    )
+    build: BuildSection | None = Field(
+        None, description="Build claims the custom checkov policies check in the Dockerfile and compose file."
     )
     fail_on: FailOnLevel | dict[FailOnKey, FailOnLevel] = Field(
         DEFAULT_FAIL_ON,

@@ -65,6 +65,13 @@ CUSTOM_SEVERITY: dict[str, Severity] = {
     "CKV_SC_5": Severity.HIGH,
     "CKV_SC_7": Severity.CRITICAL,
     "CKV_SC_8": Severity.CRITICAL,
+    "CKV_SC_10": Severity.LOW,
+    "CKV_SC_11": Severity.MEDIUM,
+    "CKV_SC_12": Severity.MEDIUM,
+    "CKV_SC_13": Severity.MEDIUM,
+    "CKV_SC_14": Severity.MEDIUM,
+    "CKV_SC_15": Severity.MEDIUM,
+    "CKV_SC_16": Severity.MEDIUM,
 }
 
 # What checkov logs (and then carries on) when a policy file does not load.
@@ -84,9 +91,11 @@ def _majors(spec_text: str | None) -> list[int]:
 
 
 def policy_params(profile: Profile) -> dict[str, Any]:
-    """The parameters the custom policies read: regions, promised majors, Redis persistence."""
+    """The parameters the custom policies read: regions, promised majors, Redis persistence, build claims."""
     section = profile.scan
+    build = section.build if section else None
     return {
+        "build": build.model_dump(mode="json", exclude_none=True) if build else {},
         "allowed_regions": list(section.allowed_regions) if section else [],
         "postgres_majors": _majors(profile.postgres.version) if profile.postgres else [],
         "redis_majors": _majors(profile.redis.version) if profile.redis else [],

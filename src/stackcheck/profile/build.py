@@ -1,0 +1,87 @@
+"""Profile section ``scan.build``: what the seed ADRs promise about how the image is built and run locally.
+
+Each key feeds one custom checkov policy (``policies/checkov/``) through ``stackcheck-params.txt``; a key
+left unset promises nothing and its policy stays silent.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
+
+from stackcheck.profile.fields import Section, UrlPath
+
+_DURATION = re.compile(r"^(\d+(\.\d+)?(ns|us|ms|s|m|h))+$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_IMAGE = re.compile(r"^[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$")
+
+
+def _check_duration(value: str) -> str:
+    if not _DURATION.match(value):
+        raise ValueError(f"{value!r} is not a Docker duration; write e.g. 30s, 3s, 1m30s")
+    return value
+
+
+def _check_image(value: str) -> str:
+    if not _IMAGE.match(value):
+        raise ValueError(f"{value!r} is not an image reference; write e.g. python:3.12-slim or scratch")
+    return value
+
+
+def _check_env(value: dict[str, str]) -> dict[str, str]:
+    bad = [k for k in value if not _ENV_NAME.match(k)]
+    if bad:
+        raise ValueError(f"{bad[0]!r} is not an environment variable name; write e.g. CGO_ENABLED")
+    return value
+
+
+Duration = Annotated[str, AfterValidator(_check_duration)]
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+class HealthcheckPromise(Section):
+    """The final stage's HEALTHCHECK (CKV_SC_12); an option left out is Docker's default."""
+
+    path: UrlPath | None = Field(None, description="URL path of the health command, e.g. /health/ready.")
+    interval: Duration | None = Field(None, description="--interval, e.g. 30s (Docker's default 30s).")
+    timeout: Duration | None = Field(None, description="--timeout, e.g. 3s (Docker's default 30s).")
+    start_period: Duration | None = Field(None, description="--start-period, e.g. 60s (default 0s).")
+
+
+class BuildSection(Section):
+    """Build and deployment claims checked in the Dockerfile and compose file by stackcheck's checkov
+    policies (scan.iac): multi-stage build, exposed ports, HEALTHCHECK, base image, build environment, UID,
+    compose Postgres healthcheck."""
+
+    multi_stage: bool | None = Field(
+        None,
+        description="true: the Dockerfile has a builder stage and a final stage that copies from it "
+        "(CKV_SC_10).",
+    )
+    expose: list[Port] | None = Field(
+        None,
+        description="The ports the final stage EXPOSEs, exactly (no more, no fewer), e.g. [8080] "
+        "(CKV_SC_11).",
+    )
+    healthcheck: HealthcheckPromise | None = Field(
+        None, description="Path and timings of the final stage's HEALTHCHECK (CKV_SC_12)."
+    )
+    base_image: Annotated[str, AfterValidator(_check_image)] | None = Field(
+        None,
+        description="The final stage's base image, e.g. scratch or python:3.12-slim; a patch of the same "
+        "line (python:3.12.8-slim) and a digest pin match too (CKV_SC_13).",
+    )
+    build_env: Annotated[dict[str, str], AfterValidator(_check_env)] = Field(
+        default_factory=dict,
+        description="Variables the build sets (ENV, ARG or on a RUN line), e.g. {CGO_ENABLED: '0'} "
+        "(CKV_SC_14).",
+    )
+    uid: Annotated[int, Field(ge=0)] | None = Field(
+        None, description="The numeric UID the final stage's USER runs as, e.g. 1000 (CKV_SC_15)."
+    )
+    compose_pg_isready: bool | None = Field(
+        None,
+        description="true: compose's Postgres services have a healthcheck running pg_isready (CKV_SC_16).",
+    )
