@@ -66,6 +66,10 @@ def test_demo_main_job_passes_on_the_reference_service(tmp_path: Path) -> None:
         "profile has no `postgres` section",
         "profile has no `redis` section",
         "profile has no `scan` section",
+        "profile has no `pgbouncer` section",
+        "profile has no `inputs` section",
+        "profile has no `logs` section",
+        "exposure.closed_ports names no port",  # exposure.closed_ports
         "rate_limit.scope is 'ip': the budget is not keyed by a header",  # ratelimit.per_key
         "headers.values names no header",  # headers.values
         "cors.allow_credentials is not set",  # cors.credentials
