@@ -35,6 +35,7 @@ __all__ = [
     "ClaimVerdict",
     "apply_claims",
     "attach_claims",
+    "check_keys",
     "claim_checks",
     "claim_problems",
     "count_claims",
@@ -86,7 +87,8 @@ def _key_matches(key: str, read: str) -> bool:
     return key == read or key.startswith(read + ".") or read.startswith(key + ".")
 
 
-def _reads(spec: CheckSpec) -> tuple[str, ...]:
+def check_keys(spec: CheckSpec) -> tuple[str, ...]:
+    """The profile keys a check's verdict depends on: what it reads, then what it requires."""
     return (*spec.reads, *(k for r in spec.requires for k in r.keys))
 
 
@@ -98,7 +100,7 @@ def checks_for(item: str, specs: Iterable[CheckSpec] | None = None) -> tuple[str
         return (item,)
     if "." not in item:
         return tuple(s.id for s in specs if s.section == item)
-    return tuple(s.id for s in specs if any(_key_matches(item, r) for r in _reads(s)))
+    return tuple(s.id for s in specs if any(_key_matches(item, r) for r in check_keys(s)))
 
 
 def _is_builtin_namespace(item: str) -> bool:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from stackcheck.catalog import REGISTRY
 from stackcheck.catalog.spec import CheckSpec
+from stackcheck.claims import check_keys
 from stackcheck.outcomes import CheckResult, SourceRef
 from stackcheck.profile import KeyPath, LoadedProfile, Origin
 
@@ -33,7 +34,7 @@ def _relative(file: str, root: Path) -> str:
 
 
 def _keys(spec: CheckSpec) -> list[str]:
-    return [*spec.reads, *(k for r in spec.requires for k in r.keys), spec.section]
+    return [*check_keys(spec), spec.section]
 
 
 def _source(origin: Origin, key: str, loaded: LoadedProfile, root: Path) -> SourceRef:
