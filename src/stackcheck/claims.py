@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -149,6 +150,52 @@ def claim_problems(profile: Profile) -> list[tuple[tuple[str | int, ...], str]]:
                 )
             # Otherwise: a check id in a team's own namespace, resolved when its suite registers it.
     return problems
+
+
+# Keys that say where the system runs rather than what it promises: the run supplies them (an overlay that
+# launches the service, `--set pgbouncer.admin_dsn=...`), so a shipped profile may leave them unset.
+RUN_SUPPLIED: tuple[str, ...] = ("service", "pgbouncer.admin_dsn")
+
+
+@dataclass(frozen=True)
+class Unarmed:
+    """A claim's ``verified_by`` entry whose checks the profile leaves unarmed (skipped before they run)."""
+
+    claim: str
+    item: str
+    check: str
+    keys: tuple[str, ...]  # what to set to arm it
+    reason: str  # the check's skip message
+
+    @property
+    def run_supplied(self) -> bool:
+        """Whether only keys the run supplies are missing (see :data:`RUN_SUPPLIED`)."""
+        return all(k in RUN_SUPPLIED for k in self.keys)
+
+    def __str__(self) -> str:
+        what = "it" if self.item == self.check else self.check
+        return f"{self.item}: the profile does not arm {what} ({self.reason}): set {' and '.join(self.keys)}"
+
+
+def unarmed_claims(profile: Profile) -> list[Unarmed]:
+    """What keeps the profile's claims from being verified as written: a check behind a ``verified_by``
+    entry (or every check behind a key) that the profile leaves unarmed (its section or a key it requires
+    unset), so it is skipped and the claim reported ``not_run``. Not a mistake of the file: an overlay,
+    ``--set`` or the run may arm it; ``profile validate`` shows these as warnings."""
+    out: list[Unarmed] = []
+    for claim in profile.claims:
+        if claim.manual is not None:
+            continue
+        for item in claim.verified_by:
+            behind = [REGISTRY[c] for c in checks_for(item) if c in REGISTRY]
+            if not behind or any(s.skip_reason_for(profile) is None for s in behind):
+                continue
+            spec = behind[0]
+            keys = tuple(k for r in spec.requires for k in r.keys if r.unmet(profile))
+            if getattr(profile, spec.section, None) is None:
+                keys = (spec.section,)
+            out.append(Unarmed(claim.id, item, spec.id, keys, spec.skip_reason_for(profile) or ""))
+    return out
 
 
 def _refs(claims: Sequence[Claim]) -> tuple[ClaimRef, ...]:

@@ -22,6 +22,7 @@ from stackcheck import __version__, interrupt
 from stackcheck._exceptions import StackcheckError, UsageError
 from stackcheck.catalog import REGISTRY, STAGE_CHECKS, SUITES, SuiteName, render_checks_doc
 from stackcheck.catalog.readers import RUN_SECTIONS, section_readers
+from stackcheck.claims import Unarmed, unarmed_claims
 from stackcheck.collector import RunCollector
 from stackcheck.infra import preflight
 from stackcheck.infra.relay import require_loopback_dependencies
@@ -400,6 +401,19 @@ def _profile(args: argparse.Namespace) -> int:
             f"(sections: {', '.join(sections) or 'none'}; {len(loaded.profile.waivers)} waiver(s); "
             f"{len(loaded.profile.claims)} claim(s), {manual} manual; sha256 {loaded.sha256[:12]})"
         )
+        gaps: dict[str, list[Unarmed]] = {}
+        for gap in unarmed_claims(loaded.profile):
+            gaps.setdefault(gap.claim, []).append(gap)
+        for claim_id, found in list(gaps.items())[:20]:
+            items = ", ".join(dict.fromkeys(g.item for g in found))
+            keys = " and ".join(dict.fromkeys(k for g in found for k in g.keys))
+            print(
+                f"warning: claim {claim_id!r} cannot be verified as written: {items} would be skipped "
+                f"({found[0].reason}); set {keys}",
+                file=sys.stderr,
+            )
+        if len(gaps) > 20:
+            print(f"warning: ... and {len(gaps) - 20} more claim(s)", file=sys.stderr)
         return 0
     if args.profile_command == "schema":
         markdown = render_profile_reference(section_readers(), RUN_SECTIONS) if args.markdown else ""

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from stackcheck.catalog import REGISTRY
-from stackcheck.claims import claim_checks
+from stackcheck.claims import Unarmed, claim_checks, unarmed_claims
 from stackcheck.profile import load_profile
 from stackcheck.profile.models import Claim
 
@@ -35,13 +35,22 @@ class ClaimCoverage:
     source: str
     checks: tuple[str, ...]  # registered checks behind it; empty for manual and unverified claims
     manual: str | None
+    unarmed: tuple[Unarmed, ...] = ()  # verified_by entries the profile leaves unarmed
 
     @property
     def kind(self) -> str:
-        """``checked``, ``manual`` or ``no check``."""
+        """``checked``, ``manual``, ``unarmed`` (a check behind it would be skipped: the profile leaves a key
+        it needs unset, other than the keys the run supplies) or ``no check``."""
         if self.manual is not None:
             return "manual"
-        return "checked" if self.checks else "no check"
+        if not self.checks:
+            return "no check"
+        return "unarmed" if any(not u.run_supplied for u in self.unarmed) else "checked"
+
+    @property
+    def at_run(self) -> tuple[str, ...]:
+        """Keys the run must supply for the checks behind it (the launch command, an admin DSN)."""
+        return tuple(dict.fromkeys(k for u in self.unarmed for k in u.keys if u.run_supplied))
 
 
 @dataclass(frozen=True)
@@ -55,9 +64,10 @@ class SeedCoverage:
     unlisted: tuple[dict[str, Any], ...]  # answer-key entries whose lines no profile claim cites
 
 
-def _coverage(claim: Claim) -> ClaimCoverage:
+def _coverage(claim: Claim, gaps: list[Unarmed]) -> ClaimCoverage:
     checks = tuple(c for c in claim_checks(claim) if c in REGISTRY)
-    return ClaimCoverage(claim.id, claim.text, claim.source, checks, claim.manual)
+    unarmed = tuple(g for g in gaps if g.claim == claim.id)
+    return ClaimCoverage(claim.id, claim.text, claim.source, checks, claim.manual, unarmed)
 
 
 def _cited(claims: tuple[ClaimCoverage, ...]) -> tuple[str | None, set[int]]:
@@ -87,7 +97,8 @@ def seed_coverage(profiles: Path, answers: Path | None = None) -> list[SeedCover
     out = []
     for path in sorted(profiles.glob("*.yaml")):
         loaded = load_profile(path)
-        claims = tuple(_coverage(c) for c in loaded.profile.claims)
+        gaps = unarmed_claims(loaded.profile)
+        claims = tuple(_coverage(c, gaps) for c in loaded.profile.claims)
         document, lines = _cited(claims)
         if document is None:
             continue
@@ -108,7 +119,8 @@ def _cell(text: str) -> str:
 def _counts(seed: SeedCoverage) -> str:
     kinds = [c.kind for c in seed.claims]
     return (
-        f"{len(kinds)} claims: {kinds.count('checked')} verified by checks, {kinds.count('manual')} manual, "
+        f"{len(kinds)} claims: {kinds.count('checked')} verified by checks, {kinds.count('unarmed')} "
+        f"whose checks the profile does not arm yet, {kinds.count('manual')} manual, "
         f"{kinds.count('no check')} with no check yet; {len(seed.unlisted)} claim(s) of the ADR's answer key "
         "not in the profile yet"
     )
@@ -124,20 +136,25 @@ def render_seeds_doc(profiles: Path, answers: Path | None = None) -> str:
         "",
         "Our first customers' architecture documents are in `shared/seeds/`; each has a profile",
         "under `policies/profiles/` whose `claims:` quote the ADR (file and line). A claim is **verified",
-        "by checks** when its `verified_by` names checks (or keys that checks read), **manual** when no",
-        "machine can check it (the reason is given), and **no check yet** when it names keys no check",
-        "reads. *Not in the profile* lists the claims of the hand-written answer key of that ADR",
+        "by checks** when its `verified_by` names checks (or keys that checks read) and the profile arms",
+        "each of them; **not armed** when a check behind it would be skipped because the profile leaves a",
+        "key it needs unset (the key to set is named; keys only the run can give, the launch command",
+        "`service` and `pgbouncer.admin_dsn`, are listed as *at run*); **manual** when no machine can",
+        "check it (the reason is given); and **no check yet** when it names keys no check reads.",
+        "*Not in the profile* lists the claims of the hand-written answer key of that ADR",
         "(`tests/data/adr/answers/`) that no claim of the profile cites yet (overlays, which extend a base",
         "profile, are counted on the base).",
         "",
-        "| profile | ADR | claims | verified by checks | manual | no check yet | not in the profile |",
-        "|---|---|---|---|---|---|---|",
+        "| profile | ADR | claims | verified by checks | not armed | manual | no check yet "
+        "| not in the profile |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for seed in seeds:
         kinds = [c.kind for c in seed.claims]
         lines.append(
             f"| `{seed.profile}` | `{seed.document}` | {len(kinds)} | {kinds.count('checked')} | "
-            f"{kinds.count('manual')} | {kinds.count('no check')} | {len(seed.unlisted)} |"
+            f"{kinds.count('unarmed')} | {kinds.count('manual')} | {kinds.count('no check')} | "
+            f"{len(seed.unlisted)} |"
         )
     for seed in seeds:
         lines += [
@@ -155,6 +172,11 @@ def render_seeds_doc(profiles: Path, answers: Path | None = None) -> str:
                 if c.checks
                 else (f"manual: {_cell(c.manual)}" if c.manual is not None else "**no check yet**")
             )
+            if c.kind == "unarmed":
+                keys = dict.fromkeys(k for u in c.unarmed if not u.run_supplied for k in u.keys)
+                how += f"; **not armed**: set {', '.join(f'`{k}`' for k in keys)}"
+            if c.at_run:
+                how += f"; at run: {', '.join(f'`{k}`' for k in c.at_run)}"
             lines.append(f"| `{c.id}` | “{_cell(c.text)}” | `{c.source}` | {how} |")
         if seed.unlisted:
             lines += ["", "Not in the profile yet (answer key):", ""]

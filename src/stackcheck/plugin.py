@@ -166,18 +166,11 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         return
     item.stash[EVIDENCE] = EvidenceRecorder()
     profile = collector.loaded.profile
-    if spec.section and getattr(profile, spec.section, None) is None:  # a team check may need none
-        pytest.skip(f"profile has no `{spec.section}` section")
-    # Decided before any fixture runs, so an unset key skips even when the target is unreachable.
-    for requirement in spec.requires:
-        values = [_profile_value(profile, key) for key in requirement.keys]
-        if requirement.any_of:
-            # Keys whose false is a requirement of its own (appendonly: false): one set suffices; an
-            # empty list or mapping says nothing.
-            if all(v is None or v == [] or v == {} for v in values):
-                pytest.skip(requirement.skip_reason())
-        elif any(v is None or v is False or v == [] or v == {} for v in values):
-            pytest.skip(requirement.skip_reason())
+    # Decided before any fixture runs, so an unset key skips even when the target is unreachable (a team
+    # check may need no section).
+    unarmed = spec.skip_reason_for(profile)
+    if unarmed is not None:
+        pytest.skip(unarmed)
     # The run's deadline: once it has passed, what is left ends as `error` at once, saying why.
     deadline_s = profile.target.deadline_s if profile.target else DEFAULT_DEADLINE_S
     elapsed = (dt.datetime.now(dt.UTC) - collector.started_at).total_seconds()
@@ -187,13 +180,6 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
             "check started",
             ErrorReason.TIMEOUT,
         )
-
-
-def _profile_value(profile: Profile, dotted: str) -> object:
-    value: object = profile
-    for part in dotted.split("."):
-        value = getattr(value, part, None)
-    return value
 
 
 def _subject(item: pytest.Item) -> str | None:

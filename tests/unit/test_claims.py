@@ -179,3 +179,42 @@ def test_a_claim_is_not_verified_while_a_check_behind_it_has_not_run() -> None:
     assert apply_claims(both, p)[1][0].status is ClaimStatus.VERIFIED
     failed = [result("metrics.latency_histogram", Status.FAILED)]
     assert apply_claims(failed, p)[1][0].status is ClaimStatus.VIOLATED  # a failure needs no other stage
+
+
+def test_a_claim_whose_check_the_profile_leaves_unarmed_is_named_with_the_key_to_set() -> None:
+    from stackcheck.claims import unarmed_claims
+
+    p = profile(
+        claim("settings", "pg.settings"),
+        claim("version", "pg.version"),
+        claim("keyed", "postgres.rls_tables"),
+        claim("pooled", "pgbouncer.config"),
+        claim("cost", manual="the bill"),
+        postgres={"version": ">=16"},
+        pgbouncer={"pool_mode": "transaction"},
+    )
+    gaps = {(g.claim, g.check, g.keys, g.run_supplied) for g in unarmed_claims(p)}
+    assert gaps == {
+        ("settings", "pg.settings", ("postgres.settings",), False),
+        ("keyed", "pg.rls", ("postgres.rls_tables",), False),
+        ("pooled", "pgbouncer.config", ("pgbouncer.admin_dsn",), True),
+    }
+    # A run whose results skip the unarmed check reports the claim not_run, never verified.
+    _, verdicts = apply_claims([result("pg.settings", Status.SKIPPED)], p)
+    assert {v.id: v.status for v in verdicts}["settings"] is ClaimStatus.NOT_RUN
+
+
+def test_profile_validate_warns_about_unarmed_claims_and_still_exits_0(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from stackcheck.cli import main
+
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "name: p\npostgres: {version: '>=16'}\nclaims:\n"
+        "  - {id: tuned, text: shared_buffers 256MB, source: adr.md:3, verified_by: [pg.settings]}\n"
+    )
+    assert main(["profile", "validate", str(path)]) == 0
+    err = capsys.readouterr().err
+    assert "warning: claim 'tuned' cannot be verified as written: pg.settings would be skipped" in err
+    assert "set postgres.settings" in err

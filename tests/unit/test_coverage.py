@@ -35,11 +35,32 @@ def test_claims_are_counted_by_how_they_are_verified_and_unlisted_ones_named(tmp
     assert [(c.id, c.kind) for c in nine.claims] == [
         ("fast", "checked"),
         ("cost", "manual"),
-        ("ver", "checked"),
+        ("ver", "unarmed"),  # pg.version needs postgres.version, which nine.yaml does not set
     ]
     assert "load.p95" in nine.claims[0].checks
     assert [u["line"] for u in nine.unlisted] == [11]  # 9 is cited through `also`; 12 is staging's
     assert seeds["nine-staging.yaml"].unlisted == ()  # an overlay is counted on its base
     doc = render_seeds_doc(profiles, answers)
-    assert "| `nine.yaml` | `009_abcdef.txt` | 3 | 2 | 1 | 0 | 1 |" in doc
+    assert "| `nine.yaml` | `009_abcdef.txt` | 3 | 1 | 1 | 1 | 0 | 1 |" in doc
+    assert "**not armed**: set `postgres`" in doc
     assert "- line 11: “TLS 1.3 only” (checkable)" in doc
+
+
+def test_a_claim_is_verified_only_when_the_profile_arms_its_checks_run_keys_named(tmp_path: Path) -> None:
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    (profiles / "ten.yaml").write_text(
+        "name: ten\npostgres: {version: '>=16'}\npgbouncer: {pool_mode: transaction}\nclaims:\n"
+        f"  - {{id: ver, text: Postgres 16, source: '{SEED}:1', verified_by: [pg.version]}}\n"
+        f"  - {{id: rls, text: RLS on, source: '{SEED}:2', verified_by: [pg.version, pg.rls]}}\n"
+        f"  - {{id: pool, text: transaction pooling, source: '{SEED}:3', verified_by: [pgbouncer.config]}}\n"
+    )
+    (ten,) = seed_coverage(profiles)
+    kinds = {c.id: c.kind for c in ten.claims}
+    assert kinds == {"ver": "checked", "rls": "unarmed", "pool": "checked"}
+    rls = next(c for c in ten.claims if c.id == "rls")
+    assert [(u.check, u.keys) for u in rls.unarmed] == [("pg.rls", ("postgres.rls_tables",))]
+    pool = next(c for c in ten.claims if c.id == "pool")
+    assert pool.at_run == ("pgbouncer.admin_dsn",)  # the pooler's console: the run gives it
+    doc = render_seeds_doc(profiles)
+    assert "**not armed**: set `postgres.rls_tables`" in doc and "at run: `pgbouncer.admin_dsn`" in doc

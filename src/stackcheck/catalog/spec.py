@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from stackcheck.profile.models import Profile
 
-__all__ = ["CheckSpec", "Requires", "Severity", "SuiteName", "profile_key_exists"]
+__all__ = ["CheckSpec", "Requires", "Severity", "SuiteName", "profile_key_exists", "profile_value"]
 
 
 class Severity(StrEnum):
@@ -71,6 +71,14 @@ def _unwrap_model(annotation: object) -> type[BaseModel] | None:
     return None
 
 
+def profile_value(profile: Profile, dotted: str) -> object:
+    """The value of a dotted key in ``profile`` (``None`` when a section on the way is unset)."""
+    value: object = profile
+    for part in dotted.split("."):
+        value = getattr(value, part, None)
+    return value
+
+
 def profile_key_exists(dotted: str) -> bool:
     """Whether ``dotted`` (``redis.maxmemory_policy``) names a field of the profile model."""
     model: type[BaseModel] | None = Profile
@@ -105,6 +113,15 @@ class Requires(BaseModel):
     def skip_reason(self) -> str:
         """Why the check is skipped when the keys are not set."""
         return self.reason or f"`{' / '.join(self.keys)}` is not set in the profile"
+
+    def unmet(self, profile: Profile) -> bool:
+        """Whether ``profile`` leaves these keys unset, so that the check is skipped."""
+        values = [profile_value(profile, key) for key in self.keys]
+        if self.any_of:
+            # Keys whose false is a requirement of its own (appendonly: false): one set suffices; an
+            # empty list or mapping says nothing.
+            return all(v is None or v == [] or v == {} for v in values)
+        return any(v is None or v is False or v == [] or v == {} for v in values)
 
 
 class CheckSpec(BaseModel):
@@ -167,6 +184,16 @@ class CheckSpec(BaseModel):
                     f"failing example {example!r}: write defect:NAME, profile:FILE or sample:PATH"
                 )
         return examples
+
+    def skip_reason_for(self, profile: Profile) -> str | None:
+        """Why this check is skipped on ``profile`` before it runs (its section or a required key unset),
+        or ``None`` when the profile arms it."""
+        if self.section and getattr(profile, self.section, None) is None:
+            return f"profile has no `{self.section}` section"
+        for requirement in self.requires:
+            if requirement.unmet(profile):
+                return requirement.skip_reason()
+        return None
 
     def examples(self, kind: str) -> tuple[str, ...]:
         """The values of this check's failing examples of one kind (``defect``, ``profile``, ``sample``)."""
