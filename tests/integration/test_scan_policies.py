@@ -9,6 +9,7 @@ import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -58,22 +59,88 @@ def _samples(kind: str) -> list[tuple[str, str]]:
     ]
 
 
+Checks = dict[tuple[str, str], dict[str, list[dict[str, Any]]]]
+
+
+def _one_run(policies: Path, samples: list[tuple[str, str]], rules: list[str]) -> Checks:
+    """Every sample in one checkov process (a process per sample cost ~10 s each): each sample folder its
+    own ``-d``, every framework at once, results mapped back to their sample by absolute path."""
+    argv = [str(tool("checkov"))]
+    for rule, sample in samples:
+        argv += ["-d", str((SAMPLES / rule / sample).resolve())]
+    argv += [
+        "--framework",
+        ",".join(sorted(set(FRAMEWORK.values()))),
+        "--skip-download",
+        "-c",
+        ",".join(rules),
+    ]
+    argv += ["--external-checks-dir", str(policies), "-o", "json", "--compact"]
+    proc = subprocess.run(
+        argv, capture_output=True, text=True, env={**os.environ, **OFFLINE_ENV}, timeout=600, check=False
+    )
+    found: Checks = {s: {"passed": [], "failed": []} for s in samples}
+    for report in _documents(proc.stdout):
+        for kind in ("passed", "failed"):
+            for check in report.get("results", {}).get(f"{kind}_checks", []):
+                folder = Path(str(check["file_abs_path"])).parent
+                key = (folder.parent.name, folder.name)
+                if key in found and check["check_id"] == key[0]:
+                    found[key][kind].append(check)
+    return found
+
+
+def _documents(text: str) -> list[dict[str, Any]]:
+    """checkov's JSON output: one document per ``-d`` run, each a report or a list of them."""
+    decoder, out, at = json.JSONDecoder(), [], 0
+    while at < len(text.rstrip()):
+        data, end = decoder.raw_decode(text, at)
+        out += data if isinstance(data, list) else [data]
+        at = end + (len(text[end:]) - len(text[end:].lstrip()))
+    return out
+
+
+def _merged(params: list[dict[str, Any]]) -> dict[str, Any]:
+    """One parameter set for several policies: each reads only its own keys (``build`` is merged)."""
+    out: dict[str, Any] = {}
+    for p in params:
+        for key, value in p.items():
+            out[key] = {**out.get(key, {}), **value} if isinstance(value, dict) else value
+    return out
+
+
+@pytest.fixture(scope="module")
+def policy_runs(tmp_path_factory: pytest.TempPathFactory) -> Checks:
+    """The verdict of every sample, in two checkov runs: the samples that need parameters of their own
+    (``id/sample`` entries of params.json) and the rest, with every policy's parameters at once."""
+    samples = _samples("pass") + _samples("fail")
+    own = [s for s in samples if f"{s[0]}/{s[1]}" in PARAMS]
+    rest = [s for s in samples if s not in own]
+    found: Checks = {}
+    for n, group in enumerate((rest, own)):
+        params = _merged([PARAMS.get(f"{r}/{s}", PARAMS.get(r, {})) for r, s in group])
+        if group is own:
+            assert len({json.dumps(PARAMS[f"{r}/{s}"], sort_keys=True) for r, s in group}) == 1, group
+        policies = render_policies(
+            REPO_ROOT / "policies" / "checkov", tmp_path_factory.mktemp(f"policies{n}"), params
+        )
+        found |= _one_run(policies, group, sorted({r for r, _ in group}))
+    return found
+
+
 @pytest.mark.parametrize(("rule", "sample"), _samples("pass") + _samples("fail"))
 def test_custom_policy_passes_its_passing_samples_and_fails_its_failing_ones(
-    rule: str, sample: str, tmp_path: Path
+    rule: str, sample: str, policy_runs: Checks
 ) -> None:
-    params = PARAMS.get(f"{rule}/{sample}", PARAMS.get(rule, {}))
-    policies = render_policies(REPO_ROOT / "policies" / "checkov", tmp_path / "policies", params)
-    proc = _checkov(policies, SAMPLES / rule / sample, "-c", rule)
-    counts = _results(proc, rule)
+    checks = policy_runs[(rule, sample)]
+    counts = {kind: len(found) for kind, found in checks.items()}
     if sample.startswith("pass"):
         assert counts["failed"] == 0 and counts["passed"] >= 1, counts
     else:
         assert counts["failed"] >= 1, counts
     if f"{rule}/{sample}" in WHERE:
         file, line = WHERE[f"{rule}/{sample}"]
-        failed = _checks(proc, rule, "failed")
-        found = {(Path(str(c["file_path"])).name, c["file_line_range"][0]) for c in failed}  # type: ignore[index]
+        found = {(Path(str(c["file_path"])).name, c["file_line_range"][0]) for c in checks["failed"]}
         assert found == {(file, line)}, found
 
 
@@ -85,11 +152,11 @@ def test_every_new_failing_sample_names_where_its_finding_points() -> None:
 def test_without_the_profile_promise_the_build_policies_say_nothing(tmp_path: Path) -> None:
     """Run directly with checkov (no stackcheck-params.txt), every scan.build policy stays silent."""
     policies = render_policies(REPO_ROOT / "policies" / "checkov", tmp_path / "policies", {})
-    for rule in ("CKV_SC_10", "CKV_SC_11", "CKV_SC_12", "CKV_SC_13", "CKV_SC_14", "CKV_SC_15"):
-        assert _results(_checkov(policies, SAMPLES / rule / "fail", "-c", rule), rule) == {
-            "passed": 0,
-            "failed": 0,
-        }, rule
+    rules = ["CKV_SC_10", "CKV_SC_11", "CKV_SC_12", "CKV_SC_13", "CKV_SC_14", "CKV_SC_15"]
+    found = _one_run(policies, [(rule, "fail") for rule in rules], rules)
+    assert {k: {kind: len(v) for kind, v in c.items()} for k, c in found.items()} == {
+        (rule, "fail"): {"passed": 0, "failed": 0} for rule in rules
+    }
 
 
 def test_every_custom_policy_has_a_passing_and_a_failing_sample() -> None:
