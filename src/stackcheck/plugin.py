@@ -52,6 +52,7 @@ class Target:
     ca_bundle: str | None
     timeout_s: float
     max_response_bytes: int = DEFAULT_MAX_BYTES
+    http_port: int | None = None  # the plain-HTTP port of a service stackcheck launched (`{http_port}`)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -275,16 +276,20 @@ def target(request: pytest.FixtureRequest) -> Target:
     """The service under test: ``--target``, else ``target.base_url``, else the service stackcheck starts
     itself from ``service.command`` (fixture ``launched_service`` of the suites). Missing → ``error``."""
     collector = _collector(request)
+    launched = None
     if not collector.target and collector.loaded.profile.service is not None:
-        collector.target = str(request.getfixturevalue("launched_service").url)
+        launched = request.getfixturevalue("launched_service")
+        collector.target = str(launched.url)
     if not collector.target:
         raise UsageError("no target URL", "pass --target URL or set target.base_url in the profile")
     section = collector.loaded.profile.target
+    ca_bundle = section.ca_bundle if section else None
     return Target(
         base_url=collector.target,
-        ca_bundle=section.ca_bundle if section else None,
+        ca_bundle=(launched.ca_bundle if launched else None) or ca_bundle,
         timeout_s=section.timeout_s if section else 5.0,
         max_response_bytes=section.max_response_bytes if section else DEFAULT_MAX_BYTES,
+        http_port=launched.http_port if launched else None,
     )
 
 

@@ -88,7 +88,7 @@ def test_ready_turns_non_2xx_while_a_dependency_is_down_and_back_after(
     service: LaunchedService = request.getfixturevalue("launched_service")
     bound = health.ready_recovery_s
     mode = health.drill
-    with HttpProbe(service.url, timeout_s=5) as http:
+    with HttpProbe(service.url, timeout_s=5, verify=service.ca_bundle or True) as http:
         before = http.get(ready).status
         if not _is_2xx(before):
             raise CouldNotCheck(

@@ -208,7 +208,9 @@ def test_certificate_is_trusted_matches_and_stays_valid(
 
 @pytest.mark.check(checks.REDIRECT)
 def test_plain_http_redirects_to_https(target: Target, tls: TlsSection, evidence: EvidenceRecorder) -> None:
-    port = require(tls.http_port, "tls.http_port is not set: no plain-HTTP listener to check")
+    port = require(
+        tls.http_port or target.http_port, "tls.http_port is not set: no plain-HTTP listener to check"
+    )
     host = urlsplit(target.base_url).hostname or ""
     netloc = f"[{host}]" if ":" in host else host
     url = f"http://{netloc}:{port}/"

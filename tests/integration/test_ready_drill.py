@@ -15,6 +15,7 @@ STACK = REPO / "policies" / "profiles" / "reference-stack.yaml"
 DRILL = [f"{health.READY_DEPENDENCIES.id}[{service}]" for service in ("postgres", "redis")]
 COMMAND = (
     '["{python}", -m, fixtures.refservice, --profile, "{profile}", --port, "{port}",'
+    ' --tls-dir, "{tls_dir}", --http-port, "{http_port}",'
     ' --postgres-dsn, "{postgres_dsn}", --redis-url, "{redis_url}"'
 )
 
@@ -62,6 +63,10 @@ def test_the_whole_reference_stack_is_compliant_as_the_readme_shows(tmp_path: Pa
     statuses = run.statuses()
     assert run.code == 0, {k: v for k, v in statuses.items() if v not in ("passed", "skipped")}
     assert sum(v == "passed" for v in statuses.values()) >= 35, statuses
+    # Served over HTTPS by the service stackcheck started (service.scheme, {tls_dir}, {http_port}).
+    assert {statuses[c] for c in ("tls.protocols", "tls.certificate", "tls.redirect", "headers.hsts")} == {
+        "passed"
+    }, statuses
     assert containers_of(run.pid) == []
 
 

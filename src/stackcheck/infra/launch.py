@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -54,18 +55,33 @@ class LaunchedService:
         environ: Mapping[str, str],
     ) -> None:
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{section.scheme}://127.0.0.1:{self.port}"
         base = profile_path.resolve().parent
+        self._tls_dir = Path(tempfile.mkdtemp(prefix="stackcheck-service-tls-"))
+        # A second free port, for a plain-HTTP listener that redirects to the HTTPS one: used only when the
+        # command names {http_port}.
+        self._http_port = free_port()
         filled = {
             "port": str(self.port),
+            "http_port": str(self._http_port),
+            "tls_dir": str(self._tls_dir),
             "profile": str(profile_path.resolve()),
             "profile_dir": str(base),
             "python": sys.executable,
             **values,
         }
-        self.argv = [render_template(part, filled) for part in section.command]
-        self.env = {**environ, **{k: render_template(v, filled) for k, v in section.env.items()}}
+        try:
+            self.argv = [render_template(part, filled) for part in section.command]
+            self.env = {**environ, **{k: render_template(v, filled) for k, v in section.env.items()}}
+        except UsageError:
+            shutil.rmtree(self._tls_dir, ignore_errors=True)
+            raise
         self.cwd = (base / section.cwd) if section.cwd else base
+        uses_http_port = any("{http_port}" in part for part in [*section.command, *section.env.values()])
+        self.http_port: int | None = self._http_port if uses_http_port else None
+        self.ca_bundle: str | None = (
+            str(base / render_template(section.ca_bundle, filled)) if section.ca_bundle else None
+        )
         self.timeout_s = section.start_timeout_s
         self.live_path = live_path
         self._proc: subprocess.Popen[bytes] | None = None
@@ -103,7 +119,8 @@ class LaunchedService:
             if self._proc is not None and self._proc.poll() is not None:
                 return True
             try:
-                httpx.get(self.url + self.live_path, timeout=1)
+                # Any answer will do (the checks judge it): the certificate is not what this waits for.
+                httpx.get(self.url + self.live_path, timeout=1, verify=False)
             except httpx.HTTPError:
                 return False
             return True
@@ -139,6 +156,7 @@ class LaunchedService:
         """Stop the process group: SIGTERM, then SIGKILL after 5 s."""
         stop_process(self._proc, group=True)
         self._log.close()
+        shutil.rmtree(self._tls_dir, ignore_errors=True)
 
     def __enter__(self) -> Self:
         return self.start()

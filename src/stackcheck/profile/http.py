@@ -140,7 +140,9 @@ class ServiceSection(Section):
 
     ``command`` and ``env`` values may use ``{port}`` (a free loopback port), ``{postgres_dsn}``,
     ``{redis_url}``, ``{dep_NAME}`` (the relay in front of dependency NAME of ``health.ready_dependencies``,
-    ``127.0.0.1:PORT``), ``{profile}`` (this profile's file), ``{profile_dir}`` and ``{python}``.
+    ``127.0.0.1:PORT``), ``{profile}`` (this profile's file), ``{profile_dir}``, ``{python}``, and for a
+    service that serves HTTPS (``scheme: https``) ``{tls_dir}`` (an empty folder of this launch, e.g. for the
+    certificate it issues itself) and ``{http_port}`` (a second free port, for its plain-HTTP redirect).
     """
 
     command: Annotated[list[str], Field(min_length=1)] = Field(
@@ -150,6 +152,16 @@ class ServiceSection(Section):
     cwd: str | None = Field(None, description="Working directory, relative to the profile file.")
     start_timeout_s: Annotated[float, Field(gt=0, le=600)] = Field(
         30, description="How long the service may take to answer its liveness endpoint."
+    )
+    scheme: Literal["http", "https"] = Field(
+        "http",
+        description="What the service speaks on `{port}`: `https` makes the target https://127.0.0.1:PORT.",
+    )
+    ca_bundle: str | None = Field(
+        None,
+        description="PEM of the CA that issued the service's certificate (`scheme: https`), placeholders "
+        "allowed, relative to the profile file, e.g. `{tls_dir}/ca.pem`; read once the service answers. "
+        "Default: target.ca_bundle, else the system store.",
     )
 
 
