@@ -115,7 +115,9 @@ def load(session: nox.Session) -> None:
 def demo(session: nox.Session) -> None:
     """The main job on the embedded default: start the reference service, verify it, write a report.
 
-    ``nox -s demo -- --defect slow=/health/live`` switches a defect on to see a failing run.
+    ``nox -s demo -- --defect slow=/health/live`` switches a defect on to see a failing run;
+    ``nox -s demo -- --system djinn`` verifies the reference stack configured as a seed system
+    (``fixtures/systems/``; docker, else ``--infra local``).
     """
     _install(session, "fixtures")
     session.run("python", "-m", "fixtures.demo", *session.posargs)
