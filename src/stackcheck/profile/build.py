@@ -41,6 +41,19 @@ Duration = Annotated[str, AfterValidator(_check_duration)]
 Port = Annotated[int, Field(ge=1, le=65535)]
 
 
+class HpaPromise(Section):
+    """A HorizontalPodAutoscaler (CKV_SC_19); a key left out is not judged."""
+
+    min_replicas: Annotated[int, Field(ge=0)] | None = Field(None, description="spec.minReplicas, e.g. 3.")
+    max_replicas: Annotated[int, Field(ge=1)] | None = Field(None, description="spec.maxReplicas, e.g. 10.")
+    cpu_percent: Annotated[int, Field(ge=1, le=100)] | None = Field(
+        None, description="The CPU average-utilization target, e.g. 70."
+    )
+    memory_percent: Annotated[int, Field(ge=1, le=100)] | None = Field(
+        None, description="The memory average-utilization target, e.g. 80."
+    )
+
+
 class HealthcheckPromise(Section):
     """The final stage's HEALTHCHECK (CKV_SC_12); an option left out is Docker's default."""
 
@@ -84,4 +97,17 @@ class BuildSection(Section):
     compose_pg_isready: bool | None = Field(
         None,
         description="true: compose's Postgres services have a healthcheck running pg_isready (CKV_SC_16).",
+    )
+    read_only: bool | None = Field(
+        None,
+        description="true: the services compose builds run with `read_only: true` (`docker run --read-only`; "
+        "CKV_SC_17; Kubernetes: checkov's CKV_K8S_22).",
+    )
+    cap_drop_all: bool | None = Field(
+        None,
+        description="true: the services compose builds drop every capability, `cap_drop: [ALL]` (`docker run "
+        "--cap-drop ALL`; CKV_SC_18; Kubernetes: checkov's CKV_K8S_37).",
+    )
+    hpa: HpaPromise | None = Field(
+        None, description="The Kubernetes HorizontalPodAutoscaler's replica range and targets (CKV_SC_19)."
     )

@@ -72,6 +72,9 @@ CUSTOM_SEVERITY: dict[str, Severity] = {
     "CKV_SC_14": Severity.MEDIUM,
     "CKV_SC_15": Severity.MEDIUM,
     "CKV_SC_16": Severity.MEDIUM,
+    "CKV_SC_17": Severity.MEDIUM,
+    "CKV_SC_18": Severity.MEDIUM,
+    "CKV_SC_19": Severity.LOW,
 }
 
 # What checkov logs (and then carries on) when a policy file does not load.
