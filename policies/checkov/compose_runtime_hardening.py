@@ -10,6 +10,7 @@ UNKNOWN. Kubernetes manifests are judged by checkov's own CKV_K8S_22 (readOnlyRo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from stackcheck_params import build_promise
@@ -32,11 +33,20 @@ def _read_only(service: dict[str, Any]) -> bool:
     return service.get("read_only") is True
 
 
-class _ComposeHardening(BaseYamlCheck):
-    promise = ""
+class ComposeHardening(BaseYamlCheck):
+    """One promise (``scan.build.<promise>``) that every service compose builds must keep."""
 
-    def holds(self, service: dict[str, Any]) -> bool:
-        raise NotImplementedError
+    def __init__(
+        self, check_id: str, promise: str, name: str, holds: Callable[[dict[str, Any]], bool]
+    ) -> None:
+        self.promise, self.holds = promise, holds
+        super().__init__(
+            name=name,
+            id=check_id,
+            categories=(CheckCategories.GENERAL_SECURITY,),
+            supported_entities=("services",),
+            block_type=BlockType.OBJECT,
+        )
 
     def scan_entity_conf(self, conf: dict[str, Any], entity_type: str) -> tuple[CheckResult, Any]:  # type: ignore[override]
         if not isinstance(conf, dict) or build_promise(self.promise) is not True:
@@ -48,37 +58,15 @@ class _ComposeHardening(BaseYamlCheck):
         return (CheckResult.PASSED if built else CheckResult.UNKNOWN), conf
 
 
-class ComposeReadOnly(_ComposeHardening):
-    promise = "read_only"
-
-    def __init__(self) -> None:
-        super().__init__(
-            name="Ensure the services compose builds run with a read-only root filesystem (when promised)",
-            id="CKV_SC_17",
-            categories=(CheckCategories.GENERAL_SECURITY,),
-            supported_entities=("services",),
-            block_type=BlockType.OBJECT,
-        )
-
-    def holds(self, service: dict[str, Any]) -> bool:
-        return _read_only(service)
-
-
-class ComposeCapDropAll(_ComposeHardening):
-    promise = "cap_drop_all"
-
-    def __init__(self) -> None:
-        super().__init__(
-            name="Ensure compose drops every capability of the services it builds (when promised)",
-            id="CKV_SC_18",
-            categories=(CheckCategories.GENERAL_SECURITY,),
-            supported_entities=("services",),
-            block_type=BlockType.OBJECT,
-        )
-
-    def holds(self, service: dict[str, Any]) -> bool:
-        return _drops_all(service)
-
-
-read_only = ComposeReadOnly()
-cap_drop_all = ComposeCapDropAll()
+read_only = ComposeHardening(
+    "CKV_SC_17",
+    "read_only",
+    "Ensure the services compose builds run with a read-only root filesystem (when promised)",
+    _read_only,
+)
+cap_drop_all = ComposeHardening(
+    "CKV_SC_18",
+    "cap_drop_all",
+    "Ensure compose drops every capability of the services it builds (when promised)",
+    _drops_all,
+)
