@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stackcheck.catalog.spec import CheckSpec, Severity
+from stackcheck.catalog.spec import CheckSpec, Requires, Severity
 
 _common = {"suite": "health", "section": "health"}
 
@@ -70,8 +70,13 @@ READY_DEPENDENCIES = CheckSpec(
     id="health.ready_reflects_dependencies",
     title="Readiness turns non-2xx while a dependency is down (liveness stays 200) and recovers after it",
     severity=Severity.HIGH,
+    requires=(
+        Requires(
+            keys=("health.ready_dependencies", "health.ready"),
+            reason="health.ready_dependencies lists none, or health.ready is not set: nothing to drill",
+        ),
+    ),
     reads=(
-        "health.ready_dependencies",
         "health.ready_recovery_s",
         "health.drill",
     ),
