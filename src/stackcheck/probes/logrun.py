@@ -3,7 +3,8 @@
 The requests (at most :data:`MAX_REQUESTS` GETs): each of the profile's paths once; one carrying a fresh
 correlation id in ``logs.correlation_header``; one carrying fresh planted personal data — e-mail, phone and
 card number in the query string and in headers (``X-User-Email``, ``X-User-Phone``, ``X-Card-Number``), the
-API key in ``X-API-Key`` only. Every ``logs.*`` check judges the same captured lines.
+API key in ``X-API-Key`` only. With ``logs.min_level`` warning or above, those two ask for a path that
+does not exist (a 404 a production service logs). Every ``logs.*`` check judges the same captured lines.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from stackcheck.profile.logs import LogsSection, PiiKind
 __all__ = ["MAX_REQUESTS", "LogRun", "exercise", "pii_request"]
 
 MAX_REQUESTS = 12
+#: ``logs.min_level`` values at which a service writes no line for a request that succeeds.
+QUIET = ("warning", "error", "critical")
 
 _QUERY_NAMES: dict[PiiKind, str] = {"email": "email", "phone": "phone", "card": "card_number"}
 _HEADER_NAMES: dict[PiiKind, str] = {
@@ -76,6 +79,9 @@ def pii_request(planted: list[Planted]) -> tuple[str, dict[str, str]]:
 def exercise(source: LogSource, http: HttpProbe, section: LogsSection, paths: list[str]) -> LogRun:
     """Open ``source``, send the window's requests, wait for the stream to settle, read it, close it."""
     paths = (paths or ["/"])[: MAX_REQUESTS - 2]
+    # A service that logs nothing below warning (production) writes no line for a request that succeeds:
+    # the requests that must leave a line then ask for a path that does not exist, a 404 it logs.
+    marked = paths[0] if section.min_level not in QUIET else f"/stackcheck-missing-{secrets.token_hex(6)}"
     cid = f"sc-corr-{secrets.token_hex(8)}" if section.correlation_header else None
     planted = plant(section.pii)
     source.open()
@@ -86,11 +92,11 @@ def exercise(source: LogSource, http: HttpProbe, section: LogsSection, paths: li
             http.get(path)
             sent += 1
         if cid is not None and section.correlation_header:
-            http.get(paths[0], headers={section.correlation_header: cid})
+            http.get(marked, headers={section.correlation_header: cid})
             sent += 1
         if planted:
             query, headers = pii_request(planted)
-            http.get(paths[0] + query, headers=headers)
+            http.get(marked + query, headers=headers)
             sent += 1
         settle(source, section.settle_s, baseline=baseline, limit=section.max_bytes)
         captured = source.read(section.max_bytes)
