@@ -14,13 +14,14 @@ from typing import Any
 
 import pytest
 
-from fixtures.demo import system_profile, systems
+from fixtures.demo import system_environment, system_profile, systems
 from stackcheck.catalog import REGISTRY
-from tests.integration.conftest import containers_of, verify
+from tests.integration.conftest import cli_env, containers_of, verify
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker]
 
 OTHER_STAGE = {"load"}
+ENV = cli_env(**system_environment())
 RUN_SUPPLIED = {"pgbouncer"}
 
 
@@ -37,9 +38,8 @@ def by_design(claim: dict[str, Any], results: list[dict[str, Any]]) -> bool:
 
 @pytest.mark.parametrize("system", systems())
 def test_each_system_passes_and_verifies_every_claim_a_run_can(system: str, tmp_path: Path) -> None:
-    run = verify(
-        system_profile(system, [], tmp_path), "--infra", "docker", report_dir=tmp_path / "r", timeout=300
-    )
+    profile = system_profile(system, [], tmp_path)
+    run = verify(profile, "--infra", "docker", report_dir=tmp_path / "r", env=ENV, timeout=300)
     statuses = run.statuses()
     assert run.code == 0, {k: v for k, v in statuses.items() if v not in ("passed", "skipped")}
     assert run.report is not None
@@ -50,3 +50,25 @@ def test_each_system_passes_and_verifies_every_claim_a_run_can(system: str, tmp_
     }
     assert len(left) >= 5, left
     assert containers_of(run.pid) == []
+
+
+# A defect per system, each breaking one claim of it: exactly the checks behind that claim fail, and the
+# claims those checks verify are violated, nothing else.
+DEFECTS = [
+    ("monte-carlo", "cache-no-ttl", {"redis.ttl"}),
+    ("bluegreen", "missing=/health", {"health.live"}),
+]
+
+
+@pytest.mark.parametrize(("system", "defect", "failing"), DEFECTS, ids=[f"{s}-{d}" for s, d, _ in DEFECTS])
+def test_a_defect_fails_exactly_the_checks_of_its_claim(
+    system: str, defect: str, failing: set[str], tmp_path: Path
+) -> None:
+    profile = system_profile(system, [defect], tmp_path)
+    run = verify(profile, "--infra", "docker", report_dir=tmp_path / "r", env=ENV, timeout=300)
+    assert run.code == 1, run.stdout + run.stderr
+    assert run.failed_checks() == failing, run.statuses()
+    assert run.report is not None
+    violated = {c["id"] for c in run.report["claims"] if c["status"] == "violated"}
+    expected = {c["id"] for c in run.report["claims"] if set(c["checks"]) & failing}
+    assert violated == expected and violated, (violated, expected)
