@@ -199,3 +199,23 @@ def test_broken_policy_file_is_an_error_naming_it_while_checkov_alone_passes(
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     iac = next(r for r in report["results"] if r["id"] == scan_checks.IAC.id)
     assert iac["status"] == "error" and name in iac["message"], iac["message"]
+
+
+def test_a_build_promise_no_file_lets_its_policy_judge_is_an_error_not_a_pass(
+    tmp_path: Path, run_cli: Callable[..., object]
+) -> None:
+    """scan.build promises a multi-stage Dockerfile and an HPA, but the paths hold only Terraform: checkov
+    judges neither, so the claim could not be checked (error), never passed by silence."""
+    profile = tmp_path / "p.yaml"
+    sample = SAMPLES / "CKV_SC_5" / "pass"
+    profile.write_text(
+        f"name: nothing-to-judge\nscan:\n  iac_paths: [{sample}]\n  frameworks: [terraform, dockerfile]\n"
+        "  build: {multi_stage: true, hpa: {min_replicas: 3}}\n"
+    )
+    run = run_cli("scan", "--profile", str(profile), "--report-dir", str(tmp_path / "out"))
+    assert run.code == 3, run.stdout + run.stderr  # type: ignore[attr-defined]
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    iac = next(r for r in report["results"] if r["id"] == scan_checks.IAC.id)
+    assert iac["status"] == "error", iac
+    assert "scan.build.multi_stage (CKV_SC_10)" in iac["message"], iac["message"]
+    assert "scan.build.hpa (CKV_SC_19)" in iac["message"], iac["message"]

@@ -64,3 +64,19 @@ def test_a_claim_is_verified_only_when_the_profile_arms_its_checks_run_keys_name
     assert pool.at_run == ("pgbouncer.admin_dsn",)  # the pooler's console: the run gives it
     doc = render_seeds_doc(profiles)
     assert "**not armed**: set `postgres.rls_tables`" in doc and "at run: `pgbouncer.admin_dsn`" in doc
+
+
+def test_every_shipped_profile_arms_each_claim_but_what_the_run_supplies() -> None:
+    """The seed profiles' measure: a claim verified by checks names no key the profile leaves unset, except
+    the launch command and the pooler's console, which only a run can give."""
+    from stackcheck.claims import unarmed_claims
+    from stackcheck.profile import load_profile
+
+    root = Path(__file__).resolve().parents[2]
+    gaps = {
+        (path.name, gap.claim, gap.check)
+        for path in sorted((root / "policies" / "profiles").glob("*.yaml"))
+        for gap in unarmed_claims(load_profile(path).profile)
+        if not gap.run_supplied
+    }
+    assert gaps == set(), sorted(gaps)

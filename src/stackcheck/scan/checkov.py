@@ -77,6 +77,20 @@ CUSTOM_SEVERITY: dict[str, Severity] = {
     "CKV_SC_19": Severity.LOW,
 }
 
+#: The policy that judges each ``scan.build`` promise.
+BUILD_POLICIES: dict[str, str] = {
+    "multi_stage": "CKV_SC_10",
+    "expose": "CKV_SC_11",
+    "healthcheck": "CKV_SC_12",
+    "base_image": "CKV_SC_13",
+    "build_env": "CKV_SC_14",
+    "uid": "CKV_SC_15",
+    "compose_pg_isready": "CKV_SC_16",
+    "read_only": "CKV_SC_17",
+    "cap_drop_all": "CKV_SC_18",
+    "hpa": "CKV_SC_19",
+}
+
 # What checkov logs (and then carries on) when a policy file does not load.
 _LOAD_FAILURE = re.compile(
     r"(Custom policy .*? is missing required fields.*|Cannot load external check.*|"
@@ -293,8 +307,11 @@ def _parse(ctx: ScanContext, planned: Planned, result: JobResult) -> list[ToolOu
     passed = 0
     unscanned: list[str] = []
     roots = tuple(p.resolve() for p in ctx.iac_paths)
+    judged: set[str] = set()
     for report in reports:
         results = report["results"]
+        for verdict in ("passed_checks", "failed_checks", "skipped_checks"):
+            judged.update(str(i.get("check_id")) for i in results.get(verdict, []))
         findings += [_finding(i, "open", roots, ctx.root) for i in results.get("failed_checks", [])]
         findings += [_finding(i, "suppressed", roots, ctx.root) for i in results.get("skipped_checks", [])]
         passed += len(results.get("passed_checks", []))
@@ -303,6 +320,14 @@ def _parse(ctx: ScanContext, planned: Planned, result: JobResult) -> list[ToolOu
         count = report.get("summary", {}).get("parsing_errors", 0)
         if isinstance(count, int) and count > len(names):
             unscanned.append(f"{count - len(names)} more file(s) checkov could not parse ({kind})")
+    # A promise of scan.build that no file under the paths let its policy judge (no Dockerfile, no compose
+    # service it builds, no HorizontalPodAutoscaler) is not kept by silence: it could not be checked.
+    build = (
+        ctx.section.build.model_dump(exclude_none=True, exclude_defaults=True) if ctx.section.build else {}
+    )
+    for key, rule in BUILD_POLICIES.items():
+        if key in build and rule not in judged:
+            unscanned.append(f"scan.build.{key} ({rule}): no file under scan.iac_paths that it judges")
     if {"yaml", "kubernetes"} & set(ctx.section.frameworks):
         unscanned += [f"{ctx.show(p)}: not valid YAML, checkov skipped it" for p in unparseable_yaml(roots)]
     if not reports and not unscanned:
