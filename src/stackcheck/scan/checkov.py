@@ -77,18 +77,18 @@ CUSTOM_SEVERITY: dict[str, Severity] = {
     "CKV_SC_19": Severity.LOW,
 }
 
-#: The policy that judges each ``scan.build`` promise.
-BUILD_POLICIES: dict[str, str] = {
-    "multi_stage": "CKV_SC_10",
-    "expose": "CKV_SC_11",
-    "healthcheck": "CKV_SC_12",
-    "base_image": "CKV_SC_13",
-    "build_env": "CKV_SC_14",
-    "uid": "CKV_SC_15",
-    "compose_pg_isready": "CKV_SC_16",
-    "read_only": "CKV_SC_17",
-    "cap_drop_all": "CKV_SC_18",
-    "hpa": "CKV_SC_19",
+#: The policies that judge each ``scan.build`` promise (compose's and, for the runtime flags, Kubernetes').
+BUILD_POLICIES: dict[str, tuple[str, ...]] = {
+    "multi_stage": ("CKV_SC_10",),
+    "expose": ("CKV_SC_11",),
+    "healthcheck": ("CKV_SC_12",),
+    "base_image": ("CKV_SC_13",),
+    "build_env": ("CKV_SC_14",),
+    "uid": ("CKV_SC_15",),
+    "compose_pg_isready": ("CKV_SC_16",),
+    "read_only": ("CKV_SC_17", "CKV_K8S_22"),
+    "cap_drop_all": ("CKV_SC_18", "CKV_K8S_37"),
+    "hpa": ("CKV_SC_19",),
 }
 
 # What checkov logs (and then carries on) when a policy file does not load.
@@ -322,12 +322,11 @@ def _parse(ctx: ScanContext, planned: Planned, result: JobResult) -> list[ToolOu
             unscanned.append(f"{count - len(names)} more file(s) checkov could not parse ({kind})")
     # A promise of scan.build that no file under the paths let its policy judge (no Dockerfile, no compose
     # service it builds, no HorizontalPodAutoscaler) is not kept by silence: it could not be checked.
-    build = (
-        ctx.section.build.model_dump(exclude_none=True, exclude_defaults=True) if ctx.section.build else {}
-    )
-    for key, rule in BUILD_POLICIES.items():
-        if key in build and rule not in judged:
-            unscanned.append(f"scan.build.{key} ({rule}): no file under scan.iac_paths that it judges")
+    build = ctx.section.build.model_dump() if ctx.section.build else {}
+    for key, rules in BUILD_POLICIES.items():
+        if build.get(key) not in (None, False, {}, []) and not judged & set(rules):
+            names = " or ".join(rules)
+            unscanned.append(f"scan.build.{key} ({names}): no file under scan.iac_paths that it judges")
     if {"yaml", "kubernetes"} & set(ctx.section.frameworks):
         unscanned += [f"{ctx.show(p)}: not valid YAML, checkov skipped it" for p in unparseable_yaml(roots)]
     if not reports and not unscanned:

@@ -196,11 +196,14 @@ def judge(
 
 
 def _unscanned_text(unscanned: Sequence[str]) -> str:
-    """``could not scan 2 file(s): a.tf: ...; b.yml: ...`` (the first three named), or ``""``."""
+    """``could not scan 2 file(s): a.tf: ...; b.yml: ...`` (the first three named), or ``""``; ``could not
+    check ...`` when what is left unchecked is a promise rather than a file."""
     if not unscanned:
         return ""
     more = f" (+{len(unscanned) - 3} more)" if len(unscanned) > 3 else ""
-    return f"could not scan {len(unscanned)} file(s): {'; '.join(unscanned[:3])}{more}"
+    what = "check" if all(u.startswith("scan.build.") for u in unscanned) else "scan"
+    count = f"{len(unscanned)} {'promise' if what == 'check' else 'file'}(s)"
+    return f"could not {what} {count}: {'; '.join(unscanned[:3])}{more}"
 
 
 def _error_reason(outcome: ToolOutcome) -> ErrorReason:
