@@ -108,6 +108,17 @@ class BuildSection(Section):
         description="true: the services compose builds drop every capability, `cap_drop: [ALL]` (`docker run "
         "--cap-drop ALL`; CKV_SC_18; Kubernetes: checkov's CKV_K8S_37).",
     )
+    ci_runs: list[Annotated[str, Field(min_length=1, max_length=200)]] | None = Field(
+        None,
+        description="Commands the repository's CI workflow must run, each as a phrase its steps hold (a run: "
+        "line with the words in order, or a uses: action named by the first word), e.g. [flake8, black, "
+        "mypy, bandit, pytest] or [go test -race, gosec, sqlc generate] (CKV_SC_20).",
+    )
+    ci_coverage_min: Annotated[float, Field(gt=0, le=100)] | None = Field(
+        None,
+        description="The test coverage (%) below which the workflow fails, e.g. 80: a step with "
+        "--cov-fail-under=N or --fail-under=N, N at least this (CKV_SC_21).",
+    )
     hpa: HpaPromise | None = Field(
         None, description="The Kubernetes HorizontalPodAutoscaler's replica range and targets (CKV_SC_19)."
     )

@@ -75,6 +75,8 @@ CUSTOM_SEVERITY: dict[str, Severity] = {
     "CKV_SC_17": Severity.MEDIUM,
     "CKV_SC_18": Severity.MEDIUM,
     "CKV_SC_19": Severity.LOW,
+    "CKV_SC_20": Severity.MEDIUM,
+    "CKV_SC_21": Severity.LOW,
 }
 
 #: The policies that judge each ``scan.build`` promise (compose's and, for the runtime flags, Kubernetes').
@@ -89,6 +91,8 @@ BUILD_POLICIES: dict[str, tuple[str, ...]] = {
     "read_only": ("CKV_SC_17", "CKV_K8S_22"),
     "cap_drop_all": ("CKV_SC_18", "CKV_K8S_37"),
     "hpa": ("CKV_SC_19",),
+    "ci_runs": ("CKV_SC_20",),
+    "ci_coverage_min": ("CKV_SC_21",),
 }
 
 # What checkov logs (and then carries on) when a policy file does not load.
