@@ -145,6 +145,11 @@ def render_seeds_doc(profiles: Path, answers: Path | None = None) -> str:
         "(`tests/data/adr/answers/`) that no claim of the profile cites yet (overlays, which extend a base",
         "profile, are counted on the base).",
         "",
+        "Each system also runs as the reference stack configured the way its ADR says: `nox -s demo --",
+        "--system NAME` verifies `fixtures/systems/NAME.yaml` (the shipped profile plus how to start that",
+        "system), and `tests/integration/test_systems.py` requires every claim a `verify` run can verify to",
+        "be verified there (load and the drills are other stages).",
+        "",
         "| profile | ADR | claims | verified by checks | not armed | manual | no check yet "
         "| not in the profile |",
         "|---|---|---|---|---|---|---|---|",
