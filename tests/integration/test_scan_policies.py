@@ -165,7 +165,7 @@ def test_every_new_failing_sample_names_where_its_finding_points() -> None:
 def test_without_the_profile_promise_the_build_policies_say_nothing(tmp_path: Path) -> None:
     """Run directly with checkov (no stackcheck-params.txt), every scan.build policy stays silent."""
     policies = render_policies(REPO_ROOT / "policies" / "checkov", tmp_path / "policies", {})
-    rules = [f"CKV_SC_{n}" for n in range(10, 22)]
+    rules = [f"CKV_SC_{n}" for n in range(10, 23)]
     found = _one_run(policies, [(rule, "fail") for rule in rules], rules)
     assert {k: {kind: len(v) for kind, v in c.items()} for k, c in found.items()} == {
         (rule, "fail"): {"passed": 0, "failed": 0} for rule in rules

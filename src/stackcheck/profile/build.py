@@ -41,6 +41,15 @@ Duration = Annotated[str, AfterValidator(_check_duration)]
 Port = Annotated[int, Field(ge=1, le=65535)]
 
 
+class RdsPromise(Section):
+    """The Terraform's RDS database (CKV_SC_22); a key left out is not judged."""
+
+    multi_az: bool | None = Field(None, description="true: each aws_db_instance sets multi_az = true.")
+    backup_retention_days: Annotated[int, Field(ge=1, le=35)] | None = Field(
+        None, description="Each instance or cluster keeps automated backups at least this many days, e.g. 7."
+    )
+
+
 class HpaPromise(Section):
     """A HorizontalPodAutoscaler (CKV_SC_19); a key left out is not judged."""
 
@@ -118,6 +127,9 @@ class BuildSection(Section):
         None,
         description="The test coverage (%) below which the workflow fails, e.g. 80: a step with "
         "--cov-fail-under=N or --fail-under=N, N at least this (CKV_SC_21).",
+    )
+    rds: RdsPromise | None = Field(
+        None, description="The RDS database the Terraform defines: across zones, backups kept (CKV_SC_22)."
     )
     hpa: HpaPromise | None = Field(
         None, description="The Kubernetes HorizontalPodAutoscaler's replica range and targets (CKV_SC_19)."

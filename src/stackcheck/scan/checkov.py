@@ -77,6 +77,7 @@ CUSTOM_SEVERITY: dict[str, Severity] = {
     "CKV_SC_19": Severity.LOW,
     "CKV_SC_20": Severity.MEDIUM,
     "CKV_SC_21": Severity.LOW,
+    "CKV_SC_22": Severity.MEDIUM,
 }
 
 #: The policies that judge each ``scan.build`` promise (compose's and, for the runtime flags, Kubernetes').
@@ -93,6 +94,7 @@ BUILD_POLICIES: dict[str, tuple[str, ...]] = {
     "hpa": ("CKV_SC_19",),
     "ci_runs": ("CKV_SC_20",),
     "ci_coverage_min": ("CKV_SC_21",),
+    "rds": ("CKV_SC_22",),
 }
 
 # What checkov logs (and then carries on) when a policy file does not load.
