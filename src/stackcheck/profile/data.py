@@ -114,6 +114,25 @@ class PostgresPartitionedTable(Section):
         return self
 
 
+class PoolProbe(Section):
+    """A bounded burst against an endpoint of the target that uses the database (``pg.pool``)."""
+
+    path: str = Field(
+        pattern=r"^/", description="Endpoint of the target that queries the database, e.g. `/db`."
+    )
+    requests: int = Field(200, gt=0, le=2000, description="Requests the burst sends in all (at most 2000).")
+    concurrency: int | None = Field(
+        None,
+        gt=0,
+        le=100,
+        description="Requests in flight at once (at most 100; default 4 x pool_size, so a pool that does "
+        "not bound its connections shows it).",
+    )
+    timeout_s: float = Field(
+        20.0, gt=0, le=60, description="Bound on the whole burst, in seconds (at most 60)."
+    )
+
+
 class PostgresSection(Section):
     """The PostgreSQL server and what it must carry."""
 
@@ -204,6 +223,17 @@ class PostgresSection(Section):
     app_instances: PositiveInt = Field(
         1,
         description="Application instances sharing the server (blue-green: both colours), each with a pool.",
+    )
+    application_name: str | None = Field(
+        None,
+        max_length=63,
+        description="The application_name the service's pool connects with (libpq `application_name`): "
+        "`pg.pool` counts its connections in pg_stat_activity.",
+    )
+    pool_probe: PoolProbe | None = Field(
+        None,
+        description="Load that makes the service use its pool, e.g. `{path: /db, requests: 200}`: while it "
+        "runs, the connections with `application_name` must never exceed `pool_size` (`pg.pool`).",
     )
 
     @model_validator(mode="after")
