@@ -16,10 +16,15 @@ COMMAND = (
     '["{python}", -m, fixtures.refservice, --profile, "{profile}", --port, "{port}",'
     ' --postgres-dsn, "{postgres_dsn}"'
 )
+SQLALCHEMY_APP = (
+    '["{python}", -m, fixtures.pool_apps.sqlalchemy_app, --port, "{port}", --dsn, "{postgres_dsn}",'
+    f' --pool-size, "{POOL_SIZE}", --application-name, orders-api'
+)
 
 
-def pool_profile(tmp_path: Path, *extra_args: str, path: str = "/db") -> Path:
-    """A profile with only the pool claim, whose service is the reference service (with ``extra_args``)."""
+def pool_profile(tmp_path: Path, *extra_args: str, path: str = "/db", command: str = COMMAND) -> Path:
+    """A profile with only the pool claim, whose service is ``command`` (the reference service) with
+    ``extra_args``."""
     args = "".join(f", {a}" for a in extra_args)
     profile = tmp_path / "pool.yaml"
     profile.write_text(
@@ -28,14 +33,15 @@ def pool_profile(tmp_path: Path, *extra_args: str, path: str = "/db") -> Path:
         f"  pool_size: {POOL_SIZE}\n"
         "  application_name: orders-api\n"
         f"  pool_probe: {{path: {path}, requests: 120, concurrency: 12, timeout_s: 15}}\n"
-        f"service:\n  command: {COMMAND}{args}]\n  cwd: {REPO}\n"
+        f"service:\n  command: {command}{args}]\n  cwd: {REPO}\n"
     )
     return profile
 
 
-def run_pool(tmp_path: Path, *extra_args: str) -> tuple[str, dict[str, object], str]:
+def run_pool(tmp_path: Path, *extra_args: str, command: str = COMMAND) -> tuple[str, dict[str, object], str]:
+    """Verify the postgres suite with the pool claim: ``pg.pool``'s status, evidence, and the output."""
     run = verify(
-        pool_profile(tmp_path, *extra_args),
+        pool_profile(tmp_path, *extra_args, command=command),
         "--infra",
         "docker",
         "--suite",
@@ -65,3 +71,14 @@ def test_a_service_connecting_under_another_name_cannot_be_checked(tmp_path: Pat
     status, evidence, out = run_pool(tmp_path, "--application-name", "someone-else")
     assert status == "error", (evidence, out)
     assert evidence["observed"] == 0
+
+
+@pytest.mark.parametrize(("overflow", "expected"), [(0, "passed"), (40, "failed")])
+def test_sqlalchemy_queuepool_passes_only_without_overflow(
+    tmp_path: Path, overflow: int, expected: str
+) -> None:
+    # Software nobody here wrote: QueuePool(pool_size=3, max_overflow=0) holds the line; with an overflow of
+    # 40 a burst of 12 concurrent requests opens connections beyond the pool.
+    pytest.importorskip("sqlalchemy")
+    status, evidence, out = run_pool(tmp_path, "--max-overflow", f'"{overflow}"', command=SQLALCHEMY_APP)
+    assert status == expected, (evidence, out)
