@@ -16,10 +16,13 @@ from stackcheck.catalog import postgres as checks
 from stackcheck.probes.http import client_tls_context
 from stackcheck.probes.pgpool import (
     COUNT_SQL,
+    IDLE_COUNT_SQL,
     Verdict,
     default_concurrency,
     judge,
+    judge_idle,
     run_burst,
+    watch_idle,
 )
 from stackcheck.testing import (
     CouldNotCheck,
@@ -31,6 +34,12 @@ from stackcheck.testing import (
 )
 
 Conn = psycopg.Connection[TupleRow]
+
+
+def count(pg: Conn, query: str, name: str) -> int:
+    """The application's connections (``query``: all, or the idle ones)."""
+    row = pg.execute(query, (name,)).fetchone()
+    return int(row[0]) if row else 0
 
 
 @pytest.mark.check(checks.POOL)
@@ -58,12 +67,12 @@ def test_pool_never_exceeds_pool_size_under_load(
             except (httpx.HTTPError, RuntimeError):  # RuntimeError: the client closed after the deadline
                 return None
 
-        def count() -> int:
-            row = pg.execute(COUNT_SQL, (name,)).fetchone()
-            return int(row[0]) if row else 0
-
         outcome = run_burst(
-            send, count, requests=probe.requests, concurrency=concurrency, timeout_s=probe.timeout_s
+            send,
+            lambda: count(pg, COUNT_SQL, name),
+            requests=probe.requests,
+            concurrency=concurrency,
+            timeout_s=probe.timeout_s,
         )
     peak = outcome.peak
     verdict = judge(outcome, size, name, probe.path)
@@ -88,3 +97,19 @@ def test_pool_never_exceeds_pool_size_under_load(
     if verdict.verdict is Verdict.ERROR:
         raise CouldNotCheck(verdict.message, ErrorReason.INCONCLUSIVE)
     assert verdict.verdict is Verdict.PASSED, verdict.message
+    if postgres.pool_idle_s is None:
+        return
+    idle = watch_idle(lambda: count(pg, IDLE_COUNT_SQL, name), postgres.pool_idle_s, postgres.pool_min)
+    idle_verdict = judge_idle(idle, name)
+    evidence.record(
+        expected={
+            "peak": f"<= {size}",
+            "idle_after_load": f"<= {postgres.pool_min} within {idle.limit_s:g} s",
+        },
+        observed={"peak": peak.count if peak else 0, "idle_after_load": idle.samples[-1].count},
+        op="<=",
+        idle_counts=[s.count for s in idle.samples][:400],
+        idle_dropped_at_s=idle.dropped_at_s,
+    )
+    evidence.message = f"{verdict.message}; {idle_verdict.message}"
+    assert idle_verdict.verdict is Verdict.PASSED, idle_verdict.message

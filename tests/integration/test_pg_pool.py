@@ -22,7 +22,9 @@ SQLALCHEMY_APP = (
 )
 
 
-def pool_profile(tmp_path: Path, *extra_args: str, path: str = "/db", command: str = COMMAND) -> Path:
+def pool_profile(
+    tmp_path: Path, *extra_args: str, path: str = "/db", command: str = COMMAND, postgres: str = ""
+) -> Path:
     """A profile with only the pool claim, whose service is ``command`` (the reference service) with
     ``extra_args``."""
     args = "".join(f", {a}" for a in extra_args)
@@ -32,16 +34,18 @@ def pool_profile(tmp_path: Path, *extra_args: str, path: str = "/db", command: s
         "postgres:\n"
         f"  pool_size: {POOL_SIZE}\n"
         "  application_name: orders-api\n"
-        f"  pool_probe: {{path: {path}, requests: 120, concurrency: 12, timeout_s: 15}}\n"
+        f"  pool_probe: {{path: {path}, requests: 120, concurrency: 12, timeout_s: 15}}\n{postgres}"
         f"service:\n  command: {command}{args}]\n  cwd: {REPO}\n"
     )
     return profile
 
 
-def run_pool(tmp_path: Path, *extra_args: str, command: str = COMMAND) -> tuple[str, dict[str, object], str]:
+def run_pool(
+    tmp_path: Path, *extra_args: str, command: str = COMMAND, postgres: str = ""
+) -> tuple[str, dict[str, object], str]:
     """Verify the postgres suite with the pool claim: ``pg.pool``'s status, evidence, and the output."""
     run = verify(
-        pool_profile(tmp_path, *extra_args, command=command),
+        pool_profile(tmp_path, *extra_args, command=command, postgres=postgres),
         "--infra",
         "docker",
         "--suite",
@@ -82,3 +86,20 @@ def test_sqlalchemy_queuepool_passes_only_without_overflow(
     pytest.importorskip("sqlalchemy")
     status, evidence, out = run_pool(tmp_path, "--max-overflow", f'"{overflow}"', command=SQLALCHEMY_APP)
     assert status == expected, (evidence, out)
+
+
+IDLE = "  pool_idle_s: 1.5\n  pool_min: 1\n"
+
+
+def test_idle_connections_closed_after_the_idle_limit_pass(tmp_path: Path) -> None:
+    status, evidence, out = run_pool(tmp_path, postgres=IDLE)
+    assert status == "passed", (evidence, out)
+    details = evidence["details"]
+    assert isinstance(details, dict) and details["idle_dropped_at_s"] is not None
+    assert evidence["observed"] == {"peak": POOL_SIZE, "idle_after_load": 1}
+
+
+def test_idle_connections_kept_open_fail(tmp_path: Path) -> None:
+    status, evidence, out = run_pool(tmp_path, "--defect", "pool-keeps-idle", postgres=IDLE)
+    assert status == "failed", (evidence, out)
+    assert "idle connections of orders-api still open" in str(evidence.get("message") or out)

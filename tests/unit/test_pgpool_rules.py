@@ -14,8 +14,11 @@ from stackcheck.probes.pgpool import (
     Sample,
     Verdict,
     default_concurrency,
+    idle_deadline_s,
     judge,
+    judge_idle,
     run_burst,
+    watch_idle,
 )
 from stackcheck.profile import Profile
 from stackcheck.profile.data import PoolProbe
@@ -130,3 +133,25 @@ def test_pg_pool_is_armed_only_with_probe_name_and_size() -> None:
     armed = {**base, "postgres": {**base["postgres"], "application_name": "orders"}}  # type: ignore[dict-item]
     assert spec.skip_reason_for(Profile.model_validate(armed)) is None
     assert spec.needs_target
+
+
+def test_idle_connections_dropping_to_the_minimum_pass() -> None:
+    left = iter([3, 3, 1, 1])
+    outcome = watch_idle(lambda: next(left), pool_idle_s=1, pool_min=1, interval_s=0.01)
+    assert outcome.dropped_at_s is not None and [s.count for s in outcome.samples] == [3, 3, 1]
+    assert judge_idle(outcome, "orders").verdict is Verdict.PASSED
+
+
+def test_idle_connections_kept_past_the_limit_fail() -> None:
+    start = time.monotonic()
+    outcome = watch_idle(lambda: 3, pool_idle_s=0.1, pool_min=0, interval_s=0.05)
+    assert time.monotonic() - start < idle_deadline_s(0.1) + 0.5
+    verdict = judge_idle(outcome, "orders")
+    assert verdict.verdict is Verdict.FAILED and "3 idle connections of orders still open" in verdict.message
+
+
+def test_pool_min_cannot_exceed_the_pool_and_the_idle_limit_is_bounded() -> None:
+    with pytest.raises(ValidationError, match="pool_min 6 is larger than pool_size 5"):
+        Profile.model_validate({"name": "p", "postgres": {"pool_size": 5, "pool_min": 6}})
+    with pytest.raises(ValidationError):
+        Profile.model_validate({"name": "p", "postgres": {"pool_idle_s": 600}})

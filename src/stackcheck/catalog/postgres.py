@@ -199,12 +199,14 @@ POOL = CheckSpec(
     ),
     title="Under a burst of requests, the service's connections (by application_name) never exceed its pool",
     severity=Severity.HIGH,
+    reads=("postgres.pool_idle_s", "postgres.pool_min"),
     remediation=(
         "Route every query through one bounded pool of pool_size connections (no per-request connections, "
         "no overflow beyond the pool), opened with the profile's application_name."
     ),
     fails_on=(
         "defect:pool-unbounded",
+        "defect:pool-keeps-idle",
         "test:tests/integration/test_pg_pool.py::test_a_connection_per_request_fails",
         "test:tests/integration/test_pg_pool.py::test_sqlalchemy_queuepool_passes_only_without_overflow",
     ),

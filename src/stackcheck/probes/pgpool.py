@@ -17,23 +17,33 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from stackcheck.wait import wait_until
+
 __all__ = [
     "COUNT_SQL",
+    "IDLE_COUNT_SQL",
     "MAX_ERROR_SHARE",
     "SAMPLE_INTERVAL_S",
     "BurstOutcome",
+    "IdleOutcome",
     "PoolVerdict",
     "Sample",
     "Verdict",
     "default_concurrency",
+    "idle_deadline_s",
     "judge",
+    "judge_idle",
     "run_burst",
+    "watch_idle",
 ]
 
 SAMPLE_INTERVAL_S = 0.05
 MAX_ERROR_SHARE = 0.10  # more requests than this failing: the load did not reach the pool, nothing is known
 MAX_CONCURRENCY = 100
 COUNT_SQL = "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s"
+IDLE_COUNT_SQL = COUNT_SQL + " AND state = 'idle'"
+IDLE_GRACE_S = 2.0  # a pool closes idle connections on its own schedule (a reaper every second or so)
+IDLE_INTERVAL_S = 0.25
 
 
 class Verdict(StrEnum):
@@ -162,10 +172,13 @@ def run_burst(
     samples = [Sample(0.0, count())]
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="pg-pool-burst")
     futures = [pool.submit(worker) for _ in range(concurrency)]
+
+    def sample() -> bool:
+        samples.append(Sample(round(time.monotonic() - start, 3), count()))
+        return all(f.done() for f in futures)
+
     try:
-        while not all(f.done() for f in futures) and time.monotonic() < deadline:
-            time.sleep(interval_s)
-            samples.append(Sample(round(time.monotonic() - start, 3), count()))
+        wait_until(sample, max(0.0, deadline - time.monotonic()), interval_s)
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
     timed_out = not all(f.done() for f in futures)
@@ -184,3 +197,50 @@ def run_burst(
             samples=tuple(samples),
             timed_out=timed_out,
         )
+
+
+@dataclass(frozen=True)
+class IdleOutcome:
+    """The idle connections after the burst: when they dropped to the pool's minimum, if they did."""
+
+    limit_s: float
+    pool_min: int
+    samples: tuple[Sample, ...]  # t_s from the end of the burst
+    dropped_at_s: float | None
+
+
+def idle_deadline_s(pool_idle_s: float) -> float:
+    """How long to wait for idle connections to close: the idle limit, plus a pool's reaper period."""
+    return pool_idle_s + IDLE_GRACE_S
+
+
+def watch_idle(
+    count_idle: Callable[[], int], pool_idle_s: float, pool_min: int, interval_s: float = IDLE_INTERVAL_S
+) -> IdleOutcome:
+    """Count the idle connections until they are at most ``pool_min``, or the idle limit (plus grace)
+    has passed."""
+    start = time.monotonic()
+    samples: list[Sample] = []
+
+    def dropped() -> bool:
+        samples.append(Sample(round(time.monotonic() - start, 3), count_idle()))
+        return samples[-1].count <= pool_min
+
+    done = wait_until(dropped, idle_deadline_s(pool_idle_s), interval_s)
+    return IdleOutcome(pool_idle_s, pool_min, tuple(samples), samples[-1].t_s if done else None)
+
+
+def judge_idle(outcome: IdleOutcome, application_name: str) -> PoolVerdict:
+    """Passed when the idle connections dropped to the minimum within the limit (and grace)."""
+    if outcome.dropped_at_s is not None:
+        return PoolVerdict(
+            Verdict.PASSED,
+            f"idle connections of {application_name} dropped to {outcome.samples[-1].count} "
+            f"{outcome.dropped_at_s:.1f} s after the load (idle limit {outcome.limit_s:g} s)",
+        )
+    last = outcome.samples[-1] if outcome.samples else Sample(0.0, 0)
+    return PoolVerdict(
+        Verdict.FAILED,
+        f"{last.count} idle connections of {application_name} still open {last.t_s:.1f} s after the load "
+        f"(idle limit {outcome.limit_s:g} s, pool_min {outcome.pool_min})",
+    )

@@ -235,6 +235,18 @@ class PostgresSection(Section):
         description="Load that makes the service use its pool, e.g. `{path: /db, requests: 200}`: while it "
         "runs, the connections with `application_name` must never exceed `pool_size` (`pg.pool`).",
     )
+    pool_idle_s: float | None = Field(
+        None,
+        gt=0,
+        le=120,
+        description="The pool's idle limit (at most 120 s: a longer one stays a manual claim): after the "
+        "burst, `pg.pool` waits up to this long (plus 2 s) for the idle connections with `application_name`"
+        " to drop to `pool_min`.",
+    )
+    pool_min: NonNegInt = Field(
+        0,
+        description="Connections the pool keeps open however idle (its minimum size); read with pool_idle_s.",
+    )
 
     @model_validator(mode="after")
     def _coherent(self) -> PostgresSection:
@@ -249,6 +261,8 @@ class PostgresSection(Section):
             raise ValueError("ca_bundle and server_name are read with sslmode (set sslmode: verify-full)")
         if self.server_name and self.sslmode != "verify-full":
             raise ValueError("server_name is only checked with sslmode: verify-full")
+        if self.pool_size is not None and self.pool_min > self.pool_size:
+            raise ValueError(f"pool_min {self.pool_min} is larger than pool_size {self.pool_size}")
         return self
 
     def required_extensions(self) -> dict[str, ExtensionState]:
