@@ -103,3 +103,14 @@ def test_idle_connections_kept_open_fail(tmp_path: Path) -> None:
     status, evidence, out = run_pool(tmp_path, "--defect", "pool-keeps-idle", postgres=IDLE)
     assert status == "failed", (evidence, out)
     assert "idle connections of orders-api still open" in str(evidence.get("message") or out)
+
+
+def test_a_burst_to_a_non_loopback_target_is_refused_before_it_starts(tmp_path: Path) -> None:
+    # 192.0.2.10 is TEST-NET-1 (and the run has loopback alone): refused as a usage error, nothing sent.
+    profile = pool_profile(tmp_path)
+    run = verify(
+        profile, "--target", "http://192.0.2.10:8080", "--suite", "postgres",
+        report_dir=tmp_path / "r", isolated=True,
+    )  # fmt: skip
+    assert run.code == 2, run.stdout + run.stderr
+    assert "the connection-pool burst (pg.pool)" in run.stderr and "192.0.2.10" in run.stderr
