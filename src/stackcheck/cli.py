@@ -270,7 +270,7 @@ def _prepare(args: argparse.Namespace) -> _VerifyRun:
         spec.id
         for name in names
         for spec in SUITES[SuiteName(name)]
-        if spec.needs_target and getattr(profile, spec.section, None) is not None
+        if spec.needs_target and spec.skip_reason_for(profile) is None
     ]
     if needs_target and not target and profile.service is None:
         raise UsageError(
@@ -282,6 +282,8 @@ def _prepare(args: argparse.Namespace) -> _VerifyRun:
         if target:
             require_loopback(target, settings.allow_remote, "the rate-limit probe")
         plan_limits(profile.rate_limit, settings.environ)  # a key value's ${VAR} not set: exit 2 now
+    if "postgres" in names and target and REGISTRY["pg.pool"].skip_reason_for(profile) is None:
+        require_loopback(target, settings.allow_remote, "the connection-pool burst (pg.pool)")
     if "health" in names:
         require_loopback_dependencies(profile, settings.allow_remote)
     report_dir = Path(args.report_dir) if args.report_dir else default_report_dir(profile.name)

@@ -189,6 +189,32 @@ CONNECTIONS = CheckSpec(
     controls=("SOC2:A1.1",),
     **_common,
 )
+POOL = CheckSpec(
+    id="pg.pool",
+    requires=(
+        Requires(
+            keys=("postgres.pool_probe", "postgres.application_name", "postgres.pool_size"),
+            reason="postgres.pool_probe, application_name and pool_size are not all set",
+        ),
+    ),
+    title="Under a burst of requests, the service's connections (by application_name) never exceed its pool",
+    severity=Severity.HIGH,
+    reads=("postgres.pool_idle_s", "postgres.pool_min"),
+    remediation=(
+        "Route every query through one bounded pool of pool_size connections (no per-request connections, "
+        "no overflow beyond the pool), opened with the profile's application_name."
+    ),
+    fails_on=(
+        "defect:pool-unbounded",
+        "defect:pool-keeps-idle",
+        "test:tests/integration/test_pg_pool.py::test_a_connection_per_request_fails",
+        "test:tests/integration/test_pg_pool.py::test_sqlalchemy_queuepool_passes_only_without_overflow",
+    ),
+    controls=("SOC2:A1.1", "SOC2:CC7.1"),
+    suite="postgres",
+    section="postgres",
+    needs_target=True,
+)
 
 CHECKS: tuple[CheckSpec, ...] = (
     VERSION,
@@ -203,4 +229,5 @@ CHECKS: tuple[CheckSpec, ...] = (
     TIMESERIES,
     PARTITIONING,
     CONNECTIONS,
+    POOL,
 )

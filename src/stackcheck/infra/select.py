@@ -43,7 +43,7 @@ def _launches(profile: Profile, suites: set[str], target: str | None) -> bool:
     if "health" in suites and profile.health is not None and profile.health.ready_dependencies:
         return True
     return target is None and any(
-        spec.needs_target and getattr(profile, spec.section, None) is not None
+        spec.needs_target and spec.skip_reason_for(profile) is None
         for suite in suites
         for spec in SUITES.get(SuiteName(suite), ())
         if suite in SUITES

@@ -114,6 +114,25 @@ class PostgresPartitionedTable(Section):
         return self
 
 
+class PoolProbe(Section):
+    """A bounded burst against an endpoint of the target that uses the database (``pg.pool``)."""
+
+    path: str = Field(
+        pattern=r"^/", description="Endpoint of the target that queries the database, e.g. `/db`."
+    )
+    requests: int = Field(200, gt=0, le=2000, description="Requests the burst sends in all (at most 2000).")
+    concurrency: int | None = Field(
+        None,
+        gt=0,
+        le=100,
+        description="Requests in flight at once (at most 100; default 4 x pool_size, so a pool that does "
+        "not bound its connections shows it).",
+    )
+    timeout_s: float = Field(
+        20.0, gt=0, le=60, description="Bound on the whole burst, in seconds (at most 60)."
+    )
+
+
 class PostgresSection(Section):
     """The PostgreSQL server and what it must carry."""
 
@@ -205,6 +224,29 @@ class PostgresSection(Section):
         1,
         description="Application instances sharing the server (blue-green: both colours), each with a pool.",
     )
+    application_name: str | None = Field(
+        None,
+        max_length=63,
+        description="The application_name the service's pool connects with (libpq `application_name`): "
+        "`pg.pool` counts its connections in pg_stat_activity.",
+    )
+    pool_probe: PoolProbe | None = Field(
+        None,
+        description="Load that makes the service use its pool, e.g. `{path: /db, requests: 200}`: while it "
+        "runs, the connections with `application_name` must never exceed `pool_size` (`pg.pool`).",
+    )
+    pool_idle_s: float | None = Field(
+        None,
+        gt=0,
+        le=120,
+        description="The pool's idle limit (at most 120 s: a longer one stays a manual claim): after the "
+        "burst, `pg.pool` waits up to this long (plus 2 s) for the idle connections with `application_name`"
+        " to drop to `pool_min`.",
+    )
+    pool_min: NonNegInt = Field(
+        0,
+        description="Connections the pool keeps open however idle (its minimum size); read with pool_idle_s.",
+    )
 
     @model_validator(mode="after")
     def _coherent(self) -> PostgresSection:
@@ -219,6 +261,8 @@ class PostgresSection(Section):
             raise ValueError("ca_bundle and server_name are read with sslmode (set sslmode: verify-full)")
         if self.server_name and self.sslmode != "verify-full":
             raise ValueError("server_name is only checked with sslmode: verify-full")
+        if self.pool_size is not None and self.pool_min > self.pool_size:
+            raise ValueError(f"pool_min {self.pool_min} is larger than pool_size {self.pool_size}")
         return self
 
     def required_extensions(self) -> dict[str, ExtensionState]:
