@@ -77,9 +77,10 @@ def test_pool_never_exceeds_pool_size_under_load(
     peak = outcome.peak
     verdict = judge(outcome, size, name, probe.path)
     evidence.record(
-        expected=f"<= {size}",
+        expected=size,
         observed=peak.count if peak else 0,
         op="<=",
+        unit="connections",
         application_name=name,
         peak_at_s=peak.t_s if peak else None,
         samples=len(outcome.samples),
@@ -103,8 +104,8 @@ def test_pool_never_exceeds_pool_size_under_load(
     idle_verdict = judge_idle(idle, name)
     evidence.record(
         expected={
-            "peak": f"<= {size}",
-            "idle_after_load": f"<= {postgres.pool_min} within {idle.limit_s:g} s",
+            "peak": size,
+            "idle_after_load": f"{postgres.pool_min} within {idle.limit_s:g} s",
         },
         observed={"peak": peak.count if peak else 0, "idle_after_load": idle.samples[-1].count},
         op="<=",

@@ -57,6 +57,7 @@ def test_each_system_passes_and_verifies_every_claim_a_run_can(system: str, tmp_
 DEFECTS = [
     ("monte-carlo", "cache-no-ttl", {"redis.ttl"}),
     ("bluegreen", "missing=/health", {"health.live"}),
+    ("bluegreen", "pool-unbounded", {"pg.pool"}),
     ("djinn", "no-header=content-security-policy", {"headers.csp", "headers.required"}),
     ("chimera", "cors-reflect", {"cors.foreign_origin"}),
     ("chimera", "ready-ignores-deps", {"health.ready_reflects_dependencies"}),
