@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from fixtures.datastores import pgbouncer_binary
 from fixtures.demo import system_environment, system_profile, systems
 from stackcheck.catalog import REGISTRY
 from tests.integration.conftest import cli_env, containers_of, verify
@@ -21,8 +22,15 @@ from tests.integration.conftest import cli_env, containers_of, verify
 pytestmark = [pytest.mark.integration, pytest.mark.docker]
 
 OTHER_STAGE = {"load"}
+# Djinn's service runs behind Debian's PgBouncer (fixtures/systems/pooled.py).
+NEEDS_PGBOUNCER = {"djinn"}
 ENV = cli_env(**system_environment())
 RUN_SUPPLIED = {"pgbouncer"}
+
+
+def _needs(system: str) -> None:
+    if system in NEEDS_PGBOUNCER and pgbouncer_binary() is None:
+        pytest.skip("pgbouncer is not installed (apt-get install pgbouncer)")
 
 
 def by_design(claim: dict[str, Any], results: list[dict[str, Any]]) -> bool:
@@ -38,6 +46,7 @@ def by_design(claim: dict[str, Any], results: list[dict[str, Any]]) -> bool:
 
 @pytest.mark.parametrize("system", systems())
 def test_each_system_passes_and_verifies_every_claim_a_run_can(system: str, tmp_path: Path) -> None:
+    _needs(system)
     profile = system_profile(system, [], tmp_path)
     run = verify(profile, "--infra", "docker", report_dir=tmp_path / "r", env=ENV, timeout=300)
     statuses = run.statuses()
@@ -68,6 +77,7 @@ DEFECTS = [
 def test_a_defect_fails_exactly_the_checks_of_its_claim(
     system: str, defect: str, failing: set[str], tmp_path: Path
 ) -> None:
+    _needs(system)
     profile = system_profile(system, [defect], tmp_path)
     run = verify(profile, "--infra", "docker", report_dir=tmp_path / "r", env=ENV, timeout=300)
     assert run.code == 1, run.stdout + run.stderr
