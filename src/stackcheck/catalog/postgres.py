@@ -176,11 +176,14 @@ CONNECTIONS = CheckSpec(
     id="pg.connections",
     title="max_connections is high enough and every application pool fits (a full pool really connects)",
     severity=Severity.HIGH,
-    reads=(
-        "postgres.max_connections",
-        "postgres.pool_size",
-        "postgres.app_instances",
+    requires=(
+        Requires(
+            keys=("postgres.max_connections", "postgres.pool_size"),
+            any_of=True,
+            reason="neither postgres.max_connections nor postgres.pool_size is set",
+        ),
     ),
+    reads=("postgres.app_instances",),
     remediation=(
         "Raise max_connections or shrink the application pools until every pool fits beside the reserved "
         "slots."
