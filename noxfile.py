@@ -117,7 +117,8 @@ def demo(session: nox.Session) -> None:
 
     ``nox -s demo -- --defect slow=/health/live`` switches a defect on to see a failing run;
     ``nox -s demo -- --system djinn`` verifies the reference stack configured as a seed system
-    (``fixtures/systems/``; docker, else ``--infra local``).
+    (``fixtures/systems/``; docker, else ``--infra local``); ``--load`` adds a bounded ``stackcheck load``
+    judged by the system's ``slo``.
     """
     _install(session, "fixtures")
     session.run("python", "-m", "fixtures.demo", *session.posargs)

@@ -9,14 +9,19 @@ check reads yet (``backup.*``: the drills issue).
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from conftest import CliRun
 from fixtures.datastores import pgbouncer_binary
 from fixtures.demo import system_environment, system_profile, systems
+from fixtures.refservice import RefService
 from stackcheck.catalog import REGISTRY
+from stackcheck.profile import load_profile
 from tests.integration.conftest import cli_env, containers_of, verify
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker]
@@ -88,3 +93,43 @@ def test_a_defect_fails_exactly_the_checks_of_its_claim(
     violated = {c["id"] for c in run.report["claims"] if c["status"] == "violated"}
     expected = {c["id"] for c in run.report["claims"] if set(c["checks"]) & failing}
     assert violated == expected and violated, (violated, expected)
+
+
+def _budgeted() -> list[str]:
+    """The systems whose ADR sets a latency or error budget (``slo``): their ``load`` stage."""
+    return [s for s in systems() if load_profile(system_profile(s, [], Path())).profile.slo is not None]
+
+
+def _load(
+    system: str, defects: list[str], tmp_path: Path, run_cli: Callable[..., CliRun]
+) -> tuple[CliRun, dict[str, str]]:
+    """``stackcheck load`` of a system's service (what ``nox -s demo -- --system NAME --load`` runs): 10 s,
+    10 users, judged by the profile's ``slo``; the report lands in ``tmp_path / "load"``."""
+    profile = system_profile(system, defects, tmp_path)
+    with RefService(profile, defects=defects, tls=True) as service:
+        sets = [f"target.ca_bundle={service.ca_file}", "load.duration_s=10", "load.users=10"]
+        run = run_cli(
+            "load", "--profile", str(profile), "--target", service.url,
+            "--report-dir", str(tmp_path / "load"), *(part for s in sets for part in ("--set", s)),
+        )  # fmt: skip
+    report = json.loads((tmp_path / "load" / "report.json").read_text())
+    return run, {r["id"]: r["status"] for r in report["results"]}
+
+
+@pytest.mark.parametrize("system", _budgeted())
+def test_each_system_meets_its_latency_and_error_budget_under_load(
+    system: str, tmp_path: Path, run_cli: Callable[..., CliRun]
+) -> None:
+    run, statuses = _load(system, [], tmp_path, run_cli)
+    assert run.code == 0, run.stdout + run.stderr
+    judged = {k for k, status in statuses.items() if status == "passed"}
+    assert judged and judged <= {"load.p95", "load.p99", "load.error_ratio", "load.throughput"}, statuses
+    assert all(status in ("passed", "skipped") for status in statuses.values()), statuses
+
+
+def test_a_slow_endpoint_fails_the_latency_budget_of_djinn(
+    tmp_path: Path, run_cli: Callable[..., CliRun]
+) -> None:
+    run, statuses = _load("djinn", ["slow=/health:400"], tmp_path, run_cli)
+    assert run.code == 1, run.stdout + run.stderr
+    assert statuses["load.p95"] == "failed", statuses
