@@ -51,7 +51,7 @@ def _present(client: redis.Redis, keys: list[str], value: bytes) -> int:
 
 @pytest.mark.check(checks.REDIS_PERSISTENCE)
 def test_keys_survive_a_kill_9_and_a_restart_on_the_same_data_directory(
-    profile: Profile, redis_server: RedisServer, evidence: EvidenceRecorder
+    profile: Profile, request: pytest.FixtureRequest, evidence: EvidenceRecorder
 ) -> None:
     section: RedisSection = require(profile.redis, "profile has no `redis` section")
     if section.appendonly is False:
@@ -61,6 +61,8 @@ def test_keys_survive_a_kill_9_and_a_restart_on_the_same_data_directory(
                 "since the last one by design; the drill verifies AOF"
             )
         pytest.skip("persistence off (redis.appendonly: false): a cache only, nothing to recover")
+    # Only now: a cache-only profile starts no server for this drill (stackcheck.infra.select).
+    redis_server: RedisServer = request.getfixturevalue("redis_server")
     if not redis_server.managed:
         pytest.skip("Redis was not started by stackcheck (--infra external): it is never killed")
     fsync = section.appendfsync or "everysec"  # Redis's default
