@@ -70,6 +70,7 @@ def test_each_system_passes_and_verifies_every_claim_a_run_can(system: str, tmp_
 # claims those checks verify are violated, nothing else.
 DEFECTS = [
     ("monte-carlo", "cache-no-ttl", {"redis.ttl"}),
+    ("monte-carlo", "no-drain", {"drill.sigterm"}),
     ("bluegreen", "missing=/health", {"health.live"}),
     ("bluegreen", "pool-unbounded", {"pg.pool"}),
     ("djinn", "no-header=content-security-policy", {"headers.csp", "headers.required"}),
