@@ -42,6 +42,7 @@ from stackcheck.profile.models import (
     RedisSection,
     RedisTtl,
     ScanSection,
+    ServiceSection,
     TlsSection,
     UploadEndpoint,
 )
@@ -82,6 +83,7 @@ __all__ = [
     "Relay",
     "ScanRun",
     "ScanSection",
+    "ServiceSection",
     "ServiceSession",
     "Settings",
     "Severity",

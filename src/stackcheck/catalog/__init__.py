@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from stackcheck.catalog import (
     cors,
+    drills,
     exposure,
     headers,
     health,
@@ -54,6 +55,7 @@ _CHECKS: tuple[CheckSpec, ...] = (
     *scan_checks.CHECKS,
     *secret_checks.CHECKS,
     *logs.CHECKS,
+    *drills.CHECKS,
     *load.CHECKS,
 )
 
