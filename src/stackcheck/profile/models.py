@@ -14,8 +14,8 @@ from typing import Annotated, Self
 
 from pydantic import Field, model_validator
 
+from stackcheck.profile.backup import BackupSection, RestoreDrill
 from stackcheck.profile.data import (
-    BackupSection,
     PostgresExtension,
     PostgresHypertable,
     PostgresPartitionedTable,
@@ -44,6 +44,7 @@ from stackcheck.profile.stages import LoadEndpoint, LoadSection, ScanSection, Sl
 __all__ = [
     "PROFILE_SECTIONS",
     "BackupSection",
+    "RestoreDrill",
     "Claim",
     "CorsSection",
     "ExposureSection",
