@@ -35,7 +35,9 @@ from stackcheck.probes.pitr_writer import (
     preload,
     read_rows,
 )
+from stackcheck.infra.select import server_config
 from stackcheck.profile.backup import BackupMechanism, RestoreDrill
+from stackcheck.profile.models import Profile
 from stackcheck.wait import wait_until
 
 __all__ = ["WAL_KEYS", "DrillResult", "run_restore_drill", "wal_settings"]
@@ -51,9 +53,9 @@ WAL_KEYS = frozenset(
 )  # fmt: skip
 
 
-def wal_settings(server_config: Mapping[str, str]) -> dict[str, str]:
-    """The WAL settings of the team's ``server_config`` (already as server text)."""
-    return {k: v for k, v in server_config.items() if k in WAL_KEYS}
+def wal_settings(profile: Profile, environ: Mapping[str, str]) -> dict[str, str]:
+    """The WAL settings of the team's ``postgres.server_config`` as server text (``${VAR}`` expanded)."""
+    return {k: v for k, v in server_config(profile, "postgres", environ).items() if k in WAL_KEYS}
 
 
 @dataclass(frozen=True)
@@ -149,7 +151,7 @@ def run_restore_drill(
             timeline = conn.execute("SELECT pg_walfile_name(pg_current_wal_lsn())").fetchone()
         return DrillResult(
             mechanism=mechanism,
-            settings={k: v for k, v in settings.items() if k in WAL_KEYS or k == "archive_command"},
+            settings={k: v for k, v in settings.items() if k in WAL_KEYS},
             integrity=compare(writer.rows, rows),
             bulk_rows=bulk_rows,
             bulk_match=bulk_after == bulk,

@@ -122,6 +122,7 @@ class PgBackRest:
                     "start-fast=y",
                     "compress-type=none",  # the drill measures the restore, not a compressor
                     "archive-timeout=60",
+                    "repo1-retention-full=1",  # the drill keeps one backup: no retention warning
                     f"[{STANZA}]",
                     f"pg1-path={primary.data}",
                     f"pg1-socket-path={primary.home}",
