@@ -88,8 +88,7 @@ def test_a_destroyed_primary_comes_back_from_backup_and_wal_within_the_rpo_and_r
     )
     if backup.rpo_minutes is not None:
         assert rpo <= backup.rpo_minutes * 60, (
-            f"RPO {rpo:.1f} s ({rpo / 60:.2f} min) exceeds backup.rpo_minutes {backup.rpo_minutes:g}"
-            f"{lost}"
+            f"RPO {rpo:.1f} s ({rpo / 60:.2f} min) exceeds backup.rpo_minutes {backup.rpo_minutes:g}{lost}"
         )
     if backup.rto_minutes is not None:
         assert rto <= backup.rto_minutes * 60, (

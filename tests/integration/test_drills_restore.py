@@ -70,7 +70,8 @@ def test_a_primary_without_wal_archiving_loses_every_write_since_the_base_backup
     assert not details["recovered_past_backup"] and details["checksum_match"]  # intact, but old
     assert details["rpo_s"] >= details["window_s"] - 0.5, details
     (result,) = run.results("drill.restore")
-    assert "exceeds backup.rpo_minutes 0.1" in result["message"] and "after the base backup" in result["message"]
+    message = result["message"]
+    assert "exceeds backup.rpo_minutes 0.1" in message and "after the base backup" in message
 
 
 def test_pgbackrest_stanza_backup_archive_push_and_restore_pass_the_drill(tmp_path: Path) -> None:

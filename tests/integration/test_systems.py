@@ -3,8 +3,9 @@ verifies every claim of its shipped profile that a run of ``verify`` can verify,
 claim's checks.
 
 What a system's run leaves ``not_run``, by design: checks of another stage (``load``), a pooler the platform
-provides (``pgbouncer.admin_dsn`` is the run's to give; the reference stack starts none), and claims no
-check reads yet (``backup.*``: the drills issue).
+provides (``pgbouncer.admin_dsn`` is the run's to give; the reference stack starts none), and the RPO/RTO
+claims, whose drills (``backup.drill``, ``backup.fresh``) a DR-drill job arms (tests/integration/
+test_drills_restore.py runs them).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ OTHER_STAGE = {"load"}
 # Djinn's service runs behind Debian's PgBouncer (fixtures/systems/pooled.py).
 NEEDS_PGBOUNCER = {"djinn"}
 ENV = cli_env(**system_environment())
-RUN_SUPPLIED = {"pgbouncer"}
+RUN_SUPPLIED = {"pgbouncer", "drills"}
 
 
 def _needs(system: str) -> None:

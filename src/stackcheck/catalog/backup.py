@@ -50,7 +50,10 @@ FRESH = CheckSpec(
         "Turn WAL archiving on (archive_mode, archive_command) with an archive_timeout under the RPO, fix "
         "failing archive commands, and schedule backups at least as often as the RPO allows."
     ),
-    fails_on=("profile:drill-no-archive.yaml",),
+    fails_on=(
+        "profile:drill-fresh-off.yaml",
+        "test:tests/integration/test_drills_backup_fresh.py::test_a_failing_archive_command_fails_freshness",
+    ),
     controls=("SOC2:A1.2",),
 )
 

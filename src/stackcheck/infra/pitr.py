@@ -23,6 +23,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
+
 from stackcheck import interrupt
 from stackcheck._exceptions import CouldNotCheck, ErrorReason
 from stackcheck.infra.base import free_port
@@ -183,7 +185,7 @@ class DrillCluster:
                     if primary and conn.execute("SELECT pg_is_in_recovery()").fetchone() != (False,):
                         return False
                     conn.execute(query)
-                except Exception:  # noqa: BLE001 - not answering yet (starting, recovering): poll again
+                except psycopg.Error:  # not answering yet (starting up, still recovering): poll again
                     return False
             return True
 

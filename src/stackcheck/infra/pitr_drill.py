@@ -25,6 +25,7 @@ import psycopg
 from stackcheck._exceptions import CouldNotCheck, ErrorReason
 from stackcheck.infra.pitr import DrillCluster, DrillDir, drill_bindir
 from stackcheck.infra.pitr_mechanisms import mechanism_for
+from stackcheck.infra.select import server_config
 from stackcheck.probes.pitr_writer import (
     TABLE,
     Integrity,
@@ -35,7 +36,6 @@ from stackcheck.probes.pitr_writer import (
     preload,
     read_rows,
 )
-from stackcheck.infra.select import server_config
 from stackcheck.profile.backup import BackupMechanism, RestoreDrill
 from stackcheck.profile.models import Profile
 from stackcheck.wait import wait_until

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import json
 import shlex
-import shutil
-from pathlib import Path
 from typing import Protocol
 
-from stackcheck._exceptions import CouldNotCheck, ErrorReason
 from stackcheck.infra.pitr import DRILL_USER, DrillCluster, DrillDir, archive_settings, run_as
+from stackcheck.probes.archiver import pgbackrest_binary
 from stackcheck.profile.backup import BackupMechanism
 
-__all__ = ["BaseBackup", "Mechanism", "PgBackRest", "mechanism_for", "pgbackrest_binary"]
+__all__ = ["BaseBackup", "Mechanism", "PgBackRest", "mechanism_for"]
 
 STANZA = "drill"
 
@@ -83,18 +81,6 @@ class BaseBackup:
         _signal_recovery(into, self.drill)
         archive = shlex.quote(str(self.drill.archive))
         return {"restore_command": f"cp {archive}/%f %p", "archive_mode": "off"}
-
-
-def pgbackrest_binary() -> Path:
-    """``pgbackrest`` from PATH, or :class:`CouldNotCheck` naming the package."""
-    found = shutil.which("pgbackrest")
-    if found is None:
-        raise CouldNotCheck(
-            "backup.mechanism is pgbackrest but no pgbackrest binary is installed (apt-get install "
-            "pgbackrest)",
-            ErrorReason.TOOL_MISSING,
-        )
-    return Path(found)
 
 
 class PgBackRest:

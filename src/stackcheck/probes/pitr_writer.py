@@ -117,7 +117,7 @@ class Writer:
                 for n in range(1, self.max_rows + 1):
                     if self._stop.is_set():
                         return
-                    row = Row(n, time.time(), hashlib.sha1(str(n).encode()).hexdigest())  # noqa: S324
+                    row = Row(n, time.time(), hashlib.sha256(str(n).encode()).hexdigest()[:40])
                     conn.execute(
                         f"INSERT INTO {TABLE} VALUES (%s, %s, %s)", (row.id, row.written_at, row.payload)
                     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from stackcheck.profile.fields import PositiveFloat, Section
 
@@ -104,3 +104,9 @@ class BackupSection(Section):
         description="Arms `drill.backup_fresh` on the run's Postgres (external too; nothing is written): "
         "`{}` reads pg_stat_archiver, `{stanza: main}` with `mechanism: pgbackrest` reads pgBackRest's info.",
     )
+
+    @model_validator(mode="after")
+    def _fresh_names_its_stanza(self) -> BackupSection:
+        if self.fresh is not None and self.mechanism == "pgbackrest" and self.fresh.stanza is None:
+            raise ValueError("fresh.stanza is not set: with mechanism pgbackrest, name the stanza to read")
+        return self

@@ -44,7 +44,6 @@ from stackcheck.profile.stages import LoadEndpoint, LoadSection, ScanSection, Sl
 __all__ = [
     "PROFILE_SECTIONS",
     "BackupSection",
-    "RestoreDrill",
     "Claim",
     "CorsSection",
     "ExposureSection",
@@ -69,6 +68,7 @@ __all__ = [
     "ReadyDependency",
     "RedisSection",
     "RedisTtl",
+    "RestoreDrill",
     "ScanSection",
     "ServiceSection",
     "SloSection",
