@@ -21,7 +21,7 @@ BackupMechanism = Literal["basebackup", "pgbackrest"]
 
 
 class RestoreDrill(Section):
-    """How ``drill.restore`` runs: a bounded writer, a base backup, the disaster, the restore."""
+    """How `drill.restore` runs: a bounded writer, a base backup, the disaster, the restore."""
 
     write_s: float = Field(
         8.0,
@@ -60,7 +60,7 @@ class RestoreDrill(Section):
 
 
 class BackupFresh(Section):
-    """Where ``drill.backup_fresh`` reads the newest backup: the server's archiver, or pgBackRest."""
+    """Where `drill.backup_fresh` reads the newest backup: the server's archiver, or pgBackRest."""
 
     stanza: str | None = Field(
         None,
