@@ -67,6 +67,10 @@ def test_a_destroyed_primary_comes_back_from_backup_and_wal_within_the_rpo_and_r
         )
     result = run_restore_drill(backup.mechanism, drill, wal_settings(profile, settings.environ))
     _record(evidence, backup, result)
+    assert result.rto_s is not None, (
+        f"the restored server did not answer the application's query within "
+        f"backup.drill.restore_timeout_s ({drill.restore_timeout_s:g} s)"
+    )
     integrity = result.integrity
     assert integrity.prefix_intact and integrity.unknown_rows == 0, (
         f"the restored rows are not the rows the primary committed: {integrity.rows_restored} back of "
@@ -75,10 +79,6 @@ def test_a_destroyed_primary_comes_back_from_backup_and_wal_within_the_rpo_and_r
     )
     assert integrity.checksum_match, "the checksum of the restored rows differs from the committed rows'"
     assert result.bulk_match, f"the {result.bulk_rows} preloaded rows did not come back intact"
-    assert result.rto_s is not None, (
-        f"the restored server did not answer the application's query within "
-        f"backup.drill.restore_timeout_s ({drill.restore_timeout_s:g} s)"
-    )
     rpo, rto = result.rpo_s, result.rto_s
     lost = (
         ""

@@ -95,6 +95,22 @@ def test_pgbackrest_without_archive_timeout_fails_a_short_rpo(tmp_path: Path) ->
     assert details["mechanism"] == "pgbackrest" and not details["recovered_past_backup"], details
 
 
+def test_a_restore_slower_than_the_rto_or_its_bound_fails(tmp_path: Path) -> None:
+    # No restore answers within 6 ms (0.0001 minutes): copying the backup alone takes longer.
+    slow = verify(
+        "drill-restore.yaml", *DRILL, "--set", "backup.rto_minutes=0.0001", report_dir=tmp_path / "a"
+    )
+    assert slow.code == 1, slow.stdout + slow.stderr
+    (result,) = slow.results("drill.restore")
+    assert "exceeds backup.rto_minutes" in result["message"], result
+    assert result["evidence"]["details"]["checksum_match"]  # the data came back; only too late
+    bound = ["--set", "backup.drill.restore_timeout_s=0.001"]
+    late = verify("drill-restore.yaml", *DRILL, *bound, report_dir=tmp_path / "b")
+    assert late.code == 1, late.stdout + late.stderr
+    (result,) = late.results("drill.restore")
+    assert "did not answer" in result["message"] and result["evidence"]["details"]["rto_s"] is None
+
+
 def test_external_infra_never_runs_the_destructive_drill(tmp_path: Path) -> None:
     run = verify("drill-restore.yaml", "--suite", "drills", "--infra", "external", report_dir=tmp_path / "r")
     assert run.code == 0, run.stdout + run.stderr

@@ -146,8 +146,17 @@ class DrillCluster:
         )  # fmt: skip
 
     def start(self, settings: dict[str, str], timeout_s: float) -> None:
-        """Start the server with ``settings`` (as ``-c``); return once it accepts connections. A server
-        that is still recovering answers too: :meth:`wait_ready` waits for what the caller needs."""
+        """Start the server with ``settings`` (as ``-c``); return once it accepts connections."""
+        self.launch(settings)
+        if not self.wait_ready("SELECT 1", timeout_s):
+            raise CouldNotCheck(
+                f"the drill's server ({self.data}) did not accept connections within {timeout_s:g} s: "
+                f"{self.control.log_tail() if self.control else ''}",
+                ErrorReason.START_FAILED,
+            )
+
+    def launch(self, settings: dict[str, str]) -> None:
+        """Start the server process with ``settings`` (as ``-c``) without waiting for it."""
         self.port = free_port()
         argv = [
             str(self.bindir / "postgres"),
@@ -160,12 +169,6 @@ class DrillCluster:
         # ProcessControl's stop signal is SIGINT (fast shutdown); the drill's disaster is destroy().
         self.control = ProcessControl(argv, self.home, self.user, signal.SIGINT)
         self.control.launch()
-        if not self.wait_ready("SELECT 1", timeout_s):
-            raise CouldNotCheck(
-                f"the drill's server ({self.data}) did not accept connections within {timeout_s:g} s: "
-                f"{self.control.log_tail()}",
-                ErrorReason.START_FAILED,
-            )
 
     def wait_ready(self, query: str, timeout_s: float, *, primary: bool = False) -> bool:
         """Whether the server answers ``query`` (and, with ``primary``, has left recovery) within

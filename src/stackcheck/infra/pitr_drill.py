@@ -93,6 +93,26 @@ class DrillResult:
         return self.last_restored_at is not None and self.last_restored_at > self.backup_done_at
 
 
+def _unanswered(
+    mechanism: BackupMechanism,
+    settings: dict[str, str],
+    writer: Writer,
+    bulk_rows: int,
+    writer_started_at: float,
+    backup_done_at: float,
+    backup_s: float,
+    disaster_at: float,
+) -> DrillResult:
+    """The result of a restore that did not answer within its bound: no rows read, no RTO."""
+    return DrillResult(
+        mechanism=mechanism, settings={k: v for k, v in settings.items() if k in WAL_KEYS},
+        integrity=compare(writer.rows, []), bulk_rows=bulk_rows, bulk_match=False,
+        writer_started_at=writer_started_at, backup_done_at=backup_done_at, backup_s=backup_s,
+        disaster_at=disaster_at, last_restored_at=None, rto_s=None, timeline_switched=False,
+        writer_error=writer.error,
+    )  # fmt: skip
+
+
 def _connect(cluster: DrillCluster) -> psycopg.Connection[tuple[object, ...]]:
     try:
         return psycopg.connect(cluster.dsn, autocommit=True, prepare_threshold=None)
@@ -129,7 +149,9 @@ def run_restore_drill(
         mech.backup(primary)
         backup_s = time.monotonic() - backup_started
         backup_done_at = time.time()
-        wait_until(lambda: writer is None or writer.error is not None, drill.write_s, 0.05)
+        # Until write_s passes, or the writer stops on its own (max_rows, an error): the disaster follows
+        # its last row at once, so idle time never counts as loss.
+        wait_until(lambda: writer is None or writer.done, drill.write_s, 0.05)
         writer.stop()
         if writer.error is not None:
             raise CouldNotCheck(f"the drill's writer failed: {writer.error}", ErrorReason.TOOL_FAILED)
@@ -140,10 +162,14 @@ def run_restore_drill(
         clusters.append(restored)
         started = time.monotonic()
         recovery = mech.restore(restored)
-        restored.start({**team_wal, **recovery}, drill.restore_timeout_s)
+        restored.launch({**team_wal, **recovery})
         left = drill.restore_timeout_s - (time.monotonic() - started)
         query = drill.query or f"SELECT count(*) FROM {TABLE}"
         answered = restored.wait_ready(query, max(left, 0.0), primary=True)
+        if not answered:  # past the bound: the verdict is the RTO's; nothing more to read from it
+            restored.close()
+            return _unanswered(mechanism, settings, writer, bulk_rows, writer_started_at, backup_done_at,
+                               backup_s, disaster_at)  # fmt: skip
         rto_s = time.monotonic() - started if answered else None
         with _connect(restored) as conn:
             rows = read_rows(conn)

@@ -126,6 +126,11 @@ class Writer:
         except psycopg.Error as exc:
             self.error = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
+    @property
+    def done(self) -> bool:
+        """Whether the writer has stopped on its own (``max_rows`` reached, or an error)."""
+        return self._thread.ident is not None and not self._thread.is_alive()
+
     def stop(self, timeout_s: float = 30) -> None:
         """Stop after the row in flight; wait for the thread."""
         self._stop.set()
