@@ -20,6 +20,7 @@ from stackcheck.collector import EvidenceRecorder
 from stackcheck.infra import PostgresServer, RedisServer, ServiceSession
 from stackcheck.infra.launch import LaunchedService
 from stackcheck.infra.pitr_drill import DrillResult, run_restore_drill, wal_settings
+from stackcheck.infra.pitr_target import run_target_drill
 from stackcheck.infra.relay import Relay
 from stackcheck.plugin import COLLECTOR, Target
 from stackcheck.probes.http import Exchange, HttpProbe
@@ -103,6 +104,7 @@ __all__ = [
     "require",
     "resolve_target",
     "run_restore_drill",
+    "run_target_drill",
     "version_specifier",
     "wait_until",
     "wal_settings",

@@ -20,8 +20,10 @@ from stackcheck.testing import (
     Profile,
     RestoreDrill,
     Settings,
+    loaded_profile,
     require,
     run_restore_drill,
+    run_target_drill,
     wal_settings,
 )
 
@@ -54,18 +56,35 @@ def _record(evidence: EvidenceRecorder, backup: BackupSection, result: DrillResu
     )
 
 
-@pytest.mark.check(checks.RESTORE)
-def test_a_destroyed_primary_comes_back_from_backup_and_wal_within_the_rpo_and_rto(
-    profile: Profile, settings: Settings, evidence: EvidenceRecorder
-) -> None:
-    backup: BackupSection = require(profile.backup, "profile has no `backup` section")
-    drill: RestoreDrill = require(backup.drill, "backup.drill is not set")
+def _drill(
+    request: pytest.FixtureRequest, profile: Profile, settings: Settings, drill: RestoreDrill
+) -> DrillResult:
+    """The throwaway primary's drill, or the team's target's (only with --allow-destructive)."""
+    if drill.target is not None:
+        if not settings.allow_destructive:
+            pytest.skip(
+                "backup.drill.target marks a drill target: stackcheck writes to it and runs its destroy and "
+                "restore commands only with --allow-destructive"
+            )
+        base_dir = loaded_profile(request.config).path.resolve().parent
+        return run_target_drill(drill, drill.target, settings.environ, base_dir)
     if settings.infra == "external":
         pytest.skip(
             "--infra external: the restore drill destroys a primary and runs only on one stackcheck starts "
-            "itself (--infra local or docker); drill.backup_fresh reads the external server"
+            "itself (--infra local or docker), or on a profile-marked backup.drill.target; "
+            "drill.backup_fresh reads the external server"
         )
-    result = run_restore_drill(backup.mechanism, drill, wal_settings(profile, settings.environ))
+    assert profile.backup is not None
+    return run_restore_drill(profile.backup.mechanism, drill, wal_settings(profile, settings.environ))
+
+
+@pytest.mark.check(checks.RESTORE)
+def test_a_destroyed_primary_comes_back_from_backup_and_wal_within_the_rpo_and_rto(
+    request: pytest.FixtureRequest, profile: Profile, settings: Settings, evidence: EvidenceRecorder
+) -> None:
+    backup: BackupSection = require(profile.backup, "profile has no `backup` section")
+    drill: RestoreDrill = require(backup.drill, "backup.drill is not set")
+    result = _drill(request, profile, settings, drill)
     _record(evidence, backup, result)
     assert result.rto_s is not None, (
         f"the restored server did not answer the application's query within "

@@ -119,3 +119,14 @@ def test_backup_freshness_on_the_archiver_needs_the_runs_postgres_and_pgbackrest
     assert needed_services(tool, ["drills"]) == []
     drill_only = _profile(postgres={}, backup={"rpo_minutes": 5, "drill": {}})
     assert needed_services(drill_only, ["drills"]) == []  # the restore drill starts servers of its own
+
+
+def test_a_drill_target_names_its_commands_and_holds_no_literal_password() -> None:
+    target = {"dsn": "postgresql://d:${PW}@h/app", "restored_dsn": "postgresql://d:${PW}@r/app"}
+    drill = _profile(backup={"drill": {"target": {**target, "restore_command": ["./r.sh"]}}}).backup
+    assert drill is not None and drill.drill is not None and drill.drill.target is not None
+    assert drill.drill.target.destroy_command == []  # no disaster of its own: the writer only stops
+    with pytest.raises(ValidationError, match="literal password"):
+        _profile(backup={"drill": {"target": {**target, "dsn": "postgresql://d:s3cret@h/app"}}})
+    with pytest.raises(ValidationError):
+        _profile(backup={"drill": {"target": {**target, "restore_command": []}}})

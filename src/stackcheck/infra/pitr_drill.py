@@ -62,7 +62,7 @@ def wal_settings(profile: Profile, environ: Mapping[str, str]) -> dict[str, str]
 class DrillResult:
     """What one drill measured. Times are wall-clock seconds since the epoch, durations seconds."""
 
-    mechanism: BackupMechanism
+    mechanism: str  # backup.mechanism, or "target" (the team's own restore command)
     settings: dict[str, str]  # the primary's WAL/archive settings
     integrity: Integrity
     bulk_rows: int

@@ -9,13 +9,43 @@ mechanism that loses more than a few seconds of writes.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
+from stackcheck.profile.data import _check_no_literal_secret
 from stackcheck.profile.fields import PositiveFloat, Section
 
-__all__ = ["BackupFresh", "BackupMechanism", "BackupSection", "RestoreDrill"]
+__all__ = ["BackupFresh", "BackupMechanism", "BackupSection", "DrillTarget", "RestoreDrill"]
+
+Dsn = Annotated[str, AfterValidator(_check_no_literal_secret)]
+Command = Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1, max_length=200)]
+
+
+class DrillTarget(Section):
+    """A team's own drill target (a staging database): marked here, drilled only with
+    `--allow-destructive`. stackcheck writes its rows to `dsn`, runs `destroy_command` (the disaster) and
+    `restore_command` (the team's restore: a pgBackRest stanza, a platform's branch-from-timestamp), then
+    reads what came back from `restored_dsn`."""
+
+    dsn: Dsn = Field(description="The primary the writer writes to; `${VAR}` from the environment.")
+    restored_dsn: Dsn = Field(
+        description="Where the restored server answers once `restore_command` has run; `${VAR}` read."
+    )
+    restore_command: Command = Field(
+        description="argv of the team's restore, run from the profile's folder; `{disaster_at}` (ISO 8601, "
+        "UTC) and `{disaster_epoch}` are replaced: restore to the latest point before it. Timed (RTO)."
+    )
+    destroy_command: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=list,
+        max_length=200,
+        description="argv of the disaster (e.g. stop and wipe the staging primary); empty: nothing is "
+        "destroyed, the writer only stops at the disaster instant.",
+    )
+    command_timeout_s: float = Field(
+        600, gt=0, le=7200, description="Bound on `destroy_command` (the restore's is restore_timeout_s)."
+    )
+
 
 BackupMechanism = Literal["basebackup", "pgbackrest"]
 
@@ -56,6 +86,11 @@ class RestoreDrill(Section):
         max_length=2000,
         description="The application's query: RTO ends when the restored server, out of recovery, answers "
         "it (default: a count of the drill's rows).",
+    )
+    target: DrillTarget | None = Field(
+        None,
+        description="The team's own drill target and restore command instead of a throwaway primary; "
+        "drilled only with `--allow-destructive` (else skipped, saying so).",
     )
 
 
