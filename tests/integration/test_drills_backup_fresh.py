@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,10 +10,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stackcheck.infra.pitr import DrillCluster, DrillDir, drill_bindir
-from stackcheck.infra.pitr_mechanisms import PgBackRest
+from stackcheck.infra.pitr import DrillDir
 from stackcheck.wait import wait_until
 from tests.integration.conftest import cli_env, verify
+from tests.integration.pitr_stack import backed_up_primary
 
 pytestmark = [pytest.mark.integration, pytest.mark.local_binaries]
 
@@ -58,20 +57,8 @@ def test_a_failing_archive_command_fails_freshness(tmp_path: Path, archive_env: 
 @pytest.fixture
 def pgbackrest_repo() -> Iterator[Path]:
     """A real pgBackRest stanza with one full backup of a throwaway primary; its configuration file."""
-    if shutil.which("pgbackrest") is None:
-        pytest.skip("pgbackrest is not installed (apt-get install pgbackrest)")
-    drill = DrillDir()
-    primary = DrillCluster(drill_bindir(), drill.folder("primary"), drill.user)
-    try:
-        primary.initdb()
-        tool = PgBackRest(drill, primary)
-        primary.start({**tool.primary_settings(), "archive_timeout": "1"}, 60)
-        tool.prepare(primary)
-        tool.backup(primary)
+    with backed_up_primary() as (_, _, tool):
         yield tool.config
-    finally:
-        primary.close()
-        drill.close()
 
 
 def _profile(tmp_path: Path, config: Path, max_age_minutes: float) -> Path:

@@ -16,9 +16,10 @@ import pytest
 import yaml
 
 from stackcheck.infra.base import free_port
-from stackcheck.infra.pitr import DRILL_USER, DrillCluster, DrillDir, drill_bindir
+from stackcheck.infra.pitr import DRILL_USER, DrillCluster, DrillDir
 from stackcheck.infra.pitr_mechanisms import PgBackRest
 from tests.integration.conftest import verify
+from tests.integration.pitr_stack import backed_up_primary
 
 pytestmark = [pytest.mark.integration, pytest.mark.local_binaries]
 
@@ -35,55 +36,61 @@ class Staging:
 def staging(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Staging]:
     """The staging stack; ``request.param`` is the pgbackrest restore --type the team's script uses."""
     restore_type = getattr(request, "param", "default")
-    if shutil.which("pgbackrest") is None or shutil.which("runuser") is None or os.geteuid() != 0:
-        pytest.skip("needs pgbackrest, runuser and root (the scripts act as the postgres user)")
-    drill = DrillDir()
-    bindir = drill_bindir()
-    primary = DrillCluster(bindir, drill.folder("primary"), drill.user)
-    restored_home, port = drill.folder("restored"), free_port()
-    try:
-        primary.initdb()
-        tool = PgBackRest(drill, primary)
-        primary.start({**tool.primary_settings(), "archive_timeout": "1"}, 60)
-        tool.prepare(primary)
-        tool.backup(primary)
-        called_with = drill.root / "disaster_at.txt"
-        destroy = drill.root / "destroy.sh"
-        destroy.write_text(
-            f"#!/bin/sh\nkill -9 $(head -1 {primary.data}/postmaster.pid)\nrm -rf {primary.data}\n"
-        )
-        restore = drill.root / "restore.sh"
-        data = restored_home / "data"
-        server = f"-c port={port} -c listen_addresses= -c unix_socket_directories={restored_home}"
-        restore.write_text(
-            "#!/bin/sh\nset -e\n"
-            f'echo "$1" > {called_with}\n'
-            f"runuser -u postgres -- mkdir -m 700 {data}\n"
-            f"runuser -u postgres -- pgbackrest --config={tool.config} --stanza=drill "
-            f"--pg1-path={data} --type={restore_type} restore\n"
-            f"runuser -u postgres -- {bindir}/pg_ctl -D {data} -l {restored_home}/log -o '{server}' start\n"
-        )
-        for script in (destroy, restore):
-            script.chmod(0o755)
-        target = {
-            "dsn": primary.dsn,
-            "restored_dsn": f"host={restored_home} port={port} user={DRILL_USER} dbname=postgres",
-            "destroy_command": [str(destroy)],
-            "restore_command": [str(restore), "{disaster_at}"],
-        }
-        drill_keys = {"write_s": 6, "restore_timeout_s": 20, "target": target}
-        backup = {"rpo_minutes": 0.1, "rto_minutes": 2, "drill": drill_keys}
-        profile = tmp_path / "staging.yaml"
-        profile.write_text(yaml.safe_dump({"name": "staging-drill", "backup": backup}))
-        yield Staging(profile, called_with)
-    finally:
-        subprocess.run(
-            ["runuser", "-u", "postgres", "--", str(bindir / "pg_ctl"), "-D", str(restored_home / "data"),
-             "stop", "-m", "immediate"],
-            capture_output=True, timeout=60, check=False,
-        )  # fmt: skip
-        primary.close()
-        drill.close()
+    if shutil.which("runuser") is None or os.geteuid() != 0:
+        pytest.skip("needs runuser and root (the team's scripts act as the postgres user)")
+    with backed_up_primary() as (drill, primary, tool):
+        bindir = primary.bindir
+        restored_home, port = drill.folder("restored"), free_port()
+        try:
+            yield _staging(tmp_path, drill, primary, tool, restored_home, port, restore_type)
+        finally:
+            subprocess.run(
+                ["runuser", "-u", "postgres", "--", str(bindir / "pg_ctl"), "-D", str(restored_home / "data"),
+                 "stop", "-m", "immediate"],
+                capture_output=True, timeout=60, check=False,
+            )  # fmt: skip
+
+
+def _staging(
+    tmp_path: Path,
+    drill: DrillDir,
+    primary: DrillCluster,
+    tool: PgBackRest,
+    restored_home: Path,
+    port: int,
+    restore_type: str,
+) -> Staging:
+    """The team's scripts and the profile naming them."""
+    bindir = primary.bindir
+    called_with = drill.root / "disaster_at.txt"
+    destroy = drill.root / "destroy.sh"
+    destroy.write_text(
+        f"#!/bin/sh\nkill -9 $(head -1 {primary.data}/postmaster.pid)\nrm -rf {primary.data}\n"
+    )
+    restore = drill.root / "restore.sh"
+    data = restored_home / "data"
+    server = f"-c port={port} -c listen_addresses= -c unix_socket_directories={restored_home}"
+    restore.write_text(
+        "#!/bin/sh\nset -e\n"
+        f'echo "$1" > {called_with}\n'
+        f"runuser -u postgres -- mkdir -m 700 {data}\n"
+        f"runuser -u postgres -- pgbackrest --config={tool.config} --stanza=drill "
+        f"--pg1-path={data} --type={restore_type} restore\n"
+        f"runuser -u postgres -- {bindir}/pg_ctl -D {data} -l {restored_home}/log -o '{server}' start\n"
+    )
+    for script in (destroy, restore):
+        script.chmod(0o755)
+    target = {
+        "dsn": primary.dsn,
+        "restored_dsn": f"host={restored_home} port={port} user={DRILL_USER} dbname=postgres",
+        "destroy_command": [str(destroy)],
+        "restore_command": [str(restore), "{disaster_at}"],
+    }
+    drill_keys = {"write_s": 6, "restore_timeout_s": 20, "target": target}
+    backup = {"rpo_minutes": 0.1, "rto_minutes": 2, "drill": drill_keys}
+    profile = tmp_path / "staging.yaml"
+    profile.write_text(yaml.safe_dump({"name": "staging-drill", "backup": backup}))
+    return Staging(profile, called_with)
 
 
 def test_the_teams_restore_command_is_timed_and_its_data_verified_only_with_allow_destructive(
