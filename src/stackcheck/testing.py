@@ -46,6 +46,7 @@ from stackcheck.profile.models import (
     RedisTtl,
     RestoreDrill,
     ScanSection,
+    ServiceSection,
     TlsSection,
     UploadEndpoint,
 )
@@ -89,6 +90,7 @@ __all__ = [
     "RestoreDrill",
     "ScanRun",
     "ScanSection",
+    "ServiceSection",
     "ServiceSession",
     "Settings",
     "Severity",
