@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
@@ -41,13 +42,21 @@ def _evidence(run: Run) -> dict[str, Any]:
     return evidence
 
 
-def _drill_dirs() -> set[Path]:
-    return set(Path(os.environ.get("TMPDIR", "/tmp")).glob("stackcheck-drill-*"))
+def _own_tmp() -> Path:
+    """A temporary directory of one run's own (its TMPDIR), open like /tmp: as root the drill's servers
+    run as the postgres user, who must reach their directories in it."""
+    tmp = Path(tempfile.mkdtemp(prefix="sc-", dir="/tmp"))
+    tmp.chmod(0o1777)
+    return tmp
+
+
+def _drill_dirs(tmp: Path | None = None) -> set[Path]:
+    return set((tmp or Path(os.environ.get("TMPDIR", "/tmp"))).glob("stackcheck-drill-*"))
 
 
 def test_basebackup_with_archived_wal_restores_every_committed_row_within_the_rpo(tmp_path: Path) -> None:
-    before = _drill_dirs()
-    run = verify("drill-restore.yaml", *DRILL, report_dir=tmp_path / "r")
+    tmp = _own_tmp()  # this run's own: see the SIGINT test
+    run = verify("drill-restore.yaml", *DRILL, report_dir=tmp_path / "r", env=cli_env(TMPDIR=str(tmp)))
     assert run.code == 0, run.stdout + run.stderr
     evidence = _evidence(run)
     details = evidence["details"]
@@ -58,7 +67,8 @@ def test_basebackup_with_archived_wal_restores_every_committed_row_within_the_rp
     assert details["rpo_s"] < details["window_s"], details
     assert evidence["unit"] == "min" and evidence["observed"]["rpo_minutes"] <= 0.1
     assert details["promoted_new_timeline"]
-    assert _drill_dirs() - before == set()  # the drill's directory is gone
+    assert _drill_dirs(tmp) == set()  # the drill's directory is gone
+    tmp.rmdir()
 
 
 def test_a_primary_without_wal_archiving_loses_every_write_since_the_base_backup(tmp_path: Path) -> None:
@@ -120,17 +130,18 @@ def test_external_infra_never_runs_the_destructive_drill(tmp_path: Path) -> None
 
 def test_sigint_during_the_drill_stops_its_servers_and_removes_its_directory(tmp_path: Path) -> None:
     token = uuid.uuid4().hex
-    before = _drill_dirs()
+    # A temporary directory of this run's own: the drills of tests running beside it make theirs elsewhere.
+    tmp = _own_tmp()
     cmd = [sys.executable, "-m", "stackcheck", "verify", "--profile", str(PROFILES / "drill-restore.yaml"),
            *DRILL, "--report-dir", str(tmp_path / "r")]  # fmt: skip
     proc = subprocess.Popen(
-        cmd, cwd=REPO, env=cli_env(**{TOKEN_VAR: token}), start_new_session=True,
+        cmd, cwd=REPO, env=cli_env(**{TOKEN_VAR: token, "TMPDIR": str(tmp)}), start_new_session=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
         # Wait for the primary to run (a postgres process of this run), then interrupt as a terminal does.
         assert wait_until(lambda: any("postgres" in c for c in run_processes(token).values()), 60, 0.1)
-        assert _drill_dirs() - before
+        assert _drill_dirs(tmp)
         os.killpg(proc.pid, signal.SIGINT)
         proc.communicate(timeout=90)
     finally:
@@ -139,4 +150,5 @@ def test_sigint_during_the_drill_stops_its_servers_and_removes_its_directory(tmp
             proc.communicate(timeout=30)
     assert proc.returncode == 130
     assert wait_until(lambda: not run_processes(token), 20, 0.2), run_processes(token)
-    assert _drill_dirs() - before == set()
+    assert _drill_dirs(tmp) == set()
+    tmp.rmdir()
