@@ -18,6 +18,7 @@ from stackcheck._exceptions import CouldNotCheck, ErrorReason, UsageError
 from stackcheck.catalog.spec import Severity
 from stackcheck.collector import EvidenceRecorder
 from stackcheck.infra import PostgresServer, RedisServer, ServiceSession
+from stackcheck.infra.haproxy import HAProxy, find_haproxy
 from stackcheck.infra.launch import LaunchedService
 from stackcheck.infra.relay import Relay
 from stackcheck.plugin import COLLECTOR, Target
@@ -25,6 +26,7 @@ from stackcheck.probes.http import Exchange, HttpProbe
 from stackcheck.profile import LoadedProfile, Profile, version_specifier
 from stackcheck.profile.models import (
     CorsSection,
+    DeploySection,
     ExposureSection,
     HeadersSection,
     HealthSection,
@@ -55,10 +57,12 @@ from stackcheck.wait import wait_until
 __all__ = [
     "CorsSection",
     "CouldNotCheck",
+    "DeploySection",
     "ErrorReason",
     "EvidenceRecorder",
     "Exchange",
     "ExposureSection",
+    "HAProxy",
     "HeadersSection",
     "HealthSection",
     "HttpProbe",
@@ -93,6 +97,7 @@ __all__ = [
     "UploadEndpoint",
     "UsageError",
     "check",
+    "find_haproxy",
     "loaded_profile",
     "profile_of",
     "replay",

@@ -7,6 +7,7 @@ Adding a suite: a catalog module, a :class:`SuiteName` member, and one line in `
 from __future__ import annotations
 
 from stackcheck.catalog import (
+    bluegreen,
     cors,
     drills,
     exposure,
@@ -56,6 +57,7 @@ _CHECKS: tuple[CheckSpec, ...] = (
     *secret_checks.CHECKS,
     *logs.CHECKS,
     *drills.CHECKS,
+    *bluegreen.CHECKS,
     *load.CHECKS,
 )
 
