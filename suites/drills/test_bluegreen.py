@@ -21,10 +21,13 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
 from stackcheck.catalog import bluegreen as checks
+from stackcheck.probes.drain import connection_to
+from stackcheck.probes.http import client_tls_context
 from stackcheck.probes.paced import Answer, PacedLoad
 from stackcheck.testing import (
     CouldNotCheck,
@@ -46,9 +49,11 @@ GATE_POLL_S = 0.2
 SLACK_S = 15.0  # waited beyond a phase's paced duration before the drill calls the load starved
 
 
-def _get(port: int, path: str) -> int | None:
-    """The status of one GET of ``path`` on ``port`` (``None``: no answer)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=GET_TIMEOUT_S)
+def _get(service: LaunchedService, path: str) -> int | None:
+    """The status of one GET of ``path`` on a launch, plain or TLS as it speaks (``None``: no answer)."""
+    https = urlsplit(service.url).scheme == "https"
+    context = client_tls_context(service.ca_bundle or True) if https else None
+    conn = connection_to("127.0.0.1", service.port, https, context, GET_TIMEOUT_S)
     try:
         conn.request("GET", path, headers={"Connection": "close"})
         response = conn.getresponse()
@@ -82,7 +87,7 @@ def _gate(proxy: HAProxy, green: LaunchedService, path: str, timeout_s: float) -
     started = time.monotonic()
     streak = 0
     while True:
-        status = _get(green.port, path)
+        status = _get(green, path)
         gate.health.append(status)
         streak = streak + 1 if _ok(status) else 0
         state = proxy.servers()["green"]
@@ -157,10 +162,6 @@ def test_traffic_switches_to_a_healthy_green_and_back_to_blue_without_a_failed_r
     health_path = _health_path(profile, section)
     if health_path is None:
         pytest.skip("no health path to gate on: set deploy.health_path, health.ready or health.live")
-    if service.scheme != "http":
-        pytest.skip(
-            "the drill's HAProxy speaks plain HTTP to blue and green; service.scheme https is not drilled"
-        )
     binary = find_haproxy(settings.environ.get("PATH"))
     if binary is None:
         pytest.skip(
@@ -172,14 +173,14 @@ def test_traffic_switches_to_a_healthy_green_and_back_to_blue_without_a_failed_r
         blue = stack.enter_context(service_launcher())
         green = service_launcher(section.green_command)
         stack.callback(green.stop)
-        expected = _get(blue.port, section.load_path)
+        expected = _get(blue, section.load_path)
         if expected is None or expected >= 500:
             raise CouldNotCheck(
                 f"blue answered GET {section.load_path} (deploy.load_path) with {expected or 'nothing'} "
                 "before the drill: there is no working version to switch from",
                 ErrorReason.UNEXPECTED_ANSWER,
             )
-        blue_health = _get(blue.port, health_path)
+        blue_health = _get(blue, health_path)
         if not _ok(blue_health):
             raise CouldNotCheck(
                 f"blue answered GET {health_path} with {blue_health or 'nothing'} before the drill: there is "
@@ -187,8 +188,9 @@ def test_traffic_switches_to_a_healthy_green_and_back_to_blue_without_a_failed_r
                 ErrorReason.UNEXPECTED_ANSWER,
             )
         servers = {"blue": blue.port, "green": green.port}
+        tls = service.scheme == "https"  # HAProxy speaks HTTPS to both (its own frontend stays plain)
         proxy = stack.enter_context(
-            HAProxy(binary, servers, health_path if section.health_gate else None, enabled="blue")
+            HAProxy(binary, servers, health_path if section.health_gate else None, "blue", tls)
         )
         cap_s = 3 * phase_s + service.start_timeout_s + section.gate_timeout_s + 2 * SLACK_S
         load = PacedLoad(
@@ -202,7 +204,7 @@ def test_traffic_switches_to_a_healthy_green_and_back_to_blue_without_a_failed_r
         if section.health_gate:
             gate = _gate(proxy, green, health_path, section.gate_timeout_s)
         else:
-            gate = Gate("skipped", "deploy.health_gate: false", [_get(green.port, health_path)])
+            gate = Gate("skipped", "deploy.health_gate: false", [_get(green, health_path)])
         decided_at = time.monotonic()
         # Each runtime API command is timed on both sides: a request sent while it runs may go either way.
         switch: tuple[float, float] | None = None
@@ -216,7 +218,7 @@ def test_traffic_switches_to_a_healthy_green_and_back_to_blue_without_a_failed_r
                 min(n, max(1, int(section.rollback_window_s / 2 * rate))),
                 min(phase_s + SLACK_S, section.rollback_window_s / 2),
             )
-            gate.health.append(_get(green.port, health_path))  # green's health while it served
+            gate.health.append(_get(green, health_path))  # green's health while it served
             rollback = _timed(proxy, {"blue": 100, "green": 0})
         after = rollback[1] if rollback else decided_at
         _wait_answers(load, after, n, phase_s + SLACK_S)

@@ -33,6 +33,7 @@ def bluegreen_run(
     green: list[str] | None = None,
     blue: list[str] | None = None,
     health: dict[str, str | None] | None = None,
+    https: bool = False,
     **deploy: Any,
 ) -> dict[str, Any]:
     """``stackcheck verify --suite drills`` of a profile with a service and a deploy section; the drill's one
@@ -40,7 +41,11 @@ def bluegreen_run(
     body: dict[str, Any] = {
         "name": "bluegreen-drill",
         "health": health or READY,
-        "service": {"command": blue or REFSERVICE, "cwd": str(REPO)},
+        "service": {
+            "command": blue or REFSERVICE,
+            "cwd": str(REPO),
+            **({"scheme": "https", "ca_bundle": "{tls_dir}/ca.pem"} if https else {}),
+        },
         "deploy": {"rollback_window_s": 30, **({"green_command": green} if green else {}), **deploy},
     }
     profile = tmp_path / "bluegreen.yaml"
@@ -124,3 +129,11 @@ def test_a_blue_that_is_not_healthy_before_the_drill_is_error_not_failed(tmp_pat
     result = bluegreen_run(tmp_path, blue=[*REFSERVICE, "--defect", "ready-failing"])
     assert result["status"] == "error"
     assert "no healthy version to switch from" in result["message"]
+
+
+def test_a_service_that_speaks_https_is_switched_through_haproxy_over_tls(tmp_path: Path) -> None:
+    tls = [*REFSERVICE, "--tls-dir", "{tls_dir}"]
+    result = bluegreen_run(tmp_path, blue=tls, https=True)
+    assert result["status"] == "passed", result["message"]
+    details = result["evidence"]["details"]
+    assert details["gate"] == "opened" and set(details["phases"]["on_green"]["by_server"]) == {"green"}

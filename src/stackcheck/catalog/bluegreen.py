@@ -16,8 +16,8 @@ BLUEGREEN = CheckSpec(
     severity=Severity.HIGH,
     requires=(
         Requires(
-            keys=("service.command",),
-            reason="no service.command: the drill launches blue and green itself",
+            keys=("service",),  # the section's command is the launch: a run supplies it (claims.RUN_SUPPLIED)
+            reason="profile has no `service` section: the drill launches blue and green itself",
         ),
     ),
     reads=(

@@ -72,11 +72,20 @@ class ServerState:
 
 
 def render_config(
-    port: int, socket_path: Path, servers: dict[str, int], health_path: str | None, enabled: str
+    port: int,
+    socket_path: Path,
+    servers: dict[str, int],
+    health_path: str | None,
+    enabled: str,
+    tls: bool = False,
 ) -> str:
     """The configuration: one frontend on ``port``, one backend of ``servers`` (name → port) of which only
-    ``enabled`` has weight; ``health_path`` arms ``option httpchk`` (``None``: no checks at all)."""
-    check = " check inter 200ms fall 2 rise 2" if health_path else ""
+    ``enabled`` has weight; ``health_path`` arms ``option httpchk`` (``None``: no checks at all); ``tls``:
+    the servers speak HTTPS (traffic and checks)."""
+    # Unverified TLS on the loopback hop to launches of the drill's own: each issues itself a certificate
+    # from a throwaway CA that exists only once it has started (after HAProxy), and certificates are the
+    # tls suite's business, not the switch's.
+    check = (" ssl verify none" if tls else "") + (" check inter 200ms fall 2 rise 2" if health_path else "")
     lines = [
         "global",
         f"    stats socket {socket_path} mode 600 level admin",
@@ -104,19 +113,29 @@ def render_config(
 
 
 class HAProxy:
-    """``with HAProxy(binary, servers, health_path, enabled="blue") as proxy: proxy.url``."""
+    """``with HAProxy(binary, servers, health_path, enabled="blue", tls=False) as proxy: proxy.url``; the
+    frontend always speaks plain HTTP on loopback."""
 
     APT_PACKAGE = APT_PACKAGE
     SERVER_HEADER = SERVER_HEADER
 
-    def __init__(self, binary: Path, servers: dict[str, int], health_path: str | None, enabled: str) -> None:
+    def __init__(
+        self,
+        binary: Path,
+        servers: dict[str, int],
+        health_path: str | None,
+        enabled: str,
+        tls: bool = False,
+    ) -> None:
         self.binary = binary
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._dir = Path(tempfile.mkdtemp(prefix="stackcheck-haproxy-"))
         self.socket_path = self._dir / "admin.sock"
         self.config_path = self._dir / "haproxy.cfg"
-        self.config_path.write_text(render_config(self.port, self.socket_path, servers, health_path, enabled))
+        self.config_path.write_text(
+            render_config(self.port, self.socket_path, servers, health_path, enabled, tls)
+        )
         self._proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
 

@@ -31,10 +31,11 @@ class DeploySection(Section):
         description="The path the drill's paced load requests through the proxy during the switch and the "
         "rollback; every answer must be the one blue gave before the drill.",
     )
-    rollback_window_s: Annotated[float, Field(gt=0, le=3600)] = Field(
+    rollback_window_s: Annotated[float, Field(gt=0, le=86400)] = Field(
         60,
         description="Seconds after the switch during which traffic can go back to blue: the drill rolls "
-        "back within them and blue must then serve every request again.",
+        "back within them and blue must then serve every request again. The drill never waits the window "
+        "out: it rolls back after `switch_requests` requests on green, or at half the window if sooner.",
     )
     switch_requests: Annotated[int, Field(ge=5, le=500)] = Field(
         20,
