@@ -69,3 +69,24 @@ def test_a_request_nobody_answers_is_recorded_with_its_error() -> None:
     assert wait_until(lambda: load.answered() == 3, 20, 0.02)
     answers = load.stop()
     assert [(a.status, a.summary()) for a in answers] == [(None, "ConnectionRefusedError")] * 3
+
+
+def test_the_deploy_section_has_its_defaults_and_rejects_what_it_does_not_know() -> None:
+    from pydantic import ValidationError
+
+    from stackcheck.profile.deploy import DeploySection
+
+    section = DeploySection()
+    assert (section.strategy, section.load_path, section.rollback_window_s) == ("bluegreen", "/", 60)
+    assert (section.switch_requests, section.rate_per_s, section.health_gate) == (20, 20, True)
+    assert section.health_path is None and section.green_command is None
+    for bad in (
+        {"strategy": "canary"},
+        {"rollback_window": 60},
+        {"switch_requests": 1},
+        {"load_path": "api"},
+    ):
+        with pytest.raises(ValidationError):
+            DeploySection.model_validate(bad)
+    with pytest.raises(ValidationError):  # frozen
+        section.rate_per_s = 5  # type: ignore[misc]
