@@ -199,9 +199,11 @@ def dependency_relays(profile: Profile, settings: Settings) -> Iterator[dict[str
             relay.close()
 
 
-def _new_launch(request: pytest.FixtureRequest, profile: Profile, settings: Settings) -> LaunchedService:
+def _new_launch(
+    request: pytest.FixtureRequest, profile: Profile, settings: Settings, command: list[str] | None = None
+) -> LaunchedService:
     """A launch of ``service.command`` (not started) wired to the run's Postgres/Redis and to the relays of
-    its other dependencies (``{dep_NAME}``)."""
+    its other dependencies (``{dep_NAME}``); ``command`` replaces ``service.command`` (another build)."""
     if profile.service is None:
         raise UsageError("no `service` section", "add service.command to the profile, or pass --target URL")
     services: ServiceSession = request.getfixturevalue("services")
@@ -216,7 +218,8 @@ def _new_launch(request: pytest.FixtureRequest, profile: Profile, settings: Sett
         values.update({f"dep_{name}": relay.address for name, relay in relays.items()})
     live = profile.health.live if profile.health and profile.health.live else "/"
     path = request.config.stash[COLLECTOR].loaded.path
-    return LaunchedService(profile.service, values, path, live, settings.environ)
+    section = profile.service if command is None else profile.service.model_copy(update={"command": command})
+    return LaunchedService(section, values, path, live, settings.environ)
 
 
 @pytest.fixture(scope="session")
@@ -232,8 +235,9 @@ def launched_service(
 @pytest.fixture
 def service_launcher(
     request: pytest.FixtureRequest, profile: Profile, settings: Settings
-) -> Callable[[], LaunchedService]:
+) -> Callable[..., LaunchedService]:
     """Makes launches of ``service.command`` of a check's own (``with service_launcher() as svc:``), wired
     as :func:`launched_service` is: for a drill that ends the process (SIGTERM), so the session's launch
-    stays up for the other checks. The caller starts and stops each one (the ``with`` block)."""
-    return lambda: _new_launch(request, profile, settings)
+    stays up for the other checks. The caller starts and stops each one (the ``with`` block).
+    ``service_launcher(command)`` launches another command the same way (the blue-green drill's green)."""
+    return lambda command=None: _new_launch(request, profile, settings, command)

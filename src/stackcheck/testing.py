@@ -18,6 +18,7 @@ from stackcheck._exceptions import CouldNotCheck, ErrorReason, UsageError
 from stackcheck.catalog.spec import Severity
 from stackcheck.collector import EvidenceRecorder
 from stackcheck.infra import PostgresServer, RedisServer, ServiceSession
+from stackcheck.infra.haproxy import HAProxy, find_haproxy
 from stackcheck.infra.launch import LaunchedService
 from stackcheck.infra.pitr_drill import DrillResult, run_restore_drill, wal_settings
 from stackcheck.infra.pitr_target import run_target_drill
@@ -28,6 +29,7 @@ from stackcheck.profile import LoadedProfile, Profile, version_specifier
 from stackcheck.profile.models import (
     BackupSection,
     CorsSection,
+    DeploySection,
     ExposureSection,
     HeadersSection,
     HealthSection,
@@ -60,11 +62,13 @@ __all__ = [
     "BackupSection",
     "CorsSection",
     "CouldNotCheck",
+    "DeploySection",
     "DrillResult",
     "ErrorReason",
     "EvidenceRecorder",
     "Exchange",
     "ExposureSection",
+    "HAProxy",
     "HeadersSection",
     "HealthSection",
     "HttpProbe",
@@ -100,6 +104,7 @@ __all__ = [
     "UploadEndpoint",
     "UsageError",
     "check",
+    "find_haproxy",
     "loaded_profile",
     "profile_of",
     "replay",

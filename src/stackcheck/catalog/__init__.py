@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from stackcheck.catalog import (
     backup,
+    bluegreen,
     cors,
     drills,
     exposure,
@@ -58,6 +59,7 @@ _CHECKS: tuple[CheckSpec, ...] = (
     *logs.CHECKS,
     *drills.CHECKS,
     *backup.CHECKS,
+    *bluegreen.CHECKS,
     *load.CHECKS,
 )
 

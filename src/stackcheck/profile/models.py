@@ -23,6 +23,7 @@ from stackcheck.profile.data import (
     RedisSection,
     RedisTtl,
 )
+from stackcheck.profile.deploy import DeploySection
 from stackcheck.profile.fields import Section, version_specifier
 from stackcheck.profile.http import (
     CorsSection,
@@ -46,6 +47,7 @@ __all__ = [
     "BackupSection",
     "Claim",
     "CorsSection",
+    "DeploySection",
     "ExposureSection",
     "HeadersSection",
     "HealthSection",
@@ -155,6 +157,7 @@ class Profile(Section):
     load: LoadSection | None = None
     backup: BackupSection | None = None
     scan: ScanSection | None = None
+    deploy: DeploySection | None = None
     waivers: list[Waiver] = Field(default_factory=list)
     claims: list[Claim] = Field(
         default_factory=list,
