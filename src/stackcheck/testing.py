@@ -18,6 +18,7 @@ from stackcheck._exceptions import CouldNotCheck, ErrorReason, UsageError
 from stackcheck.catalog.spec import Severity
 from stackcheck.collector import EvidenceRecorder
 from stackcheck.infra import PostgresServer, RedisServer, ServiceSession
+from stackcheck.infra.faults import ProxiedService
 from stackcheck.infra.launch import LaunchedService
 from stackcheck.infra.relay import Relay
 from stackcheck.plugin import COLLECTOR, Target
@@ -41,6 +42,7 @@ from stackcheck.profile.models import (
     ReadyDependency,
     RedisSection,
     RedisTtl,
+    ResilienceSection,
     ScanSection,
     TlsSection,
     UploadEndpoint,
@@ -73,6 +75,7 @@ __all__ = [
     "PostgresSection",
     "PostgresServer",
     "Profile",
+    "ProxiedService",
     "RateLimit",
     "RateLimitSection",
     "ReadyDependency",
@@ -80,6 +83,7 @@ __all__ = [
     "RedisServer",
     "RedisTtl",
     "Relay",
+    "ResilienceSection",
     "ScanRun",
     "ScanSection",
     "ServiceSession",

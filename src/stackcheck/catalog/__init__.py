@@ -7,6 +7,7 @@ Adding a suite: a catalog module, a :class:`SuiteName` member, and one line in `
 from __future__ import annotations
 
 from stackcheck.catalog import (
+    breaker,
     cors,
     exposure,
     headers,
@@ -54,6 +55,7 @@ _CHECKS: tuple[CheckSpec, ...] = (
     *scan_checks.CHECKS,
     *secret_checks.CHECKS,
     *logs.CHECKS,
+    *breaker.CHECKS,
     *load.CHECKS,
 )
 

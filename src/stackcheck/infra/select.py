@@ -36,11 +36,13 @@ def launch_needs(profile: Profile) -> set[ServiceName]:
 
 
 def _launches(profile: Profile, suites: set[str], target: str | None) -> bool:
-    """Whether the run starts ``service.command``: the readiness drill always does; any other check that
-    talks to the service does when no target URL is given."""
+    """Whether the run starts ``service.command``: the readiness drill and the resilience drills always do;
+    any other check that talks to the service does when no target URL is given."""
     if profile.service is None:
         return False
     if "health" in suites and profile.health is not None and profile.health.ready_dependencies:
+        return True
+    if "drills" in suites and profile.resilience is not None:
         return True
     return target is None and any(
         spec.needs_target and spec.skip_reason_for(profile) is None

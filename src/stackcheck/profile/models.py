@@ -39,6 +39,7 @@ from stackcheck.profile.inputs import InputEndpoint, InputParam, InputsSection, 
 from stackcheck.profile.logs import LogsSection
 from stackcheck.profile.pgbouncer import PgBouncerSection, PoolMode
 from stackcheck.profile.ratelimit import RateLimit, RateLimitSection
+from stackcheck.profile.resilience import ResilienceSection
 from stackcheck.profile.stages import LoadEndpoint, LoadSection, ScanSection, SloSection
 
 __all__ = [
@@ -68,6 +69,7 @@ __all__ = [
     "ReadyDependency",
     "RedisSection",
     "RedisTtl",
+    "ResilienceSection",
     "ScanSection",
     "ServiceSection",
     "SloSection",
@@ -153,6 +155,7 @@ class Profile(Section):
     slo: SloSection | None = None
     load: LoadSection | None = None
     backup: BackupSection | None = None
+    resilience: ResilienceSection | None = None
     scan: ScanSection | None = None
     waivers: list[Waiver] = Field(default_factory=list)
     claims: list[Claim] = Field(

@@ -1,0 +1,75 @@
+"""Profile section ``resilience``: the circuit breaker and dependency timeouts the drills measure."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+
+from stackcheck.profile.fields import PositiveFloat, Section, UrlPath
+
+__all__ = ["DEFAULT_RESILIENCE_PATH", "ResilienceSection"]
+
+Dependency = Literal["postgres", "redis"]
+
+#: The reference service's endpoint that queries each dependency (through its breaker).
+DEFAULT_RESILIENCE_PATH = "/api/v1/dependencies"
+
+
+class ResilienceSection(Section):
+    """How the service behaves when a dependency hangs: its timeout, its circuit breaker, its health probes.
+
+    The drills (suite ``drills``) start the service themselves (``service.command``) with toxiproxy between
+    it and the run's Postgres/Redis: ``{postgres_dsn}`` and ``{redis_url}`` then name the proxy, not the
+    server. They inject faults through toxiproxy's API and time the service's answers.
+    """
+
+    path: UrlPath = Field(
+        DEFAULT_RESILIENCE_PATH,
+        description="Endpoint (GET) that calls the dependencies, answering 2xx while they are healthy, e.g. "
+        "an API route that reads the database; the drills time its answers. Default: the reference "
+        "service's.",
+    )
+    dependencies: Annotated[list[Dependency], Field(min_length=1)] = Field(
+        default_factory=lambda: list[Dependency](["postgres"]),
+        description="Dependencies drilled in turn (each needs its profile section and `service.command` "
+        "wired to it with `{postgres_dsn}` / `{redis_url}`).",
+    )
+    dependency_timeout_ms: PositiveFloat = Field(
+        description="The service's own timeout on a dependency call (ms): a call that waits this long has "
+        "failed. The drill's latency fault is longer; an answer in under half of it does not wait."
+    )
+    fault: Literal["latency", "hang"] = Field(
+        "latency",
+        description="The fault injected: `latency` (toxiproxy `latency` toxic: each answer of the dependency "
+        "delayed by 3 x dependency_timeout_ms, and by at least that + 2 s) or `hang` (`timeout` toxic 0: "
+        "the dependency swallows every byte and never answers).",
+    )
+    breaker_failures: Annotated[int, Field(ge=1, le=50)] | None = Field(
+        None,
+        description='Failures after which the breaker opens ("5 failures -> OPEN"): from then on the path '
+        "answers fast, without waiting on the dependency. Unset: drill.circuit_breaker is skipped.",
+    )
+    breaker_open_s: Annotated[float, Field(gt=0, le=600)] | None = Field(
+        None,
+        description='How long the breaker stays open before it lets a trial call through ("30 s -> '
+        'HALF-OPEN"); judged within 0.5x to 1.5x + 2 s. Shorten it in a test profile. Unset: '
+        "drill.circuit_breaker is skipped.",
+    )
+    health_path: UrlPath | None = Field(
+        None,
+        description="Health endpoint that must answer within `health_timeout_ms` while a dependency hangs "
+        "(and not 2xx, when it is the readiness endpoint). Default: health.ready.",
+    )
+    health_timeout_ms: PositiveFloat | None = Field(
+        None,
+        description='Bound on the health endpoint\'s answer while a dependency hangs ("Health check | 1s"). '
+        "Unset: drill.dependency_timeout is skipped.",
+    )
+
+    @field_validator("dependencies")
+    @classmethod
+    def _distinct(cls, deps: list[Dependency]) -> list[Dependency]:
+        if len(set(deps)) != len(deps):
+            raise ValueError("each dependency is drilled once: list it once")
+        return deps

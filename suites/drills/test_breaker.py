@@ -1,0 +1,218 @@
+"""Suite ``drills``, circuit breaker and timeouts: the service under toxiproxy's faults, timed from outside.
+
+For each dependency of ``resilience.dependencies`` stackcheck launches a fresh instance of the service
+(``service.command``, fixture ``proxied_service``) with toxiproxy between it and the run's Postgres/Redis,
+then makes the dependency slow (``latency`` toxic) or hung (``timeout`` toxic) and times the answers of
+``resilience.path`` and of the health endpoint. An answer in under half of
+``resilience.dependency_timeout_ms`` did not wait on the dependency (docs/suites/drills-breaker.md).
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from stackcheck.catalog import breaker as checks
+from stackcheck.probes.breaker import (
+    Answer,
+    count_until_open,
+    fault_latency_ms,
+    timed_get,
+    wait_for_success,
+    wait_for_trial,
+)
+from stackcheck.testing import (
+    CouldNotCheck,
+    ErrorReason,
+    EvidenceRecorder,
+    HttpProbe,
+    Profile,
+    ProxiedService,
+    ResilienceSection,
+    profile_of,
+    require,
+)
+
+POLL_S = 0.25
+EXTRA_CALLS = 3  # calls beyond breaker_failures before "it never opened"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    profile = profile_of(metafunc.config)
+    if "dependency" not in metafunc.fixturenames or profile is None or profile.resilience is None:
+        return
+    deps = profile.resilience.dependencies
+    metafunc.parametrize("dependency", [pytest.param(d, id=d, marks=pytest.mark.services(d)) for d in deps])
+
+
+@pytest.fixture
+def dependency() -> str | None:
+    """Replaced by one parameter per ``resilience.dependencies`` entry."""
+    return None
+
+
+def _section(profile: Profile) -> ResilienceSection:
+    return require(profile.resilience, "profile has no `resilience` section")
+
+
+def _proxied(request: pytest.FixtureRequest, name: str) -> ProxiedService:
+    proxied: ProxiedService = request.getfixturevalue("proxied_service")
+    if name not in proxied.proxies:
+        raise CouldNotCheck(
+            f"service.command is not wired to {name} ({{postgres_dsn}} / {{redis_url}}): the drill cannot "
+            "put toxiproxy between them",
+            ErrorReason.UNEXPECTED_ANSWER,
+        )
+    return proxied
+
+
+def _probe(proxied: ProxiedService, timeout_ms: float) -> HttpProbe:
+    # The client waits past the injected latency, so that "no breaker" shows as a slow answer, not a timeout.
+    timeout_s = fault_latency_ms(timeout_ms) / 1000 + 5
+    service = proxied.service
+    return HttpProbe(service.url, timeout_s=timeout_s, deadline_s=timeout_s, verify=service.ca_bundle or True)
+
+
+def _baseline(http: HttpProbe, path: str) -> Answer:
+    answer = timed_get(http, path)
+    if not answer.ok:
+        raise CouldNotCheck(
+            f"GET {path} answered {answer.status} before any fault: the drill needs it to answer 2xx while "
+            "the dependencies are healthy (resilience.path)",
+            ErrorReason.UNEXPECTED_ANSWER,
+        )
+    return answer
+
+
+def _ms(answers: list[Answer]) -> list[float]:
+    return [round(a.elapsed_ms) for a in answers]
+
+
+@pytest.mark.check(checks.CIRCUIT_BREAKER)
+def test_breaker_opens_after_n_failures_tries_again_after_the_open_period_and_closes(
+    dependency: str | None, request: pytest.FixtureRequest, profile: Profile, evidence: EvidenceRecorder
+) -> None:
+    name = require(dependency, "resilience.dependencies lists no dependency")
+    rs = _section(profile)
+    failures_max = require(rs.breaker_failures, "resilience.breaker_failures is not set")
+    open_s = require(rs.breaker_open_s, "resilience.breaker_open_s is not set")
+    timeout_ms = rs.dependency_timeout_ms
+    proxied = _proxied(request, name)
+    what = f"GET {rs.path}"
+    evidence.record(expected=failures_max, unit="failures", op="<=", dependency=name, fault=rs.fault)
+    with _probe(proxied, timeout_ms) as http:
+
+        def fetch() -> Answer:  # the phases take the call as a function
+            return timed_get(http, rs.path)
+
+        baseline = _baseline(http, rs.path)
+        proxied.inject(name, rs.fault, fault_latency_ms(timeout_ms))
+        try:
+            failed, first_fast = count_until_open(fetch, timeout_ms, failures_max + EXTRA_CALLS, what)
+            evidence.record(
+                observed=len(failed) if first_fast else None,
+                baseline_ms=round(baseline.elapsed_ms),
+                dependency_timeout_ms=timeout_ms,
+                failure_ms=_ms(failed),
+            )
+            assert first_fast is not None, (
+                f"no breaker: all {len(failed)} calls of {what} waited on {name} (each >= {timeout_ms / 2:g} "
+                f"ms, {max(_ms(failed))} ms at most) while it was faulted; none was refused fast"
+            )
+            opened_at = failed[-1].ended
+            still_open = [first_fast] + [fetch() for _ in range(2)]
+            evidence.record(open_ms=_ms(still_open), open_status=sorted({a.status or 0 for a in still_open}))
+            assert len(failed) <= failures_max, (
+                f"the breaker opened after {len(failed)} failed calls, not after {failures_max} "
+                "(resilience.breaker_failures)"
+            )
+            assert all(a.fast(timeout_ms) for a in still_open), (
+                f"while open, {what} still waited: {_ms(still_open)} ms (fast is < {timeout_ms / 2:g} ms)"
+            )
+            bound_s = 1.5 * open_s + 2 + timeout_ms / 1000
+            trial, _ = wait_for_trial(fetch, timeout_ms, bound_s, POLL_S)
+            half_open_s = round(trial.started - opened_at, 2) if trial else None
+            reopened = fetch().fast(timeout_ms) if trial else None
+            evidence.record(open_s=open_s, half_open_s=half_open_s, reopened_after_failed_trial=reopened)
+        finally:
+            proxied.clear(name)
+        cleared_at = time.monotonic()
+        first_ok, confirmed = wait_for_success(fetch, 1.5 * open_s + 2 + 2 * timeout_ms / 1000, POLL_S)
+        closed = first_ok is not None and all(a.ok for a in confirmed)
+        evidence.record(
+            closed_again=closed,
+            closed_after_s=round(first_ok.started - cleared_at, 2) if first_ok else None,
+        )
+    assert trial is not None and half_open_s is not None, (
+        f"the breaker never let a trial call through within {bound_s:g} s of opening (breaker_open_s "
+        f"{open_s:g} s): it stays open"
+    )
+    assert 0.5 * open_s <= half_open_s <= bound_s, (
+        f"the breaker tried again {half_open_s:g} s after it opened, not after about {open_s:g} s "
+        "(resilience.breaker_open_s, judged within 0.5x to 1.5x + 2 s)"
+    )
+    assert reopened, f"after its trial call failed, the breaker did not open again: {what} waited on {name}"
+    assert closed, f"once {name} was healthy again, {what} did not answer 2xx again" + (
+        f" (then {[a.status for a in confirmed]})" if first_ok else f" within {1.5 * open_s + 2:g} s"
+    )
+    evidence.message = (
+        f"opened after {len(failed)} failed calls (each ~{max(_ms(failed))} ms); open answers "
+        f"{max(_ms(still_open))} ms at most (< {timeout_ms / 2:g} ms); trial after {half_open_s:g} s "
+        f"(breaker_open_s {open_s:g}); closed again once {name} was back"
+    )
+
+
+@pytest.mark.check(checks.DEPENDENCY_TIMEOUT)
+def test_health_answers_within_its_bound_and_the_path_gives_up_while_a_dependency_hangs(
+    dependency: str | None, request: pytest.FixtureRequest, profile: Profile, evidence: EvidenceRecorder
+) -> None:
+    name = require(dependency, "resilience.dependencies lists no dependency")
+    rs = _section(profile)
+    bound_ms = require(rs.health_timeout_ms, "resilience.health_timeout_ms is not set")
+    ready = profile.health.ready if profile.health else None
+    health_path = require(rs.health_path or ready, "neither resilience.health_path nor health.ready is set")
+    timeout_ms = rs.dependency_timeout_ms
+    proxied = _proxied(request, name)
+    with _probe(proxied, max(timeout_ms, bound_ms)) as http:
+        _baseline(http, rs.path)
+        _baseline(http, health_path)
+        proxied.inject(name, "hang")
+        try:
+            health = timed_get(http, health_path)
+            path = timed_get(http, rs.path)
+        finally:
+            proxied.clear(name)
+    path_bound_ms = 1.5 * timeout_ms + 1000
+    evidence.record(
+        expected=bound_ms,
+        observed=round(health.elapsed_ms) if health.status is not None else None,
+        unit="ms",
+        op="<=",
+        dependency=name,
+        health_path=health_path,
+        health_status=health.status,
+        path=rs.path,
+        path_status=path.status,
+        path_ms=round(path.elapsed_ms),
+        path_bound_ms=path_bound_ms,
+    )
+    assert health.status is not None, (
+        f"GET {health_path} gave no answer in {health.elapsed_ms / 1000:.1f} s while {name} hung "
+        f"(bound {bound_ms:g} ms): the health check waits on the dependency without a timeout"
+    )
+    assert health.elapsed_ms <= bound_ms, (
+        f"GET {health_path} took {health.elapsed_ms:.0f} ms while {name} hung (bound {bound_ms:g} ms)"
+    )
+    if health_path == ready:
+        assert not health.ok, (
+            f"GET {health_path} answered {health.status} while {name} hung: it hides the hang"
+        )
+    assert path.status is not None and path.elapsed_ms <= path_bound_ms, (
+        f"GET {rs.path} answered only after {path.elapsed_ms:.0f} ms while {name} hung: no dependency "
+        f"timeout (resilience.dependency_timeout_ms {timeout_ms:g}, judged with 1.5x + 1 s)"
+    )
+    evidence.message = (
+        f"while {name} hung, {health_path} answered {health.status} in {health.elapsed_ms:.0f} ms (bound "
+        f"{bound_ms:g} ms) and {rs.path} gave up after {path.elapsed_ms:.0f} ms"
+    )

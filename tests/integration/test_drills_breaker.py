@@ -1,0 +1,121 @@
+"""The circuit-breaker and timeout drills through the CLI: the reference service, toxiproxy as the real fault
+injector between it and the run's own Postgres and Redis (``--infra local``), each defect failing its check.
+
+The breaker is shortened for the test (3 failures, 3 s open); the numbers are reported, never asserted on
+beyond the drill's own generous bounds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from stackcheck.catalog import breaker
+from stackcheck.infra.toxiproxy import TOOL
+from stackcheck.scan.toolcache import locate
+from stackcheck.settings import Settings
+from tests.integration.conftest import Run, verify
+
+
+def _toxiproxy_missing() -> str | None:
+    from stackcheck._exceptions import CouldNotCheck
+
+    try:
+        locate(TOOL, Settings.from_environ())
+    except CouldNotCheck as exc:
+        return f"toxiproxy is not built: {exc}"
+    return None
+
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.local_binaries,
+    pytest.mark.skipif(_toxiproxy_missing() is not None, reason=str(_toxiproxy_missing())),
+]
+
+BREAKER = breaker.CIRCUIT_BREAKER.id
+TIMEOUT = breaker.DEPENDENCY_TIMEOUT.id
+
+
+def profile(
+    tmp_path: Path, *defects: str, deps: tuple[str, ...] = ("postgres", "redis"), **rs: object
+) -> Path:
+    """The reference service wired to the run's Postgres and Redis, breaker shortened for the test."""
+    command = [
+        "{python}", "-m", "fixtures.refservice", "--profile", "{profile}", "--port", "{port}",
+        "--postgres-dsn", "{postgres_dsn}", "--redis-url", "{redis_url}",
+        *(arg for d in defects for arg in ("--defect", d)),
+    ]  # fmt: skip
+    resilience = {
+        "dependencies": list(deps),
+        "dependency_timeout_ms": 1000,
+        "breaker_failures": 3,
+        "breaker_open_s": 3,
+        "health_timeout_ms": 1000,
+        **rs,
+    }
+    data = {
+        "name": "drills-breaker",
+        "service": {"command": command, "start_timeout_s": 60},
+        "health": {"live": "/health/live", "ready": "/health/ready"},
+        "postgres": {},
+        "redis": {},
+        "resilience": resilience,
+    }
+    path = tmp_path / "profile.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def drill(tmp_path: Path, *defects: str, **rs: object) -> Run:
+    """``stackcheck verify --suite drills --infra local`` of that profile."""
+    path = profile(tmp_path, *defects, **rs)
+    return verify(path, "--suite", "drills", "--infra", "local", report_dir=tmp_path / "report", timeout=420)
+
+
+def details(run: Run, check: str, subject: str) -> dict[str, object]:
+    """The evidence details of one result."""
+    (result,) = [r for r in run.results(check) if r.get("subject") == subject]
+    evidence: dict[str, object] = result["evidence"]
+    return evidence
+
+
+def test_a_correct_breaker_and_timeouts_pass_on_both_dependencies(tmp_path: Path) -> None:
+    run = drill(tmp_path)
+    statuses = run.statuses()
+    assert statuses == {
+        f"{BREAKER}[postgres]": "passed",
+        f"{BREAKER}[redis]": "passed",
+        f"{TIMEOUT}[postgres]": "passed",
+        f"{TIMEOUT}[redis]": "passed",
+    }, f"{statuses}\n{run.stdout[-3000:]}"
+    assert run.code == 0
+    evidence = details(run, BREAKER, "postgres")
+    assert evidence["observed"] == 3 and evidence["expected"] == 3
+    assert evidence["details"]["closed_again"] is True  # type: ignore[index]
+    print(evidence)  # the measured numbers, for the reader of -s
+
+
+def test_no_breaker_fails_the_breaker_drill_only(tmp_path: Path) -> None:
+    run = drill(tmp_path, "no-breaker", deps=("postgres",))
+    assert run.statuses() == {f"{BREAKER}[postgres]": "failed", f"{TIMEOUT}[postgres]": "passed"}, run.stdout
+    assert run.code == 1
+    (result,) = run.results(BREAKER)
+    assert "no breaker" in result["message"]
+
+
+def test_a_breaker_stuck_open_fails_because_it_never_tries_again(tmp_path: Path) -> None:
+    run = drill(tmp_path, "breaker-stuck-open", deps=("redis",))
+    assert run.statuses() == {f"{BREAKER}[redis]": "failed", f"{TIMEOUT}[redis]": "passed"}, run.stdout
+    (result,) = run.results(BREAKER)
+    assert "never let a trial" in result["message"]
+    assert result["evidence"]["observed"] == 3  # it did open, after 3 failures
+
+
+def test_readiness_that_waits_on_a_hung_dependency_fails_the_timeout_drill(tmp_path: Path) -> None:
+    run = drill(tmp_path, "ready-hides-hang", deps=("postgres",), breaker_failures=None)
+    assert run.statuses() == {f"{BREAKER}[postgres]": "skipped", f"{TIMEOUT}[postgres]": "failed"}, run.stdout
+    (result,) = run.results(TIMEOUT)
+    assert "health check waits on the dependency" in result["message"] or "took" in result["message"]
