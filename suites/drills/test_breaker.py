@@ -117,8 +117,9 @@ def test_breaker_opens_after_n_failures_tries_again_after_the_open_period_and_cl
                 failure_ms=_ms(failed),
             )
             assert first_fast is not None, (
-                f"no breaker: all {len(failed)} calls of {what} waited on {name} (each >= {timeout_ms / 2:g} "
-                f"ms, {max(_ms(failed))} ms at most) while it was faulted; none was refused fast"
+                f"the breaker did not open: all {len(failed)} calls of {what} waited on {name} (each >= "
+                f"{timeout_ms / 2:g} ms, {max(_ms(failed))} ms at most) while it was faulted, none was "
+                f"refused fast (no breaker, or one opening later than breaker_failures {failures_max})"
             )
             opened_at = failed[-1].ended
             still_open = [first_fast] + [fetch() for _ in range(2)]

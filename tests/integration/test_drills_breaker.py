@@ -16,7 +16,7 @@ from stackcheck.catalog import breaker
 from stackcheck.infra.toxiproxy import TOOL
 from stackcheck.scan.toolcache import locate
 from stackcheck.settings import Settings
-from tests.integration.conftest import Run, verify
+from tests.integration.conftest import Run, cli_env, verify
 
 
 def _toxiproxy_missing() -> str | None:
@@ -103,7 +103,7 @@ def test_no_breaker_fails_the_breaker_drill_only(tmp_path: Path) -> None:
     assert run.statuses() == {f"{BREAKER}[postgres]": "failed", f"{TIMEOUT}[postgres]": "passed"}, run.stdout
     assert run.code == 1
     (result,) = run.results(BREAKER)
-    assert "no breaker" in result["message"]
+    assert "did not open" in result["message"]
 
 
 def test_a_breaker_stuck_open_fails_because_it_never_tries_again(tmp_path: Path) -> None:
@@ -119,3 +119,58 @@ def test_readiness_that_waits_on_a_hung_dependency_fails_the_timeout_drill(tmp_p
     assert run.statuses() == {f"{BREAKER}[postgres]": "skipped", f"{TIMEOUT}[postgres]": "failed"}, run.stdout
     (result,) = run.results(TIMEOUT)
     assert "health check waits on the dependency" in result["message"] or "took" in result["message"]
+
+
+def pybreaker_profile(tmp_path: Path, fail_max: int) -> Path:
+    """A Flask app calling Redis through pybreaker (fixtures/breaker_apps); promised: 3 failures, 3 s."""
+    command = [
+        "{python}", "-m", "fixtures.breaker_apps.pybreaker_app", "--port", "{port}",
+        "--redis-url", "{redis_url}", "--fail-max", str(fail_max), "--reset-timeout", "3",
+        "--timeout-ms", "1000",
+    ]  # fmt: skip
+    data = {
+        "name": "drills-pybreaker",
+        "service": {"command": command, "start_timeout_s": 60},
+        "health": {"live": "/health/live", "ready": "/health/ready"},
+        "redis": {},
+        "resilience": {
+            "dependencies": ["redis"],
+            "dependency_timeout_ms": 1000,
+            "fault": "hang",
+            "breaker_failures": 3,
+            "breaker_open_s": 3,
+            "health_timeout_ms": 1000,
+        },
+    }
+    path = tmp_path / "pybreaker.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+@pytest.mark.parametrize(("fail_max", "verdict"), [(3, "passed"), (8, "failed")])
+def test_pybreaker_passes_as_configured_and_fails_when_it_opens_later_than_promised(
+    tmp_path: Path, fail_max: int, verdict: str
+) -> None:
+    run = verify(
+        pybreaker_profile(tmp_path, fail_max),
+        "--suite",
+        "drills",
+        "--infra",
+        "local",
+        report_dir=tmp_path / "report",
+        timeout=420,
+    )
+    statuses = run.statuses()
+    assert statuses == {f"{BREAKER}[redis]": verdict, f"{TIMEOUT}[redis]": "passed"}, (
+        f"{statuses}\n{run.stdout[-3000:]}"
+    )
+    print(details(run, BREAKER, "redis"))
+
+
+def test_without_toxiproxy_the_drills_could_not_check_and_never_fail(tmp_path: Path) -> None:
+    path = profile(tmp_path, deps=("redis",))
+    env = cli_env(STACKCHECK_TOXIPROXY=str(tmp_path / "no-such-toxiproxy"))
+    run = verify(path, "--suite", "drills", "--infra", "local", report_dir=tmp_path / "r", env=env)
+    assert run.statuses() == {f"{BREAKER}[redis]": "error", f"{TIMEOUT}[redis]": "error"}, run.stdout
+    assert run.code == 3
+    assert all("STACKCHECK_TOXIPROXY" in r["message"] for r in run.report["results"])  # type: ignore[index]
