@@ -3,8 +3,8 @@
 For each dependency of ``resilience.dependencies`` stackcheck launches a fresh instance of the service
 (``service.command``, fixture ``proxied_service``) with toxiproxy between it and the run's Postgres/Redis,
 then makes the dependency slow (``latency`` toxic) or hung (``timeout`` toxic) and times the answers of
-``resilience.path`` and of the health endpoint. An answer in under half of
-``resilience.dependency_timeout_ms`` did not wait on the dependency (docs/suites/drills-breaker.md).
+``resilience.path`` and of the health endpoint. An answer in under half of the dependency's timeout
+(``resilience.dependency_timeout_ms`` / ``timeouts_ms``) did not wait on it (docs/suites/drills-breaker.md).
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def test_breaker_opens_after_n_failures_tries_again_after_the_open_period_and_cl
     rs = _section(profile)
     failures_max = require(rs.breaker_failures, "resilience.breaker_failures is not set")
     open_s = require(rs.breaker_open_s, "resilience.breaker_open_s is not set")
-    timeout_ms = rs.dependency_timeout_ms
+    timeout_ms = rs.timeout_ms(name)
     proxied = _proxied(request, name)
     what = f"GET {rs.path}"
     evidence.record(expected=failures_max, unit="failures", op="<=", dependency=name, fault=rs.fault)
@@ -173,7 +173,7 @@ def test_health_answers_within_its_bound_and_the_path_gives_up_while_a_dependenc
     bound_ms = require(rs.health_timeout_ms, "resilience.health_timeout_ms is not set")
     ready = profile.health.ready if profile.health else None
     health_path = require(rs.health_path or ready, "neither resilience.health_path nor health.ready is set")
-    timeout_ms = rs.dependency_timeout_ms
+    timeout_ms = rs.timeout_ms(name)
     proxied = _proxied(request, name)
     with _probe(proxied, max(timeout_ms, bound_ms)) as http:
         _baseline(http, rs.path)
@@ -211,7 +211,7 @@ def test_health_answers_within_its_bound_and_the_path_gives_up_while_a_dependenc
         )
     assert path.status is not None and path.elapsed_ms <= path_bound_ms, (
         f"GET {rs.path} answered only after {path.elapsed_ms:.0f} ms while {name} hung: no dependency "
-        f"timeout (resilience.dependency_timeout_ms {timeout_ms:g}, judged with 1.5x + 1 s)"
+        f"timeout (its resilience timeout is {timeout_ms:g} ms, judged with 1.5x + 1 s)"
     )
     evidence.message = (
         f"while {name} hung, {health_path} answered {health.status} in {health.elapsed_ms:.0f} ms (bound "

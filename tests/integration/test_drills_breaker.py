@@ -83,7 +83,7 @@ def details(run: Run, check: str, subject: str) -> dict[str, object]:
 
 
 def test_a_correct_breaker_and_timeouts_pass_on_both_dependencies(tmp_path: Path) -> None:
-    run = drill(tmp_path)
+    run = drill(tmp_path, timeouts_ms={"redis": 600})  # Redis with a timeout of its own
     statuses = run.statuses()
     assert statuses == {
         f"{BREAKER}[postgres]": "passed",
@@ -95,6 +95,7 @@ def test_a_correct_breaker_and_timeouts_pass_on_both_dependencies(tmp_path: Path
     evidence = details(run, BREAKER, "postgres")
     assert evidence["observed"] == 3 and evidence["expected"] == 3
     assert evidence["details"]["closed_again"] is True  # type: ignore[index]
+    assert details(run, BREAKER, "redis")["details"]["dependency_timeout_ms"] == 600  # type: ignore[index]
     print(evidence)  # the measured numbers, for the reader of -s
 
 

@@ -90,6 +90,10 @@ def test_the_resilience_section_has_defaults_and_rejects_mistakes() -> None:
     assert profile.resilience is not None
     assert profile.resilience.path == DEFAULT_RESILIENCE_PATH
     assert profile.resilience.dependencies == ["postgres"] and profile.resilience.fault == "latency"
+    own = Profile.model_validate(
+        {"name": "x", "resilience": {"dependency_timeout_ms": 5000, "timeouts_ms": {"redis": 100}}}
+    ).resilience
+    assert own is not None and own.timeout_ms("redis") == 100 and own.timeout_ms("postgres") == 5000
     for bad in (
         {},  # the service's timeout is what "fast" is judged by: no default
         {"dependency_timeout_ms": 500, "dependencies": ["postgres", "postgres"]},
@@ -97,6 +101,8 @@ def test_the_resilience_section_has_defaults_and_rejects_mistakes() -> None:
         {"dependency_timeout_ms": 500, "breaker_failures": 0},
         {"dependency_timeout_ms": 500, "fault": "down"},
         {"dependency_timeout_ms": 500, "breaker_open": 30},
+        {"dependency_timeout_ms": 500, "timeouts_ms": {"mongo": 100}},
+        {"dependency_timeout_ms": 500, "timeouts_ms": {"redis": 0}},
     ):
         with pytest.raises(ValidationError):
             Profile.model_validate({"name": "x", "resilience": bad})

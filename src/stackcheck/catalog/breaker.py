@@ -27,6 +27,7 @@ CIRCUIT_BREAKER = CheckSpec(
         "resilience.path",
         "resilience.dependencies",
         "resilience.dependency_timeout_ms",
+        "resilience.timeouts_ms",
         "resilience.fault",
     ),
     needs_target=False,
@@ -54,8 +55,8 @@ DEPENDENCY_TIMEOUT = CheckSpec(
         "resilience.path",
         "resilience.dependencies",
         "resilience.dependency_timeout_ms",
+        "resilience.timeouts_ms",
         "resilience.health_path",
-        "health.ready",
     ),
     needs_target=False,
     remediation=(

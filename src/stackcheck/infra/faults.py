@@ -19,10 +19,16 @@ from stackcheck.infra.base import ServiceName
 from stackcheck.infra.launch import LaunchedService
 from stackcheck.infra.session import ServiceSession
 from stackcheck.infra.toxiproxy import Fault, Toxiproxy, proxied_url
+from stackcheck.probes.loopback import Refusal, require_loopback
 from stackcheck.profile.models import Profile
 from stackcheck.settings import Settings
 
 __all__ = ["ProxiedService"]
+
+_REFUSAL = Refusal(
+    "the resilience drills would proxy {what} at {host}, which is not a loopback address",
+    "run them on the throwaway servers (--infra docker|local), or pass --allow-remote on purpose",
+)
 
 
 def _upstream(url: str) -> str:
@@ -88,6 +94,7 @@ class ProxiedService:
         for name in self._wired:
             url = self._services.postgres().dsn if name == "postgres" else self._services.redis().url
             self.upstreams[name] = _upstream(url)
+            require_loopback(self.upstreams[name], self._settings.allow_remote, name, _REFUSAL)
             self.proxies[name] = toxi.proxy(name, self.upstreams[name])
             values["postgres_dsn" if name == "postgres" else "redis_url"] = proxied_url(
                 url, self.proxies[name]

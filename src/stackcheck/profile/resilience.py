@@ -39,6 +39,11 @@ class ResilienceSection(Section):
         description="The service's own timeout on a dependency call (ms): a call that waits this long has "
         "failed. The drill's latency fault is longer; an answer in under half of it does not wait."
     )
+    timeouts_ms: dict[Dependency, PositiveFloat] = Field(
+        default_factory=dict,
+        description="A dependency's own timeout where it differs from dependency_timeout_ms, e.g. {redis: "
+        '100} ("Cache lookup | 100ms" beside "DB query | 5s").',
+    )
     fault: Literal["latency", "hang"] = Field(
         "latency",
         description="The fault injected: `latency` (toxiproxy `latency` toxic: each answer of the dependency "
@@ -66,6 +71,13 @@ class ResilienceSection(Section):
         description='Bound on the health endpoint\'s answer while a dependency hangs ("Health check | 1s"). '
         "Unset: drill.dependency_timeout is skipped.",
     )
+
+    def timeout_ms(self, dependency: str) -> float:
+        """The service's timeout on calls to ``dependency`` (ms): its entry, else dependency_timeout_ms."""
+        for name, timeout in self.timeouts_ms.items():
+            if name == dependency:
+                return timeout
+        return self.dependency_timeout_ms
 
     @field_validator("dependencies")
     @classmethod
