@@ -62,10 +62,21 @@ def test_a_path_that_does_not_wait_on_the_dependency_cannot_be_drilled(first: An
         probe.count_until_open(lambda: next(calls), TIMEOUT_MS, 4, "GET /x")
 
 
-def test_the_trial_is_the_first_call_that_waits_again() -> None:
-    calls = fetching(answer(503, 3), answer(503, 4), answer(503, 1002), answer(503, 3))
-    trial, fast = probe.wait_for_trial(lambda: next(calls), TIMEOUT_MS, 5, 0)
-    assert trial is not None and trial.elapsed_ms == 1002 and len(fast) == 2
+def test_the_trial_is_the_first_call_that_waits_about_as_long_as_the_failures() -> None:
+    threshold = probe.waited_threshold_ms([answer(503, 1010), answer(503, 1005)], TIMEOUT_MS)
+    assert threshold == pytest.approx(804)
+    # A refused call slowed by a busy machine (620 ms) is not a trial; one that waited like the failures is.
+    calls = fetching(answer(503, 3), answer(503, 620), answer(503, 1002), answer(503, 3))
+    trial, refused = probe.wait_for_trial(lambda: next(calls), threshold, 5, 0)
+    assert trial is not None and trial.elapsed_ms == 1002 and len(refused) == 2
+
+
+def test_a_short_timeout_still_separates_refused_calls_from_waiting_ones() -> None:
+    # 100 ms timeout: failing calls ~117 ms; a refused call at 60 ms is no longer "fast" but did not wait.
+    threshold = probe.waited_threshold_ms([answer(503, 117), answer(503, 119)], 100)
+    assert not answer(503, 60).waited(threshold) and answer(503, 118).waited(threshold)
+    assert answer(None, 5).waited(threshold)
+    assert probe.waited_threshold_ms([], 100) == 80
 
 
 def test_success_needs_a_2xx_then_every_confirmation_call() -> None:

@@ -2,8 +2,11 @@
 
 A drill calls the endpoint that uses the dependency while toxiproxy delays or swallows the dependency's
 bytes. An answer is **fast** when it comes in under half the service's dependency timeout: the service did
-not wait on the dependency (its breaker is open). A **slow** answer (or none) waited. The phases here take
-the call as a function, so that they are pure of the network (unit tests feed them recorded answers).
+not wait on the dependency (its breaker is open). Once the breaker has opened, a call **waited** when it took
+about as long as the failing calls did (:func:`waited_threshold_ms`): on a busy machine a refused call can
+take far more than its usual few milliseconds, but not as long as a call that waited for the dependency's
+timeout. The phases here take the call as a function, so that they are pure of the network (unit tests
+feed them recorded answers).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ __all__ = [
     "timed_get",
     "wait_for_success",
     "wait_for_trial",
+    "waited_threshold_ms",
 ]
 
 CONFIRM = 3  # answers that must agree after a state change (open stays open, closed stays closed)
@@ -46,6 +50,17 @@ class Answer:
     def fast(self, timeout_ms: float) -> bool:
         """An answer in under half the dependency timeout: the service did not wait on the dependency."""
         return self.status is not None and self.elapsed_ms < timeout_ms / 2
+
+    def waited(self, threshold_ms: float) -> bool:
+        """A call that took as long as the failing ones (or got no answer): it reached the dependency."""
+        return self.status is None or self.elapsed_ms >= threshold_ms
+
+
+def waited_threshold_ms(failures: list[Answer], timeout_ms: float) -> float:
+    """How long a call that went to the faulted dependency takes: 0.8 x the shortest failing call, and at
+    least half the timeout (what "fast" stays under)."""
+    shortest = min((a.elapsed_ms for a in failures), default=timeout_ms)
+    return max(timeout_ms / 2, 0.8 * shortest)
 
 
 Fetch = Callable[[], Answer]
@@ -98,20 +113,21 @@ def count_until_open(
 
 
 def wait_for_trial(
-    fetch: Fetch, timeout_ms: float, bound_s: float, interval_s: float
+    fetch: Fetch, threshold_ms: float, bound_s: float, interval_s: float
 ) -> tuple[Answer | None, list[Answer]]:
-    """Poll while the breaker is open and the fault is still on: the first call that waited again (the
-    half-open trial; ``None`` if none came within ``bound_s``) and the fast answers before it."""
-    fast: list[Answer] = []
+    """Poll while the breaker is open and the fault is still on: the first call that waited again
+    (``threshold_ms``; the half-open trial, ``None`` if none came within ``bound_s``) and the refused
+    answers before it."""
+    refused: list[Answer] = []
 
     def trial() -> Answer | None:
         answer = fetch()
-        if answer.fast(timeout_ms):
-            fast.append(answer)
-            return None
-        return answer
+        if answer.waited(threshold_ms):
+            return answer
+        refused.append(answer)
+        return None
 
-    return wait_until(trial, bound_s, interval_s), fast
+    return wait_until(trial, bound_s, interval_s), refused
 
 
 def wait_for_success(fetch: Fetch, bound_s: float, interval_s: float) -> tuple[Answer | None, list[Answer]]:
