@@ -7,6 +7,12 @@ beyond the drill's own generous bounds.
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -16,7 +22,9 @@ from stackcheck.catalog import breaker
 from stackcheck.infra.toxiproxy import TOOL
 from stackcheck.scan.toolcache import locate
 from stackcheck.settings import Settings
-from tests.integration.conftest import Run, cli_env, verify
+from stackcheck.wait import wait_until
+from tests.integration.conftest import REPO, Run, cli_env, verify
+from tests.integration.test_signals import TOKEN_VAR, run_processes
 
 
 def _toxiproxy_missing() -> str | None:
@@ -175,3 +183,34 @@ def test_without_toxiproxy_the_drills_could_not_check_and_never_fail(tmp_path: P
     assert run.statuses() == {f"{BREAKER}[redis]": "error", f"{TIMEOUT}[redis]": "error"}, run.stdout
     assert run.code == 3
     assert all("STACKCHECK_TOXIPROXY" in r["message"] for r in run.report["results"])  # type: ignore[index]
+
+
+def test_ctrl_c_in_the_middle_of_a_drill_leaves_no_toxiproxy_and_no_service_behind(tmp_path: Path) -> None:
+    token = uuid.uuid4().hex
+    path = profile(tmp_path, "no-breaker", deps=("postgres",))
+    argv = [sys.executable, "-m", "stackcheck", "verify", "--profile", str(path), "--suite", "drills"]
+    proc = subprocess.Popen(
+        [*argv, "--infra", "local", "--report-dir", str(tmp_path / "r")],
+        cwd=REPO,
+        env=cli_env(**{TOKEN_VAR: token}),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        # Mid-drill: toxiproxy and the service both up (the faulted calls take ~1 s each from here on).
+        def both_up() -> bool:
+            cmds = list(run_processes(token).values())
+            return any("toxiproxy-server" in c for c in cmds) and any("refservice" in c for c in cmds)
+
+        up = wait_until(both_up, 90, 0.2)
+        assert up, "the drill never started toxiproxy and the service"
+        time.sleep(2)
+        os.killpg(proc.pid, signal.SIGINT)
+        assert proc.wait(timeout=60) == 130
+        left = wait_until(lambda: not run_processes(token), 20, 0.2)
+        assert left, f"left behind: {run_processes(token)}"
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)

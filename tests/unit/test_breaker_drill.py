@@ -170,3 +170,10 @@ def test_the_reference_breaker_defects(clock: Clock) -> None:
     stuck.record(False)
     clock.now += 3600
     assert stuck.state == "open" and not stuck.admit()
+
+
+def test_the_toxiproxy_hint_names_the_tools_command_only() -> None:
+    from stackcheck.infra.toxiproxy import TOOL
+
+    assert "stackcheck.scan.tools install toxiproxy" in TOOL.hint and "scan --install-tools" not in TOOL.hint
+    assert TOOL.env_var == "STACKCHECK_TOXIPROXY"

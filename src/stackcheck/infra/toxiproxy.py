@@ -39,6 +39,7 @@ TOOL = ToolSpec(
     "2.5.0",
     go_package=f"{MODULE}/cmd/server",
     go_version_var=f"{MODULE}.Version",
+    scanner=False,
 )
 START_TIMEOUT_S = 15.0
 API_TIMEOUT_S = 5.0
@@ -69,13 +70,18 @@ class Toxiproxy:
         self._log: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
         self._http = httpx.Client(base_url=self.api, timeout=API_TIMEOUT_S, trust_env=False)
         self.version: str | None = None
+        self._environ = dict(settings.environ)
 
     def start(self) -> Self:
         """Start the server and wait until its API answers; CouldNotCheck with its output if it does not."""
         argv = [str(self.executable), "-host", "127.0.0.1", "-port", str(self.port)]
         try:
             self._proc = subprocess.Popen(
-                argv, stdout=self._log, stderr=self._log, start_new_session=True, env={"LOG_LEVEL": "warn"}
+                argv,
+                stdout=self._log,
+                stderr=self._log,
+                start_new_session=True,
+                env={**self._environ, "LOG_LEVEL": "warn"},
             )
         except OSError as exc:
             raise CouldNotCheck(f"toxiproxy cannot be started: {exc}", ErrorReason.TOOL_MISSING) from None
