@@ -10,12 +10,14 @@ then makes the dependency slow (``latency`` toxic) or hung (``timeout`` toxic) a
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import pytest
 
 from stackcheck.catalog import breaker as checks
 from stackcheck.probes.breaker import (
     Answer,
+    Fault,
     count_until_open,
     fault_latency_ms,
     timed_get,
@@ -90,6 +92,48 @@ def _ms(answers: list[Answer]) -> list[float]:
     return [round(a.elapsed_ms) for a in answers]
 
 
+class Drill:
+    """One breaker drill: the dependency, the promise, the call, and where the evidence goes."""
+
+    def __init__(
+        self,
+        name: str,
+        what: str,
+        promise: tuple[int, float, float],
+        proxied: ProxiedService,
+        fetch: Callable[[], Answer],
+        evidence: EvidenceRecorder,
+    ) -> None:
+        self.name, self.what = name, what
+        self.failures_max, self.open_s, self.timeout_ms = promise  # failures, open period s, timeout ms
+        self.proxied, self.fetch, self.evidence = proxied, fetch, evidence
+
+    @property
+    def bound_s(self) -> float:
+        """Latest a trial may come after opening: 1.5 x the open period + 2 s (+ one timeout)."""
+        return 1.5 * self.open_s + 2 + self.timeout_ms / 1000
+
+    def judge_trial(self, half_open_s: float | None) -> None:
+        """The trial came, after about the open period."""
+        assert half_open_s is not None, (
+            f"the breaker never let a trial call through within {self.bound_s:g} s of opening "
+            f"(breaker_open_s {self.open_s:g} s): it stays open"
+        )
+        assert 0.5 * self.open_s <= half_open_s <= self.bound_s, (
+            f"the breaker tried again {half_open_s:g} s after it opened, not after about {self.open_s:g} s "
+            "(resilience.breaker_open_s, judged within 0.5x to 1.5x + 2 s)"
+        )
+
+    def closes(self, since: float) -> tuple[Answer | None, bool]:
+        """Poll (fault removed) until 2xx and confirm; record it. The first success and whether it held."""
+        first_ok, confirmed = wait_for_success(self.fetch, self.bound_s + self.timeout_ms / 1000, POLL_S)
+        closed = first_ok is not None and all(a.ok for a in confirmed)
+        self.evidence.record(
+            closed_again=closed, closed_after_s=round(first_ok.started - since, 2) if first_ok else None
+        )
+        return first_ok, closed
+
+
 @pytest.mark.check(checks.CIRCUIT_BREAKER)
 def test_breaker_opens_after_n_failures_tries_again_after_the_open_period_and_closes(
     dependency: str | None, request: pytest.FixtureRequest, profile: Profile, evidence: EvidenceRecorder
@@ -100,7 +144,6 @@ def test_breaker_opens_after_n_failures_tries_again_after_the_open_period_and_cl
     open_s = require(rs.breaker_open_s, "resilience.breaker_open_s is not set")
     timeout_ms = rs.timeout_ms(name)
     proxied = _proxied(request, name)
-    what = f"GET {rs.path}"
     evidence.record(expected=failures_max, unit="failures", op="<=", dependency=name, fault=rs.fault)
     with _probe(proxied, timeout_ms) as http:
 
@@ -108,68 +151,99 @@ def test_breaker_opens_after_n_failures_tries_again_after_the_open_period_and_cl
             return timed_get(http, rs.path)
 
         baseline = _baseline(http, rs.path)
-        proxied.inject(name, rs.fault, fault_latency_ms(timeout_ms))
-        try:
-            failed, first_fast = count_until_open(fetch, timeout_ms, failures_max + EXTRA_CALLS, what)
-            evidence.record(
-                observed=len(failed) if first_fast else None,
-                baseline_ms=round(baseline.elapsed_ms),
-                dependency_timeout_ms=timeout_ms,
-                failure_ms=_ms(failed),
-            )
-            assert first_fast is not None, (
-                f"the breaker did not open: all {len(failed)} calls of {what} waited on {name} (each >= "
-                f"{timeout_ms / 2:g} ms, {max(_ms(failed))} ms at most) while it was faulted, none was "
-                f"refused fast (no breaker, or one opening later than breaker_failures {failures_max})"
-            )
-            opened_at = failed[-1].ended
-            waited_ms = waited_threshold_ms(failed, timeout_ms)
-            still_open = [first_fast] + [fetch() for _ in range(2)]
-            evidence.record(open_ms=_ms(still_open), open_status=sorted({a.status or 0 for a in still_open}))
-            assert len(failed) <= failures_max, (
-                f"the breaker opened after {len(failed)} failed calls, not after {failures_max} "
-                "(resilience.breaker_failures)"
-            )
-            assert not any(a.waited(waited_ms) for a in still_open), (
-                f"once open, {what} waited again at once: {_ms(still_open)} ms (a failing call took "
-                f">= {waited_ms:.0f} ms)"
-            )
-            bound_s = 1.5 * open_s + 2 + timeout_ms / 1000
-            trial, refused = wait_for_trial(fetch, waited_ms, bound_s, POLL_S)
-            half_open_s = round(trial.started - opened_at, 2) if trial else None
-            reopened = not fetch().waited(waited_ms) if trial else None
-            evidence.record(
-                open_s=open_s,
-                half_open_s=half_open_s,
-                reopened_after_failed_trial=reopened,
-                refused_while_open=len(refused) + len(still_open),
-                refused_max_ms=max(_ms(refused + still_open)),
-            )
-        finally:
-            proxied.clear(name)
-        cleared_at = time.monotonic()
-        first_ok, confirmed = wait_for_success(fetch, 1.5 * open_s + 2 + 2 * timeout_ms / 1000, POLL_S)
-        closed = first_ok is not None and all(a.ok for a in confirmed)
-        evidence.record(
-            closed_again=closed,
-            closed_after_s=round(first_ok.started - cleared_at, 2) if first_ok else None,
+        evidence.record(baseline_ms=round(baseline.elapsed_ms), dependency_timeout_ms=timeout_ms)
+        promise = (failures_max, open_s, timeout_ms)
+        drill = Drill(name, f"GET {rs.path}", promise, proxied, fetch, evidence)
+        if rs.fault == "down":
+            _refused_connections(drill)
+        else:
+            _slow_dependency(drill, rs.fault)
+
+
+def _slow_dependency(d: Drill, fault: Fault) -> None:
+    """Latency or hang: calls wait until the breaker opens (fast answers), one trial waits, then it closes."""
+    d.proxied.inject(d.name, fault, fault_latency_ms(d.timeout_ms))
+    try:
+        failed, first_fast = count_until_open(d.fetch, d.timeout_ms, d.failures_max + EXTRA_CALLS, d.what)
+        d.evidence.record(observed=len(failed) if first_fast else None, failure_ms=_ms(failed))
+        assert first_fast is not None, (
+            f"the breaker did not open: all {len(failed)} calls of {d.what} waited on {d.name} (each >= "
+            f"{d.timeout_ms / 2:g} ms, {max(_ms(failed))} ms at most) while it was faulted, none was "
+            f"refused fast (no breaker, or one opening later than breaker_failures {d.failures_max})"
         )
-    assert trial is not None and half_open_s is not None, (
-        f"the breaker never let a trial call through within {bound_s:g} s of opening (breaker_open_s "
-        f"{open_s:g} s): it stays open"
+        opened_at = failed[-1].ended
+        waited_ms = waited_threshold_ms(failed, d.timeout_ms)
+        still_open = [first_fast] + [d.fetch() for _ in range(2)]
+        d.evidence.record(open_ms=_ms(still_open), open_status=sorted({a.status or 0 for a in still_open}))
+        assert len(failed) <= d.failures_max, (
+            f"the breaker opened after {len(failed)} failed calls, not after {d.failures_max} "
+            "(resilience.breaker_failures)"
+        )
+        assert not any(a.waited(waited_ms) for a in still_open), (
+            f"once open, {d.what} waited again at once: {_ms(still_open)} ms (a failing call took "
+            f">= {waited_ms:.0f} ms)"
+        )
+        trial, refused = wait_for_trial(d.fetch, waited_ms, d.bound_s, POLL_S)
+        half_open_s = round(trial.started - opened_at, 2) if trial else None
+        reopened = not d.fetch().waited(waited_ms) if trial else None
+        d.evidence.record(
+            open_s=d.open_s,
+            half_open_s=half_open_s,
+            reopened_after_failed_trial=reopened,
+            refused_while_open=len(refused) + len(still_open),
+            refused_max_ms=max(_ms(refused + still_open)),
+        )
+    finally:
+        d.proxied.clear(d.name)
+    first_ok, closed = d.closes(time.monotonic())
+    d.judge_trial(half_open_s)
+    assert reopened, f"after its trial call failed, the breaker did not open again: {d.what} waited"
+    assert closed, f"once {d.name} was healthy again, {d.what} did not answer 2xx again" + (
+        "" if first_ok else f" within {d.bound_s:g} s"
     )
-    assert 0.5 * open_s <= half_open_s <= bound_s, (
-        f"the breaker tried again {half_open_s:g} s after it opened, not after about {open_s:g} s "
-        "(resilience.breaker_open_s, judged within 0.5x to 1.5x + 2 s)"
-    )
-    assert reopened, f"after its trial call failed, the breaker did not open again: {what} waited on {name}"
-    assert closed, f"once {name} was healthy again, {what} did not answer 2xx again" + (
-        f" (then {[a.status for a in confirmed]})" if first_ok else f" within {1.5 * open_s + 2:g} s"
-    )
-    evidence.message = (
+    d.evidence.message = (
         f"opened after {len(failed)} failed calls (each ~{max(_ms(failed))} ms); open answers "
         f"{max(_ms(still_open + refused))} ms at most; trial after {half_open_s:g} s "
-        f"(breaker_open_s {open_s:g}); closed again once {name} was back"
+        f"(breaker_open_s {d.open_s:g}); closed again once {d.name} was back"
+    )
+
+
+def _refused_connections(d: Drill) -> None:
+    """Down: calls fail fast either way, so the breaker shows once the dependency is back: still 503 (open)
+    until its trial, about the open period after the last failure, succeeds."""
+    d.proxied.inject(d.name, "down")
+    try:
+        failed = [d.fetch() for _ in range(d.failures_max)]
+    finally:
+        d.proxied.clear(d.name)
+    opened_at = failed[-1].ended
+    answered = [a for a in failed if a.ok]
+    if answered:
+        raise CouldNotCheck(
+            f"{d.what} answered {answered[0].status} while {d.name} refused connections: it does not use the "
+            "dependency (set resilience.path to an endpoint that does)",
+            ErrorReason.UNEXPECTED_ANSWER,
+        )
+    back = d.fetch()  # the dependency accepts connections again: an open breaker still refuses
+    d.evidence.record(
+        observed=d.failures_max if not back.ok else None,
+        failure_ms=_ms(failed),
+        status_once_back=back.status,
+        open_s=d.open_s,
+    )
+    assert not back.ok, (
+        f"the breaker did not open: after {d.failures_max} calls failed on refused connections, {d.what} "
+        f"answered {back.status} at once when {d.name} was back (no breaker, or one opening later)"
+    )
+    first_ok, closed = d.closes(opened_at)
+    half_open_s = round(first_ok.started - opened_at, 2) if first_ok else None
+    d.evidence.record(half_open_s=half_open_s)
+    d.judge_trial(half_open_s)
+    assert closed, f"{d.what} answered 2xx once, then not again: {d.name} is healthy, the breaker flaps"
+    d.evidence.message = (
+        f"after {d.failures_max} calls failed on refused connections, {d.what} kept answering {back.status} "
+        f"once {d.name} was back, until its trial {half_open_s:g} s after opening (breaker_open_s "
+        f"{d.open_s:g}); closed again"
     )
 
 

@@ -123,6 +123,21 @@ def test_a_breaker_stuck_open_fails_because_it_never_tries_again(tmp_path: Path)
     assert result["evidence"]["observed"] == 3  # it did open, after 3 failures
 
 
+@pytest.mark.parametrize(("defect", "verdict"), [(None, "passed"), ("no-breaker", "failed")])
+def test_refused_connections_open_the_breaker_which_refuses_until_its_trial(
+    tmp_path: Path, defect: str | None, verdict: str
+) -> None:
+    run = drill(tmp_path, *([defect] if defect else []), deps=("postgres",), fault="down")
+    assert run.status(BREAKER, "postgres") == verdict, run.stdout
+    evidence = details(run, BREAKER, "postgres")
+    if verdict == "passed":
+        assert evidence["details"]["status_once_back"] == 503  # type: ignore[index]
+    else:
+        (result,) = run.results(BREAKER)
+        assert "answered 200 at once" in result["message"]
+    print(evidence)
+
+
 def test_readiness_that_waits_on_a_hung_dependency_fails_the_timeout_drill(tmp_path: Path) -> None:
     run = drill(tmp_path, "ready-hides-hang", deps=("postgres",), breaker_failures=None)
     assert run.statuses() == {f"{BREAKER}[postgres]": "skipped", f"{TIMEOUT}[postgres]": "failed"}, run.stdout

@@ -110,7 +110,7 @@ def test_the_resilience_section_has_defaults_and_rejects_mistakes() -> None:
         {"dependency_timeout_ms": 500, "dependencies": ["postgres", "postgres"]},
         {"dependency_timeout_ms": 500, "dependencies": ["mongo"]},
         {"dependency_timeout_ms": 500, "breaker_failures": 0},
-        {"dependency_timeout_ms": 500, "fault": "down"},
+        {"dependency_timeout_ms": 500, "fault": "reset"},
         {"dependency_timeout_ms": 500, "breaker_open": 30},
         {"dependency_timeout_ms": 500, "timeouts_ms": {"mongo": 100}},
         {"dependency_timeout_ms": 500, "timeouts_ms": {"redis": 0}},

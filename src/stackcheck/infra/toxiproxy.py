@@ -17,7 +17,7 @@ from __future__ import annotations
 import subprocess
 import tempfile
 from types import TracebackType
-from typing import IO, Literal, Self
+from typing import IO, Self
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -25,6 +25,7 @@ import httpx
 from stackcheck import interrupt
 from stackcheck._exceptions import CouldNotCheck, ErrorReason
 from stackcheck.infra.processes import stop_process
+from stackcheck.probes.breaker import Fault
 from stackcheck.probes.loopback import free_port
 from stackcheck.scan.toolcache import ToolSpec, is_pinned, locate
 from stackcheck.settings import Settings
@@ -44,8 +45,6 @@ TOOL = ToolSpec(
 START_TIMEOUT_S = 15.0
 API_TIMEOUT_S = 5.0
 _TOXIC = "stackcheck-fault"
-
-Fault = Literal["latency", "hang", "down"]
 
 
 def proxied_url(url: str, listen: str) -> str:

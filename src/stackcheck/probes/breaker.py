@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from stackcheck._exceptions import CouldNotCheck, ErrorReason
 from stackcheck.probes.http import HttpProbe
@@ -22,6 +23,7 @@ from stackcheck.wait import wait_until
 __all__ = [
     "CONFIRM",
     "Answer",
+    "Fault",
     "count_until_open",
     "fault_latency_ms",
     "timed_get",
@@ -64,6 +66,7 @@ def waited_threshold_ms(failures: list[Answer], timeout_ms: float) -> float:
 
 
 Fetch = Callable[[], Answer]
+Fault = Literal["latency", "hang", "down"]  # what toxiproxy does to the dependency (resilience.fault)
 
 
 def fault_latency_ms(timeout_ms: float) -> float:

@@ -44,11 +44,12 @@ class ResilienceSection(Section):
         description="A dependency's own timeout where it differs from dependency_timeout_ms, e.g. {redis: "
         '100} ("Cache lookup | 100ms" beside "DB query | 5s").',
     )
-    fault: Literal["latency", "hang"] = Field(
+    fault: Literal["latency", "hang", "down"] = Field(
         "latency",
         description="The fault injected: `latency` (toxiproxy `latency` toxic: each answer of the dependency "
-        "delayed by 3 x dependency_timeout_ms, and by at least that + 2 s) or `hang` (`timeout` toxic 0: "
-        "the dependency swallows every byte and never answers).",
+        "delayed by 3 x its timeout, and by at least that + 2 s), `hang` (`timeout` toxic 0: the dependency "
+        "swallows every byte and never answers) or `down` (the proxy disabled: connections refused, so "
+        "calls fail fast; the breaker shows as 503s once the dependency is back, until its trial).",
     )
     breaker_failures: Annotated[int, Field(ge=1, le=50)] | None = Field(
         None,
