@@ -3,7 +3,9 @@ reference service's breaker (its state machine on a fake clock)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -177,3 +179,51 @@ def test_the_toxiproxy_hint_names_the_tools_command_only() -> None:
 
     assert "stackcheck.scan.tools install toxiproxy" in TOOL.hint and "scan --install-tools" not in TOOL.hint
     assert TOOL.env_var == "STACKCHECK_TOXIPROXY"
+
+
+def test_the_faults_are_the_toxics_and_proxy_switches_of_toxiproxys_api(tmp_path: Path) -> None:
+    from stackcheck.infra.toxiproxy import Toxiproxy
+    from stackcheck.settings import Settings
+
+    sent: list[tuple[str, str, object]] = []
+
+    def api(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content) if request.content else None
+        sent.append((request.method, request.url.path, body))
+        if request.url.path == "/proxies":
+            return httpx.Response(201, json={"name": "postgres", "listen": "127.0.0.1:40123"})
+        if request.method == "GET":
+            return httpx.Response(200, json=[{"name": "stackcheck-fault"}])
+        return httpx.Response(200, json={})
+
+    fake = tmp_path / "toxiproxy-server"
+    fake.write_text("#!/bin/sh\n")
+    fake.chmod(0o755)
+    toxi = Toxiproxy(Settings.from_environ({"STACKCHECK_TOXIPROXY": str(fake)}))
+    toxi._http = httpx.Client(base_url=toxi.api, transport=httpx.MockTransport(api))
+    assert toxi.proxy("postgres", "127.0.0.1:5432") == "127.0.0.1:40123"
+    toxi.inject("postgres", "latency", 3000)
+    toxi.inject("postgres", "hang")
+    toxi.inject("postgres", "down")
+    toxi.clear("postgres")
+    toxi.close()
+    assert sent[0] == (
+        "POST",
+        "/proxies",
+        {"name": "postgres", "listen": "127.0.0.1:0", "upstream": "127.0.0.1:5432"},
+    )
+    latency, hang, down = (body for _, _, body in sent[1:4])
+    assert latency == {
+        "name": "stackcheck-fault",
+        "stream": "downstream",
+        "toxicity": 1.0,
+        "type": "latency",
+        "attributes": {"latency": 3000, "jitter": 0},
+    }
+    assert isinstance(hang, dict) and hang["type"] == "timeout" and hang["attributes"] == {"timeout": 0}
+    assert sent[3][1] == "/proxies/postgres" and down == {"enabled": False}
+    assert [(m, p) for m, p, _ in sent[4:]] == [
+        ("POST", "/proxies/postgres"),
+        ("GET", "/proxies/postgres/toxics"),
+        ("DELETE", "/proxies/postgres/toxics/stackcheck-fault"),
+    ]
