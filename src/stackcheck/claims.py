@@ -26,7 +26,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from stackcheck.catalog import REGISTRY, reserved_namespaces
-from stackcheck.catalog.spec import CheckSpec, profile_key_exists
+from stackcheck.catalog.spec import CheckSpec, profile_key_exists, profile_value
 from stackcheck.outcomes import CheckResult, ClaimRef, Status
 from stackcheck.profile.models import PROFILE_SECTIONS, Claim, Profile
 
@@ -138,6 +138,18 @@ def claim_problems(profile: Profile) -> list[tuple[tuple[str | int, ...], str]]:
                         )
                     )
                 continue
+            entry = _mapping_entry(item)
+            if entry is not None:
+                value = profile_value(profile, entry[0])
+                if not isinstance(value, dict) or entry[1] not in value:
+                    problems.append(
+                        (
+                            where,
+                            f"claim {claim.id!r} is verified by {item}, but {entry[0]} sets no {entry[1]!r}: "
+                            f"set {item}, or name {entry[0]}",
+                        )
+                    )
+                continue
             near = difflib.get_close_matches(item, [*REGISTRY, *_all_keys()], n=1, cutoff=0.85)
             if _is_builtin_namespace(item) or "." not in item or near:
                 hint = f" (did you mean {near[0]}?)" if near else ""
@@ -198,6 +210,64 @@ def unarmed_claims(profile: Profile) -> list[Unarmed]:
     return out
 
 
+def _scopes(verified_by: Iterable[str], specs: tuple[CheckSpec, ...]) -> dict[str, frozenset[str] | None]:
+    """Check id → the subjects a claim rests on (``None``: every result of the check). An entry naming a key
+    inside one a check reads (``postgres.settings.shared_buffers`` of ``pg.settings``'s
+    ``postgres.settings``) rests on that subject alone: one tuned setting is one claim."""
+    scopes: dict[str, frozenset[str] | None] = {}
+    for item in verified_by:
+        for check_id in checks_for(item, specs):
+            spec = next((s for s in specs if s.id == check_id), None)
+            subject = _subject_of(item, spec) if spec is not None else None
+            before = scopes.get(check_id, frozenset())
+            if subject is None or before is None:
+                scopes[check_id] = None
+            else:
+                scopes[check_id] = before | {subject}
+    return scopes
+
+
+def _claim_scopes(
+    verified_by: Iterable[str], checks: Iterable[str], specs: tuple[CheckSpec, ...]
+) -> dict[str, frozenset[str] | None]:
+    """:func:`_scopes` for each of a claim's ``checks`` (a team's check that did not register: whole)."""
+    scopes = _scopes(verified_by, specs)
+    return {check: scopes.get(check) for check in checks}
+
+
+def _mapping_entry(item: str) -> tuple[str, str] | None:
+    """``("postgres.settings", "shared_buffers")`` for ``postgres.settings.shared_buffers``: a ``verified_by``
+    entry naming one entry of a profile mapping that checks read; ``None`` for anything else."""
+    if profile_key_exists(item):
+        return None
+    parts = item.split(".")
+    for k in range(len(parts) - 1, 1, -1):
+        prefix = ".".join(parts[:k])
+        if profile_key_exists(prefix):
+            return (prefix, ".".join(parts[k:])) if checks_for(prefix) else None
+    return None
+
+
+def _subject_of(item: str, spec: CheckSpec) -> str | None:
+    """``shared_buffers`` for ``postgres.settings.shared_buffers`` and a check reading ``postgres.settings``
+    (a mapping of the profile whose entries are the check's subjects); ``None`` for anything else."""
+    entry = _mapping_entry(item)
+    return entry[1] if entry is not None and entry[0] in check_keys(spec) else None
+
+
+def _behind(results: Iterable[CheckResult], scopes: dict[str, frozenset[str] | None]) -> list[CheckResult]:
+    """The results a claim rests on: of its checks, within its subjects (a result about no subject, such as
+    a check that could not run at all, always)."""
+    out = []
+    for r in results:
+        if r.id not in scopes:
+            continue
+        scope = scopes[r.id]
+        if scope is None or r.subject is None or r.subject in scope:
+            out.append(r)
+    return out
+
+
 def _refs(claims: Sequence[Claim]) -> tuple[ClaimRef, ...]:
     return tuple(ClaimRef(id=c.id, text=c.text, source=c.source) for c in claims)
 
@@ -226,14 +296,12 @@ def attach_claims(
 ) -> tuple[CheckResult, ...]:
     """Each result with the profile's claims it verifies (none when no claim points at its check)."""
     specs = _specs(extra_specs)
-    by_check: dict[str, list[Claim]] = {}
-    for claim in profile.claims:
-        for check_id in _claim_checks(claim, specs):
-            by_check.setdefault(check_id, []).append(claim)
-    return tuple(
-        r.model_copy(update={"claims": _refs(by_check.get(r.id, ()))}) if r.id in by_check or r.claims else r
-        for r in results
-    )
+    scoped = [(c, _claim_scopes(c.verified_by, _claim_checks(c, specs), specs)) for c in profile.claims]
+    out = []
+    for r in results:
+        mine = [c for c, scopes in scoped if _behind((r,), scopes)]
+        out.append(r.model_copy(update={"claims": _refs(mine)}) if mine or r.claims else r)
+    return tuple(out)
 
 
 def _verdict(claim: Claim, checks: tuple[str, ...], behind: list[CheckResult]) -> tuple[ClaimStatus, str]:
@@ -271,7 +339,7 @@ def judge_claims(
     verdicts = []
     for claim in profile.claims:
         checks = _claim_checks(claim, specs)
-        behind = [r for r in results if r.id in checks]
+        behind = _behind(results, _claim_scopes(claim.verified_by, checks, specs))
         status, message = _verdict(claim, checks, behind)
         verdicts.append(
             ClaimVerdict(
@@ -327,7 +395,7 @@ def rejudge_claims(
             verified_by=list(first.verified_by),
             manual=first.manual,
         )
-        behind = [r for r in results if r.id in ids]
+        behind = _behind(results, _claim_scopes(claim.verified_by, ids, _specs(())))
         status, message = _verdict(claim, ids, behind)
         labels = tuple(r.label for r in behind if r.status is not Status.SKIPPED)
         out.append(

@@ -148,7 +148,11 @@ def render_seeds_doc(profiles: Path, answers: Path | None = None) -> str:
         "Each system also runs as the reference stack configured the way its ADR says: `nox -s demo --",
         "--system NAME` verifies `fixtures/systems/NAME.yaml` (the shipped profile plus how to start that",
         "system), and `tests/integration/test_systems.py` requires every claim a `verify` run can verify to",
-        "be verified there (load and the drills are other stages).",
+        "be verified there (`stackcheck load` is a stage of its own). For every claim so verified,",
+        "`fixtures/systems/drift/drifts.yaml` names a drift of that stack (a defect of the service, its",
+        "Postgres, Redis or pooler configured otherwise, its IaC or code with the flaw) and exactly the",
+        "checks it must fail; `tests/integration/test_system_drifts.py` runs each of them and requires just",
+        "those checks to fail and just the claims resting on them to be violated.",
         "",
         "| profile | ADR | claims | verified by checks | not armed | manual | no check yet "
         "| not in the profile |",

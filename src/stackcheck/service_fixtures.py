@@ -13,7 +13,7 @@ started or reached raises :class:`stackcheck.CouldNotCheck`, so its checks end a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import psycopg
 import pytest
@@ -200,12 +200,9 @@ def dependency_relays(profile: Profile, settings: Settings) -> Iterator[dict[str
             relay.close()
 
 
-@pytest.fixture(scope="session")
-def launched_service(
-    request: pytest.FixtureRequest, profile: Profile, settings: Settings
-) -> Iterator[LaunchedService]:
-    """The service under test, started from ``service.command`` and wired to the run's Postgres/Redis and to
-    the relays of its other dependencies (``{dep_NAME}``)."""
+def _new_launch(request: pytest.FixtureRequest, profile: Profile, settings: Settings) -> LaunchedService:
+    """A launch of ``service.command`` (not started) wired to the run's Postgres/Redis and to the relays of
+    its other dependencies (``{dep_NAME}``)."""
     if profile.service is None:
         raise UsageError("no `service` section", "add service.command to the profile, or pass --target URL")
     services: ServiceSession = request.getfixturevalue("services")
@@ -220,8 +217,27 @@ def launched_service(
         values.update({f"dep_{name}": relay.address for name, relay in relays.items()})
     live = profile.health.live if profile.health and profile.health.live else "/"
     path = request.config.stash[COLLECTOR].loaded.path
-    with LaunchedService(profile.service, values, path, live, settings.environ) as service:
+    return LaunchedService(profile.service, values, path, live, settings.environ)
+
+
+@pytest.fixture(scope="session")
+def launched_service(
+    request: pytest.FixtureRequest, profile: Profile, settings: Settings
+) -> Iterator[LaunchedService]:
+    """The service under test, started from ``service.command`` and wired to the run's Postgres/Redis and to
+    the relays of its other dependencies (``{dep_NAME}``)."""
+    with _new_launch(request, profile, settings) as service:
         yield service
+
+
+@pytest.fixture
+def service_launcher(
+    request: pytest.FixtureRequest, profile: Profile, settings: Settings
+) -> Callable[[], LaunchedService]:
+    """Makes launches of ``service.command`` of a check's own (``with service_launcher() as svc:``), wired
+    as :func:`launched_service` is: for a drill that ends the process (SIGTERM), so the session's launch
+    stays up for the other checks. The caller starts and stops each one (the ``with`` block)."""
+    return lambda: _new_launch(request, profile, settings)
 
 
 @pytest.fixture

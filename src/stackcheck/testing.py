@@ -44,6 +44,7 @@ from stackcheck.profile.models import (
     RedisTtl,
     ResilienceSection,
     ScanSection,
+    ServiceSection,
     TlsSection,
     UploadEndpoint,
 )
@@ -86,6 +87,7 @@ __all__ = [
     "ResilienceSection",
     "ScanRun",
     "ScanSection",
+    "ServiceSection",
     "ServiceSession",
     "Settings",
     "Severity",

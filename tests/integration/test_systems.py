@@ -1,6 +1,7 @@
 """The reference stack configured as each seed system (``nox -s demo -- --system NAME``): the system's run
-verifies every claim of its shipped profile that a run of ``verify`` can verify, and a defect fails its
-claim's checks.
+verifies every claim of its shipped profile that a run of ``verify`` can verify, and its ``load`` stage keeps
+the ADR's latency and error budgets. A drift per claim (``fixtures/systems/drift/drifts.yaml``) fails it:
+``test_system_drifts.py``.
 
 What a system's run leaves ``not_run``, by design: checks of another stage (``load``), a pooler the platform
 provides (``pgbouncer.admin_dsn`` is the run's to give; the reference stack starts none), and claims no
@@ -64,35 +65,6 @@ def test_each_system_passes_and_verifies_every_claim_a_run_can(system: str, tmp_
     }
     assert len(left) >= 5, left
     assert containers_of(run.pid) == []
-
-
-# A defect per system, each breaking one claim of it: exactly the checks behind that claim fail, and the
-# claims those checks verify are violated, nothing else.
-DEFECTS = [
-    ("monte-carlo", "cache-no-ttl", {"redis.ttl"}),
-    ("bluegreen", "missing=/health", {"health.live"}),
-    ("bluegreen", "pool-unbounded", {"pg.pool"}),
-    ("djinn", "no-header=content-security-policy", {"headers.csp", "headers.required"}),
-    ("chimera", "cors-reflect", {"cors.foreign_origin"}),
-    ("chimera", "ready-ignores-deps", {"health.ready_reflects_dependencies"}),
-]
-
-
-@pytest.mark.parametrize(("system", "defect", "failing"), DEFECTS, ids=[f"{s}-{d}" for s, d, _ in DEFECTS])
-def test_a_defect_fails_exactly_the_checks_of_its_claim(
-    system: str, defect: str, failing: set[str], tmp_path: Path
-) -> None:
-    _needs(system)
-    profile = system_profile(system, [defect], tmp_path)
-    # A drill that must fail waits out the recovery bound for each dependency: a short one will do.
-    quick = ["--set", "health.ready_recovery_s=3"]
-    run = verify(profile, "--infra", "docker", *quick, report_dir=tmp_path / "r", env=ENV, timeout=300)
-    assert run.code == 1, run.stdout + run.stderr
-    assert run.failed_checks() == failing, run.statuses()
-    assert run.report is not None
-    violated = {c["id"] for c in run.report["claims"] if c["status"] == "violated"}
-    expected = {c["id"] for c in run.report["claims"] if set(c["checks"]) & failing}
-    assert violated == expected and violated, (violated, expected)
 
 
 def _budgeted() -> list[str]:

@@ -103,6 +103,25 @@ def test_a_team_check_id_is_accepted_and_not_run_until_its_suite_registers_it() 
     assert verdict.checks == ("acme.orders_idempotent",)
 
 
+def test_a_claim_on_one_entry_of_a_mapping_rests_on_that_subject_alone() -> None:
+    settings = {"postgres": {"settings": {"shared_buffers": "256MB", "work_mem": "4MB"}}}
+    claims = (claim("sb", "postgres.settings.shared_buffers"), claim("all", "pg.settings"))
+    results = [
+        result("pg.settings", Status.PASSED, "shared_buffers"),
+        result("pg.settings", Status.FAILED, "work_mem"),
+    ]
+    attached, verdicts = apply_claims(results, profile(*claims, **settings))
+    by_id = {v.id: v for v in verdicts}
+    assert by_id["sb"].status is ClaimStatus.VERIFIED and by_id["sb"].results == (
+        "pg.settings[shared_buffers]",
+    )
+    assert by_id["all"].status is ClaimStatus.VIOLATED  # the whole check: every subject
+    assert [[c.id for c in r.claims] for r in attached] == [["sb", "all"], ["all"]]
+    # A result about no subject (the check could not run at all) is behind every claim on the check.
+    _, verdicts = apply_claims([result("pg.settings", Status.ERROR)], profile(*claims, **settings))
+    assert {v.status for v in verdicts} == {ClaimStatus.COULD_NOT_CHECK}
+
+
 def write(tmp_path: Path, name: str, text: str) -> Path:
     path = tmp_path / name
     path.write_text(text)
@@ -117,6 +136,10 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
             "'ratelimit.enforcd' is neither a check id",
         ),
         ("  - {id: a, text: t, source: s, verified_by: [redis.appendonly]}\n", "has no `redis` section"),
+        (
+            "  - {id: a, text: t, source: s, verified_by: [postgres.settings.shared_bufers]}\n",
+            "postgres.settings sets no 'shared_bufers'",
+        ),
         ("  - {id: a, text: t, source: s}\n", "give either verified_by"),
         (
             "  - {id: a, text: t, source: s, verified_by: [health.live], manual: m}\n",
@@ -132,13 +155,15 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 def test_claim_mistakes_are_one_line_naming_the_file_and_key(
     tmp_path: Path, claims: str, message: str
 ) -> None:
-    path = write(tmp_path, "p.yaml", "name: p\nhealth: {}\nclaims:\n" + claims)
+    path = write(
+        tmp_path, "p.yaml", "name: p\nhealth: {}\npostgres: {settings: {work_mem: 4MB}}\nclaims:\n" + claims
+    )
     with pytest.raises(ProfileError) as caught:
         load_profile(path)
     text = str(caught.value)
     assert message in text and "p.yaml" in text and "\n" not in text
     if message.startswith("'ratelimit.enforcd"):
-        assert "p.yaml:4" in text and "claims[0].verified_by[0]" in text
+        assert "p.yaml:5" in text and "claims[0].verified_by[0]" in text
 
 
 def test_an_overlay_adds_claims_and_replaces_those_with_the_same_id(tmp_path: Path) -> None:

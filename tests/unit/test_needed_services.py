@@ -60,6 +60,24 @@ def test_a_relayed_dependency_needs_no_server_of_the_run() -> None:
     assert needed_services(both, ["health"], "http://127.0.0.1:8080") == ["redis"]
 
 
+def test_the_redis_persistence_drill_needs_redis_only_where_aof_is_promised() -> None:
+    assert needed_services(_profile(redis={"appendonly": True}), ["drills"]) == ["redis"]
+    # Cache only (appendonly: false) or no promise: the drill is skipped, so no server starts for it.
+    assert needed_services(_profile(redis={"appendonly": False}), ["drills"]) == []
+    assert needed_services(_profile(redis={}), ["drills"]) == []
+
+
+def test_the_sigterm_drill_launches_the_service_even_with_a_target_url() -> None:
+    drained = {**WIRED, "drain_path": "/work"}
+    target = "http://127.0.0.1:8080"
+    assert needed_services(_profile(postgres={}, redis={}, service=drained), ["drills"], target) == [
+        "postgres",
+        "redis",
+    ]
+    # No drain_path: the drill is skipped, nothing is launched for it.
+    assert needed_services(_profile(postgres={}, redis={}, service=WIRED), ["drills"], target) == []
+
+
 def test_the_resilience_drills_need_what_the_service_is_wired_to_even_with_a_target() -> None:
     resilience = {"dependency_timeout_ms": 1000, "breaker_failures": 5, "breaker_open_s": 30}
     profile = _profile(postgres={}, redis={}, service=WIRED, resilience=resilience)

@@ -9,7 +9,7 @@ and list every other sentence that reads as a claim as manual, with the reason
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -120,6 +120,15 @@ def _companions(merged: Merged) -> None:
         )
 
 
+def _entry_keys(claim: DraftClaim, key: str) -> str:
+    """``postgres.settings.shared_buffers`` for a claim whose findings gave ``postgres.settings`` that one
+    entry: the claim rests on that entry's result alone (docs/claims.md), not on every tuned setting."""
+    own = [f.values[key] for f in claim.findings if key in f.values]
+    if len(own) == 1 and isinstance(own[0], Mapping) and len(own[0]) == 1:
+        return f"{key}.{next(iter(own[0]))}"
+    return key
+
+
 def _settle(claim: DraftClaim, merged: Merged, environment: Environment) -> DraftClaim:
     """The claim's final verified_by or manual reason."""
     env = environment_of(claim.sentence)
@@ -136,7 +145,7 @@ def _settle(claim: DraftClaim, merged: Merged, environment: Environment) -> Draf
         for c in f.verifies
         if REGISTRY[c].section in {_section_of(k) for k in merged.values}
     ]
-    verified = tuple(dict.fromkeys([*keys, *checks]))
+    verified = tuple(dict.fromkeys([*(_entry_keys(claim, k) for k in keys), *checks]))
     if verified:
         applied = {k: merged.values[k] for k in keys}
         return replace(claim, verified_by=verified, manual=None, applied=applied)

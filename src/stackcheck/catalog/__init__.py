@@ -9,6 +9,7 @@ from __future__ import annotations
 from stackcheck.catalog import (
     breaker,
     cors,
+    drills,
     exposure,
     headers,
     health,
@@ -55,6 +56,7 @@ _CHECKS: tuple[CheckSpec, ...] = (
     *scan_checks.CHECKS,
     *secret_checks.CHECKS,
     *logs.CHECKS,
+    *drills.CHECKS,
     *breaker.CHECKS,
     *load.CHECKS,
 )

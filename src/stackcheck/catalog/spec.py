@@ -50,7 +50,7 @@ class SuiteName(StrEnum):
     SCAN = "scan"
     SECRETS = "secrets"
     LOGS = "logs"
-    DRILLS = "drills"  # fault drills against the launched service (suites/drills/)
+    DRILLS = "drills"
     LOAD = "load"  # the `stackcheck load` stage: no folder under suites/
     TEAM = "team"  # a team's own suite folder: no catalog module, checks registered by its tests
 

@@ -1,7 +1,8 @@
 """What a provider hands to the suites: a running Postgres or Redis, and how to stop, start and pause it.
 
 A server is a frozen record (``dsn``/``url``, version, where it runs). The ``control`` behind it is what the
-readiness fault drill uses: ``stop()`` / ``start()`` / ``pause()`` / ``resume()``. Servers reached with
+readiness fault drill uses: ``stop()`` / ``start()`` / ``pause()`` / ``resume()``, and the persistence drill
+``kill()`` (SIGKILL, data kept). Servers reached with
 ``--infra external`` have no control: stackcheck never stops somebody else's database.
 """
 
@@ -36,6 +37,10 @@ class Control(Protocol):
 
     def start(self) -> None:
         """Start a stopped server again on the same port and wait until it accepts connections."""
+
+    def kill(self) -> None:
+        """End the server with SIGKILL, as a crash would (no shutdown, nothing flushed on the way out); its
+        data directory stays for :meth:`start`."""
 
     def pause(self) -> None:
         """Freeze the server: connections hang instead of being refused."""
@@ -74,6 +79,10 @@ class _Server:
     def stop(self) -> None:
         """Stop the server (fault drill)."""
         self._control().stop()
+
+    def kill(self) -> None:
+        """SIGKILL the server, keeping its data (persistence drill)."""
+        self._control().kill()
 
     def start(self) -> None:
         """Start the server again and wait until it is ready."""

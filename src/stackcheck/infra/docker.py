@@ -167,6 +167,11 @@ class ContainerControl:
         if not wait_until(lambda: self._status() in ("exited", "dead"), 30, 0.1):
             self._wrapped.kill()
 
+    def kill(self) -> None:
+        """SIGKILL the container's processes (a crash); its file system and volumes stay for :meth:`start`."""
+        self._wrapped.kill(signal="SIGKILL")
+        wait_until(lambda: self._status() in ("exited", "dead"), 30, 0.1)
+
     def start(self) -> None:
         """Start the stopped container again (same port, same data) and wait for readiness."""
         self._wrapped.start()

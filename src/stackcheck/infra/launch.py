@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -151,6 +153,18 @@ class LaunchedService:
         ``pread`` leaves the file position alone: the service writes through the same open file.
         """
         return os.pread(self._log.fileno(), limit, offset)
+
+    def terminate(self) -> None:
+        """Send SIGTERM to the service's own process (not its group), as an orchestrator stopping a
+        container signals its main process only; the SIGTERM drill's signal."""
+        if self._proc is None:
+            raise RuntimeError("LaunchedService.terminate() before start()")
+        with contextlib.suppress(ProcessLookupError):
+            self._proc.send_signal(signal.SIGTERM)
+
+    def returncode(self) -> int | None:
+        """The exit code once the process has ended (negative: ended by that signal), else ``None``."""
+        return None if self._proc is None else self._proc.poll()
 
     def stop(self) -> None:
         """Stop the process group: SIGTERM, then SIGKILL after 5 s."""

@@ -120,6 +120,18 @@ class ProcessControl:
             self._log.close()
             self._log = None
 
+    def kill(self) -> None:
+        """SIGKILL the process group (a crash: no shutdown); the directory and its data stay."""
+        if self.proc is not None and self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+        if self.proc is not None:
+            interrupt.untrack(self.proc)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
     def start(self) -> None:
         """Start again on the same port with the same data, and wait for readiness."""
         self.launch()

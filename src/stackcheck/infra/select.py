@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from stackcheck._exceptions import UsageError
-from stackcheck.catalog import SUITES, SuiteName
+from stackcheck.catalog import SUITES, SuiteName, breaker, drills
 from stackcheck.infra.base import ProviderKind, ServiceName
 from stackcheck.infra.external import expand_env, external_postgres, external_redis
 from stackcheck.infra.images import resolve_image
@@ -42,8 +42,10 @@ def _launches(profile: Profile, suites: set[str], target: str | None) -> bool:
         return False
     if "health" in suites and profile.health is not None and profile.health.ready_dependencies:
         return True
-    if "drills" in suites and profile.resilience is not None:
-        return True
+    if "drills" in suites and drills.SIGTERM.skip_reason_for(profile) is None:
+        return True  # the SIGTERM drill launches a service of its own, wired like the others
+    if "drills" in suites and any(spec.skip_reason_for(profile) is None for spec in breaker.CHECKS):
+        return True  # the resilience drills launch the service behind toxiproxy, wired like the others
     return target is None and any(
         spec.needs_target and spec.skip_reason_for(profile) is None
         for suite in suites
@@ -56,7 +58,8 @@ def needed_services(profile: Profile, suites: Sequence[str], target: str | None 
     """The services a run of ``suites`` (empty: every suite) needs that the profile configures.
 
     One decision for the CLI's preflight and the suites' session: a service is needed by its own suite
-    (``postgres``, ``redis``), by the readiness drill (``health.ready_dependencies``), and by the service
+    (``postgres``, ``redis``), by the readiness drill (``health.ready_dependencies``), by the Redis
+    persistence drill (``redis.appendonly: true``), and by the service
     stackcheck launches when ``service.command`` is wired to it (see :func:`launch_needs`). ``target`` is
     the resolved target URL (``None``: the service under test is launched from ``service.command``).
     """
@@ -64,6 +67,8 @@ def needed_services(profile: Profile, suites: Sequence[str], target: str | None 
     wanted: set[ServiceName] = {s for s in _SERVICES if s in chosen}
     if "health" in chosen and profile.health is not None:
         wanted.update(d for d in _SERVICES if d in profile.health.ready_dependencies)
+    if "drills" in chosen and profile.redis is not None and profile.redis.appendonly:
+        wanted.add("redis")  # the persistence drill kills and restarts the run's Redis
     if _launches(profile, chosen, target):
         wanted.update(launch_needs(profile))
     return [s for s in _SERVICES if s in wanted and getattr(profile, s) is not None]

@@ -163,6 +163,20 @@ class ServiceSection(Section):
         "allowed, relative to the profile file, e.g. `{tls_dir}/ca.pem`; read once the service answers. "
         "Default: target.ca_bundle, else the system store.",
     )
+    drain_path: UrlPath | None = Field(
+        None,
+        description="A slow endpoint (GET, answering 2xx) the SIGTERM drill (`drill.sigterm`) holds requests "
+        "in flight on while it sends SIGTERM, e.g. /api/v1/simulate?paths=100000: it must take longer than "
+        "a second or two. Unset: the drill is skipped.",
+    )
+    drain_s: Annotated[float, Field(gt=0, le=300)] = Field(
+        30,
+        description="Seconds the service may take after SIGTERM to finish its in-flight requests and exit "
+        "with code 0 (`drill.sigterm`; a Kubernetes terminationGracePeriodSeconds is 30 by default).",
+    )
+    drain_requests: Annotated[int, Field(ge=1, le=20)] = Field(
+        5, description="How many requests to `drain_path` the SIGTERM drill holds in flight at once."
+    )
 
 
 def _check_base_url(url: str) -> str:
