@@ -94,6 +94,16 @@ def build_promise(key: str) -> Any:
     return None if value in (None, {}, []) else value
 
 
+def first(value: Any) -> Any:
+    """An HCL attribute as checkov's parser gives it (``[80]``, ``[{...}]``) → its one value (80, {...})."""
+    return value[0] if isinstance(value, list) and value else value
+
+
+def unresolved(value: Any) -> bool:
+    """Whether a Terraform value is still a variable or local (``${var.x}``, ``var.x``): not judged."""
+    return isinstance(value, str) and ("${" in value or value.startswith(("var.", "local.")))
+
+
 def seconds(duration: str) -> float | None:
     """A Docker duration (``30s``, ``1m30s``, ``500ms``) in seconds; None when it is not one."""
     text = duration.strip()

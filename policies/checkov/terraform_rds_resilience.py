@@ -12,19 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from stackcheck_params import build_promise
+from stackcheck_params import build_promise, first, unresolved
 
 from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
-
-
-def _value(conf: dict[str, Any], key: str) -> Any:
-    raw = conf.get(key)
-    return raw[0] if isinstance(raw, list) and raw else raw
-
-
-def _unresolved(value: Any) -> bool:
-    return isinstance(value, str) and ("${" in value or value.startswith(("var.", "local.")))
 
 
 class RdsResilience(BaseResourceCheck):
@@ -42,15 +33,15 @@ class RdsResilience(BaseResourceCheck):
             return CheckResult.UNKNOWN
         verdict = CheckResult.PASSED
         if promise.get("multi_az") and self.entity_type == "aws_db_instance":
-            multi_az = _value(conf, "multi_az")
-            if _unresolved(multi_az):
+            multi_az = first(conf.get("multi_az"))
+            if unresolved(multi_az):
                 verdict = CheckResult.UNKNOWN
             elif multi_az is not True:
                 return CheckResult.FAILED
         days = promise.get("backup_retention_days")
         if days is not None:
-            retention = _value(conf, "backup_retention_period")
-            if _unresolved(retention):
+            retention = first(conf.get("backup_retention_period"))
+            if unresolved(retention):
                 verdict = CheckResult.UNKNOWN
             elif not isinstance(retention, (int, float)) or retention < days:
                 return CheckResult.FAILED

@@ -165,8 +165,9 @@ def claim_problems(profile: Profile) -> list[tuple[tuple[str | int, ...], str]]:
 
 
 # Keys that say where the system runs rather than what it promises: the run supplies them (an overlay that
-# launches the service, `--set pgbouncer.admin_dsn=...`), so a shipped profile may leave them unset.
-RUN_SUPPLIED: tuple[str, ...] = ("service", "pgbouncer.admin_dsn")
+# launches the service, `--set pgbouncer.admin_dsn=...`, a DR-drill job's overlay arming the backup drills
+# on a schedule of its own), so a shipped profile may leave them unset.
+RUN_SUPPLIED: tuple[str, ...] = ("service", "pgbouncer.admin_dsn", "backup.drill", "backup.fresh")
 
 
 @dataclass(frozen=True)

@@ -261,7 +261,11 @@ def _prepare(args: argparse.Namespace) -> _VerifyRun:
     names = [p.name for p in suite_paths]
     check_waiver_ids(profile, args.profile, team=bool(team_dirs or profile.suite_dirs))
     settings = Settings.from_environ(
-        infra=args.infra, allow_remote=args.allow_remote, target=args.target, frameworks=args.framework
+        infra=args.infra,
+        allow_remote=args.allow_remote,
+        target=args.target,
+        frameworks=args.framework,
+        allow_destructive=args.allow_destructive,
     )
     target = resolve_target(settings.target, profile)
     if suite_paths:  # (no names would mean every suite) the team's servers are known once its tests are
@@ -303,6 +307,8 @@ def _pytest_args(args: argparse.Namespace, run: _VerifyRun) -> list[str]:
         pytest_args += [opt("stackcheck_set"), option]
     if run.settings.allow_remote:
         pytest_args.append(opt("allow_remote"))
+    if run.settings.allow_destructive:
+        pytest_args.append(opt("allow_destructive"))
     for name in run.settings.frameworks:
         pytest_args += [opt("framework"), name]
     if run.target:

@@ -62,6 +62,7 @@ def pytest_configure(config: pytest.Config) -> None:
         settings = Settings.from_environ(
             infra=str(config.getoption("stackcheck_infra", "auto")),
             allow_remote=bool(config.getoption("stackcheck_allow_remote", False)),
+            allow_destructive=bool(config.getoption("stackcheck_allow_destructive", False)),
             target=config.getoption("stackcheck_target", None),
             frameworks=config.getoption("stackcheck_framework", None) or (),
         )

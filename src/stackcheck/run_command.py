@@ -140,6 +140,7 @@ def _stage_args(stage: str, args: argparse.Namespace, folder: Path, suites: list
         suite_dir=list(args.suite_dir),
         infra=args.infra,
         allow_remote=args.allow_remote,
+        allow_destructive=args.allow_destructive,
         target=args.target,
         verbose=args.verbose,
         framework=list(args.framework),

@@ -66,6 +66,7 @@ class Settings:
     redis_image: str | None = None
     infra: InfraChoice = "auto"
     allow_remote: bool = False
+    allow_destructive: bool = False  # --allow-destructive: drills may act on a profile-marked drill target
     target: str | None = None  # the --target option; resolve_target() adds the profile's target.base_url
     frameworks: tuple[str, ...] = ()  # --framework: the control frameworks a report shows (empty: default)
 
@@ -78,12 +79,13 @@ class Settings:
         allow_remote: bool = False,
         target: str | None = None,
         frameworks: Sequence[str] = (),
+        allow_destructive: bool = False,
     ) -> Settings:
         """Read the settings from ``environ`` (default: this process's environment), once.
 
         ``infra``, ``allow_remote``, ``target`` and ``frameworks`` are the ``--infra``, ``--allow-remote``,
         ``--target`` and ``--framework`` options (an unknown framework is a usage error here, before any
-        check runs).
+        check runs); ``allow_destructive`` is ``--allow-destructive``.
         """
         from stackcheck.controls import check_frameworks  # the catalog is read only when asked (no cycle)
 
@@ -96,6 +98,7 @@ class Settings:
             redis_image=env.get(ENV_REDIS_IMAGE) or None,
             infra=_infra(infra),
             allow_remote=allow_remote,
+            allow_destructive=allow_destructive,
             target=target or None,
             frameworks=check_frameworks(frameworks),
         )
@@ -239,6 +242,13 @@ VERIFY_OPTIONS: tuple[OptionSpec, ...] = (
         "--allow-remote",
         "allow_remote",
         "allow load and rate-limit probes against non-loopback targets (refused otherwise)",
+        switch=True,
+    ),
+    OptionSpec(
+        "--allow-destructive",
+        "allow_destructive",
+        "let drills act on the drill target the profile marks (backup.drill.target: write to it, run its "
+        "destroy and restore commands); servers stackcheck starts need no flag",
         switch=True,
     ),
     FRAMEWORK_OPTION,

@@ -20,11 +20,14 @@ from stackcheck.collector import EvidenceRecorder
 from stackcheck.infra import PostgresServer, RedisServer, ServiceSession
 from stackcheck.infra.faults import ProxiedService
 from stackcheck.infra.launch import LaunchedService
+from stackcheck.infra.pitr_drill import DrillResult, run_restore_drill, wal_settings
+from stackcheck.infra.pitr_target import run_target_drill
 from stackcheck.infra.relay import Relay
 from stackcheck.plugin import COLLECTOR, Target
 from stackcheck.probes.http import Exchange, HttpProbe
 from stackcheck.profile import LoadedProfile, Profile, version_specifier
 from stackcheck.profile.models import (
+    BackupSection,
     CorsSection,
     ExposureSection,
     HeadersSection,
@@ -43,6 +46,7 @@ from stackcheck.profile.models import (
     RedisSection,
     RedisTtl,
     ResilienceSection,
+    RestoreDrill,
     ScanSection,
     ServiceSection,
     TlsSection,
@@ -55,8 +59,10 @@ from stackcheck.team import TeamCheck, check
 from stackcheck.wait import wait_until
 
 __all__ = [
+    "BackupSection",
     "CorsSection",
     "CouldNotCheck",
+    "DrillResult",
     "ErrorReason",
     "EvidenceRecorder",
     "Exchange",
@@ -85,6 +91,7 @@ __all__ = [
     "RedisTtl",
     "Relay",
     "ResilienceSection",
+    "RestoreDrill",
     "ScanRun",
     "ScanSection",
     "ServiceSection",
@@ -102,8 +109,11 @@ __all__ = [
     "replay",
     "require",
     "resolve_target",
+    "run_restore_drill",
+    "run_target_drill",
     "version_specifier",
     "wait_until",
+    "wal_settings",
 ]
 
 T = TypeVar("T")

@@ -36,7 +36,7 @@ EXPECTED = {
         "CKV_SC_14",
     }
     | {"CKV_SC_16"},
-    "ai-platform": {"CKV_SC_5", "CKV_AWS_21", "CKV_SC_8", "CKV_SC_22"},
+    "ai-platform": {"CKV_SC_5", "CKV_AWS_21", "CKV_SC_8", "CKV_SC_22", "CKV_SC_23", "CKV_SC_24"},
     "monte-carlo": {"CKV_DOCKER_2", "CKV_DOCKER_3", "CKV_SC_7", "CKV_SC_10", "CKV_SC_13", "CKV_SC_19"},
 }
 

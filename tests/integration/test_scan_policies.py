@@ -165,7 +165,7 @@ def test_every_new_failing_sample_names_where_its_finding_points() -> None:
 def test_without_the_profile_promise_the_build_policies_say_nothing(tmp_path: Path) -> None:
     """Run directly with checkov (no stackcheck-params.txt), every scan.build policy stays silent."""
     policies = render_policies(REPO_ROOT / "policies" / "checkov", tmp_path / "policies", {})
-    rules = [f"CKV_SC_{n}" for n in range(10, 23)]
+    rules = [f"CKV_SC_{n}" for n in range(10, 25)]
     found = _one_run(policies, [(rule, "fail") for rule in rules], rules)
     assert {k: {kind: len(v) for kind, v in c.items()} for k, c in found.items()} == {
         (rule, "fail"): {"passed": 0, "failed": 0} for rule in rules
@@ -205,21 +205,61 @@ def test_broken_policy_file_is_an_error_naming_it_while_checkov_alone_passes(
     assert iac["status"] == "error" and name in iac["message"], iac["message"]
 
 
+def _unjudged(tmp_path: Path, run_cli: Callable[..., object], profile_text: str) -> dict[str, Any]:
+    """``stackcheck scan`` with this profile: exit 3 and the scan.iac result, which must be ``error``."""
+    profile = tmp_path / "p.yaml"
+    profile.write_text(profile_text)
+    run = run_cli("scan", "--profile", str(profile), "--report-dir", str(tmp_path / "out"))
+    assert run.code == 3, run.stdout + run.stderr  # type: ignore[attr-defined]
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    iac: dict[str, Any] = next(r for r in report["results"] if r["id"] == scan_checks.IAC.id)
+    assert iac["status"] == "error", iac
+    return iac
+
+
 def test_a_build_promise_no_file_lets_its_policy_judge_is_an_error_not_a_pass(
     tmp_path: Path, run_cli: Callable[..., object]
 ) -> None:
     """scan.build promises a multi-stage Dockerfile and an HPA, but the paths hold only Terraform: checkov
     judges neither, so the claim could not be checked (error), never passed by silence."""
-    profile = tmp_path / "p.yaml"
     sample = SAMPLES / "CKV_SC_5" / "pass"
-    profile.write_text(
+    iac = _unjudged(
+        tmp_path,
+        run_cli,
         f"name: nothing-to-judge\nscan:\n  iac_paths: [{sample}]\n  frameworks: [terraform, dockerfile]\n"
-        "  build: {multi_stage: true, hpa: {min_replicas: 3}}\n"
+        "  build: {multi_stage: true, hpa: {min_replicas: 3}}\n",
     )
-    run = run_cli("scan", "--profile", str(profile), "--report-dir", str(tmp_path / "out"))
-    assert run.code == 3, run.stdout + run.stderr  # type: ignore[attr-defined]
-    report = json.loads((tmp_path / "out" / "report.json").read_text())
-    iac = next(r for r in report["results"] if r["id"] == scan_checks.IAC.id)
-    assert iac["status"] == "error", iac
     assert "scan.build.multi_stage (CKV_SC_10)" in iac["message"], iac["message"]
     assert "scan.build.hpa (CKV_SC_19)" in iac["message"], iac["message"]
+
+
+BUCKET_BUILTINS = (
+    "CKV_AWS_18",
+    "CKV_AWS_21",
+    "CKV_AWS_144",
+    "CKV_AWS_145",
+    "CKV2_AWS_6",
+    "CKV2_AWS_61",
+    "CKV2_AWS_62",
+)
+
+
+def test_a_state_bucket_the_terraform_does_not_define_is_not_checked_never_passed(
+    tmp_path: Path, run_cli: Callable[..., object]
+) -> None:
+    """The backend "s3" block names a bucket this Terraform does not create (the usual bootstrap): its
+    versioning cannot be read, so scan.build.state_bucket_versioned is an error saying so, never a pass."""
+    sample = SAMPLES / "CKV_SC_24" / "outside"
+    # The uploads bucket's built-in findings are waived: the error must stand on the unjudged promise alone.
+    waivers = "".join(
+        f"  - {{check: 'checkov:{rule}', subject: '*', owner: t, expires: 2099-01-01, reason: sample}}\n"
+        for rule in BUCKET_BUILTINS
+    )
+    iac = _unjudged(
+        tmp_path,
+        run_cli,
+        f"name: state-outside\nscan:\n  iac_paths: [{sample}]\n  frameworks: [terraform]\n"
+        f"  build: {{state_bucket_versioned: true}}\nwaivers:\n{waivers}",
+    )
+    assert "scan.build.state_bucket_versioned (CKV_SC_24)" in iac["message"], iac["message"]
+    assert "the state bucket lives outside this Terraform" in iac["message"], iac["message"]

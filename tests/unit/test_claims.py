@@ -38,7 +38,8 @@ def test_a_key_stands_for_the_checks_that_read_it_and_a_section_for_all_its_chec
     assert checks_for("postgres.settings.shared_buffers") == ("pg.settings",)  # under a key it reads
     assert set(checks_for("health")) >= {"health.live", "health.ready", "health.latency"}
     assert checks_for("tls.protocols") == ("tls.protocols",)  # a check id is itself
-    assert checks_for("backup.rpo_minutes") == ()  # nothing reads it (yet): the claim is not run
+    assert checks_for("backup.rpo_minutes") == ("drill.restore", "drill.backup_fresh")
+    assert checks_for("postgres.image") == ()  # nothing reads it: a claim on it is not run
 
 
 @pytest.mark.parametrize(
@@ -73,15 +74,18 @@ def test_manual_claims_say_why_and_claims_without_results_are_not_run() -> None:
         claim("cost", manual="billing is not visible to any check"),
         claim("tls", "tls.protocols"),
         claim("rpo", "backup.rpo_minutes"),
+        claim("image", "postgres.image"),
         health={},
         backup={"rpo_minutes": 15},
+        postgres={"image": "postgres:17"},
     )
     results, verdicts = apply_claims([result("health.live", Status.PASSED)], p)
     by_id = {v.id: v for v in verdicts}
     assert by_id["cost"].status is ClaimStatus.MANUAL and "billing" in by_id["cost"].message
     assert by_id["tls"].status is ClaimStatus.NOT_RUN and "tls.protocols" in by_id["tls"].message
-    assert by_id["rpo"].status is ClaimStatus.NOT_RUN
-    assert "no stackcheck check reads backup.rpo_minutes" in by_id["rpo"].message
+    assert by_id["rpo"].status is ClaimStatus.NOT_RUN  # the drills behind it did not run
+    assert by_id["image"].status is ClaimStatus.NOT_RUN
+    assert "no stackcheck check reads postgres.image" in by_id["image"].message
     assert results[0].claims == ()  # no claim points at health.live
 
 

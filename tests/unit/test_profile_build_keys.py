@@ -40,6 +40,21 @@ def test_build_claims_become_policy_parameters_and_unset_ones_promise_nothing(tm
     assert policy_params(load(tmp_path, "scan: {iac_paths: []}\n"))["build"] == {}
 
 
+def test_alarm_and_state_bucket_promises_reach_the_terraform_policies(tmp_path: Path) -> None:
+    profile = load(
+        tmp_path,
+        """
+        scan:
+          build:
+            cloudwatch_alarms: {cpu_percent: 80, db_connections: true}
+            state_bucket_versioned: true
+        """,
+    )
+    build = policy_params(profile)["build"]
+    assert build["cloudwatch_alarms"] == {"cpu_percent": 80, "db_connections": True}  # unset: not judged
+    assert build["state_bucket_versioned"] is True
+
+
 @pytest.mark.parametrize(
     ("body", "key", "hint"),
     [
@@ -49,6 +64,12 @@ def test_build_claims_become_policy_parameters_and_unset_ones_promise_nothing(tm
         ("scan: {build: {build_env: {CGO-ENABLED: '0'}}}", "scan.build.build_env", "CGO_ENABLED"),
         ("scan: {build: {uid: -1}}", "scan.build.uid", "0"),
         ("scan: {build: {multistage: true}}", "scan.build.multistage", "unknown key"),
+        (
+            "scan: {build: {cloudwatch_alarms: {cpu_percent: 180}}}",
+            "scan.build.cloudwatch_alarms.cpu_percent",
+            "100",
+        ),
+        ("scan: {build: {cloudwatch_alarms: {cpu: 80}}}", "scan.build.cloudwatch_alarms.cpu", "unknown key"),
     ],
 )
 def test_a_mistake_in_scan_build_is_one_line_naming_the_key(

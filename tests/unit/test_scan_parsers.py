@@ -40,6 +40,22 @@ def test_custom_policy_ids_all_carry_a_severity() -> None:
     )
 
 
+def test_a_stackcheck_policy_says_what_is_missing_in_its_finding_and_a_builtin_does_not() -> None:
+    """CKV_SC_23 lists the promised alarms it did not find (checkov's ``details``), bounded; a built-in
+    check's details stay out of the message."""
+    from stackcheck.scan.checkov import MAX_DETAILS, _finding
+
+    def item(rule: str, details: list[str]) -> dict[str, object]:
+        return {"check_id": rule, "check_name": "n", "resource": "aws.default", "details": details}
+
+    missing = ["no alarm with alarm_actions on DatabaseConnections", "x" * 1000]
+    ours = _finding(item("CKV_SC_23", missing), "open", (), REPO_ROOT)
+    assert "n: no alarm with alarm_actions on DatabaseConnections; x" in ours.message
+    assert len(ours.message) < MAX_DETAILS + 60 and ours.message.endswith("(resource aws.default)")
+    builtin = _finding(item("CKV_AWS_21", ["a detail"]), "open", (), REPO_ROOT)
+    assert "a detail" not in builtin.message
+
+
 def test_bandit_nosec_lines_are_suppressed_and_listed_and_quoted_passwords_masked() -> None:
     findings, secrets, errors = parse_bandit((DATA / "bandit.json").read_text())
     by_line = {(f.rule_id, f.line): f for f in findings}

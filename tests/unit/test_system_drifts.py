@@ -20,11 +20,18 @@ OTHER_STAGE = {"load"}
 
 
 def _run_verified(system: str) -> dict[str, set[str]]:
-    """Claim id → its checks, for each claim of the system a ``verify`` run can verify."""
+    """Claim id → its checks, for each claim of the system a ``verify`` run can verify (checks the system's
+    profile arms: the backup drills wait for a DR-drill job's backup.drill / backup.fresh)."""
     profile = load_profile(system_profile(system, [], Path())).profile
     claims: dict[str, set[str]] = {}
     for claim in profile.claims:
-        checks = {c for c in claim_checks(claim) if c in REGISTRY and REGISTRY[c].suite not in OTHER_STAGE}
+        checks = {
+            c
+            for c in claim_checks(claim)
+            if c in REGISTRY
+            and REGISTRY[c].suite not in OTHER_STAGE
+            and REGISTRY[c].skip_reason_for(profile) is None
+        }
         if claim.manual is None and checks:
             claims[claim.id] = checks
     return claims

@@ -7,6 +7,7 @@ Adding a suite: a catalog module, a :class:`SuiteName` member, and one line in `
 from __future__ import annotations
 
 from stackcheck.catalog import (
+    backup,
     breaker,
     cors,
     drills,
@@ -57,6 +58,7 @@ _CHECKS: tuple[CheckSpec, ...] = (
     *secret_checks.CHECKS,
     *logs.CHECKS,
     *drills.CHECKS,
+    *backup.CHECKS,
     *breaker.CHECKS,
     *load.CHECKS,
 )

@@ -67,6 +67,14 @@ def needed_services(profile: Profile, suites: Sequence[str], target: str | None 
     wanted: set[ServiceName] = {s for s in _SERVICES if s in chosen}
     if "health" in chosen and profile.health is not None:
         wanted.update(d for d in _SERVICES if d in profile.health.ready_dependencies)
+    backup = profile.backup
+    if (
+        "drills" in chosen
+        and backup is not None
+        and backup.fresh is not None
+        and backup.mechanism != "pgbackrest"
+    ):
+        wanted.add("postgres")  # drill.backup_fresh reads the run's Postgres (pg_stat_archiver)
     if "drills" in chosen and profile.redis is not None and profile.redis.appendonly:
         wanted.add("redis")  # the persistence drill kills and restarts the run's Redis
     if _launches(profile, chosen, target):

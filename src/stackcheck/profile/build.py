@@ -50,6 +50,26 @@ class RdsPromise(Section):
     )
 
 
+class CloudwatchAlarmsPromise(Section):
+    """The Terraform's CloudWatch alarms (CKV_SC_23): each promised metric has an aws_cloudwatch_metric_alarm
+    with alarm_actions (the SNS topic PagerDuty or Slack subscribe to); a key left out is not judged."""
+
+    cpu_percent: Annotated[int, Field(ge=1, le=100)] | None = Field(
+        None,
+        description="An alarm on CPUUtilization (any namespace: ECS, EC2, RDS) rising above at most this "
+        "percent (GreaterThan[OrEqualTo]Threshold, threshold <= it), e.g. 80.",
+    )
+    memory: bool | None = Field(None, description="true: an alarm on MemoryUtilization (any threshold).")
+    alb_5xx: bool | None = Field(
+        None,
+        description="true: an alarm on HTTPCode_ELB_5XX_Count or HTTPCode_Target_5XX_Count in "
+        "AWS/ApplicationELB (a 5xx surge from the ALB).",
+    )
+    db_connections: bool | None = Field(
+        None, description="true: an alarm on DatabaseConnections in AWS/RDS (high DB connection count)."
+    )
+
+
 class HpaPromise(Section):
     """A HorizontalPodAutoscaler (CKV_SC_19); a key left out is not judged."""
 
@@ -73,9 +93,10 @@ class HealthcheckPromise(Section):
 
 
 class BuildSection(Section):
-    """Build and deployment claims checked in the Dockerfile and compose file by stackcheck's checkov
-    policies (scan.iac): multi-stage build, exposed ports, HEALTHCHECK, base image, build environment, UID,
-    compose Postgres healthcheck."""
+    """Build and deployment claims checked in the Dockerfile, compose file, workflows, manifests and
+    Terraform by stackcheck's checkov policies (scan.iac): multi-stage build, exposed ports, HEALTHCHECK,
+    base image, build environment, UID, compose Postgres healthcheck, CI steps, RDS, CloudWatch alarms,
+    the Terraform state bucket."""
 
     multi_stage: bool | None = Field(
         None,
@@ -130,6 +151,17 @@ class BuildSection(Section):
     )
     rds: RdsPromise | None = Field(
         None, description="The RDS database the Terraform defines: across zones, backups kept (CKV_SC_22)."
+    )
+    cloudwatch_alarms: CloudwatchAlarmsPromise | None = Field(
+        None,
+        description="The CloudWatch alarms the Terraform defines, each with an alarm action (CKV_SC_23; "
+        'judged on the provider "aws" block).',
+    )
+    state_bucket_versioned: bool | None = Field(
+        None,
+        description='true: the aws_s3_bucket the terraform backend "s3" block names has versioning '
+        "enabled (CKV_SC_24); a state bucket this Terraform does not define cannot be judged "
+        "(scan.iac error).",
     )
     hpa: HpaPromise | None = Field(
         None, description="The Kubernetes HorizontalPodAutoscaler's replica range and targets (CKV_SC_19)."

@@ -1,4 +1,4 @@
-"""Profile sections of the data layer: Postgres, Redis, and the recovery objectives."""
+"""Profile sections of the data layer: Postgres and Redis (the recovery objectives: :mod:`.backup`)."""
 
 from __future__ import annotations
 
@@ -375,10 +375,3 @@ class RedisSection(Section):
         if twice:
             raise ValueError(f"ttls lists the pattern {', '.join(twice)} more than once")
         return self
-
-
-class BackupSection(Section):
-    """Recovery objectives."""
-
-    rpo_minutes: PositiveInt | None = Field(None, description="Recovery point objective (minutes).")
-    rto_minutes: PositiveInt | None = Field(None, description="Recovery time objective (minutes).")

@@ -14,8 +14,8 @@ from typing import Annotated, Self
 
 from pydantic import Field, model_validator
 
+from stackcheck.profile.backup import BackupSection, RestoreDrill
 from stackcheck.profile.data import (
-    BackupSection,
     PostgresExtension,
     PostgresHypertable,
     PostgresPartitionedTable,
@@ -70,6 +70,7 @@ __all__ = [
     "RedisSection",
     "RedisTtl",
     "ResilienceSection",
+    "RestoreDrill",
     "ScanSection",
     "ServiceSection",
     "SloSection",

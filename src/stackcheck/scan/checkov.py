@@ -78,6 +78,8 @@ CUSTOM_SEVERITY: dict[str, Severity] = {
     "CKV_SC_20": Severity.MEDIUM,
     "CKV_SC_21": Severity.LOW,
     "CKV_SC_22": Severity.MEDIUM,
+    "CKV_SC_23": Severity.MEDIUM,
+    "CKV_SC_24": Severity.MEDIUM,
 }
 
 #: The policies that judge each ``scan.build`` promise (compose's and, for the runtime flags, Kubernetes').
@@ -95,7 +97,17 @@ BUILD_POLICIES: dict[str, tuple[str, ...]] = {
     "ci_runs": ("CKV_SC_20",),
     "ci_coverage_min": ("CKV_SC_21",),
     "rds": ("CKV_SC_22",),
+    "cloudwatch_alarms": ("CKV_SC_23",),
+    "state_bucket_versioned": ("CKV_SC_24",),
 }
+# Why a promise went unjudged, where "no file under scan.iac_paths that it judges" says too little.
+UNJUDGED: dict[str, str] = {
+    "cloudwatch_alarms": 'no provider "aws" block under scan.iac_paths to judge the alarms on',
+    "state_bucket_versioned": 'no aws_s3_bucket under scan.iac_paths is the one a backend "s3" block names: '
+    "the state bucket lives outside this Terraform (or there is no such backend), so its versioning cannot "
+    "be read",
+}
+MAX_DETAILS = 300  # characters of a stackcheck policy's details kept in the finding
 
 # What checkov logs (and then carries on) when a policy file does not load.
 _LOAD_FAILURE = re.compile(
@@ -254,6 +266,10 @@ def _finding(item: dict[str, Any], status: str, roots: tuple[Path, ...], scan_ro
             or "no reason given"
         )
         message += f" [suppressed inline: {comment}]"
+    details = item.get("details") if rule.startswith("CKV_SC_") else None
+    if isinstance(details, list) and details:
+        # What a stackcheck policy found missing (CKV_SC_23: which alarm); built-ins' details stay out.
+        message += ": " + "; ".join(str(d) for d in details)[:MAX_DETAILS]
     file = _file_of(item, roots, scan_root)
     # yaml/GitHub Actions resources embed the absolute path of the file: keep the part that names the block.
     resource = str(item.get("resource"))
@@ -332,7 +348,8 @@ def _parse(ctx: ScanContext, planned: Planned, result: JobResult) -> list[ToolOu
     for key, rules in BUILD_POLICIES.items():
         if build.get(key) not in (None, False, {}, []) and not judged & set(rules):
             names = " or ".join(rules)
-            unscanned.append(f"scan.build.{key} ({names}): no file under scan.iac_paths that it judges")
+            why = UNJUDGED.get(key, "no file under scan.iac_paths that it judges")
+            unscanned.append(f"scan.build.{key} ({names}): {why}")
     if {"yaml", "kubernetes"} & set(ctx.section.frameworks):
         unscanned += [f"{ctx.show(p)}: not valid YAML, checkov skipped it" for p in unparseable_yaml(roots)]
     if not reports and not unscanned:
