@@ -2,8 +2,8 @@
 
 Registered with the plugin in an active run (:mod:`stackcheck.pytest_entry`), so the built-in suites and a
 team's own suite folder (``--suite-dir``) get the same fixtures: ``pg`` (a psycopg connection),
-``redis_client`` (a redis-py client), ``postgres_server``/``redis_server`` (address and DSN), ``services``
-and ``launched_service``.
+``redis_client`` (a redis-py client), ``postgres_server``/``redis_server`` (address and DSN), ``services``,
+``launched_service`` and ``proxied_service`` (a fresh launch behind toxiproxy, for the resilience drills).
 
 Servers come from ``--infra`` (see :mod:`stackcheck.infra`). They start lazily — on the first check that needs
 one — and then *all* services the collected checks need start together, in parallel; they are reused by
@@ -23,6 +23,7 @@ from psycopg.rows import TupleRow
 from stackcheck import CouldNotCheck, UsageError
 from stackcheck.infra import PostgresServer, RedisServer, ServiceSession, choose_provider, needed_services
 from stackcheck.infra.base import ServiceName
+from stackcheck.infra.faults import ProxiedService
 from stackcheck.infra.launch import LaunchedService
 from stackcheck.infra.relay import Relay, other_dependencies, require_loopback_dependencies
 from stackcheck.infra.select import launch_needs
@@ -241,3 +242,15 @@ def service_launcher(
     stays up for the other checks. The caller starts and stops each one (the ``with`` block).
     ``service_launcher(command)`` launches another command the same way (the blue-green drill's green)."""
     return lambda command=None: _new_launch(request, profile, settings, command)
+
+
+@pytest.fixture
+def proxied_service(
+    request: pytest.FixtureRequest, profile: Profile, settings: Settings
+) -> Iterator[ProxiedService]:
+    """A fresh instance of the service under test (``service.command``) with toxiproxy between it and each
+    run server it is wired to, for one drill; stopped, with toxiproxy, when the drill ends."""
+    services: ServiceSession = request.getfixturevalue("services")
+    path = request.config.stash[COLLECTOR].loaded.path
+    with ProxiedService(profile, services, launch_needs(profile), settings, path) as proxied:
+        yield proxied

@@ -18,6 +18,7 @@ from stackcheck._exceptions import CouldNotCheck, ErrorReason, UsageError
 from stackcheck.catalog.spec import Severity
 from stackcheck.collector import EvidenceRecorder
 from stackcheck.infra import PostgresServer, RedisServer, ServiceSession
+from stackcheck.infra.faults import ProxiedService
 from stackcheck.infra.haproxy import HAProxy, find_haproxy
 from stackcheck.infra.launch import LaunchedService
 from stackcheck.infra.pitr_drill import DrillResult, run_restore_drill, wal_settings
@@ -46,6 +47,7 @@ from stackcheck.profile.models import (
     ReadyDependency,
     RedisSection,
     RedisTtl,
+    ResilienceSection,
     RestoreDrill,
     ScanSection,
     ServiceSection,
@@ -84,6 +86,7 @@ __all__ = [
     "PostgresSection",
     "PostgresServer",
     "Profile",
+    "ProxiedService",
     "RateLimit",
     "RateLimitSection",
     "ReadyDependency",
@@ -91,6 +94,7 @@ __all__ = [
     "RedisServer",
     "RedisTtl",
     "Relay",
+    "ResilienceSection",
     "RestoreDrill",
     "ScanRun",
     "ScanSection",

@@ -22,6 +22,9 @@ PACKAGED = [
     "tools/trivy/go.mod",
     "tools/trivy/go.sum",
     "tools/trivydb/main.go",
+    "tools/toxiproxy/go.mod",
+    "tools/toxiproxy/go.sum",
+    "suites/drills/test_breaker.py",
     "fixtures/vulndb/advisories/debian.yaml",
 ]
 

@@ -76,3 +76,11 @@ def test_the_sigterm_drill_launches_the_service_even_with_a_target_url() -> None
     ]
     # No drain_path: the drill is skipped, nothing is launched for it.
     assert needed_services(_profile(postgres={}, redis={}, service=WIRED), ["drills"], target) == []
+
+
+def test_the_resilience_drills_need_what_the_service_is_wired_to_even_with_a_target() -> None:
+    resilience = {"dependency_timeout_ms": 1000, "breaker_failures": 5, "breaker_open_s": 30}
+    profile = _profile(postgres={}, redis={}, service=WIRED, resilience=resilience)
+    # The drills launch the service themselves, behind toxiproxy, whatever --target says.
+    assert needed_services(profile, ["drills"], "http://127.0.0.1:8080") == ["postgres", "redis"]
+    assert needed_services(_profile(postgres={}, service=WIRED), ["drills"], "http://127.0.0.1:8080") == []

@@ -49,13 +49,13 @@ def test_a_scanner_whose_tool_has_another_name_or_that_decides_nothing_is_refuse
         Scanner(ScannerName.BANDIT, bandit.TOOL, (), 1, bandit.SCANNER.plan, bandit.SCANNER.parse)
 
 
-def test_tools_status_lists_every_registered_scanner_and_exits_3_when_one_is_missing(
+def test_tools_status_lists_every_registered_scanner_and_the_drills_tool_and_exits_3_when_one_is_missing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     nowhere = Settings.from_environ({"STACKCHECK_TOOLS_DIR": str(tmp_path), "PATH": ""})
     assert tools.main(["status"], nowhere) == 3
     err = capsys.readouterr().err
-    assert [line.split()[0] for line in err.splitlines()] == [str(name) for name in SCANNERS]
+    assert [line.split()[0] for line in err.splitlines()] == [*(str(name) for name in SCANNERS), "toxiproxy"]
     assert all("MISSING" in line for line in err.splitlines())
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from stackcheck.catalog import (
     backup,
     bluegreen,
+    breaker,
     cors,
     drills,
     exposure,
@@ -60,6 +61,7 @@ _CHECKS: tuple[CheckSpec, ...] = (
     *drills.CHECKS,
     *backup.CHECKS,
     *bluegreen.CHECKS,
+    *breaker.CHECKS,
     *load.CHECKS,
 )
 

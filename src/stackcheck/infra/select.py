@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from stackcheck._exceptions import UsageError
-from stackcheck.catalog import SUITES, SuiteName, drills
+from stackcheck.catalog import SUITES, SuiteName, breaker, drills
 from stackcheck.infra.base import ProviderKind, ServiceName
 from stackcheck.infra.external import expand_env, external_postgres, external_redis
 from stackcheck.infra.images import resolve_image
@@ -36,14 +36,16 @@ def launch_needs(profile: Profile) -> set[ServiceName]:
 
 
 def _launches(profile: Profile, suites: set[str], target: str | None) -> bool:
-    """Whether the run starts ``service.command``: the readiness drill always does; any other check that
-    talks to the service does when no target URL is given."""
+    """Whether the run starts ``service.command``: the readiness drill and the resilience drills always do;
+    any other check that talks to the service does when no target URL is given."""
     if profile.service is None:
         return False
     if "health" in suites and profile.health is not None and profile.health.ready_dependencies:
         return True
     if "drills" in suites and drills.SIGTERM.skip_reason_for(profile) is None:
         return True  # the SIGTERM drill launches a service of its own, wired like the others
+    if "drills" in suites and any(spec.skip_reason_for(profile) is None for spec in breaker.CHECKS):
+        return True  # the resilience drills launch the service behind toxiproxy, wired like the others
     return target is None and any(
         spec.needs_target and spec.skip_reason_for(profile) is None
         for suite in suites

@@ -40,6 +40,7 @@ from stackcheck.profile.inputs import InputEndpoint, InputParam, InputsSection, 
 from stackcheck.profile.logs import LogsSection
 from stackcheck.profile.pgbouncer import PgBouncerSection, PoolMode
 from stackcheck.profile.ratelimit import RateLimit, RateLimitSection
+from stackcheck.profile.resilience import ResilienceSection
 from stackcheck.profile.stages import LoadEndpoint, LoadSection, ScanSection, SloSection
 
 __all__ = [
@@ -70,6 +71,7 @@ __all__ = [
     "ReadyDependency",
     "RedisSection",
     "RedisTtl",
+    "ResilienceSection",
     "RestoreDrill",
     "ScanSection",
     "ServiceSection",
@@ -156,6 +158,7 @@ class Profile(Section):
     slo: SloSection | None = None
     load: LoadSection | None = None
     backup: BackupSection | None = None
+    resilience: ResilienceSection | None = None
     scan: ScanSection | None = None
     deploy: DeploySection | None = None
     waivers: list[Waiver] = Field(default_factory=list)

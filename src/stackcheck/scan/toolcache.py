@@ -38,6 +38,7 @@ class ToolSpec:
     go_package: str | None = None  # built with `go build` from tools/<name>/ (or `go install`)
     go_version_var: str | None = None  # set to `version` at link time (what `TOOL --version` prints)
     go_experiments: tuple[str, ...] = ()  # GOEXPERIMENT switches the build needs
+    scanner: bool = True  # `stackcheck scan --install-tools` installs it too (the drills' tools: no)
 
     @property
     def env_var(self) -> str:
@@ -47,9 +48,10 @@ class ToolSpec:
     @property
     def hint(self) -> str:
         """What a user runs to get the tool."""
+        also = " (or `stackcheck scan --install-tools ...`)" if self.scanner else ""
         return (
-            f"install it with `python -m stackcheck.scan.tools install {self.name}` "
-            f"(or `stackcheck scan --install-tools ...`), or point ${self.env_var} at an executable"
+            f"install it with `python -m stackcheck.scan.tools install {self.name}`{also}, "
+            f"or point ${self.env_var} at an executable"
         )
 
 
