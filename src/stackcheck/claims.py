@@ -204,7 +204,7 @@ def unarmed_claims(profile: Profile) -> list[Unarmed]:
             if not behind or any(s.skip_reason_for(profile) is None for s in behind):
                 continue
             spec = behind[0]
-            keys = tuple(k for r in spec.requires for k in r.keys if r.unmet(profile))
+            keys = tuple(k for r in spec.requires for k in r.missing(profile))
             if getattr(profile, spec.section, None) is None:
                 keys = (spec.section,)
             out.append(Unarmed(claim.id, item, spec.id, keys, spec.skip_reason_for(profile) or ""))

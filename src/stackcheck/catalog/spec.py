@@ -124,6 +124,18 @@ class Requires(BaseModel):
             return all(v is None or v == [] or v == {} for v in values)
         return any(v is None or v is False or v == [] or v == {} for v in values)
 
+    def missing(self, profile: Profile) -> tuple[str, ...]:
+        """The keys to set so that these requirements are met (every key for ``any_of``: one of them)."""
+        if not self.unmet(profile):
+            return ()
+        if self.any_of:
+            return self.keys
+        return tuple(
+            k
+            for k in self.keys
+            if (v := profile_value(profile, k)) is None or v is False or v == [] or v == {}
+        )
+
 
 class CheckSpec(BaseModel):
     """A check's identity card. The id is a contract: scripts and waivers depend on it.
