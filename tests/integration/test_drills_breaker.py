@@ -66,7 +66,7 @@ def profile(
     }
     data = {
         "name": "drills-breaker",
-        "service": {"command": command, "start_timeout_s": 60},
+        "service": {"command": command, "start_timeout_s": 60, "cwd": str(REPO)},
         "health": {"live": "/health/live", "ready": "/health/ready"},
         "postgres": {},
         "redis": {},
@@ -159,7 +159,7 @@ def pybreaker_profile(tmp_path: Path, fail_max: int) -> Path:
     ]  # fmt: skip
     data = {
         "name": "drills-pybreaker",
-        "service": {"command": command, "start_timeout_s": 60},
+        "service": {"command": command, "start_timeout_s": 60, "cwd": str(REPO)},
         "health": {"live": "/health/live", "ready": "/health/ready"},
         "redis": {},
         "resilience": {

@@ -69,6 +69,9 @@ def test_demo_main_job_passes_on_the_reference_service(tmp_path: Path) -> None:
         "profile has no `pgbouncer` section",
         "profile has no `inputs` section",
         "profile has no `logs` section",
+        "profile has no `backup` section",  # the drills: drill.restore, drill.backup_fresh
+        "profile has no `deploy` section",  # drill.bluegreen
+        "profile has no `resilience` section",  # drill.circuit_breaker, drill.dependency_timeout
         "exposure.closed_ports names no port",  # exposure.closed_ports
         "rate_limit.scope is 'ip': the budget is not keyed by a header",  # ratelimit.per_key
         "headers.values names no header",  # headers.values

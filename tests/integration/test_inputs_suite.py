@@ -83,10 +83,13 @@ def test_fastapi_with_declared_bounds_passes(run_cli: Callable[..., CliRun], app
 def test_fastapi_without_bounds_fails_bounds(run_cli: Callable[..., CliRun], app: InputsApp) -> None:
     run = verify(run_cli, app.url)
     assert run.code == 1, run.stdout + run.stderr
+    statuses = run.statuses()
+    # Schemathesis' negative cases are random: whether they hit a coercion FastAPI accepts (10.0 for an
+    # integer) varies from run to run, and this app's fault is its bounds; the verdict is never an error.
+    assert statuses.pop(checks.SCHEMA.id) in ("passed", "failed")
     # The label's max_length went with the bounds: 201 characters are accepted.
-    assert run.statuses() == expected(
-        {"inputs.bounds[simulate]": "failed", "inputs.hostile[simulate]": "failed"}
-    )
+    want = expected({"inputs.bounds[simulate]": "failed", "inputs.hostile[simulate]": "failed"})
+    assert statuses == {k: v for k, v in want.items() if k != checks.SCHEMA.id}
     message = result(run, "inputs.bounds[simulate]")["message"]
     assert "portfolio_value below minimum 1000: accepted (200), expected 4xx" in message, message
 
