@@ -20,7 +20,7 @@ from typing import IO, Self
 
 from stackcheck import interrupt
 from stackcheck._exceptions import CouldNotCheck, ErrorReason
-from stackcheck.infra.processes import stop_process
+from stackcheck.infra.processes import output_tail, stop_process
 from stackcheck.probes.loopback import free_port
 from stackcheck.wait import wait_until
 
@@ -215,11 +215,7 @@ class HAProxy:
 
     def log_tail(self, limit: int = 400) -> str:
         """The end of what HAProxy printed."""
-        if self._log.closed:
-            return "(no output)"
-        self._log.seek(0)
-        text = self._log.read().decode(errors="replace").strip()
-        return text[-limit:] if text else "(no output)"
+        return output_tail(self._log, limit)
 
     @property
     def pid(self) -> int | None:

@@ -18,7 +18,7 @@ import httpx
 
 from stackcheck import interrupt
 from stackcheck._exceptions import CouldNotCheck, ErrorReason, UsageError
-from stackcheck.infra.processes import stop_process
+from stackcheck.infra.processes import output_tail, stop_process
 from stackcheck.probes.loopback import free_port
 from stackcheck.profile.models import ServiceSection
 from stackcheck.wait import wait_until
@@ -139,9 +139,7 @@ class LaunchedService:
 
     def log_tail(self, limit: int = 400) -> str:
         """The end of what the service printed."""
-        self._log.seek(0)
-        text = self._log.read().decode(errors="replace").strip()
-        return text[-limit:] if text else "(no output)"
+        return output_tail(self._log, limit)
 
     def output_size(self) -> int:
         """Bytes the service has printed so far (stdout and stderr)."""

@@ -6,10 +6,23 @@ import os
 import signal
 import subprocess
 from contextlib import suppress
+from typing import IO
 
 from stackcheck import interrupt
 
-__all__ = ["stop_process"]
+__all__ = ["output_tail", "stop_process"]
+
+
+def output_tail(log: IO[bytes], limit: int = 400) -> str:
+    """The last ``limit`` characters of what a process stackcheck started printed into ``log`` (its
+    stdout/stderr file), reading at most four bytes per character from the end: a chatty process's
+    output is never read whole."""
+    if log.closed:
+        return "(no output)"
+    size = os.fstat(log.fileno()).st_size
+    log.seek(max(size - limit * 4, 0))
+    text = log.read(limit * 4).decode(errors="replace").strip()
+    return text[-limit:] if text else "(no output)"
 
 
 def stop_process(

@@ -24,7 +24,7 @@ import httpx
 
 from stackcheck import interrupt
 from stackcheck._exceptions import CouldNotCheck, ErrorReason
-from stackcheck.infra.processes import stop_process
+from stackcheck.infra.processes import output_tail, stop_process
 from stackcheck.probes.breaker import Fault
 from stackcheck.probes.loopback import free_port
 from stackcheck.scan.toolcache import ToolSpec, is_pinned, locate
@@ -109,9 +109,7 @@ class Toxiproxy:
         return response.text.strip()[:40] or "unknown" if response.status_code == 200 else None
 
     def _tail(self, limit: int = 400) -> str:
-        self._log.seek(0)
-        text = self._log.read().decode(errors="replace").strip()
-        return text[-limit:] if text else "(no output)"
+        return output_tail(self._log, limit)
 
     def _call(self, method: str, path: str, body: dict[str, object] | None = None) -> dict[str, object]:
         try:
