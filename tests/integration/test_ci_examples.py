@@ -11,7 +11,6 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import yaml
 
 from conftest import REPO_ROOT
 from stackcheck.scan.actionlint import FLAGS
+from tests.integration.conftest import cli_env
 from tests.integration.scan_helpers import tool
 
 pytestmark = pytest.mark.integration
@@ -87,7 +87,8 @@ def test_actionlint_fails_on_a_broken_copy_of_the_workflows(tmp_path: Path) -> N
         # untrusted event data expanded into a script, and a job that needs a job that does not exist
         "staging.yml": (
             'run: |\n          case "$EXIT_CODE" in',
-            'run: |\n          echo "${{ github.event.head_commit.message }}"\n          case "$EXIT_CODE" in',
+            'run: |\n          echo "${{ github.event.head_commit.message }}"\n'
+            '          case "$EXIT_CODE" in',
         ),
     }
     copies = _repository(tmp_path, broken)
@@ -233,7 +234,7 @@ class ScanRuns:
 
 
 @pytest.fixture(scope="module")
-def scans(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScanRuns]:
+def scans(tmp_path_factory: pytest.TempPathFactory) -> ScanRuns:
     """One scan of examples/ through the action's run step (its argv, --history, args split by shlex),
     and one of a copy with a defect in each kind of file."""
     tool("checkov")
@@ -244,7 +245,9 @@ def scans(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScanRuns]:
     good = _run_step(
         "run",
         tmp / "good",
-        **_scan_env(SCAN_PROFILE, tmp / "good" / "report", HISTORY=str(history), ARGS="--set 'scan.fail_on=any'"),
+        **_scan_env(
+            SCAN_PROFILE, tmp / "good" / "report", HISTORY=str(history), ARGS="--set 'scan.fail_on=any'"
+        ),
     )
     broken = tmp / "broken"
     shutil.copytree(EXAMPLES, broken / "examples")
@@ -262,9 +265,13 @@ def scans(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScanRuns]:
         )
     )
     gitlab = broken / "examples" / "gitlab" / ".gitlab-ci.yml"
-    gitlab.write_text(gitlab.read_text().replace("variables:\n", "variables:\n  DB_PASSWORD: hunter2-hunter2\n", 1))
-    bad = _run_step("run", tmp / "bad", **_scan_env(broken / "examples" / "ci-examples.yaml", tmp / "bad" / "report"))
-    yield ScanRuns(
+    gitlab.write_text(
+        gitlab.read_text().replace("variables:\n", "variables:\n  DB_PASSWORD: hunter2-hunter2\n", 1)
+    )
+    bad = _run_step(
+        "run", tmp / "bad", **_scan_env(broken / "examples" / "ci-examples.yaml", tmp / "bad" / "report")
+    )
+    return ScanRuns(
         good,
         json.loads((tmp / "good" / "report" / "report.json").read_text()),
         tmp / "good",
@@ -322,7 +329,14 @@ def test_the_summary_step_appends_this_runs_summary(scans: ScanRuns, tmp_path: P
 
 @pytest.mark.parametrize(
     ("code", "soft_fail", "expected"),
-    [("0", "false", 0), ("1", "false", 1), ("1", "true", 0), ("2", "true", 2), ("3", "true", 3), ("3", "false", 3)],
+    [
+        ("0", "false", 0),
+        ("1", "false", 1),
+        ("1", "true", 0),
+        ("2", "true", 2),
+        ("3", "true", 3),
+        ("3", "false", 3),
+    ],
 )
 def test_the_verdict_step_honours_the_exit_codes_and_soft_fail_forgives_only_failed_checks(
     code: str, soft_fail: str, expected: int, tmp_path: Path
@@ -332,11 +346,39 @@ def test_the_verdict_step_honours_the_exit_codes_and_soft_fail_forgives_only_fai
 
 
 def test_a_usage_error_in_the_inputs_is_exit_2_before_anything_is_installed(tmp_path: Path) -> None:
-    bad = _run_step("Check the inputs", tmp_path, COMMAND="deploy", PROFILE=str(SCAN_PROFILE), SOFT_FAIL="true")
+    bad = _run_step(
+        "Check the inputs", tmp_path, COMMAND="deploy", PROFILE=str(SCAN_PROFILE), SOFT_FAIL="true"
+    )
     assert bad.code == 2 and "input command: 'deploy'" in bad.stdout
-    missing = _run_step("Check the inputs", tmp_path, COMMAND="scan", PROFILE="no/such.yaml", SOFT_FAIL="false")
+    missing = _run_step(
+        "Check the inputs", tmp_path, COMMAND="scan", PROFILE="no/such.yaml", SOFT_FAIL="false"
+    )
     assert missing.code == 2 and "input profile: no/such.yaml is not a file" in missing.stdout
-    ok = _run_step("Check the inputs", tmp_path, COMMAND="verify", PROFILE=str(SCAN_PROFILE), SOFT_FAIL="false")
+    ok = _run_step(
+        "Check the inputs", tmp_path, COMMAND="verify", PROFILE=str(SCAN_PROFILE), SOFT_FAIL="false"
+    )
     assert ok.code == 0, ok.stdout
     quotes = _run_step("run", tmp_path, **_scan_env(SCAN_PROFILE, tmp_path / "r", ARGS="--set 'a=b"))
     assert quotes.code == 2 and "input args:" in quotes.stdout and "exit-code" not in quotes.outputs
+
+
+@pytest.mark.docker
+def test_the_pull_request_data_layer_job_passes_on_throwaway_servers(tmp_path: Path) -> None:
+    # The data-layer job of pull-request.yml, through the action's run step, with the example profile.
+    profile = EXAMPLES / "github" / "stackcheck" / "profile.yaml"
+    env = {k: v for k, v in cli_env().items() if k.startswith(("STACKCHECK_", "TESTCONTAINERS_"))}
+    args = yaml.safe_load((WORKFLOWS / "pull-request.yml").read_text())["jobs"]["data-layer"]["steps"][1][
+        "with"
+    ]
+    run = _run_step(
+        "run",
+        tmp_path,
+        **_scan_env(profile, tmp_path / "report", COMMAND="verify", ARGS=args["args"]),
+        **env,
+    )
+    assert run.outputs.get("exit-code") == "0", run.stdout
+    results = json.loads((tmp_path / "report" / "report.json").read_text())["results"]
+    passed = {r["id"].split("[")[0] for r in results if r["status"] == "passed"}
+    assert {"pg.version", "pg.extensions", "pg.vector", "redis.eviction", "redis.persistence"} <= passed
+    version = next(r for r in results if r["id"] == "pg.version")
+    assert version["evidence"]["details"]["provider"] == "docker"
