@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from conftest import REPO_ROOT
+from stackcheck.profile import load_profile
 from stackcheck.scan.actionlint import FLAGS
 from tests.integration.conftest import cli_env
 from tests.integration.scan_helpers import tool
@@ -158,6 +159,25 @@ def test_the_example_workflows_pin_every_action_and_ask_for_least_permissions() 
     (job,) = [d for d in cronjob if d["kind"] == "CronJob"]
     (container,) = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
     assert re.search(r"@sha256:[0-9a-f]{64}$", container["image"]), container["image"]
+
+
+def test_the_example_profiles_are_valid_with_the_options_the_jobs_give(tmp_path: Path) -> None:
+    staging_job = yaml.safe_load((WORKFLOWS / "staging.yml").read_text())["jobs"]["staging"]
+    (step,) = [s for s in staging_job["steps"] if s.get("id") == "stackcheck"]
+    sets = re.findall(r"--set (\S+)", step["with"]["args"])
+    assert sets == ["load.users=20", "load.duration_s=60", "load.max_requests=20000"]
+    staging = load_profile(str(EXAMPLES / "github" / "stackcheck-staging.yaml"), sets).profile
+    assert staging.load is not None and staging.load.max_requests == 20000
+    assert load_profile(str(EXAMPLES / "github" / "stackcheck.yaml"), []).profile.postgres is not None
+    # the CronJob's profile, as its ConfigMap mounts it
+    (config,) = [
+        d
+        for d in yaml.safe_load_all((EXAMPLES / "kubernetes" / "cronjob.yaml").read_text())
+        if d["kind"] == "ConfigMap"
+    ]
+    mounted = tmp_path / "profile.yaml"
+    mounted.write_text(config["data"]["profile.yaml"])
+    assert load_profile(str(mounted), []).profile.target is not None
 
 
 # The action's scripts, run by bash as the runner would (`bash -e {0}`), with the real stackcheck.
@@ -365,7 +385,7 @@ def test_a_usage_error_in_the_inputs_is_exit_2_before_anything_is_installed(tmp_
 @pytest.mark.docker
 def test_the_pull_request_data_layer_job_passes_on_throwaway_servers(tmp_path: Path) -> None:
     # The data-layer job of pull-request.yml, through the action's run step, with the example profile.
-    profile = EXAMPLES / "github" / "stackcheck" / "profile.yaml"
+    profile = EXAMPLES / "github" / "stackcheck.yaml"
     env = {k: v for k, v in cli_env().items() if k.startswith(("STACKCHECK_", "TESTCONTAINERS_"))}
     args = yaml.safe_load((WORKFLOWS / "pull-request.yml").read_text())["jobs"]["data-layer"]["steps"][1][
         "with"
