@@ -203,11 +203,11 @@ def _bin(tmp: Path) -> Path:
     """``python`` and ``stackcheck`` of this environment, as the action's venv puts them on PATH."""
     folder = tmp / "bin"
     folder.mkdir(exist_ok=True)
-    (folder / "python").unlink(missing_ok=True)
-    (folder / "python").symlink_to(sys.executable)
-    shim = folder / "stackcheck"
-    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m stackcheck "$@"\n')
-    shim.chmod(0o755)
+    # Scripts, not symlinks: a venv's python found through a link elsewhere would not see its packages.
+    for name, run in (("python", ""), ("stackcheck", " -m stackcheck")):
+        shim = folder / name
+        shim.write_text(f'#!/bin/sh\nexec "{sys.executable}"{run} "$@"\n')
+        shim.chmod(0o755)
     return folder
 
 
@@ -402,3 +402,19 @@ def test_the_pull_request_data_layer_job_passes_on_throwaway_servers(tmp_path: P
     assert {"pg.version", "pg.extensions", "pg.vector", "redis.eviction", "redis.persistence"} <= passed
     version = next(r for r in results if r["id"] == "pg.version")
     assert version["evidence"]["details"]["provider"] == "docker"
+
+
+def test_the_tool_plan_installs_the_scanners_for_a_scan_and_keys_the_cache_by_their_pins(
+    tmp_path: Path,
+) -> None:
+    scan = _run_step("tools", tmp_path / "scan", COMMAND="scan", TOOLS="auto", CACHE="true")
+    assert scan.code == 0, scan.stdout
+    assert scan.outputs["names"].split() == ["checkov", "bandit", "detect-secrets", "trivy", "actionlint"]
+    assert scan.outputs["go"] == "true" and scan.outputs["cache"] == "true"
+    assert re.fullmatch(r"stackcheck-tools-Linux-\w+-[0-9a-f]{16}", scan.outputs["key"]), scan.outputs
+    verify = _run_step("tools", tmp_path / "verify", COMMAND="verify", TOOLS="auto", CACHE="true")
+    assert (verify.outputs["names"], verify.outputs["cache"]) == ("", "false")
+    some = _run_step("tools", tmp_path / "some", COMMAND="scan", TOOLS="checkov bandit", CACHE="true")
+    assert some.outputs["go"] == "false" and some.outputs["key"] != scan.outputs["key"]
+    wrong = _run_step("tools", tmp_path / "wrong", COMMAND="scan", TOOLS="checkvo", CACHE="true")
+    assert wrong.code == 2 and "input tools: unknown tool 'checkvo'" in wrong.stdout
