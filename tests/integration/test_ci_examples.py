@@ -180,6 +180,26 @@ def test_the_example_profiles_are_valid_with_the_options_the_jobs_give(tmp_path:
     assert load_profile(str(mounted), []).profile.target is not None
 
 
+def test_the_gitlab_template_has_both_jobs_with_junit_as_a_report_and_sarif_as_an_artifact() -> None:
+    gitlab = yaml.safe_load((EXAMPLES / "gitlab" / ".gitlab-ci.yml").read_text(encoding="utf-8"))
+    jobs = {name: job for name, job in gitlab.items() if name.startswith("stackcheck:")}
+    assert set(jobs) == {"stackcheck:scan", "stackcheck:data-layer", "stackcheck:staging"}
+    template = gitlab[".stackcheck"]["artifacts"]
+    # SARIF is no GitLab report type (reports:sast wants GitLab's own schema): inside the folder artifact
+    assert template["reports"] == {"junit": "stackcheck-report/junit.xml"} and template["when"] == "always"
+    assert "stackcheck-report/" in template["paths"]
+    scripts = {name: " ".join(job["script"]) for name, job in jobs.items()}
+    assert all("--report-dir stackcheck-report" in script for script in scripts.values()), scripts
+    assert "--infra local --suite postgres --suite redis" in scripts["stackcheck:data-layer"]
+    assert {"--allow-remote", "--history history/history.jsonl"} <= set(
+        re.findall(r"--allow-remote|--history \S+", scripts["stackcheck:staging"])
+    )
+    assert jobs["stackcheck:staging"]["cache"]["when"] == "always"
+    assert {r["if"] for r in jobs["stackcheck:scan"]["rules"]} == {
+        '$CI_PIPELINE_SOURCE == "merge_request_event"'
+    }
+
+
 # The action's scripts, run by bash as the runner would (`bash -e {0}`), with the real stackcheck.
 
 
