@@ -268,7 +268,7 @@ class ScanRuns:
 
     good: StepRun
     good_report: dict[str, Any]
-    good_dir: Path
+    history: Path
     bad: StepRun
     bad_report: dict[str, Any]
 
@@ -292,32 +292,22 @@ def scans(tmp_path_factory: pytest.TempPathFactory) -> ScanRuns:
     broken = tmp / "broken"
     shutil.copytree(EXAMPLES, broken / "examples")
     shutil.copy(ACTION, broken / "action.yml")
-    manifest = broken / "examples" / "kubernetes" / "cronjob.yaml"
-    manifest.write_text(
-        manifest.read_text().replace("readOnlyRootFilesystem: true", "readOnlyRootFilesystem: false")
-    )
-    workflow = broken / "examples" / "github" / ".github" / "workflows" / "pull-request.yml"
-    workflow.write_text(
-        workflow.read_text().replace(
+    defects = {
+        "kubernetes/cronjob.yaml": ("readOnlyRootFilesystem: true", "readOnlyRootFilesystem: false"),
+        "github/.github/workflows/pull-request.yml": (
             "    steps:\n",
             '    steps:\n      - run: echo "${{ github.event.pull_request.title }}"\n',
-            1,
-        )
-    )
-    gitlab = broken / "examples" / "gitlab" / ".gitlab-ci.yml"
-    gitlab.write_text(
-        gitlab.read_text().replace("variables:\n", "variables:\n  DB_PASSWORD: hunter2-hunter2\n", 1)
-    )
+        ),
+        "gitlab/.gitlab-ci.yml": ("variables:\n", "variables:\n  DB_PASSWORD: hunter2-hunter2\n"),
+    }
+    for name, (old, new) in defects.items():
+        path = broken / "examples" / name
+        path.write_text(path.read_text().replace(old, new, 1))
     bad = _run_step(
         "run", tmp / "bad", **_scan_env(broken / "examples" / "ci-examples.yaml", tmp / "bad" / "report")
     )
-    return ScanRuns(
-        good,
-        json.loads((tmp / "good" / "report" / "report.json").read_text()),
-        tmp / "good",
-        bad,
-        json.loads((tmp / "bad" / "report" / "report.json").read_text()),
-    )
+    reports = [json.loads((tmp / run / "report" / "report.json").read_text()) for run in ("good", "bad")]
+    return ScanRuns(good, reports[0], history, bad, reports[1])
 
 
 def test_stackchecks_own_scan_of_the_examples_is_compliant(scans: ScanRuns) -> None:
@@ -326,8 +316,7 @@ def test_stackchecks_own_scan_of_the_examples_is_compliant(scans: ScanRuns) -> N
     assert run.outputs["verdict"] == "passed"
     assert run.outputs["wrote"] == "true" and run.outputs["sarif"] == "true"
     statuses = {r["id"]: r["status"] for r in scans.good_report["results"]}
-    assert statuses["scan.iac"] == "passed" and statuses["scan.ci"] == "passed", statuses
-    assert statuses["secrets.repo"] == "passed", statuses
+    assert statuses["scan.iac"] == statuses["scan.ci"] == statuses["secrets.repo"] == "passed", statuses
     by_id = {r["id"]: r for r in scans.good_report["results"]}
     iac = by_id["scan.iac"]["evidence"]["details"]
     assert set(iac["frameworks"]) == {"github_actions", "kubernetes", "yaml"}, iac
@@ -337,8 +326,7 @@ def test_stackchecks_own_scan_of_the_examples_is_compliant(scans: ScanRuns) -> N
     ]
     # every open finding would have failed (fail_on: any); the one inline suppression is listed, with why
     assert [f for f in scans.good_report["findings"] if f["status"] != "suppressed"] == []
-    history = Path(scans.good_dir).parent / "history" / "history.jsonl"
-    assert len(history.read_text().splitlines()) == 1  # --history reached stackcheck
+    assert len(scans.history.read_text().splitlines()) == 1  # --history reached stackcheck
 
 
 def test_the_scan_fails_on_a_broken_copy_of_the_examples(scans: ScanRuns) -> None:
