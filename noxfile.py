@@ -171,3 +171,13 @@ def images(session: nox.Session) -> None:
     """
     session.run("bash", "fixtures/images/ensure-docker.sh", external=True)
     session.run("python3", "fixtures/images/build_images.py", *session.posargs, external=True)
+
+
+@nox.session(python=PYTHON, default=False, tags=["images", "slow"])
+def image(session: nox.Session) -> None:
+    """Build stackcheck's own image (stackcheck:dev; docs/container.md): the wheel and a wheelhouse on the
+    host, then ``docker build --network none``. Idempotent. Extra args go to the build script
+    (``-- --with-scanners --tag stackcheck:scanners``)."""
+    session.install("hatchling>=1.25")  # the wheel is built without build isolation
+    _install(session)  # stackcheck itself: the scanner pins (and trivy) come from its tool registry
+    session.run("python", "fixtures/images/build_stackcheck_image.py", *session.posargs)
