@@ -87,6 +87,19 @@ examples:
   stackcheck report merge verify-job/ scan-job/ load-job/ -o evidence/   # stages run in separate CI jobs
   stackcheck adr draft docs/adr/0007-runtime.md -o profile.yaml   # a draft profile from your ADRs
 
+output (verify, scan, load, run):
+  stackcheck verify --profile staging.yaml -q                    # the verdict line alone (and errors)
+  stackcheck verify --profile staging.yaml --format json --output - | jq .summary   # report.json on stdout
+  stackcheck scan --profile staging.yaml --format sarif,junit    # only these artifacts (+ report.json)
+  Progress lines (waits, each scanner as it ends) go to stderr; --quiet drops them.
+
+starting from an installed wheel (no checkout needed):
+  stackcheck profile schema > profile.schema.json   # the profile's JSON Schema: your editor completes keys
+  stackcheck checks                                 # every check id, its severity and the section it needs
+  stackcheck profile validate staging.yaml          # then verify, scan, load or run it
+  A complete example profile (demo.yaml) and the guides (docs/*.md) are in the source repository, under
+  policies/profiles/ and docs/.
+
 exit codes:
   0  nothing failed and nothing errored
   1  at least one check failed (the target is non-compliant), or a waiver expired
