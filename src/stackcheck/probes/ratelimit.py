@@ -217,5 +217,5 @@ def wait_seconds(seconds: float) -> None:
         lambda: time.monotonic() >= deadline,
         timeout=seconds + 1,
         interval=min(0.2, max(seconds, 0.01)),
-        what=f"{seconds:.0f} s to pass (the rate limit's Retry-After) before probing again",
+        what=f"the rate limit's Retry-After ({seconds:.0f} s) before probing again",
     )
