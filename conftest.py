@@ -92,7 +92,8 @@ def run_cli(tmp_path: Path) -> Callable[..., CliRun]:
         if report and argv and argv[0] == "verify" and "--report-dir" not in argv:
             report_dir = tmp_path / f"report-{len(list(tmp_path.iterdir()))}"
             argv += ["--report-dir", str(report_dir)]
-        child = {**os.environ, "PYTHONPATH": str(REPO_ROOT), **(env or {})}
+        # This checkout's package first (a worktree's, not the editable install's).
+        child = {**os.environ, "PYTHONPATH": f"{REPO_ROOT / 'src'}{os.pathsep}{REPO_ROOT}", **(env or {})}
         proc = subprocess.run(
             [*prefix, sys.executable, "-m", "stackcheck", *argv],
             cwd=cwd,

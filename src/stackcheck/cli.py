@@ -26,6 +26,7 @@ from stackcheck.claims import Unarmed, unarmed_claims
 from stackcheck.collector import RunCollector
 from stackcheck.infra import preflight
 from stackcheck.infra.relay import require_loopback_dependencies
+from stackcheck.output import add_output_options, command_output, written_folder
 from stackcheck.plugin import COLLECTOR
 from stackcheck.probes.loopback import require_loopback
 from stackcheck.probes.ratelimit_plan import plan_limits
@@ -57,6 +58,7 @@ from stackcheck.settings import (
     plugin_option,
     resolve_target,
 )
+from stackcheck.suggest import did_you_mean
 from stackcheck.team import reserved_namespaces, select_suites, suite_folders
 
 __all__ = ["main"]
@@ -84,6 +86,19 @@ examples:
   stackcheck report reports/out/latest
   stackcheck report merge verify-job/ scan-job/ load-job/ -o evidence/   # stages run in separate CI jobs
   stackcheck adr draft docs/adr/0007-runtime.md -o profile.yaml   # a draft profile from your ADRs
+
+output (verify, scan, load, run):
+  stackcheck verify --profile staging.yaml -q                    # the verdict line alone (and errors)
+  stackcheck verify --profile staging.yaml --format json --output - | jq .summary   # report.json on stdout
+  stackcheck scan --profile staging.yaml --format sarif,junit    # only these artifacts (+ report.json)
+  Progress lines (waits, each scanner as it ends) go to stderr; --quiet drops them.
+
+starting from an installed wheel (no checkout needed):
+  stackcheck profile schema > profile.schema.json   # the profile's JSON Schema: your editor completes keys
+  stackcheck checks                                 # every check id, its severity and the section it needs
+  stackcheck profile validate staging.yaml          # then verify, scan, load or run it
+  A complete example profile (demo.yaml) and the guides (docs/*.md) are in the source repository, under
+  policies/profiles/ and docs/.
 
 exit codes:
   0  nothing failed and nothing errored
@@ -146,6 +161,7 @@ def _parser() -> argparse.ArgumentParser:
         stage.add_arguments(stage_parser)
         if name in HISTORY_COMMANDS:
             add_option(stage_parser.add_argument, HISTORY_OPTION)
+            add_output_options(stage_parser.add_argument)
     return parser
 
 
@@ -176,8 +192,11 @@ def _add_verify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         help="also run the team's own suite in DIR, whose tests declare their checks with "
         "stackcheck.testing.check (repeatable; see docs/team-checks.md)",
     )
-    verify.add_argument("-v", "--verbose", action="store_true", help="show pytest's own output too")
+    verify.add_argument(
+        "-v", "--verbose", action="store_true", help="also show pytest's own output (tracebacks of failures)"
+    )
     add_option(verify.add_argument, HISTORY_OPTION)
+    add_output_options(verify.add_argument)
 
 
 def _add_profile(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -313,7 +332,10 @@ def _pytest_args(args: argparse.Namespace, run: _VerifyRun) -> list[str]:
         pytest_args += [opt("framework"), name]
     if run.target:
         pytest_args += [opt("target"), run.target]
-    pytest_args += ["-q", "--no-header", "-rN", "--tb=short"] if args.verbose else ["-p", "no:terminal"]
+    # --verbose: pytest's tracebacks, without its progress dots (the plugin hides them), its collection
+    # lines or its own counts line (-qq): the result lines and the one verdict are stackcheck's.
+    verbose = ["-qq", "--no-header", "-rN", "--tb=short", "-o", "console_output_style=classic"]
+    pytest_args += verbose if args.verbose else ["-p", "no:terminal"]
     return pytest_args
 
 
@@ -478,13 +500,8 @@ def _diff(args: argparse.Namespace) -> int:
 def _record_history(args: argparse.Namespace, started: float, code: int) -> int:
     """``--history PATH``: the drift of the report this command wrote, added to its folder; its record
     appended. A command that wrote no report (a usage error) records nothing."""
-    folder = Path(args.report_dir) if args.report_dir else Path("reports") / "out" / "latest"
-    path = folder / "report.json"
-    try:
-        fresh = path.is_file() and path.stat().st_mtime >= started - 1
-    except OSError:
-        fresh = False
-    if not fresh:
+    folder = written_folder(args, started)
+    if folder is None:
         print(f"stackcheck: history: no report written by this run, nothing recorded in {args.history}")
         return code
     try:
@@ -532,9 +549,32 @@ def _checks(args: argparse.Namespace) -> int:
     return 0
 
 
+def _unknown_command(parser: argparse.ArgumentParser, argv: Sequence[str]) -> str | None:
+    """The one line for a mistyped subcommand (``stackcheck verfy``), with the closest command."""
+    words = [a for a in argv if not a.startswith("-")]
+    if not words or any(a in ("-h", "--help", "--version") for a in argv[: argv.index(words[0])]):
+        return None
+    commands = [
+        name
+        for action in parser._actions
+        if isinstance(action, argparse._SubParsersAction)
+        for name in action.choices
+    ]
+    if words[0] in commands:
+        return None
+    return (
+        f"unknown command {words[0]!r}{did_you_mean(words[0], commands)} "
+        f"(commands: {', '.join(commands)}; stackcheck --help)"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``stackcheck`` console script; returns the exit code."""
     parser = _parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    unknown = _unknown_command(parser, argv)
+    if unknown:
+        return _fail(unknown)
     args = parser.parse_args(argv)
     handlers = {"verify": verify_command, "profile": _profile, "report": _report, "checks": _checks}
     if args.command is None:
@@ -544,9 +584,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         # SIGTERM and SIGHUP (CI cancellation, `timeout`) end a run as Ctrl-C does (stackcheck.interrupt).
         with interrupt.guard(ends_process=True):
             started = time.time()
-            code = _run_command(args, handlers)
-            if getattr(args, "history", None) and args.command in HISTORY_COMMANDS:
-                code = _record_history(args, started, code)
+            if args.command not in HISTORY_COMMANDS:
+                return _run_command(args, handlers)
+            try:
+                with command_output(args, started):
+                    code = _run_command(args, handlers)
+                    if getattr(args, "history", None):
+                        code = _record_history(args, started, code)
+            except UsageError as exc:  # an output option that cannot be honoured: nothing ran
+                return _fail(str(exc))
             return code
     return _run_command(args, handlers)
 

@@ -31,6 +31,7 @@ from stackcheck.outcomes import CheckResult
 from stackcheck.probes.http import DEFAULT_MAX_BYTES, HttpProbe
 from stackcheck.profile import Profile, load_profile
 from stackcheck.profile.http import DEFAULT_DEADLINE_S
+from stackcheck.progress import ensure_stream
 from stackcheck.redact import Redactor
 from stackcheck.report import render_console, result_line, shown_live, write_report
 from stackcheck.report.publish import run_redactor
@@ -69,6 +70,7 @@ def pytest_configure(config: pytest.Config) -> None:
     except StackcheckError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[SETTINGS] = settings
+    ensure_stream()  # progress lines reach the terminal while pytest captures the tests' output
     profile_path = config.getoption("stackcheck_profile", None)
     if not profile_path:
         return
@@ -228,7 +230,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if collector.report_dir is not None:
         write_report(report, collector.report_dir, collector.redactor)
     progress = session.config.getoption("stackcheck_progress")
-    if progress:
+    if progress and not _pytest_terminal(session.config):  # else pytest_terminal_summary prints it, last
         print(render_console(report, str(collector.report_dir) if collector.report_dir else None), flush=True)
     refused = session.config.stash.get(REFUSED, None)
     if refused is not None:
@@ -237,13 +239,30 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             print(f"ERROR: {refused}", file=sys.stderr, flush=True)
 
 
+def _pytest_terminal(config: pytest.Config) -> bool:
+    """Whether pytest's terminal reporter runs (``stackcheck verify --verbose``, or a plain pytest run)."""
+    return config.pluginmanager.get_plugin("terminalreporter") is not None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> tuple[str, str, str] | None:
+    """Under ``stackcheck verify --verbose`` no progress dot or letter: each result has its own line."""
+    if not config.getoption("stackcheck_progress", False) or config.stash.get(COLLECTOR, None) is None:
+        return None
+    if report.when != "call" and report.passed:
+        return "", "", ""
+    failed_around = report.when != "call" and report.failed
+    return ("error" if failed_around else report.outcome), "", ""
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     collector = terminalreporter.config.stash.get(COLLECTOR, None)
     if collector is None or collector.report is None:
         return
     terminalreporter.section("stackcheck")
+    live = bool(terminalreporter.config.getoption("stackcheck_progress"))
     for result in collector.report.results:
-        if shown_live(result):
+        if shown_live(result) and not live:  # a CLI run printed each line as its result came
             terminalreporter.write_line(result_line(result))
     terminalreporter.write_line(render_console(collector.report, str(collector.report_dir or "") or None))
 

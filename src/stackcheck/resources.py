@@ -11,6 +11,7 @@ from pathlib import Path
 
 from stackcheck._exceptions import UsageError
 from stackcheck.catalog import SUITES
+from stackcheck.suggest import did_you_mean
 
 __all__ = ["data_path", "resolve_suites", "suites_dir"]
 
@@ -49,6 +50,7 @@ def resolve_suites(names: list[str] | None, root: Path | None = None) -> list[Pa
     unknown = [n for n in chosen if n not in available]
     if unknown:
         raise UsageError(
-            f"unknown suite {unknown[0]!r}", f"choose from: {', '.join(available)} (--suite NAME, repeatable)"
+            f"unknown suite {unknown[0]!r}{did_you_mean(unknown[0], [*available, 'team'])}",
+            f"choose from: {', '.join(available)}, team (--suite NAME, repeatable)",
         )
     return [base / name for name in dict.fromkeys(chosen)]

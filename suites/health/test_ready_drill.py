@@ -104,12 +104,14 @@ def test_ready_turns_non_2xx_while_a_dependency_is_down_and_back_after(
         interrupted_at = time.monotonic()
         (server.stop if mode == "stop" else server.pause)()
         try:
-            went_down = wait_until(ready_down, bound, POLL_S)
+            went_down = wait_until(ready_down, bound, POLL_S, what=f"{ready} to turn non-2xx")
             down_s = time.monotonic() - interrupted_at
         finally:
             (server.start if mode == "stop" else server.resume)()
         restored_at = time.monotonic()
-        came_back = wait_until(lambda: _is_2xx(http.get(ready).status), bound, POLL_S)
+        came_back = wait_until(
+            lambda: _is_2xx(http.get(ready).status), bound, POLL_S, what=f"{ready} to answer 2xx again"
+        )
         up_s = time.monotonic() - restored_at
 
     verb = "stopped" if mode == "stop" else "paused"

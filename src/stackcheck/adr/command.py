@@ -29,7 +29,7 @@ check can verify it. Deterministic and offline: rules, no model; nothing is inve
 """
 DRAFT_EPILOG = """\
 examples:
-  stackcheck adr draft docs/adr/0007-runtime.md -o policies/profiles/quayside.yaml
+  stackcheck adr draft docs/adr/0007-runtime.md -o quayside.yaml
   stackcheck adr draft docs/adr/*.md --name quayside-staging --env staging > staging.yaml
 
 exit codes:

@@ -251,7 +251,7 @@ class DockerProvider:
                 )
             return probe()
 
-        version = wait_until(ready, START_TIMEOUT_S, 0.1)
+        version = wait_until(ready, START_TIMEOUT_S, 0.1, what=what)
         if not version:
             raise CouldNotCheck(
                 f"{what} did not accept connections within {START_TIMEOUT_S:g} s", ErrorReason.START_FAILED

@@ -152,7 +152,7 @@ class HAProxy:
             raise CouldNotCheck(f"cannot start {self.binary}: {exc}", ErrorReason.START_FAILED) from None
         interrupt.track(self._proc)
         try:
-            up = wait_until(self._answers, START_TIMEOUT_S, 0.05)
+            up = wait_until(self._answers, START_TIMEOUT_S, 0.05, what=f"HAProxy ({self.binary})")
         except BaseException:
             self.stop()
             raise

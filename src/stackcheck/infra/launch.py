@@ -127,7 +127,7 @@ class LaunchedService:
                 return False
             return True
 
-        wait_until(answers, self.timeout_s, 0.1)
+        wait_until(answers, self.timeout_s, 0.1, what=f"the service (service.command) on {self.url}")
         if self._proc.poll() is not None or not answers():
             tail = self.log_tail()
             self.stop()

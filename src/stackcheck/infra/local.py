@@ -190,7 +190,7 @@ class LocalProvider:
                 )
             return probe()
 
-        version = wait_until(ready, START_TIMEOUT_S, 0.05)
+        version = wait_until(ready, START_TIMEOUT_S, 0.05, what=what)
         if not version:
             raise CouldNotCheck(
                 f"{what} did not accept connections within {START_TIMEOUT_S:g} s", ErrorReason.START_FAILED

@@ -116,7 +116,9 @@ def run_target_drill(
         _run(argv, base_dir, drill.restore_timeout_s, "restore_command")
         left = max(0.0, drill.restore_timeout_s - (time.monotonic() - started))
         query = drill.query or f"SELECT count(*) FROM {TABLE}"
-        answered = wait_until(lambda: _answers(restored_dsn, query), left, 0.1)
+        answered = wait_until(
+            lambda: _answers(restored_dsn, query), left, 0.1, what="the restored database to answer"
+        )
         rto_s = time.monotonic() - started if answered else None
         rows = []
         if answered:

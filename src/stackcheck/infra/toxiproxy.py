@@ -86,7 +86,7 @@ class Toxiproxy:
             raise CouldNotCheck(f"toxiproxy cannot be started: {exc}", ErrorReason.TOOL_MISSING) from None
         interrupt.track(self._proc)
         try:
-            self.version = wait_until(self._answers, START_TIMEOUT_S, 0.1)
+            self.version = wait_until(self._answers, START_TIMEOUT_S, 0.1, what="toxiproxy")
         except BaseException:
             self.close()
             raise

@@ -214,5 +214,8 @@ def wait_seconds(seconds: float) -> None:
     """Let ``seconds`` pass without sending anything (honouring Retry-After), via the one waiting helper."""
     deadline = time.monotonic() + seconds
     wait_until(
-        lambda: time.monotonic() >= deadline, timeout=seconds + 1, interval=min(0.2, max(seconds, 0.01))
+        lambda: time.monotonic() >= deadline,
+        timeout=seconds + 1,
+        interval=min(0.2, max(seconds, 0.01)),
+        what=f"the rate limit's Retry-After ({seconds:.0f} s) before probing again",
     )

@@ -70,6 +70,12 @@ def render_console(report: Report, report_dir: str | None = None) -> str:
             lines.append(terminal(line))
     lines.append(f"{verdict(report)} -> exit code {s.exit_code}")
     if report_dir:
-        also = "also report.json, junit.xml, results.sarif, index.html"
-        lines.append(terminal(f"report: {report_dir}/summary.md ({also})"))
+        from stackcheck.report.writer import chosen_artifacts  # (the writer renders what this module shows)
+
+        written = chosen_artifacts()
+        main = "summary.md" if "summary.md" in written else "report.json"
+        also = [name for name in written if name != main]
+        lines.append(
+            terminal(f"report: {report_dir}/{main}" + (f" (also {', '.join(also)})" if also else ""))
+        )
     return "\n".join(lines)

@@ -13,6 +13,8 @@ def default_report_dir(profile_name: str, stage: str | None = None) -> Path:
     """A fresh folder name under ``reports/out`` (relative to the working directory)."""
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", profile_name)
+    if stage and (safe == stage or safe.endswith(f"-{stage}")):
+        stage = None  # a profile named `demo-load` gives demo-load-<time>, not demo-load-load-<time>
     return Path("reports") / "out" / "-".join(filter(None, [safe, stage, stamp]))
 
 

@@ -13,7 +13,7 @@ from stackcheck.report.publish import publishable
 from stackcheck.report.sarif import render_sarif
 from stackcheck.report.summary import render_summary
 
-__all__ = ["ARTIFACTS", "read_report", "write_report"]
+__all__ = ["ARTIFACTS", "chosen_artifacts", "read_report", "select_artifacts", "write_report"]
 
 # file name → renderer: every artifact is a pure function of the report.
 ARTIFACTS: dict[str, Callable[[Report], str]] = {
@@ -23,6 +23,20 @@ ARTIFACTS: dict[str, Callable[[Report], str]] = {
     "results.sarif": render_sarif,
     "index.html": render_html,
 }
+
+_CHOSEN: list[frozenset[str] | None] = [None]  # set by the command line's --format; None: every artifact
+
+
+def select_artifacts(names: list[str] | None) -> None:
+    """Write only these artifacts (file names of :data:`ARTIFACTS`) from now on; ``None``: all of them.
+    ``report.json`` is always written: every other artifact and ``stackcheck report`` are made from it."""
+    _CHOSEN[0] = None if names is None else frozenset([*names, "report.json"])
+
+
+def chosen_artifacts() -> list[str]:
+    """The artifact file names a report folder gets, in :data:`ARTIFACTS` order."""
+    chosen = _CHOSEN[0]
+    return [name for name in ARTIFACTS if chosen is None or name in chosen]
 
 
 def write_report(report: Report, folder: Path, redactor: Redactor | None = None) -> list[Path]:
@@ -34,7 +48,8 @@ def write_report(report: Report, folder: Path, redactor: Redactor | None = None)
     report = publishable(report, redactor)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, render in ARTIFACTS.items():
+    for name in chosen_artifacts():
+        render = ARTIFACTS[name]
         path = folder / name
         path.write_text(render(report), encoding="utf-8")
         written.append(path)

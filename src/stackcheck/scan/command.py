@@ -14,6 +14,7 @@ import datetime as dt
 import signal
 import socket
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from stackcheck import __version__, interrupt
@@ -23,12 +24,14 @@ from stackcheck.collector import tool_versions
 from stackcheck.controls import apply_controls
 from stackcheck.locations import locate_results
 from stackcheck.profile import LoadedProfile, load_profile
+from stackcheck.progress import note
 from stackcheck.redact import Redactor
 from stackcheck.report import render_console, result_line, shown_live, write_report
 from stackcheck.report.folders import default_report_dir, point_latest
 from stackcheck.report.model import ProfileInfo, Report, RunInfo, mark_interrupted, summarize
 from stackcheck.report.publish import publishable
 from stackcheck.scan.engine import ScanRun, run_scan
+from stackcheck.scan.findings import ToolOutcome
 from stackcheck.scan.registry import SCANNERS
 from stackcheck.scan.replay import share_scan
 from stackcheck.scan.runner import JobResult
@@ -108,9 +111,13 @@ def build_report(
     return publishable(report, scan.redactor)
 
 
-def _job_line(result: JobResult) -> None:
-    state = "ran" if result.failure is None else "FAILED TO RUN"
-    print(f"  {result.job.name:<40} {state} in {result.duration_s:.1f} s", flush=True)
+def _job_line(result: JobResult, outcomes: Sequence[ToolOutcome]) -> None:
+    """``scan: checkov finished (12.3 s, 40 findings)``, on stderr as soon as that scanner ends."""
+    if result.failure is not None:
+        note(f"scan: {result.job.name} failed to run ({result.duration_s:.1f} s)")
+        return
+    found = sum(len(o.findings) for o in outcomes)
+    note(f"scan: {result.job.name} finished ({result.duration_s:.1f} s, {found} findings)")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

@@ -56,6 +56,10 @@ class ScanRun:
     root: Path | None = None  # the scan root: findings' files are relative to it (the profile's folder)
 
 
+#: Told of each scanner job as soon as it ends, with what its output says (a progress line).
+OnJob = Callable[[JobResult, Sequence[ToolOutcome]], None]
+
+
 @dataclass(frozen=True)
 class _Step:
     """One planned job or known outcome, with the scanner that planned it (and will read its output)."""
@@ -84,23 +88,29 @@ def _parse(ctx: ScanContext, step: _Step, result: JobResult) -> list[ToolOutcome
         return [ToolOutcome(step.scanner.name, step.planned.check, step.planned.subject, error=error)]
 
 
-def _run_steps(
-    ctx: ScanContext, steps: Sequence[_Step], on_job: Callable[[JobResult], None] | None
-) -> list[ToolOutcome]:
-    """Run every planned job and read each one's output; outcomes in plan order."""
+def _run_steps(ctx: ScanContext, steps: Sequence[_Step], on_job: OnJob | None) -> list[ToolOutcome]:
+    """Run every planned job and read each one's output as soon as it ends (``on_job`` hears of it then);
+    outcomes in plan order."""
     # The slowest scanner starts first and at most one scanner runs per core: on a small machine,
     # oversubscribing the cores makes the slowest one (checkov) finish later than the rest combined.
     with_jobs = sorted((s for s in steps if s.planned.job is not None), key=lambda s: -s.scanner.cost)
     jobs = [s.planned.job for s in with_jobs if s.planned.job is not None]
     workers = max(1, min(len(jobs), os.cpu_count() or 1))
-    results = run_jobs(jobs, ctx.settings.environ, max_workers=workers, on_done=on_job)
-    by_name = {r.job.name: r for r in results}
+    step_of = {s.planned.job.name: s for s in with_jobs if s.planned.job is not None}
+    parsed: dict[str, list[ToolOutcome]] = {}
+
+    def done(result: JobResult) -> None:
+        parsed[result.job.name] = _parse(ctx, step_of[result.job.name], result)
+        if on_job is not None:
+            on_job(result, parsed[result.job.name])
+
+    run_jobs(jobs, ctx.settings.environ, max_workers=workers, on_done=done)
     outcomes: list[ToolOutcome] = []
     for step in steps:
         if step.planned.outcome is not None:
             outcomes.append(step.planned.outcome)
         elif step.planned.job is not None:
-            outcomes += _parse(ctx, step, by_name[step.planned.job.name])
+            outcomes += parsed[step.planned.job.name]
     return outcomes
 
 
@@ -264,7 +274,7 @@ def run_scan(
     settings: Settings,
     paths: Sequence[Path] = (),
     today: dt.date | None = None,
-    on_job: Callable[[JobResult], None] | None = None,
+    on_job: OnJob | None = None,
 ) -> ScanRun:
     """Run every scanner the profile's ``scan`` section asks for and judge the results (not redacted).
 

@@ -15,7 +15,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -169,12 +169,11 @@ def run_jobs(
     pool = ThreadPoolExecutor(max_workers=max_workers or len(jobs), thread_name_prefix="scan")
     try:
         futures = [pool.submit(run, job) for job in jobs]
-        results = []
-        for future in futures:
-            result = future.result()
+        # on_done hears of each job as soon as it ends (a progress line), not in the order of ``jobs``.
+        for future in as_completed(futures):
             if on_done is not None:
-                on_done(result)
-            results.append(result)
+                on_done(future.result())
+        results = [future.result() for future in futures]
     except BaseException:  # interrupted (a signal, stackcheck.interrupt): no scanner may outlive the run
         running.stop_all()
         pool.shutdown(wait=True, cancel_futures=True)
