@@ -2,7 +2,8 @@
 
 No destruction and nothing written on a server stackcheck did not start, so it runs on external servers
 too: ``pg_stat_archiver`` of the run's Postgres (``backup.mechanism: basebackup``), or pgBackRest's JSON info
-of ``backup.fresh.stanza``. On a server stackcheck started, a segment is switched first (a committed
+of ``backup.fresh.stanza`` (and, with ``retention_days``, whether its oldest backup reaches back as far
+as the promised recovery window). On a server stackcheck started, a segment is switched first (a committed
 transaction, then ``pg_switch_wal()``) and the archiver given a bounded time to ship it: the check then
 shows archiving working end to end, not only a setting.
 """
@@ -12,7 +13,13 @@ from __future__ import annotations
 import pytest
 
 from stackcheck.catalog import backup as checks
-from stackcheck.probes.archiver import IDLE_BYTES, ArchiverState, pgbackrest_info, read_archiver
+from stackcheck.probes.archiver import (
+    IDLE_BYTES,
+    ArchiverState,
+    BackupInfo,
+    pgbackrest_info,
+    read_archiver,
+)
 from stackcheck.testing import (
     BackupSection,
     EvidenceRecorder,
@@ -22,6 +29,7 @@ from stackcheck.testing import (
     wait_until,
 )
 
+DAY_S = 86400.0
 SHIP_BOUND_S = 30.0  # how long a switched segment may take to reach the archive on a server we started
 
 
@@ -54,7 +62,9 @@ def _judge_pgbackrest(backup: BackupSection, max_min: float, evidence: EvidenceR
     evidence.record(
         expected=max_min, observed=_minutes(info.newest_age_s), unit="min", op="<=", mechanism="pgbackrest",
         stanza=stanza, status=info.status_message, backups=info.backups, newest=info.newest_label,
-        wal_max=info.wal_max, newest_age_s=info.newest_age_s,
+        wal_max=info.wal_max, newest_age_s=info.newest_age_s, retention_days=fresh.retention_days,
+        oldest=info.oldest_label, wal_min=info.wal_min,
+        window_days=None if info.oldest_start_age_s is None else round(info.oldest_start_age_s / DAY_S, 5),
     )  # fmt: skip
     assert info.status_code == 0, (
         f"pgBackRest stanza {stanza}: {info.status_message} (code {info.status_code})"
@@ -65,6 +75,23 @@ def _judge_pgbackrest(backup: BackupSection, max_min: float, evidence: EvidenceR
         f"the newest backup ({info.newest_label}) is {age / 60:.2f} min old > {max_min:g}"
     )
     evidence.message = f"newest pgBackRest backup {info.newest_label} is {age:.0f} s old (<= {max_min:g} min)"
+    if fresh.retention_days is not None:
+        evidence.message += _judge_retention(stanza, fresh.retention_days, info)
+
+
+def _judge_retention(stanza: str, days: float, info: BackupInfo) -> str:
+    """The promised PITR window: the oldest backup started ``days`` ago or more, WAL kept from it on."""
+    window = (info.oldest_start_age_s or 0.0) / DAY_S
+    assert window >= days, (
+        f"pgBackRest stanza {stanza} reaches back {window:.3f} days (oldest backup {info.oldest_label}) < "
+        f"the promised {days:g}-day recovery window (retention expires backups too early, or the stanza is "
+        "younger than the window and cannot restore that far back yet)"
+    )
+    assert info.wal_from_oldest, (
+        f"pgBackRest stanza {stanza}: the archive starts at {info.wal_min}, after the oldest backup's WAL "
+        f"({info.oldest_wal_start}): point-in-time recovery from it has a gap"
+    )
+    return f"; recovery window {window:.3f} days (>= {days:g})"
 
 
 @pytest.mark.check(checks.FRESH)

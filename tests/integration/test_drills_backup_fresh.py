@@ -61,9 +61,13 @@ def pgbackrest_repo() -> Iterator[Path]:
         yield tool.config
 
 
-def _profile(tmp_path: Path, config: Path, max_age_minutes: float) -> Path:
+def _profile(
+    tmp_path: Path, config: Path, max_age_minutes: float, retention_days: float | None = None
+) -> Path:
     path = tmp_path / "fresh-pgbackrest.yaml"
     fresh = {"stanza": "drill", "config": str(config), "max_age_minutes": max_age_minutes}
+    if retention_days is not None:
+        fresh["retention_days"] = retention_days
     backup = {"rpo_minutes": 5, "mechanism": "pgbackrest", "fresh": fresh}
     path.write_text(yaml.safe_dump({"name": "fresh-pgbackrest", "backup": backup}))
     return path
@@ -83,3 +87,22 @@ def test_pgbackrest_info_of_a_recent_backup_is_fresh_and_of_an_old_one_not(
     assert stale.code == 1, stale.stdout + stale.stderr
     (result,) = stale.results("drill.backup_fresh")
     assert "min old" in result["message"], result
+
+
+def test_pgbackrest_retention_covers_a_short_window_and_not_a_seven_day_one(
+    tmp_path: Path, pgbackrest_repo: Path
+) -> None:
+    # The repository's one backup started seconds ago: it reaches back 1e-5 days (0.9 s) once that much
+    # time has passed (bounded wait), but not the seven days a "PITR 7 days" ADR promises.
+    started = time.monotonic()
+    wait_until(lambda: time.monotonic() - started > 1.0, 5, 0.1)
+    run = verify(_profile(tmp_path, pgbackrest_repo, 5, 0.00001), *LOCAL, report_dir=tmp_path / "r")
+    assert run.code == 0, run.stdout + run.stderr
+    (result,) = run.results("drill.backup_fresh")
+    details = result["evidence"]["details"]
+    assert details["retention_days"] == 0.00001 and details["window_days"] > 0, details
+    assert "recovery window" in result["message"], result
+    week = verify(_profile(tmp_path, pgbackrest_repo, 5, 7), *LOCAL, report_dir=tmp_path / "w")
+    assert week.code == 1, week.stdout + week.stderr
+    (result,) = week.results("drill.backup_fresh")
+    assert result["status"] == "failed" and "7-day recovery window" in result["message"], result

@@ -86,6 +86,24 @@ def test_pgbackrest_info_gives_the_newest_backup_and_its_age() -> None:
     assert info.wal_max == "000000010000000000000009" and info.status_code == 0
     empty = _parse_info({"name": "main", "status": {"code": 2, "message": "no valid backups"}}, 1000.0)
     assert empty.newest_age_s is None and empty.status_code == 2
+    assert (info.oldest_label, info.oldest_start_age_s) == ("20261203-050000F", 100)
+    assert not info.wal_from_oldest  # the oldest backup names no WAL start: no continuity shown
+
+
+def test_the_recovery_window_needs_the_wal_from_the_oldest_backup_on() -> None:
+    stanza = {
+        "name": "main",
+        "status": {"code": 0, "message": "ok"},
+        "backup": [
+            {"label": "B1", "timestamp": {"start": 100, "stop": 110},
+             "archive": {"start": "000000010000000000000004", "stop": "000000010000000000000004"}},
+        ],  # fmt: skip
+        "archive": [{"min": "000000010000000000000004", "max": "00000002000000000000000A"}],
+    }
+    kept = _parse_info(stanza, now=1000.0)
+    assert kept.oldest_start_age_s == 900 and kept.wal_from_oldest
+    stanza["archive"] = [{"min": "000000010000000000000006", "max": "00000002000000000000000A"}]
+    assert not _parse_info(stanza, now=1000.0).wal_from_oldest  # WAL expired behind the backup
 
 
 def test_the_archive_command_never_leaves_a_truncated_segment() -> None:

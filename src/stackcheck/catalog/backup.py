@@ -37,7 +37,8 @@ RESTORE = CheckSpec(
 
 FRESH = CheckSpec(
     id="drill.backup_fresh",
-    title="The newest archived WAL segment (or backup) is younger than the RPO, and archiving does not fail",
+    title="The newest archived WAL segment (or backup) is younger than the RPO, archiving does not fail, "
+    "and pgBackRest's backups reach back as far as the promised recovery window",
     severity=Severity.HIGH,
     suite="drills",
     section="backup",
@@ -45,11 +46,12 @@ FRESH = CheckSpec(
         Requires(keys=("backup.fresh",), reason="backup.fresh is not set: backup freshness is not checked"),
         Requires(keys=("backup.rpo_minutes",), reason="backup.rpo_minutes is not set"),
     ),
-    reads=("backup.mechanism", "postgres.dsn"),
+    reads=("backup.mechanism", "backup.fresh.retention_days", "postgres.dsn"),
     needs_target=False,
     remediation=(
         "Turn WAL archiving on (archive_mode, archive_command) with an archive_timeout under the RPO, fix "
-        "failing archive commands, and schedule backups at least as often as the RPO allows."
+        "failing archive commands, schedule backups at least as often as the RPO allows, and keep full "
+        "backups and their WAL for the whole promised recovery window (pgBackRest repo1-retention-full)."
     ),
     fails_on=(
         "profile:drill-fresh-off.yaml",

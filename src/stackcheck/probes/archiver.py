@@ -132,6 +132,17 @@ class BackupInfo:
     newest_label: str | None
     newest_age_s: float | None
     wal_max: str | None
+    oldest_label: str | None = None
+    oldest_start_age_s: float | None = None
+    oldest_wal_start: str | None = None
+    wal_min: str | None = None
+
+    @property
+    def wal_from_oldest(self) -> bool:
+        """Whether the archive still holds the WAL from the oldest backup's start on (no gap behind it)."""
+        if self.oldest_wal_start is None or self.wal_min is None:
+            return False
+        return self.wal_min[8:] <= self.oldest_wal_start[8:]  # log and segment; timelines may differ
 
 
 def _parse_info(stanza: Mapping[str, Any], now: float) -> BackupInfo:
@@ -140,6 +151,10 @@ def _parse_info(stanza: Mapping[str, Any], now: float) -> BackupInfo:
     newest = max(backups, key=lambda b: b.get("timestamp", {}).get("stop", 0), default=None)
     archives = [a for a in stanza.get("archive") or [] if isinstance(a, dict)]
     stop = newest.get("timestamp", {}).get("stop") if newest else None
+    oldest = min(backups, key=lambda b: b.get("timestamp", {}).get("start", 0), default=None)
+    start = oldest.get("timestamp", {}).get("start") if oldest else None
+    oldest_wal = (oldest.get("archive") or {}).get("start") if oldest else None
+    wal_min = next((a.get("min") for a in archives if a.get("min")), None)
     return BackupInfo(
         status_code=int(status.get("code", -1)),
         status_message=str(status.get("message", ""))[:200],
@@ -147,6 +162,10 @@ def _parse_info(stanza: Mapping[str, Any], now: float) -> BackupInfo:
         newest_label=str(newest.get("label"))[:80] if newest else None,
         newest_age_s=None if stop is None else max(0.0, now - float(stop)),
         wal_max=str(archives[-1].get("max"))[:40] if archives and archives[-1].get("max") else None,
+        oldest_label=str(oldest.get("label"))[:80] if oldest else None,
+        oldest_start_age_s=None if start is None else max(0.0, now - float(start)),
+        oldest_wal_start=None if oldest_wal is None else str(oldest_wal)[:40],
+        wal_min=None if wal_min is None else str(wal_min)[:40],
     )
 
 

@@ -112,6 +112,13 @@ class BackupFresh(Section):
         description="Oldest acceptable newest archived WAL segment or backup, in minutes (default: "
         "`rpo_minutes`).",
     )
+    retention_days: PositiveFloat | None = Field(
+        None,
+        description="With `mechanism: pgbackrest`: the point-in-time-recovery window promised (\"PITR 7 "
+        "days\"), in days (fractions allowed): the oldest backup the stanza holds must have started at "
+        "least this long ago, with archived WAL from it on. A stanza younger than the window fails (it "
+        "cannot restore that far back yet).",
+    )
 
 
 class BackupSection(Section):
