@@ -95,9 +95,12 @@ def test_the_recovery_window_needs_the_wal_from_the_oldest_backup_on() -> None:
         "name": "main",
         "status": {"code": 0, "message": "ok"},
         "backup": [
-            {"label": "B1", "timestamp": {"start": 100, "stop": 110},
-             "archive": {"start": "000000010000000000000004", "stop": "000000010000000000000004"}},
-        ],  # fmt: skip
+            {
+                "label": "B1",
+                "timestamp": {"start": 100, "stop": 110},
+                "archive": {"start": "000000010000000000000004", "stop": "000000010000000000000004"},
+            },
+        ],
         "archive": [{"min": "000000010000000000000004", "max": "00000002000000000000000A"}],
     }
     kept = _parse_info(stanza, now=1000.0)

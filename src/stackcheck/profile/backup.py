@@ -114,8 +114,8 @@ class BackupFresh(Section):
     )
     retention_days: PositiveFloat | None = Field(
         None,
-        description="With `mechanism: pgbackrest`: the point-in-time-recovery window promised (\"PITR 7 "
-        "days\"), in days (fractions allowed): the oldest backup the stanza holds must have started at "
+        description='With `mechanism: pgbackrest`: the point-in-time-recovery window promised ("PITR 7 '
+        'days"), in days (fractions allowed): the oldest backup the stanza holds must have started at '
         "least this long ago, with archived WAL from it on. A stanza younger than the window fails (it "
         "cannot restore that far back yet).",
     )
