@@ -118,7 +118,7 @@ def demo(session: nox.Session) -> None:
     ``nox -s demo -- --defect slow=/health/live`` switches a defect on to see a failing run;
     ``nox -s demo -- --system djinn`` verifies the reference stack configured as a seed system
     (``fixtures/systems/``; docker, else ``--infra local``); ``--load`` adds a bounded ``stackcheck load``
-    judged by the system's ``slo``.
+    judged by the system's ``slo``; ``--drills`` arms the backup drills (RPO, RTO).
     """
     _install(session, "fixtures")
     session.run("python", "-m", "fixtures.demo", *session.posargs)

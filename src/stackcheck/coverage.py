@@ -152,7 +152,11 @@ def render_seeds_doc(profiles: Path, answers: Path | None = None) -> str:
         "`fixtures/systems/drift/drifts.yaml` names a drift of that stack (a defect of the service, its",
         "Postgres, Redis or pooler configured otherwise, its IaC or code with the flaw) and exactly the",
         "checks it must fail; `tests/integration/test_system_drifts.py` runs each of them and requires just",
-        "those checks to fail and just the claims resting on them to be violated.",
+        "those checks to fail and just the claims resting on them to be violated. The RPO and RTO claims",
+        "rest on drills a DR-drill job arms (`backup.drill`, `backup.fresh`): `--drills` arms them on a",
+        "system (each system's Postgres archives its WAL with a 10 s archive_timeout), and",
+        "`tests/integration/test_systems.py` verifies Djinn's RPO and RTO so, and violates its RPO claim",
+        "with archiving off.",
         "",
         "| profile | ADR | claims | verified by checks | not armed | manual | no check yet "
         "| not in the profile |",

@@ -5,8 +5,9 @@ the ADR's latency and error budgets. A drift per claim (``fixtures/systems/drift
 
 What a system's run leaves ``not_run``, by design: checks of another stage (``load``), a pooler the platform
 provides (``pgbouncer.admin_dsn`` is the run's to give; the reference stack starts none), and the RPO/RTO
-claims, whose drills (``backup.drill``, ``backup.fresh``) a DR-drill job arms (tests/integration/
-test_drills_restore.py runs them).
+claims, whose drills (``backup.drill``, ``backup.fresh``) a DR-drill job arms: ``--drills`` (below) arms
+them on a system and its RPO and RTO claims are verified; tests/integration/test_drills_restore.py drills
+each mechanism and defect.
 """
 
 from __future__ import annotations
@@ -112,3 +113,37 @@ def test_a_slow_endpoint_fails_the_latency_budget_of_djinn(
     run, statuses = _load("djinn", ["slow=/health:400"], tmp_path, run_cli)
     assert run.code == 1, run.stdout + run.stderr
     assert statuses["load.p95"] == "failed", statuses
+
+
+def _claims(run: CliRun) -> dict[str, str]:
+    assert run.report is not None, run.stdout + run.stderr
+    return {c["id"]: c["status"] for c in run.report["claims"]}
+
+
+def test_djinn_with_its_drills_armed_meets_its_rpo_and_rto_and_not_without_archiving(
+    tmp_path: Path,
+) -> None:
+    # `nox -s demo -- --system djinn --drills`: the throwaway primary takes the system's WAL settings
+    # (archive_timeout 10 s), the writer goes on 15 s past the base backup, so archived WAL past it is
+    # part of what comes back; the run's Postgres archives too (backup_fresh).
+    profile = system_profile("djinn", [], tmp_path, drills=True)
+    run = verify(profile, "--infra", "docker", "--suite", "drills", report_dir=tmp_path / "r", env=ENV)
+    statuses = run.statuses()
+    assert run.code == 0, statuses
+    assert statuses["drill.restore"] == statuses["drill.backup_fresh"] == "passed", statuses
+    (restore,) = run.results("drill.restore")
+    details = restore["evidence"]["details"]
+    assert details["recovered_past_backup"] is True and details["checksum_match"] is True, details
+    claims = _claims(run)
+    assert claims["rpo-under-5-minutes"] == claims["rto-under-1-hour"] == "verified", claims
+    # The drift: archiving off on the run's server and the drill's primary. The drill can observe no more
+    # loss than its 15 s window (within the 5 min RPO: it passes, saying nothing came back past the
+    # backup); backup_fresh fails, and with it the RPO claim.
+    drift = ["--suite", "drills", "--set", "postgres.server_config.archive_mode=false"]
+    off = verify(profile, "--infra", "docker", *drift, report_dir=tmp_path / "o", env=ENV)
+    statuses = off.statuses()
+    assert off.code == 1 and statuses["drill.backup_fresh"] == "failed", statuses
+    (restore,) = off.results("drill.restore")
+    assert restore["evidence"]["details"]["recovered_past_backup"] is False, restore
+    assert _claims(off)["rpo-under-5-minutes"] == "violated", _claims(off)
+    assert containers_of(off.pid) == []
