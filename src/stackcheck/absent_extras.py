@@ -75,7 +75,7 @@ class AbsentExtraCheck(pytest.Item):
         self.add_marker(pytest.mark.check(spec))
 
     def runtest(self) -> None:
-        """Could not check: the extra is absent (the plugin skipped it already if the profile does not ask)."""
+        """Could not check: the extra is absent (a check the profile does not ask for was skipped)."""
         raise CouldNotCheck(self.message, ErrorReason.TOOL_MISSING)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:

@@ -81,7 +81,7 @@ def services(
     target = resolve_target(settings.target, profile)
     needed = needed_services(profile, _suites_of(request.session), target)
     needed += sorted(_team_needs(request.session, profile, target) - set(needed))
-    require(*(SERVICE_CLIENTS[service] for service in needed))  # before anything starts: one line naming the extra
+    require(*(SERVICE_CLIENTS[service] for service in needed))  # before anything starts: names the extra
     kind = choose_provider(settings, profile, needed)
     base_dir = collector.loaded.path.resolve().parent
     with ServiceSession(kind, profile, needed, settings=settings, base_dir=base_dir) as session:
