@@ -14,7 +14,7 @@ import pytest
 
 import stackcheck.absent_extras
 import stackcheck.plugin
-import stackcheck.service_fixtures  # noqa: F401  (in the snapshot pytester's in-process runs restore)
+import stackcheck.service_fixtures  # in the snapshot pytester's in-process runs restore
 from stackcheck.catalog import SUITES, SuiteName
 from stackcheck.extras import missing_message
 

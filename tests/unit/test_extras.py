@@ -16,7 +16,15 @@ from packaging.requirements import Requirement
 
 from stackcheck import CouldNotCheck, UsageError
 from stackcheck._exceptions import ErrorReason
-from stackcheck.extras import EXTRAS, SERVICE_CLIENTS, extra_of, install_hint, missing, missing_message, require
+from stackcheck.extras import (
+    EXTRAS,
+    SERVICE_CLIENTS,
+    extra_of,
+    install_hint,
+    missing,
+    missing_message,
+    require,
+)
 from stackcheck.infra.select import choose_provider, preflight
 from stackcheck.profile.models import Profile
 from stackcheck.settings import Settings
@@ -36,7 +44,8 @@ def test_an_absent_package_is_one_line_naming_its_extra(monkeypatch: pytest.Monk
     monkeypatch.setitem(sys.modules, "psycopg", None)
     line = missing("psycopg")
     assert line == (
-        "the data layer needs psycopg: pip install 'stackcheck[data]' (or from a checkout: pip install '.[data]')"
+        "the data layer needs psycopg: pip install 'stackcheck[data]'"
+        " (or from a checkout: pip install '.[data]')"
     )
     assert missing("psycopg.rows") == line  # a submodule names its package
     with pytest.raises(CouldNotCheck) as raised:
@@ -50,13 +59,9 @@ def test_a_present_package_is_not_missing() -> None:
 
 
 def test_extra_of_finds_the_absent_extra_behind_an_import_error() -> None:
-    try:
-        try:
-            raise ModuleNotFoundError("No module named 'redis'", name="redis")
-        except ImportError as exc:
-            raise RuntimeError("ImportError while importing test module") from exc
-    except RuntimeError as wrapped:
-        assert extra_of(wrapped) == missing_message("redis")
+    wrapped = RuntimeError("ImportError while importing test module")
+    wrapped.__cause__ = ModuleNotFoundError("No module named 'redis'", name="redis")
+    assert extra_of(wrapped) == missing_message("redis")
     assert "stackcheck[data]" in (extra_of(ModuleNotFoundError("x", name="docker.errors")) or "")
     assert extra_of(ModuleNotFoundError("No module named 'acme'", name="acme")) is None
     assert extra_of(ValueError("no import at all")) is None
@@ -71,7 +76,7 @@ def test_the_extras_named_here_are_the_extras_of_the_distribution() -> None:
         for req in reqs
     }
     for module, (extra, _) in EXTRAS.items():
-        assert packages.get(module) == extra, f"{module}: pyproject says {packages.get(module)}, extras {extra}"
+        assert packages.get(module) == extra, f"{module}: pyproject says {packages.get(module)}, not {extra}"
     assert {Requirement(r).name for r in declared["core"]}.isdisjoint(EXTRAS)  # the core stays light
     (everything,) = declared["all"]
     assert Requirement(everything).extras == {e for e in declared if e not in ("core", "all")}
