@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from importlib.machinery import ModuleSpec
 from typing import Literal
 
 from stackcheck._exceptions import CouldNotCheck, ErrorReason
@@ -62,12 +63,20 @@ def missing(module: str) -> str | None:
     """
     top = module.partition(".")[0]
     if top in sys.modules:
-        return None if sys.modules[top] is not None else missing_message(top)
-    try:
-        found = importlib.util.find_spec(top) is not None
-    except (ImportError, ValueError):  # a broken or half-removed install is as good as absent
-        found = False
+        loaded = sys.modules[top]
+        found = loaded is not None and _installed(getattr(loaded, "__spec__", None))
+    else:
+        try:
+            found = _installed(importlib.util.find_spec(top))
+        except (ImportError, ValueError):  # a broken or half-removed install is as good as absent
+            found = False
     return None if found else missing_message(top)
+
+
+def _installed(spec: ModuleSpec | None) -> bool:
+    """Whether ``spec`` is an installed package: a folder that merely shares its name (the built-in suite
+    folder ``suites/redis`` on a run's ``sys.path``) is a namespace package, with no origin."""
+    return spec is not None and spec.origin is not None
 
 
 def require(*modules: str) -> None:

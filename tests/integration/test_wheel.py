@@ -159,13 +159,17 @@ def test_a_suite_needing_the_data_extra_names_it_in_one_line(
     core_venv: Path, tmp_path: Path, refservice: Callable[..., Any]
 ) -> None:
     service = refservice()
-    profile = _profile(tmp_path, {"name": "wheel-pg", "health": {"live": "/health/live"}, "postgres": {}})
+    data = {"postgres": {"version": ">=15"}, "redis": {"version": ">=7", "appendonly": True}}
+    body = {"name": "wheel-data", "health": {"live": "/health/live"}, **data}
+    profile = _profile(tmp_path, body)
     proc = _run(
         core_venv, tmp_path, "verify", "--profile", profile, "--target", service.url, "--report-dir", "r"
     )
     assert proc.returncode == 3, proc.stdout + proc.stderr  # could not check: never failed, never passed
     errors = {r["id"]: r for r in _report(tmp_path / "r")["results"] if r["status"] == "error"}
-    assert errors and {r["message"] for r in errors.values()} == {missing_message("psycopg")}
+    lines = {missing_message("psycopg"), missing_message("redis")}
+    assert {"pg.version", "redis.persistence", "drill.redis_persistence"} <= set(errors)
+    assert {r["message"] for r in errors.values()} == lines
     assert {r["error_reason"] for r in errors.values()} == {"tool_missing"}
     assert "Traceback" not in proc.stdout + proc.stderr
     docker = _run(

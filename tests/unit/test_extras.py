@@ -9,6 +9,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import tomllib
+import types
+from importlib.machinery import ModuleSpec
 from pathlib import Path
 
 import pytest
@@ -51,6 +53,14 @@ def test_an_absent_package_is_one_line_naming_its_extra(monkeypatch: pytest.Monk
     with pytest.raises(CouldNotCheck) as raised:
         require("httpx", "psycopg")
     assert raised.value.reason is ErrorReason.TOOL_MISSING and str(raised.value) == line
+
+
+def test_a_folder_named_like_the_package_is_not_the_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A run puts suites/ on sys.path: without redis-py, `import redis` finds the folder suites/redis.
+    folder = types.ModuleType("redis")
+    folder.__spec__ = ModuleSpec("redis", None, is_package=True)
+    monkeypatch.setitem(sys.modules, "redis", folder)
+    assert missing("redis") == missing_message("redis")
 
 
 def test_a_present_package_is_not_missing() -> None:
