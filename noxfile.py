@@ -104,7 +104,7 @@ def load(session: nox.Session) -> None:
 
     Without ``--profile`` it runs the demo: loadtests/profiles/demo.yaml against the reference service.
     """
-    session.install("-e", ".[load]", *nox.project.dependency_groups(PYPROJECT, "fixtures"))
+    session.install("-e", ".[data,tls,load]", *nox.project.dependency_groups(PYPROJECT, "fixtures"))
     if any(a == "--profile" or a.startswith("--profile=") for a in session.posargs):
         session.run("stackcheck", "load", *session.posargs)
     else:
