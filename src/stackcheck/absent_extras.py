@@ -12,6 +12,8 @@ Registered with :mod:`stackcheck.plugin` in an active run (:mod:`stackcheck.pyte
 
 from __future__ import annotations
 
+import ast
+import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +33,8 @@ __all__ = ["AbsentExtraCheck", "SuiteModule"]
 class _Absent:
     """The built-in suite modules of this run that an absent extra kept from loading."""
 
-    modules: dict[str, tuple[pytest.Module, str]] = field(default_factory=dict)  # suite → (module, line)
+    # (the module, its suite, the line naming the extra, the checks its source marks its tests with)
+    modules: list[tuple[pytest.Module, str, str, tuple[CheckSpec, ...]]] = field(default_factory=list)
 
 
 _ABSENT = pytest.StashKey[_Absent]()
@@ -45,6 +48,30 @@ def _builtin_suite(path: Path) -> str | None:
         return None
     parent = path.resolve().parent
     return parent.name if parent.parent == root and parent.name in SUITES else None
+
+
+def marked_checks(path: Path) -> tuple[CheckSpec, ...]:
+    """The checks a suite module marks its tests with, read from its source without importing it: the
+    suites import a catalog module (``from stackcheck.catalog import backup as checks``) and mark each
+    test with one of its specs (``@pytest.mark.check(checks.RESTORE)``)."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return ()
+    catalogs = {
+        alias.asname or alias.name: alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module == "stackcheck.catalog"
+        for alias in node.names
+    }
+    found: dict[str, CheckSpec] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in catalogs:
+            module = importlib.import_module(f"stackcheck.catalog.{catalogs[node.value.id]}")
+            spec = getattr(module, node.attr, None)
+            if isinstance(spec, CheckSpec):
+                found.setdefault(spec.id, spec)
+    return tuple(found.values())
 
 
 class SuiteModule(pytest.Module):
@@ -61,7 +88,8 @@ class SuiteModule(pytest.Module):
             suite = _builtin_suite(self.path)
             if suite is None:  # the team's module: a load error whose line says what to install
                 raise self.CollectError(message) from None
-            self.config.stash.setdefault(_ABSENT, _Absent()).modules.setdefault(suite, (self, message))
+            checks = marked_checks(self.path) or tuple(SUITES[SuiteName(suite)])  # unreadable: the suite's
+            self.config.stash.setdefault(_ABSENT, _Absent()).modules.append((self, suite, message, checks))
             return []
 
 
@@ -96,13 +124,14 @@ def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector) -> 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """One item per check of a suite whose module could not be loaded (the checks no loaded module of the
-    suite implements), so each ends in the report as the profile says: skipped, or ``error``."""
+    """One item per check of a module that could not be loaded (the checks its source marks that no loaded
+    module implements), so each ends in the report as the profile says: skipped, or ``error``."""
     absent = config.stash.get(_ABSENT, None)
     if absent is None:
         return
-    collected = {spec.id for item in items if (spec := check_spec(item)) is not None}
-    for suite, (module, message) in absent.modules.items():
-        for spec in SUITES[SuiteName(suite)]:
-            if spec.id not in collected:
+    done = {spec.id for item in items if (spec := check_spec(item)) is not None}
+    for module, suite, message, checks in absent.modules:
+        for spec in checks:
+            if spec.id not in done and spec.suite == suite:
                 items.append(AbsentExtraCheck.from_parent(module, name=spec.id, spec=spec, message=message))
+                done.add(spec.id)

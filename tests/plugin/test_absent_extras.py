@@ -15,6 +15,7 @@ import pytest
 import stackcheck.absent_extras
 import stackcheck.plugin
 import stackcheck.service_fixtures  # in the snapshot pytester's in-process runs restore
+from stackcheck.absent_extras import marked_checks
 from stackcheck.catalog import SUITES, SuiteName
 from stackcheck.extras import missing_message
 
@@ -61,3 +62,11 @@ def test_a_team_module_without_the_extra_is_a_load_error_naming_it(
     assert result.ret == pytest.ExitCode.INTERRUPTED  # pytest's own code for a module it cannot load
     assert missing_message("psycopg") in result.stdout.str()  # the collection error is the one line
     assert stackcheck.absent_extras.SuiteModule and stackcheck.plugin.COLLECTOR
+
+
+def test_the_checks_each_suite_module_implements_are_read_from_its_source() -> None:
+    # What a module an absent extra keeps from loading would have checked: every check of every suite,
+    # each from the module that marks it (a new marking pattern must keep this mapping complete).
+    for suite, specs in SUITES.items():
+        read = [s.id for p in sorted((SUITES_DIR / suite).glob("test_*.py")) for s in marked_checks(p)]
+        assert sorted(read) == sorted(spec.id for spec in specs), suite
