@@ -108,7 +108,7 @@ class AbsentExtraCheck(pytest.Item):
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         """Where the check lives, for pytest's own report lines."""
-        return self.path, None, f"{self.spec.id}: {self.message}"
+        return self.path, None, self.spec.id
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         """The one line, never a traceback."""
