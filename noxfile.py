@@ -22,9 +22,9 @@ UNIT_TESTS = ["tests/unit", "tests/plugin", "tests/test_docs_in_sync.py"]
 
 
 def _install(session: nox.Session, *groups: str) -> None:
-    """Install stackcheck (editable) plus the named dependency groups."""
+    """Install stackcheck (editable, with every extra: docs/install.md) plus the named dependency groups."""
     deps = [dep for group in groups for dep in nox.project.dependency_groups(PYPROJECT, group)]
-    session.install("-e", ".", *deps)
+    session.install("-e", ".[all]", *deps)
 
 
 @nox.session(python=PYTHON, tags=["fast"])
@@ -104,7 +104,7 @@ def load(session: nox.Session) -> None:
 
     Without ``--profile`` it runs the demo: loadtests/profiles/demo.yaml against the reference service.
     """
-    session.install("-e", ".[load]", *nox.project.dependency_groups(PYPROJECT, "fixtures"))
+    session.install("-e", ".[data,tls,load]", *nox.project.dependency_groups(PYPROJECT, "fixtures"))
     if any(a == "--profile" or a.startswith("--profile=") for a in session.posargs):
         session.run("stackcheck", "load", *session.posargs)
     else:

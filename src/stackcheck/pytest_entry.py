@@ -34,7 +34,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("stackcheck_profile", None):
-        from stackcheck import plugin, service_fixtures
+        from stackcheck import absent_extras, plugin, service_fixtures
 
         config.pluginmanager.register(plugin, "stackcheck-run")
         config.pluginmanager.register(service_fixtures, "stackcheck-services")
+        config.pluginmanager.register(absent_extras, "stackcheck-absent-extras")

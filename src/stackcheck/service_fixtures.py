@@ -14,13 +14,12 @@ started or reached raises :class:`stackcheck.CouldNotCheck`, so its checks end a
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
-import psycopg
 import pytest
-import redis
-from psycopg.rows import TupleRow
 
 from stackcheck import CouldNotCheck, UsageError
+from stackcheck.extras import SERVICE_CLIENTS, require
 from stackcheck.infra import PostgresServer, RedisServer, ServiceSession, choose_provider, needed_services
 from stackcheck.infra.base import ServiceName
 from stackcheck.infra.faults import ProxiedService
@@ -29,10 +28,14 @@ from stackcheck.infra.relay import Relay, other_dependencies, require_loopback_d
 from stackcheck.infra.select import launch_needs
 from stackcheck.outcomes import ErrorReason
 from stackcheck.plugin import COLLECTOR, check_spec
-from stackcheck.probes.postgres import connect_postgres
 from stackcheck.profile import Profile
 from stackcheck.settings import Settings, resolve_target
 from stackcheck.team import TeamCheck
+
+if TYPE_CHECKING:  # the data extra: imported where used, so an HTTP-only run needs none of it
+    import psycopg
+    import redis
+    from psycopg.rows import TupleRow
 
 __all__ = ["PostgresLink"]
 
@@ -78,6 +81,7 @@ def services(
     target = resolve_target(settings.target, profile)
     needed = needed_services(profile, _suites_of(request.session), target)
     needed += sorted(_team_needs(request.session, profile, target) - set(needed))
+    require(*(SERVICE_CLIENTS[service] for service in needed))  # before anything starts: names the extra
     kind = choose_provider(settings, profile, needed)
     base_dir = collector.loaded.path.resolve().parent
     with ServiceSession(kind, profile, needed, settings=settings, base_dir=base_dir) as session:
@@ -121,6 +125,8 @@ class PostgresLink:
         if self.never_reached is not None:
             raise CouldNotCheck(f"{self.never_reached} (not retried)", self.never_reached.reason)
         if self.conn is None or self.conn.closed or self.conn.broken:
+            from stackcheck.probes.postgres import connect_postgres  # psycopg (the data extra)
+
             try:
                 self.conn = connect_postgres(self.server.dsn, self.server.display, CONNECT_TIMEOUT_S)
             except CouldNotCheck as exc:
@@ -154,6 +160,9 @@ def pg(pg_link: PostgresLink) -> psycopg.Connection[TupleRow]:
 @pytest.fixture(scope="session")
 def redis_client(redis_server: RedisServer) -> Iterator[redis.Redis]:
     """A client authenticated as ``redis.url`` says; an unreachable server is :class:`CouldNotCheck`."""
+    require("redis")
+    import redis
+
     client = redis.Redis.from_url(
         redis_server.url, socket_connect_timeout=CONNECT_TIMEOUT_S, socket_timeout=CONNECT_TIMEOUT_S
     )

@@ -10,7 +10,7 @@ the fixtures' types are here (docs/team-checks.md).
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
@@ -21,8 +21,6 @@ from stackcheck.infra import PostgresServer, RedisServer, ServiceSession
 from stackcheck.infra.faults import ProxiedService
 from stackcheck.infra.haproxy import HAProxy, find_haproxy
 from stackcheck.infra.launch import LaunchedService
-from stackcheck.infra.pitr_drill import DrillResult, run_restore_drill, wal_settings
-from stackcheck.infra.pitr_target import run_target_drill
 from stackcheck.infra.relay import Relay
 from stackcheck.plugin import COLLECTOR, Target
 from stackcheck.probes.http import Exchange, HttpProbe
@@ -59,6 +57,10 @@ from stackcheck.scan.replay import replay
 from stackcheck.settings import Settings, resolve_target
 from stackcheck.team import TeamCheck, check
 from stackcheck.wait import wait_until
+
+if TYPE_CHECKING:  # psycopg (the data extra): loaded on first use, see __getattr__ below
+    from stackcheck.infra.pitr_drill import DrillResult, run_restore_drill, wal_settings
+    from stackcheck.infra.pitr_target import run_target_drill
 
 __all__ = [
     "BackupSection",
@@ -122,6 +124,24 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+# The restore drills' names live in modules that import psycopg (the data extra) at their top: a suite that
+# imports them needs the extra, every other suite does not (the plugin reports which extra is missing).
+_DRILL_NAMES: dict[str, str] = {
+    "DrillResult": "stackcheck.infra.pitr_drill",
+    "run_restore_drill": "stackcheck.infra.pitr_drill",
+    "wal_settings": "stackcheck.infra.pitr_drill",
+    "run_target_drill": "stackcheck.infra.pitr_target",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The restore drills' names, imported on first use (PEP 562)."""
+    if name in _DRILL_NAMES:
+        import importlib
+
+        return getattr(importlib.import_module(_DRILL_NAMES[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def profile_of(config: pytest.Config) -> Profile | None:

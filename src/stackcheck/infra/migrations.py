@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
-
 from stackcheck._exceptions import CouldNotCheck, ErrorReason, UsageError
 from stackcheck.infra.base import PostgresServer
 from stackcheck.infra.sqlscript import split_sql
@@ -40,6 +38,8 @@ def migration_files(folder: Path) -> list[Path]:
 
 def apply_migrations(server: PostgresServer, folder: Path) -> MigrationRun:
     """Run every file of ``folder`` against ``server``; a failing statement is :class:`CouldNotCheck`."""
+    import psycopg  # the data extra: imported where used (stackcheck.extras)
+
     files = migration_files(folder)
     count = 0
     try:

@@ -6,14 +6,13 @@ once for its init-only server), so readiness is decided by the protocol itself.
 
 from __future__ import annotations
 
-import psycopg
-import redis
-
 __all__ = ["postgres_version", "redis_version"]
 
 
 def postgres_version(dsn: str, timeout_s: float = 2.0) -> str | None:
     """The server version if a login and ``SHOW server_version`` succeed now, else ``None``."""
+    import psycopg  # the data extra: imported where used (stackcheck.extras)
+
     try:
         with psycopg.connect(
             dsn, connect_timeout=max(1, int(timeout_s)), autocommit=True, prepare_threshold=None
@@ -26,6 +25,8 @@ def postgres_version(dsn: str, timeout_s: float = 2.0) -> str | None:
 
 def redis_version(url: str, timeout_s: float = 2.0) -> str | None:
     """The server version if ``INFO server`` succeeds now (authenticated as the URL says), else ``None``."""
+    import redis
+
     client = redis.Redis.from_url(url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s)
     try:
         info = client.info("server")

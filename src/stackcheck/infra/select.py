@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 
 from stackcheck._exceptions import UsageError
 from stackcheck.catalog import SUITES, SuiteName, breaker, drills
+from stackcheck.extras import SERVICE_CLIENTS, missing
 from stackcheck.infra.base import ProviderKind, ServiceName
 from stackcheck.infra.external import expand_env, external_postgres, external_redis
 from stackcheck.infra.images import resolve_image
@@ -98,6 +99,9 @@ def server_config(profile: Profile, service: ServiceName, environ: Mapping[str, 
 
 
 def _docker_problem(profile: Profile, services: Sequence[ServiceName], settings: Settings) -> str | None:
+    absent = missing("docker") or missing("testcontainers")  # the data extra: not installed, not usable
+    if absent:
+        return absent
     from stackcheck.infra.docker import engine_problem, image_problem  # the docker SDK only when needed
 
     problem = engine_problem()
@@ -127,6 +131,9 @@ def choose_provider(settings: Settings, profile: Profile, services: Sequence[Ser
             external_redis(profile.redis, environ)
         return "external"
     if infra == "docker":
+        absent = missing("docker") or missing("testcontainers")
+        if absent:  # asked for by name: the whole command cannot run (exit 2), whatever the suites need
+            raise UsageError(f"--infra docker: {absent}")
         problem = _docker_problem(profile, services, settings) if services else None
         if problem:
             hint = _HOW_IMAGES if problem.startswith("image") else _HOW_DOCKER
@@ -160,5 +167,7 @@ def preflight(settings: Settings, profile: Profile, suites: Sequence[str], targe
     external servers are not a usage error: they surface as ``error`` outcomes (exit 3) when checks run.
     """
     services = needed_services(profile, suites, target)
+    if services and settings.infra == "auto" and any(missing(SERVICE_CLIENTS[s]) for s in services):
+        return  # without the data extra nothing will start: the checks say which extra, as `error`
     if services:
         choose_provider(settings, profile, services)

@@ -27,6 +27,7 @@ from stackcheck.catalog import REGISTRY
 from stackcheck.claims import apply_claims
 from stackcheck.collector import tool_versions
 from stackcheck.controls import apply_controls
+from stackcheck.extras import missing_message
 from stackcheck.load.gate import LOAD_CHECK_IDS, evaluate, not_run
 from stackcheck.load.plan import LoadPlan, build_plan
 from stackcheck.load.request import expanded_headers, missing_references, secret_header_values
@@ -243,7 +244,7 @@ def _execute(
 ) -> Measured:
     version = locust_version()
     if version is None:
-        message = "locust is not installed in this environment: pip install 'stackcheck[load]'"
+        message = missing_message("locust")
         return not_run(plan.slo, message, reason=ErrorReason.TOOL_MISSING), None, {}
     problem = _preflight(plan, environ)
     if problem:

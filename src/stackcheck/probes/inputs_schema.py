@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from stackcheck._exceptions import CouldNotCheck, ErrorReason
+from stackcheck.extras import missing
 
 __all__ = [
     "SchemaCase",
@@ -62,11 +63,7 @@ def unsendable(exc: BaseException) -> bool:
 
 def schemathesis_missing() -> str | None:
     """``None`` when Schemathesis can be imported, else how to install it."""
-    try:
-        import schemathesis  # noqa: F401
-    except ImportError:
-        return "Schemathesis is not installed (pip install 'stackcheck[inputs]')"
-    return None
+    return missing("schemathesis")
 
 
 def parse_document(raw: bytes, where: str) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict
 
 from stackcheck import interrupt
 from stackcheck._exceptions import CouldNotCheck, ErrorReason
+from stackcheck.extras import missing_message
 
 __all__ = [
     "PROTOCOL_ORDER",
@@ -186,9 +187,7 @@ def scan_tls(
         interrupt.untrack(proc)
     last = (stderr.strip().splitlines() or [""])[-1]
     if proc.returncode == 4:
-        raise CouldNotCheck(
-            "sslyze is not installed (pip install 'sslyze>=6.3,<6.4')", ErrorReason.TOOL_MISSING
-        )
+        raise CouldNotCheck(missing_message("sslyze"), ErrorReason.TOOL_MISSING)
     if proc.returncode == 3:
         raise CouldNotCheck(last or f"cannot reach {host}:{port} over TLS", ErrorReason.UNREACHABLE)
     if proc.returncode != 0:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from stackcheck._exceptions import CouldNotCheck, ErrorReason
+from stackcheck.extras import missing_message
 from stackcheck.probes.tls import CipherFacts, TlsScan
 
 __all__ = [
@@ -63,10 +64,7 @@ def load_policy(name: str) -> TlsPolicy:
             TlsConfigurationEnum,
         )
     except ImportError:
-        raise CouldNotCheck(
-            "sslyze is not installed (pip install 'sslyze>=6.3,<6.4'): it ships the Mozilla configurations",
-            ErrorReason.TOOL_MISSING,
-        ) from None
+        raise CouldNotCheck(missing_message("sslyze"), ErrorReason.TOOL_MISSING) from None
     level = name.removeprefix("mozilla-")
     config = MozillaTlsConfiguration.get(TlsConfigurationEnum(level))
     version = MozillaTlsConfiguration._JSON_PROFILE_PATH.stem  # e.g. "5.7"
