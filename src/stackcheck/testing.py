@@ -60,6 +60,7 @@ from stackcheck.wait import wait_until
 
 if TYPE_CHECKING:  # psycopg (the data extra): loaded on first use, see __getattr__ below
     from stackcheck.infra.pitr_drill import DrillResult, run_restore_drill, wal_settings
+    from stackcheck.infra.pitr_exec import drill_executor
     from stackcheck.infra.pitr_target import run_target_drill
 
 __all__ = [
@@ -110,6 +111,7 @@ __all__ = [
     "UploadEndpoint",
     "UsageError",
     "check",
+    "drill_executor",
     "find_haproxy",
     "loaded_profile",
     "profile_of",
@@ -131,6 +133,7 @@ _DRILL_NAMES: dict[str, str] = {
     "DrillResult": "stackcheck.infra.pitr_drill",
     "run_restore_drill": "stackcheck.infra.pitr_drill",
     "wal_settings": "stackcheck.infra.pitr_drill",
+    "drill_executor": "stackcheck.infra.pitr_exec",
     "run_target_drill": "stackcheck.infra.pitr_target",
 }
 

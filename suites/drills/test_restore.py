@@ -1,11 +1,12 @@
 """Suite ``drills``, the restore drill: destroy a primary, restore it from backup plus WAL, measure RPO/RTO.
 
-The primary is stackcheck's own (local PostgreSQL binaries, whatever ``--infra`` serves the other suites):
-it is never a server stackcheck did not start. It archives its WAL with ``backup.mechanism`` and the WAL
-settings of ``postgres.server_config`` (the team's archive_mode, archive_timeout...); a writer commits
-timestamped rows before, during and after the base backup; at a recorded instant the primary is killed and
-its data directory removed; a new server is restored (RTO clock) and what came back is held against what
-the writer had committed (docs/suites/drills-backup.md).
+The primary is stackcheck's own, on the throwaway servers stackcheck starts: containers of the run's
+Postgres image with ``--infra docker``, the local PostgreSQL binaries with ``--infra local`` (and ``auto``
+when there are some); it is never a server stackcheck did not start. It archives its WAL with
+``backup.mechanism`` and the WAL settings of ``postgres.server_config`` (the team's archive_mode,
+archive_timeout...); a writer commits timestamped rows before, during and after the base backup; at a
+recorded instant the primary is killed and its data directory removed; a new server is restored (RTO
+clock) and what came back is held against what the writer had committed (docs/suites/drills-backup.md).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from stackcheck.testing import (
     Profile,
     RestoreDrill,
     Settings,
+    drill_executor,
     loaded_profile,
     require,
     run_restore_drill,
@@ -40,6 +42,8 @@ def _record(evidence: EvidenceRecorder, backup: BackupSection, result: DrillResu
         unit="min",
         op="<=",
         mechanism=result.mechanism,
+        servers=result.servers,
+        server_version=result.server_version,
         rpo_s=round(result.rpo_s, 3),
         rto_s=None if result.rto_s is None else round(result.rto_s, 3),
         rows_written=integrity.rows_written,
@@ -75,7 +79,10 @@ def _drill(
             "drill.backup_fresh reads the external server"
         )
     assert profile.backup is not None
-    return run_restore_drill(profile.backup.mechanism, drill, wal_settings(profile, settings.environ))
+    executor = drill_executor(settings, profile.postgres.image if profile.postgres else None)
+    return run_restore_drill(
+        profile.backup.mechanism, drill, wal_settings(profile, settings.environ), executor
+    )
 
 
 @pytest.mark.check(checks.RESTORE)
@@ -114,6 +121,7 @@ def test_a_destroyed_primary_comes_back_from_backup_and_wal_within_the_rpo_and_r
             f"RTO {rto:.1f} s ({rto / 60:.2f} min) exceeds backup.rto_minutes {backup.rto_minutes:g}"
         )
     evidence.message = (
-        f"{result.mechanism}: RPO {rpo:.2f} s, RTO {rto:.2f} s; {integrity.rows_restored} of "
+        f"{result.mechanism} on {result.servers} (PostgreSQL {result.server_version}): RPO {rpo:.2f} s, "
+        f"RTO {rto:.2f} s; {integrity.rows_restored} of "
         f"{integrity.rows_written} rows back, checksum match{lost}"
     )

@@ -1,5 +1,6 @@
 """``drill.restore`` through the CLI, both ways, with each mechanism: real PostgreSQL (Debian's local
-binaries), real ``pg_basebackup`` and real pgBackRest; a primary stackcheck starts, destroys and restores.
+binaries with ``--infra local``; containers of the run's image, ``stackcheck/postgres:17``, with ``--infra
+docker``), real ``pg_basebackup`` and real pgBackRest; a primary stackcheck starts, destroys and restores.
 
 The profiles keep the drills short (8 s of writing after the base backup) with an RPO of 0.1 minutes (6 s):
 a primary whose WAL never reaches the archive loses the whole window and fails, whatever the machine's
@@ -21,10 +22,11 @@ from typing import Any
 import pytest
 
 from stackcheck.wait import wait_until
-from tests.integration.conftest import PROFILES, REPO, Run, cli_env, verify
+from tests.integration.conftest import DEFAULT_IMAGES, PROFILES, REPO, Run, cli_env, verify
 from tests.integration.test_signals import TOKEN_VAR, run_processes
 
-pytestmark = [pytest.mark.integration, pytest.mark.local_binaries]
+pytestmark = [pytest.mark.integration]
+LOCAL = pytest.mark.local_binaries
 
 DRILL = ["--suite", "drills", "--infra", "local"]
 PGBACKREST = ["--set", "backup.mechanism=pgbackrest"]
@@ -54,6 +56,7 @@ def _drill_dirs(tmp: Path | None = None) -> set[Path]:
     return set((tmp or Path(os.environ.get("TMPDIR", "/tmp"))).glob("stackcheck-drill-*"))
 
 
+@LOCAL
 def test_basebackup_with_archived_wal_restores_every_committed_row_within_the_rpo(tmp_path: Path) -> None:
     tmp = _own_tmp()  # this run's own: see the SIGINT test
     run = verify("drill-restore.yaml", *DRILL, report_dir=tmp_path / "r", env=cli_env(TMPDIR=str(tmp)))
@@ -71,6 +74,7 @@ def test_basebackup_with_archived_wal_restores_every_committed_row_within_the_rp
     tmp.rmdir()
 
 
+@LOCAL
 def test_a_primary_without_wal_archiving_loses_every_write_since_the_base_backup(tmp_path: Path) -> None:
     run = verify("drill-no-archive.yaml", *DRILL, report_dir=tmp_path / "r")
     assert run.code == 1, run.stdout + run.stderr
@@ -84,6 +88,7 @@ def test_a_primary_without_wal_archiving_loses_every_write_since_the_base_backup
     assert "exceeds backup.rpo_minutes 0.1" in message and "after the base backup" in message
 
 
+@LOCAL
 def test_pgbackrest_stanza_backup_archive_push_and_restore_pass_the_drill(tmp_path: Path) -> None:
     _needs_pgbackrest()
     run = verify("drill-restore.yaml", *DRILL, *PGBACKREST, report_dir=tmp_path / "r")
@@ -94,6 +99,7 @@ def test_pgbackrest_stanza_backup_archive_push_and_restore_pass_the_drill(tmp_pa
     assert details["primary_settings"]["archive_mode"] == "on"
 
 
+@LOCAL
 def test_pgbackrest_without_archive_timeout_fails_a_short_rpo(tmp_path: Path) -> None:
     # archive_timeout 0 (PostgreSQL's default): a quiet primary never fills its segment, so archive-push
     # ships nothing after the backup and the drill's whole window is lost.
@@ -105,6 +111,7 @@ def test_pgbackrest_without_archive_timeout_fails_a_short_rpo(tmp_path: Path) ->
     assert details["mechanism"] == "pgbackrest" and not details["recovered_past_backup"], details
 
 
+@LOCAL
 def test_a_restore_slower_than_the_rto_or_its_bound_fails(tmp_path: Path) -> None:
     # No restore answers within 6 ms (0.0001 minutes): copying the backup alone takes longer.
     slow = verify(
@@ -128,6 +135,7 @@ def test_external_infra_never_runs_the_destructive_drill(tmp_path: Path) -> None
     assert result["status"] == "skipped" and "--infra external" in result["message"]
 
 
+@LOCAL
 def test_sigint_during_the_drill_stops_its_servers_and_removes_its_directory(tmp_path: Path) -> None:
     token = uuid.uuid4().hex
     # A temporary directory of this run's own: the drills of tests running beside it make theirs elsewhere.
@@ -152,3 +160,62 @@ def test_sigint_during_the_drill_stops_its_servers_and_removes_its_directory(tmp
     assert wait_until(lambda: not run_processes(token), 20, 0.2), run_processes(token)
     assert _drill_dirs(tmp) == set()
     tmp.rmdir()
+
+
+# ---- --infra docker: the drill's servers and tools in containers of the run's Postgres image -------------
+
+DOCKER = ["--suite", "drills", "--infra", "docker"]
+IMAGE = os.environ.get("STACKCHECK_POSTGRES_IMAGE") or DEFAULT_IMAGES["STACKCHECK_POSTGRES_IMAGE"]
+
+
+def _needs_image() -> None:
+    done = subprocess.run(["docker", "image", "inspect", IMAGE], capture_output=True, check=False)
+    if done.returncode != 0:
+        pytest.skip(f"image {IMAGE} is not present (sudo fixtures/images/build_images.py)")
+
+
+def _drill_containers(pid: int) -> list[str]:
+    """The drill containers (any state) the stackcheck process ``pid`` left."""
+    mine = ["--filter", "name=stackcheck-drill", "--filter", f"label=org.stackcheck.pid={pid}"]
+    listed = subprocess.run(
+        ["docker", "ps", "-aq", *mine], capture_output=True, text=True, check=True, timeout=60
+    )
+    return listed.stdout.split()
+
+
+@pytest.mark.docker
+def test_in_containers_of_the_runs_image_the_drill_passes_and_names_the_server_it_drilled(
+    tmp_path: Path,
+) -> None:
+    _needs_image()
+    short = ["--set", "backup.drill.write_s=3"]  # only the failing drill needs a window longer than the RPO
+    run = verify("drill-restore.yaml", *DOCKER, *short, report_dir=tmp_path / "r")
+    assert run.code == 0, run.stdout + run.stderr
+    details = _evidence(run)["details"]
+    assert details["servers"] == f"docker {IMAGE}", details
+    assert details["server_version"].startswith("17"), details  # the image's server, not the host's 15
+    assert details["checksum_match"] and details["recovered_past_backup"], details
+    assert details["promoted_new_timeline"]
+    assert _drill_containers(run.pid) == []
+
+
+@pytest.mark.docker
+def test_in_containers_a_primary_without_wal_archiving_fails_the_rpo(tmp_path: Path) -> None:
+    _needs_image()
+    run = verify("drill-no-archive.yaml", *DOCKER, report_dir=tmp_path / "r")
+    assert run.code == 1, run.stdout + run.stderr
+    assert run.status("drill.restore") == "failed"
+    details = _evidence(run)["details"]
+    assert details["servers"] == f"docker {IMAGE}" and details["primary_settings"]["archive_mode"] == "off"
+    assert not details["recovered_past_backup"] and details["checksum_match"], details
+    assert _drill_containers(run.pid) == []
+
+
+@pytest.mark.docker
+def test_in_containers_an_absent_image_is_an_error_naming_the_fix_not_a_verdict(tmp_path: Path) -> None:
+    env = cli_env(STACKCHECK_POSTGRES_IMAGE="stackcheck/absent-drill:0")
+    run = verify("drill-restore.yaml", *DOCKER, report_dir=tmp_path / "r", env=env)
+    assert run.code == 3, run.stdout + run.stderr
+    (result,) = run.results("drill.restore")
+    assert result["status"] == "error" and "build_images.py" in result["message"], result
+    assert _drill_containers(run.pid) == []

@@ -30,6 +30,7 @@ RESTORE = CheckSpec(
     fails_on=(
         "profile:drill-no-archive.yaml",
         "test:tests/integration/test_drills_restore.py::test_pgbackrest_without_archive_timeout_fails_a_short_rpo",
+        "test:tests/integration/test_drills_restore.py::test_in_containers_a_primary_without_wal_archiving_fails_the_rpo",
         "test:tests/integration/test_drills_target.py::test_a_teams_restore_that_stops_at_the_base_backup_fails",
     ),
     controls=("SOC2:A1.2", "SOC2:A1.3"),

@@ -2,25 +2,25 @@
 
 Everything lives in one run-owned directory (:class:`DrillDir`): the primary's data, the WAL archive, the
 base backup (or the pgBackRest repository, :mod:`stackcheck.infra.pgbackrest`) and the restored cluster.
-The clusters are local ``initdb``/``postgres`` processes (Debian's ``postgresql-NN`` binaries), reached
-over a Unix socket in their own folder (trust for the local socket only: nothing else can log in), started
-in a session of their own and registered with :mod:`stackcheck.interrupt`, so a signal or a crash of
-stackcheck still stops them and deletes the directory. Nothing here ever touches a server stackcheck did
-not start: :meth:`DrillCluster.destroy` acts on the process and the folder this module created.
+Where the servers and tools run is the :class:`~stackcheck.infra.pitr_exec.Executor` the directory is made
+with: local ``initdb``/``postgres`` processes (Debian's ``postgresql-NN`` binaries, ``--infra local``, the
+default) or containers of the run's Postgres image with the directory bind-mounted at the same path
+(``--infra docker``). Either way a cluster is reached over a Unix socket in its own folder (trust for the
+local socket only: nothing else can log in), its server is registered with :mod:`stackcheck.interrupt`
+(process group, or container label), so a signal or a crash of stackcheck still stops it and deletes the
+directory. Nothing here ever touches a server stackcheck did not start: :meth:`DrillCluster.destroy` acts on
+the process (or container) and the folder this module created.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import pwd
 import shlex
 import shutil
-import signal
 import subprocess
 import tempfile
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
@@ -29,65 +29,38 @@ from stackcheck import interrupt
 from stackcheck._exceptions import CouldNotCheck, ErrorReason
 from stackcheck.infra.base import free_port
 from stackcheck.infra.images import postgres_settings_args
-from stackcheck.infra.local import ProcessControl, find_postgres_bindir
+from stackcheck.infra.local import ProcessControl
+from stackcheck.infra.pitr_exec import Executor, LocalExecutor, drill_bindir, local_executor, run_as
 from stackcheck.probes.postgres import connect_or_none
 from stackcheck.wait import wait_until
 
-__all__ = ["DrillCluster", "DrillDir", "archive_settings", "drill_bindir", "run_as"]
+__all__ = ["DrillCluster", "DrillDir", "archive_settings", "drill_bindir", "local_executor", "run_as"]
 
-TOOL_TIMEOUT_S = 300.0
 DRILL_USER = "stackcheck"
 
 
-def drill_bindir() -> Path:
-    """The local PostgreSQL binaries the drill runs, or :class:`CouldNotCheck` naming the package."""
-    bindir = find_postgres_bindir()
-    if bindir is None or not (bindir / "pg_basebackup").is_file():
-        raise CouldNotCheck(
-            "the restore drill runs local PostgreSQL binaries (initdb, postgres, pg_basebackup) and found "
-            "none: apt-get install postgresql (any --infra; the drill's servers are its own)",
-            ErrorReason.TOOL_MISSING,
-        )
-    return bindir
-
-
-def _server_user() -> str | None:
-    # PostgreSQL refuses to run as root: as root, the clusters (and the tools writing their files) run as
-    # the `postgres` system user Debian's packages create.
-    return "postgres" if os.geteuid() == 0 else None
-
-
-def run_as(argv: Sequence[str], what: str, *, user: str | None, timeout_s: float = TOOL_TIMEOUT_S) -> str:
-    """Run a tool to completion as ``user``; its stdout, or :class:`CouldNotCheck` with its last lines."""
-    try:
-        done = subprocess.run(
-            list(argv), capture_output=True, text=True, user=user, timeout=timeout_s, check=False
-        )
-    except subprocess.TimeoutExpired:
-        raise CouldNotCheck(f"{what} did not finish within {timeout_s:g} s", ErrorReason.TIMEOUT) from None
-    except OSError as exc:
-        raise CouldNotCheck(f"{what} could not run: {exc}", ErrorReason.TOOL_MISSING) from None
-    if done.returncode != 0:
-        tail = " | ".join((done.stderr or done.stdout).strip().splitlines()[-3:])[:400]
-        raise CouldNotCheck(f"{what} failed (exit {done.returncode}): {tail}", ErrorReason.TOOL_FAILED)
-    return done.stdout
-
-
 class DrillDir:
-    """The drill's own directory (owned by the server user), deleted by :meth:`close` or the watchdog."""
+    """The drill's own directory (owned by the server user), deleted by :meth:`close` or the watchdog.
 
-    def __init__(self) -> None:
-        self.user = _server_user()
+    ``executor`` (default: the local binaries) runs its servers and tools; the directory closes it."""
+
+    def __init__(self, executor: Executor | None = None) -> None:
+        self.executor = executor if executor is not None else local_executor()
+        self.user = self.executor.user if isinstance(self.executor, LocalExecutor) else None
         self.root = Path(tempfile.mkdtemp(prefix="stackcheck-drill-"))
         interrupt.watch_dir(self.root)
-        self.chown(self.root)
-        self.archive = self.folder("archive")
+        try:
+            self.executor.open(self.root)
+            self.chown(self.root)
+            self.archive = self.folder("archive")
+        except BaseException:
+            self.close()
+            raise
 
     def chown(self, path: Path) -> None:
         """Give ``path`` to the server user (when stackcheck runs as root)."""
-        if self.user is not None:
-            entry = pwd.getpwnam(self.user)
-            os.chown(path, entry.pw_uid, entry.pw_gid)
+        if self.executor.owner is not None:
+            os.chown(path, *self.executor.owner)
 
     def folder(self, name: str) -> Path:
         """A new sub-folder the server user owns."""
@@ -96,10 +69,17 @@ class DrillDir:
         self.chown(path)
         return path
 
+    def cluster(self, name: str) -> DrillCluster:
+        """A cluster (not yet created) in a new sub-folder ``name``, run by this directory's executor."""
+        return DrillCluster(self.executor.bindir, self.folder(name), self.user, executor=self.executor)
+
     def close(self) -> None:
-        """Delete everything the drill wrote. Idempotent."""
-        shutil.rmtree(self.root, ignore_errors=True)
-        interrupt.unwatch_dir(self.root)
+        """Remove the executor's containers, then delete everything the drill wrote. Idempotent."""
+        try:
+            self.executor.close()
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
+            interrupt.unwatch_dir(self.root)
 
 
 def archive_settings(archive: Path) -> dict[str, str]:
@@ -121,6 +101,11 @@ class DrillCluster:
     user: str | None
     port: int = 0
     control: ProcessControl | None = None
+    executor: Executor = field(default=None)  # type: ignore[assignment]  # None: local (bindir, user)
+
+    def __post_init__(self) -> None:
+        if self.executor is None:
+            self.executor = LocalExecutor(self.bindir, self.user)
 
     @property
     def data(self) -> Path:
@@ -135,14 +120,13 @@ class DrillCluster:
     def initdb(self, wal_segsize_mb: int = 1) -> None:
         """Create the cluster. Small WAL segments (1 MB): a short drill's WAL reaches the archive in whole
         segments without writing 16 MB per switch."""
-        run_as(
+        self.executor.run(
             [
-                str(self.bindir / "initdb"), "-D", str(self.data), "-U", DRILL_USER, "-E", "UTF8",
+                self.executor.tool("initdb"), "-D", str(self.data), "-U", DRILL_USER, "-E", "UTF8",
                 "--locale=C.UTF-8", "--auth-local=trust", "--auth-host=reject", "--no-sync",
                 f"--wal-segsize={wal_segsize_mb}",
             ],
             "initdb",
-            user=self.user,
         )  # fmt: skip
 
     def start(self, settings: dict[str, str], timeout_s: float) -> None:
@@ -159,16 +143,15 @@ class DrillCluster:
         """Start the server process with ``settings`` (as ``-c``) without waiting for it."""
         self.port = free_port()
         argv = [
-            str(self.bindir / "postgres"),
+            self.executor.tool("postgres"),
             "-D", str(self.data),
             "-c", f"port={self.port}",
             "-c", "listen_addresses=",  # the socket only
             "-c", f"unix_socket_directories={self.home}",
             *postgres_settings_args(settings),
         ]  # fmt: skip
-        # ProcessControl's stop signal is SIGINT (fast shutdown); the drill's disaster is destroy().
-        self.control = ProcessControl(argv, self.home, self.user, signal.SIGINT)
-        self.control.launch()
+        # Stopped with SIGINT (fast shutdown); the drill's disaster is destroy().
+        self.control = self.executor.server(self.home, argv)
 
     def wait_ready(self, query: str, timeout_s: float, *, primary: bool = False) -> bool:
         """Whether the server answers ``query`` (and, with ``primary``, has left recovery) within
@@ -195,13 +178,11 @@ class DrillCluster:
         return bool(wait_until(answers, timeout_s, 0.05))
 
     def destroy(self) -> None:
-        """The disaster: SIGKILL to the server's whole process group, then its data directory removed."""
+        """The disaster: SIGKILL to the server (its whole process group, or its container), then its data
+        directory removed."""
         control = self.control
         if control is not None and control.proc is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(control.proc.pid, signal.SIGKILL)
-            control.proc.wait(timeout=30)
-            interrupt.untrack(control.proc)
+            self.executor.kill(self.home, control)
             control.stop()  # closes the log
         shutil.rmtree(self.data, ignore_errors=True)
 
@@ -210,3 +191,4 @@ class DrillCluster:
         if self.control is not None:
             with contextlib.suppress(OSError, subprocess.SubprocessError):
                 self.control.stop()
+            self.executor.forget(self.home)

@@ -1,11 +1,12 @@
 """The restore drill end to end: primary, writer, base backup, disaster, restore, integrity, RPO and RTO.
 
-1. a throwaway primary (:class:`~stackcheck.infra.pitr.DrillCluster`) archives its WAL with the mechanism
+1. a throwaway primary (:class:`~stackcheck.infra.pitr.DrillCluster`, local binaries or a container of the
+   run's image: :mod:`~stackcheck.infra.pitr_exec`) archives its WAL with the mechanism
    (:mod:`~stackcheck.infra.pitr_mechanisms`), with the team's WAL settings on top;
 2. optional bulk data (``preload_mb``) is loaded and checksummed; the writer starts committing rows;
 3. the base backup is taken while the writer goes on, and the writer goes on ``write_s`` after it;
 4. the disaster instant is recorded, the writer stops (its last acknowledged row is known), the primary is
-   killed (SIGKILL to its process group) and its data directory removed;
+   killed (SIGKILL to its process group, or ``docker kill`` of its container) and its data directory removed;
 5. the restore starts (the RTO clock): the mechanism lays down backup plus WAL, the new server recovers to
    the end of the archived WAL and promotes; the RTO clock stops when it answers the application's query;
 6. the rows that came back are held against the writer's record; RPO = disaster instant minus the write
@@ -23,7 +24,8 @@ from dataclasses import dataclass
 import psycopg
 
 from stackcheck._exceptions import CouldNotCheck, ErrorReason
-from stackcheck.infra.pitr import DrillCluster, DrillDir, drill_bindir
+from stackcheck.infra.pitr import DrillCluster, DrillDir
+from stackcheck.infra.pitr_exec import Executor
 from stackcheck.infra.pitr_mechanisms import mechanism_for
 from stackcheck.infra.select import server_config
 from stackcheck.probes.pitr_writer import (
@@ -75,6 +77,8 @@ class DrillResult:
     rto_s: float | None  # None: the restored server did not answer within the bound
     timeline_switched: bool
     writer_error: str | None
+    servers: str = ""  # what ran the servers: "docker IMAGE" or "local BINDIR"
+    server_version: str = ""  # the primary's server_version
 
     @property
     def rpo_s(self) -> float:
@@ -102,6 +106,7 @@ def _unanswered(
     backup_done_at: float,
     backup_s: float,
     disaster_at: float,
+    where: tuple[str, str],
 ) -> DrillResult:
     """The result of a restore that did not answer within its bound: no rows read, no RTO."""
     return DrillResult(
@@ -109,7 +114,7 @@ def _unanswered(
         integrity=compare(writer.rows, []), bulk_rows=bulk_rows, bulk_match=False,
         writer_started_at=writer_started_at, backup_done_at=backup_done_at, backup_s=backup_s,
         disaster_at=disaster_at, last_restored_at=None, rto_s=None, timeline_switched=False,
-        writer_error=writer.error,
+        writer_error=writer.error, servers=where[0], server_version=where[1],
     )  # fmt: skip
 
 
@@ -121,15 +126,19 @@ def _connect(cluster: DrillCluster) -> psycopg.Connection[tuple[object, ...]]:
 
 
 def run_restore_drill(
-    mechanism: BackupMechanism, drill: RestoreDrill, team_wal: Mapping[str, str]
+    mechanism: BackupMechanism,
+    drill: RestoreDrill,
+    team_wal: Mapping[str, str],
+    executor: Executor | None = None,
 ) -> DrillResult:
-    """Run the whole drill once on servers of its own; :class:`CouldNotCheck` when a step cannot run."""
-    bindir = drill_bindir()
-    where = DrillDir()
+    """Run the whole drill once on servers of its own (``executor``: where they run, default the local
+    binaries; :func:`~stackcheck.infra.pitr_exec.drill_executor`); :class:`CouldNotCheck` when a step
+    cannot run."""
+    where = DrillDir(executor)
     clusters: list[DrillCluster] = []
     writer: Writer | None = None
     try:
-        primary = DrillCluster(bindir, where.folder("primary"), where.user)
+        primary = where.cluster("primary")
         clusters.append(primary)
         primary.initdb()
         mech = mechanism_for(mechanism, where, primary)
@@ -140,6 +149,8 @@ def run_restore_drill(
             create_tables(conn)
             bulk_rows = preload(conn, drill.preload_mb)
             bulk = bulk_checksum(conn)
+            version = conn.execute("SHOW server_version").fetchone()
+        servers = (where.executor.servers, str(version[0]) if version else "")
         writer = Writer(primary.dsn, drill.interval_ms / 1000, drill.max_rows)
         writer_started_at = time.time()
         writer.start()
@@ -158,7 +169,7 @@ def run_restore_drill(
         disaster_at = time.time()
         primary.destroy()
 
-        restored = DrillCluster(bindir, where.folder("restored"), where.user)
+        restored = where.cluster("restored")
         clusters.append(restored)
         started = time.monotonic()
         recovery = mech.restore(restored)
@@ -169,7 +180,7 @@ def run_restore_drill(
         if not answered:  # past the bound: the verdict is the RTO's; nothing more to read from it
             restored.close()
             return _unanswered(mechanism, settings, writer, bulk_rows, writer_started_at, backup_done_at,
-                               backup_s, disaster_at)  # fmt: skip
+                               backup_s, disaster_at, servers)  # fmt: skip
         rto_s = time.monotonic() - started if answered else None
         with _connect(restored) as conn:
             rows = read_rows(conn)
@@ -189,6 +200,8 @@ def run_restore_drill(
             rto_s=rto_s,
             timeline_switched=bool(timeline and int(str(timeline[0])[:8], 16) > 1),
             writer_error=writer.error,
+            servers=servers[0],
+            server_version=servers[1],
         )
     finally:
         if writer is not None:

@@ -13,7 +13,8 @@ import json
 import shlex
 from typing import Protocol
 
-from stackcheck.infra.pitr import DRILL_USER, DrillCluster, DrillDir, archive_settings, run_as
+from stackcheck.infra.pitr import DRILL_USER, DrillCluster, DrillDir, archive_settings
+from stackcheck.infra.pitr_exec import LocalExecutor
 from stackcheck.probes.archiver import pgbackrest_binary
 from stackcheck.profile.backup import BackupMechanism
 
@@ -66,18 +67,17 @@ class BaseBackup:
 
     def backup(self, primary: DrillCluster) -> None:
         """``pg_basebackup -X stream -c fast`` over the primary's socket."""
-        run_as(
+        self.drill.executor.run(
             [
-                str(primary.bindir / "pg_basebackup"), "-D", str(self.base), "-h", str(primary.home),
+                self.drill.executor.tool("pg_basebackup"), "-D", str(self.base), "-h", str(primary.home),
                 "-p", str(primary.port), "-U", DRILL_USER, "-X", "stream", "-c", "fast", "--no-sync",
             ],
             "pg_basebackup",
-            user=self.drill.user,
         )  # fmt: skip
 
     def restore(self, into: DrillCluster) -> dict[str, str]:
         """Copy the base backup into place; restore_command reads the drill's archive."""
-        run_as(["cp", "-a", str(self.base), str(into.data)], "copying the base backup", user=self.drill.user)
+        self.drill.executor.run(["cp", "-a", str(self.base), str(into.data)], "copying the base backup")
         _signal_recovery(into, self.drill)
         archive = shlex.quote(str(self.drill.archive))
         return {"restore_command": f"cp {archive}/%f %p", "archive_mode": "off"}
@@ -90,7 +90,10 @@ class PgBackRest:
 
     def __init__(self, drill: DrillDir, primary: DrillCluster) -> None:
         self.drill = drill
-        self.binary = pgbackrest_binary()
+        # The host's pgbackrest for local servers; the image's in containers (it runs archive-push there).
+        executor = drill.executor
+        local = isinstance(executor, LocalExecutor)
+        self.binary = str(pgbackrest_binary()) if local else executor.tool("pgbackrest")
         home = drill.folder("pgbackrest")
         for sub in ("repo", "lock", "log", "spool"):
             drill.folder(f"pgbackrest/{sub}")
@@ -122,7 +125,7 @@ class PgBackRest:
 
     def _run(self, *args: str, what: str) -> str:
         argv = [str(self.binary), f"--config={self.config}", f"--stanza={STANZA}", *args]
-        return run_as(argv, f"pgbackrest {what}", user=self.drill.user)
+        return self.drill.executor.run(argv, f"pgbackrest {what}")
 
     def primary_settings(self) -> dict[str, str]:
         """archive_command = ``pgbackrest archive-push``."""
