@@ -45,7 +45,8 @@ from stackcheck.load.stats import LoadStats  # noqa: E402
 from stackcheck.probes.percentile import percentile  # noqa: E402
 from stackcheck.profile.models import SloSection  # noqa: E402
 
-ENV = {**os.environ, "PYTHONPATH": str(REPO)}
+# This checkout's stackcheck (src/) and its fixtures, whatever the environment's editable install points at.
+ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO)])}
 
 
 def children_cpu() -> float:
