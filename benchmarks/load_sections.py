@@ -95,8 +95,8 @@ def lognormal(work: Path, quick: bool, exe: Path | None) -> tuple[list[str], lis
         "seeded) and logs the time it measured itself (the truth). Each generator's p95/p99 is compared with",
         "the truth of the requests that arrived in that generator's gated window: for stackcheck its steady",
         "window (the ramp, 1 s warm-up and the last second left out), for vegeta the same head and tail.",
-        f"Paced, {seconds} s per run, generators alternating on the same server; error: measured / truth",
-        "- 1.",
+        f"Paced, {seconds} s per run, generators alternating on the same server; error: measured over",
+        "truth, minus one.",
         "",
         "| offered | round | generator | window (requests) | truth p95 | p95 | error | truth p99 | p99 | "
         "error | late sends in the window | CPU µs / request |",
@@ -249,10 +249,11 @@ def added_latency(work: Path, quick: bool, exe: Path | None, best: dict[str, flo
         if exe is not None and closed_theirs:
             rows, _ = vegeta_attack(exe, url + "/", seconds, round(2 * closed_theirs))
             theirs = len(rows) / seconds
+        lines.insert(-2, "")
         lines.insert(
             -3,
             f"Maximum paced rates in this run: stackcheck load (master + 2 workers) {ours:,.0f} req/s, "
-            f"vegeta {theirs:,.0f} req/s.\n",
+            f"vegeta {theirs:,.0f} req/s.",
         )
         for share in (0.5, 0.8, 0.95):
             _log(f"added latency at {share:.0%}")
