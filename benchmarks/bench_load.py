@@ -4,10 +4,12 @@
 1. Percentiles vs a server of known latency (90 % at 20 ms / 10 % at 150 ms; uniform 20-220 ms): the
    p50/p95/p99 ``stackcheck load`` reports against the distribution's true values and against what the
    server itself timed; and which side of a threshold 10 % above / below the true p95 the gate lands.
-2. Throughput vs ``wrk`` on one trivial endpoint of the reference service (uvicorn), in the same run,
-   with the CPU time each generator used.
-3. Coordinated omission: a server that stops the world for 1 s every 10 s, measured closed-loop and
+2. Coordinated omission: a server that stops the world for 1 s every 10 s, measured closed-loop and
    paced; the true percentiles of a request arriving at a random moment are computed exactly.
+3. The generator itself (``benchmarks/load_sections.py``), against vegeta (pinned in ``tools/vegeta``) and
+   wrk in the same run: p95/p99 on a lognormal tail at 100 and 1,000 req/s against the truth server's own
+   log (``fixtures/truth_server.py``); the generator-bound rate against one nginx worker; the generator's
+   added latency at 50/80/95 % of its maximum rate; where its CPU goes (cProfile).
 
     python benchmarks/bench_load.py [--quick] [--out FILE]
 
@@ -18,102 +20,21 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
-import re
-import resource
-import shutil
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from fixtures.refservice.runner import RefService  # noqa: E402
+from benchmarks.load_reference import fmt, off, stackcheck_load, vegeta, wrk_version  # noqa: E402
+from benchmarks.load_sections import added_latency, goals, lognormal, profile, rate  # noqa: E402
 from loadtests.latency_server import LatencyServer, true_percentile  # noqa: E402
 from stackcheck.load.gate import evaluate  # noqa: E402
-from stackcheck.load.stats import LoadStats  # noqa: E402
 from stackcheck.probes.percentile import percentile  # noqa: E402
 from stackcheck.profile.models import SloSection  # noqa: E402
-
-ENV = {**os.environ, "PYTHONPATH": str(REPO)}
-
-
-def children_cpu() -> float:
-    """CPU seconds (user + system) of every finished child process and its reaped descendants."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def proc_cpu(pid: int) -> float:
-    """CPU seconds of a running process, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-@contextmanager
-def cpu_of(server_pid: int | None = None) -> Iterator[dict[str, float]]:
-    """Measure the CPU of the children run inside the block (and of a server) plus the wall time."""
-    out: dict[str, float] = {}
-    c0, w0 = children_cpu(), time.monotonic()
-    s0 = proc_cpu(server_pid) if server_pid else 0.0
-    yield out
-    out["cpu_s"] = children_cpu() - c0
-    out["wall_s"] = time.monotonic() - w0
-    out["server_cpu_s"] = proc_cpu(server_pid) - s0 if server_pid else 0.0
-
-
-def stackcheck_load(
-    work: Path, name: str, target: str, slo: dict[str, Any], load: dict[str, Any], *args: str
-) -> tuple[LoadStats, dict[str, float], int]:
-    """One ``stackcheck load`` run; its statistics, its CPU, its exit code."""
-    profile = work / f"{name}.yaml"
-    profile.write_text(yaml.safe_dump({"name": name, "slo": slo, "load": load}))
-    report_dir = work / f"report-{name}"
-    with cpu_of() as cpu:
-        proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "stackcheck",
-                "load",
-                "--profile",
-                str(profile),
-                "--target",
-                target,
-                "--report-dir",
-                str(report_dir),
-                *args,
-            ],
-            cwd=REPO,
-            env=ENV,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-    report = json.loads((report_dir / "report.json").read_text())
-    if report["load"] is None:
-        raise RuntimeError(f"{name}: no load statistics: {proc.stdout[-2000:]} {proc.stderr[-2000:]}")
-    return LoadStats.model_validate(report["load"]), cpu, proc.returncode
-
-
-def fmt(value: float | None, unit: str = "ms") -> str:
-    return "-" if value is None else f"{value:.1f} {unit}" if value < 1000 else f"{value:,.0f} {unit}"
-
-
-def off(measured: float | None, truth: float) -> str:
-    return "-" if measured is None else f"{(measured - truth) / truth:+.1%}"
-
 
 # --- 1. percentiles vs a known distribution ------------------------------------------------------
 
@@ -176,183 +97,6 @@ def fidelity(work: Path, quick: bool) -> list[str]:
     return lines
 
 
-# --- 2. throughput vs wrk ------------------------------------------------------------------------
-
-
-def wrk(url: str, seconds: int, connections: int) -> tuple[float, dict[str, float]]:
-    with cpu_of() as cpu:
-        out = subprocess.run(
-            ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", url],
-            capture_output=True,
-            text=True,
-            timeout=seconds + 60,
-            check=True,
-        ).stdout
-    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    assert match, out
-    return float(match[1]), cpu
-
-
-NGINX_CONF = """\
-master_process off;
-daemon off;
-worker_processes 1;
-error_log {prefix}/error.log warn;
-pid {prefix}/nginx.pid;
-events {{ worker_connections 4096; }}
-http {{
-    access_log off;
-    keepalive_requests 10000000;
-    client_body_temp_path {prefix}/tmp; proxy_temp_path {prefix}/tmp; fastcgi_temp_path {prefix}/tmp;
-    uwsgi_temp_path {prefix}/tmp; scgi_temp_path {prefix}/tmp;
-    server {{ listen 127.0.0.1:{port}; location / {{ return 200 "ok\\n"; }} }}
-}}
-"""
-
-
-@contextmanager
-def nginx(work: Path) -> Iterator[tuple[str, int]]:
-    """A one-process nginx answering every path with 200 "ok" (a server faster than any generator here)."""
-    from stackcheck.load.runner import free_port
-
-    prefix = work / "nginx"
-    (prefix / "tmp").mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    (prefix / "nginx.conf").write_text(NGINX_CONF.format(prefix=prefix, port=port))
-    proc = subprocess.Popen(
-        ["nginx", "-p", str(prefix), "-c", str(prefix / "nginx.conf")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:  # a benchmark, not a suite: a plain bounded poll
-            try:
-                with urllib.request.urlopen(url + "/health/live", timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.05)
-        yield url, proc.pid
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
-def _rounds(work: Path, tag: str, url: str, server_pid: int, seconds: int) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    for round_ in (1, 2):
-        s0 = proc_cpu(server_pid)
-        wrk_rps, wrk_cpu = wrk(url + "/health/live", seconds, 50)
-        rows.append(
-            {
-                "round": round_,
-                "label": "wrk -t2 -c50",
-                "rps": wrk_rps,
-                "cpu": wrk_cpu["cpu_s"],
-                "requests": wrk_rps * seconds,
-                "server": proc_cpu(server_pid) - s0,
-                "wall": wrk_cpu["wall_s"],
-                "total": wrk_cpu["cpu_s"],
-                "wrk": wrk_rps,
-            }
-        )
-        for procs, label in (
-            ("2", "stackcheck load: master + 2 workers"),
-            ("0", "stackcheck load: 1 process"),
-        ):
-            load = {
-                "users": 50,
-                "spawn_rate": 50,
-                "duration_s": seconds + 1,
-                "model": "closed",
-                "endpoints": [{"path": "/health/live"}],
-            }
-            s0 = proc_cpu(server_pid)
-            stats, cpu, _ = stackcheck_load(
-                work, f"tp-{tag}-{procs}-{round_}", url, {"rps": 1}, load, "--processes", procs
-            )
-            rows.append(
-                {
-                    "round": round_,
-                    "label": label,
-                    "rps": stats.steady_rps,
-                    "cpu": sum(g.cpu_s for g in stats.generator),
-                    "requests": stats.requests,
-                    "server": proc_cpu(server_pid) - s0,
-                    "wall": stats.wall_s,
-                    "total": cpu["cpu_s"],
-                    "wrk": wrk_rps,
-                }
-            )
-    return rows
-
-
-def _table(title: str, rows: list[dict[str, Any]]) -> list[str]:
-    lines = [
-        title,
-        "",
-        "| round | generator | req/s | ratio to wrk | generator CPU | CPU µs / request | server CPU (busy) | "
-        "whole command CPU |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for r in rows:
-        per_req = 1e6 * r["cpu"] / max(r["requests"], 1)
-        busy = 100 * r["server"] / max(r["wall"], 1e-9)
-        lines.append(
-            f"| {r['round']} | {r['label']} | {r['rps']:,.0f} | {r['rps'] / r['wrk']:.2f} x | "
-            f"{r['cpu']:.1f} s | {per_req:.0f} | {r['server']:.1f} s ({busy:.0f} %) | {r['total']:.1f} s |"
-        )
-    return lines
-
-
-def throughput(work: Path, quick: bool) -> list[str]:
-    if shutil.which("wrk") is None:
-        return [
-            "### 2. Throughput against wrk",
-            "",
-            "`wrk` is not installed (`apt-get install -y wrk`): skipped.",
-        ]
-    seconds = 6 if quick else 12
-    lines = [
-        "### 2. Throughput against wrk",
-        "",
-        f"One trivial endpoint, about {seconds} s per generator, 50 connections / users, closed loop (as",
-        "fast as answers come back), generators alternating in the same run. The server shares the two",
-        "cores with the generator. `stackcheck load` rates are over the window in which all users ran; its",
-        "generator CPU is what the Locust processes used during the test (the whole command, start-up",
-        "included, in the last column).",
-        "",
-    ]
-    with RefService(REPO / "policies" / "profiles" / "demo.yaml") as ref:
-        pid = ref._proc.pid if ref._proc else 0  # the benchmark weighs the server's CPU
-        rows = _rounds(work, "uvicorn", ref.url, pid, seconds)
-    lines += _table(
-        "**Server-bound**: `GET /health/live` of the reference service (Starlette, one uvicorn process).",
-        rows,
-    )
-    if all(r["server"] >= 0.85 * r["wall"] for r in rows):
-        lines += [
-            "",
-            "The server was busy at least 85 % of a core in every row: it, not the generator, set the rate;",
-            "the ratio shows how little each generator's CPU slowed the server down.",
-        ]
-    if shutil.which("nginx"):
-        with nginx(work) as (url, pid):
-            rows = _rounds(work, "nginx", url, pid, seconds)
-        lines += [
-            "",
-            *_table(
-                "**Generator-bound**: one nginx process answering `200 ok` (faster than any generator here).",
-                rows,
-            ),
-            "",
-            "Here the generators set the rate: the ratio is what Locust's per-request cost allows on two",
-            "shared cores.",
-        ]
-    return lines
-
-
 # --- 3. coordinated omission ---------------------------------------------------------------------
 
 
@@ -377,7 +121,7 @@ def omission(work: Path, quick: bool) -> list[str]:
             stats, _, code = stackcheck_load(work, f"co-{shape['model']}", server.url, {"p95_ms": 200}, load)
             rows.append((label, stats, code))
     lines = [
-        "### 3. Coordinated omission",
+        "### 2. Coordinated omission",
         "",
         f"The server answers in {base:g} ms but stops the world for {stall:g} ms every {period / 1000:g} s",
         "(10 % of the time, like a long GC pause). A request arriving at a random moment waits for the",
@@ -401,7 +145,7 @@ def omission(work: Path, quick: bool) -> list[str]:
 
 
 def main() -> int:
-    """Run the three measurements; print the Markdown section (and write it to --out if given)."""
+    """Run the measurements; print the Markdown section (and write it to --out if given)."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -416,23 +160,39 @@ def main() -> int:
         text=True,
         check=False,
     ).stdout.strip()
+    exe = vegeta()
     sections = []
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
-        for step in (fidelity, throughput, omission):
+        work = Path(tmp)
+        print("bench_load: generator ...", file=sys.stderr, flush=True)
+        fidelity_lines, rows = lognormal(work, args.quick, exe)
+        rate_lines, best = rate(work, args.quick, exe)
+        generator = [
+            "### The generator against vegeta and wrk: the goals",
+            "",
+            *goals(rows, best),
+            "",
+            *fidelity_lines,
+            "",
+            *rate_lines,
+            "",
+            *added_latency(work, args.quick, exe, best),
+            "",
+            *profile(work, args.quick),
+        ]
+        sections.append(generator)
+        for step in (fidelity, omission):
             print(f"bench_load: {step.__name__} ...", file=sys.stderr, flush=True)
-            sections.append(step(Path(tmp), args.quick))
-    wrk_version = "-"
-    if shutil.which("wrk"):
-        wrk_out = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False)
-        words = (wrk_out.stdout + wrk_out.stderr).split()
-        wrk_version = words[1] if len(words) > 1 else "-"
+            sections.append(step(work, args.quick))
+    vegeta_version = "12.13.0" if exe else "-"
     header = [
         "## Load stage (`benchmarks/bench_load.py`)",
         "",
         "Is what `stackcheck load` reports the truth? Real `stackcheck load` runs (Locust in processes",
         "of its own) against servers whose latency is known; numbers, never assertions. The load model:",
         "docs/load.md.",
-        f"{started:%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, Locust {locust}, wrk {wrk_version}; load "
+        f"{started:%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, Locust {locust}, wrk {wrk_version()}, vegeta "
+        f"{vegeta_version}; load "
         f"average {load_before[0]:.1f} before and {os.getloadavg()[0]:.1f} after (a shared machine).",
         "",
     ]

@@ -8,14 +8,17 @@ be run by hand too, with the same plan::
 
 What it does, per process:
 
-* ``ProfileUser`` (a ``FastHttpUser``) requests the plan's endpoints by weight, grouped under readable
-  names — each with its method, body and headers (``${VAR}`` references expanded from this process's
-  environment once, at start) — and validates every response with ``catch_response`` (status, optional
-  body text).
+* ``ProfileUser`` (a plain Locust ``User``) requests the plan's endpoints by weight, grouped under
+  readable names — each with its method, body and headers (``${VAR}`` references expanded from this
+  process's environment once, at start, and the request built once as bytes) — through the lean request
+  path of :mod:`stackcheck.load.wire` (a pooled keep-alive connection, no redirects, bounded reads), and
+  checks every response (status, optional body text). Locust's own ``request`` event and statistics are
+  not used: the per-request work is stackcheck's recorder only.
 * Paced model (default): each user sends on a fixed schedule (``users / target_rps`` apart, random
   phase) whether or not earlier responses have arrived (up to 8 in flight per user), and latency counts
   from the *scheduled* time: a stalling target cannot slow the arrivals down and hide its stall
-  (coordinated omission). Closed model: one request at a time per user.
+  (coordinated omission). Each send's lag behind its schedule is recorded (by the second it was due), so
+  the gate can tell a late generator from a slow target. Closed model: one request at a time per user.
 * Every request is recorded in a ``Recorder`` (3-significant-digit histograms); workers ship theirs to
   the master in their regular reports and a final message; the master ends the run after
   ``duration_s``, writes the statistics JSON and gates on the profile's ``slo:`` in a ``quitting``
@@ -32,14 +35,13 @@ import os
 import random
 import ssl
 import time
-import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import gevent
 from gevent.pool import Pool
-from locust import FastHttpUser, events, task
+from locust import User, events, task
 from locust.exception import StopUser
 from locust.runners import MasterRunner, WorkerRunner
 
@@ -47,31 +49,34 @@ from stackcheck.load.gate import GENERATOR, TRANSPORT, evaluate, gate_exit_code
 from stackcheck.load.histogram import Histogram
 from stackcheck.load.plan import IN_FLIGHT_PER_USER, PROGRESS_PREFIX, LoadPlan, PlanEndpoint
 from stackcheck.load.recorder import Recorder
-from stackcheck.load.request import expanded_headers
+from stackcheck.load.request import WireRequest, build_request, expanded_headers
 from stackcheck.load.stats import GeneratorProcess, LoadStats, build_stats
+from stackcheck.load.wire import Wire
 
 PROGRESS = PROGRESS_PREFIX  # lines `stackcheck load` shows while the run goes on
 FINAL_MESSAGE = "stackcheck_final"
 WORKER_FINAL_WAIT_S = 15.0
 TIMER_SLACK_S = 0.001
-READ_CHUNK = 64 * 1024
+# Seconds between time.perf_counter() (what sends are scheduled and timed by) and the epoch (what the
+# per-second buckets of every process are keyed by): one reading per process.
+EPOCH_OFFSET = time.time() - time.perf_counter()
 log = logging.getLogger("stackcheck.load")
 
 
 @dataclass(frozen=True)
 class _Request:
-    """One endpoint of the plan, ready to send: its body's bytes and its headers, expanded."""
+    """One endpoint of the plan, ready to send: its request's bytes (headers expanded, body included)."""
 
     endpoint: PlanEndpoint
-    body: bytes | None
-    headers: dict[str, str] = field(default_factory=dict)
+    wire: WireRequest
 
 
-def _prepare(endpoint: PlanEndpoint) -> _Request:
+def _prepare(target: str, endpoint: PlanEndpoint) -> _Request:
     headers = {"Accept-Encoding": "gzip, deflate", **expanded_headers(dict(endpoint.headers), os.environ)}
     if endpoint.content_type is not None:
         headers["Content-Type"] = endpoint.content_type
-    return _Request(endpoint, endpoint.body, headers)
+    wire = build_request(target, endpoint.method, endpoint.path, endpoint.body, headers)
+    return _Request(endpoint, wire)
 
 
 class _State:
@@ -131,53 +136,12 @@ def _ca_context(cafile: str, **_: Any) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=cafile)
 
 
-def _read_bounded(resp: Any, cap: int) -> tuple[bytes, int]:
-    """The first ``cap`` bytes of a streamed answer's body (decompressed, bounded too) and the raw bytes read.
-
-    A body longer than the cap is not read further and its connection is dropped, never reused: a target
-    sending an endless or enormous answer (or a gzip bomb) costs at most ``cap`` bytes per request.
-    """
-    if not resp.status_code or resp._response is None:
-        return b"", 0
-    chunks: list[bytes] = []
-    raw_read = 0
-    try:
-        while raw_read < cap:
-            chunk = resp._response.read(min(READ_CHUNK, cap - raw_read))
-            if not chunk:
-                break
-            raw_read += len(chunk)
-            chunks.append(chunk)
-    except (OSError, ValueError):
-        pass  # a connection lost mid-body: what arrived is what there is
-    # geventhttpclient's socket response: a half-read answer must not go back to the pool.
-    inner = getattr(resp._response, "_response", None)
-    if inner is not None and not getattr(inner, "message_complete", True):
-        pool, sock = getattr(inner, "_pool", None), getattr(inner, "_sock", None)
-        inner._pool = inner._sock = None
-        if sock is not None:
-            if pool is not None:
-                pool.release_socket(sock)  # closes it and frees its slot
-            else:
-                sock.close()
-    raw = b"".join(chunks)
-    encoding = (resp.headers.get("content-encoding") or "").lower() if resp.headers else ""
-    if encoding in ("gzip", "deflate"):
-        wbits = 16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS
-        try:
-            return zlib.decompressobj(wbits).decompress(raw, cap), raw_read
-        except zlib.error:
-            return b"", raw_read
-    return raw, raw_read
-
-
-class ProfileUser(FastHttpUser):
+class ProfileUser(User):
     """A client of the service: requests the profile's endpoints by weight (see the module docstring)."""
 
     host = "http://127.0.0.1"  # replaced by the plan's target in _on_init
-    concurrency = IN_FLIGHT_PER_USER
-    max_retries = 0
-    insecure = False
+    ssl_context_factory: Any = None  # set in _on_init when the profile names a CA bundle
+    fault_injection_s = 0.0  # tests only ($STACKCHECK_LOAD_STALL_S): stall every send this long (a seam)
 
     def on_start(self) -> None:
         plan = STATE.plan
@@ -185,6 +149,12 @@ class ProfileUser(FastHttpUser):
         self._left = plan.requests_per_user
         self._interval = plan.pacing_interval_s
         self._pool: Pool | None = Pool(IN_FLIGHT_PER_USER) if self._interval else None
+        self._wire = Wire(
+            plan.target,
+            concurrency=IN_FLIGHT_PER_USER if self._interval else 1,
+            timeout_s=plan.timeout_s,
+            ssl_context_factory=self.ssl_context_factory,
+        )
         # A random phase spreads the users' schedules, so the arrivals are even, not in bursts.
         self._next = time.perf_counter() + random.uniform(0, self._interval or 0.0)
 
@@ -195,6 +165,7 @@ class ProfileUser(FastHttpUser):
         if self._pool is not None:
             self._pool.join(timeout=STATE.plan.timeout_s if STATE.plan else 5.0)
             self._pool.kill(block=False)
+        self._wire.close()
 
     def wait_time(self) -> float:
         assert STATE.plan is not None
@@ -244,68 +215,31 @@ class ProfileUser(FastHttpUser):
             STATE.sent += 1
 
     def _send(self, request: _Request, due: float, capped: bool) -> None:
-        assert STATE.plan is not None
+        plan = STATE.plan
+        assert plan is not None
         endpoint = request.endpoint
+        if self.fault_injection_s:
+            gevent.sleep(self.fault_injection_s)  # the generator stalls before it sends: a late send
         sent_at = time.perf_counter()
         lag_ms = max(0.0, (sent_at - due) * 1000.0)
-        # Never follow a redirect: it could lead off loopback, past the remote-target guard. The body is
-        # streamed and read up to the plan's bound here (timed below), never whole by the client.
-        with self.client.request(
+        answer = self._wire.exchange(request.wire, plan.max_response_bytes)
+        done = time.perf_counter()
+        service_ms = (done - sent_at) * 1000.0
+        # Latency from the scheduled time: if the generator could not send on time, the wait counts (and
+        # the lag is recorded, so the gate can tell the generator's lateness from the target's slowness).
+        STATE.recorder.record(
+            endpoint.name,
             endpoint.method,
-            endpoint.path,
-            name=endpoint.name,
-            catch_response=True,
-            allow_redirects=False,
-            stream=True,
-            data=request.body,
-            headers=request.headers,
-        ) as resp:
-            body, raw_read = _read_bounded(resp, STATE.plan.max_response_bytes)
-            meta = resp.request_meta
-            service_ms = (time.perf_counter() - sent_at) * 1000.0
-            # Latency from the scheduled time: if the generator could not send on time, the wait counts.
-            meta["response_time"] = service_ms + lag_ms
-            meta["response_length"] = raw_read
-            # FastHttpSession reports status 0 when no HTTP answer came back (refused, reset, timeout).
-            answered = bool(resp.status_code)
-            meta["context"] = {
-                "service_ms": service_ms,
-                "lag_ms": lag_ms,
-                "capped": capped,
-                "answered": answered,
-                "status": resp.status_code,
-            }
-            problem = _problem(endpoint, resp.status_code, body, getattr(resp, "error", None))
-            if problem is None:
-                resp.success()
-            else:
-                resp.failure(problem)
-
-
-@events.request.add_listener
-def _on_request(
-    request_type: str,
-    name: str,
-    response_time: float,
-    response_length: int,
-    exception: BaseException | None = None,
-    context: dict[str, Any] | None = None,
-    **_: Any,
-) -> None:
-    ctx = context or {}
-    error = None if exception is None else str(exception) or exception.__class__.__name__
-    STATE.recorder.record(
-        name,
-        request_type,
-        response_time,
-        ctx.get("service_ms", response_time),
-        ctx.get("lag_ms", 0.0),
-        error,
-        answered=bool(ctx.get("answered", True)),
-    )
-    if ctx.get("capped"):
-        STATE.recorder.capped += 1
-    STATE.sent += 1
+            service_ms + lag_ms,
+            service_ms,
+            lag_ms,
+            _problem(endpoint, answer.status, answer.body, answer.error),
+            done + EPOCH_OFFSET,
+            bool(answer.status),  # status 0: no HTTP answer came back (refused, reset, timed out)
+            due=due + EPOCH_OFFSET,
+            capped=capped,
+        )
+        STATE.sent += 1
 
 
 def _process(role: str, ident: str) -> GeneratorProcess:
@@ -479,14 +413,13 @@ def _on_init(environment: Any, **_: Any) -> None:
         )
     plan = LoadPlan.model_validate_json(Path(path).read_text(encoding="utf-8"))
     STATE.plan = plan
-    STATE.endpoints = [_prepare(e) for e in plan.endpoints]
+    STATE.endpoints = [_prepare(plan.target, e) for e in plan.endpoints]
     running = 0
     for endpoint in plan.endpoints:
         running += endpoint.weight
         STATE.cum_weights.append(running)
     ProfileUser.host = plan.target
-    ProfileUser.network_timeout = plan.timeout_s
-    ProfileUser.connection_timeout = plan.timeout_s
+    ProfileUser.fault_injection_s = float(os.environ.get("STACKCHECK_LOAD_STALL_S") or 0.0)
     if plan.ca_bundle:
         # A staticmethod: a plain function on the class would be bound (and called with the user as its
         # first argument; every HTTPS request with a CA bundle then died in its greenlet, unrecorded).

@@ -41,14 +41,17 @@ def stats(
     capped: int = 0,
     complete: bool = True,
 ) -> LoadStats:
-    """Requests spread evenly over 10 s; users all running after 1 s."""
+    """Requests spread evenly over 10 s, in an order that interleaves the list (every second holds a slice of
+    each part of it); users all running after 1 s, so the steady window is seconds 2-9."""
     rec = Recorder()
     n = len(latencies)
-    for i, ms in enumerate(latencies):
+    slots = sorted(range(n), key=lambda i: (i * 0.6180339887) % 1)  # list index -> its place in time
+    for place, i in enumerate(slots):
+        ms = latencies[i]
         svc = service[i] if service is not None else ms
         err = errors[i] if errors is not None else None
-        rec.record("GET /api", "GET", ms, svc, ms - svc, err, now=T0 + 10 * i / n)
-    rec.capped = capped
+        # The first `capped` requests waited for a free in-flight slot: their lag is the target's backlog.
+        rec.record("GET /api", "GET", ms, svc, ms - svc, err, now=T0 + 10 * place / n, capped=i < capped)
     workers = [
         GeneratorProcess(
             id=f"w{i}", role="worker", requests=n // 2, cpu_s=1, wall_s=10, cpu_percent=cpu_percent
@@ -117,7 +120,7 @@ def test_no_http_answer_at_all_is_could_not_check_not_a_failure() -> None:
 @pytest.mark.parametrize(("bound", "status"), [(90.0, Status.PASSED), (110.0, Status.FAILED)])
 def test_throughput_sides_of_the_threshold(bound: float, status: Status) -> None:
     s = stats(plan(rps=bound), MIX)  # 1000 requests in 10 s: 100 req/s in every whole second
-    assert s.steady_rps == 100.0 and s.steady_s == 9.0
+    assert s.steady_rps == 100.0 and s.steady_s == 7.0
     assert by_id(evaluate(s, SloSection(rps=bound)))["load.throughput"].status is status
 
 
@@ -136,7 +139,8 @@ def test_a_saturated_generator_does_not_excuse_a_slow_target() -> None:
 
 
 def test_a_backlog_at_the_users_in_flight_limit_is_the_targets_failure() -> None:
-    s = stats(plan(), [900.0] * 1000, service=[100.0] * 1000, capped=400)
+    s = stats(plan(), [900.0] * 1000, service=[100.0] * 1000, capped=1000)  # every send waited for a slot
+    assert s.window is not None and s.window.late_sends == 0
     result = by_id(evaluate(s, SloSection(p95_ms=500)))["load.p95"]
     assert result.status is Status.FAILED and "in-flight slots" in result.message
 
@@ -207,7 +211,7 @@ def test_a_target_that_mostly_did_not_answer_gets_no_verdict_however_fast_the_fe
     s = build_stats(
         p, rec, started=T0, ended=T0 + 10, steady_at=T0 + 1, users={}, generator=workers, complete=True
     )
-    assert s.unanswered == 90 and s.rps == 1.0 and s.latency_ms.count == 10
+    assert s.unanswered == 90 and s.rps == 1.0 and s.run_latency_ms and s.run_latency_ms.count == 10
     results = by_id(evaluate(s, SloSection(p95_ms=200, rps=5)))
     assert results["load.p95"].status is Status.ERROR
     assert results["load.p95"].error_reason is ErrorReason.UNREACHABLE

@@ -67,7 +67,9 @@ def test_statistics_carry_a_time_series_and_a_histogram() -> None:
     assert [p.t for p in stats.timeseries] == [0, 1, 2] and all(p.requests == 100 for p in stats.timeseries)
     assert all(p.users == 4 for p in stats.timeseries) and stats.timeseries[0].failures == 4
     assert sum(b.count for b in stats.histogram) == 300
-    assert stats.steady_rps == 100.0 and stats.steady_s == 2.0 and stats.error_ratio == 0.04
+    # 3 s from a start 0.2 s before the last user: too short for a steady window (1 s warm-up, 1 s drain).
+    assert stats.steady_rps == 100.0 and stats.steady_s == 0.0 and stats.error_ratio == 0.04
+    assert stats.window is not None and stats.window.basis == "whole run" and stats.window.requests == 300
     assert [e.name for e in stats.endpoints] == ["GET /0", "GET /1"] and stats.late_requests == 30
     assert stats.latency_ms.percentiles["p50"] is not None and stats.service_ms.max == 26.0
     assert type(stats).model_validate_json(stats.to_json()) == stats

@@ -5,7 +5,12 @@ The same function decides the Locust process's exit code (its ``quitting`` liste
 
 "Could not check" is kept apart from "non-compliant": when the load generator itself was the bottleneck
 (a CPU-saturated Locust process) and only the generator-inflated number breaks the SLO, the result is
-``error`` with the fix, never ``failed``.
+``error`` with the fix, never ``failed``. Likewise when the generator sent late — whatever its CPU use —
+in a way that could change the verdict (:func:`_late_problem`): more than
+:data:`~stackcheck.load.window.LATE_SHARE_MAX` of the steady window's sends later than
+:data:`~stackcheck.load.window.LATE_LIMIT_MS` (the offered load was not the profile's: no verdict at all),
+or a failure by less than the window's lateness (the generator's lag alone could account for it). A pass
+stays a pass: latency counts from the scheduled send, so lag can only have made it look worse.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Any
 from stackcheck.catalog.load import CHECKS, ERROR_RATIO, P95, P99, THROUGHPUT
 from stackcheck.catalog.spec import CheckSpec
 from stackcheck.load.stats import LoadStats
+from stackcheck.load.window import LATE_LIMIT_MS, LATE_SHARE_MAX, LATENESS_PCT
 from stackcheck.outcomes import CheckResult, ErrorReason, Evidence, Status
 from stackcheck.profile.models import SloSection
 from stackcheck.report.model import exit_code
@@ -91,6 +97,31 @@ def _generator_problem(stats: LoadStats) -> str | None:
     return None
 
 
+def _late_problem(stats: LoadStats) -> str | None:
+    """Why the generator's own lateness leaves no verdict at all, or None."""
+    window = stats.window
+    if window is None or window.late_share <= LATE_SHARE_MAX:
+        return None
+    cause = _generator_problem(stats)  # a saturated CPU is the likeliest cause: say so first
+    return (f"{cause}; " if cause else "") + (
+        f"the load generator fell behind its schedule: {window.late_beyond_limit} of the {window.requests} "
+        f"sends of the steady window were more than {LATE_LIMIT_MS:g} ms late ({window.late_share:.1%}, "
+        f"more than {LATE_SHARE_MAX:.0%}; largest {window.max_lag_ms or 0:g} ms), so the target did not get "
+        "the load the profile asks for: add worker processes (load.processes) or machines, or lower the rate"
+    )
+
+
+def _within_lateness(observed: float, bound: float, stats: LoadStats) -> str | None:
+    """Why a failure by less than the generator's lateness is no verdict, or None."""
+    window = stats.window
+    if window is None or not window.lateness_ms or observed - window.lateness_ms > bound:
+        return None
+    return (
+        f"by less than the load generator's own lateness ({window.lateness_ms:g} ms: the "
+        f"{LATENESS_PCT:g}th percentile of its send lag in the steady window, {window.late_sends} late sends)"
+    )
+
+
 def _backlog(stats: LoadStats) -> str:
     """A note when the modelled users ran out of in-flight slots (the target fell behind the offered rate).
 
@@ -113,6 +144,7 @@ def _details(stats: LoadStats, **extra: Any) -> dict[str, Any]:
         "target_rps": stats.target_rps,
         "users": stats.users,
         "steady_rps": stats.steady_rps,
+        "window": stats.window.model_dump() if stats.window else None,
         **extra,
     }
 
@@ -135,7 +167,11 @@ def _latency(spec: CheckSpec, pct: float, bound: float, stats: LoadStats) -> Che
     if observed is None:
         message = "no request completed: no latency to measure"
         return _result(spec, Status.ERROR, message, stats.wall_s, evidence, ErrorReason.INCONCLUSIVE)
-    where = f"{stats.requests} requests, {_shape(stats)}"
+    where = f"{_sample(stats)}, {_shape(stats)}"
+    late = _late_problem(stats)
+    if late:
+        message = f"inconclusive: {name} {observed:g} ms (bound {bound:g} ms), but {late}"
+        return _result(spec, Status.ERROR, message, stats.wall_s, evidence, ErrorReason.INCONCLUSIVE)
     if observed <= bound:
         message = f"{name} over {where}: {observed:g} ms"
         return _result(spec, Status.PASSED, message, stats.wall_s, evidence)
@@ -146,8 +182,22 @@ def _latency(spec: CheckSpec, pct: float, bound: float, stats: LoadStats) -> Che
             f"(service time alone: {service:g} ms)"
         )
         return _result(spec, Status.ERROR, message, stats.wall_s, evidence, ErrorReason.INCONCLUSIVE)
+    within = _within_lateness(observed, bound, stats)
+    if within:
+        message = f"inconclusive: {name} {observed:g} ms is above {bound:g} ms, but {within}"
+        return _result(spec, Status.ERROR, message, stats.wall_s, evidence, ErrorReason.INCONCLUSIVE)
     message = f"{name} is {observed:g} ms, above {bound:g} ms ({where}{_backlog(stats)})"
     return _result(spec, Status.FAILED, message, stats.wall_s, evidence)
+
+
+def _sample(stats: LoadStats) -> str:
+    """Which requests the percentile is over: the steady window's, or the whole run's."""
+    window = stats.window
+    if window is None:
+        return f"{stats.requests} requests"
+    if window.basis == "whole run":
+        return f"{window.requests} requests (whole run: too short for a steady window)"
+    return f"{window.requests} requests due {window.start_s:g}-{window.end_s:g} s into the run"
 
 
 def _error_ratio(bound: float, stats: LoadStats) -> CheckResult:
@@ -176,7 +226,11 @@ def _error_ratio(bound: float, stats: LoadStats) -> CheckResult:
 def _throughput(bound: float, stats: LoadStats) -> CheckResult:
     observed = stats.steady_rps
     evidence = Evidence(expected=bound, observed=observed, op=">=", unit="req/s", details=_details(stats))
-    window = f"over the {stats.steady_s:g} s every user ran" if stats.steady_s else "over the whole run"
+    window = f"over the {stats.steady_s:g} s steady window" if stats.steady_s else "over the whole run"
+    late = _late_problem(stats)
+    if late:
+        message = f"inconclusive: {observed:.4g} req/s (bound {bound:g} req/s), but {late}"
+        return _result(THROUGHPUT, Status.ERROR, message, stats.wall_s, evidence, ErrorReason.INCONCLUSIVE)
     if observed >= bound:
         message = f"{observed:.4g} req/s completed {window} ({_offered(stats)})"
         return _result(THROUGHPUT, Status.PASSED, message, stats.wall_s, evidence)

@@ -2,8 +2,12 @@
 
 Pure Python (no Locust import): the locustfile feeds :meth:`Recorder.record` from Locust's ``request``
 event, workers ship :meth:`Recorder.drain` to the master in their reports, and the master merges.
-Per-second buckets are keyed by wall-clock second, so a time series merged from several processes
-lines up.
+Two sets of per-second buckets, keyed by wall-clock second so that several processes' merge lines up:
+by the second a request *finished* (the time series, throughput) and by the second it was *due* (its
+scheduled send; the send itself in the closed model). The gated percentiles come from the due buckets of the
+steady window only (:func:`stackcheck.load.stats.build_stats`): the ramp and the drain stay out, and so does
+a request's own lateness, which is recorded per due second (generator lag: a send behind its schedule while
+an in-flight slot was free, i.e. not the target's backlog).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from typing import TypedDict
 
 from stackcheck.load.histogram import Histogram, HistogramData
 
-__all__ = ["LATE_MS", "Recorder", "RecorderData"]
+__all__ = ["LATE_MS", "Due", "Recorder", "RecorderData"]
 
 # A request sent at least this long after its scheduled time counts as "late" (generator lag).
 LATE_MS = 1.0
@@ -31,9 +35,9 @@ class RecorderData(TypedDict):
     """A recorder's content as plain data (what a worker sends to the master)."""
 
     seconds: list[tuple[int, int, int, HistogramData]]  # (epoch second, requests, failures, latency)
+    # (epoch second due, answered requests, latency, service time, generator lag of the late sends)
+    due: list[tuple[int, int, HistogramData, HistogramData, HistogramData]]
     names: dict[str, _NameData]
-    service: HistogramData
-    lag: HistogramData
     errors: list[tuple[str, str, int]]  # (request name, error, occurrences)
     capped: int
     unanswered: int
@@ -46,6 +50,18 @@ class _Second:
         self.n = 0
         self.f = 0
         self.h = Histogram()
+
+
+class Due:
+    """The requests due in one second: latency, service time, and the lag of the generator-late sends."""
+
+    __slots__ = ("h", "late", "n", "s")
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.h = Histogram()
+        self.s = Histogram()
+        self.late = Histogram()  # generator lag (ms) of the sends at least LATE_MS behind schedule
 
 
 class _Name:
@@ -66,9 +82,8 @@ class Recorder:
 
     def _reset(self) -> None:
         self.seconds: dict[int, _Second] = {}
+        self.due: dict[int, Due] = {}
         self.names: dict[str, _Name] = {}
-        self.service = Histogram()
-        self.lag = Histogram()  # only sends at least LATE_MS behind schedule
         self.errors: dict[tuple[str, str], int] = {}
         self.requests = 0
         self.capped = 0  # paced sends that had to wait for a free in-flight slot
@@ -86,9 +101,17 @@ class Recorder:
         error: str | None,
         now: float | None = None,
         answered: bool = True,
+        *,
+        due: float | None = None,
+        capped: bool = False,
     ) -> None:
         """Account one finished request (``error`` is None when it succeeded; ``answered`` is False when no
-        HTTP answer came back: it counts as a failure, not as a latency sample or a completed request)."""
+        HTTP answer came back: it counts as a failure, not as a latency sample or a completed request).
+
+        ``now``: when it finished, ``due``: when it was scheduled (epoch seconds; default ``now``);
+        ``capped``: it waited for a free in-flight slot, so its lag is the target's backlog, not the
+        generator's lateness.
+        """
         sec = int(time.time() if now is None else now)
         second = self.seconds.get(sec)
         if second is None:
@@ -105,9 +128,17 @@ class Recorder:
             second.h.record(latency_ms)
             entry.n += 1
             entry.h.record(latency_ms)
-            self.service.record(service_ms)
-            if lag_ms >= LATE_MS:
-                self.lag.record(lag_ms)
+            due_sec = sec if due is None else int(due)
+            bucket = self.due.get(due_sec)
+            if bucket is None:
+                bucket = self.due[due_sec] = Due()
+            bucket.n += 1
+            bucket.h.record(latency_ms)
+            bucket.s.record(service_ms)
+            if lag_ms >= LATE_MS and not capped:
+                bucket.late.record(lag_ms)
+        if capped:
+            self.capped += 1
         if error is not None:
             if answered:  # per-second and per-endpoint rows count answered requests and their failures
                 second.f += 1
@@ -128,6 +159,22 @@ class Recorder:
             hist.merge(entry.h)
         return hist
 
+    def _merged(self, part: str) -> Histogram:
+        hist = Histogram()
+        for bucket in self.due.values():
+            hist.merge(getattr(bucket, part))
+        return hist
+
+    @property
+    def service(self) -> Histogram:
+        """Service time (from the actual send) of every answered request."""
+        return self._merged("s")
+
+    @property
+    def lag(self) -> Histogram:
+        """Generator lag of every send at least LATE_MS behind its schedule (with a free in-flight slot)."""
+        return self._merged("late")
+
     def drain(self) -> RecorderData:
         """Everything recorded since the last drain, as plain data; the recorder starts empty again."""
         data: RecorderData = {
@@ -136,8 +183,10 @@ class Recorder:
                 name: {"method": e.method, "n": e.n, "f": e.f, "h": e.h.to_data()}
                 for name, e in self.names.items()
             },
-            "service": self.service.to_data(),
-            "lag": self.lag.to_data(),
+            "due": [
+                (sec, b.n, b.h.to_data(), b.s.to_data(), b.late.to_data())
+                for sec, b in sorted(self.due.items())
+            ],
             "errors": [(name, error, n) for (name, error), n in self.errors.items()],
             "capped": self.capped,
             "unanswered": self.unanswered,
@@ -162,8 +211,14 @@ class Recorder:
             entry.f += item["f"]
             entry.h.merge(Histogram.from_data(item["h"]))
             self.requests += item["n"]
-        self.service.merge(Histogram.from_data(data["service"]))
-        self.lag.merge(Histogram.from_data(data["lag"]))
+        for sec, n, latency, service, late in data["due"]:
+            bucket = self.due.get(sec)
+            if bucket is None:
+                bucket = self.due[sec] = Due()
+            bucket.n += n
+            bucket.h.merge(Histogram.from_data(latency))
+            bucket.s.merge(Histogram.from_data(service))
+            bucket.late.merge(Histogram.from_data(late))
         for name, error, n in data["errors"]:
             self.errors[(name, error)] = self.errors.get((name, error), 0) + n
         self.capped += data["capped"]

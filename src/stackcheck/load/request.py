@@ -5,7 +5,7 @@ folder, at most :data:`~stackcheck.profile.stages.MAX_BODY_BYTES`), and travels 
 values keep their ``${VAR}`` references in the plan — a credential is never written to the report folder —
 and are expanded by each process that sends (the preflight in the CLI, every Locust process) from its
 environment; :func:`missing_references` lets the CLI refuse a run whose variables are not set before
-anything is sent.
+anything is sent. Each Locust process builds every endpoint's request bytes once (:func:`build_request`).
 """
 
 from __future__ import annotations
@@ -14,17 +14,28 @@ import base64
 import mimetypes
 import stat
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from stackcheck._exceptions import UsageError
 from stackcheck.profile.stages import MAX_BODY_BYTES, LoadEndpoint, header_references, inline_body
 from stackcheck.redact import expand_references
 
-__all__ = ["PlanBody", "expanded_headers", "missing_references", "resolve_body", "secret_header_values"]
+__all__ = [
+    "PlanBody",
+    "WireRequest",
+    "build_request",
+    "expanded_headers",
+    "missing_references",
+    "resolve_body",
+    "secret_header_values",
+]
 
 JSON_TYPE = "application/json"
 TEXT_TYPE = "text/plain; charset=utf-8"
 BINARY_TYPE = "application/octet-stream"
+USER_AGENT = "stackcheck-load"
 
 # (body as base64, content type) or None: what the plan carries for one endpoint.
 PlanBody = tuple[str, str] | None
@@ -82,3 +93,36 @@ def expanded_headers(headers: Mapping[str, str], environ: Mapping[str, str]) -> 
 def secret_header_values(headers: Mapping[str, str], environ: Mapping[str, str]) -> list[str]:
     """What the ``${VAR}`` references of the headers expand to: redacted in every artifact of the run."""
     return [environ[var] for value in headers.values() for var in header_references(value) if var in environ]
+
+
+@dataclass(frozen=True)
+class WireRequest:
+    """One endpoint's request, ready to go on the wire."""
+
+    method: str
+    data: bytes  # request line, headers and body
+
+
+def _clean(text: str, what: str) -> str:
+    if any(c in text for c in "\r\n\0"):
+        raise ValueError(f"{what} contains a line break or NUL: refused (header injection)")
+    return text
+
+
+def build_request(
+    target: str, method: str, path: str, body: bytes | None, headers: Mapping[str, str]
+) -> WireRequest:
+    """The bytes of one request to ``target`` (``ValueError`` on a header value with a line break)."""
+    parts = urlsplit(target)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    base = parts.path.rstrip("/")
+    lines = [f"{_clean(method, 'method')} {_clean(base + path, 'path')} HTTP/1.1", f"Host: {host}"]
+    given = {name.lower() for name in headers}
+    if "user-agent" not in given:
+        lines.append(f"User-Agent: {USER_AGENT}")
+    for name, value in headers.items():
+        lines.append(f"{_clean(name, 'header name')}: {_clean(value, f'header {name}')}")
+    if body is not None or method in ("POST", "PUT", "PATCH"):
+        lines.append(f"Content-Length: {len(body or b'')}")
+    head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    return WireRequest(method, head + (body or b""))

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from stackcheck.load.histogram import Histogram
 from stackcheck.load.plan import LoadPlan
 from stackcheck.load.recorder import Recorder
+from stackcheck.load.window import SteadyWindow, steady_window, window_seconds
 
 __all__ = [
     "SATURATED_CPU_PERCENT",
@@ -137,7 +138,10 @@ class LoadStats(_Model):
     started_at: dt.datetime = Field(description="UTC start of the load.")
     ended_at: dt.datetime = Field(description="UTC end of the load.")
     wall_s: float = Field(description="How long the load ran (s).")
-    steady_s: float = Field(description="Length of the window in which every user ran (s).")
+    steady_s: float = Field(
+        description="Length of the steady window (s): whole seconds from warm-up after the last user started "
+        "to the drain before the end."
+    )
     requests: int = Field(description="Requests finished (answered or not).")
     failures: int = Field(description="Requests that failed (unanswered ones included).")
     unanswered: int = Field(
@@ -145,10 +149,20 @@ class LoadStats(_Model):
     )
     error_ratio: float | None = Field(description="failures / requests; null when no request completed.")
     rps: float = Field(description="Answered requests per second over the whole run.")
-    steady_rps: float = Field(description="Completed requests per second while every user ran.")
-    latency_ms: LatencyStats = Field(description="What the gate uses (see latency_basis).")
-    service_ms: LatencyStats = Field(description="From the actual send to the end of the response.")
-    late_requests: int = Field(description="Requests sent at least 1 ms after their scheduled time.")
+    steady_rps: float = Field(description="Completed requests per second in the steady window.")
+    latency_ms: LatencyStats = Field(
+        description="What the gate uses (see latency_basis): the requests due in the steady window."
+    )
+    service_ms: LatencyStats = Field(
+        description="From the actual send to the end of the response (steady window)."
+    )
+    run_latency_ms: LatencyStats | None = Field(
+        None, description="Latency of every request of the run, ramp and drain included."
+    )
+    window: SteadyWindow | None = Field(None, description="The gated window and the generator's lateness.")
+    late_requests: int = Field(
+        description="Requests sent at least 1 ms behind their schedule though an in-flight slot was free."
+    )
     capped_requests: int = Field(description="Paced requests that waited for a free in-flight slot.")
     max_lag_ms: float | None = Field(description="Largest delay of a send behind its schedule (ms).")
     in_flight_cap: int = Field(description="Requests that may be outstanding at once across all users.")
@@ -201,13 +215,11 @@ def _series(rec: Recorder, started: float, ended: float, users: dict[int, int]) 
     return points
 
 
-def _steady(rec: Recorder, steady_at: float | None, ended: float, wall: float) -> tuple[float, float]:
-    """(completed requests per second while every user ran, length of that window in whole seconds)."""
-    if steady_at is not None:
-        whole = range(math.ceil(steady_at), math.floor(ended))
-        if len(whole) >= 1:
-            done = sum(rec.seconds[s].n for s in whole if s in rec.seconds)
-            return done / len(whole), float(len(whole))
+def _steady(rec: Recorder, whole: range, wall: float) -> tuple[float, float]:
+    """(completed requests per second in the window, length of that window in whole seconds)."""
+    if len(whole) >= 1:
+        done = sum(rec.seconds[s].n for s in whole if s in rec.seconds)
+        return done / len(whole), float(len(whole))
     return ((rec.requests - rec.unanswered) / wall if wall > 0 else 0.0), 0.0
 
 
@@ -248,7 +260,12 @@ def build_stats(
     """Summarise a finished (or interrupted) run; times are epoch seconds."""
     wall = max(ended - started, 1e-9)
     total = rec.total()
-    steady_rps, steady_s = _steady(rec, steady_at, ended, wall)
+    whole = window_seconds(started, steady_at, ended)
+    steady_rps, steady_s = _steady(rec, whole, wall)
+    window, gated, service = steady_window(rec, whole, started)
+    if window.basis == "whole run":
+        window = window.model_copy(update={"end_s": round(wall, 3)})
+    lag = rec.lag
     return LoadStats(
         complete=complete,
         target=plan.target,
@@ -268,11 +285,13 @@ def build_stats(
         error_ratio=round(rec.failures / rec.requests, 6) if rec.requests else None,
         rps=round((rec.requests - rec.unanswered) / wall, 3),
         steady_rps=round(steady_rps, 3),
-        latency_ms=LatencyStats.of(total, plan.percentiles),
-        service_ms=LatencyStats.of(rec.service, plan.percentiles),
-        late_requests=rec.lag.count,
+        latency_ms=LatencyStats.of(gated, plan.percentiles),
+        service_ms=LatencyStats.of(service, plan.percentiles),
+        run_latency_ms=LatencyStats.of(total, plan.percentiles),
+        window=window,
+        late_requests=lag.count,
         capped_requests=rec.capped,
-        max_lag_ms=round(rec.lag.max, 3) if rec.lag.count else None,
+        max_lag_ms=round(lag.max, 3) if lag.count else None,
         in_flight_cap=plan.in_flight_cap,
         generator_saturated=any(
             g.cpu_percent >= SATURATED_CPU_PERCENT and g.role != "master" for g in generator
