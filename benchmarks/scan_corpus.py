@@ -25,7 +25,14 @@ from pathlib import Path
 __all__ = ["COUNTS", "Corpus", "generate"]
 
 #: Files per kind at scale 1 (the issue's "realistic size").
-COUNTS = {"terraform": 300, "dockerfile": 100, "compose": 100, "kubernetes": 200, "workflow": 50, "python": 300}
+COUNTS = {
+    "terraform": 300,
+    "dockerfile": 100,
+    "compose": 100,
+    "kubernetes": 200,
+    "workflow": 50,
+    "python": 300,
+}
 PROVIDERS = ("aws", "google", "azurerm")
 AWS_EXAMPLE_KEY = "AKIAIOSFODNN7EXAMPLE"  # AWS's documented example key id: never a live key
 IGNORED = ("node_modules/", "build/")
@@ -42,7 +49,7 @@ GIT_ENV = {
 
 @dataclass
 class Corpus:
-    """What was written: the root, file counts by kind, and the planted places (``file``, ``line``, ``kind``)."""
+    """What was written: the root, file counts by kind, the planted places (``file``, ``line``, ``kind``)."""
 
     root: Path
     counts: dict[str, int] = field(default_factory=dict)
@@ -152,7 +159,7 @@ def _terraform(w: _Writer, rng: random.Random, n: int) -> None:
                 "}",
             ]
         w.write(f"{base}/main.tf", main, "terraform")
-        variables = ['variable "env" {', '  type    = string', '  default = "dev"', "}"]
+        variables = ['variable "env" {', "  type    = string", '  default = "dev"', "}"]
         if m % 7 == 3:  # planted: a default password in a variable
             secret = _password(rng)
             variables += ["", "locals {", f'  db_password = "{secret}"', "}"]
@@ -168,7 +175,7 @@ def _dockerfile(w: _Writer, rng: random.Random, n: int) -> None:
         if i % 4:
             lines += ["RUN useradd -u 1000 app", "USER app"]  # i % 4 == 0: planted, runs as root
         if i % 5:
-            lines += ['HEALTHCHECK CMD curl -f http://localhost:8080/health || exit 1']
+            lines += ["HEALTHCHECK CMD curl -f http://localhost:8080/health || exit 1"]
         if i % 25 == 0:  # planted: a password baked into the image's environment
             lines.insert(2, f'ENV DB_PASSWORD="{_password(rng)}"')
             w.plant(f"services/svc{i:03d}/Dockerfile", 3, "SecretKeyword")
@@ -267,8 +274,8 @@ def _python(w: _Writer, rng: random.Random, n: int) -> None:
     for i in range(n):
         rel = f"app/pkg{i % 20:02d}/mod{i:03d}.py"
         lines = [f'"""Module {i} of the corpus."""', "import subprocess", "", *_PY_BODY, ""]
-        lines += [f"def compute_{i}(values):", "    total = 0", "    for v in values:", f"        total += v * {i}"]
-        lines += ["    return total", ""]
+        lines += [f"def compute_{i}(values):", "    total = 0", "    for v in values:"]
+        lines += [f"        total += v * {i}", "    return total", ""]
         for f in range(rng.randint(20, 40)):  # the bulk of a real module: plain functions, no finding
             lines += _filler(i, f, rng)
         if i % 6 == 0:  # planted: shell=True (bandit B602)

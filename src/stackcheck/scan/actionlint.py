@@ -76,7 +76,9 @@ def _plan(ctx: ScanContext) -> list[Planned]:
     if not workflows:
         return _known(skipped="no GitHub Actions workflow (.github/workflows/*.yml) under scan.iac_paths")
     argv = (str(locate(TOOL, ctx.settings)), *FLAGS, *(str(w) for w in workflows))
-    job = Job(NAME, NAME, argv, ok_codes=frozenset({0, 1}), timeout_s=ctx.section.timeout_s)
+    # A Go program: GOMAXPROCS is its own parallelism knob; within the budget it has one core.
+    env = {"GOMAXPROCS": "1"} if ctx.budget else {}
+    job = Job(NAME, NAME, argv, ok_codes=frozenset({0, 1}), env=env, timeout_s=ctx.section.timeout_s)
     return [Planned(CHECK, None, job=job)]
 
 

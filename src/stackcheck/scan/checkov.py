@@ -9,6 +9,7 @@ for load failures: a broken policy makes ``scan.iac`` an ``error`` naming the fi
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -49,12 +50,19 @@ OFFLINE_ENV = {
     "LOG_LEVEL": "WARNING",
     "HCL_PARSE_TIMEOUT_SEC": "0",
 }
+# With a core budget checkov runs in one process: its default forks os.cpu_count() workers (per framework
+# and per file batch), and on the generated corpus (benchmarks/scan_corpus.py, 2 cores) that took 15.5 s
+# wall (11.0 s user + 7.5 s sys: forking and pickling results) against 8.8 s with
+# CHECKOV_PARALLELIZATION_TYPE=none on one core, findings identical. The second core goes to another scanner.
+ONE_CORE_ENV = {"CHECKOV_PARALLELIZATION_TYPE": "none"}
 PARAMS_FILE = "stackcheck-params.txt"
 POLICY_SUFFIXES = (".py", ".yaml", ".yml", ".json")
 YAML_SUFFIXES = (".yml", ".yaml")
 SKIPPED_DIRS = {".git", ".nox", ".venv", "venv", "node_modules", "__pycache__", ".terraform"}
 MAX_YAML_FILES = 5000  # bounds the parse check on a huge tree
 MAX_YAML_BYTES = 5_000_000
+# libyaml's safe loader when PyYAML has it: the pure-Python one took 0.9 s for the corpus's 350 files.
+_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 # checkov reports no severity offline; stackcheck's own policies carry theirs here.
 CUSTOM_SEVERITY: dict[str, Severity] = {
@@ -226,8 +234,9 @@ def _plan(ctx: ScanContext) -> list[Planned]:
         tool=NAME,
         argv=tuple(argv),
         ok_codes=frozenset({0, 1}),
-        env=OFFLINE_ENV,
+        env={**OFFLINE_ENV, **(ONE_CORE_ENV if ctx.budget else {})},
         timeout_s=ctx.section.timeout_s,
+        cores=1 if ctx.budget else ctx.cores,
         output=out_dir / "results_json.json",
     )
     return [Planned(CHECK, None, job=job)]
@@ -243,10 +252,14 @@ def checkov_reports(text: str) -> list[dict[str, Any]]:
 
 def _file_of(item: dict[str, Any], roots: tuple[Path, ...], scan_root: Path) -> str | None:
     """The scanned file: ``file_abs_path`` when it exists (checkov doubles it for some frameworks)."""
-    absolute = item.get("file_abs_path")
+    return _file_named(item.get("file_abs_path"), str(item.get("file_path") or ""), roots, scan_root)
+
+
+@functools.lru_cache(maxsize=4096)  # thousands of findings name a few hundred files: one lookup each
+def _file_named(absolute: str | None, given: str, roots: tuple[Path, ...], scan_root: Path) -> str | None:
     if absolute and Path(absolute).is_file():
         return display_path(absolute, scan_root)
-    relative = str(item.get("file_path") or "").lstrip("/")
+    relative = given.lstrip("/")
     for root in roots:
         candidate = root / relative if root.is_dir() else root
         if relative and candidate.is_file() and (root.is_dir() or candidate.name == Path(relative).name):
@@ -305,7 +318,7 @@ def unparseable_yaml(paths: tuple[Path, ...], limit: int = MAX_YAML_FILES) -> li
     for file in files[:limit]:
         try:
             text = file.read_bytes()[:MAX_YAML_BYTES].decode("utf-8")
-            for _ in yaml.safe_load_all(text):
+            for _ in yaml.load_all(text, Loader=_SAFE_LOADER):
                 pass
         except (OSError, UnicodeDecodeError, yaml.YAMLError):
             bad.append(file)
@@ -329,6 +342,7 @@ def _parse(ctx: ScanContext, planned: Planned, result: JobResult) -> list[ToolOu
     passed = 0
     unscanned: list[str] = []
     roots = tuple(p.resolve() for p in ctx.iac_paths)
+    _file_named.cache_clear()  # files may have come or gone since the last scan in this process
     judged: set[str] = set()
     for report in reports:
         results = report["results"]

@@ -3,6 +3,7 @@ folder; and :class:`Planned`, what a scanner's ``plan`` hook returns for each ch
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,15 @@ from stackcheck.scan.findings import ToolOutcome
 from stackcheck.scan.runner import Job
 from stackcheck.settings import Settings
 
-__all__ = ["Planned", "ScanContext", "display_path"]
+__all__ = ["Planned", "ScanContext", "display_path", "machine_cores"]
+
+
+def machine_cores() -> int:
+    """The cores this process may run on (its CPU affinity: a container's or taskset's limit)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def display_path(path: str | Path, root: Path | None = None) -> str:
@@ -46,6 +55,8 @@ class ScanContext:
     secret_paths: tuple[Path, ...] = ()
     images: tuple[str, ...] = ()
     policies: Path | None = None
+    cores: int = 1  # the scan's core budget: a parallel scanner gets all of them, the others one each
+    budget: bool = True  # False: every tool with its own defaults (all cores each): the benchmark's "alone"
 
     @property
     def root(self) -> Path:
@@ -64,8 +75,14 @@ class ScanContext:
         work: Path,
         settings: Settings,
         paths: Sequence[Path] = (),
+        cores: int | None = None,
+        budget: bool = True,
     ) -> ScanContext:
-        """Resolve the section's paths (``paths`` from the command line replace every path list)."""
+        """Resolve the section's paths (``paths`` from the command line replace every path list).
+
+        ``cores`` (default: :func:`machine_cores`) is the budget the scanners share; ``budget=False`` runs
+        every tool with its own parallelism defaults instead (what a user running it by hand gets).
+        """
         section = profile.scan or ScanSection()
 
         def resolve(items: Sequence[str]) -> tuple[Path, ...]:
@@ -96,6 +113,8 @@ class ScanContext:
             secret_paths=tuple(dict.fromkeys(secrets)),
             images=images,
             policies=policies,
+            cores=cores or machine_cores(),
+            budget=budget,
         )
 
 

@@ -10,7 +10,6 @@ builds a :class:`~stackcheck.scan.scanner.Scanner` plus one line in that registr
 from __future__ import annotations
 
 import datetime as dt
-import os
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -88,14 +87,26 @@ def _parse(ctx: ScanContext, step: _Step, result: JobResult) -> list[ToolOutcome
         return [ToolOutcome(step.scanner.name, step.planned.check, step.planned.subject, error=error)]
 
 
+def _start_order(step: _Step) -> tuple[bool, int]:
+    """The scheduling policy: single-core scanners first, costliest first, one per core; then the parallel
+    ones (detect-secrets), each with every core of the budget once the single-core ones are done.
+
+    Why, measured on the generated corpus (``benchmarks/scan_corpus.py``, 2 cores): each tool's default
+    takes every core (checkov forks ``os.cpu_count()`` workers, detect-secrets one process per core), and
+    side by side each ran 2-3x slower than alone, so the stage took longer than the tools in sequence.
+    checkov is faster in one process (8.8 s vs 15.5 s with its forked workers), bandit has one process
+    anyway (9.4 s); they share the two cores, then detect-secrets takes both (6.3 s vs 10.7 s on one).
+    Starting detect-secrets first instead would leave checkov and bandit to queue behind it; starting it
+    on the one core a finished scanner frees would leave it on one core for its whole run.
+    """
+    return (step.scanner.parallel, -step.scanner.cost)
+
+
 def _run_steps(ctx: ScanContext, steps: Sequence[_Step], on_job: OnJob | None) -> list[ToolOutcome]:
     """Run every planned job and read each one's output as soon as it ends (``on_job`` hears of it then);
     outcomes in plan order."""
-    # The slowest scanner starts first and at most one scanner runs per core: on a small machine,
-    # oversubscribing the cores makes the slowest one (checkov) finish later than the rest combined.
-    with_jobs = sorted((s for s in steps if s.planned.job is not None), key=lambda s: -s.scanner.cost)
+    with_jobs = sorted((s for s in steps if s.planned.job is not None), key=_start_order)
     jobs = [s.planned.job for s in with_jobs if s.planned.job is not None]
-    workers = max(1, min(len(jobs), os.cpu_count() or 1))
     step_of = {s.planned.job.name: s for s in with_jobs if s.planned.job is not None}
     parsed: dict[str, list[ToolOutcome]] = {}
 
@@ -104,7 +115,7 @@ def _run_steps(ctx: ScanContext, steps: Sequence[_Step], on_job: OnJob | None) -
         if on_job is not None:
             on_job(result, parsed[result.job.name])
 
-    run_jobs(jobs, ctx.settings.environ, max_workers=workers, on_done=done)
+    run_jobs(jobs, ctx.settings.environ, cores=ctx.cores, on_done=done)
     outcomes: list[ToolOutcome] = []
     for step in steps:
         if step.planned.outcome is not None:

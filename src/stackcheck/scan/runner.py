@@ -1,14 +1,17 @@
-"""Run scanner processes concurrently, each bounded in time, and keep what they wrote.
+"""Run scanner processes concurrently within a core budget, each bounded in time, and keep what they wrote.
 
-Scanners are separate programs (checkov, trivy, bandit, detect-secrets) that spend most of their time
-starting up or reading files, so they run side by side: the stage takes about as long as its slowest
-scanner. A process that cannot start, exits with an unexpected code or overruns its timeout is a
+Scanners are separate programs (checkov, trivy, bandit, detect-secrets); each job says how many cores it
+uses (``Job.cores``: 1 for a single-process tool, more for one told to spread its work, e.g. detect-secrets
+``--cores N``). :func:`run_jobs` starts jobs in the order given as their cores come free, never using more
+cores than the machine has: oversubscribed, two tools that each use every core made each 2-3x slower.
+A process that cannot start, exits with an unexpected code or overruns its timeout is a
 :class:`JobResult` with ``failure`` set — the caller turns it into ``error``, never ``passed``. Each runs in
 a process group of its own, registered with :mod:`stackcheck.interrupt`: an interrupted run stops them all.
 """
 
 from __future__ import annotations
 
+import bisect
 import os
 import signal
 import subprocess
@@ -42,6 +45,9 @@ class Job:
     # Jobs with the same key never run at once: e.g. trivy holds its cache folder's lock for a whole run,
     # and a second trivy on that folder gives up after 5 s ("cache may be in use by another process").
     exclusive: str | None = None
+    cores: int = 1  # cores the tool uses (its budget: the plan set the tool's own option to it)
+    # Files and folders whose content is the job's whole input (the result cache's key); () = not cacheable.
+    inputs: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,7 @@ class JobResult:
     duration_s: float
     output: str | None
     failure: str | None  # None: the tool ran; else why it did not (not found, crashed, timeout)
+    cached: bool = False  # replayed from the result cache (stackcheck.scan.resultcache), not run
 
 
 def stderr_tail(text: str, lines: int = 8, limit: int = 800) -> str:
@@ -86,6 +93,40 @@ class _Running:
                 proc.wait(timeout=max(deadline - time.monotonic(), 0.01))
             with suppress(ProcessLookupError, PermissionError):
                 os.killpg(proc.pid, signal.SIGKILL)  # the group: a scanner's own children too
+
+
+class _Cores:
+    """Core tokens: a job starts when it is the first waiting job (in the order given) and its cores are
+    free. Strict order: the plan put the jobs that must start first at the front."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.free = total
+        self.cond = threading.Condition()
+        self.waiting: list[int] = []
+
+    def acquire(self, index: int, need: int, cancelled: threading.Event) -> int:
+        """Wait for ``need`` cores (at most the machine's); 0 when the run was interrupted meanwhile."""
+        need = max(1, min(need, self.total))
+        with self.cond:
+            bisect.insort(self.waiting, index)
+            while not (self.waiting[0] == index and self.free >= need):
+                # Bounded waits: an interrupt (stop_all) is noticed within half a second.
+                self.cond.wait(timeout=0.5)
+                if cancelled.is_set():
+                    self.waiting.remove(index)
+                    self.cond.notify_all()
+                    return 0
+            self.waiting.pop(0)
+            self.free -= need
+            self.cond.notify_all()
+            return need
+
+    def release(self, count: int) -> None:
+        """Give ``count`` cores back."""
+        with self.cond:
+            self.free += count
+            self.cond.notify_all()
 
 
 def _run(job: Job, environ: Mapping[str, str], running: _Running) -> JobResult:
@@ -146,11 +187,16 @@ def run_jobs(
     environ: Mapping[str, str],
     *,
     max_workers: int | None = None,
+    cores: int | None = None,
     on_done: Callable[[JobResult], None] | None = None,
+    replay: Callable[[Job], JobResult | None] | None = None,
 ) -> list[JobResult]:
     """Run every job concurrently (threads waiting on processes); results in the order of ``jobs``.
 
-    Jobs sharing an ``exclusive`` key run one after another (each one's duration is its own run).
+    With ``cores``, jobs start in the order of ``jobs`` as their ``Job.cores`` come free (at most ``cores``
+    in use at once); without it, at most ``max_workers`` run at once. Jobs sharing an ``exclusive`` key run
+    one after another (each one's duration is its own run). ``replay`` may answer a job without running it
+    (the result cache): a result it returns costs no core.
 
     Each process gets ``environ`` (the run's environment, :attr:`Settings.environ
     <stackcheck.settings.Settings.environ>`) plus its job's ``env``, and nothing else.
@@ -159,16 +205,30 @@ def run_jobs(
         return []
     locks = {job.exclusive: threading.Lock() for job in jobs if job.exclusive is not None}
     running = _Running()
+    budget = _Cores(cores) if cores else None
 
-    def run(job: Job) -> JobResult:
+    def within_budget(index: int, job: Job) -> JobResult:
+        if budget is None:
+            return _run(job, environ, running)
+        taken = budget.acquire(index, job.cores, running.cancelled)
+        try:
+            return _run(job, environ, running)
+        finally:
+            budget.release(taken)
+
+    def run(index: int, job: Job) -> JobResult:
+        known = replay(job) if replay is not None else None
+        if known is not None:
+            return known
         if job.exclusive is None:
-            return _run(job, environ, running)
+            return within_budget(index, job)
         with locks[job.exclusive]:
-            return _run(job, environ, running)
+            return within_budget(index, job)
 
-    pool = ThreadPoolExecutor(max_workers=max_workers or len(jobs), thread_name_prefix="scan")
+    threads = len(jobs) if budget is not None else (max_workers or len(jobs))
+    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="scan")
     try:
-        futures = [pool.submit(run, job) for job in jobs]
+        futures = [pool.submit(run, i, job) for i, job in enumerate(jobs)]
         # on_done hears of each job as soon as it ends (a progress line), not in the order of ``jobs``.
         for future in as_completed(futures):
             if on_done is not None:

@@ -58,9 +58,12 @@ def _plan(ctx: ScanContext) -> list[Planned]:
     # detect-secrets silently ignores paths outside its working directory: run it from their common root.
     resolved = [p.resolve() for p in ctx.secret_paths]
     root = Path(os.path.commonpath([str(p if p.is_dir() else p.parent) for p in resolved]))
-    argv = [str(exe), "scan", "--all-files", "--disable-filter", ALLOWLIST_FILTER, "--exclude-files", EXCLUDE]
+    # Its own parallelism, told explicitly: detect-secrets splits the files over ``--cores`` processes
+    # (default: every core). It runs after the single-core scanners, with every core of the budget.
+    argv = [str(exe), "--cores", str(ctx.cores), "scan", "--all-files", "--disable-filter", ALLOWLIST_FILTER]
+    argv += ["--exclude-files", EXCLUDE]
     argv += [str(p.relative_to(root)) for p in resolved]
-    job = Job(NAME, NAME, tuple(argv), cwd=root, timeout_s=ctx.section.timeout_s)
+    job = Job(NAME, NAME, tuple(argv), cwd=root, timeout_s=ctx.section.timeout_s, cores=ctx.cores)
     return [Planned(CHECK, None, job=job)]
 
 
@@ -139,4 +142,4 @@ def _parse(ctx: ScanContext, planned: Planned, result: JobResult) -> list[ToolOu
 
 
 # detect-secrets ≈ 0.2 s here: the quickest, started last.
-SCANNER = Scanner(name=NAME, tool=TOOL, checks=(CHECK,), cost=0, plan=_plan, parse=_parse)
+SCANNER = Scanner(name=NAME, tool=TOOL, checks=(CHECK,), cost=0, plan=_plan, parse=_parse, parallel=True)
