@@ -72,7 +72,8 @@ def _plan(ctx: ScanContext) -> list[Planned]:
     missing = [p for p in ctx.iac_paths if not p.exists()]
     if missing:
         return _known(error=f"scan.iac_paths: {display_path(missing[0])} does not exist")
-    workflows = find_workflows(ctx.iac_paths)
+    # In git: only the workflows the repository tracks (a copy under an ignored folder is not CI).
+    workflows = [w for w in find_workflows(ctx.iac_paths) if ctx.tracked.keeps(w)]
     if not workflows:
         return _known(skipped="no GitHub Actions workflow (.github/workflows/*.yml) under scan.iac_paths")
     argv = (str(locate(TOOL, ctx.settings)), *FLAGS, *(str(w) for w in workflows))

@@ -14,6 +14,7 @@ import json
 import os
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from stackcheck.scan.findings import ToolOutcome, make_finding, severity_of
 from stackcheck.scan.runner import Job, JobResult
 from stackcheck.scan.scanner import Scanner, ScannerName
 from stackcheck.scan.toolcache import ToolSpec, locate
+from stackcheck.scan.tracked import skip_regex
 
 __all__ = [
     "CUSTOM_SEVERITY",
@@ -192,6 +194,7 @@ def checkov_command(
     policies: Path | None,
     skip: list[str],
     out_dir: Path,
+    skip_path: str | None = None,
 ) -> list[str]:
     """The checkov command line stackcheck runs (tests run the same one directly to compare)."""
     argv = [str(executable)]
@@ -203,6 +206,8 @@ def checkov_command(
         argv += ["--external-checks-dir", str(policies)]
     if skip:
         argv += ["--skip-check", ",".join(skip)]
+    if skip_path:  # checkov matches it against the absolute paths it walks
+        argv += ["--skip-path", skip_path]
     return [*argv, "-o", "json", "--output-file-path", str(out_dir)]
 
 
@@ -228,7 +233,11 @@ def _plan(ctx: ScanContext) -> list[Planned]:
         policies = render_policies(ctx.policies, ctx.work / "checkov-policies", policy_params(ctx.profile))
     exe = locate(TOOL, ctx.settings)
     out_dir = ctx.work / "checkov-out"
-    argv = checkov_command(exe, ctx.iac_paths, ctx.section.frameworks, policies, ctx.section.skip, out_dir)
+    # In git, checkov walks the folders (Terraform needs a module's files together) but skips what git
+    # ignores (stackcheck.scan.tracked).
+    ignored = skip_regex([i for p in ctx.iac_paths for i in ctx.tracked.ignored_under(p)])
+    section = ctx.section
+    argv = checkov_command(exe, ctx.iac_paths, section.frameworks, policies, section.skip, out_dir, ignored)
     job = Job(
         name=NAME,
         tool=NAME,
@@ -301,7 +310,9 @@ def _finding(item: dict[str, Any], status: str, roots: tuple[Path, ...], scan_ro
     )
 
 
-def unparseable_yaml(paths: tuple[Path, ...], limit: int = MAX_YAML_FILES) -> list[Path]:
+def unparseable_yaml(
+    paths: tuple[Path, ...], limit: int = MAX_YAML_FILES, keep: Callable[[Path], bool] = lambda _: True
+) -> list[Path]:
     """YAML files below ``paths`` that do not parse: checkov's yaml and kubernetes runners skip them
     without a word (no ``parsing_errors``, nothing logged), so stackcheck reads them itself."""
     files: list[Path] = []
@@ -311,7 +322,8 @@ def unparseable_yaml(paths: tuple[Path, ...], limit: int = MAX_YAML_FILES) -> li
             continue
         for folder, dirs, names in os.walk(path):
             dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
-            files += [Path(folder) / n for n in sorted(names) if Path(n).suffix in YAML_SUFFIXES]
+            found = [Path(folder) / n for n in sorted(names) if Path(n).suffix in YAML_SUFFIXES]
+            files += [f for f in found if keep(f)]
             if len(files) >= limit:
                 break
     bad = []
@@ -365,7 +377,8 @@ def _parse(ctx: ScanContext, planned: Planned, result: JobResult) -> list[ToolOu
             why = UNJUDGED.get(key, "no file under scan.iac_paths that it judges")
             unscanned.append(f"scan.build.{key} ({names}): {why}")
     if {"yaml", "kubernetes"} & set(ctx.section.frameworks):
-        unscanned += [f"{ctx.show(p)}: not valid YAML, checkov skipped it" for p in unparseable_yaml(roots)]
+        bad = unparseable_yaml(roots, keep=ctx.tracked.keeps)
+        unscanned += [f"{ctx.show(p)}: not valid YAML, checkov skipped it" for p in bad]
     if not reports and not unscanned:
         frameworks = ", ".join(ctx.section.frameworks)
         return outcome(skipped=f"no IaC file under scan.iac_paths for checkov's frameworks ({frameworks})")
