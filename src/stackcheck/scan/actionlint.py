@@ -79,7 +79,9 @@ def _plan(ctx: ScanContext) -> list[Planned]:
     argv = (str(locate(TOOL, ctx.settings)), *FLAGS, *(str(w) for w in workflows))
     # A Go program: GOMAXPROCS is its own parallelism knob; within the budget it has one core.
     env = {"GOMAXPROCS": "1"} if ctx.budget else {}
-    job = Job(NAME, NAME, argv, ok_codes=frozenset({0, 1}), env=env, timeout_s=ctx.section.timeout_s)
+    job = Job(
+        NAME, NAME, argv, frozenset({0, 1}), env=env, timeout_s=ctx.section.timeout_s, inputs=tuple(workflows)
+    )
     return [Planned(CHECK, None, job=job)]
 
 

@@ -72,7 +72,15 @@ def _plan(ctx: ScanContext) -> list[Planned]:
     skips = [s for s in ctx.section.skip if _RULE.match(s)]
     if skips:
         argv += ["--skip", ",".join(skips)]
-    job = Job(NAME, NAME, tuple(argv), frozenset({0, 1}), timeout_s=ctx.section.timeout_s, output=out)
+    job = Job(
+        NAME,
+        NAME,
+        tuple(argv),
+        frozenset({0, 1}),
+        timeout_s=ctx.section.timeout_s,
+        output=out,
+        inputs=tuple(targets),
+    )
     return [Planned(CHECK, None, job=job)]
 
 

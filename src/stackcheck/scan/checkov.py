@@ -246,6 +246,7 @@ def _plan(ctx: ScanContext) -> list[Planned]:
         env={**OFFLINE_ENV, **(ONE_CORE_ENV if ctx.budget else {})},
         timeout_s=ctx.section.timeout_s,
         cores=1 if ctx.budget else ctx.cores,
+        inputs=(*ctx.iac_paths, *((policies,) if policies else ())),  # the rendered policies + parameters
         output=out_dir / "results_json.json",
     )
     return [Planned(CHECK, None, job=job)]

@@ -71,6 +71,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="install missing scanners into the tool cache first (needs the package registries)",
     )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="run every scanner, ignoring and not updating the result cache ($STACKCHECK_SCAN_CACHE, "
+        "default ~/.cache/stackcheck/scan)",
+    )
     add_option(parser.add_argument, FRAMEWORK_OPTION)
 
 
@@ -117,6 +123,9 @@ def _job_line(result: JobResult, outcomes: Sequence[ToolOutcome]) -> None:
         note(f"scan: {result.job.name} failed to run ({result.duration_s:.1f} s)")
         return
     found = sum(len(o.findings) for o in outcomes)
+    if result.cached:
+        note(f"scan: {result.job.name} unchanged, result cache ({found} findings)")
+        return
     note(f"scan: {result.job.name} finished ({result.duration_s:.1f} s, {found} findings)")
 
 
@@ -157,7 +166,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     # A second signal exits at once (stackcheck.interrupt): the partial report is written first.
     with interrupt.on_hard_exit(interrupted):
         try:
-            scan = run_scan(profile, loaded.path.parent, settings, paths, on_job=_job_line)
+            # Imported here, not at the top: the command's import block stays the CLI's (lazy imports).
+            from stackcheck.scan.resultcache import default_cache_dir
+
+            cache = None if getattr(args, "no_cache", False) else default_cache_dir(settings.environ)
+            scan = run_scan(profile, loaded.path.parent, settings, paths, on_job=_job_line, cache_dir=cache)
             if getattr(args, "share_scan", False) and not paths:  # stackcheck run: verify replays it
                 share_scan(loaded, scan)
         except KeyboardInterrupt:  # Ctrl-C, SIGTERM or SIGHUP: run_jobs has stopped every scanner

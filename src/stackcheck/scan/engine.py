@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from stackcheck._exceptions import CouldNotCheck, ErrorReason
@@ -33,6 +33,7 @@ from stackcheck.scan.findings import (
     is_finding_waiver,
 )
 from stackcheck.scan.registry import SCANNERS
+from stackcheck.scan.resultcache import ResultCache, tool_identity
 from stackcheck.scan.runner import JobResult, run_jobs
 from stackcheck.scan.scanner import Scanner
 from stackcheck.scan.toolcache import is_pinned
@@ -102,7 +103,22 @@ def _start_order(step: _Step) -> tuple[bool, int]:
     return (step.scanner.parallel, -step.scanner.cost)
 
 
-def _run_steps(ctx: ScanContext, steps: Sequence[_Step], on_job: OnJob | None) -> list[ToolOutcome]:
+def _cache(ctx: ScanContext, steps: Sequence[_Step], folder: Path) -> ResultCache:
+    """The result cache of this scan: each tool known by its version and executable (and install stamp)."""
+    tools = {}
+    for step in steps:
+        if step.planned.job is not None:
+            spec, exe = step.scanner.tool, Path(step.planned.job.argv[0])
+            stamp = (
+                ctx.settings.tools_dir / f".{spec.name}.installed" if is_pinned(exe, ctx.settings) else None
+            )
+            tools[step.planned.job.tool] = tool_identity(spec.version, exe, stamp)
+    return ResultCache(folder, ctx.work, ctx.settings.environ, tools, ctx.tracked)
+
+
+def _run_steps(
+    ctx: ScanContext, steps: Sequence[_Step], on_job: OnJob | None, cache: ResultCache | None = None
+) -> list[ToolOutcome]:
     """Run every planned job and read each one's output as soon as it ends (``on_job`` hears of it then);
     outcomes in plan order."""
     with_jobs = sorted((s for s in steps if s.planned.job is not None), key=_start_order)
@@ -111,11 +127,17 @@ def _run_steps(ctx: ScanContext, steps: Sequence[_Step], on_job: OnJob | None) -
     parsed: dict[str, list[ToolOutcome]] = {}
 
     def done(result: JobResult) -> None:
-        parsed[result.job.name] = _parse(ctx, step_of[result.job.name], result)
+        if cache is not None:
+            cache.store(result)
+        outcomes = _parse(ctx, step_of[result.job.name], result)
+        if result.cached:  # said in the result, so a report shows which verdicts were replayed
+            outcomes = [replace(o, details={**o.details, "result_cache": "hit"}) for o in outcomes]
+        parsed[result.job.name] = outcomes
         if on_job is not None:
             on_job(result, parsed[result.job.name])
 
-    run_jobs(jobs, ctx.settings.environ, cores=ctx.cores, on_done=done)
+    replay = cache.replay if cache is not None else None
+    run_jobs(jobs, ctx.settings.environ, cores=ctx.cores, on_done=done, replay=replay)
     outcomes: list[ToolOutcome] = []
     for step in steps:
         if step.planned.outcome is not None:
@@ -286,11 +308,13 @@ def run_scan(
     paths: Sequence[Path] = (),
     today: dt.date | None = None,
     on_job: OnJob | None = None,
+    cache_dir: Path | None = None,
 ) -> ScanRun:
     """Run every scanner the profile's ``scan`` section asks for and judge the results (not redacted).
 
     ``base`` is the folder the profile's relative paths start from; ``paths`` (from the command line)
-    replace every path list of the section.
+    replace every path list of the section. ``cache_dir``: the result cache
+    (:mod:`stackcheck.scan.resultcache`); None runs every scanner.
     """
     canaries = profile.scan.canaries if profile.scan else []
     known = [settings.environ.get(name, "") for name in canaries]
@@ -298,7 +322,8 @@ def run_scan(
     with tempfile.TemporaryDirectory(prefix="stackcheck-scan-") as work:
         ctx = ScanContext.build(profile, base, Path(work), settings, paths)
         steps = _plan_all(ctx)
-        outcomes = _run_steps(ctx, steps, on_job)
+        cache = _cache(ctx, steps, cache_dir) if cache_dir is not None else None
+        outcomes = _run_steps(ctx, steps, on_job, cache)
     for outcome in outcomes:
         redactor.add(outcome.secret_values)
     verdicts = _judge_all(profile, outcomes, today or dt.date.today())

@@ -74,7 +74,15 @@ def _plan(ctx: ScanContext) -> list[Planned]:
     argv = [str(exe), "--cores", str(ctx.cores), "scan", "--all-files", "--disable-filter", ALLOWLIST_FILTER]
     argv += ["--exclude-files", exclude]
     argv += [str(p.relative_to(root)) for p in resolved]
-    job = Job(NAME, NAME, tuple(argv), cwd=root, timeout_s=ctx.section.timeout_s, cores=ctx.cores)
+    job = Job(
+        NAME,
+        NAME,
+        tuple(argv),
+        cwd=root,
+        timeout_s=ctx.section.timeout_s,
+        cores=ctx.cores,
+        inputs=tuple(resolved),
+    )
     return [Planned(CHECK, None, job=job)]
 
 
