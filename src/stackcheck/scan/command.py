@@ -1,6 +1,6 @@
 """``stackcheck scan --profile FILE [PATH ...] [--report-dir DIR]``: the static-scan stage.
 
-Runs every scanner of :data:`stackcheck.scan.registry.SCANNERS` concurrently — checkov (IaC + custom
+Runs every scanner of :data:`stackcheck.scan.registry.SCANNERS` side by side within a core budget — checkov (IaC + custom
 policies), bandit (code), detect-secrets (repository secrets), trivy (image misconfiguration, layer secrets,
 CVEs when a DB is configured) and the others listed there —, applies inline suppressions and profile
 waivers, and writes one report folder (report.json with ``findings[]``, junit.xml, summary.md,
@@ -43,7 +43,9 @@ __all__ = ["DESCRIPTION", "HELP", "add_arguments", "build_report", "run"]
 HELP = f"run the static scans ({', '.join(SCANNERS)}) and write a report folder"
 DESCRIPTION = f"""\
 Scan IaC, code, images and the repository for what the profile's `scan:` section asks. The scanners
-({", ".join(SCANNERS)}) run concurrently, offline; checkov with stackcheck's custom policies.
+({", ".join(SCANNERS)}) run side by side within a core budget, offline; checkov with stackcheck's custom
+policies. In a git work tree they read what the repository tracks; unchanged inputs are answered from the
+result cache (--no-cache: run every scanner).
 Findings go to report.json findings[] and results.sarif; every secret is redacted; profile waivers cover
 findings (check: tool:RULE, subject: file glob) and checks alike. PATH arguments replace the profile's paths.
 """

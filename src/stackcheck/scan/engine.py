@@ -1,4 +1,4 @@
-"""The scan stage's engine: plan every registered scanner, run them concurrently, and judge one verdict.
+"""The scan stage's engine: plan every registered scanner, run them within a core budget, judge one verdict.
 
 ``run_scan`` is shared by ``stackcheck scan`` (which writes the report folder) and the ``scan``/``secrets``
 suites (which replay its results as pytest checks under ``stackcheck verify``). It knows no scanner by
