@@ -144,3 +144,14 @@ def test_replay_answers_a_job_without_running_it(tmp_path: Path) -> None:
     known = JobResult(job, 0, "out", "", 1.0, None, None, cached=True)
     (r,) = run_jobs([job], ENV, cores=1, replay=lambda j: known)
     assert r.cached and r.stdout == "out"
+
+
+def test_an_elastic_job_starts_on_the_first_free_core(tmp_path: Path) -> None:
+    jobs = [
+        Job("long", "t", _stamped(tmp_path / "long", 1.0)),
+        Job("short", "t", _stamped(tmp_path / "short", 0.1)),
+        Job("wide", "t", _stamped(tmp_path / "wide", 0.1), cores=2, elastic=True),
+    ]
+    assert all(r.failure is None for r in run_jobs(jobs, ENV, cores=2))
+    spans = _spans(tmp_path, ["long", "short", "wide"])
+    assert spans["wide"][0] < spans["long"][1]  # it did not wait for the long one to end

@@ -1,10 +1,10 @@
 """``stackcheck scan --profile FILE [PATH ...] [--report-dir DIR]``: the static-scan stage.
 
-Runs every scanner of :data:`stackcheck.scan.registry.SCANNERS` side by side within a core budget — checkov (IaC + custom
-policies), bandit (code), detect-secrets (repository secrets), trivy (image misconfiguration, layer secrets,
-CVEs when a DB is configured) and the others listed there —, applies inline suppressions and profile
-waivers, and writes one report folder (report.json with ``findings[]``, junit.xml, summary.md,
-results.sarif) in which every secret is redacted. Exit codes as for ``verify``.
+Runs every scanner of :data:`stackcheck.scan.registry.SCANNERS` side by side within a core budget —
+checkov (IaC + custom policies), bandit (code), detect-secrets (repository secrets), trivy (image
+misconfiguration, layer secrets, CVEs when a DB is configured) and the others listed there —, applies
+inline suppressions and profile waivers, and writes one report folder (report.json with ``findings[]``,
+junit.xml, summary.md, results.sarif) in which every secret is redacted. Exit codes as for ``verify``.
 """
 
 from __future__ import annotations

@@ -46,6 +46,9 @@ class Job:
     # and a second trivy on that folder gives up after 5 s ("cache may be in use by another process").
     exclusive: str | None = None
     cores: int = 1  # cores the tool uses (its budget: the plan set the tool's own option to it)
+    # Its processes share whatever cores are free: it starts as soon as one is (not when all its
+    # ``cores`` are), so no core idles while the last single-core scanner finishes.
+    elastic: bool = False
     # Files and folders whose content is the job's whole input (the result cache's key); () = not cacheable.
     inputs: tuple[Path, ...] = ()
 
@@ -105,12 +108,13 @@ class _Cores:
         self.cond = threading.Condition()
         self.waiting: list[int] = []
 
-    def acquire(self, index: int, need: int, cancelled: threading.Event) -> int:
-        """Wait for ``need`` cores (at most the machine's); 0 when the run was interrupted meanwhile."""
+    def acquire(self, index: int, need: int, cancelled: threading.Event, elastic: bool = False) -> int:
+        """Wait for ``need`` cores (at most the machine's; ``elastic``: as soon as one is free, taking
+        those that are); the number taken, 0 when the run was interrupted meanwhile."""
         need = max(1, min(need, self.total))
         with self.cond:
             bisect.insort(self.waiting, index)
-            while not (self.waiting[0] == index and self.free >= need):
+            while not (self.waiting[0] == index and self.free >= (1 if elastic else need)):
                 # Bounded waits: an interrupt (stop_all) is noticed within half a second.
                 self.cond.wait(timeout=0.5)
                 if cancelled.is_set():
@@ -118,6 +122,7 @@ class _Cores:
                     self.cond.notify_all()
                     return 0
             self.waiting.pop(0)
+            need = min(need, self.free)
             self.free -= need
             self.cond.notify_all()
             return need
@@ -210,7 +215,7 @@ def run_jobs(
     def within_budget(index: int, job: Job) -> JobResult:
         if budget is None:
             return _run(job, environ, running)
-        taken = budget.acquire(index, job.cores, running.cancelled)
+        taken = budget.acquire(index, job.cores, running.cancelled, job.elastic)
         try:
             return _run(job, environ, running)
         finally:

@@ -82,6 +82,7 @@ def _plan(ctx: ScanContext) -> list[Planned]:
         timeout_s=ctx.section.timeout_s,
         cores=ctx.cores,
         inputs=tuple(resolved),
+        elastic=True,  # its --cores processes share the cores with the last single-core scanner's tail
     )
     return [Planned(CHECK, None, job=job)]
 
