@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 import time
@@ -155,3 +156,10 @@ def test_an_elastic_job_starts_on_the_first_free_core(tmp_path: Path) -> None:
     assert all(r.failure is None for r in run_jobs(jobs, ENV, cores=2))
     spans = _spans(tmp_path, ["long", "short", "wide"])
     assert spans["wide"][0] < spans["long"][1]  # it did not wait for the long one to end
+
+
+def test_exclusive_jobs_within_a_budget_run_one_after_another(tmp_path: Path) -> None:
+    jobs = [Job(f"x{i}", "t", _stamped(tmp_path / f"x{i}", 0.2), exclusive="cache") for i in range(3)]
+    assert all(r.failure is None for r in run_jobs(jobs, ENV, cores=2))
+    spans = sorted(_spans(tmp_path, [j.name for j in jobs]).values())
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))

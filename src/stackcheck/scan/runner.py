@@ -11,7 +11,6 @@ a process group of its own, registered with :mod:`stackcheck.interrupt`: an inte
 
 from __future__ import annotations
 
-import bisect
 import os
 import signal
 import subprocess
@@ -102,18 +101,26 @@ class _Cores:
     """Core tokens: a job starts when it is the first waiting job (in the order given) and its cores are
     free. Strict order: the plan put the jobs that must start first at the front."""
 
-    def __init__(self, total: int) -> None:
+    def __init__(self, total: int, count: int) -> None:
         self.total = total
         self.free = total
         self.cond = threading.Condition()
-        self.waiting: list[int] = []
+        # Every job is in line from the start: one still computing its cache key keeps its place, and no
+        # later job overtakes it (a late checkov once queued behind detect-secrets).
+        self.waiting: list[int] = list(range(count))
+
+    def leave(self, index: int) -> None:
+        """``index`` needs no core (replayed from the cache): the next in line may go."""
+        with self.cond:
+            if index in self.waiting:
+                self.waiting.remove(index)
+            self.cond.notify_all()
 
     def acquire(self, index: int, need: int, cancelled: threading.Event, elastic: bool = False) -> int:
         """Wait for ``need`` cores (at most the machine's; ``elastic``: as soon as one is free, taking
         those that are); the number taken, 0 when the run was interrupted meanwhile."""
         need = max(1, min(need, self.total))
         with self.cond:
-            bisect.insort(self.waiting, index)
             while not (self.waiting[0] == index and self.free >= (1 if elastic else need)):
                 # Bounded waits: an interrupt (stop_all) is noticed within half a second.
                 self.cond.wait(timeout=0.5)
@@ -210,25 +217,32 @@ def run_jobs(
         return []
     locks = {job.exclusive: threading.Lock() for job in jobs if job.exclusive is not None}
     running = _Running()
-    budget = _Cores(cores) if cores else None
+    budget = _Cores(cores, len(jobs)) if cores else None
 
-    def within_budget(index: int, job: Job) -> JobResult:
-        if budget is None:
+    def exclusively(job: Job) -> JobResult:
+        if job.exclusive is None:
             return _run(job, environ, running)
-        taken = budget.acquire(index, job.cores, running.cancelled, job.elastic)
-        try:
+        with locks[job.exclusive]:
             return _run(job, environ, running)
-        finally:
-            budget.release(taken)
 
     def run(index: int, job: Job) -> JobResult:
-        known = replay(job) if replay is not None else None
+        try:
+            known = replay(job) if replay is not None else None
+        except OSError:  # an input vanished while its key was computed: run the tool, it will say
+            known = None
+        if budget is None:
+            return known or exclusively(job)
         if known is not None:
+            budget.leave(index)
             return known
-        if job.exclusive is None:
-            return within_budget(index, job)
-        with locks[job.exclusive]:
-            return within_budget(index, job)
+        # Cores first, then the exclusive lock: every job is in line from the start, so one waiting for
+        # the lock before its place would hold up the holder's place (a deadlock); this way the lock's
+        # holder already has its cores and ends.
+        taken = budget.acquire(index, job.cores, running.cancelled, job.elastic)
+        try:
+            return exclusively(job)
+        finally:
+            budget.release(taken)
 
     threads = len(jobs) if budget is not None else (max_workers or len(jobs))
     pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="scan")
