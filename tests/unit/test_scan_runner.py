@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 import time
@@ -12,7 +13,7 @@ import pytest
 from stackcheck._exceptions import CouldNotCheck
 from stackcheck.scan import bandit, checkov
 from stackcheck.scan.checkov import validate_policies
-from stackcheck.scan.runner import Job, run_jobs, stderr_tail
+from stackcheck.scan.runner import Job, JobResult, run_jobs, stderr_tail
 from stackcheck.scan.toolcache import locate
 from stackcheck.settings import Settings
 
@@ -101,3 +102,64 @@ def test_jobs_sharing_an_exclusive_key_never_overlap(tmp_path: Path) -> None:
     spans = sorted(tuple(map(float, r.stdout.split())) for r in (first, second))
     assert spans[0][1] <= spans[1][0], spans  # the second started after the first ended
     assert all(r.failure is None for r in (first, second, free))
+
+
+def _stamped(path: Path, seconds: float) -> tuple[str, ...]:
+    """A job that records when it ran (start and end, monotonic clock shared by the machine's processes)."""
+    code = (
+        "import time, sys; s = time.monotonic(); time.sleep(float(sys.argv[2])); "
+        "open(sys.argv[1], 'w').write(f'{s} {time.monotonic()}')"
+    )
+    return (sys.executable, "-c", code, str(path), str(seconds))
+
+
+def _spans(tmp_path: Path, names: list[str]) -> dict[str, tuple[float, float]]:
+    out = {}
+    for name in names:
+        start, end = (tmp_path / name).read_text().split()
+        out[name] = (float(start), float(end))
+    return out
+
+
+def test_a_core_budget_never_runs_more_cores_than_it_has(tmp_path: Path) -> None:
+    jobs = [Job(f"one{i}", "t", _stamped(tmp_path / f"one{i}", 0.3)) for i in range(3)]
+    jobs.append(Job("wide", "t", _stamped(tmp_path / "wide", 0.1), cores=2))
+    results = run_jobs(jobs, ENV, cores=2)
+    assert all(r.failure is None for r in results)
+    spans = _spans(tmp_path, [j.name for j in jobs])
+    wide_start, wide_end = spans["wide"]
+    # The two-core job ran with no single-core job beside it: it waited for both cores.
+    assert all(end <= wide_start or start >= wide_end for n, (start, end) in spans.items() if n != "wide")
+    # Never three single-core jobs at once.
+    points = sorted(spans[f"one{i}"][0] for i in range(3))
+    assert sum(1 for i in range(3) if spans[f"one{i}"][0] <= points[-1] < spans[f"one{i}"][1]) <= 2
+
+
+def test_a_job_wider_than_the_budget_still_runs(tmp_path: Path) -> None:
+    (r,) = run_jobs([Job("w", "t", _py("pass"), cores=8)], ENV, cores=2)
+    assert r.failure is None
+
+
+def test_replay_answers_a_job_without_running_it(tmp_path: Path) -> None:
+    job = Job("x", "t", (str(tmp_path / "ghost"),))
+    known = JobResult(job, 0, "out", "", 1.0, None, None, cached=True)
+    (r,) = run_jobs([job], ENV, cores=1, replay=lambda j: known)
+    assert r.cached and r.stdout == "out"
+
+
+def test_an_elastic_job_starts_on_the_first_free_core(tmp_path: Path) -> None:
+    jobs = [
+        Job("long", "t", _stamped(tmp_path / "long", 1.0)),
+        Job("short", "t", _stamped(tmp_path / "short", 0.1)),
+        Job("wide", "t", _stamped(tmp_path / "wide", 0.1), cores=2, elastic=True),
+    ]
+    assert all(r.failure is None for r in run_jobs(jobs, ENV, cores=2))
+    spans = _spans(tmp_path, ["long", "short", "wide"])
+    assert spans["wide"][0] < spans["long"][1]  # it did not wait for the long one to end
+
+
+def test_exclusive_jobs_within_a_budget_run_one_after_another(tmp_path: Path) -> None:
+    jobs = [Job(f"x{i}", "t", _stamped(tmp_path / f"x{i}", 0.2), exclusive="cache") for i in range(3)]
+    assert all(r.failure is None for r in run_jobs(jobs, ENV, cores=2))
+    spans = sorted(_spans(tmp_path, [j.name for j in jobs]).values())
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))

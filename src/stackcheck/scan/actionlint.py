@@ -72,11 +72,16 @@ def _plan(ctx: ScanContext) -> list[Planned]:
     missing = [p for p in ctx.iac_paths if not p.exists()]
     if missing:
         return _known(error=f"scan.iac_paths: {display_path(missing[0])} does not exist")
-    workflows = find_workflows(ctx.iac_paths)
+    # In git: only the workflows the repository tracks (a copy under an ignored folder is not CI).
+    workflows = [w for w in find_workflows(ctx.iac_paths) if ctx.tracked.keeps(w)]
     if not workflows:
         return _known(skipped="no GitHub Actions workflow (.github/workflows/*.yml) under scan.iac_paths")
     argv = (str(locate(TOOL, ctx.settings)), *FLAGS, *(str(w) for w in workflows))
-    job = Job(NAME, NAME, argv, ok_codes=frozenset({0, 1}), timeout_s=ctx.section.timeout_s)
+    # A Go program: GOMAXPROCS is its own parallelism knob; within the budget it has one core.
+    env = {"GOMAXPROCS": "1"} if ctx.budget else {}
+    job = Job(
+        NAME, NAME, argv, frozenset({0, 1}), env=env, timeout_s=ctx.section.timeout_s, inputs=tuple(workflows)
+    )
     return [Planned(CHECK, None, job=job)]
 
 

@@ -20,6 +20,7 @@ from stackcheck.scan.findings import ToolOutcome, make_finding, severity_of
 from stackcheck.scan.runner import Job, JobResult
 from stackcheck.scan.scanner import Scanner, ScannerName
 from stackcheck.scan.toolcache import ToolSpec, locate
+from stackcheck.scan.tracked import MAX_ARGV_CHARS
 
 __all__ = ["SCANNER", "TOOL", "nosec_ids", "parse_bandit"]
 
@@ -30,6 +31,7 @@ _RULE = re.compile(r"^B\d{3}$")
 _NOSEC = re.compile(r"#\s*nosec\b:?\s*([A-Za-z0-9_, ]*)")
 # bandit writes '%s' around the value as it is: the value runs from the first quote to the last.
 _QUOTED = re.compile(r"'(.*)'", re.S)
+PY_SUFFIXES = (".py", ".pyw")  # what bandit reads in a folder (its default include)
 PASSWORD_RULES = {"B105", "B106", "B107"}  # hard-coded password string / argument / default
 
 
@@ -51,13 +53,34 @@ def _plan(ctx: ScanContext) -> list[Planned]:
         return [Planned(CHECK, None, outcome=ToolOutcome(NAME, CHECK, None, error=error))]
     exe = locate(TOOL, ctx.settings)
     out = ctx.work / "bandit.json"
+    targets = [p.resolve() for p in ctx.code_paths]
+    exclude = [".git", ".nox", ".venv", "venv", "node_modules", "__pycache__"]
+    files = ctx.files(targets)  # in git: what the repository tracks (stackcheck.scan.tracked)
+    if files is not None:
+        named = {p for p in targets if p.is_file()}
+        python = [f for f in files if f.suffix in PY_SUFFIXES or f in named]
+        if not python:
+            skipped = "no Python file git tracks under scan.code_paths"
+            return [Planned(CHECK, None, outcome=ToolOutcome(NAME, CHECK, None, skipped=skipped))]
+        if sum(len(str(f)) + 1 for f in python) <= MAX_ARGV_CHARS:
+            targets = python
+        else:  # too many for one command line: the folders, without what git ignores
+            exclude += [str(i) for p in targets for i in ctx.tracked.ignored_under(p)]
     # Absolute paths: bandit names files as given, and stackcheck reads their lines back for # nosec.
-    argv = [str(exe), "-r", *(str(p.resolve()) for p in ctx.code_paths), "-f", "json", "-o", str(out), "-q"]
-    argv += ["--ignore-nosec", "-x", ".git,.nox,.venv,venv,node_modules,__pycache__"]
+    argv = [str(exe), "-r", *(str(p) for p in targets), "-f", "json", "-o", str(out), "-q"]
+    argv += ["--ignore-nosec", "-x", ",".join(exclude)]
     skips = [s for s in ctx.section.skip if _RULE.match(s)]
     if skips:
         argv += ["--skip", ",".join(skips)]
-    job = Job(NAME, NAME, tuple(argv), frozenset({0, 1}), timeout_s=ctx.section.timeout_s, output=out)
+    job = Job(
+        NAME,
+        NAME,
+        tuple(argv),
+        frozenset({0, 1}),
+        timeout_s=ctx.section.timeout_s,
+        output=out,
+        inputs=tuple(targets),
+    )
     return [Planned(CHECK, None, job=job)]
 
 

@@ -9,10 +9,12 @@ for load failures: a broken policy makes ``scan.iac`` an ``error`` naming the fi
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,7 @@ from stackcheck.scan.findings import ToolOutcome, make_finding, severity_of
 from stackcheck.scan.runner import Job, JobResult
 from stackcheck.scan.scanner import Scanner, ScannerName
 from stackcheck.scan.toolcache import ToolSpec, locate
+from stackcheck.scan.tracked import skip_regex
 
 __all__ = [
     "CUSTOM_SEVERITY",
@@ -49,12 +52,21 @@ OFFLINE_ENV = {
     "LOG_LEVEL": "WARNING",
     "HCL_PARSE_TIMEOUT_SEC": "0",
 }
+# With a core budget checkov runs one worker: its default forks os.cpu_count() workers (per framework and
+# per file batch); on the generated corpus (benchmarks/scan_corpus.py, 2 cores) that took 15.5 s wall
+# (11.0 s user + 7.5 s sys: forking and pickling results) against 10.9 s with CHECKOV_WORKERS_NUMBER=1, and
+# the second core goes to another scanner. Not CHECKOV_PARALLELIZATION_TYPE=none (8.8 s): in one process
+# the frameworks share their check registries and a custom policy reported the same finding twice
+# (tests/integration/test_scan_verdicts.py), a verdict change.
+ONE_CORE_ENV = {"CHECKOV_WORKERS_NUMBER": "1"}
 PARAMS_FILE = "stackcheck-params.txt"
 POLICY_SUFFIXES = (".py", ".yaml", ".yml", ".json")
 YAML_SUFFIXES = (".yml", ".yaml")
 SKIPPED_DIRS = {".git", ".nox", ".venv", "venv", "node_modules", "__pycache__", ".terraform"}
 MAX_YAML_FILES = 5000  # bounds the parse check on a huge tree
 MAX_YAML_BYTES = 5_000_000
+# libyaml's safe loader when PyYAML has it: the pure-Python one took 0.9 s for the corpus's 350 files.
+_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 # checkov reports no severity offline; stackcheck's own policies carry theirs here.
 CUSTOM_SEVERITY: dict[str, Severity] = {
@@ -184,6 +196,7 @@ def checkov_command(
     policies: Path | None,
     skip: list[str],
     out_dir: Path,
+    skip_path: str | None = None,
 ) -> list[str]:
     """The checkov command line stackcheck runs (tests run the same one directly to compare)."""
     argv = [str(executable)]
@@ -195,6 +208,8 @@ def checkov_command(
         argv += ["--external-checks-dir", str(policies)]
     if skip:
         argv += ["--skip-check", ",".join(skip)]
+    if skip_path:  # checkov matches it against the absolute paths it walks
+        argv += ["--skip-path", skip_path]
     return [*argv, "-o", "json", "--output-file-path", str(out_dir)]
 
 
@@ -220,14 +235,20 @@ def _plan(ctx: ScanContext) -> list[Planned]:
         policies = render_policies(ctx.policies, ctx.work / "checkov-policies", policy_params(ctx.profile))
     exe = locate(TOOL, ctx.settings)
     out_dir = ctx.work / "checkov-out"
-    argv = checkov_command(exe, ctx.iac_paths, ctx.section.frameworks, policies, ctx.section.skip, out_dir)
+    # In git, checkov walks the folders (Terraform needs a module's files together) but skips what git
+    # ignores (stackcheck.scan.tracked).
+    ignored = skip_regex([i for p in ctx.iac_paths for i in ctx.tracked.ignored_under(p)])
+    section = ctx.section
+    argv = checkov_command(exe, ctx.iac_paths, section.frameworks, policies, section.skip, out_dir, ignored)
     job = Job(
         name=NAME,
         tool=NAME,
         argv=tuple(argv),
         ok_codes=frozenset({0, 1}),
-        env=OFFLINE_ENV,
+        env={**OFFLINE_ENV, **(ONE_CORE_ENV if ctx.budget else {})},
         timeout_s=ctx.section.timeout_s,
+        cores=1 if ctx.budget else ctx.cores,
+        inputs=(*ctx.iac_paths, *((policies,) if policies else ())),  # the rendered policies + parameters
         output=out_dir / "results_json.json",
     )
     return [Planned(CHECK, None, job=job)]
@@ -243,10 +264,14 @@ def checkov_reports(text: str) -> list[dict[str, Any]]:
 
 def _file_of(item: dict[str, Any], roots: tuple[Path, ...], scan_root: Path) -> str | None:
     """The scanned file: ``file_abs_path`` when it exists (checkov doubles it for some frameworks)."""
-    absolute = item.get("file_abs_path")
+    return _file_named(item.get("file_abs_path"), str(item.get("file_path") or ""), roots, scan_root)
+
+
+@functools.lru_cache(maxsize=4096)  # thousands of findings name a few hundred files: one lookup each
+def _file_named(absolute: str | None, given: str, roots: tuple[Path, ...], scan_root: Path) -> str | None:
     if absolute and Path(absolute).is_file():
         return display_path(absolute, scan_root)
-    relative = str(item.get("file_path") or "").lstrip("/")
+    relative = given.lstrip("/")
     for root in roots:
         candidate = root / relative if root.is_dir() else root
         if relative and candidate.is_file() and (root.is_dir() or candidate.name == Path(relative).name):
@@ -288,7 +313,9 @@ def _finding(item: dict[str, Any], status: str, roots: tuple[Path, ...], scan_ro
     )
 
 
-def unparseable_yaml(paths: tuple[Path, ...], limit: int = MAX_YAML_FILES) -> list[Path]:
+def unparseable_yaml(
+    paths: tuple[Path, ...], limit: int = MAX_YAML_FILES, keep: Callable[[Path], bool] = lambda _: True
+) -> list[Path]:
     """YAML files below ``paths`` that do not parse: checkov's yaml and kubernetes runners skip them
     without a word (no ``parsing_errors``, nothing logged), so stackcheck reads them itself."""
     files: list[Path] = []
@@ -298,14 +325,15 @@ def unparseable_yaml(paths: tuple[Path, ...], limit: int = MAX_YAML_FILES) -> li
             continue
         for folder, dirs, names in os.walk(path):
             dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
-            files += [Path(folder) / n for n in sorted(names) if Path(n).suffix in YAML_SUFFIXES]
+            found = [Path(folder) / n for n in sorted(names) if Path(n).suffix in YAML_SUFFIXES]
+            files += [f for f in found if keep(f)]
             if len(files) >= limit:
                 break
     bad = []
     for file in files[:limit]:
         try:
             text = file.read_bytes()[:MAX_YAML_BYTES].decode("utf-8")
-            for _ in yaml.safe_load_all(text):
+            for _ in yaml.load_all(text, Loader=_SAFE_LOADER):
                 pass
         except (OSError, UnicodeDecodeError, yaml.YAMLError):
             bad.append(file)
@@ -318,7 +346,11 @@ def _parse(ctx: ScanContext, planned: Planned, result: JobResult) -> list[ToolOu
 
     if result.failure:
         return outcome(error=result.failure)
-    load_failures = _LOAD_FAILURE.findall(result.stderr + result.stdout)
+    # Only lines that can match (every pattern names a policy or a check; none spans lines): the whole
+    # output through the regex took 1.4 s on the generated corpus, most of a cached re-run.
+    lines = (result.stderr + "\n" + result.stdout).splitlines()
+    candidates = "\n".join(ln for ln in lines if "polic" in ln.lower() or "check" in ln.lower())
+    load_failures = _LOAD_FAILURE.findall(candidates)
     if load_failures:
         return outcome(error=f"checkov skipped a custom policy: {load_failures[0].strip()}")
     try:
@@ -329,6 +361,7 @@ def _parse(ctx: ScanContext, planned: Planned, result: JobResult) -> list[ToolOu
     passed = 0
     unscanned: list[str] = []
     roots = tuple(p.resolve() for p in ctx.iac_paths)
+    _file_named.cache_clear()  # files may have come or gone since the last scan in this process
     judged: set[str] = set()
     for report in reports:
         results = report["results"]
@@ -351,7 +384,8 @@ def _parse(ctx: ScanContext, planned: Planned, result: JobResult) -> list[ToolOu
             why = UNJUDGED.get(key, "no file under scan.iac_paths that it judges")
             unscanned.append(f"scan.build.{key} ({names}): {why}")
     if {"yaml", "kubernetes"} & set(ctx.section.frameworks):
-        unscanned += [f"{ctx.show(p)}: not valid YAML, checkov skipped it" for p in unparseable_yaml(roots)]
+        bad = unparseable_yaml(roots, keep=ctx.tracked.keeps)
+        unscanned += [f"{ctx.show(p)}: not valid YAML, checkov skipped it" for p in bad]
     if not reports and not unscanned:
         frameworks = ", ".join(ctx.section.frameworks)
         return outcome(skipped=f"no IaC file under scan.iac_paths for checkov's frameworks ({frameworks})")

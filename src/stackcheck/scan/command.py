@@ -1,10 +1,10 @@
 """``stackcheck scan --profile FILE [PATH ...] [--report-dir DIR]``: the static-scan stage.
 
-Runs every scanner of :data:`stackcheck.scan.registry.SCANNERS` concurrently — checkov (IaC + custom
-policies), bandit (code), detect-secrets (repository secrets), trivy (image misconfiguration, layer secrets,
-CVEs when a DB is configured) and the others listed there —, applies inline suppressions and profile
-waivers, and writes one report folder (report.json with ``findings[]``, junit.xml, summary.md,
-results.sarif) in which every secret is redacted. Exit codes as for ``verify``.
+Runs every scanner of :data:`stackcheck.scan.registry.SCANNERS` side by side within a core budget —
+checkov (IaC + custom policies), bandit (code), detect-secrets (repository secrets), trivy (image
+misconfiguration, layer secrets, CVEs when a DB is configured) and the others listed there —, applies
+inline suppressions and profile waivers, and writes one report folder (report.json with ``findings[]``,
+junit.xml, summary.md, results.sarif) in which every secret is redacted. Exit codes as for ``verify``.
 """
 
 from __future__ import annotations
@@ -43,7 +43,9 @@ __all__ = ["DESCRIPTION", "HELP", "add_arguments", "build_report", "run"]
 HELP = f"run the static scans ({', '.join(SCANNERS)}) and write a report folder"
 DESCRIPTION = f"""\
 Scan IaC, code, images and the repository for what the profile's `scan:` section asks. The scanners
-({", ".join(SCANNERS)}) run concurrently, offline; checkov with stackcheck's custom policies.
+({", ".join(SCANNERS)}) run side by side within a core budget, offline; checkov with stackcheck's custom
+policies. In a git work tree they read what the repository tracks; unchanged inputs are answered from the
+result cache (--no-cache: run every scanner).
 Findings go to report.json findings[] and results.sarif; every secret is redacted; profile waivers cover
 findings (check: tool:RULE, subject: file glob) and checks alike. PATH arguments replace the profile's paths.
 """
@@ -70,6 +72,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--install-tools",
         action="store_true",
         help="install missing scanners into the tool cache first (needs the package registries)",
+    )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="run every scanner, ignoring and not updating the result cache ($STACKCHECK_SCAN_CACHE, "
+        "default ~/.cache/stackcheck/scan)",
     )
     add_option(parser.add_argument, FRAMEWORK_OPTION)
 
@@ -117,6 +125,9 @@ def _job_line(result: JobResult, outcomes: Sequence[ToolOutcome]) -> None:
         note(f"scan: {result.job.name} failed to run ({result.duration_s:.1f} s)")
         return
     found = sum(len(o.findings) for o in outcomes)
+    if result.cached:
+        note(f"scan: {result.job.name} unchanged, result cache ({found} findings)")
+        return
     note(f"scan: {result.job.name} finished ({result.duration_s:.1f} s, {found} findings)")
 
 
@@ -157,7 +168,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     # A second signal exits at once (stackcheck.interrupt): the partial report is written first.
     with interrupt.on_hard_exit(interrupted):
         try:
-            scan = run_scan(profile, loaded.path.parent, settings, paths, on_job=_job_line)
+            # Imported here, not at the top: the command's import block stays the CLI's (lazy imports).
+            from stackcheck.scan.resultcache import default_cache_dir
+
+            cache = None if getattr(args, "no_cache", False) else default_cache_dir(settings.environ)
+            scan = run_scan(profile, loaded.path.parent, settings, paths, on_job=_job_line, cache_dir=cache)
             if getattr(args, "share_scan", False) and not paths:  # stackcheck run: verify replays it
                 share_scan(loaded, scan)
         except KeyboardInterrupt:  # Ctrl-C, SIGTERM or SIGHUP: run_jobs has stopped every scanner

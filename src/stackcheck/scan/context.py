@@ -3,8 +3,9 @@ folder; and :class:`Planned`, what a scanner's ``plan`` hook returns for each ch
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from stackcheck.catalog.spec import CheckSpec
@@ -12,9 +13,18 @@ from stackcheck.profile.models import Profile, ScanSection
 from stackcheck.resources import data_path
 from stackcheck.scan.findings import ToolOutcome
 from stackcheck.scan.runner import Job
+from stackcheck.scan.tracked import TrackedFiles, find_tracked
 from stackcheck.settings import Settings
 
-__all__ = ["Planned", "ScanContext", "display_path"]
+__all__ = ["Planned", "ScanContext", "display_path", "machine_cores"]
+
+
+def machine_cores() -> int:
+    """The cores this process may run on (its CPU affinity: a container's or taskset's limit)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def display_path(path: str | Path, root: Path | None = None) -> str:
@@ -46,6 +56,20 @@ class ScanContext:
     secret_paths: tuple[Path, ...] = ()
     images: tuple[str, ...] = ()
     policies: Path | None = None
+    cores: int = 1  # the scan's core budget: a parallel scanner gets all of them, the others one each
+    budget: bool = True  # False: every tool with its own defaults (all cores each): the benchmark's "alone"
+    # What git tracks below the paths (empty: not in git, every file is read).
+    tracked: TrackedFiles = field(default_factory=TrackedFiles)
+
+    def files(self, paths: Sequence[Path]) -> list[Path] | None:
+        """The files a scan of ``paths`` reads when all lie in git work trees (``git ls-files``), or None:
+        then the tools walk the paths themselves (outside git, as before)."""
+        if not paths or not self.tracked.in_git(paths):
+            return None
+        found: list[Path] = []
+        for path in paths:
+            found += self.tracked.files_under(path) or []
+        return list(dict.fromkeys(found))
 
     @property
     def root(self) -> Path:
@@ -64,8 +88,16 @@ class ScanContext:
         work: Path,
         settings: Settings,
         paths: Sequence[Path] = (),
+        cores: int | None = None,
+        budget: bool = True,
+        use_git: bool = True,
     ) -> ScanContext:
-        """Resolve the section's paths (``paths`` from the command line replace every path list)."""
+        """Resolve the section's paths (``paths`` from the command line replace every path list).
+
+        ``cores`` (default: :func:`machine_cores`) is the budget the scanners share; ``budget=False`` runs
+        every tool with its own parallelism defaults instead (what a user running it by hand gets).
+        ``use_git``: in a git work tree, read what the repository tracks (:mod:`stackcheck.scan.tracked`).
+        """
         section = profile.scan or ScanSection()
 
         def resolve(items: Sequence[str]) -> tuple[Path, ...]:
@@ -96,6 +128,9 @@ class ScanContext:
             secret_paths=tuple(dict.fromkeys(secrets)),
             images=images,
             policies=policies,
+            cores=cores or machine_cores(),
+            budget=budget,
+            tracked=find_tracked([*iac, *code, *secrets], settings.environ) if use_git else TrackedFiles(),
         )
 
 

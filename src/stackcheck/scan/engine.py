@@ -1,4 +1,4 @@
-"""The scan stage's engine: plan every registered scanner, run them concurrently, and judge one verdict.
+"""The scan stage's engine: plan every registered scanner, run them within a core budget, judge one verdict.
 
 ``run_scan`` is shared by ``stackcheck scan`` (which writes the report folder) and the ``scan``/``secrets``
 suites (which replay its results as pytest checks under ``stackcheck verify``). It knows no scanner by
@@ -10,10 +10,9 @@ builds a :class:`~stackcheck.scan.scanner.Scanner` plus one line in that registr
 from __future__ import annotations
 
 import datetime as dt
-import os
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from stackcheck._exceptions import CouldNotCheck, ErrorReason
@@ -34,6 +33,7 @@ from stackcheck.scan.findings import (
     is_finding_waiver,
 )
 from stackcheck.scan.registry import SCANNERS
+from stackcheck.scan.resultcache import ResultCache, tool_identity
 from stackcheck.scan.runner import JobResult, run_jobs
 from stackcheck.scan.scanner import Scanner
 from stackcheck.scan.toolcache import is_pinned
@@ -88,23 +88,58 @@ def _parse(ctx: ScanContext, step: _Step, result: JobResult) -> list[ToolOutcome
         return [ToolOutcome(step.scanner.name, step.planned.check, step.planned.subject, error=error)]
 
 
-def _run_steps(ctx: ScanContext, steps: Sequence[_Step], on_job: OnJob | None) -> list[ToolOutcome]:
+def _start_order(step: _Step) -> tuple[bool, int]:
+    """The scheduling policy: single-core scanners first, costliest first, one per core; then the parallel
+    ones (detect-secrets, told ``--cores`` = the budget), started on the first core a single-core scanner
+    frees (an elastic job: its processes share the cores with the last single-core scanner's tail, then
+    have them all), so no core idles.
+
+    Why, measured on the generated corpus (``benchmarks/scan_corpus.py``, 2 cores): each tool's default
+    takes every core (checkov forks ``os.cpu_count()`` workers, detect-secrets one process per core), and
+    side by side each ran 2-3x slower than alone, so the stage took longer than the tools in sequence.
+    checkov is no slower with one worker (10.9 s vs 15.5 s with two), bandit has one process anyway
+    (7-9 s); they share the two cores, then detect-secrets takes both (6.3 s vs 10.7 s on one).
+    Starting detect-secrets first instead would leave checkov and bandit to queue behind it; waiting for
+    both cores left one idle until the slower of checkov and bandit ended (on a small tree, seconds).
+    """
+    return (step.scanner.parallel, -step.scanner.cost)
+
+
+def _cache(ctx: ScanContext, steps: Sequence[_Step], folder: Path) -> ResultCache:
+    """The result cache of this scan: each tool known by its version and executable (and install stamp)."""
+    tools = {}
+    for step in steps:
+        if step.planned.job is not None:
+            spec, exe = step.scanner.tool, Path(step.planned.job.argv[0])
+            stamp = (
+                ctx.settings.tools_dir / f".{spec.name}.installed" if is_pinned(exe, ctx.settings) else None
+            )
+            tools[step.planned.job.tool] = tool_identity(spec.version, exe, stamp)
+    return ResultCache(folder, ctx.work, ctx.settings.environ, tools, ctx.tracked)
+
+
+def _run_steps(
+    ctx: ScanContext, steps: Sequence[_Step], on_job: OnJob | None, cache: ResultCache | None = None
+) -> list[ToolOutcome]:
     """Run every planned job and read each one's output as soon as it ends (``on_job`` hears of it then);
     outcomes in plan order."""
-    # The slowest scanner starts first and at most one scanner runs per core: on a small machine,
-    # oversubscribing the cores makes the slowest one (checkov) finish later than the rest combined.
-    with_jobs = sorted((s for s in steps if s.planned.job is not None), key=lambda s: -s.scanner.cost)
+    with_jobs = sorted((s for s in steps if s.planned.job is not None), key=_start_order)
     jobs = [s.planned.job for s in with_jobs if s.planned.job is not None]
-    workers = max(1, min(len(jobs), os.cpu_count() or 1))
     step_of = {s.planned.job.name: s for s in with_jobs if s.planned.job is not None}
     parsed: dict[str, list[ToolOutcome]] = {}
 
     def done(result: JobResult) -> None:
-        parsed[result.job.name] = _parse(ctx, step_of[result.job.name], result)
+        if cache is not None:
+            cache.store(result)
+        outcomes = _parse(ctx, step_of[result.job.name], result)
+        if result.cached:  # said in the result, so a report shows which verdicts were replayed
+            outcomes = [replace(o, details={**o.details, "result_cache": "hit"}) for o in outcomes]
+        parsed[result.job.name] = outcomes
         if on_job is not None:
             on_job(result, parsed[result.job.name])
 
-    run_jobs(jobs, ctx.settings.environ, max_workers=workers, on_done=done)
+    replay = cache.replay if cache is not None else None
+    run_jobs(jobs, ctx.settings.environ, cores=ctx.cores, on_done=done, replay=replay)
     outcomes: list[ToolOutcome] = []
     for step in steps:
         if step.planned.outcome is not None:
@@ -275,11 +310,13 @@ def run_scan(
     paths: Sequence[Path] = (),
     today: dt.date | None = None,
     on_job: OnJob | None = None,
+    cache_dir: Path | None = None,
 ) -> ScanRun:
     """Run every scanner the profile's ``scan`` section asks for and judge the results (not redacted).
 
     ``base`` is the folder the profile's relative paths start from; ``paths`` (from the command line)
-    replace every path list of the section.
+    replace every path list of the section. ``cache_dir``: the result cache
+    (:mod:`stackcheck.scan.resultcache`); None runs every scanner.
     """
     canaries = profile.scan.canaries if profile.scan else []
     known = [settings.environ.get(name, "") for name in canaries]
@@ -287,7 +324,8 @@ def run_scan(
     with tempfile.TemporaryDirectory(prefix="stackcheck-scan-") as work:
         ctx = ScanContext.build(profile, base, Path(work), settings, paths)
         steps = _plan_all(ctx)
-        outcomes = _run_steps(ctx, steps, on_job)
+        cache = _cache(ctx, steps, cache_dir) if cache_dir is not None else None
+        outcomes = _run_steps(ctx, steps, on_job, cache)
     for outcome in outcomes:
         redactor.add(outcome.secret_values)
     verdicts = _judge_all(profile, outcomes, today or dt.date.today())

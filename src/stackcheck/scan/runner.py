@@ -1,8 +1,10 @@
-"""Run scanner processes concurrently, each bounded in time, and keep what they wrote.
+"""Run scanner processes concurrently within a core budget, each bounded in time, and keep what they wrote.
 
-Scanners are separate programs (checkov, trivy, bandit, detect-secrets) that spend most of their time
-starting up or reading files, so they run side by side: the stage takes about as long as its slowest
-scanner. A process that cannot start, exits with an unexpected code or overruns its timeout is a
+Scanners are separate programs (checkov, trivy, bandit, detect-secrets); each job says how many cores it
+uses (``Job.cores``: 1 for a single-process tool, more for one told to spread its work, e.g. detect-secrets
+``--cores N``). :func:`run_jobs` starts jobs in the order given as their cores come free, never using more
+cores than the machine has: oversubscribed, two tools that each use every core made each 2-3x slower.
+A process that cannot start, exits with an unexpected code or overruns its timeout is a
 :class:`JobResult` with ``failure`` set — the caller turns it into ``error``, never ``passed``. Each runs in
 a process group of its own, registered with :mod:`stackcheck.interrupt`: an interrupted run stops them all.
 """
@@ -42,6 +44,12 @@ class Job:
     # Jobs with the same key never run at once: e.g. trivy holds its cache folder's lock for a whole run,
     # and a second trivy on that folder gives up after 5 s ("cache may be in use by another process").
     exclusive: str | None = None
+    cores: int = 1  # cores the tool uses (its budget: the plan set the tool's own option to it)
+    # Its processes share whatever cores are free: it starts as soon as one is (not when all its
+    # ``cores`` are), so no core idles while the last single-core scanner finishes.
+    elastic: bool = False
+    # Files and folders whose content is the job's whole input (the result cache's key); () = not cacheable.
+    inputs: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,7 @@ class JobResult:
     duration_s: float
     output: str | None
     failure: str | None  # None: the tool ran; else why it did not (not found, crashed, timeout)
+    cached: bool = False  # replayed from the result cache (stackcheck.scan.resultcache), not run
 
 
 def stderr_tail(text: str, lines: int = 8, limit: int = 800) -> str:
@@ -86,6 +95,50 @@ class _Running:
                 proc.wait(timeout=max(deadline - time.monotonic(), 0.01))
             with suppress(ProcessLookupError, PermissionError):
                 os.killpg(proc.pid, signal.SIGKILL)  # the group: a scanner's own children too
+
+
+class _Cores:
+    """Core tokens: a job starts when it is the first waiting job (in the order given) and its cores are
+    free. Strict order: the plan put the jobs that must start first at the front."""
+
+    def __init__(self, total: int, count: int) -> None:
+        self.total = total
+        self.free = total
+        self.cond = threading.Condition()
+        # Every job is in line from the start: one still computing its cache key keeps its place, and no
+        # later job overtakes it (a late checkov once queued behind detect-secrets).
+        self.waiting: list[int] = list(range(count))
+
+    def leave(self, index: int) -> None:
+        """``index`` needs no core (replayed from the cache): the next in line may go."""
+        with self.cond:
+            if index in self.waiting:
+                self.waiting.remove(index)
+            self.cond.notify_all()
+
+    def acquire(self, index: int, need: int, cancelled: threading.Event, elastic: bool = False) -> int:
+        """Wait for ``need`` cores (at most the machine's; ``elastic``: as soon as one is free, taking
+        those that are); the number taken, 0 when the run was interrupted meanwhile."""
+        need = max(1, min(need, self.total))
+        with self.cond:
+            while not (self.waiting[0] == index and self.free >= (1 if elastic else need)):
+                # Bounded waits: an interrupt (stop_all) is noticed within half a second.
+                self.cond.wait(timeout=0.5)
+                if cancelled.is_set():
+                    self.waiting.remove(index)
+                    self.cond.notify_all()
+                    return 0
+            self.waiting.pop(0)
+            need = min(need, self.free)
+            self.free -= need
+            self.cond.notify_all()
+            return need
+
+    def release(self, count: int) -> None:
+        """Give ``count`` cores back."""
+        with self.cond:
+            self.free += count
+            self.cond.notify_all()
 
 
 def _run(job: Job, environ: Mapping[str, str], running: _Running) -> JobResult:
@@ -146,11 +199,16 @@ def run_jobs(
     environ: Mapping[str, str],
     *,
     max_workers: int | None = None,
+    cores: int | None = None,
     on_done: Callable[[JobResult], None] | None = None,
+    replay: Callable[[Job], JobResult | None] | None = None,
 ) -> list[JobResult]:
     """Run every job concurrently (threads waiting on processes); results in the order of ``jobs``.
 
-    Jobs sharing an ``exclusive`` key run one after another (each one's duration is its own run).
+    With ``cores``, jobs start in the order of ``jobs`` as their ``Job.cores`` come free (at most ``cores``
+    in use at once); without it, at most ``max_workers`` run at once. Jobs sharing an ``exclusive`` key run
+    one after another (each one's duration is its own run). ``replay`` may answer a job without running it
+    (the result cache): a result it returns costs no core.
 
     Each process gets ``environ`` (the run's environment, :attr:`Settings.environ
     <stackcheck.settings.Settings.environ>`) plus its job's ``env``, and nothing else.
@@ -159,16 +217,37 @@ def run_jobs(
         return []
     locks = {job.exclusive: threading.Lock() for job in jobs if job.exclusive is not None}
     running = _Running()
+    budget = _Cores(cores, len(jobs)) if cores else None
 
-    def run(job: Job) -> JobResult:
+    def exclusively(job: Job) -> JobResult:
         if job.exclusive is None:
             return _run(job, environ, running)
         with locks[job.exclusive]:
             return _run(job, environ, running)
 
-    pool = ThreadPoolExecutor(max_workers=max_workers or len(jobs), thread_name_prefix="scan")
+    def run(index: int, job: Job) -> JobResult:
+        try:
+            known = replay(job) if replay is not None else None
+        except OSError:  # an input vanished while its key was computed: run the tool, it will say
+            known = None
+        if budget is None:
+            return known or exclusively(job)
+        if known is not None:
+            budget.leave(index)
+            return known
+        # Cores first, then the exclusive lock: every job is in line from the start, so one waiting for
+        # the lock before its place would hold up the holder's place (a deadlock); this way the lock's
+        # holder already has its cores and ends.
+        taken = budget.acquire(index, job.cores, running.cancelled, job.elastic)
+        try:
+            return exclusively(job)
+        finally:
+            budget.release(taken)
+
+    threads = len(jobs) if budget is not None else (max_workers or len(jobs))
+    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="scan")
     try:
-        futures = [pool.submit(run, job) for job in jobs]
+        futures = [pool.submit(run, i, job) for i, job in enumerate(jobs)]
         # on_done hears of each job as soon as it ends (a progress line), not in the order of ``jobs``.
         for future in as_completed(futures):
             if on_done is not None:

@@ -37,8 +37,10 @@ class ScannerName(StrEnum):
 class Scanner:
     """One scanner: what it is, what it decides, and its two hooks (what to run, how to read the output).
 
-    ``cost`` ranks scanners by how long they take here (higher starts first: the stage then takes about
-    as long as its slowest scanner). ``plan`` may raise :class:`~stackcheck._exceptions.CouldNotCheck`
+    ``cost`` ranks scanners by how long they take here (higher starts first). ``parallel``: the tool
+    spreads its own work over the cores it is given (detect-secrets ``--cores``); such a scanner starts
+    after the single-core ones, on every core (the engine's scheduling policy, :mod:`stackcheck.scan.engine`).
+    ``plan`` may raise :class:`~stackcheck._exceptions.CouldNotCheck`
     (e.g. the tool is not installed); ``parse`` returns one outcome per check and subject it decided.
     """
 
@@ -48,6 +50,7 @@ class Scanner:
     cost: int
     plan: Callable[[ScanContext], list[Planned]]
     parse: Callable[[ScanContext, Planned, JobResult], list[ToolOutcome]]
+    parallel: bool = False
 
     def __post_init__(self) -> None:
         if self.tool.name != self.name:

@@ -31,6 +31,7 @@ from stackcheck.scan.findings import ToolOutcome, make_finding
 from stackcheck.scan.runner import Job, JobResult
 from stackcheck.scan.scanner import Scanner, ScannerName
 from stackcheck.scan.toolcache import ToolSpec, locate
+from stackcheck.scan.tracked import MAX_ARGV_CHARS, skip_regex
 
 __all__ = ["SCANNER", "TOOL", "parse_detect_secrets"]
 
@@ -58,9 +59,31 @@ def _plan(ctx: ScanContext) -> list[Planned]:
     # detect-secrets silently ignores paths outside its working directory: run it from their common root.
     resolved = [p.resolve() for p in ctx.secret_paths]
     root = Path(os.path.commonpath([str(p if p.is_dir() else p.parent) for p in resolved]))
-    argv = [str(exe), "scan", "--all-files", "--disable-filter", ALLOWLIST_FILTER, "--exclude-files", EXCLUDE]
+    exclude = EXCLUDE
+    files = ctx.files(resolved)  # in git: what the repository tracks (stackcheck.scan.tracked)
+    if files is not None and not files:
+        outcome = ToolOutcome(NAME, CHECK, None, skipped="no file git tracks under the scan paths")
+        return [Planned(CHECK, None, outcome=outcome)]
+    if files is not None and sum(len(str(f)) + 1 for f in files) <= MAX_ARGV_CHARS:
+        resolved = files
+    elif files is not None:  # too many for one command line: the folders, without what git ignores
+        ignored = [i for p in resolved for i in ctx.tracked.ignored_under(p)]
+        exclude = "|".join(filter(None, [EXCLUDE, skip_regex(ignored, root)]))
+    # Its own parallelism, told explicitly: detect-secrets splits the files over ``--cores`` processes
+    # (default: every core). It runs after the single-core scanners, with every core of the budget.
+    argv = [str(exe), "--cores", str(ctx.cores), "scan", "--all-files", "--disable-filter", ALLOWLIST_FILTER]
+    argv += ["--exclude-files", exclude]
     argv += [str(p.relative_to(root)) for p in resolved]
-    job = Job(NAME, NAME, tuple(argv), cwd=root, timeout_s=ctx.section.timeout_s)
+    job = Job(
+        NAME,
+        NAME,
+        tuple(argv),
+        cwd=root,
+        timeout_s=ctx.section.timeout_s,
+        cores=ctx.cores,
+        inputs=tuple(resolved),
+        elastic=True,  # its --cores processes share the cores with the last single-core scanner's tail
+    )
     return [Planned(CHECK, None, job=job)]
 
 
@@ -139,4 +162,4 @@ def _parse(ctx: ScanContext, planned: Planned, result: JobResult) -> list[ToolOu
 
 
 # detect-secrets ≈ 0.2 s here: the quickest, started last.
-SCANNER = Scanner(name=NAME, tool=TOOL, checks=(CHECK,), cost=0, plan=_plan, parse=_parse)
+SCANNER = Scanner(name=NAME, tool=TOOL, checks=(CHECK,), cost=0, plan=_plan, parse=_parse, parallel=True)

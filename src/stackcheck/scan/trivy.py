@@ -111,6 +111,7 @@ def _plan(ctx: ScanContext) -> list[Planned]:
             tuple(argv),
             timeout_s=ctx.section.timeout_s + 30,
             output=out,
+            env={"GOMAXPROCS": "1"} if ctx.budget else {},  # a Go program: one core of the budget
             exclusive=f"{NAME} {cache}",  # one trivy per cache folder at a time (it locks the folder)
         )
         planned.append(Planned(MISCONFIG, subject, job=job))
