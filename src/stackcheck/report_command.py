@@ -6,8 +6,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import datetime as dt
+import sys
 from pathlib import Path
 
 from stackcheck._exceptions import UsageError
