@@ -21,7 +21,6 @@ from typing import Any
 
 from stackcheck import progress
 from stackcheck._exceptions import UsageError
-from stackcheck.report.writer import select_artifacts
 from stackcheck.suggest import did_you_mean
 
 __all__ = ["FORMATS", "add_output_options", "command_output", "parse_formats"]
@@ -89,6 +88,8 @@ def _check(args: argparse.Namespace) -> tuple[str, ...]:
 @contextlib.contextmanager
 def command_output(args: argparse.Namespace, started: float) -> Iterator[None]:
     """Run a stage command under its output options (a UsageError before anything runs)."""
+    from stackcheck.report.writer import select_artifacts  # the report models: only for a stage that runs
+
     formats = _check(args)
     progress.configure(quiet=args.quiet)
     select_artifacts([FORMATS[f] for f in formats] or None)

@@ -156,7 +156,7 @@ def _stage_runner(stage: str) -> Callable[[argparse.Namespace, Settings], int]:
         from stackcheck.load import command as load_command
 
         return load_command.run
-    from stackcheck.cli import verify_command
+    from stackcheck.verify_command import verify_command
 
     return lambda stage_args, _settings: verify_command(stage_args)
 
@@ -195,7 +195,7 @@ def _prepare(args: argparse.Namespace, report_dir: Path | None) -> tuple[LoadedP
     if args.processes is not None and not 0 <= args.processes <= 256:
         raise UsageError(f"--processes {args.processes} is out of range", "use 0 to 256")
     if "verify" in stages:
-        from stackcheck.cli import check_verify
+        from stackcheck.verify_command import check_verify
 
         folder = (report_dir or Path(".")) / "stages" / "verify"
         check_verify(_stage_args("verify", args, folder, _verify_suites(loaded.profile, stages)))

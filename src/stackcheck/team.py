@@ -28,7 +28,6 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-import pytest
 from pydantic import Field, ValidationError, field_validator
 
 from stackcheck._exceptions import UsageError
@@ -87,6 +86,8 @@ class TeamCheck(CheckSpec):
 
     def __call__(self, function: F) -> F:
         """Mark ``function`` (a test) as implementing this check: ``@ORDERS`` above several tests."""
+        import pytest  # imported by the tests that use it: `profile validate` needs no pytest
+
         marked: F = pytest.mark.check(self)(function)
         return marked
 
