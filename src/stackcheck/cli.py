@@ -93,7 +93,7 @@ examples:
 
 
 _FORMAT = argparse.RawDescriptionHelpFormatter
-_SubParsers = argparse._SubParsersAction  # type: ignore[type-arg]
+_SubParsers = argparse._SubParsersAction
 
 #: The commands that take ``--history`` (each writes one report folder).
 HISTORY_COMMANDS = ("verify", "run", "scan", "load")
