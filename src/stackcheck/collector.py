@@ -18,6 +18,7 @@ import pytest
 from stackcheck._exceptions import CouldNotCheck, ErrorReason, UsageError
 from stackcheck.catalog import REGISTRY, CheckSpec
 from stackcheck.claims import apply_claims
+from stackcheck.clock import process_wall_s
 from stackcheck.controls import apply_controls
 from stackcheck.locations import locate_results
 from stackcheck.outcomes import CheckResult, Evidence, Status
@@ -249,6 +250,7 @@ class RunCollector:
                 started_at=self.started_at,
                 finished_at=finished,
                 duration_s=round((finished - self.started_at).total_seconds(), 3),
+                process_wall_s=process_wall_s(),
                 host=socket.gethostname(),
                 tool_versions=tool_versions(),
                 suites=tuple(sorted(self.suites)),

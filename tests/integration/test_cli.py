@@ -154,6 +154,9 @@ def test_default_report_dir_is_under_reports_out_with_latest_link(
     assert run.code == 0
     latest = tmp_path / "reports" / "out" / "latest"
     assert latest.is_symlink() and (latest / "report.json").is_file()
+    # The process's own wall time is recorded beside the suites' and covers it (start-up included).
+    run_info = json.loads((latest / "report.json").read_text())["run"]
+    assert run_info["process_wall_s"] >= run_info["duration_s"] > 0
 
 
 def test_waiver_for_an_unknown_check_is_a_configuration_error(

@@ -164,3 +164,14 @@ def test_report_merge_writes_every_artifact_and_refuses_in_one_line(
     assert not (tmp_path / "refused").exists()
     assert main(["report", "merge", str(tmp_path / "v")]) == 2
     assert "-o OUT" in capsys.readouterr().err
+
+
+def test_the_merged_process_wall_time_adds_up_the_stages_and_is_unknown_if_one_lacks_it() -> None:
+    def timed(report: Report, wall: float | None) -> Report:
+        return report.model_copy(update={"run": report.run.model_copy(update={"process_wall_s": wall})})
+
+    verify = _stage("verify", _result("health.live", Status.PASSED))
+    load = _stage("load", _result("load.p95", Status.PASSED))
+    merged = merge_reports([timed(verify, 3.5), timed(load, 12.25)], "stackcheck run")
+    assert merged.run.process_wall_s == 15.75
+    assert merge_reports([timed(verify, 3.5), load], "stackcheck run").run.process_wall_s is None

@@ -334,12 +334,15 @@ def _report(
     results_t, claims = apply_claims(results, profile)
     results_t = locate_results(results_t, loaded)
     controls = apply_controls(results_t, frameworks)
+    from stackcheck.clock import process_wall_s
+
     report = Report(
         run=RunInfo(
             command=_command_line(args),
             started_at=started,
             finished_at=finished,
             duration_s=round((finished - started).total_seconds(), 3),
+            process_wall_s=process_wall_s(),
             host=socket.gethostname(),
             tool_versions=tool_versions(versions),
             suites=("load",),

@@ -58,7 +58,7 @@ def render_console(report: Report, report_dir: str | None = None) -> str:
         *skipped_lines(report.results),
         "",
         f"{s.total} results: {s.passed} passed, {s.failed} failed, {s.error} error, "
-        f"{s.skipped} skipped, {s.waived} waived in {report.run.duration_s:.1f} s",
+        f"{s.skipped} skipped, {s.waived} waived in {report.run.duration_s:.1f} s{_process(report)}",
     ]
     if claim_counts_line(report):
         lines.append(claim_counts_line(report))
@@ -79,3 +79,9 @@ def render_console(report: Report, report_dir: str | None = None) -> str:
             terminal(f"report: {report_dir}/{main}" + (f" (also {', '.join(also)})" if also else ""))
         )
     return "\n".join(lines)
+
+
+def _process(report: Report) -> str:
+    """The process's own wall time beside the suites' (start-up and server starts included), if known."""
+    wall = report.run.process_wall_s
+    return f" (the whole process {wall:.1f} s)" if wall is not None else ""

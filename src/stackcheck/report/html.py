@@ -328,7 +328,8 @@ def _heading(report: Report) -> list[str]:
         f"(exit code {s.exit_code})</p>",
         f"<p>Target <code>{escape(report.target or '-')}</code> · {s.total} results: {s.passed} passed, "
         f"{s.failed} failed, {s.error} error, {s.skipped} skipped, {s.waived} waived · "
-        f"{report.run.duration_s:.1f} s · {report.run.finished_at:%Y-%m-%d %H:%M} UTC</p>",
+        f"{report.run.duration_s:.1f} s{_process_wall(report)} · "
+        f"{report.run.finished_at:%Y-%m-%d %H:%M} UTC</p>",
         _status_bar(report),
         _nav(report),
     ]
@@ -364,3 +365,9 @@ def render_html(report: Report) -> str:
         + "\n".join(body)
         + "</body></html>\n"
     )
+
+
+def _process_wall(report: Report) -> str:
+    """The process's own wall time (start-up and server starts included) beside the suites', if known."""
+    wall = report.run.process_wall_s
+    return f" (process {wall:.1f} s)" if wall is not None else ""

@@ -102,6 +102,7 @@ def _run_info(stages: Sequence[Report], command: str) -> RunInfo:
         started_at=started,
         finished_at=finished,
         duration_s=round((finished - started).total_seconds(), 3),
+        process_wall_s=_sum_wall(stages),
         host=stages[0].run.host,
         tool_versions=versions,
         suites=tuple(sorted({s for r in stages for s in r.run.suites})),
@@ -147,3 +148,9 @@ def merge_reports(stages: Sequence[Report], command: str) -> Report:
     if stopped is not None or any(r.run.interrupted for r in stages):
         report = mark_interrupted(report, signal.Signals.__members__.get(stopped or "", signal.SIGINT))
     return report
+
+
+def _sum_wall(stages: Sequence[Report]) -> float | None:
+    """The stages' process wall times added up (each stage is a process of its own); null if one lacks it."""
+    walls = [r.run.process_wall_s for r in stages]
+    return None if any(w is None for w in walls) else round(sum(w for w in walls if w is not None), 3)

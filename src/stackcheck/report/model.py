@@ -40,8 +40,9 @@ __all__ = [
 
 SCHEMA: Final = "stackcheck.report/v1"
 # Fields are only added within v1; each addition raises the revision (docs/report.md lists them).
-# 1.0 results, waivers, findings, load · 1.1 claims · 1.2 controls, drift · 1.3 remediation, source, root.
-SCHEMA_VERSION: Final = "1.3"
+# 1.0 results, waivers, findings, load · 1.1 claims · 1.2 controls, drift · 1.3 remediation, source, root
+# · 1.4 run.process_wall_s, load.window, load.run_latency_ms.
+SCHEMA_VERSION: Final = "1.4"
 
 
 def _revision(version: str) -> tuple[int, int]:
@@ -69,6 +70,12 @@ class RunInfo(_Model):
     started_at: dt.datetime = Field(description="UTC start time (ISO 8601).")
     finished_at: dt.datetime = Field(description="UTC end time (ISO 8601).")
     duration_s: float = Field(description="Wall time of the run (s).")
+    process_wall_s: float | None = Field(
+        None,
+        description="Wall time of the stackcheck process until this report was made (s): duration_s plus "
+        "what it leaves out (start-up, imports, profile validation, starting the throwaway servers). The "
+        "sum of the stages' in a merged report. Null in reports before 1.4.",
+    )
     host: str = Field(description="Host name of the machine that ran the checks.")
     tool_versions: dict[str, str] = Field(
         description="stackcheck, python, pytest and every external tool used."

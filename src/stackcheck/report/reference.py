@@ -76,6 +76,11 @@ REVISIONS = (
         "`schema_version`; `results[].remediation` and `results[].source` (the profile line a result "
         "verifies); `profile.root`",
     ),
+    (
+        "1.4",
+        "`run.process_wall_s` (the process's own wall time); `load.window` (the gated steady window and "
+        "the generator's lateness) and `load.run_latency_ms`",
+    ),
 )
 
 

@@ -95,12 +95,15 @@ def build_report(
     results = locate_results(results, loaded)
     controls = apply_controls(results, frameworks)
     waivers = tuple(scan.waivers)
+    from stackcheck.clock import process_wall_s
+
     report = Report(
         run=RunInfo(
             command=command,
             started_at=started,
             finished_at=finished,
             duration_s=round((finished - started).total_seconds(), 3),
+            process_wall_s=process_wall_s(),
             host=socket.gethostname(),
             tool_versions=tool_versions(scan.tool_versions),
             suites=tuple(sorted({r.suite for r in results})),
