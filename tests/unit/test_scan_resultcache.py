@@ -71,3 +71,18 @@ def test_a_reinstalled_tool_is_another_tool(tmp_path: Path) -> None:
 def test_the_cache_lives_under_the_users_cache_folder() -> None:
     assert default_cache_dir({"XDG_CACHE_HOME": "/c"}) == Path("/c/stackcheck/scan")
     assert default_cache_dir({"STACKCHECK_SCAN_CACHE": "/x", "XDG_CACHE_HOME": "/c"}) == Path("/x")
+
+
+def test_a_torn_or_foreign_entry_is_a_miss_and_the_tool_runs(tmp_path: Path) -> None:
+    cache = _cache(tmp_path)
+    job = _job(tmp_path)
+    cache.store(_result(job))
+    entry = next((tmp_path / "cache").glob("*.json"))
+    for text in (
+        "{",
+        "[]",
+        '{"returncode": 0}',
+        '{"returncode": 0, "stdout": 1, "stderr": "", "output": null}',
+    ):
+        entry.write_text(text)
+        assert cache.replay(job) is None, text

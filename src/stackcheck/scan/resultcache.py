@@ -135,7 +135,10 @@ class ResultCache:
         start = time.monotonic()
         try:
             data = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            stored = (int(data["returncode"]), data["stdout"], data["stderr"], data["output"])
+        except (OSError, ValueError, KeyError, TypeError):  # gone, torn or not ours: run the tool
+            return None
+        if not all(isinstance(text, str) for text in stored[1:3]):
             return None
         back = str(self.work)
 
@@ -145,11 +148,11 @@ class ResultCache:
         self.hits += 1
         return JobResult(
             job,
-            int(data["returncode"]),
-            restore(data["stdout"]) or "",
-            restore(data["stderr"]) or "",
+            stored[0],
+            restore(stored[1]) or "",
+            restore(stored[2]) or "",
             time.monotonic() - start,
-            restore(data["output"]),
+            restore(stored[3]) if isinstance(stored[3], str) else None,
             None,
             cached=True,
         )
