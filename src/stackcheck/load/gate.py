@@ -20,7 +20,7 @@ from typing import Any
 from stackcheck.catalog.load import CHECKS, ERROR_RATIO, P95, P99, THROUGHPUT
 from stackcheck.catalog.spec import CheckSpec
 from stackcheck.load.stats import LoadStats
-from stackcheck.load.window import LATE_LIMIT_MS, LATE_SHARE_MAX, LATENESS_PCT
+from stackcheck.load.window import LATE_COUNT_MIN, LATE_LIMIT_MS, LATE_SHARE_MAX, LATENESS_PCT
 from stackcheck.outcomes import CheckResult, ErrorReason, Evidence, Status
 from stackcheck.profile.models import SloSection
 from stackcheck.report.model import exit_code
@@ -100,7 +100,7 @@ def _generator_problem(stats: LoadStats) -> str | None:
 def _late_problem(stats: LoadStats) -> str | None:
     """Why the generator's own lateness leaves no verdict at all, or None."""
     window = stats.window
-    if window is None or window.late_share <= LATE_SHARE_MAX:
+    if window is None or window.late_share <= LATE_SHARE_MAX or window.late_beyond_limit < LATE_COUNT_MIN:
         return None
     cause = _generator_problem(stats)  # a saturated CPU is the likeliest cause: say so first
     return (f"{cause}; " if cause else "") + (
