@@ -187,3 +187,23 @@ def test_a_header_variable_that_is_not_set_is_a_usage_error_and_nothing_is_sent(
         "the environment (export it before the run; its value is redacted in every artifact)"
     ]
     assert ITEMS_PATH not in sent and not (tmp_path / "report").exists()
+
+
+@pytestmark_nginx
+def test_a_header_variable_with_a_line_break_is_a_usage_error_and_nothing_is_sent(
+    tmp_path: Path, run_cli: Callable[..., CliRun]
+) -> None:
+    # Every Locust process builds the request bytes at its start; the CLI builds them first, so a value
+    # that would inject a header is one line naming the key (not the value), before any request.
+    injected = "Bearer x\r\nX-Injected: 1"
+    with NginxServer(NginxSite(write_path=ITEMS_PATH, write_token=TOKEN, access_log=True)) as srv:
+        run, _, _ = _load(run_cli, _nginx_profile(tmp_path, srv), srv.url, env={"WRITE_TOKEN": injected})
+        log = srv.prefix / "access.log"
+        sent = log.read_text() if log.exists() else ""
+    lines = run.stderr.strip().splitlines()
+    assert run.code == 2 and len(lines) == 1, run.stderr
+    assert lines[0].startswith(
+        "stackcheck: error: load.endpoints[0]: header Authorization contains a line break"
+    )
+    assert "X-Injected" not in run.stderr + run.stdout
+    assert ITEMS_PATH not in sent and not (tmp_path / "report").exists()

@@ -139,3 +139,17 @@ def test_credential_headers_are_references_expanded_by_the_sender_and_redacted()
     assert missing_references(by_key, {}) == (
         "load.endpoints[0].headers.Authorization uses ${API_TOKEN}, which is not set in the environment"
     )
+
+
+def test_the_request_bytes_encode_the_path_as_a_client_does_and_refuse_what_http_cannot_carry() -> None:
+    from stackcheck.load.request import build_request
+
+    wire = build_request("http://127.0.0.1:8080/base/", "GET", "/search?q=a b&c=%2F/é", None, {})
+    head = wire.data.split(b"\r\n")
+    assert head[0] == b"GET /base/search?q=a%20b&c=%2F/%C3%A9 HTTP/1.1" and head[1] == b"Host: 127.0.0.1:8080"
+    for headers, words in (
+        ({"X-A": "one\r\nX-B: two"}, "header X-A contains a line break"),
+        ({"X-A": "caf\u20ac"}, "header X-A has a character HTTP/1.1 cannot carry"),
+    ):
+        with pytest.raises(ValueError, match=words):
+            build_request("http://127.0.0.1:8080", "GET", "/", None, headers)

@@ -155,6 +155,23 @@ def _require_references(plan: LoadPlan, environ: Mapping[str, str]) -> None:
     missing = missing_references(by_key, environ)
     if missing:
         raise UsageError(missing, "export it before the run; its value is redacted in every artifact")
+    # Every Locust process builds these bytes at its start: a value it would refuse is refused here, once,
+    # before anything is sent (an expanded ${VAR} with a line break, a non-Latin-1 character).
+    from stackcheck.load.request import build_request
+
+    for key, endpoint in zip(by_key, plan.endpoints, strict=True):
+        try:
+            build_request(
+                plan.target,
+                endpoint.method,
+                endpoint.path,
+                None,
+                expanded_headers(dict(endpoint.headers), environ),
+            )
+        except ValueError as exc:
+            raise UsageError(
+                f"{key}: {exc}", "fix the header (or the variable it names) in the profile"
+            ) from None
 
 
 def _redactor(

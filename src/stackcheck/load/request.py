@@ -16,7 +16,7 @@ import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from stackcheck._exceptions import UsageError
 from stackcheck.profile.stages import MAX_BODY_BYTES, LoadEndpoint, header_references, inline_body
@@ -103,20 +103,32 @@ class WireRequest:
     data: bytes  # request line, headers and body
 
 
+# What stays as written in a request target: RFC 3986's reserved and unreserved characters and existing
+# %-escapes; a space, a control character or a non-ASCII one is %-encoded (UTF-8), as httpx (the preflight)
+# does, so every process sends the same bytes.
+_PATH_SAFE = "!#$%&'()*+,/:;=?@[]~"
+
+
 def _clean(text: str, what: str) -> str:
     if any(c in text for c in "\r\n\0"):
         raise ValueError(f"{what} contains a line break or NUL: refused (header injection)")
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        raise ValueError(f"{what} has a character HTTP/1.1 cannot carry (outside Latin-1)") from None
     return text
 
 
 def build_request(
     target: str, method: str, path: str, body: bytes | None, headers: Mapping[str, str]
 ) -> WireRequest:
-    """The bytes of one request to ``target`` (``ValueError`` on a header value with a line break)."""
+    """The bytes of one request to ``target`` (``ValueError`` on a header value with a line break or a
+    character outside Latin-1; the path is %-encoded where it must be)."""
     parts = urlsplit(target)
     host = parts.netloc.rsplit("@", 1)[-1]
     base = parts.path.rstrip("/")
-    lines = [f"{_clean(method, 'method')} {_clean(base + path, 'path')} HTTP/1.1", f"Host: {host}"]
+    line_target = quote(base + path, safe=_PATH_SAFE)
+    lines = [f"{_clean(method, 'method')} {_clean(line_target, 'path')} HTTP/1.1", f"Host: {host}"]
     given = {name.lower() for name in headers}
     if "user-agent" not in given:
         lines.append(f"User-Agent: {USER_AGENT}")
