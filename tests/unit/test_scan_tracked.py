@@ -61,3 +61,20 @@ def test_the_skip_regex_matches_ignored_paths_and_what_lies_below_them() -> None
     assert re.search(pattern, "/r/node_modules/pkg/key.py") and re.search(pattern, "/r/debug.log")
     assert not re.search(pattern, "/r/node_modules2/x.py") and not re.search(pattern, "/r/src/debug.log")
     assert skip_regex([]) is None
+
+
+def test_the_scanned_repositorys_own_git_config_runs_no_program(tmp_path: Path) -> None:
+    # core.fsmonitor names a program git runs while reading the index; the tree (and its .git/config)
+    # is the scan's untrusted input, so stackcheck's git calls switch it off.
+    _repo(tmp_path / "r")
+    marker = tmp_path / "ran"
+    hook = tmp_path / "hook.sh"
+    hook.write_text(f"#!/bin/sh\ntouch {marker}\n")
+    hook.chmod(0o755)
+    subprocess.run(["git", "config", "core.fsmonitor", str(hook)], cwd=tmp_path / "r", check=True)
+    subprocess.run(["git", "ls-files"], cwd=tmp_path / "r", check=True, capture_output=True)
+    assert marker.exists()  # plain git runs it: the hazard is real
+    marker.unlink()
+    files = find_tracked([tmp_path / "r"], ENV).files_under(tmp_path / "r")
+    assert files is not None and (tmp_path / "r" / "src" / "app.py").resolve() in files
+    assert not marker.exists()

@@ -228,8 +228,8 @@ def run_jobs(
     def run(index: int, job: Job) -> JobResult:
         try:
             known = replay(job) if replay is not None else None
-        except OSError:  # an input vanished while its key was computed: run the tool, it will say
-            known = None
+        except Exception:  # the cache only ever saves time: on any trouble (an input gone
+            known = None  # while its key was computed, ...) the tool runs; the job never leaves the line
         if budget is None:
             return known or exclusively(job)
         if known is not None:

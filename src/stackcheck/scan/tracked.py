@@ -36,10 +36,15 @@ def skip_regex(ignored: Sequence[Path], relative_to: Path | None = None) -> str 
     return "^(?:" + "|".join(re.escape(n) for n in names) + ")(?:/|$)"
 
 
+# The scanned tree is untrusted, its .git/config too: `core.fsmonitor` names a program git runs while it
+# reads the index (`ls-files` included). Switched off on the command line, which beats any config file.
+GIT_SAFE = ("-c", "core.fsmonitor=false")
+
+
 def _git(args: Sequence[str], cwd: Path, environ: Mapping[str, str]) -> bytes | None:
     try:
         proc = subprocess.run(
-            ["git", *args],
+            ["git", *GIT_SAFE, *args],
             cwd=cwd,
             env=dict(environ),
             capture_output=True,
