@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+import pytest
 
 from stackcheck.scan.resultcache import ResultCache, default_cache_dir, tool_identity
 from stackcheck.scan.runner import Job, JobResult
@@ -86,3 +89,23 @@ def test_a_torn_or_foreign_entry_is_a_miss_and_the_tool_runs(tmp_path: Path) -> 
     ):
         entry.write_text(text)
         assert cache.replay(job) is None, text
+
+
+def test_the_folder_is_bounded_in_entries_and_bytes_and_an_oversized_output_is_not_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stackcheck.scan import resultcache
+
+    monkeypatch.setattr(resultcache, "MAX_ENTRIES", 3)
+    cache = _cache(tmp_path)
+    jobs = [_job(tmp_path, f"--n={i}") for i in range(5)]
+    for age, job in enumerate(jobs):
+        cache.store(_result(job))
+        # Distinct ages (a file system's clock ticks coarser than these stores): each older than the next.
+        os.utime(tmp_path / "cache" / f"{cache.key(job)}.json", (1000 + age, 1000 + age))
+    assert len(list((tmp_path / "cache").glob("*.json"))) == 3
+    assert [cache.replay(job) is not None for job in jobs] == [False, False, True, True, True]
+    monkeypatch.setattr(resultcache, "MAX_ENTRY_BYTES", 10)
+    big = _job(tmp_path, "--big")
+    cache.store(_result(big))
+    assert cache.replay(big) is None

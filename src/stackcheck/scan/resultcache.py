@@ -41,7 +41,11 @@ __all__ = ["CACHE_FORMAT", "ENV_CACHE_DIR", "ResultCache", "default_cache_dir", 
 
 CACHE_FORMAT = 1
 ENV_CACHE_DIR = "STACKCHECK_SCAN_CACHE"
-MAX_ENTRIES = 500  # oldest entries go first beyond this (a few MB each at most)
+# Bounds on the folder: the oldest entries go first beyond MAX_ENTRIES or MAX_TOTAL_BYTES, and a job's
+# output larger than MAX_ENTRY_BYTES (checkov's stdout on a big tree can be tens of MB) is not stored.
+MAX_ENTRIES = 500
+MAX_ENTRY_BYTES = 64 * 1024 * 1024
+MAX_TOTAL_BYTES = 1024 * 1024 * 1024
 WORK = "\0stackcheck-work\0"  # the scan's scratch folder, which differs per run, in keys and outputs
 # Environment variables that change what a scanner reports; the rest (CI run ids, ...) do not.
 TOOL_ENV_PREFIXES = ("CHECKOV_", "BC_", "CKV_", "BANDIT", "DETECT_SECRETS", "TRIVY_", "GO", "PYTHON", "LOG_")
@@ -171,22 +175,26 @@ class ResultCache:
             "output": self._show(result.output) if result.output is not None else None,
             "duration_s": result.duration_s,
         }
+        text = json.dumps(data)
+        if len(text) > MAX_ENTRY_BYTES:  # characters, close enough: most of a scanner's output is ASCII
+            return
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")  # mode 0600
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle)
+            handle.write(text)
         os.replace(tmp, self.folder / f"{key}.json")  # atomic: a concurrent scan reads old or new
         self._prune()
 
     def _prune(self) -> None:
-        entries = sorted(self.folder.glob("*.json"), key=_mtime)
-        for old in entries[:-MAX_ENTRIES] if len(entries) > MAX_ENTRIES else []:
+        sized = []
+        for entry in self.folder.glob("*.json"):
             with contextlib.suppress(OSError):
-                old.unlink()
-
-
-def _mtime(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return 0.0
+                st = entry.stat()
+                sized.append((st.st_mtime, st.st_size, entry))
+        sized.sort(reverse=True)  # newest first: they are kept
+        total = 0
+        for count, (_, size, entry) in enumerate(sized, start=1):
+            total += size
+            if count > MAX_ENTRIES or total > MAX_TOTAL_BYTES:
+                with contextlib.suppress(OSError):
+                    entry.unlink()
