@@ -175,6 +175,12 @@ def _merged(args: argparse.Namespace, folders: list[Path], report_dir: Path) -> 
     if not reports:
         return None
     merged = merge_reports(reports, _command_line(args))
+    # The stages ran in this one process, each counting from its start: the run's own time is this
+    # process's, not the sum merge_reports gives stages that ran apart (``report merge``).
+    from stackcheck.clock import process_wall_s
+
+    run = merged.run.model_copy(update={"process_wall_s": process_wall_s()})
+    merged = merged.model_copy(update={"run": run})
     write_report(merged, report_dir)
     return merged
 

@@ -167,6 +167,13 @@ def test_one_run_writes_one_folder_for_every_stage_and_merging_the_stages_gives_
     assert claims == {"edge-headers": "verified", "whole-stack": "verified", "fast": "verified"}
     stage_claims = json.loads((out / "stages" / "verify" / "report.json").read_text())["claims"]
     assert {c["id"]: c["status"] for c in stage_claims}["whole-stack"] == "not_run"
+    # One process ran every stage, each stage's clock counting from its start: the run's time is the
+    # process's (at least the last stage's), not their sum.
+    walls = [
+        json.loads((out / "stages" / stage / "report.json").read_text())["run"]["process_wall_s"]
+        for stage in ("scan", "verify", "load")
+    ]
+    assert max(walls) <= report["run"]["process_wall_s"] < sum(walls)
 
     apart = tmp_path / "apart"
     codes = [r.code for r in _stages(run_cli, profile, service.url, apart)]

@@ -73,8 +73,9 @@ class RunInfo(_Model):
     process_wall_s: float | None = Field(
         None,
         description="Wall time of the stackcheck process until this report was made (s): duration_s plus "
-        "what it leaves out (start-up, imports, profile validation, starting the throwaway servers). The "
-        "sum of the stages' in a merged report. Null in reports before 1.4.",
+        "what it leaves out (start-up, imports, profile validation, starting the throwaway servers). "
+        "`stackcheck run`: its one process's; `report merge` of stages run apart: their sum. Null in "
+        "reports before 1.4.",
     )
     host: str = Field(description="Host name of the machine that ran the checks.")
     tool_versions: dict[str, str] = Field(
