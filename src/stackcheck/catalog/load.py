@@ -57,7 +57,7 @@ ERROR_RATIO = CheckSpec(
 )
 THROUGHPUT = CheckSpec(
     id="load.throughput",
-    title="Completed requests per second while every user runs reach slo.rps",
+    title="Completed requests per second in the steady window (warm-up and drain left out) reach slo.rps",
     severity=Severity.MEDIUM,
     reads=("slo.rps", "load.endpoints", "load.target_rps"),
     remediation="Add workers/instances or remove the bottleneck until the service sustains slo.rps.",

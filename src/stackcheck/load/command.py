@@ -207,8 +207,8 @@ def _load_line(stats: LoadStats) -> str:
     basis = "from the scheduled send" if stats.latency_basis == "scheduled" else "from the send"
     procs = ", ".join(f"{g.role} {g.cpu_percent:.0f}%" for g in stats.generator)
     return (
-        f"load: {stats.requests} requests in {stats.wall_s:.1f} s ({stats.steady_rps:g} req/s while every "
-        f"user ran), {stats.failures} failed; latency {basis}: {pcts}; generator CPU: {procs}"
+        f"load: {stats.requests} requests in {stats.wall_s:.1f} s ({stats.steady_rps:g} req/s in the steady "
+        f"window), {stats.failures} failed; latency {basis}: {pcts}; generator CPU: {procs}"
     )
 
 
