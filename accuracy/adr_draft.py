@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from stackcheck.adr import Draft, draft
+from stackcheck.adr.draft import Draft, draft
 from stackcheck.catalog.spec import profile_key_exists
 
 __all__ = ["ANSWERS", "Score", "pairs_of", "render_table", "score", "score_all"]

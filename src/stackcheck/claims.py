@@ -22,13 +22,16 @@ import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from stackcheck.catalog import REGISTRY, reserved_namespaces
 from stackcheck.catalog.spec import CheckSpec, profile_key_exists, profile_value
-from stackcheck.outcomes import CheckResult, ClaimRef, Status
 from stackcheck.profile.models import PROFILE_SECTIONS, Claim, Profile
+
+if TYPE_CHECKING:  # the results' models are imported where claims are judged: `profile validate` needs none
+    from stackcheck.outcomes import CheckResult, ClaimRef
 
 __all__ = [
     "ClaimCounts",
@@ -58,7 +61,7 @@ class ClaimStatus(StrEnum):
 class ClaimVerdict(BaseModel):
     """One profile claim and what this run found about it."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     id: str = Field(description="The claim's id in the profile.")
     text: str = Field(description="The sentence, quoted.")
@@ -74,7 +77,7 @@ class ClaimVerdict(BaseModel):
 class ClaimCounts(BaseModel):
     """How many of the profile's claims ended in each verdict."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     total: int = Field(0, description="Claims in the profile.")
     verified: int = Field(0, description="Claims whose checks all passed.")
@@ -270,6 +273,8 @@ def _behind(results: Iterable[CheckResult], scopes: dict[str, frozenset[str] | N
 
 
 def _refs(claims: Sequence[Claim]) -> tuple[ClaimRef, ...]:
+    from stackcheck.outcomes import ClaimRef
+
     return tuple(ClaimRef(id=c.id, text=c.text, source=c.source) for c in claims)
 
 
@@ -306,6 +311,8 @@ def attach_claims(
 
 
 def _verdict(claim: Claim, checks: tuple[str, ...], behind: list[CheckResult]) -> tuple[ClaimStatus, str]:
+    from stackcheck.outcomes import Status
+
     if claim.manual is not None:
         return ClaimStatus.MANUAL, f"manual: {claim.manual}"
     if not checks:
@@ -336,6 +343,8 @@ def judge_claims(
     results: Sequence[CheckResult], profile: Profile, extra_specs: Iterable[CheckSpec] = ()
 ) -> tuple[ClaimVerdict, ...]:
     """The verdict of every profile claim, from the results of this run."""
+    from stackcheck.outcomes import Status
+
     specs = _specs(extra_specs)
     verdicts = []
     for claim in profile.claims:
@@ -380,6 +389,8 @@ def rejudge_claims(
     ``report merge``), by :func:`judge_claims`'s rules: each stage judged the same claims with only its own
     results, so a claim whose checks span stages is verified only here, once every stage has run. Needs no
     profile: every verdict carries its claim and the check ids it stands for (a team's checks included)."""
+    from stackcheck.outcomes import Status
+
     merged: dict[str, ClaimVerdict] = {}
     checks: dict[str, dict[str, None]] = {}
     for verdicts in stages:

@@ -7,7 +7,7 @@ subparser gets its options (building ``scan``'s imports the scanners, ``verify``
 command imports what it needs when it runs: ``--version`` and ``--help`` import argparse alone,
 ``checks`` the catalog, ``profile validate`` the profile models; pytest, the service clients and the
 scanners are imported by the commands that use them (docs/benchmarks.md, Start-up;
-tests/unit/test_cli_startup.py).
+tests/unit/test_startup_imports.py).
 """
 
 from __future__ import annotations
@@ -98,17 +98,25 @@ _SubParsers = argparse._SubParsersAction
 #: The commands that take ``--history`` (each writes one report folder).
 HISTORY_COMMANDS = ("verify", "run", "scan", "load")
 
-# Further stages, one line each: subcommand → module with HELP, DESCRIPTION, add_arguments(parser) and
-# run(args) -> exit code. Imported only when that command is parsed.
+# Further stages, one line each: subcommand → module with run(args, settings) -> exit code. Imported only
+# when that command runs, after its arguments are parsed.
 STAGE_COMMANDS: dict[str, str] = {
     "run": "stackcheck.run_command",
     "scan": "stackcheck.scan.command",
     "load": "stackcheck.load.command",
     "adr": "stackcheck.adr.command",
 }
+# Each stage's options: a light module with HELP, DESCRIPTION and add_arguments(parser), so that parsing
+# (and `scan --help`) imports no engine; the command module above re-exports them.
+STAGE_ARGS: dict[str, str] = {
+    "run": "stackcheck.run_args",
+    "scan": "stackcheck.scan.args",
+    "load": "stackcheck.load.args",
+    "adr": "stackcheck.adr.args",
+}
 
 #: Every command's line in ``stackcheck --help``, in that order. A stage's line is its module's ``HELP``
-#: (tests/unit/test_cli_startup.py holds them equal), written here so that listing the commands imports
+#: (tests/unit/test_startup_imports.py holds them equal), written here so that listing the commands imports
 #: none of them.
 COMMAND_HELP: dict[str, str] = {
     "verify": "run the verification suites against a target",
@@ -203,7 +211,7 @@ def _add_checks(checks: argparse.ArgumentParser, _name: str) -> None:
 
 
 def _add_stage(stage_parser: argparse.ArgumentParser, name: str) -> None:
-    stage = importlib.import_module(STAGE_COMMANDS[name])
+    stage = importlib.import_module(STAGE_ARGS[name])
     stage_parser.description = stage.DESCRIPTION
     stage_parser.epilog = EPILOG
     stage.add_arguments(stage_parser)

@@ -25,7 +25,7 @@ import pytest
 
 from stackcheck import interrupt
 from stackcheck._exceptions import CouldNotCheck, ErrorReason, StackcheckError, UsageError
-from stackcheck.catalog import REGISTRY, CheckSpec
+from stackcheck.catalog import REGISTRY, CheckSpec, check_profile_keys
 from stackcheck.collector import EvidenceRecorder, RunCollector
 from stackcheck.outcomes import CheckResult
 from stackcheck.probes.http import DEFAULT_MAX_BYTES, HttpProbe
@@ -58,6 +58,7 @@ class Target:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "check(spec): the stackcheck check (a CheckSpec) this test implements")
+    check_profile_keys()  # a built-in check naming no profile key would be skipped for ever
     # The run's settings, read once (options + environment); handed down as the `settings` fixture.
     try:
         settings = Settings.from_environ(

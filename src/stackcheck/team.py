@@ -25,10 +25,9 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
-
-from pydantic import Field, ValidationError, field_validator
 
 from stackcheck._exceptions import UsageError
 from stackcheck.catalog import reserved_namespaces
@@ -58,31 +57,26 @@ class TeamCheckError(UsageError):
     """A team check declared wrongly (its id, severity, section) or twice: exit 2, never a result."""
 
 
+@dataclass(frozen=True, kw_only=True)
 class TeamCheck(CheckSpec):
     """A check a team declared with :func:`check`: a :class:`CheckSpec` of the ``team`` suite, plus the
     profile claims it verifies and where it was declared. Calling it marks a test function with it."""
 
     suite: SuiteName = SuiteName.TEAM
-    section: str = Field(
-        "", description="Profile section the check needs (absent section → skipped); empty: none."
-    )
-    claim_ids: tuple[str, ...] = Field((), description="Ids of the profile claims (claims[].id) it verifies.")
-    defined_at: str = Field("", description="Where it was declared (file:line), for error messages.")
+    section: str = ""  # the profile section the check needs (absent section → skipped); empty: none
+    claim_ids: tuple[str, ...] = ()  # ids of the profile claims (claims[].id) it verifies
+    defined_at: str = ""  # where it was declared (file:line), for error messages
 
-    @field_validator("id")
-    @classmethod
-    def _own_namespace(cls, check_id: str) -> str:
-        namespace = check_id.split(".", 1)[0]
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        namespace = self.id.split(".", 1)[0]
         if namespace in reserved_namespaces():
-            raise ValueError(f"check id {check_id!r} is in stackcheck's namespace {namespace!r}")
-        return check_id
-
-    @field_validator("section")
-    @classmethod
-    def _section_exists(cls, section: str) -> str:
-        if section and section not in PROFILE_SECTIONS:
-            raise ValueError(f"section {section!r} is not a profile section ({', '.join(PROFILE_SECTIONS)})")
-        return section
+            raise ValueError(f"check id {self.id!r} is in stackcheck's namespace {namespace!r}")
+        if self.section and self.section not in PROFILE_SECTIONS:
+            raise ValueError(
+                f"section {self.section!r} is not a profile section ({', '.join(PROFILE_SECTIONS)})"
+            )
+        object.__setattr__(self, "claim_ids", tuple(self.claim_ids))
 
     def __call__(self, function: F) -> F:
         """Mark ``function`` (a test) as implementing this check: ``@ORDERS`` above several tests."""
@@ -160,10 +154,8 @@ def check(
             claim_ids=_names(claims, "claims", where),
             defined_at=where,
         )
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
-        raise TeamCheckError(f"{where}: check {check_id!r} {field}: {first['msg']}") from None
+    except ValueError as exc:
+        raise TeamCheckError(f"{where}: check {check_id!r}: {exc}") from None
 
 
 class TeamRegistry:

@@ -183,8 +183,8 @@ def test_a_check_named_by_string_is_a_usage_error(pytester: pytest.Pytester, mar
 def test_an_unregistered_spec_is_a_usage_error(pytester: pytest.Pytester) -> None:
     pytester.makefile(".yaml", profile="name: p\nhealth: {}\n")
     suite = (
-        "import pytest\nfrom stackcheck.catalog import health\n"
-        "ROGUE = health.LIVE.model_copy(update={'id': 'health.rogue'})\n"
+        "import dataclasses\nimport pytest\nfrom stackcheck.catalog import health\n"
+        "ROGUE = dataclasses.replace(health.LIVE, id='health.rogue')\n"
         "@pytest.mark.check(ROGUE)\ndef test_x():\n    pass\n"
     )
     pytester.makepyfile(test_suite=suite)

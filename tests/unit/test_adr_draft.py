@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accuracy.adr_draft import ANSWERS, score_all
-from stackcheck.adr import draft, render_draft
+from stackcheck.adr.draft import draft
+from stackcheck.adr.render import render_draft
 from stackcheck.cli import main
 from stackcheck.profile import load_profile
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from stackcheck._exceptions import UsageError
-from stackcheck.adr import Sentence, read_document, read_text
-from stackcheck.adr.model import Kind
+from stackcheck.adr.model import Kind, Sentence
+from stackcheck.adr.reader import read_document, read_text
 from stackcheck.adr.text import repair_mojibake
 
 DOC = """\

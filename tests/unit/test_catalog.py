@@ -8,6 +8,7 @@ from the catalog in ``tests/integration/http_surface.py``; ``profile:`` rows in 
 from __future__ import annotations
 
 import ast
+import dataclasses
 import importlib.util
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import pytest
 
 from conftest import REPO_ROOT
 from fixtures.refservice.defects import parse_defect
-from stackcheck.catalog import REGISTRY, SUITES, CheckSpec, Requires, SuiteName
+from stackcheck.catalog import REGISTRY, SUITES, CheckSpec, Requires, SuiteName, check_profile_keys
 from stackcheck.catalog.spec import STAGE_SUITES, profile_key_exists
 
 PROFILES = REPO_ROOT / "tests" / "data" / "profiles"
@@ -74,15 +75,27 @@ def test_every_check_has_a_failing_example_that_exists(spec: CheckSpec) -> None:
         assert func in names, f"{spec.id}: test:{ref} names no test"
 
 
-def test_a_spec_naming_an_unknown_profile_key_cannot_be_built() -> None:
-    with pytest.raises(ValueError, match="unknown profile key"):
-        Requires(keys=("redis.maxmemory_polcy",))
-    with pytest.raises(ValueError, match="not a section of the profile model"):
-        REGISTRY["redis.version"].model_validate(
-            {**REGISTRY["redis.version"].model_dump(), "section": "rediss"}
-        )
+def test_every_check_names_only_keys_of_the_profile_model() -> None:
+    check_profile_keys()  # the whole registry: raises naming each problem
+
+
+def test_a_spec_naming_an_unknown_profile_key_is_caught() -> None:
+    base = REGISTRY["redis.version"]
+    typo = dataclasses.replace(base, requires=(Requires(keys=("redis.maxmemory_polcy",)),))
+    with pytest.raises(
+        ValueError, match=r"redis\.version: requires unknown profile key\(s\) redis\.maxmemory_polcy"
+    ):
+        check_profile_keys((typo,))
+    with pytest.raises(ValueError, match="'rediss' is not a section of the profile model"):
+        check_profile_keys((dataclasses.replace(base, section="rediss"),))
+    with pytest.raises(ValueError, match=r"reads unknown profile key\(s\) redis\.nope"):
+        check_profile_keys((dataclasses.replace(base, reads=("redis.nope",)),))
     with pytest.raises(ValueError, match="failing example"):
-        CheckSpec.model_validate({**REGISTRY["redis.version"].model_dump(), "fails_on": ("nginx:broken",)})
+        dataclasses.replace(base, fails_on=("nginx:broken",))
+    with pytest.raises(ValueError, match="must be dotted lowercase words"):
+        dataclasses.replace(base, id="Redis")
+    with pytest.raises(ValueError, match="names no profile key"):
+        Requires(keys=())
     assert profile_key_exists("postgres.rls_tables") and not profile_key_exists("postgres.rls")
 
 

@@ -28,7 +28,8 @@ with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
     except SystemExit as stop:
         code = stop.code
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in HEAVY)
-print(json.dumps({"code": code, "heavy": heavy, "out": out.getvalue()[-400:]}))
+pydantic = "pydantic" in sys.modules
+print(json.dumps({"code": code, "heavy": heavy, "pydantic": pydantic, "out": out.getvalue()[-400:]}))
 """
 
 
@@ -51,6 +52,10 @@ def _imports(*argv: str) -> dict[str, object]:
         ("profile", "validate", str(PROFILE)),
         ("verify", "--help"),
         ("report", "--help"),
+        ("scan", "--help"),
+        ("load", "--help"),
+        ("run", "--help"),
+        ("adr", "draft", "--help"),
     ],
     ids=lambda argv: " ".join(argv[:2]).replace(str(PROFILE), "PROFILE"),
 )
@@ -58,6 +63,33 @@ def test_a_light_command_imports_none_of_the_heavy_parts(argv: tuple[str, ...]) 
     result = _imports(*argv)
     assert result["code"] in (0, None), result["out"]
     assert result["heavy"] == [], f"{' '.join(argv)} imported {result['heavy']}"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("--help",),
+        ("checks",),
+        ("verify", "--help"),
+        ("scan", "--help"),
+        ("load", "--help"),
+        ("run", "--help"),
+    ],
+    ids=" ".join,
+)
+def test_listing_checks_and_help_build_no_pydantic_model(argv: tuple[str, ...]) -> None:
+    # The catalog is plain dataclasses and each stage's options live in a light module (scan/args.py, ...):
+    # none of these imports pydantic, so none builds the profile's models.
+    result = _imports(*argv)
+    assert result["code"] in (0, None), result["out"]
+    assert result["pydantic"] is False, f"{' '.join(argv)} imported pydantic"
+
+
+def test_the_scan_help_names_the_registry_s_scanners() -> None:
+    from stackcheck.scan.args import SCANNER_NAMES
+    from stackcheck.scan.registry import SCANNERS
+
+    assert tuple(str(name) for name in SCANNERS) == SCANNER_NAMES
 
 
 def test_the_command_list_repeats_each_stage_modules_own_help_line() -> None:

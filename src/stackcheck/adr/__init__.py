@@ -1,26 +1,10 @@
 """``stackcheck adr draft``: a draft profile from architecture decision records (docs/adr.md).
 
-:func:`draft` reads documents into sentences (:mod:`~stackcheck.adr.reader`), maps claims to profile keys
-with the rules of :data:`~stackcheck.adr.rules.RULES`, lists the rest as manual claims
-(:mod:`~stackcheck.adr.manual`); :func:`render_draft` writes the profile YAML.
+:func:`~stackcheck.adr.draft.draft` reads documents into sentences (:mod:`~stackcheck.adr.reader`),
+maps claims to profile keys with the rules of :data:`~stackcheck.adr.rules.RULES`, lists the rest as
+manual claims (:mod:`~stackcheck.adr.manual`); :func:`~stackcheck.adr.render.render_draft` writes the
+profile YAML.
+
+Nothing is imported here: `stackcheck adr --help` imports :mod:`stackcheck.adr.args` alone. Import from
+the modules (``from stackcheck.adr.draft import draft``).
 """
-
-from __future__ import annotations
-
-from stackcheck.adr.draft import Draft, draft
-from stackcheck.adr.model import DraftClaim, Finding, Rule, Sentence
-from stackcheck.adr.reader import read_document, read_text
-from stackcheck.adr.render import render_draft, summary_line
-
-__all__ = [
-    "Draft",
-    "DraftClaim",
-    "Finding",
-    "Rule",
-    "Sentence",
-    "draft",
-    "read_document",
-    "read_text",
-    "render_draft",
-    "summary_line",
-]

@@ -10,7 +10,9 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Literal, TypeAlias
+from typing import TypeAlias
+
+from stackcheck.adr.args import ENVIRONMENTS, Environment
 
 __all__ = [
     "ENVIRONMENTS",
@@ -24,8 +26,6 @@ __all__ = [
 ]
 
 Value: TypeAlias = str | int | float | bool | list[object] | dict[str, object]
-Environment: TypeAlias = Literal["development", "staging", "production"]
-ENVIRONMENTS: tuple[Environment, ...] = ("development", "staging", "production")
 
 
 class Kind(StrEnum):

@@ -27,7 +27,14 @@ from stackcheck.catalog import (
 )
 from stackcheck.catalog import scan as scan_checks
 from stackcheck.catalog import secrets as secret_checks
-from stackcheck.catalog.spec import STAGE_SUITES, CheckSpec, Requires, Severity, SuiteName
+from stackcheck.catalog.spec import (
+    STAGE_SUITES,
+    CheckSpec,
+    Requires,
+    Severity,
+    SuiteName,
+    profile_key_problems,
+)
 
 __all__ = [
     "REGISTRY",
@@ -37,6 +44,7 @@ __all__ = [
     "Requires",
     "Severity",
     "SuiteName",
+    "check_profile_keys",
     "get_check",
     "render_checks_doc",
     "reserved_namespaces",
@@ -99,6 +107,15 @@ def reserved_namespaces() -> frozenset[str]:
     """First parts of check ids a team may not use: those of the built-in checks, the suite names, and a
     few kept for later (``drill``)."""
     return frozenset({i.split(".", 1)[0] for i in REGISTRY} | {s.value for s in SuiteName} | _KEPT_NAMESPACES)
+
+
+def check_profile_keys(checks: tuple[CheckSpec, ...] = _CHECKS) -> None:
+    """Raise ``ValueError`` naming every check whose section, ``reads`` or ``requires`` names no part of the
+    profile model (a typo would leave the check skipped for ever). Run by the plugin when a run starts and by
+    the catalog's tests; not at import, which would build the profile's models for ``stackcheck checks``."""
+    problems = [problem for spec in checks for problem in profile_key_problems(spec)]
+    if problems:
+        raise ValueError("; ".join(problems))
 
 
 def get_check(check_id: str) -> CheckSpec:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stackcheck.catalog.spec import CheckSpec, Requires, Severity
+from stackcheck.catalog.spec import CheckSpec, Requires, Severity, SuiteName
 
 _OBJECTIVES = Requires(
     keys=("backup.rpo_minutes", "backup.rto_minutes"),
@@ -14,7 +14,7 @@ RESTORE = CheckSpec(
     id="drill.restore",
     title="A destroyed primary is restored from its backup and WAL within the RPO and RTO, data intact",
     severity=Severity.HIGH,
-    suite="drills",
+    suite=SuiteName.DRILLS,
     section="backup",
     requires=(
         Requires(keys=("backup.drill",), reason="backup.drill is not set: the restore drill is not armed"),
@@ -41,7 +41,7 @@ FRESH = CheckSpec(
     title="The newest archived WAL segment (or backup) is younger than the RPO, archiving does not fail, "
     "and pgBackRest's backups reach back as far as the promised recovery window",
     severity=Severity.HIGH,
-    suite="drills",
+    suite=SuiteName.DRILLS,
     section="backup",
     requires=(
         Requires(keys=("backup.fresh",), reason="backup.fresh is not set: backup freshness is not checked"),

@@ -7,7 +7,7 @@ touches a service or proxy it did not start.
 
 from __future__ import annotations
 
-from stackcheck.catalog.spec import CheckSpec, Requires, Severity
+from stackcheck.catalog.spec import CheckSpec, Requires, Severity, SuiteName
 
 BLUEGREEN = CheckSpec(
     id="drill.bluegreen",
@@ -41,7 +41,7 @@ BLUEGREEN = CheckSpec(
         "test:tests/integration/test_drills_bluegreen.py::test_a_switch_without_a_health_gate_to_an_unhealthy_green_fails",
         "test:tests/integration/test_drills_bluegreen.py::test_a_green_whose_health_hides_its_failures_fails",
     ),
-    suite="drills",
+    suite=SuiteName.DRILLS,
     section="deploy",
     needs_target=False,  # blue and green are launches of the drill's own
     controls=("SOC2:CC8.1", "SOC2:A1.2"),

@@ -7,14 +7,14 @@ bytes (suites/drills/test_breaker.py, docs/suites/drills-breaker.md).
 
 from __future__ import annotations
 
-from stackcheck.catalog.spec import CheckSpec, Requires, Severity
+from stackcheck.catalog.spec import CheckSpec, Requires, Severity, SuiteName
 
 CIRCUIT_BREAKER = CheckSpec(
     id="drill.circuit_breaker",
     title="After resilience.breaker_failures failed dependency calls the path answers fast (breaker open), "
     "tries again after resilience.breaker_open_s and closes once the dependency is back",
     severity=Severity.HIGH,
-    suite="drills",
+    suite=SuiteName.DRILLS,
     section="resilience",
     requires=(
         Requires(
@@ -43,7 +43,7 @@ DEPENDENCY_TIMEOUT = CheckSpec(
     title="While a dependency hangs, the health endpoint answers within resilience.health_timeout_ms (not "
     "ready) and the path gives up after the dependency timeout",
     severity=Severity.HIGH,
-    suite="drills",
+    suite=SuiteName.DRILLS,
     section="resilience",
     requires=(
         Requires(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from stackcheck.catalog.spec import CheckSpec, Requires, Severity
+from typing import Any
 
-_common = {"suite": "cors", "section": "cors"}
+from stackcheck.catalog.spec import CheckSpec, Requires, Severity, SuiteName
+
+_common: dict[str, Any] = {"suite": SuiteName.CORS, "section": "cors"}
 
 FOREIGN_ORIGIN = CheckSpec(
     id="cors.foreign_origin",

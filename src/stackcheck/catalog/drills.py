@@ -6,7 +6,7 @@ architecture promised about the way back; none ever touches a server or service 
 
 from __future__ import annotations
 
-from stackcheck.catalog.spec import CheckSpec, Requires, Severity
+from stackcheck.catalog.spec import CheckSpec, Requires, Severity, SuiteName
 
 SIGTERM = CheckSpec(
     id="drill.sigterm",
@@ -28,7 +28,7 @@ SIGTERM = CheckSpec(
         "defect:drain-exit-code",
         "test:tests/integration/test_drills_process.py::test_gunicorn_whose_graceful_timeout_is_shorter_than_a_request_fails",
     ),
-    suite="drills",
+    suite=SuiteName.DRILLS,
     section="service",  # the drill launches a service process of its own and ends it
     needs_target=False,
     controls=("SOC2:A1.2", "SOC2:A1.3"),
@@ -53,7 +53,7 @@ REDIS_PERSISTENCE = CheckSpec(
     fails_on=(
         "test:tests/integration/test_drills_process.py::test_a_redis_started_without_aof_loses_the_keys",
     ),
-    suite="drills",
+    suite=SuiteName.DRILLS,
     section="redis",
     needs_target=False,
     controls=("SOC2:A1.2", "SOC2:A1.3"),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from stackcheck.catalog.spec import CheckSpec, Requires, Severity
+from typing import Any
 
-_common = {"suite": "exposure", "section": "exposure"}
+from stackcheck.catalog.spec import CheckSpec, Requires, Severity, SuiteName
+
+_common: dict[str, Any] = {"suite": SuiteName.EXPOSURE, "section": "exposure"}
 
 SENSITIVE_PATHS = CheckSpec(
     id="exposure.sensitive_paths",

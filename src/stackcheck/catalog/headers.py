@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from stackcheck.catalog.spec import CheckSpec, Requires, Severity
+from typing import Any
+
+from stackcheck.catalog.spec import CheckSpec, Requires, Severity, SuiteName
 
 _PAGES = ("headers.path", "headers.paths")  # every headers check reads each page they name
-_common = {"suite": "headers", "section": "headers"}
+_common: dict[str, Any] = {"suite": SuiteName.HEADERS, "section": "headers"}
 
 HSTS = CheckSpec(
     id="headers.hsts",

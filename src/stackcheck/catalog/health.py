@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from stackcheck.catalog.spec import CheckSpec, Requires, Severity
+from typing import Any
 
-_common = {"suite": "health", "section": "health"}
+from stackcheck.catalog.spec import CheckSpec, Requires, Severity, SuiteName
+
+_common: dict[str, Any] = {"suite": SuiteName.HEALTH, "section": "health"}
 
 LIVE = CheckSpec(
     id="health.live",
@@ -89,7 +91,7 @@ READY_DEPENDENCIES = CheckSpec(
         "test:tests/integration/test_ready_drill_relay.py::test_ready_that_ignores_one_dependency_fails_its_drill_only",
         "test:tests/integration/test_ready_drill_relay.py::test_a_tcp_connect_readiness_check_misses_a_paused_dependency",
     ),
-    suite="health",
+    suite=SuiteName.HEALTH,
     section="service",  # the drill starts the service itself, wired to dependencies it may interrupt
     needs_target=False,
     controls=("SOC2:A1.2", "SOC2:CC7.2"),

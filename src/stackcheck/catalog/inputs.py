@@ -3,9 +3,11 @@ limited, and the service's OpenAPI document honoured (Schemathesis)."""
 
 from __future__ import annotations
 
-from stackcheck.catalog.spec import CheckSpec, Requires, Severity
+from typing import Any
 
-_common = {"suite": "inputs", "section": "inputs"}
+from stackcheck.catalog.spec import CheckSpec, Requires, Severity, SuiteName
+
+_common: dict[str, Any] = {"suite": SuiteName.INPUTS, "section": "inputs"}
 
 BOUNDS = CheckSpec(
     id="inputs.bounds",

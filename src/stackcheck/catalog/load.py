@@ -7,9 +7,11 @@ They are therefore listed in :data:`CHECKS` here and not in ``SUITES``.
 
 from __future__ import annotations
 
-from stackcheck.catalog.spec import CheckSpec, Severity
+from typing import Any
 
-_common = {"suite": "load", "section": "slo"}
+from stackcheck.catalog.spec import CheckSpec, Severity, SuiteName
+
+_common: dict[str, Any] = {"suite": SuiteName.LOAD, "section": "slo"}
 
 P95 = CheckSpec(
     id="load.p95",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from stackcheck.catalog.spec import CheckSpec, Severity
+from typing import Any
 
-_common = {"suite": "metrics", "section": "metrics"}
+from stackcheck.catalog.spec import CheckSpec, Severity, SuiteName
+
+_common: dict[str, Any] = {"suite": SuiteName.METRICS, "section": "metrics"}
 
 EXPOSITION = CheckSpec(
     id="metrics.exposition",

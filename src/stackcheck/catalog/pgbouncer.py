@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from stackcheck.catalog.spec import CheckSpec, Requires, Severity
+from typing import Any
+
+from stackcheck.catalog.spec import CheckSpec, Requires, Severity, SuiteName
 
 _ADMIN = Requires(
     keys=("pgbouncer.admin_dsn",),
     reason="pgbouncer.admin_dsn is not set (stackcheck never starts a PgBouncer: point it at the pooler's "
     "admin console, database pgbouncer)",
 )
-_common = {"suite": "pgbouncer", "section": "pgbouncer", "needs_target": False}
+_common: dict[str, Any] = {"suite": SuiteName.PGBOUNCER, "section": "pgbouncer", "needs_target": False}
 
 CONFIG = CheckSpec(
     id="pgbouncer.config",

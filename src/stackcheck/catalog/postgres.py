@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from stackcheck.catalog.spec import CheckSpec, Requires, Severity
+from typing import Any
 
-_common = {"suite": "postgres", "section": "postgres", "needs_target": False}
+from stackcheck.catalog.spec import CheckSpec, Requires, Severity, SuiteName
+
+_common: dict[str, Any] = {"suite": SuiteName.POSTGRES, "section": "postgres", "needs_target": False}
 
 VERSION = CheckSpec(
     id="pg.version",
@@ -214,7 +216,7 @@ POOL = CheckSpec(
         "test:tests/integration/test_pg_pool.py::test_sqlalchemy_queuepool_passes_only_without_overflow",
     ),
     controls=("SOC2:A1.1", "SOC2:CC7.1"),
-    suite="postgres",
+    suite=SuiteName.POSTGRES,
     section="postgres",
     needs_target=True,
 )

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
-from stackcheck.catalog.spec import CheckSpec, Severity
+from typing import Any
 
-_common = {"suite": "ratelimit", "section": "rate_limit"}
+from stackcheck.catalog.spec import CheckSpec, Severity, SuiteName
+
+_common: dict[str, Any] = {"suite": SuiteName.RATELIMIT, "section": "rate_limit"}
 
 ENFORCED = CheckSpec(
     id="ratelimit.enforced",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from stackcheck.catalog.spec import CheckSpec, Requires, Severity
+from typing import Any
 
-_common = {"suite": "redis", "section": "redis", "needs_target": False}
+from stackcheck.catalog.spec import CheckSpec, Requires, Severity, SuiteName
+
+_common: dict[str, Any] = {"suite": SuiteName.REDIS, "section": "redis", "needs_target": False}
 
 VERSION = CheckSpec(
     id="redis.version",

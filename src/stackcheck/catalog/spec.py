@@ -1,24 +1,37 @@
 """What a check is: one typed object, referred to by symbol everywhere.
 
 A :class:`CheckSpec` holds everything generic about a check: its stable id, title, severity, the suite that
-runs it, the profile keys it reads (validated against the profile model when the spec is built, so a typo is
-an import error, not a check skipped for ever), the remediation line a failing result shows, the controls it
-supports, and the failing examples that prove it can fail (:data:`FailingExample`). Suites mark their tests
-with the object (``@pytest.mark.check(headers.HSTS)``), the scan engine judges into it, and the harness's
-tests state their expectations with it; the registry in :mod:`stackcheck.catalog` is built from the objects.
+runs it, the profile keys it reads (validated against the profile model when a run starts and by the
+catalog's tests, so a typo is an error, not a check skipped for ever), the remediation line a failing result
+shows, the controls it supports, and the failing examples that prove it can fail (:data:`FailingExample`).
+Suites mark their tests with the object (``@pytest.mark.check(headers.HSTS)``), the scan engine judges
+into it, and the harness's tests state their expectations with it; the registry in :mod:`stackcheck.catalog`
+is built from the objects.
 """
 
 from __future__ import annotations
 
+import re
 import types
 import typing
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
-from stackcheck.profile.models import Profile
+    from stackcheck.profile.models import Profile
 
-__all__ = ["CheckSpec", "Requires", "Severity", "SuiteName", "profile_key_exists", "profile_value"]
+__all__ = [
+    "CheckSpec",
+    "Requires",
+    "Severity",
+    "SuiteName",
+    "profile_key_exists",
+    "profile_key_problems",
+    "profile_value",
+]
 
 
 class Severity(StrEnum):
@@ -61,6 +74,8 @@ STAGE_SUITES: frozenset[SuiteName] = frozenset({SuiteName.LOAD})
 
 def _unwrap_model(annotation: object) -> type[BaseModel] | None:
     """The pydantic model inside ``X | None`` / ``list[X]`` / ``dict[str, X]`` annotations, if any."""
+    from pydantic import BaseModel
+
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     origin = typing.get_origin(annotation)
@@ -82,6 +97,8 @@ def profile_value(profile: Profile, dotted: str) -> object:
 
 def profile_key_exists(dotted: str) -> bool:
     """Whether ``dotted`` (``redis.maxmemory_policy``) names a field of the profile model."""
+    from stackcheck.profile.models import Profile
+
     model: type[BaseModel] | None = Profile
     for part in dotted.split("."):
         if model is None or part not in model.model_fields:
@@ -90,26 +107,56 @@ def profile_key_exists(dotted: str) -> bool:
     return True
 
 
-class Requires(BaseModel):
+def profile_key_problems(spec: CheckSpec) -> list[str]:
+    """What in ``spec`` names no part of the profile model: its section, a ``reads`` or ``requires`` key.
+
+    Not checked when a spec is built: that would import the profile's models into every command that
+    lists checks (``stackcheck checks``, issue 17). :func:`stackcheck.catalog.check_profile_keys` runs it
+    over the registry when a run starts, and the catalog's unit tests over every check.
+    """
+    from stackcheck.profile.models import Profile
+
+    problems = []
+    if spec.section and (
+        spec.section not in Profile.model_fields
+        or _unwrap_model(Profile.model_fields[spec.section].annotation) is None
+    ):
+        problems.append(f"{spec.id}: {spec.section!r} is not a section of the profile model")
+    unknown = [k for k in spec.reads if not profile_key_exists(k)]
+    if unknown:
+        problems.append(f"{spec.id}: reads unknown profile key(s) {', '.join(unknown)}")
+    for requirement in spec.requires:
+        missing = [k for k in requirement.keys if not profile_key_exists(k)]
+        if missing:
+            problems.append(f"{spec.id}: requires unknown profile key(s) {', '.join(missing)}")
+    return problems
+
+
+def _tuple(value: object, what: str) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, (tuple, list)):
+        raise ValueError(f"{what} must be a tuple of strings, got {value!r}")
+    if not all(isinstance(v, str) for v in value):
+        raise ValueError(f"{what} must hold strings only, got {value!r}")
+    return tuple(value)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Requires:
     """Profile keys a check needs beyond its section; unset (or false, or empty) → the check is skipped.
 
     ``any_of=True`` skips only when every key is unset (``None``, or an empty list/mapping): for keys whose
     false value is a requirement of its own (``redis.appendonly: false``).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    keys: tuple[str, ...] = Field(min_length=1)
-    reason: str | None = Field(None, description="The skip message; default: which keys are not set.")
+    keys: tuple[str, ...]
+    reason: str | None = None  # the skip message; default: which keys are not set
     any_of: bool = False
 
-    @field_validator("keys")
-    @classmethod
-    def _keys_exist(cls, keys: tuple[str, ...]) -> tuple[str, ...]:
-        unknown = [k for k in keys if not profile_key_exists(k)]
-        if unknown:
-            raise ValueError(f"unknown profile key(s) {', '.join(unknown)}")
-        return keys
+    def __post_init__(self) -> None:
+        keys = _tuple(self.keys, "Requires.keys")
+        if not keys:
+            raise ValueError("Requires.keys names no profile key")
+        object.__setattr__(self, "keys", keys)
 
     def skip_reason(self) -> str:
         """Why the check is skipped when the keys are not set."""
@@ -137,7 +184,12 @@ class Requires(BaseModel):
         )
 
 
-class CheckSpec(BaseModel):
+_ID = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")
+_EXAMPLE_KINDS = ("defect", "profile", "sample", "test")
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckSpec:
     """A check's identity card. The id is a contract: scripts and waivers depend on it.
 
     ``fails_on`` lists the failing examples that prove the check can fail, each ``kind:value``:
@@ -146,57 +198,43 @@ class CheckSpec(BaseModel):
     - ``profile:FILE`` — a profile under ``tests/data/profiles`` whose stack breaks the claim;
     - ``sample:PATH`` — a failing sample (IaC, code, image recipe) for a static check, from the repo root.
 
-    The harness's tests fail when a check lists none, or names one that does not exist.
+    The harness's tests fail when a check lists none, or names one that does not exist. A plain frozen
+    dataclass, not a pydantic model: listing the checks builds no validator (issue 17, start-up).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    id: str = Field(pattern=r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")
+    id: str
     title: str
     severity: Severity
     suite: SuiteName
-    section: str = Field(description="Profile section the check needs; absent section → skipped.")
-    requires: tuple[Requires, ...] = Field(
-        (), description="Further profile keys the check needs (each entry skips on its own)."
-    )
-    reads: tuple[str, ...] = Field(
-        (),
-        description="Profile keys (dotted) the check's verdict depends on, besides `section` and "
-        "`requires`: a claim that lists one of them in `verified_by` is verified by this check.",
-    )
-    needs_target: bool = Field(True, description="Whether the check talks to the service under test.")
-    remediation: str = Field("", description="What to change when the check fails (one line).")
-    fails_on: tuple[str, ...] = Field((), description="Failing examples: defect:, profile: or sample:.")
+    section: str  # the profile section the check needs; absent section → skipped
+    requires: tuple[Requires, ...] = ()  # further profile keys the check needs (each skips on its own)
+    # Profile keys (dotted) the verdict depends on besides `section` and `requires`: a claim that lists
+    # one of them in `verified_by` is verified by this check.
+    reads: tuple[str, ...] = ()
+    needs_target: bool = True  # whether the check talks to the service under test
+    remediation: str = ""  # what to change when the check fails (one line)
+    fails_on: tuple[str, ...] = ()  # failing examples: defect:, profile:, sample: or test:
     controls: tuple[str, ...] = ()
 
-    @field_validator("section")
-    @classmethod
-    def _section_exists(cls, section: str) -> str:
-        if (
-            section not in Profile.model_fields
-            or _unwrap_model(Profile.model_fields[section].annotation) is None
-        ):
-            raise ValueError(f"{section!r} is not a section of the profile model")
-        return section
-
-    @field_validator("reads")
-    @classmethod
-    def _reads_exist(cls, keys: tuple[str, ...]) -> tuple[str, ...]:
-        unknown = [k for k in keys if not profile_key_exists(k)]
-        if unknown:
-            raise ValueError(f"reads unknown profile key(s) {', '.join(unknown)}")
-        return keys
-
-    @field_validator("fails_on")
-    @classmethod
-    def _examples_are_typed(cls, examples: tuple[str, ...]) -> tuple[str, ...]:
-        for example in examples:
+    def __post_init__(self) -> None:
+        if not isinstance(self.id, str) or not _ID.match(self.id):
+            raise ValueError(f"check id {self.id!r} must be dotted lowercase words (a-z, 0-9, _)")
+        if not isinstance(self.title, str) or not isinstance(self.section, str):
+            raise ValueError(f"{self.id}: title and section must be strings")
+        object.__setattr__(self, "severity", Severity(self.severity))
+        object.__setattr__(self, "suite", SuiteName(self.suite))
+        requires = tuple(self.requires)
+        if not all(isinstance(r, Requires) for r in requires):
+            raise ValueError(f"{self.id}: requires must hold Requires(...) entries")
+        object.__setattr__(self, "requires", requires)
+        for name in ("reads", "fails_on", "controls"):
+            object.__setattr__(self, name, _tuple(getattr(self, name), f"{self.id}: {name}"))
+        for example in self.fails_on:
             kind, _, value = example.partition(":")
-            if kind not in ("defect", "profile", "sample", "test") or not value:
+            if kind not in _EXAMPLE_KINDS or not value:
                 raise ValueError(
                     f"failing example {example!r}: write defect:NAME, profile:FILE or sample:PATH"
                 )
-        return examples
 
     def skip_reason_for(self, profile: Profile) -> str | None:
         """Why this check is skipped on ``profile`` before it runs (its section or a required key unset),

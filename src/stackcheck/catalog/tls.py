@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from stackcheck.catalog.spec import CheckSpec, Severity
+from typing import Any
 
-_common = {"suite": "tls", "section": "tls"}
+from stackcheck.catalog.spec import CheckSpec, Severity, SuiteName
+
+_common: dict[str, Any] = {"suite": SuiteName.TLS, "section": "tls"}
 
 PROTOCOLS = CheckSpec(
     id="tls.protocols",

@@ -60,4 +60,4 @@ PositiveFloat = Annotated[float, Field(gt=0)]
 class Section(BaseModel):
     """Base of every profile model: immutable, unknown keys rejected, numbers finite (no .inf/.nan)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, defer_build=True)

@@ -55,7 +55,11 @@ class LoadedProfile:
     origins: Mapping[KeyPath, Origin] = field(default_factory=dict, compare=False, repr=False)
 
 
-class _ProfileLoader(yaml.SafeLoader):
+# libyaml's parser when PyYAML has it (the pure-Python one took most of `profile validate`'s reading time).
+_BASE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _ProfileLoader(_BASE_LOADER):  # type: ignore[misc]
     """SafeLoader without implicit timestamps: `expires: 2027-02-30` reaches pydantic as text, which then
     reports it with its position instead of PyYAML raising a bare ValueError."""
 
@@ -210,10 +214,14 @@ def _read_yaml(path: Path, display: str) -> tuple[dict[str, Any], dict[KeyPath, 
         raise ProfileError("the file is empty; a profile needs at least `name:`", source=display, line=1)
     _check_shape(text, display)
     try:
-        node = yaml.compose(text, Loader=_ProfileLoader)
-        if node is not None:
-            _check_expansion(node, display)
-        data = yaml.load(text, Loader=_ProfileLoader)
+        loader = _ProfileLoader(text)
+        try:
+            node = loader.get_single_node()  # composed once: the bounds are checked, then it is built
+            if node is not None:
+                _check_expansion(node, display)
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"

@@ -30,56 +30,16 @@ from stackcheck.report import render_console, result_line, shown_live, write_rep
 from stackcheck.report.folders import default_report_dir, point_latest
 from stackcheck.report.model import ProfileInfo, Report, RunInfo, mark_interrupted, summarize
 from stackcheck.report.publish import publishable
+from stackcheck.scan.args import DESCRIPTION, HELP, add_arguments
 from stackcheck.scan.engine import ScanRun, run_scan
 from stackcheck.scan.findings import ToolOutcome
 from stackcheck.scan.registry import SCANNERS
 from stackcheck.scan.replay import share_scan
 from stackcheck.scan.runner import JobResult
 from stackcheck.scan.toolcache import install
-from stackcheck.settings import FRAMEWORK_OPTION, Settings, add_option
+from stackcheck.settings import Settings
 
 __all__ = ["DESCRIPTION", "HELP", "add_arguments", "build_report", "run"]
-
-HELP = f"run the static scans ({', '.join(SCANNERS)}) and write a report folder"
-DESCRIPTION = f"""\
-Scan IaC, code, images and the repository for what the profile's `scan:` section asks. The scanners
-({", ".join(SCANNERS)}) run side by side within a core budget, offline; checkov with stackcheck's custom
-policies. In a git work tree they read what the repository tracks; unchanged inputs are answered from the
-result cache (--no-cache: run every scanner).
-Findings go to report.json findings[] and results.sarif; every secret is redacted; profile waivers cover
-findings (check: tool:RULE, subject: file glob) and checks alike. PATH arguments replace the profile's paths.
-"""
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of ``stackcheck scan``."""
-    parser.add_argument(
-        "--profile", required=True, metavar="FILE", help="profile YAML with a `scan:` section"
-    )
-    parser.add_argument(
-        "paths", nargs="*", metavar="PATH", help="files/folders to scan instead of the profile's"
-    )
-    parser.add_argument("--report-dir", metavar="DIR", help="default: reports/out/<profile>-scan-<UTC time>")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override one profile key, e.g. --set scan.fail_on=high (repeatable)",
-    )
-    parser.add_argument(
-        "--install-tools",
-        action="store_true",
-        help="install missing scanners into the tool cache first (needs the package registries)",
-    )
-    parser.add_argument(
-        "--no-cache",
-        action="store_true",
-        help="run every scanner, ignoring and not updating the result cache ($STACKCHECK_SCAN_CACHE, "
-        "default ~/.cache/stackcheck/scan)",
-    )
-    add_option(parser.add_argument, FRAMEWORK_OPTION)
 
 
 def build_report(
