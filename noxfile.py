@@ -136,6 +136,7 @@ def docs(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Run benchmarks/bench_*.py and rewrite docs/benchmarks.md; ``-- NAME ...`` runs a subset."""
     _install(session, "test")
+    session.install("py-spy>=0.4")  # bench_scan: where each scanner's CPU goes (sampling profiler, MIT)
     session.run("python", "benchmarks/run_all.py", *session.posargs)
 
 
