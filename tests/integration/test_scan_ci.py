@@ -57,7 +57,7 @@ def test_missing_actionlint_is_an_error_with_the_install_hint(
     checkov = tmp_path / "checkov"
     checkov.write_text(
         '#!/bin/sh\nwhile [ "$1" != "--output-file-path" ]; do shift; done\n'
-        'mkdir -p "$2" && echo "[]" > "$2/results_json.json"\n'
+        'report="${2%,}"; mkdir -p "$(dirname "$report")" && echo "[]" > "$report"\n'
     )
     checkov.chmod(0o755)
     monkeypatch.setenv("STACKCHECK_CHECKOV", str(checkov))

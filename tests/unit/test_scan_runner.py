@@ -163,3 +163,31 @@ def test_exclusive_jobs_within_a_budget_run_one_after_another(tmp_path: Path) ->
     assert all(r.failure is None for r in run_jobs(jobs, ENV, cores=2))
     spans = sorted(_spans(tmp_path, [j.name for j in jobs]).values())
     assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))
+
+
+def test_a_scanner_s_output_is_kept_within_bounds_head_and_tail(monkeypatch: pytest.MonkeyPatch) -> None:
+    from stackcheck.scan import runner
+
+    monkeypatch.setattr(runner, "MAX_STREAM_BYTES", 1000)
+    monkeypatch.setattr(runner, "TAIL_BYTES", 100)
+    code = (
+        "import sys; sys.stdout.write('H' * 900 + 'M' * 50_000 + 'T' * 90 + 'END'); "
+        "sys.stderr.write('x' * 50_000 + '\\r\\nwhy it failed\\n'); sys.exit(3)"
+    )
+    (r,) = run_jobs([Job("big", "tool", _py(code), ok_codes=frozenset({3}))], ENV)
+    assert r.failure is None and r.returncode == 3
+    assert r.stdout.startswith("H" * 900 + "\n[stackcheck: 49,993 bytes of stdout left out]\n")
+    assert r.stdout.endswith("M" * 7 + "T" * 90 + "END") and len(r.stdout) < 1100
+    assert r.stderr.endswith("\nwhy it failed\n") and "\r" not in r.stderr  # read as a text pipe reads it
+
+
+def test_a_report_file_over_the_bound_is_a_failure_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stackcheck.scan import runner
+
+    monkeypatch.setattr(runner, "MAX_REPORT_BYTES", 1000)
+    report = tmp_path / "out.json"
+    code = f"open({str(report)!r}, 'w').write('[' + '0,' * 2000 + '0]')"
+    (r,) = run_jobs([Job("big", "tool", _py(code), output=report)], ENV)
+    assert r.output is None and r.failure == "tool wrote a report of 4,003 bytes (out.json), over 1,000"

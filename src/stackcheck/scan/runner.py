@@ -21,12 +21,22 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from stackcheck import interrupt
 
 __all__ = ["Job", "JobResult", "run_jobs", "stderr_tail"]
 
 STOP_GRACE_S = 2.0  # an interrupted scanner's time to exit on SIGTERM before SIGKILL
+# What is kept of a scanner's stdout and of its stderr: the first MAX_STREAM_BYTES less the tail, and the
+# last TAIL_BYTES (where a failing tool says why); the rest is read and dropped, with a line saying so. A
+# report on stdout larger than this is cut, so it does not parse: the scanner's result is `error`.
+MAX_STREAM_BYTES = 32 * 1024 * 1024
+TAIL_BYTES = 64 * 1024
+MAX_REPORT_BYTES = (
+    512 * 1024 * 1024
+)  # a report file read back (checkov's JSON on the 1,050-file corpus: 26 MB)
+READER_JOIN_S = 5.0  # after the process ended: its pipes close unless a child it left holds them
 
 
 @dataclass(frozen=True)
@@ -78,7 +88,7 @@ class _Running:
 
     def __init__(self) -> None:
         self.cancelled = threading.Event()
-        self.procs: set[subprocess.Popen[str]] = set()
+        self.procs: set[subprocess.Popen[bytes]] = set()
         self.lock = threading.Lock()
 
     def stop_all(self) -> None:
@@ -141,6 +151,57 @@ class _Cores:
             self.cond.notify_all()
 
 
+class _Capture:
+    """One of a process's output pipes, read to its end in a thread of its own, kept within bounds: the
+    first ``limit - tail`` bytes and the last ``tail`` bytes."""
+
+    def __init__(
+        self, stream: IO[bytes] | None, name: str, limit: int = MAX_STREAM_BYTES, tail: int = TAIL_BYTES
+    ) -> None:
+        self.stream = stream
+        self.name = name
+        self.head_limit = max(limit - tail, 0)
+        self.tail_limit = tail
+        self.head = bytearray()
+        self.tail = bytearray()
+        self.dropped = 0
+        self.thread = threading.Thread(target=self._read, name=f"scan-{name}", daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        if self.stream is None:
+            return
+        read = getattr(self.stream, "read1", None) or self.stream.read
+        with suppress(OSError, ValueError):
+            while chunk := read(65536):
+                room = self.head_limit - len(self.head)
+                if room > 0:
+                    self.head += chunk[:room]
+                    chunk = chunk[room:]
+                if chunk:
+                    self.tail += chunk
+                    if len(self.tail) > self.tail_limit:
+                        cut = len(self.tail) - self.tail_limit
+                        self.dropped += cut
+                        del self.tail[:cut]
+
+    def text(self) -> str:
+        """What was kept, decoded (undecodable bytes replaced), with a line where bytes were left out."""
+        self.thread.join(timeout=READER_JOIN_S)
+        kept = bytes(self.head)
+        if self.dropped:
+            kept += f"\n[stackcheck: {self.dropped:,} bytes of {self.name} left out]\n".encode()
+        kept += bytes(self.tail)
+        text = kept.decode("utf-8", errors="replace")
+        return text.replace("\r\n", "\n").replace("\r", "\n")  # as a text-mode pipe reads it
+
+    def close(self) -> None:
+        """Close the pipe (a reader still blocked on it, behind a child that kept it open, then ends)."""
+        if self.stream is not None:
+            with suppress(OSError, ValueError):
+                self.stream.close()
+
+
 def _run(job: Job, environ: Mapping[str, str], running: _Running) -> JobResult:
     start = time.monotonic()
     env = {**environ, **job.env}
@@ -153,8 +214,6 @@ def _run(job: Job, environ: Mapping[str, str], running: _Running) -> JobResult:
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            text=True,
-            errors="replace",
             stdin=subprocess.DEVNULL,
             start_new_session=True,  # a group of its own: stopping it stops the tools it starts
         )
@@ -163,29 +222,43 @@ def _run(job: Job, environ: Mapping[str, str], running: _Running) -> JobResult:
     interrupt.track(proc)
     with running.lock:
         running.procs.add(proc)
+    out = _Capture(proc.stdout, "stdout", MAX_STREAM_BYTES, TAIL_BYTES)
+    err = _Capture(proc.stderr, "stderr", MAX_STREAM_BYTES, TAIL_BYTES)
     try:
-        stdout, stderr = proc.communicate(timeout=job.timeout_s)
+        proc.wait(timeout=job.timeout_s)
     except subprocess.TimeoutExpired:
         with suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, signal.SIGKILL)
-        _, err = proc.communicate()
+        proc.wait()
         timeout = f"{job.tool} did not finish within {job.timeout_s:g} s"
-        if err.strip():
-            timeout += f": {stderr_tail(err)}"
-        return JobResult(job, None, "", err, time.monotonic() - start, None, timeout)
+        said = err.text()
+        out.close()
+        err.close()
+        if said.strip():
+            timeout += f": {stderr_tail(said)}"
+        return JobResult(job, None, "", said, time.monotonic() - start, None, timeout)
     finally:
         with running.lock:
             running.procs.discard(proc)
         if proc.poll() is not None:
             interrupt.untrack(proc)
+    stdout, stderr = out.text(), err.text()
+    out.close()
+    err.close()
     if running.cancelled.is_set():
         stopped = f"{job.tool} was stopped: the run was interrupted"
         return JobResult(job, proc.returncode, stdout, stderr, time.monotonic() - start, None, stopped)
     duration = time.monotonic() - start
     output: str | None = None
-    if job.output is not None and job.output.is_file():
-        output = job.output.read_text(encoding="utf-8", errors="replace")
     failure: str | None = None
+    if job.output is not None and job.output.is_file():
+        size = job.output.stat().st_size
+        if size > MAX_REPORT_BYTES:
+            failure = (
+                f"{job.tool} wrote a report of {size:,} bytes ({job.output.name}), over {MAX_REPORT_BYTES:,}"
+            )
+            return JobResult(job, proc.returncode, stdout, stderr, duration, None, failure)
+        output = job.output.read_text(encoding="utf-8", errors="replace")
     if proc.returncode not in job.ok_codes:
         tail = stderr_tail(stderr) or stderr_tail(stdout) or "no output"
         failure = f"{job.tool} exited with code {proc.returncode}: {tail}"
