@@ -13,6 +13,7 @@ from benchmarks.scan_corpus import Corpus, generate
 from stackcheck.profile import load_profile
 from stackcheck.resources import data_path
 from stackcheck.scan.engine import ScanRun, run_scan
+from stackcheck.scan.runner import JobResult
 from stackcheck.settings import Settings
 from tests.integration.scan_helpers import tool
 
@@ -95,3 +96,23 @@ def test_another_tool_build_runs_again(tmp_path: Path) -> None:
     again = _scan(corpus, tmp_path, cache, environ={**os.environ, "STACKCHECK_BANDIT": str(wrapper)})
     assert not _hits(again)["bandit"] and _hits(again)["checkov"]
     assert _dump(again) == _dump(first)
+
+
+def test_checkov_writes_its_report_to_the_file_alone(tmp_path: Path) -> None:
+    # Given a folder, checkov also prints the whole report on stdout (49 MB on the scale-1 corpus): a fifth
+    # of its CPU, and a cache entry over its bound, so a re-run ran checkov again. Given the file, stdout
+    # stays empty and the entry is the report once.
+    corpus = generate(tmp_path / "repo", scale=SCALE)
+    profile = tmp_path / "profile.yaml"
+    profile.write_text("name: corpus\nscan:\n  iac_paths: [.]\n  code_paths: []\n  secret_paths: []\n")
+    heard: dict[str, JobResult] = {}
+    run = run_scan(
+        load_profile(profile).profile,
+        corpus.root,
+        Settings.from_environ(),
+        on_job=lambda result, _outcomes: heard.__setitem__(result.job.tool, result),
+        cache_dir=tmp_path / "cache",
+    )
+    checkov = heard["checkov"]
+    assert checkov.failure is None and checkov.output and checkov.stdout.strip() == "", checkov.stdout[:300]
+    assert any(f.tool == "checkov" for f in run.findings)
