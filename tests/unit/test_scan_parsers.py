@@ -56,33 +56,6 @@ def test_a_stackcheck_policy_says_what_is_missing_in_its_finding_and_a_builtin_d
     assert "a detail" not in builtin.message
 
 
-def test_a_resource_two_frameworks_judged_alike_counts_once() -> None:
-    """In one process (parallelization none) a custom policy registered by two frameworks reports the
-    same resource twice; the same check on another line or resource, or another verdict, is kept."""
-    from stackcheck.scan.checkov import _once
-
-    def item(rule: str, line: int, resource: str = "svc.app") -> dict[str, object]:
-        return {
-            "check_id": rule,
-            "file_abs_path": "/r/c.yml",
-            "file_line_range": [line, line],
-            "resource": resource,
-        }
-
-    seen: set[tuple[str, str, str, str, str]] = set()
-    yaml_report = _once([item("CKV_SC_7", 9), item("CKV_SC_7", 12)], "failed_checks", seen)
-    other_framework = _once(
-        [item("CKV_SC_7", 9), item("CKV_SC_7", 9, "svc.db"), item("CKV_SC_4", 9)], "failed_checks", seen
-    )
-    assert len(yaml_report) == 2
-    assert [(i["check_id"], i["resource"]) for i in other_framework] == [
-        ("CKV_SC_7", "svc.db"),
-        ("CKV_SC_4", "svc.app"),
-    ]
-    assert _once([item("CKV_SC_7", 9)], "passed_checks", seen) == [item("CKV_SC_7", 9)]
-    assert _once("not a list", "failed_checks", seen) == [] and _once([3], "failed_checks", seen) == []
-
-
 def test_bandit_nosec_lines_are_suppressed_and_listed_and_quoted_passwords_masked() -> None:
     findings, secrets, errors = parse_bandit((DATA / "bandit.json").read_text())
     by_line = {(f.rule_id, f.line): f for f in findings}

@@ -52,13 +52,14 @@ OFFLINE_ENV = {
     "LOG_LEVEL": "WARNING",
     "HCL_PARSE_TIMEOUT_SEC": "0",
 }
-# With a core budget checkov runs in one process (CHECKOV_PARALLELIZATION_TYPE=none): even with one worker
-# (CHECKOV_WORKERS_NUMBER=1) it forks a process per framework and file batch and pickles the results back,
-# which py-spy put at about 40 % of its CPU on the generated corpus (benchmarks/scan_corpus.py): 19.7-23.6 s
-# of CPU with one forked worker against 10.9-11.2 s in one process, the same 4,964 findings. In one process
-# the frameworks share their check registries, and a custom policy registered by two of them reports one
-# resource twice: :func:`_once` keeps each (verdict, check, file, lines, resource) once.
-ONE_CORE_ENV = {"CHECKOV_PARALLELIZATION_TYPE": "none"}
+# With a core budget checkov runs one worker (CHECKOV_WORKERS_NUMBER=1): its default forks os.cpu_count()
+# workers (per framework and per file batch), 15.5 s wall against 10.9 s with one on the generated corpus
+# (benchmarks/scan_corpus.py, 2 cores), and the second core goes to another scanner. Not
+# CHECKOV_PARALLELIZATION_TYPE=none, though it takes half the CPU (no forking and pickling): in one process
+# checkov 3.3's frameworks share their state, so a custom policy judged a resource twice and, on
+# examples/ (github_actions + kubernetes + yaml), the kubernetes report vanished with its findings
+# (tests/integration/test_ci_examples.py, test_scan_verdicts.py): a verdict change.
+ONE_CORE_ENV = {"CHECKOV_WORKERS_NUMBER": "1"}
 PARAMS_FILE = "stackcheck-params.txt"
 REPORT_FILE = "results_json.json"  # the name checkov gives its JSON report in an output folder
 POLICY_SUFFIXES = (".py", ".yaml", ".yml", ".json")
@@ -346,28 +347,6 @@ def unparseable_yaml(
     return bad
 
 
-def _once(items: object, verdict: str, seen: set[tuple[str, str, str, str, str]]) -> list[dict[str, Any]]:
-    """``items`` without the ones already reported: in one process (:data:`ONE_CORE_ENV`) checkov's
-    frameworks share their check registries, and a custom policy registered by two of them judges the
-    same resource twice (CKV_SC_7 on one compose line, tests/integration/test_scan_verdicts.py)."""
-    kept = []
-    for item in items if isinstance(items, list) else []:
-        if not isinstance(item, dict):
-            continue
-        lines = item.get("file_line_range")
-        key = (
-            verdict,
-            str(item.get("check_id")),
-            str(item.get("file_abs_path") or item.get("file_path")),
-            f"{lines[0]}-{lines[-1]}" if isinstance(lines, list) and lines else str(lines),
-            str(item.get("resource")),
-        )
-        if key not in seen:
-            seen.add(key)
-            kept.append(item)
-    return kept
-
-
 def _parse(ctx: ScanContext, planned: Planned, result: JobResult) -> list[ToolOutcome]:
     def outcome(**kw: Any) -> list[ToolOutcome]:
         return [ToolOutcome(NAME, CHECK, None, duration_s=result.duration_s, **kw)]
@@ -392,18 +371,13 @@ def _parse(ctx: ScanContext, planned: Planned, result: JobResult) -> list[ToolOu
     scan_root = ctx.root  # resolved once: per finding it was a third of the parse (4,964 on the corpus)
     _file_named.cache_clear()  # files may have come or gone since the last scan in this process
     judged: set[str] = set()
-    seen: set[tuple[str, str, str, str, str]] = set()
     for report in reports:
         results = report["results"]
-        verdicts = {
-            v: _once(results.get(v, []), v, seen)
-            for v in ("passed_checks", "failed_checks", "skipped_checks")
-        }
-        for items in verdicts.values():
-            judged.update(str(i.get("check_id")) for i in items)
-        findings += [_finding(i, "open", roots, scan_root) for i in verdicts["failed_checks"]]
-        findings += [_finding(i, "suppressed", roots, scan_root) for i in verdicts["skipped_checks"]]
-        passed += len(verdicts["passed_checks"])
+        for verdict in ("passed_checks", "failed_checks", "skipped_checks"):
+            judged.update(str(i.get("check_id")) for i in results.get(verdict, []))
+        findings += [_finding(i, "open", roots, scan_root) for i in results.get("failed_checks", [])]
+        findings += [_finding(i, "suppressed", roots, scan_root) for i in results.get("skipped_checks", [])]
+        passed += len(results.get("passed_checks", []))
         names, kind = results.get("parsing_errors") or [], report.get("check_type")
         unscanned += [f"{ctx.show(n)}: checkov could not parse it ({kind})" for n in names]
         count = report.get("summary", {}).get("parsing_errors", 0)

@@ -97,9 +97,8 @@ def _start_order(step: _Step) -> tuple[bool, int]:
     Why, measured on the generated corpus (``benchmarks/scan_corpus.py``, 2 cores): each tool's default
     takes every core (checkov forks ``os.cpu_count()`` workers, detect-secrets one process per core), and
     side by side each ran 2-3x slower than alone, so the stage took longer than the tools in sequence.
-    checkov in one process takes half the CPU of even one forked worker (11 s vs 20-24 s: forking and
-    pickling), bandit has one process anyway (7-9 s); they share the two cores, then detect-secrets takes
-    both (6.3 s vs 10.7 s on one).
+    checkov is no slower with one worker (10.9 s vs 15.5 s with two), bandit has one process anyway
+    (7-9 s); they share the two cores, then detect-secrets takes both (6.3 s vs 10.7 s on one).
     Starting detect-secrets first instead would leave checkov and bandit to queue behind it; waiting for
     both cores left one idle until the slower of checkov and bandit ended (on a small tree, seconds).
     """
