@@ -134,3 +134,15 @@ def test_workflows_are_found_below_the_iac_paths_and_nowhere_else(tmp_path: Path
     (hidden / "ci.yml").write_text("")
     found = find_workflows([tmp_path / "repo", workflows / "ci.yml"])
     assert [p.name for p in found] == ["ci.yml", "release.yaml"]
+
+
+def test_checkov_runs_in_one_process_only_for_a_single_folder(tmp_path: Path) -> None:
+    # In one process checkov 3.3 merges the reports of several --directory roots and loses findings.
+    from stackcheck.scan.checkov import ONE_PROCESS_ENV, ONE_WORKER_ENV, _one_core_env
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "f.tf").write_text("")
+    assert _one_core_env((tmp_path / "a",)) == ONE_PROCESS_ENV
+    assert _one_core_env((tmp_path / "a", tmp_path / "b")) == ONE_WORKER_ENV
+    assert _one_core_env((tmp_path / "f.tf",)) == ONE_WORKER_ENV

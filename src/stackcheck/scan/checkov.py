@@ -52,14 +52,15 @@ OFFLINE_ENV = {
     "LOG_LEVEL": "WARNING",
     "HCL_PARSE_TIMEOUT_SEC": "0",
 }
-# With a core budget checkov runs one worker (CHECKOV_WORKERS_NUMBER=1): its default forks os.cpu_count()
-# workers (per framework and per file batch), 15.5 s wall against 10.9 s with one on the generated corpus
-# (benchmarks/scan_corpus.py, 2 cores), and the second core goes to another scanner. Not
-# CHECKOV_PARALLELIZATION_TYPE=none, though it takes half the CPU (no forking and pickling): in one process
-# checkov 3.3's frameworks share their state, so a custom policy judged a resource twice and, on
-# examples/ (github_actions + kubernetes + yaml), the kubernetes report vanished with its findings
-# (tests/integration/test_ci_examples.py, test_scan_verdicts.py): a verdict change.
-ONE_CORE_ENV = {"CHECKOV_WORKERS_NUMBER": "1"}
+# With a core budget checkov gets one core. Given one folder it runs in one process
+# (CHECKOV_PARALLELIZATION_TYPE=none): even one forked worker (CHECKOV_WORKERS_NUMBER=1) forks a process
+# per framework and file batch and pickles the results back, ~40 % of its CPU under py-spy; on the generated
+# corpus (benchmarks/scan_corpus.py) 8.5 s of CPU in one process against ~19 s with one forked worker, the
+# same findings with the same frameworks. Given several paths it keeps one forked worker: in one process
+# checkov 3.3 merges the reports of several --directory roots and loses findings (examples/: github/ and
+# kubernetes/ gave one github_actions report, the Kubernetes one gone; tests/integration/test_ci_examples.py).
+ONE_PROCESS_ENV = {"CHECKOV_PARALLELIZATION_TYPE": "none"}
+ONE_WORKER_ENV = {"CHECKOV_WORKERS_NUMBER": "1"}
 PARAMS_FILE = "stackcheck-params.txt"
 REPORT_FILE = "results_json.json"  # the name checkov gives its JSON report in an output folder
 POLICY_SUFFIXES = (".py", ".yaml", ".yml", ".json")
@@ -220,6 +221,11 @@ def checkov_command(
     return [*argv, "-o", "json", "--output-file-path", target]
 
 
+def _one_core_env(paths: tuple[Path, ...]) -> dict[str, str]:
+    """How checkov is kept to one core: one process for a single folder, else one forked worker."""
+    return ONE_PROCESS_ENV if len(paths) == 1 and paths[0].is_dir() else ONE_WORKER_ENV
+
+
 def _known(**kw: Any) -> list[Planned]:
     """An outcome decided before running (``skipped=`` or ``error=``)."""
     return [Planned(CHECK, None, outcome=ToolOutcome(NAME, CHECK, None, **kw))]
@@ -252,7 +258,7 @@ def _plan(ctx: ScanContext) -> list[Planned]:
         tool=NAME,
         argv=tuple(argv),
         ok_codes=frozenset({0, 1}),
-        env={**OFFLINE_ENV, **(ONE_CORE_ENV if ctx.budget else {})},
+        env={**OFFLINE_ENV, **(_one_core_env(ctx.iac_paths) if ctx.budget else {})},
         timeout_s=ctx.section.timeout_s,
         cores=1 if ctx.budget else ctx.cores,
         inputs=(*ctx.iac_paths, *((policies,) if policies else ())),  # the rendered policies + parameters
