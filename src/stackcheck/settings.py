@@ -39,6 +39,7 @@ __all__ = [
     "OptionSpec",
     "Settings",
     "add_option",
+    "add_set_option",
     "add_options",
     "resolve_target",
 ]
@@ -253,6 +254,19 @@ VERIFY_OPTIONS: tuple[OptionSpec, ...] = (
     ),
     FRAMEWORK_OPTION,
 )
+
+
+def add_set_option(add: Callable[..., object], example: str) -> None:
+    """``--set KEY=VALUE`` of ``scan`` and ``load`` (dest ``overrides``; ``verify`` has its own in
+    :data:`VERIFY_OPTIONS`): ``example`` is the help's ``e.g.`` part."""
+    add(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help=f"override one profile key for this run, e.g. {example} (repeatable)",
+    )
 
 
 def add_option(add: Callable[..., object], option: OptionSpec) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from stackcheck.settings import FRAMEWORK_OPTION, add_option
+from stackcheck.settings import FRAMEWORK_OPTION, add_option, add_set_option
 
 __all__ = ["DESCRIPTION", "HELP", "add_arguments"]
 
@@ -29,14 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``stackcheck load``."""
     parser.add_argument("--profile", required=True, metavar="FILE", help="profile YAML with slo: and load:")
     parser.add_argument("--target", metavar="URL", help="base URL of the service (overrides target.base_url)")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override one profile key for this run, e.g. --set load.users=20 --set slo.p95_ms=150",
-    )
+    add_set_option(parser.add_argument, "--set load.users=20 --set slo.p95_ms=150")
     parser.add_argument(
         "--report-dir", metavar="DIR", help="where to write the report (default: reports/out/...)"
     )

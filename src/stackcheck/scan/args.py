@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from stackcheck.settings import FRAMEWORK_OPTION, add_option
+from stackcheck.settings import FRAMEWORK_OPTION, add_option, add_set_option
 
 __all__ = ["DESCRIPTION", "HELP", "SCANNER_NAMES", "add_arguments"]
 
@@ -36,14 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "paths", nargs="*", metavar="PATH", help="files/folders to scan instead of the profile's"
     )
     parser.add_argument("--report-dir", metavar="DIR", help="default: reports/out/<profile>-scan-<UTC time>")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override one profile key, e.g. --set scan.fail_on=high (repeatable)",
-    )
+    add_set_option(parser.add_argument, "--set scan.fail_on=high")
     parser.add_argument(
         "--install-tools",
         action="store_true",
