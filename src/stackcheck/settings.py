@@ -39,8 +39,8 @@ __all__ = [
     "OptionSpec",
     "Settings",
     "add_option",
-    "add_set_option",
     "add_options",
+    "add_set_option",
     "resolve_target",
 ]
 

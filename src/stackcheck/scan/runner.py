@@ -33,9 +33,8 @@ STOP_GRACE_S = 2.0  # an interrupted scanner's time to exit on SIGTERM before SI
 # report on stdout larger than this is cut, so it does not parse: the scanner's result is `error`.
 MAX_STREAM_BYTES = 32 * 1024 * 1024
 TAIL_BYTES = 64 * 1024
-MAX_REPORT_BYTES = (
-    512 * 1024 * 1024
-)  # a report file read back (checkov's JSON on the 1,050-file corpus: 26 MB)
+# A report file read back (checkov's JSON on the 1,050-file corpus: 26 MB); a larger one is a failure.
+MAX_REPORT_BYTES = 512 * 1024 * 1024
 READER_JOIN_S = 5.0  # after the process ended: its pipes close unless a child it left holds them
 
 
@@ -188,6 +187,9 @@ class _Capture:
     def text(self) -> str:
         """What was kept, decoded (undecodable bytes replaced), with a line where bytes were left out."""
         self.thread.join(timeout=READER_JOIN_S)
+        if self.thread.is_alive():  # a child the tool left holds the pipe: stop reading before copying
+            self.close()
+            self.thread.join(timeout=1.0)
         kept = bytes(self.head)
         if self.dropped:
             kept += f"\n[stackcheck: {self.dropped:,} bytes of {self.name} left out]\n".encode()
